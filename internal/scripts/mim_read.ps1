@@ -1,0 +1,45 @@
+# Reads a MIM Service node: where the service lives (FIMService ImagePath), the
+# config file's exact bytes, and the state of the MIM and PAM services.
+# Input: none. Output: see internal/mim.readReply.
+param([Parameter(Mandatory = $true)] $Params)
+Set-StrictMode -Version Latest
+$ErrorActionPreference = 'Stop'
+
+$serviceNames = @('FIMService', 'PamMonitoringService', 'PrivilegeManagementComponentService')
+$services = [ordered]@{}
+foreach ($name in $serviceNames) {
+    $svc = Get-Service -Name $name -ErrorAction SilentlyContinue
+    if ($null -ne $svc) {
+        $services[$name] = [ordered]@{ status = [string]$svc.Status; start_type = [string]$svc.StartType }
+    }
+}
+
+$key = Get-ItemProperty -LiteralPath 'HKLM:\System\CurrentControlSet\Services\FIMService' -ErrorAction SilentlyContinue
+if ($null -eq $key -or $null -eq $key.PSObject.Properties['ImagePath']) {
+    return [ordered]@{ installed = $false; computer_name = $env:COMPUTERNAME; services = $services }
+}
+
+# ImagePath is quoted when it has spaces; the config file sits beside the exe.
+$image = ([string]$key.ImagePath).Trim().Trim('"')
+$configPath = $image + '.config'
+$bytes = [System.IO.File]::ReadAllBytes($configPath)
+$version = [string](Get-Item -LiteralPath $image).VersionInfo.ProductVersion
+# The MIM Service keeps its database location beside ImagePath; ObjectName is the service's logon account.
+$values = [ordered]@{}
+foreach ($name in @('DatabaseServer', 'DatabaseName', 'ObjectName')) {
+    $property = $key.PSObject.Properties[$name]
+    if ($null -ne $property) { $values[$name] = [string]$property.Value } else { $values[$name] = '' }
+}
+
+[ordered]@{
+    installed     = $true
+    computer_name = $env:COMPUTERNAME
+    image_path    = $image
+    config_path   = $configPath
+    config_base64 = [Convert]::ToBase64String($bytes)
+    version       = $version
+    database      = $values['DatabaseServer']
+    database_name = $values['DatabaseName']
+    logon_account = $values['ObjectName']
+    services      = $services
+}
