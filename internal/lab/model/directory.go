@@ -1,0 +1,535 @@
+package model
+
+import (
+	"crypto/sha1"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// FSMO role names, as Microsoft spells them
+// (Move-ADDirectoryServerOperationMasterRole -OperationMasterRole).
+const (
+	SchemaMaster         = "SchemaMaster"
+	DomainNamingMaster   = "DomainNamingMaster"
+	PDCEmulator          = "PDCEmulator"
+	RIDMaster            = "RIDMaster"
+	InfrastructureMaster = "InfrastructureMaster"
+)
+
+// FSMORoles lists the five roles in the order Microsoft documents them.
+func FSMORoles() []string {
+	return []string{SchemaMaster, DomainNamingMaster, PDCEmulator, RIDMaster, InfrastructureMaster}
+}
+
+// Naming contexts a DC of a single-domain forest holds, by kind. The LDAP
+// simulator derives each NC head's DN from the domain.
+const (
+	NCDomain         = "Domain"
+	NCConfiguration  = "Configuration"
+	NCSchema         = "Schema"
+	NCDomainDNSZones = "DomainDnsZones"
+	NCForestDNSZones = "ForestDnsZones"
+)
+
+// nTDSDSA options bits (MS-ADTS 6.1.1.2.2.1.2.1.1).
+const (
+	NTDSOptIsGC                   uint32 = 0x1
+	NTDSOptDisableInboundRepl     uint32 = 0x2
+	NTDSOptDisableOutboundRepl    uint32 = 0x4
+	NTDSOptDisableNTDSConnXlate   uint32 = 0x8
+	NTDSOptDisableSPNRegistration uint32 = 0x10
+)
+
+// trustDirection, trustType and trustAttributes values (MS-ADTS 6.1.6.7.9,
+// 6.1.6.7.12, 6.1.6.7.15).
+const (
+	TrustDirectionDisabled      = 0
+	TrustDirectionInbound       = 1
+	TrustDirectionOutbound      = 2
+	TrustDirectionBidirectional = 3
+
+	TrustTypeDownlevel = 1
+	TrustTypeUplevel   = 2
+	TrustTypeMIT       = 3
+
+	TrustAttrNonTransitive     uint32 = 0x1
+	TrustAttrUplevelOnly       uint32 = 0x2
+	TrustAttrQuarantined       uint32 = 0x4
+	TrustAttrForestTransitive  uint32 = 0x8
+	TrustAttrCrossOrganization uint32 = 0x10
+	TrustAttrWithinForest      uint32 = 0x20
+	TrustAttrTreatAsExternal   uint32 = 0x40
+	TrustAttrUsesRC4           uint32 = 0x80
+	TrustAttrUsesAESKeys       uint32 = 0x100
+	TrustAttrNoTGTDelegation   uint32 = 0x200
+	TrustAttrPIMTrust          uint32 = 0x400
+	TrustAttrEnableTGTDeleg    uint32 = 0x800
+)
+
+// Optional features (CN=Optional Features,CN=Directory Service,...).
+const (
+	FeatureRecycleBin = "Recycle Bin Feature"
+	FeaturePAM        = "Privileged Access Management Feature"
+)
+
+// Domain is an Active Directory domain (the PRIV domain, or a CORP forest's
+// root domain). Every Domain here is the root of its own single-domain forest,
+// so it also carries the forest-wide facts. The LDAP simulator renders it as
+// an AD-shaped tree.
+type Domain struct {
+	DNSName     string // priv.contoso.test
+	NetBIOSName string // PRIV
+	SID         string // S-1-5-21-...
+	// DCs by lower-case FQDN.
+	DCs map[string]*DomainController
+
+	// GUID is the objectGUID of the domain NC head.
+	GUID string
+	// ForestFunctionalLevel is msDS-Behavior-Version on CN=Partitions;
+	// DomainFunctionalLevel the one on the domain NC head (7 = 2016).
+	ForestFunctionalLevel int
+	DomainFunctionalLevel int
+	// TombstoneLifetimeDays is tombstoneLifetime on CN=Directory Service;
+	// 0 means unset (AD then uses 60 days).
+	TombstoneLifetimeDays int
+	// DeletedObjectLifetimeDays is msDS-deletedObjectLifetime; 0 means unset.
+	DeletedObjectLifetimeDays int
+	// FSMO maps a role (SchemaMaster, ...) to the lower-case FQDN of its
+	// holder. A holder that is no longer a DC renders as a deleted DSA.
+	FSMO map[string]string
+	// Trusts are the trustedDomain objects under CN=System, by lower-case
+	// partner DNS name.
+	Trusts map[string]*Trust
+	// OptionalFeatures enabled in the forest (msDS-EnabledFeature on
+	// CN=Partitions), by feature name.
+	OptionalFeatures map[string]bool
+	// DNSPartitions is true when DomainDnsZones and ForestDnsZones exist.
+	DNSPartitions bool
+	// Sites declared in the forest beyond those the DCs sit in.
+	Sites []string
+
+	usn           int64
+	backupVersion map[string]int
+	dirSeeded     bool
+}
+
+// DomainController is one DC of a domain.
+type DomainController struct {
+	Host          string // lower-case FQDN
+	Site          string
+	GlobalCatalog bool
+
+	// ReadOnly marks an RODC (NTDS Settings of class nTDSDSARO).
+	ReadOnly bool
+	// Options is the nTDSDSA options value. Bit 0x1 always mirrors
+	// GlobalCatalog: read and write it through NTDSOptions/SetNTDSOptions.
+	Options uint32
+	// InvocationID is the DSA's invocationId; NTDSGUID the objectGUID of its
+	// NTDS Settings object; ComputerGUID the computer object's.
+	InvocationID string
+	NTDSGUID     string
+	ComputerGUID string
+	// FunctionalLevel is msDS-Behavior-Version on nTDSDSA; 0 is filled with
+	// the domain's level.
+	FunctionalLevel int
+	// Backups is when this DC was last backed up, per naming context kind
+	// (NCDomain, ...). A backup writes dSASignature on each NC head as an
+	// originating change of this DC, which replicates to every DC.
+	Backups map[string]time.Time
+}
+
+// Trust is one trustedDomain object (MS-ADTS 6.1.6.7).
+type Trust struct {
+	Partner    string // trustPartner: the partner's DNS name
+	FlatName   string // the partner's NetBIOS name
+	Direction  int
+	Type       int
+	Attributes uint32
+	SID        string // securityIdentifier: the partner domain's SID
+}
+
+// DCOptions describes a DC being promoted (Install-ADDSDomainController).
+type DCOptions struct {
+	Site          string
+	GlobalCatalog bool
+	ReadOnly      bool
+}
+
+// IsDC reports whether host is a DC of d. Callers hold the lock.
+func (d *Domain) IsDC(host string) bool {
+	if d == nil {
+		return false
+	}
+	_, ok := d.DCs[Key(host)]
+	return ok
+}
+
+// DC returns the DC with the given FQDN, or nil. Callers hold the lock.
+func (d *Domain) DC(host string) *DomainController {
+	if d == nil {
+		return nil
+	}
+	return d.DCs[Key(host)]
+}
+
+// SortedDCs returns the DCs ordered by host name. Callers hold the lock.
+func (d *Domain) SortedDCs() []*DomainController {
+	out := make([]*DomainController, 0, len(d.DCs))
+	for _, dc := range d.DCs {
+		out = append(out, dc)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Host < out[j].Host })
+	return out
+}
+
+// FSMOHolder returns the FQDN of a role's holder ("" when unset). Callers hold the lock.
+func (d *Domain) FSMOHolder(role string) string { return d.FSMO[role] }
+
+// NamingContexts lists the NC kinds the domain's DCs hold.
+func (d *Domain) NamingContexts() []string {
+	ncs := []string{NCDomain, NCConfiguration, NCSchema}
+	if d.DNSPartitions {
+		ncs = append(ncs, NCDomainDNSZones, NCForestDNSZones)
+	}
+	return ncs
+}
+
+// AllSites returns the declared sites and every DC's site, sorted. Callers hold the lock.
+func (d *Domain) AllSites() []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(s string) {
+		if s != "" && !seen[strings.ToLower(s)] {
+			seen[strings.ToLower(s)] = true
+			out = append(out, s)
+		}
+	}
+	for _, s := range d.Sites {
+		add(s)
+	}
+	for _, dc := range d.SortedDCs() {
+		add(dc.Site)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// NextUSN returns a fresh update sequence number. Callers hold the lock.
+func (d *Domain) NextUSN() int64 {
+	if d.usn < 12000 {
+		d.usn = 12000
+	}
+	d.usn++
+	return d.usn
+}
+
+// HighestUSN is the last USN handed out. Callers hold the lock.
+func (d *Domain) HighestUSN() int64 {
+	if d.usn < 12000 {
+		return 12000
+	}
+	return d.usn
+}
+
+// LastBackup is the replicated dSASignature stamp of one naming context: the
+// most recent backup of any DC. ok is false when no DC was ever backed up.
+// Callers hold the lock.
+func (d *Domain) LastBackup(nc string) (host string, at time.Time, version int, ok bool) {
+	for _, dc := range d.SortedDCs() {
+		t, has := dc.Backups[nc]
+		if !has || t.IsZero() {
+			continue
+		}
+		if !ok || t.After(at) {
+			host, at, ok = dc.Host, t, true
+		}
+	}
+	if !ok {
+		return "", time.Time{}, 0, false
+	}
+	version = d.backupVersion[nc]
+	if version < 1 {
+		version = 1
+	}
+	return host, at, version, true
+}
+
+// ShortName is the DC's computer name in upper case (PRIV-DC1).
+func (dc *DomainController) ShortName() string {
+	return strings.ToUpper(strings.SplitN(dc.Host, ".", 2)[0])
+}
+
+// NTDSOptions returns the nTDSDSA options value, bit 0x1 from GlobalCatalog.
+func (dc *DomainController) NTDSOptions() uint32 {
+	v := dc.Options &^ NTDSOptIsGC
+	if dc.GlobalCatalog {
+		v |= NTDSOptIsGC
+	}
+	return v
+}
+
+// SetNTDSOptions stores a new options value and keeps GlobalCatalog in step.
+func (dc *DomainController) SetNTDSOptions(v uint32) {
+	dc.Options = v
+	dc.GlobalCatalog = v&NTDSOptIsGC != 0
+}
+
+// Directories returns the PRIV domain and every other forest, PRIV first.
+// Callers hold the lock.
+func (e *Env) Directories() []*Domain {
+	var out []*Domain
+	if e.Domain != nil {
+		out = append(out, e.Domain)
+	}
+	names := make([]string, 0, len(e.Forests))
+	for k := range e.Forests {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if d := e.Forests[k]; d != nil && d != e.Domain {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// DirectoryByName finds a domain by DNS or NetBIOS name. Callers hold the lock.
+func (e *Env) DirectoryByName(name string) *Domain {
+	for _, d := range e.Directories() {
+		if strings.EqualFold(d.DNSName, Key(name)) || strings.EqualFold(d.NetBIOSName, name) {
+			return d
+		}
+	}
+	return nil
+}
+
+// DirectoryOf returns the domain a DC belongs to and the DC itself, or nils.
+// Callers hold the lock.
+func (e *Env) DirectoryOf(host string) (*Domain, *DomainController) {
+	for _, d := range e.Directories() {
+		if dc := d.DC(host); dc != nil {
+			return d, dc
+		}
+	}
+	return nil, nil
+}
+
+// NormalizeDirectory fills in the identity of DCs added without it (a DC
+// promoted by another simulator): invocation ID, GUIDs, site, functional
+// level. It never changes a value already set.
+func (e *Env) NormalizeDirectory() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.normalizeDirectory()
+}
+
+func (e *Env) normalizeDirectory() {
+	for _, d := range e.Directories() {
+		d.normalize()
+	}
+}
+
+func (d *Domain) normalize() {
+	if d.DCs == nil {
+		d.DCs = map[string]*DomainController{}
+	}
+	if d.FSMO == nil {
+		d.FSMO = map[string]string{}
+	}
+	if d.Trusts == nil {
+		d.Trusts = map[string]*Trust{}
+	}
+	if d.OptionalFeatures == nil {
+		d.OptionalFeatures = map[string]bool{}
+	}
+	if d.backupVersion == nil {
+		d.backupVersion = map[string]int{}
+	}
+	if d.GUID == "" {
+		d.GUID = LabGUID("domain", d.DNSName)
+	}
+	for k, dc := range d.DCs {
+		if dc.Host == "" {
+			dc.Host = k
+		}
+		if dc.Site == "" {
+			dc.Site = DefaultSite
+		}
+		if dc.InvocationID == "" {
+			dc.InvocationID = LabGUID("invocationId", dc.Host)
+		}
+		if dc.NTDSGUID == "" {
+			dc.NTDSGUID = LabGUID("ntds", dc.Host)
+		}
+		if dc.ComputerGUID == "" {
+			dc.ComputerGUID = LabGUID("computer", dc.Host)
+		}
+		if dc.FunctionalLevel == 0 {
+			dc.FunctionalLevel = d.DomainFunctionalLevel
+		}
+		if dc.Backups == nil {
+			dc.Backups = map[string]time.Time{}
+		}
+	}
+}
+
+// PromoteDC makes host a DC of the domain named domainDNS, as
+// Install-ADDSDomainController does once the server has rebooted.
+func (e *Env) PromoteDC(domainDNS, host string, o DCOptions) (*DomainController, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	d := e.DirectoryByName(domainDNS)
+	if d == nil {
+		return nil, fmt.Errorf("model: no domain %q", domainDNS)
+	}
+	if other, _ := e.DirectoryOf(host); other != nil {
+		return nil, fmt.Errorf("model: %s is already a domain controller of %s", Key(host), other.DNSName)
+	}
+	dc := &DomainController{Host: Key(host), Site: o.Site, GlobalCatalog: o.GlobalCatalog, ReadOnly: o.ReadOnly}
+	if dc.GlobalCatalog {
+		dc.Options = NTDSOptIsGC
+	}
+	d.DCs[dc.Host] = dc
+	d.normalize()
+	e.Record(dc.Host, "dc-promoted", "domain controller of "+d.DNSName)
+	return dc, nil
+}
+
+// DemoteDC removes host from its domain's DCs (Uninstall-ADDSDomainController).
+// It refuses while the DC holds FSMO roles, as Windows does without
+// -DemoteOperationMasterRole.
+func (e *Env) DemoteDC(host string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	d, dc := e.DirectoryOf(host)
+	if dc == nil {
+		return fmt.Errorf("model: %s is not a domain controller", Key(host))
+	}
+	for _, r := range FSMORoles() {
+		if d.FSMO[r] == dc.Host {
+			return fmt.Errorf("model: %s holds the %s role; transfer it first", dc.Host, r)
+		}
+	}
+	delete(d.DCs, dc.Host)
+	e.Record(dc.Host, "dc-demoted", "no longer a domain controller of "+d.DNSName)
+	return nil
+}
+
+// TransferFSMO moves a role to host within its domain (no checks beyond
+// membership: the LDAP simulator enforces the protocol's rules).
+func (e *Env) TransferFSMO(role, host string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	d, dc := e.DirectoryOf(host)
+	if dc == nil {
+		return fmt.Errorf("model: %s is not a domain controller", Key(host))
+	}
+	if !validRole(role) {
+		return fmt.Errorf("model: unknown FSMO role %q", role)
+	}
+	d.FSMO[role] = dc.Host
+	e.Record(dc.Host, "fsmo", role+" now held by "+dc.Host)
+	return nil
+}
+
+func validRole(role string) bool {
+	for _, r := range FSMORoles() {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}
+
+// RecordBackup records a backup of host taken at time at, for the given
+// naming contexts (all the DC holds when none are given). It bumps the
+// replicated dSASignature version of each.
+func (e *Env) RecordBackup(host string, at time.Time, ncs ...string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	d, dc := e.DirectoryOf(host)
+	if dc == nil {
+		return fmt.Errorf("model: %s is not a domain controller", Key(host))
+	}
+	d.normalize()
+	if len(ncs) == 0 {
+		ncs = d.NamingContexts()
+	}
+	for _, nc := range ncs {
+		dc.Backups[nc] = at.UTC().Truncate(time.Second)
+		d.backupVersion[nc]++
+	}
+	e.Record(dc.Host, "backup", strings.Join(ncs, ","))
+	return nil
+}
+
+// ClearBackups forgets every backup of host (a DC never backed up).
+func (e *Env) ClearBackups(host string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	_, dc := e.DirectoryOf(host)
+	if dc == nil {
+		return fmt.Errorf("model: %s is not a domain controller", Key(host))
+	}
+	dc.Backups = map[string]time.Time{}
+	return nil
+}
+
+// CreateTrust creates the trustedDomain object for partner in the domain
+// named local and, when the partner forest is in the model, the mirror object
+// on its side (direction reversed), as New-PAMTrust / netdom do over LSA RPC.
+func (e *Env) CreateTrust(local, partner string, direction int, attrs uint32) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	l := e.DirectoryByName(local)
+	if l == nil {
+		return fmt.Errorf("model: no domain %q", local)
+	}
+	p := e.DirectoryByName(partner)
+	if p == nil {
+		return fmt.Errorf("model: no forest %q", partner)
+	}
+	l.normalize()
+	p.normalize()
+	l.Trusts[Key(p.DNSName)] = &Trust{Partner: p.DNSName, FlatName: p.NetBIOSName, Direction: direction, Type: TrustTypeUplevel, Attributes: attrs, SID: p.SID}
+	mirror := direction
+	switch direction {
+	case TrustDirectionInbound:
+		mirror = TrustDirectionOutbound
+	case TrustDirectionOutbound:
+		mirror = TrustDirectionInbound
+	}
+	p.Trusts[Key(l.DNSName)] = &Trust{Partner: l.DNSName, FlatName: l.NetBIOSName, Direction: mirror, Type: TrustTypeUplevel, Attributes: attrs &^ TrustAttrPIMTrust, SID: l.SID}
+	e.Record(l.DNSName, "trust-created", fmt.Sprintf("%s direction %d attributes 0x%x", p.DNSName, direction, attrs))
+	return nil
+}
+
+// RemoveTrust deletes the trust objects on both sides.
+func (e *Env) RemoveTrust(local, partner string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	l := e.DirectoryByName(local)
+	if l == nil {
+		return fmt.Errorf("model: no domain %q", local)
+	}
+	if _, ok := l.Trusts[Key(partner)]; !ok {
+		return fmt.Errorf("model: %s has no trust with %s", l.DNSName, partner)
+	}
+	delete(l.Trusts, Key(partner))
+	if p := e.DirectoryByName(partner); p != nil {
+		delete(p.Trusts, Key(l.DNSName))
+	}
+	return nil
+}
+
+// LabGUID derives a stable GUID from a kind and a name, so a seeded lab is
+// the same from run to run.
+func LabGUID(kind, name string) string {
+	h := sha1.Sum([]byte("bastion-lab/" + kind + "/" + Key(name)))
+	h[6] = (h[6] & 0x0f) | 0x50 // version 5 (name-based)
+	h[8] = (h[8] & 0x3f) | 0x80 // RFC 4122 variant
+	return fmt.Sprintf("%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
+}

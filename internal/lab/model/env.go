@@ -1,0 +1,453 @@
+// Package model is the simulated bastion's single source of truth: the PRIV
+// domain, the Windows hosts with their files, registry and services, the SQL
+// Server instances and the MIM Service's requests. The WinRM, LDAP and TDS
+// simulators all read and change this one model, so a write through one
+// protocol is what the others see.
+//
+// Every exported method takes the model's lock; handlers that need several
+// steps to be atomic use Do.
+package model
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Protocol names used for counters and fault injection.
+const (
+	WinRM = "winrm"
+	LDAP  = "ldap"
+	TDS   = "tds"
+)
+
+// Env is the whole simulated environment.
+type Env struct {
+	mu sync.Mutex
+
+	// Domain is the PRIV domain (nil until seeded).
+	Domain *Domain
+	// Forests holds other forests (CORP) by DNS name, for trusts.
+	Forests map[string]*Domain
+	// Hosts by lower-case FQDN.
+	Hosts map[string]*Host
+	// SQL instances by lower-case network name.
+	SQL map[string]*SQLInstance
+	// Requests are MIM requests bound to a partition and service name.
+	Requests []*Request
+
+	// Credentials the simulated hosts accept (WinRM Basic, LDAP simple bind, SQL login).
+	Credentials map[string]string
+
+	calls    map[string]map[string]int // protocol -> host -> count
+	scripts  map[string]int            // script name -> runs
+	rejected []RejectedScript
+	events   []Event
+
+	// Now is the model's clock; tests may replace it.
+	Now func() time.Time
+}
+
+// Event is one thing that happened in the lab (service restarted, setup run, ...).
+type Event struct {
+	Time   time.Time
+	Host   string
+	Kind   string
+	Detail string
+}
+
+// RejectedScript records a script text the lab refused to run.
+type RejectedScript struct {
+	Host   string
+	SHA256 string
+	Reason string
+}
+
+// New returns an empty environment.
+func New() *Env {
+	return &Env{
+		Forests:     map[string]*Domain{},
+		Hosts:       map[string]*Host{},
+		SQL:         map[string]*SQLInstance{},
+		Credentials: map[string]string{},
+		calls:       map[string]map[string]int{},
+		scripts:     map[string]int{},
+		Now:         time.Now,
+	}
+}
+
+// Do runs f with the model locked.
+func (e *Env) Do(f func(e *Env) error) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return f(e)
+}
+
+// Key normalises a host or network name for map lookups.
+func Key(name string) string { return strings.ToLower(strings.TrimSuffix(strings.TrimSpace(name), ".")) }
+
+// Host returns the host with the given FQDN, or nil. Callers must hold the lock (inside Do).
+func (e *Env) Host(fqdn string) *Host { return e.Hosts[Key(fqdn)] }
+
+// AddHost adds a Windows server to the environment (not yet running MIM, SQL or AD DS).
+func (e *Env) AddHost(fqdn string) *Host {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.addHost(fqdn)
+}
+
+func (e *Env) addHost(fqdn string) *Host {
+	k := Key(fqdn)
+	if h, ok := e.Hosts[k]; ok {
+		return h
+	}
+	short := strings.ToUpper(strings.SplitN(k, ".", 2)[0])
+	h := &Host{
+		FQDN:         k,
+		ComputerName: short,
+		Reachable:    true,
+		Files:        map[string][]byte{},
+		Registry:     map[string]map[string]string{},
+		Services:     map[string]*Service{},
+		Products:     map[string]*Product{},
+		faults:       map[string][]*Fault{},
+		latency:      map[string]time.Duration{},
+	}
+	e.Hosts[k] = h
+	return h
+}
+
+// HostNames returns every host's FQDN, sorted.
+func (e *Env) HostNames() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]string, 0, len(e.Hosts))
+	for k := range e.Hosts {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Host is one simulated Windows server.
+type Host struct {
+	FQDN         string
+	ComputerName string
+	// Reachable false means the server is gone: every protocol's connection is refused.
+	Reachable bool
+
+	// Files by case-insensitive Windows path (see FileKey).
+	Files map[string][]byte
+	// Registry: key path (case-insensitive, see RegKey) -> value name -> value.
+	Registry map[string]map[string]string
+	// Services by service name (case-insensitive, see Key).
+	Services map[string]*Service
+	// Products installed (Uninstall registry entries) by product code.
+	Products map[string]*Product
+
+	faults  map[string][]*Fault
+	latency map[string]time.Duration
+}
+
+// Service is a Windows service.
+type Service struct {
+	Name        string
+	DisplayName string
+	Status      string // Running | Stopped
+	StartType   string // Automatic | Manual | Disabled
+	// Starts counts every transition to Running (start or restart).
+	Starts int
+}
+
+// Product is an installed MSI product.
+type Product struct {
+	Code        string
+	DisplayName string
+	Version     string
+	Properties  map[string]string
+}
+
+// FileKey normalises a Windows path for the Files map.
+func FileKey(path string) string { return strings.ToLower(strings.ReplaceAll(path, "/", `\`)) }
+
+// RegKey normalises a registry key path.
+func RegKey(path string) string {
+	p := strings.ToLower(path)
+	p = strings.TrimPrefix(p, `registry::`)
+	p = strings.Replace(p, `hkey_local_machine\`, `hklm:\`, 1)
+	return p
+}
+
+// ReadFile returns a file's bytes.
+func (h *Host) ReadFile(path string) ([]byte, bool) {
+	b, ok := h.Files[FileKey(path)]
+	return b, ok
+}
+
+// WriteFile writes a file's bytes.
+func (h *Host) WriteFile(path string, b []byte) { h.Files[FileKey(path)] = append([]byte(nil), b...) }
+
+// RegValue returns one registry value.
+func (h *Host) RegValue(key, name string) (string, bool) {
+	vals, ok := h.Registry[RegKey(key)]
+	if !ok {
+		return "", false
+	}
+	v, ok := vals[strings.ToLower(name)]
+	return v, ok
+}
+
+// SetRegValue sets one registry value.
+func (h *Host) SetRegValue(key, name, value string) {
+	k := RegKey(key)
+	if h.Registry[k] == nil {
+		h.Registry[k] = map[string]string{}
+	}
+	h.Registry[k][strings.ToLower(name)] = value
+}
+
+// DeleteRegKey removes a registry key.
+func (h *Host) DeleteRegKey(key string) { delete(h.Registry, RegKey(key)) }
+
+// Service returns a service by name, or nil.
+func (h *Host) Service(name string) *Service { return h.Services[Key(name)] }
+
+// ErrNoSuchService is the Windows message for a missing service.
+type ErrNoSuchService struct{ Name string }
+
+func (e ErrNoSuchService) Error() string {
+	return fmt.Sprintf("Cannot find any service with service name '%s'.", e.Name)
+}
+
+// SetServiceStatus starts or stops a service, counting starts.
+func (h *Host) SetServiceStatus(name, status string) error {
+	s := h.Service(name)
+	if s == nil {
+		return ErrNoSuchService{Name: name}
+	}
+	if status == "Running" {
+		s.Starts++
+	}
+	s.Status = status
+	return nil
+}
+
+// Faults and latency --------------------------------------------------------
+
+// FaultKind is a failure the lab can inject on one host and protocol.
+type FaultKind string
+
+const (
+	// FaultRefuse refuses the TCP connection (the listener rejects at once).
+	FaultRefuse FaultKind = "refuse"
+	// FaultHTTP500 answers a WinRM request with HTTP 500 and a WS-Management fault.
+	FaultHTTP500 FaultKind = "http500"
+	// FaultHTTP503 answers a WinRM request with HTTP 503 Service Unavailable.
+	FaultHTTP503 FaultKind = "http503"
+	// FaultTimeout accepts the request and never answers until the client gives up.
+	FaultTimeout FaultKind = "timeout"
+	// FaultDropLDAP closes an LDAP connection in the middle of a request.
+	FaultDropLDAP FaultKind = "drop"
+	// FaultLDAPBusy answers an LDAP operation with resultCode busy (51).
+	FaultLDAPBusy FaultKind = "busy"
+	// FaultLoginFailed fails a SQL login (error 18456), as during a failover.
+	FaultLoginFailed FaultKind = "login_failed"
+	// FaultUnauthorized answers 401 to WinRM or invalidCredentials to LDAP.
+	FaultUnauthorized FaultKind = "unauthorized"
+)
+
+// Fault is an injected failure. Remaining < 0 means until cleared.
+type Fault struct {
+	Kind      FaultKind
+	Remaining int
+}
+
+// InjectFault adds a fault for the next n calls (n < 0: until cleared) of protocol on host.
+func (e *Env) InjectFault(host, protocol string, kind FaultKind, n int) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	h := e.Host(host)
+	if h == nil {
+		return fmt.Errorf("model: no host %q", host)
+	}
+	h.faults[protocol] = append(h.faults[protocol], &Fault{Kind: kind, Remaining: n})
+	return nil
+}
+
+// ClearFaults removes every fault and latency on a host.
+func (e *Env) ClearFaults(host string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if h := e.Host(host); h != nil {
+		h.faults = map[string][]*Fault{}
+		h.latency = map[string]time.Duration{}
+	}
+}
+
+// SetLatency delays every call of protocol on host.
+func (e *Env) SetLatency(host, protocol string, d time.Duration) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	h := e.Host(host)
+	if h == nil {
+		return fmt.Errorf("model: no host %q", host)
+	}
+	h.latency[protocol] = d
+	return nil
+}
+
+// TakeFault consumes and returns the next fault for protocol on host, if any;
+// FaultRefuse is returned for an unreachable host.
+func (e *Env) TakeFault(host, protocol string) (FaultKind, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	h := e.Host(host)
+	if h == nil {
+		return "", false
+	}
+	if !h.Reachable {
+		return FaultRefuse, true
+	}
+	list := h.faults[protocol]
+	for len(list) > 0 {
+		f := list[0]
+		if f.Remaining == 0 {
+			list = list[1:]
+			continue
+		}
+		if f.Remaining > 0 {
+			f.Remaining--
+		}
+		h.faults[protocol] = list
+		return f.Kind, true
+	}
+	h.faults[protocol] = list
+	return "", false
+}
+
+// Latency returns the injected latency for protocol on host.
+func (e *Env) Latency(host, protocol string) time.Duration {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if h := e.Host(host); h != nil {
+		return h.latency[protocol]
+	}
+	return 0
+}
+
+// SetReachable marks a host as present or gone.
+func (e *Env) SetReachable(host string, up bool) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	h := e.Host(host)
+	if h == nil {
+		return fmt.Errorf("model: no host %q", host)
+	}
+	h.Reachable = up
+	return nil
+}
+
+// Reachable reports whether a host is present and up.
+func (e *Env) Reachable(host string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	h := e.Host(host)
+	return h != nil && h.Reachable
+}
+
+// Counters -------------------------------------------------------------------
+
+// CountCall records one call of protocol on host. For WinRM a call is one
+// script execution; for LDAP one operation (bind, search, modify, ...); for
+// TDS one batch or RPC.
+func (e *Env) CountCall(protocol, host string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.calls[protocol] == nil {
+		e.calls[protocol] = map[string]int{}
+	}
+	e.calls[protocol][Key(host)]++
+}
+
+// CountScript records one run of an accepted script.
+func (e *Env) CountScript(name string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.scripts[name]++
+}
+
+// Reject records a script the lab refused.
+func (e *Env) Reject(host, sha, reason string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.rejected = append(e.rejected, RejectedScript{Host: Key(host), SHA256: sha, Reason: reason})
+}
+
+// Calls returns a copy of the call counters: protocol -> host -> count.
+func (e *Env) Calls() map[string]map[string]int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := map[string]map[string]int{}
+	for p, m := range e.calls {
+		out[p] = map[string]int{}
+		for h, n := range m {
+			out[p][h] = n
+		}
+	}
+	return out
+}
+
+// CallCount returns the calls of protocol on host ("" = all hosts).
+func (e *Env) CallCount(protocol, host string) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if host != "" {
+		return e.calls[protocol][Key(host)]
+	}
+	n := 0
+	for _, c := range e.calls[protocol] {
+		n += c
+	}
+	return n
+}
+
+// ScriptRuns returns a copy of the per-script run counters.
+func (e *Env) ScriptRuns() map[string]int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range e.scripts {
+		out[k] = v
+	}
+	return out
+}
+
+// Rejected returns the scripts the lab refused.
+func (e *Env) Rejected() []RejectedScript {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]RejectedScript(nil), e.rejected...)
+}
+
+// ResetCounters zeroes call, script and rejection counters.
+func (e *Env) ResetCounters() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.calls = map[string]map[string]int{}
+	e.scripts = map[string]int{}
+	e.rejected = nil
+}
+
+// Record appends an event. Callers must hold the lock (inside Do or a handler).
+func (e *Env) Record(host, kind, detail string) {
+	e.events = append(e.events, Event{Time: e.Now(), Host: Key(host), Kind: kind, Detail: detail})
+}
+
+// Events returns a copy of the event log.
+func (e *Env) Events() []Event {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]Event(nil), e.events...)
+}
