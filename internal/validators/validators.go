@@ -1,0 +1,137 @@
+// Package validators holds the provider's custom attribute validators. Each
+// skips null and unknown values (unknown values are checked once known, at
+// apply) and reports on the attribute's path with what is allowed.
+package validators
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+)
+
+type stringCheck struct {
+	desc  string
+	check func(string) error
+}
+
+func (v stringCheck) Description(context.Context) string         { return v.desc }
+func (v stringCheck) MarkdownDescription(context.Context) string { return v.desc }
+
+func (v stringCheck) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if err := v.check(req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Attribute Value",
+			fmt.Sprintf("%s %s; %s.", req.Path, err, v.desc))
+	}
+}
+
+var label = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
+
+// CheckFQDN reports why s is not a fully qualified host name.
+func CheckFQDN(s string) error {
+	h := strings.TrimSuffix(s, ".")
+	if h == "" {
+		return fmt.Errorf("is empty")
+	}
+	if len(h) > 253 {
+		return fmt.Errorf("is %d characters long (at most 253)", len(h))
+	}
+	parts := strings.Split(h, ".")
+	if len(parts) < 2 {
+		return fmt.Errorf("%q is a short name, not a fully qualified domain name", s)
+	}
+	for _, p := range parts {
+		if !label.MatchString(p) {
+			return fmt.Errorf("%q has an invalid label %q", s, p)
+		}
+	}
+	if len(parts[0]) > 15 {
+		// The first label is the computer's NetBIOS name on Windows.
+		return fmt.Errorf("%q has a first label longer than 15 characters, which no Windows computer name can be", s)
+	}
+	return nil
+}
+
+// FQDN validates a fully qualified host name whose first label can be a
+// Windows computer name.
+func FQDN() validator.String {
+	return stringCheck{desc: "value must be a fully qualified domain name such as `host.priv.contoso.com` (letters, digits and hyphens; first label at most 15 characters)", check: CheckFQDN}
+}
+
+// HostName validates a DNS name (fully qualified or not), for aliases.
+func HostName() validator.String {
+	return stringCheck{desc: "value must be a DNS host name (letters, digits, hyphens and dots)", check: func(s string) error {
+		for _, p := range strings.Split(strings.TrimSuffix(s, "."), ".") {
+			if !label.MatchString(p) {
+				return fmt.Errorf("%q has an invalid label %q", s, p)
+			}
+		}
+		return nil
+	}}
+}
+
+var samName = regexp.MustCompile(`^[^"/\\\[\]:;|=,+*?<>@\x00-\x1f]{1,64}$`)
+var netbios = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9!#$%&'()\-.^_{}~]{0,14}$`)
+
+// CheckWindowsAccount reports why s is not DOMAIN\name.
+func CheckWindowsAccount(s string) error {
+	domain, name, ok := strings.Cut(s, `\`)
+	if !ok {
+		return fmt.Errorf("%q is not in the form DOMAIN\\name", s)
+	}
+	if !netbios.MatchString(domain) {
+		return fmt.Errorf("%q has an invalid NetBIOS domain name %q", s, domain)
+	}
+	if !samName.MatchString(name) {
+		return fmt.Errorf("%q has an invalid account name %q (at most 64 characters, none of \"/\\[]:;|=,+*?<>@)", s, name)
+	}
+	return nil
+}
+
+// WindowsAccount validates DOMAIN\name.
+func WindowsAccount() validator.String {
+	return stringCheck{desc: "value must be a domain account as `DOMAIN\\name`, e.g. `PRIV\\svc-mim`", check: CheckWindowsAccount}
+}
+
+var drivePath = regexp.MustCompile(`^[A-Za-z]:\\`)
+var uncPath = regexp.MustCompile(`^\\\\[^\\/:*?"<>|]+\\[^\\/:*?"<>|]+`)
+
+// CheckWindowsPath reports why s is not an absolute Windows path.
+func CheckWindowsPath(s string) error {
+	if !drivePath.MatchString(s) && !uncPath.MatchString(s) {
+		return fmt.Errorf("%q is not an absolute Windows path", s)
+	}
+	if strings.ContainsAny(s, "\"<>|\r\n\t") || strings.ContainsRune(s[2:], ':') {
+		return fmt.Errorf("%q contains a character Windows paths cannot hold", s)
+	}
+	return nil
+}
+
+// WindowsPath validates an absolute Windows path (drive letter or UNC).
+func WindowsPath() validator.String {
+	return stringCheck{desc: "value must be an absolute Windows path such as `C:\\Sources\\file.msi` or `\\\\server\\share\\file.msi`", check: CheckWindowsPath}
+}
+
+// CheckSingleLine reports control characters (line breaks and the like).
+func CheckSingleLine(s string) error {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return fmt.Errorf("contains the control character %U", r)
+		}
+	}
+	if strings.TrimSpace(s) != s {
+		return fmt.Errorf("%q has leading or trailing white space", s)
+	}
+	return nil
+}
+
+// SingleLine validates printable text without control characters or
+// surrounding white space.
+func SingleLine() validator.String {
+	return stringCheck{desc: "value must be printable text on one line, without leading or trailing white space", check: CheckSingleLine}
+}
