@@ -86,7 +86,9 @@ func (e *Env) Do(f func(e *Env) error) error {
 }
 
 // Key normalises a host or network name for map lookups.
-func Key(name string) string { return strings.ToLower(strings.TrimSuffix(strings.TrimSpace(name), ".")) }
+func Key(name string) string {
+	return strings.ToLower(strings.TrimSuffix(strings.TrimSpace(name), "."))
+}
 
 // Host returns the host with the given FQDN, or nil. Callers must hold the lock (inside Do).
 func (e *Env) Host(fqdn string) *Host { return e.Hosts[Key(fqdn)] }
