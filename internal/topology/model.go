@@ -1,0 +1,228 @@
+package topology
+
+import (
+	"sort"
+	"strings"
+	"time"
+)
+
+// DefaultTombstoneLifetimeDays applies when tombstoneLifetime is unset
+// (domain-facts section 1; seed 004: "never be more than 60 days old").
+const DefaultTombstoneLifetimeDays = 60
+
+// model is a Topology with the derived facts the rules share.
+type model struct {
+	t       Topology
+	level   int
+	marked  []Function // valid, deduped, in the order given
+	unknown []string   // ids in HAFunctions that are not functions
+	now     time.Time
+	tomb    int
+	servers []string // every bastion computer, deduped (SameHost)
+}
+
+func newModel(t Topology) *model {
+	m := &model{t: t, level: t.Domain.ForestFunctionalLevel, now: t.Now, tomb: DefaultTombstoneLifetimeDays}
+	if m.now.IsZero() {
+		m.now = time.Now()
+	}
+	if t.TombstoneLifetimeDays != nil {
+		m.tomb = *t.TombstoneLifetimeDays
+	}
+	for _, f := range t.HAFunctions {
+		if _, ok := f.Info(); !ok {
+			m.unknown = append(m.unknown, string(f))
+			continue
+		}
+		if !containsFunction(m.marked, f) {
+			m.marked = append(m.marked, f)
+		}
+	}
+	var all []string
+	all = append(all, m.dcHosts()...)
+	all = append(all, m.sqlHosts()...)
+	all = append(all, m.mimHosts()...)
+	m.servers = uniqueHosts(all)
+	return m
+}
+
+func containsFunction(fs []Function, f Function) bool {
+	for _, x := range fs {
+		if x == f {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *model) dcHosts() []string {
+	var out []string
+	for _, d := range m.t.DomainControllers {
+		out = append(out, d.Host)
+	}
+	return uniqueHosts(out)
+}
+
+func (m *model) writableDCHosts() []string {
+	var out []string
+	for _, d := range m.t.DomainControllers {
+		if !d.ReadOnly {
+			out = append(out, d.Host)
+		}
+	}
+	return uniqueHosts(out)
+}
+
+func (m *model) readOnlyDCHosts() []string {
+	var out []string
+	for _, d := range m.t.DomainControllers {
+		if d.ReadOnly {
+			out = append(out, d.Host)
+		}
+	}
+	return uniqueHosts(out)
+}
+
+// sqlHosts are the servers SQL Server can run on: the FCI nodes, or the one
+// server of a standalone instance (its first node, else its network name).
+func (m *model) sqlHosts() []string {
+	s := m.t.SQL
+	if s == nil {
+		return nil
+	}
+	nodes := uniqueHosts(s.Nodes)
+	if s.Clustered {
+		return nodes
+	}
+	if len(nodes) > 0 {
+		return nodes[:1]
+	}
+	return uniqueHosts([]string{s.NetworkName})
+}
+
+func (m *model) mimHosts() []string {
+	var out []string
+	for _, n := range m.t.MIMNodes {
+		out = append(out, n.Host)
+	}
+	return uniqueHosts(out)
+}
+
+func (m *model) pamHosts() []string {
+	var out []string
+	for _, n := range m.t.MIMNodes {
+		if n.PAMComponents {
+			out = append(out, n.Host)
+		}
+	}
+	return uniqueHosts(out)
+}
+
+func (m *model) isDC(h string) bool { return hostIn(h, m.dcHosts()) }
+
+// dcFor returns the DC a DNS server entry (host name or address) points at.
+func (m *model) dcFor(entry string) (DomainController, bool) {
+	for _, d := range m.t.DomainControllers {
+		if SameHost(entry, d.Host) {
+			return d, true
+		}
+		for _, a := range d.Addresses {
+			if SameHost(entry, a) {
+				return d, true
+			}
+		}
+	}
+	return DomainController{}, false
+}
+
+// dnsEntries returns the DNS server list of host h, trimmed and deduped.
+func (m *model) dnsEntries(h string) []string {
+	var raw []string
+	for k, v := range m.t.DNSServers {
+		if SameHost(k, h) {
+			raw = append(raw, v...)
+		}
+	}
+	var out []string
+	for _, e := range raw {
+		e = strings.TrimSpace(e)
+		if e == "" {
+			continue
+		}
+		dup := false
+		for _, o := range out {
+			if strings.EqualFold(o, e) {
+				dup = true
+			}
+		}
+		if !dup {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// dnsKeys returns the hosts of DNSServers in a stable order.
+func (m *model) dnsKeys() []string {
+	var keys []string
+	for k := range m.t.DNSServers {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return uniqueHosts(keys)
+}
+
+// markedNeeding returns the marked functions that need component c.
+func (m *model) markedNeeding(c component) []Function {
+	var out []Function
+	for _, f := range m.marked {
+		if needs(f, m.level, c) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// allNeeding returns every function that needs component c.
+func (m *model) allNeeding(c component) []Function {
+	var out []Function
+	for _, f := range AllFunctions() {
+		if needs(f, m.level, c) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// severityFor is Error when some marked function depends on the component,
+// else Warning; it also says which functions to name.
+func (m *model) severityFor(c component) (Severity, []Function) {
+	if fs := m.markedNeeding(c); len(fs) > 0 {
+		return Error, fs
+	}
+	return Warning, m.allNeeding(c)
+}
+
+// functionList renders "privileged role activation and monitoring".
+func functionList(fs []Function) string {
+	if len(fs) == len(functionTable) {
+		return "all six bastion functions"
+	}
+	var names []string
+	for _, f := range fs {
+		names = append(names, f.lowerName())
+	}
+	return joinAnd(names)
+}
+
+func joinAnd(xs []string) string {
+	switch len(xs) {
+	case 0:
+		return ""
+	case 1:
+		return xs[0]
+	case 2:
+		return xs[0] + " and " + xs[1]
+	}
+	return strings.Join(xs[:len(xs)-1], ", ") + " and " + xs[len(xs)-1]
+}
