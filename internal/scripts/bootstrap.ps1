@@ -8,7 +8,15 @@ $ProgressPreference = 'SilentlyContinue'
 $WarningPreference = 'SilentlyContinue'
 $InformationPreference = 'SilentlyContinue'
 $VerbosePreference = 'SilentlyContinue'
-[Console]::OutputEncoding = New-Object -TypeName System.Text.UTF8Encoding -ArgumentList $false
+# UTF-8 both ways: stdin would otherwise be read in the OEM code page. Hosts without a console refuse this; go on.
+try {
+    $utf8 = New-Object -TypeName System.Text.UTF8Encoding -ArgumentList $false
+    [Console]::InputEncoding = $utf8
+    [Console]::OutputEncoding = $utf8
+}
+catch {
+    $null = $_
+}
 try {
     $raw = [string]($input | Out-String)
     $envelope = ConvertFrom-Json -InputObject $raw

@@ -1,0 +1,247 @@
+package winrmsim
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
+)
+
+// Handlers for the MIM Service node scripts. Each emulates what its script
+// does on Windows, with the errors PowerShell would raise there.
+
+func init() {
+	Register("mim_read", mimRead)
+	Register("mim_install", mimInstall)
+	Register("mim_write_config", mimWriteConfig)
+	Register("mim_services", mimServices)
+	Register("mim_set_service_account", mimSetServiceAccount)
+	Register("mim_uninstall", mimUninstall)
+}
+
+var mimServiceNames = []string{model.FIMService, model.PamMonitoring, model.PamComponent}
+
+func invalidOperation(msg string) error {
+	return &ScriptError{Type: "System.InvalidOperationException", Message: msg, Category: "NotSpecified", ID: "System.InvalidOperationException"}
+}
+
+func argumentError(msg string) error {
+	return &ScriptError{Type: "System.ArgumentException", Message: msg, Category: "NotSpecified", ID: "System.ArgumentException"}
+}
+
+func serviceStates(h *model.Host) map[string]any {
+	out := map[string]any{}
+	for _, name := range mimServiceNames {
+		if s := h.Service(name); s != nil {
+			out[name] = map[string]any{"status": s.Status, "start_type": s.StartType}
+		}
+	}
+	return out
+}
+
+func mimImagePath(h *model.Host) (string, bool) {
+	v, ok := h.RegValue(model.FIMServiceKey, "ImagePath")
+	if !ok {
+		return "", false
+	}
+	return strings.Trim(strings.TrimSpace(v), `"`), true
+}
+
+func mimRead(env *model.Env, h *model.Host, _ json.RawMessage) (any, error) {
+	image, ok := mimImagePath(h)
+	if !ok {
+		return map[string]any{"installed": false, "computer_name": h.ComputerName, "services": serviceStates(h)}, nil
+	}
+	cfgPath := image + ".config"
+	b, ok := h.ReadFile(cfgPath)
+	if !ok {
+		return nil, &ScriptError{Type: "System.IO.FileNotFoundException", Message: fmt.Sprintf("Could not find file '%s'.", cfgPath), Category: "NotSpecified", ID: "FileNotFoundException"}
+	}
+	reg := func(name string) string { v, _ := h.RegValue(model.FIMServiceKey, name); return v }
+	version := ""
+	if p := h.Products[model.MIMProductCode]; p != nil {
+		version = p.Version
+	}
+	return map[string]any{
+		"installed":     true,
+		"computer_name": h.ComputerName,
+		"image_path":    image,
+		"config_path":   cfgPath,
+		"config_base64": base64.StdEncoding.EncodeToString(b),
+		"version":       version,
+		"database":      reg("DatabaseServer"),
+		"database_name": reg("DatabaseName"),
+		"logon_account": reg("ObjectName"),
+		"services":      serviceStates(h),
+	}, nil
+}
+
+var msiPropertyName = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
+
+func mimInstall(env *model.Env, h *model.Host, raw json.RawMessage) (any, error) {
+	var in struct {
+		InstallerPath string          `json:"installer_path"`
+		Properties    json.RawMessage `json:"properties"`
+	}
+	if err := json.Unmarshal(raw, &in); err != nil {
+		return nil, argumentError(err.Error())
+	}
+	if _, ok := mimImagePath(h); ok {
+		return nil, invalidOperation("The MIM Service is already installed on this computer.")
+	}
+	if strings.ContainsAny(in.InstallerPath, "\"\r\n") {
+		return nil, argumentError("installer_path must not contain a double quote or a line break.")
+	}
+	if _, ok := h.ReadFile(in.InstallerPath); !ok {
+		return nil, &ScriptError{Type: "System.IO.FileNotFoundException", Message: "MIM installer not found: " + in.InstallerPath, Category: "NotSpecified", ID: "System.IO.FileNotFoundException"}
+	}
+	props := map[string]string{}
+	if err := json.Unmarshal(in.Properties, &props); err != nil {
+		return nil, argumentError("properties: " + err.Error())
+	}
+	for name, value := range props {
+		if !msiPropertyName.MatchString(name) {
+			return nil, argumentError("Invalid MSI property name: " + name)
+		}
+		if strings.ContainsAny(value, "\r\n") {
+			return nil, argumentError("MSI property " + name + " must not contain a line break.")
+		}
+	}
+	if err := env.InstallMIM(h, in.InstallerPath, props); err != nil {
+		if me, ok := err.(model.MSIError); ok {
+			return nil, invalidOperation(fmt.Sprintf("msiexec failed with exit code %d.", me.Code))
+		}
+		return nil, err
+	}
+	return map[string]any{"exit_code": 0, "reboot_required": false}, nil
+}
+
+func restartService(env *model.Env, h *model.Host, name string) error {
+	s := h.Service(name)
+	if s == nil {
+		return &ScriptError{Type: "Microsoft.PowerShell.Commands.ServiceCommandException", Message: fmt.Sprintf("Cannot find any service with service name '%s'.", name), Category: "ObjectNotFound", ID: "NoServiceFoundForGivenName,Microsoft.PowerShell.Commands.RestartServiceCommand"}
+	}
+	s.Status = "Stopped"
+	if name == model.FIMService {
+		if acct, ok := h.RegValue(model.FIMServiceKey, "ObjectName"); ok && h.Products[model.MIMProductCode] != nil {
+			if pw, ok := h.Registry[model.RegKey(model.FIMServiceKey)]["lab:password"]; ok && env.Credentials[strings.ToLower(acct)] != pw {
+				env.Record(h.FQDN, "service-start-failed", name+": logon failure")
+				return &ScriptError{Type: "Microsoft.PowerShell.Commands.ServiceCommandException", Message: fmt.Sprintf("Failed to start service '%s (%s)'.", s.DisplayName, name), Category: "OpenError", ID: "StartServiceFailed,Microsoft.PowerShell.Commands.RestartServiceCommand"}
+			}
+		}
+	}
+	s.Status = "Running"
+	s.Starts++
+	env.Record(h.FQDN, "service-restart", name)
+	return nil
+}
+
+func mimWriteConfig(env *model.Env, h *model.Host, raw json.RawMessage) (any, error) {
+	var in struct {
+		ExpectedSHA256 string `json:"expected_sha256"`
+		ContentBase64  string `json:"content_base64"`
+		Restart        bool   `json:"restart"`
+	}
+	if err := json.Unmarshal(raw, &in); err != nil {
+		return nil, argumentError(err.Error())
+	}
+	image, ok := mimImagePath(h)
+	if !ok {
+		return nil, invalidOperation("The MIM Service is not installed on this computer.")
+	}
+	path := image + ".config"
+	current, ok := h.ReadFile(path)
+	if !ok {
+		return nil, &ScriptError{Type: "System.IO.FileNotFoundException", Message: fmt.Sprintf("Could not find file '%s'.", path), Category: "NotSpecified", ID: "FileNotFoundException"}
+	}
+	if got := sha256Hex(current); got != in.ExpectedSHA256 {
+		return nil, invalidOperation("The config file " + path + " changed since it was read (sha256 " + got + ").")
+	}
+	b, err := base64.StdEncoding.DecodeString(in.ContentBase64)
+	if err != nil {
+		return nil, &ScriptError{Type: "System.FormatException", Message: "The input is not a valid Base-64 string.", Category: "NotSpecified", ID: "FormatException"}
+	}
+	h.WriteFile(path+".bastion-previous", current)
+	h.WriteFile(path, b)
+	env.Record(h.FQDN, "config-write", path)
+	if in.Restart {
+		if err := restartService(env, h, model.FIMService); err != nil {
+			return nil, err
+		}
+	}
+	return map[string]any{"config_path": path, "sha256": sha256Hex(b), "restarted": in.Restart}, nil
+}
+
+func mimServices(env *model.Env, h *model.Host, raw json.RawMessage) (any, error) {
+	var in struct {
+		Action string   `json:"action"`
+		Names  []string `json:"names"`
+	}
+	if err := json.Unmarshal(raw, &in); err != nil {
+		return nil, argumentError(err.Error())
+	}
+	if in.Action != "start" && in.Action != "stop" && in.Action != "restart" {
+		return nil, argumentError("Unknown service action: " + in.Action)
+	}
+	out := map[string]any{}
+	for _, name := range in.Names {
+		allowed := false
+		for _, a := range mimServiceNames {
+			allowed = allowed || strings.EqualFold(a, name)
+		}
+		if !allowed {
+			return nil, argumentError("Service not managed by this provider: " + name)
+		}
+		s := h.Service(name)
+		if s == nil {
+			return nil, &ScriptError{Type: "Microsoft.PowerShell.Commands.ServiceCommandException", Message: fmt.Sprintf("Cannot find any service with service name '%s'.", name), Category: "ObjectNotFound", ID: "NoServiceFoundForGivenName"}
+		}
+		switch in.Action {
+		case "start":
+			if s.Status != "Running" {
+				if err := restartService(env, h, name); err != nil {
+					return nil, err
+				}
+			}
+		case "stop":
+			s.Status = "Stopped"
+			env.Record(h.FQDN, "service-stop", name)
+		case "restart":
+			if err := restartService(env, h, name); err != nil {
+				return nil, err
+			}
+		}
+		out[s.Name] = s.Status
+	}
+	return map[string]any{"services": out}, nil
+}
+
+func mimSetServiceAccount(env *model.Env, h *model.Host, raw json.RawMessage) (any, error) {
+	var in struct {
+		Account  string `json:"account"`
+		Password string `json:"password"`
+	}
+	if err := json.Unmarshal(raw, &in); err != nil {
+		return nil, argumentError(err.Error())
+	}
+	if h.Service(model.FIMService) == nil {
+		return nil, invalidOperation("The MIM Service is not installed on this computer.")
+	}
+	h.SetRegValue(model.FIMServiceKey, "ObjectName", in.Account)
+	// The service control manager keeps the password; the lab keeps it only to
+	// decide whether the next start logs on.
+	h.SetRegValue(model.FIMServiceKey, "lab:password", in.Password)
+	env.Record(h.FQDN, "service-account-change", model.FIMService+" logon account "+in.Account)
+	if err := restartService(env, h, model.FIMService); err != nil {
+		return nil, err
+	}
+	return map[string]any{"restarted": true}, nil
+}
+
+func mimUninstall(env *model.Env, h *model.Host, _ json.RawMessage) (any, error) {
+	removed := env.UninstallMIM(h)
+	return map[string]any{"removed": removed, "exit_code": 0}, nil
+}

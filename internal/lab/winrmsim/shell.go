@@ -1,0 +1,507 @@
+package winrmsim
+
+import (
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
+)
+
+// maxEnvelope is Windows' default MaxEnvelopeSizekb (500 KiB): larger
+// requests are refused.
+const maxEnvelope = 500 * 1024
+
+// receiveChunk bounds the output bytes of one ReceiveResponse, so large
+// output arrives over several Receives, as from Windows.
+const receiveChunk = 64 * 1024
+
+type shell struct {
+	id, host, user string
+	commands       map[string]*command
+}
+
+type command struct {
+	id       string
+	stdin    []byte
+	started  bool
+	finished bool
+	done     chan struct{} // closed when output is final
+	cancel   chan struct{} // closed by Signal or Delete
+	canceled bool
+
+	stdout, stderr   []byte
+	sentOut, sentErr int
+	exitCode         int
+}
+
+func (c *command) stop() {
+	if !c.canceled {
+		c.canceled = true
+		close(c.cancel)
+	}
+}
+
+// serve answers one HTTP request on host's listener.
+func (s *Server) serve(host string, secure bool, w http.ResponseWriter, r *http.Request) {
+	s.count(host, func(st *HostStats) { st.Requests++ })
+	w.Header().Set("Server", "Microsoft-HTTPAPI/2.0")
+	if !strings.EqualFold(r.URL.Path, "/wsman") {
+		http.NotFound(w, r)
+		return
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		return
+	}
+	if kind, ok := s.env.TakeFault(host, model.WinRM); ok && s.fault(w, r, kind, "") {
+		s.log.Debug("winrmsim fault", "host", host, "fault", string(kind))
+		return
+	}
+	user, ok := s.authenticate(w, r)
+	if !ok {
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxEnvelope+1))
+	if err != nil {
+		return
+	}
+	if len(body) > maxEnvelope {
+		writeFault(w, "", wsmanFault{"w:EncodingLimit", 2150858817, "The WS-Management service cannot process the request because the request packet is larger than the maximum envelope size. "})
+		return
+	}
+	if !strings.Contains(strings.ToLower(r.Header.Get("Content-Type")), "application/soap+xml") {
+		w.WriteHeader(http.StatusUnsupportedMediaType)
+		return
+	}
+	var req request
+	if err := xml.Unmarshal(body, &req); err != nil {
+		writeFault(w, "", faultBadRequest("The request is not a valid SOAP envelope: "+err.Error()+"."))
+		return
+	}
+	mid := req.Header.MessageID
+	action := strings.TrimSpace(req.Header.Action)
+	name := actionNames[action]
+	if kind, ok := s.takeActionFault(host, name); ok && s.fault(w, r, kind, mid) {
+		s.log.Debug("winrmsim action fault", "host", host, "action", name, "fault", string(kind))
+		return
+	}
+	s.log.Debug("winrmsim request", "host", host, "action", name, "user", user)
+	if name == "" {
+		writeFault(w, mid, faultAction(action))
+		return
+	}
+	if uri := strings.TrimSpace(req.Header.ResourceURI); !strings.EqualFold(uri, shellCmdURI) {
+		writeFault(w, mid, faultResource(uri))
+		return
+	}
+	if action == actionCreate {
+		s.create(host, secure, user, &req, w)
+		return
+	}
+	sh, f := s.shellFor(host, user, req.selector("ShellId"))
+	if sh == nil {
+		writeFault(w, mid, f)
+		return
+	}
+	switch action {
+	case actionCommand:
+		s.command(host, sh, &req, w)
+	case actionSend:
+		s.send(host, sh, &req, w)
+	case actionReceive:
+		s.receive(sh, &req, w, r)
+	case actionSignal:
+		s.signal(sh, &req, w)
+	case actionDelete:
+		s.deleteShell(host, sh, &req, w, r)
+	}
+}
+
+// fault answers with an injected fault; false means the kind is not one
+// WinRM knows and the request goes on.
+func (s *Server) fault(w http.ResponseWriter, r *http.Request, kind model.FaultKind, relatesTo string) bool {
+	switch kind {
+	case model.FaultRefuse:
+		if hj, ok := w.(http.Hijacker); ok {
+			if c, _, err := hj.Hijack(); err == nil {
+				reset(c)
+				return true
+			}
+		}
+		panic(http.ErrAbortHandler)
+	case model.FaultHTTP500:
+		writeFault(w, relatesTo, faultMaxShells(s.opts.MaxShellsPerUser))
+	case model.FaultHTTP503:
+		writeUnavailable(w)
+	case model.FaultUnauthorized:
+		writeUnauthorized(w, "")
+	case model.FaultTimeout:
+		select {
+		case <-r.Context().Done():
+		case <-s.closing:
+		}
+		panic(http.ErrAbortHandler)
+	default:
+		return false
+	}
+	return true
+}
+
+// authenticate accepts Basic (and NTLM, see ntlm.go) against the model's
+// credentials and returns the canonical "DOMAIN\user".
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, bool) {
+	cs := connFrom(r.Context())
+	authz := r.Header.Get("Authorization")
+	if authz == "" && cs != nil {
+		cs.mu.Lock()
+		user := cs.user
+		cs.mu.Unlock()
+		if user != "" {
+			return user, true
+		}
+	}
+	scheme, token, _ := strings.Cut(authz, " ")
+	switch strings.ToLower(scheme) {
+	case "basic":
+		if user, pass, ok := r.BasicAuth(); ok {
+			if key, ok := s.checkPassword(user, pass); ok {
+				return key, true
+			}
+		}
+	case "negotiate", "ntlm":
+		if cs != nil {
+			return s.ntlm(w, cs, scheme, token)
+		}
+	}
+	writeUnauthorized(w, "")
+	return "", false
+}
+
+// credentialKeys lists the Credentials keys a user name may stand for:
+// "DOMAIN\user", "user@dns.domain" or "user@DOMAIN", or a bare name.
+func credentialKeys(e *model.Env, user string) []string {
+	u := strings.ToLower(user)
+	if strings.Contains(u, `\`) {
+		return []string{u}
+	}
+	nb := ""
+	if e.Domain != nil {
+		nb = strings.ToLower(e.Domain.NetBIOSName)
+	}
+	if name, dom, ok := strings.Cut(u, "@"); ok {
+		if e.Domain != nil && (dom == strings.ToLower(e.Domain.DNSName) || dom == nb) {
+			return []string{nb + `\` + name}
+		}
+		return []string{strings.SplitN(dom, ".", 2)[0] + `\` + name}
+	}
+	keys := []string{u}
+	if nb != "" {
+		keys = append(keys, nb+`\`+u)
+	}
+	return keys
+}
+
+func (s *Server) checkPassword(user, pass string) (string, bool) {
+	var key string
+	var ok bool
+	_ = s.env.Do(func(e *model.Env) error {
+		for _, k := range credentialKeys(e, user) {
+			if want, found := e.Credentials[k]; found && subtle.ConstantTimeCompare([]byte(want), []byte(pass)) == 1 {
+				key, ok = k, true
+				return nil
+			}
+		}
+		return nil
+	})
+	return key, ok
+}
+
+func (s *Server) shellFor(host, user, id string) (*shell, wsmanFault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sh := s.shells[id]
+	// Another user's shell does not exist for this user.
+	if sh == nil || sh.host != host || sh.user != user {
+		return nil, faultNoShell(id)
+	}
+	return sh, wsmanFault{}
+}
+
+func (s *Server) create(host string, secure bool, user string, req *request, w http.ResponseWriter) {
+	if req.Body.Shell == nil {
+		writeFault(w, req.Header.MessageID, faultBadRequest("The Create request has no Shell element."))
+		return
+	}
+	s.mu.Lock()
+	n := 0
+	for _, sh := range s.shells {
+		if sh.host == host && sh.user == user {
+			n++
+		}
+	}
+	if n >= s.opts.MaxShellsPerUser {
+		s.mu.Unlock()
+		writeFault(w, req.Header.MessageID, faultMaxShells(s.opts.MaxShellsPerUser))
+		return
+	}
+	sh := &shell{id: newUUID(), host: host, user: user, commands: map[string]*command{}}
+	s.shells[sh.id] = sh
+	if h := s.hosts[host]; h != nil {
+		h.stats.Shells++
+		h.stats.MaxShells = max(h.stats.MaxShells, h.stats.Shells)
+	}
+	s.mu.Unlock()
+
+	scheme, port := "http", PortHTTP
+	if secure {
+		scheme, port = "https", PortHTTPS
+	}
+	in := strings.TrimSpace(req.Body.Shell.InputStreams)
+	out := strings.TrimSpace(req.Body.Shell.OutputStreams)
+	body := `<x:ResourceCreated><a:Address>` + fmt.Sprintf("%s://%s:%d/wsman", scheme, host, port) +
+		`</a:Address><a:ReferenceParameters><w:ResourceURI>` + shellCmdURI +
+		`</w:ResourceURI><w:SelectorSet><w:Selector Name="ShellId">` + sh.id +
+		`</w:Selector></w:SelectorSet></a:ReferenceParameters></x:ResourceCreated>` +
+		`<rsp:Shell xmlns:rsp="` + nsShell + `"><rsp:ShellId>` + sh.id + `</rsp:ShellId><rsp:ResourceUri>` + shellCmdURI +
+		`</rsp:ResourceUri><rsp:Owner>` + esc(user) + `</rsp:Owner><rsp:ClientIP>127.0.0.1</rsp:ClientIP>` +
+		`<rsp:IdleTimeOut>PT7200.000S</rsp:IdleTimeOut><rsp:InputStreams>` + esc(in) + `</rsp:InputStreams><rsp:OutputStreams>` +
+		esc(out) + `</rsp:OutputStreams><rsp:ShellRunTime>P0DT0H0M0S</rsp:ShellRunTime><rsp:ShellInactivity>P0DT0H0M0S</rsp:ShellInactivity></rsp:Shell>`
+	writeSOAP(w, http.StatusOK, envelope("http://schemas.xmlsoap.org/ws/2004/09/transfer/CreateResponse", req.Header.MessageID, body))
+}
+
+func (s *Server) command(host string, sh *shell, req *request, w http.ResponseWriter) {
+	cl := req.Body.CommandLine
+	if cl == nil {
+		writeFault(w, req.Header.MessageID, faultBadRequest("The Command request has no CommandLine element."))
+		return
+	}
+	cmd := &command{id: newUUID(), done: make(chan struct{}), cancel: make(chan struct{})}
+	s.env.CountCall(model.WinRM, host)
+	reason, sum := checkCommandLine(cl.Command, cl.Arguments)
+	s.mu.Lock()
+	sh.commands[cmd.id] = cmd
+	if h := s.hosts[host]; h != nil {
+		h.stats.Commands++
+	}
+	if reason != "" {
+		// powershell.exe starts and fails: the error record on stderr, exit code 1.
+		cmd.started = true
+		s.finish(cmd, nil, []byte(rejectedCommandLine(reason)), 1)
+	}
+	s.mu.Unlock()
+	if reason != "" {
+		s.env.Reject(host, sum, "command line: "+reason)
+		s.log.Debug("winrmsim rejected command line", "host", host, "reason", reason)
+	}
+	writeSOAP(w, http.StatusOK, envelope("http://schemas.microsoft.com/wbem/wsman/1/windows/shell/CommandResponse", req.Header.MessageID,
+		`<rsp:CommandResponse><rsp:CommandId>`+cmd.id+`</rsp:CommandId></rsp:CommandResponse>`))
+}
+
+// finish publishes a command's output. Callers hold s.mu.
+func (s *Server) finish(cmd *command, stdout, stderr []byte, exitCode int) {
+	if cmd.finished {
+		return
+	}
+	cmd.finished = true
+	cmd.stdout, cmd.stderr, cmd.exitCode = stdout, stderr, exitCode
+	close(cmd.done)
+}
+
+func (s *Server) send(host string, sh *shell, req *request, w http.ResponseWriter) {
+	mid := req.Header.MessageID
+	if req.Body.Send == nil {
+		writeFault(w, mid, faultBadRequest("The Send request has no Send element."))
+		return
+	}
+	s.mu.Lock()
+	for _, st := range req.Body.Send.Streams {
+		cmd := sh.commands[st.CommandID]
+		if cmd == nil {
+			s.mu.Unlock()
+			writeFault(w, mid, faultNoCommand(st.CommandID))
+			return
+		}
+		if st.Name != "stdin" {
+			s.mu.Unlock()
+			writeFault(w, mid, faultBadRequest("The stream "+st.Name+" is not an input stream of this shell."))
+			return
+		}
+		data, err := base64.StdEncoding.DecodeString(strings.TrimSpace(st.Data))
+		if err != nil {
+			s.mu.Unlock()
+			writeFault(w, mid, faultBadRequest("The stream data is not base64."))
+			return
+		}
+		if cmd.started {
+			continue // the process no longer reads stdin
+		}
+		cmd.stdin = append(cmd.stdin, data...)
+		if st.End == "true" {
+			// The bootstrap reads stdin to its end, then runs.
+			cmd.started = true
+			s.runs.Add(1)
+			go s.execute(host, cmd, cmd.stdin)
+		}
+	}
+	s.mu.Unlock()
+	writeSOAP(w, http.StatusOK, envelope("http://schemas.microsoft.com/wbem/wsman/1/windows/shell/SendResponse", mid, `<rsp:SendResponse></rsp:SendResponse>`))
+}
+
+// execute runs the bootstrap in the background, as the process runs on
+// Windows while the client waits in Receive. The model's latency for the
+// host is the script's run time.
+func (s *Server) execute(host string, cmd *command, stdin []byte) {
+	defer s.runs.Done()
+	if d := s.env.Latency(host, model.WinRM); d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-cmd.cancel:
+			t.Stop()
+			s.mu.Lock()
+			s.finish(cmd, nil, nil, 1) // terminated before it got anywhere
+			s.mu.Unlock()
+			return
+		case <-s.closing:
+			t.Stop()
+			s.mu.Lock()
+			s.finish(cmd, nil, nil, 1)
+			s.mu.Unlock()
+			return
+		}
+	}
+	res := s.runBootstrap(host, stdin)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := res.stdout
+	if h := s.hosts[host]; h != nil && h.banner != "" {
+		out = append([]byte(h.banner), out...)
+	}
+	s.finish(cmd, out, res.stderr, res.exitCode)
+}
+
+func (s *Server) receive(sh *shell, req *request, w http.ResponseWriter, r *http.Request) {
+	mid := req.Header.MessageID
+	if req.Body.Receive == nil {
+		writeFault(w, mid, faultBadRequest("The Receive request has no Receive element."))
+		return
+	}
+	id := req.Body.Receive.DesiredStream.CommandID
+	s.mu.Lock()
+	cmd := sh.commands[id]
+	s.mu.Unlock()
+	if cmd == nil {
+		writeFault(w, mid, faultNoCommand(id))
+		return
+	}
+	// Receive is a long poll: it returns when there is output or the
+	// request's OperationTimeout passes (then the TimedOut fault).
+	t := time.NewTimer(operationTimeout(req.Header.OperationTimeout))
+	defer t.Stop()
+	select {
+	case <-cmd.done:
+	case <-t.C:
+		writeFault(w, mid, faultTimedOut())
+		return
+	case <-r.Context().Done():
+		return
+	case <-s.closing:
+		return
+	}
+
+	var b strings.Builder
+	s.mu.Lock()
+	budget := receiveChunk
+	stream := func(name string, data []byte, sent *int) bool {
+		n := min(len(data)-*sent, budget)
+		if n > 0 {
+			b.WriteString(`<rsp:Stream Name="` + name + `" CommandId="` + cmd.id + `">` +
+				base64.StdEncoding.EncodeToString(data[*sent:*sent+n]) + `</rsp:Stream>`)
+			*sent += n
+			budget -= n
+		}
+		return *sent == len(data)
+	}
+	outDone := stream("stdout", cmd.stdout, &cmd.sentOut)
+	errDone := outDone && stream("stderr", cmd.stderr, &cmd.sentErr)
+	if outDone && errDone {
+		b.WriteString(`<rsp:Stream Name="stdout" CommandId="` + cmd.id + `" End="true"></rsp:Stream>` +
+			`<rsp:Stream Name="stderr" CommandId="` + cmd.id + `" End="true"></rsp:Stream>` +
+			`<rsp:CommandState CommandId="` + cmd.id + `" State="` + stateDone + `"><rsp:ExitCode>` +
+			strconv.Itoa(cmd.exitCode) + `</rsp:ExitCode></rsp:CommandState>`)
+	} else {
+		b.WriteString(`<rsp:CommandState CommandId="` + cmd.id + `" State="` + stateRunning + `"></rsp:CommandState>`)
+	}
+	s.mu.Unlock()
+	writeSOAP(w, http.StatusOK, envelope("http://schemas.microsoft.com/wbem/wsman/1/windows/shell/ReceiveResponse", mid,
+		`<rsp:ReceiveResponse>`+b.String()+`</rsp:ReceiveResponse>`))
+}
+
+// operationTimeout parses an xs:duration such as PT60S or PT60.000S; the
+// lab caps it at a minute and defaults to one.
+func operationTimeout(s string) time.Duration {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "PT") && strings.HasSuffix(s, "S") {
+		if f, err := strconv.ParseFloat(s[2:len(s)-1], 64); err == nil && f > 0 {
+			return min(time.Duration(f*float64(time.Second)), time.Minute)
+		}
+	}
+	return time.Minute
+}
+
+func (s *Server) signal(sh *shell, req *request, w http.ResponseWriter) {
+	mid := req.Header.MessageID
+	if req.Body.Signal == nil {
+		writeFault(w, mid, faultBadRequest("The Signal request has no Signal element."))
+		return
+	}
+	s.mu.Lock()
+	cmd := sh.commands[req.Body.Signal.CommandID]
+	if cmd != nil {
+		cmd.stop()
+	}
+	s.mu.Unlock()
+	if cmd == nil {
+		writeFault(w, mid, faultNoCommand(req.Body.Signal.CommandID))
+		return
+	}
+	writeSOAP(w, http.StatusOK, envelope("http://schemas.microsoft.com/wbem/wsman/1/windows/shell/SignalResponse", mid, `<rsp:SignalResponse></rsp:SignalResponse>`))
+}
+
+func (s *Server) deleteShell(host string, sh *shell, req *request, w http.ResponseWriter, r *http.Request) {
+	var running []*command
+	s.mu.Lock()
+	if _, ok := s.shells[sh.id]; ok {
+		delete(s.shells, sh.id)
+		for _, c := range sh.commands {
+			c.stop()
+			if c.started {
+				running = append(running, c)
+			}
+		}
+		if h := s.hosts[host]; h != nil {
+			h.stats.Shells--
+		}
+	}
+	s.mu.Unlock()
+	// Deleting a shell ends its processes; answer once they are gone, so a
+	// script has either run to its end or not at all.
+	for _, c := range running {
+		select {
+		case <-c.done:
+		case <-r.Context().Done():
+			return
+		case <-s.closing:
+			return
+		}
+	}
+	writeSOAP(w, http.StatusOK, envelope("http://schemas.xmlsoap.org/ws/2004/09/transfer/DeleteResponse", req.Header.MessageID, ""))
+}
