@@ -1,0 +1,141 @@
+package directory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// BackupStatus reads, on each DC (only the pinned one when PinnedDC is
+// set), the replication metadata of dSASignature on every naming context
+// head the DC holds (domain, Configuration, Schema, DomainDnsZones,
+// ForestDnsZones): a backup writes dSASignature as an originating change,
+// so its stamp's time is the NC's last backup and its originating DSA the
+// DC that was backed up (repadmin /showbackup; PingCastle A-BackupMetadata).
+// The stamp replicates: every DC reports the latest backup of any DC, and
+// a DC that disagrees has not replicated it yet.
+//
+// The binary replPropertyMetaData is parsed (Samba has no
+// msDS-ReplAttributeMetaData). A DC that cannot be read is listed in
+// Unreadable; the call fails only when no DC could be read.
+// Cost: 1 search for the DC list, then per DC 1 search of its rootDSE and
+// 1 per naming context (plus 1 bind per DC on a fresh pool).
+func (c *Client) BackupStatus(ctx context.Context) (*BackupReport, error) {
+	n, err := c.naming(ctx)
+	if err != nil {
+		return nil, err
+	}
+	dcs, err := c.DomainControllers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byInvocation := map[string]string{}
+	for _, d := range dcs {
+		if d.InvocationID != "" {
+			byInvocation[strings.ToLower(d.InvocationID)] = d.Host
+		}
+	}
+	var targets []string
+	if c.cfg.PinnedDC != "" {
+		targets = []string{c.cfg.PinnedDC}
+	} else {
+		for _, d := range dcs {
+			if d.Host != "" {
+				targets = append(targets, d.Host)
+			}
+		}
+	}
+	rep := &BackupReport{Unreadable: map[string]error{}}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, dc := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var got []NCBackup
+			err := c.do(ctx, dc, "read backup metadata", nil, func(ctx context.Context, s *session) error {
+				var err error
+				got, err = s.backupMetadata(n, byInvocation)
+				return err
+			})
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				rep.Unreadable[dc] = err
+				return
+			}
+			rep.Backups = append(rep.Backups, got...)
+		}()
+	}
+	wg.Wait()
+	sort.Slice(rep.Backups, func(i, j int) bool {
+		a, b := rep.Backups[i], rep.Backups[j]
+		if !strings.EqualFold(a.DC, b.DC) {
+			return strings.ToLower(a.DC) < strings.ToLower(b.DC)
+		}
+		return ncOrder(a.NamingContext) < ncOrder(b.NamingContext)
+	})
+	if len(rep.Backups) == 0 && len(rep.Unreadable) > 0 {
+		var errs []error
+		for _, dc := range sortedKeys(rep.Unreadable) {
+			errs = append(errs, rep.Unreadable[dc])
+		}
+		return rep, fmt.Errorf("no domain controller could be read for backup metadata: %w", errors.Join(errs...))
+	}
+	return rep, nil
+}
+
+func ncOrder(name string) int {
+	for i, n := range []string{NCDomain, NCConfiguration, NCSchema, NCDomainDNSZones, NCForestDNSZones} {
+		if n == name {
+			return i
+		}
+	}
+	return 99
+}
+
+// backupMetadata reads the dSASignature stamp of each NC head this DC holds.
+func (s *session) backupMetadata(n *namingContexts, byInvocation map[string]string) ([]NCBackup, error) {
+	root, err := s.searchBase("", "namingContexts")
+	if err != nil {
+		return nil, err
+	}
+	known := map[string]string{
+		normDN(n.domain):                        NCDomain,
+		normDN(n.config):                        NCConfiguration,
+		normDN(n.schema):                        NCSchema,
+		normDN("DC=DomainDnsZones," + n.domain): NCDomainDNSZones,
+		normDN("DC=ForestDnsZones," + n.root):   NCForestDNSZones,
+	}
+	var out []NCBackup
+	for _, nc := range root.GetAttributeValues("namingContexts") {
+		name, ok := known[normDN(nc)]
+		if !ok {
+			continue
+		}
+		e, err := s.searchBase(nc, "replPropertyMetaData")
+		if err != nil {
+			return nil, err
+		}
+		b := NCBackup{DC: s.dc, NamingContext: name, DN: e.DN}
+		meta, err := ParseReplPropertyMetaData(e.GetRawAttributeValue("replPropertyMetaData"))
+		if err != nil {
+			return nil, fmt.Errorf("replPropertyMetaData of %s: %w", nc, err)
+		}
+		for _, m := range meta {
+			if m.AttributeID != AttidDSASignature || m.OriginatingChangeTime.IsZero() {
+				continue
+			}
+			b.Backed = true
+			b.LastBackup = m.OriginatingChangeTime
+			b.Version = m.Version
+			b.OriginatingInvocationID = m.OriginatingInvocationID
+			b.OriginatingDC = byInvocation[strings.ToLower(m.OriginatingInvocationID)]
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}

@@ -1,0 +1,422 @@
+package directory
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	ber "github.com/go-asn1-ber/asn1-ber"
+	"github.com/go-ldap/ldap/v3"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
+)
+
+var rootDSEAttrs = []string{
+	"dnsHostName", "dsServiceName", "serverName", "defaultNamingContext", "configurationNamingContext",
+	"schemaNamingContext", "rootDomainNamingContext", "namingContexts", "domainFunctionality",
+	"forestFunctionality", "domainControllerFunctionality", "isGlobalCatalogReady", "isSynchronized",
+	"supportedControl", "supportedCapabilities", "supportedSASLMechanisms", "highestCommittedUSN", "currentTime",
+}
+
+// RootDSE reads the rootDSE of the DC serving this client. Cost: 1 search.
+func (c *Client) RootDSE(ctx context.Context) (RootDSE, error) {
+	var out RootDSE
+	err := c.do(ctx, "", "read rootDSE", nil, func(ctx context.Context, s *session) error {
+		var err error
+		out, err = s.rootDSE()
+		return err
+	})
+	return out, err
+}
+
+func (s *session) rootDSE() (RootDSE, error) {
+	e, err := s.searchBase("", rootDSEAttrs...)
+	if err != nil {
+		return RootDSE{}, err
+	}
+	r := RootDSE{
+		DC:                         s.dc,
+		DNSHostName:                e.GetAttributeValue("dnsHostName"),
+		DSServiceName:              e.GetAttributeValue("dsServiceName"),
+		ServerName:                 e.GetAttributeValue("serverName"),
+		DefaultNamingContext:       e.GetAttributeValue("defaultNamingContext"),
+		ConfigurationNamingContext: e.GetAttributeValue("configurationNamingContext"),
+		SchemaNamingContext:        e.GetAttributeValue("schemaNamingContext"),
+		RootDomainNamingContext:    e.GetAttributeValue("rootDomainNamingContext"),
+		NamingContexts:             e.GetAttributeValues("namingContexts"),
+		IsGlobalCatalogReady:       attrBool(e, "isGlobalCatalogReady"),
+		IsSynchronized:             attrBool(e, "isSynchronized"),
+		SupportedControls:          e.GetAttributeValues("supportedControl"),
+		SupportedCapabilities:      e.GetAttributeValues("supportedCapabilities"),
+		SupportedSASLMechanisms:    e.GetAttributeValues("supportedSASLMechanisms"),
+	}
+	r.DomainFunctionality, _ = attrInt(e, "domainFunctionality")
+	r.ForestFunctionality, _ = attrInt(e, "forestFunctionality")
+	r.DomainControllerFunctionality, _ = attrInt(e, "domainControllerFunctionality")
+	if n, ok := attrInt(e, "highestCommittedUSN"); ok {
+		r.HighestCommittedUSN = int64(n)
+	}
+	if t, err := ber.ParseGeneralizedTime([]byte(e.GetAttributeValue("currentTime"))); err == nil {
+		r.CurrentTime = t
+	}
+	return r, nil
+}
+
+// dcFilter selects NTDS Settings objects of writable and read-only DCs
+// (objectCategory, not objectClass: an nTDSDSARO is also an nTDSDSA).
+var dcFilter = or(eq("objectCategory", "nTDSDSA"), eq("objectCategory", "nTDSDSARO"))
+
+var dcAttrs = []string{"objectClass", "objectCategory", "dNSHostName", "serverReference", "options", "invocationId", "msDS-Behavior-Version"}
+
+// DomainControllers lists the forest's DCs from the nTDSDSA and nTDSDSARO
+// objects under CN=Sites and their server objects, sorted by host. Cost: 1
+// search (plus 1 bind on a fresh pool).
+func (c *Client) DomainControllers(ctx context.Context) ([]DomainController, error) {
+	n, err := c.naming(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []DomainController
+	err = c.do(ctx, "", "list domain controllers", nil, func(ctx context.Context, s *session) error {
+		var err error
+		out, err = s.domainControllers(n)
+		return err
+	})
+	return out, err
+}
+
+func (s *session) domainControllers(n *namingContexts) ([]DomainController, error) {
+	entries, err := s.searchPaged("CN=Sites,"+n.config, ldap.ScopeWholeSubtree, or(eq("objectCategory", "server"), dcFilter), dcAttrs...)
+	if err != nil {
+		return nil, err
+	}
+	return joinDCs(entries), nil
+}
+
+// joinDCs pairs each NTDS Settings object with its parent server object.
+func joinDCs(entries []*ldap.Entry) []DomainController {
+	servers := map[string]*ldap.Entry{}
+	for _, e := range entries {
+		if hasValue(e, "objectClass", "server") {
+			servers[normDN(e.DN)] = e
+		}
+	}
+	var out []DomainController
+	for _, e := range entries {
+		if !hasValue(e, "objectClass", "nTDSDSA") && !hasValue(e, "objectClass", "nTDSDSARO") {
+			continue
+		}
+		serverDN := parentOf(e.DN)
+		srv := servers[normDN(serverDN)]
+		dc := DomainController{
+			Name:           rdnValue(serverDN),
+			Site:           rdnValue(parentOf(parentOf(serverDN))),
+			ReadOnly:       hasValue(e, "objectClass", "nTDSDSARO") || strings.HasPrefix(strings.ToUpper(e.GetAttributeValue("objectCategory")), "CN=NTDS-DSA-RO,"),
+			ServerDN:       serverDN,
+			NTDSSettingsDN: e.DN,
+			InvocationID:   guidString(e.GetRawAttributeValue("invocationId")),
+		}
+		if srv != nil {
+			dc.Host = srv.GetAttributeValue("dNSHostName")
+			dc.ComputerDN = srv.GetAttributeValue("serverReference")
+		}
+		if v, ok := attrInt(e, "options"); ok {
+			dc.Options = uint32(v)
+			dc.optionsSet = true
+		}
+		dc.GlobalCatalog = dc.Options&OptIsGC != 0
+		dc.FunctionalLevel, _ = attrInt(e, "msDS-Behavior-Version")
+		out = append(out, dc)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return strings.ToLower(out[i].Host+"\x00"+out[i].Name) < strings.ToLower(out[j].Host+"\x00"+out[j].Name)
+	})
+	return out
+}
+
+func findDC(dcs []DomainController, host string) (DomainController, bool) {
+	for _, d := range dcs {
+		if sameHost(d.Host, host) {
+			return d, true
+		}
+	}
+	return DomainController{}, false
+}
+
+// IsDomainController reports whether host is a DC of the forest: a server
+// object with that dNSHostName under CN=Sites that has NTDS Settings.
+// Cost: 1 search.
+func (c *Client) IsDomainController(ctx context.Context, host string) (bool, error) {
+	n, err := c.naming(ctx)
+	if err != nil {
+		return false, err
+	}
+	host = strings.TrimSuffix(strings.TrimSpace(host), ".")
+	if host == "" {
+		return false, nil
+	}
+	var found bool
+	err = c.do(ctx, "", "find domain controller "+host, nil, func(ctx context.Context, s *session) error {
+		entries, err := s.searchPaged("CN=Sites,"+n.config, ldap.ScopeWholeSubtree,
+			or(and(eq("objectCategory", "server"), eq("dNSHostName", host)), dcFilter), dcAttrs...)
+		if err != nil {
+			return err
+		}
+		for _, dc := range joinDCs(entries) {
+			if sameHost(dc.Host, host) {
+				found = true
+			}
+		}
+		return nil
+	})
+	return found, err
+}
+
+// roleObjects maps each role to the DN of the object whose fSMORoleOwner
+// names its holder (MS-ADCAP 3.4.4.6.2.3.2). The RID master's is the object
+// named by the domain head's rIDManagerReference, resolved by the caller.
+func roleObjects(n *namingContexts) map[string]string {
+	return map[string]string{
+		SchemaMaster:         n.schema,
+		DomainNamingMaster:   "CN=Partitions," + n.config,
+		PDCEmulator:          n.domain,
+		RIDMaster:            "CN=RID Manager$,CN=System," + n.domain,
+		InfrastructureMaster: "CN=Infrastructure," + n.domain,
+	}
+}
+
+// FSMORoles reads the five role holders and resolves each to its DC.
+// Cost: 3 searches: the domain NC's role objects (domain head, RID manager,
+// infrastructure), the Configuration NC's Partitions container with every
+// server and NTDS Settings object (to resolve holders to hosts), and the
+// Schema NC head.
+func (c *Client) FSMORoles(ctx context.Context) (FSMORoles, error) {
+	n, err := c.naming(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out FSMORoles
+	err = c.do(ctx, "", "read FSMO roles", nil, func(ctx context.Context, s *session) error {
+		var err error
+		out, err = s.fsmoRoles(n)
+		return err
+	})
+	return out, err
+}
+
+func (s *session) fsmoRoles(n *namingContexts) (FSMORoles, error) {
+	dom, err := s.searchPaged(n.domain, ldap.ScopeWholeSubtree,
+		or(eq("objectCategory", "domainDNS"), eq("objectCategory", "rIDManager"), eq("objectCategory", "infrastructureUpdate")),
+		"objectClass", "fSMORoleOwner", "rIDManagerReference")
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := s.searchPaged(n.config, ldap.ScopeWholeSubtree,
+		or(eq("objectCategory", "crossRefContainer"), eq("objectCategory", "server"), dcFilter),
+		append([]string{"fSMORoleOwner", "msDS-Behavior-Version"}, dcAttrs...)...)
+	if err != nil {
+		return nil, err
+	}
+	schema, err := s.searchBase(n.schema, "fSMORoleOwner")
+	if err != nil {
+		return nil, err
+	}
+	dcs := joinDCs(cfg)
+	hostOf := func(ntds string) string {
+		for _, d := range dcs {
+			if sameDN(d.NTDSSettingsDN, ntds) {
+				return d.Host
+			}
+		}
+		return ""
+	}
+	out := FSMORoles{}
+	set := func(role string, e *ldap.Entry) {
+		owner := e.GetAttributeValue("fSMORoleOwner")
+		out[role] = FSMOHolder{Role: role, RoleObjectDN: e.DN, NTDSSettingsDN: owner, Host: hostOf(owner)}
+	}
+	set(SchemaMaster, schema)
+	var ridRef string
+	for _, e := range dom {
+		if sameDN(e.DN, n.domain) {
+			set(PDCEmulator, e)
+			ridRef = e.GetAttributeValue("rIDManagerReference")
+		}
+	}
+	for _, e := range dom {
+		switch {
+		case hasValue(e, "objectClass", "rIDManager") && (ridRef == "" || sameDN(e.DN, ridRef)):
+			set(RIDMaster, e)
+		case hasValue(e, "objectClass", "infrastructureUpdate") && sameDN(e.DN, "CN=Infrastructure,"+n.domain):
+			set(InfrastructureMaster, e)
+		}
+	}
+	for _, e := range cfg {
+		if hasValue(e, "objectClass", "crossRefContainer") {
+			set(DomainNamingMaster, e)
+		}
+	}
+	for _, r := range Roles() {
+		if _, ok := out[r]; !ok {
+			return nil, fmt.Errorf("%w: the %s role object was not found", transport.ErrNotFound, r)
+		}
+	}
+	return out, nil
+}
+
+// FunctionalLevels reads msDS-Behavior-Version on CN=Partitions (forest)
+// and on the domain NC head (domain). Cost: 2 searches.
+func (c *Client) FunctionalLevels(ctx context.Context) (FunctionalLevels, error) {
+	n, err := c.naming(ctx)
+	if err != nil {
+		return FunctionalLevels{}, err
+	}
+	var out FunctionalLevels
+	err = c.do(ctx, "", "read functional levels", nil, func(ctx context.Context, s *session) error {
+		p, err := s.searchBase("CN=Partitions,"+n.config, "msDS-Behavior-Version")
+		if err != nil {
+			return err
+		}
+		d, err := s.searchBase(n.domain, "msDS-Behavior-Version")
+		if err != nil {
+			return err
+		}
+		out.Forest, _ = attrInt(p, "msDS-Behavior-Version")
+		out.Domain, _ = attrInt(d, "msDS-Behavior-Version")
+		return nil
+	})
+	return out, err
+}
+
+// TombstoneLifetime reads tombstoneLifetime on CN=Directory Service; unset
+// means 60 days. Cost: 1 search.
+func (c *Client) TombstoneLifetime(ctx context.Context) (TombstoneLifetime, error) {
+	n, err := c.naming(ctx)
+	if err != nil {
+		return TombstoneLifetime{}, err
+	}
+	out := TombstoneLifetime{Days: DefaultTombstoneLifetimeDays}
+	err = c.do(ctx, "", "read tombstone lifetime", nil, func(ctx context.Context, s *session) error {
+		e, err := s.searchBase("CN=Directory Service,CN=Windows NT,CN=Services,"+n.config, "tombstoneLifetime", "msDS-deletedObjectLifetime")
+		if err != nil {
+			return err
+		}
+		if v, ok := attrInt(e, "tombstoneLifetime"); ok {
+			out.Days, out.Set = v, true
+		}
+		out.DeletedObjectLifetimeDays, _ = attrInt(e, "msDS-deletedObjectLifetime")
+		return nil
+	})
+	return out, err
+}
+
+var trustAttrs = []string{"trustPartner", "flatName", "trustDirection", "trustType", "trustAttributes", "securityIdentifier"}
+
+// Trusts lists the domain's trustedDomain objects under CN=System, sorted
+// by partner. Cost: 1 search.
+func (c *Client) Trusts(ctx context.Context) ([]Trust, error) {
+	return c.trusts(ctx, eq("objectCategory", "trustedDomain"), "list trusts")
+}
+
+// Trust reads the trust with a partner given by DNS or NetBIOS name;
+// transport.ErrNotFound when there is none. Cost: 1 search.
+func (c *Client) Trust(ctx context.Context, partner string) (Trust, error) {
+	partner = strings.TrimSuffix(strings.TrimSpace(partner), ".")
+	if partner == "" {
+		return Trust{}, fmt.Errorf("ldap read trust: %w: empty partner name", transport.ErrNotFound)
+	}
+	ts, err := c.trusts(ctx, and(eq("objectCategory", "trustedDomain"), or(eq("trustPartner", partner), eq("flatName", partner))), "read trust with "+partner)
+	if err != nil {
+		return Trust{}, err
+	}
+	for _, t := range ts {
+		if strings.EqualFold(t.Partner, partner) || strings.EqualFold(t.FlatName, partner) {
+			return t, nil
+		}
+	}
+	return Trust{}, fmt.Errorf("ldap read trust: %w: no trust with %q", transport.ErrNotFound, partner)
+}
+
+func (c *Client) trusts(ctx context.Context, filter, what string) ([]Trust, error) {
+	n, err := c.naming(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Trust
+	err = c.do(ctx, "", what, nil, func(ctx context.Context, s *session) error {
+		entries, err := s.searchPaged("CN=System,"+n.domain, ldap.ScopeSingleLevel, filter, trustAttrs...)
+		if err != nil {
+			return err
+		}
+		out = out[:0]
+		for _, e := range entries {
+			t := Trust{DN: e.DN, Partner: e.GetAttributeValue("trustPartner"), FlatName: e.GetAttributeValue("flatName")}
+			t.Direction, _ = attrInt(e, "trustDirection")
+			t.Type, _ = attrInt(e, "trustType")
+			a, _ := attrInt(e, "trustAttributes")
+			t.Attributes = uint32(a)
+			t.AttributeNames = TrustAttributeNames(t.Attributes)
+			if raw := e.GetRawAttributeValue("securityIdentifier"); len(raw) > 0 {
+				sid, err := sidString(raw)
+				if err != nil {
+					return fmt.Errorf("securityIdentifier of %s: %w", e.DN, err)
+				}
+				t.SID = sid
+			}
+			out = append(out, t)
+		}
+		return nil
+	})
+	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i].Partner) < strings.ToLower(out[j].Partner) })
+	return out, err
+}
+
+// OptionalFeatures lists the forest's optional features and whether each is
+// enabled (Recycle Bin, Privileged Access Management, ...). Cost: 2 searches.
+func (c *Client) OptionalFeatures(ctx context.Context) ([]OptionalFeature, error) {
+	n, err := c.naming(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []OptionalFeature
+	err = c.do(ctx, "", "read optional features", nil, func(ctx context.Context, s *session) error {
+		out = out[:0]
+		features, err := s.searchPaged("CN=Optional Features,CN=Directory Service,CN=Windows NT,CN=Services,"+n.config,
+			ldap.ScopeSingleLevel, eq("objectCategory", "msDS-OptionalFeature"),
+			"cn", "msDS-OptionalFeatureGUID", "msDS-RequiredForestBehaviorVersion")
+		if err != nil {
+			return err
+		}
+		parts, err := s.searchBase("CN=Partitions,"+n.config, "msDS-EnabledFeature")
+		if err != nil {
+			return err
+		}
+		enabled := parts.GetAttributeValues("msDS-EnabledFeature")
+		for _, e := range features {
+			f := OptionalFeature{Name: e.GetAttributeValue("cn"), DN: e.DN, GUID: guidString(e.GetRawAttributeValue("msDS-OptionalFeatureGUID"))}
+			if f.Name == "" {
+				f.Name = rdnValue(e.DN)
+			}
+			f.RequiredForestLevel, _ = attrInt(e, "msDS-RequiredForestBehaviorVersion")
+			for _, dn := range enabled {
+				if sameDN(dn, e.DN) {
+					f.Enabled = true
+				}
+			}
+			out = append(out, f)
+		}
+		sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+		return nil
+	})
+	return out, err
+}
+
+// normDN normalises a DN for map keys.
+func normDN(dn string) string {
+	p, err := ldap.ParseDN(dn)
+	if err != nil {
+		return strings.ToLower(strings.TrimSpace(dn))
+	}
+	return strings.ToLower(p.String())
+}

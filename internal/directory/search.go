@@ -1,0 +1,122 @@
+package directory
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/go-ldap/ldap/v3"
+)
+
+// searchBase reads one object. A missing object is an *ldap.Error with
+// noSuchObject, which classify turns into transport.ErrNotFound.
+func (s *session) searchBase(dn string, attrs ...string) (*ldap.Entry, error) {
+	s.c.count(s.dc, func(st *OpStats) { st.Searches++ })
+	res, err := s.conn.Search(ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 0, false, "(objectClass=*)", attrs, nil))
+	if err != nil {
+		return nil, err
+	}
+	if len(res.Entries) == 0 {
+		return nil, ldap.NewError(ldap.LDAPResultNoSuchObject, fmt.Errorf("no object %s", dn))
+	}
+	return res.Entries[0], nil
+}
+
+// searchPaged runs a one-level or subtree search with the paged results
+// control (RFC 2696), one request per page, so large results never hit the
+// DC's MaxPageSize.
+func (s *session) searchPaged(base string, scope int, filter string, attrs ...string) ([]*ldap.Entry, error) {
+	paging := ldap.NewControlPaging(uint32(s.c.cfg.PageSize))
+	var out []*ldap.Entry
+	for {
+		s.c.count(s.dc, func(st *OpStats) { st.Searches++ })
+		req := ldap.NewSearchRequest(base, scope, ldap.NeverDerefAliases, 0, 0, false, filter, attrs, []ldap.Control{paging})
+		res, err := s.conn.Search(req)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, res.Entries...)
+		ctrl, ok := ldap.FindControl(res.Controls, ldap.ControlTypePaging).(*ldap.ControlPaging)
+		if !ok || len(ctrl.Cookie) == 0 {
+			return out, nil
+		}
+		paging.SetCookie(ctrl.Cookie)
+	}
+}
+
+// modify sends one modify request.
+func (s *session) modify(req *ldap.ModifyRequest) error {
+	s.c.count(s.dc, func(st *OpStats) { st.Modifies++ })
+	return s.conn.Modify(req)
+}
+
+// Filter building: every value goes through ldap.EscapeFilter.
+
+func eq(attr, value string) string { return "(" + attr + "=" + ldap.EscapeFilter(value) + ")" }
+
+func or(parts ...string) string { return "(|" + strings.Join(parts, "") + ")" }
+
+func and(parts ...string) string { return "(&" + strings.Join(parts, "") + ")" }
+
+// Attribute helpers.
+
+func attrInt(e *ldap.Entry, name string) (int, bool) {
+	v := e.GetAttributeValue(name)
+	if v == "" {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	return int(n), true
+}
+
+func attrBool(e *ldap.Entry, name string) bool {
+	return strings.EqualFold(e.GetAttributeValue(name), "TRUE")
+}
+
+func hasValue(e *ldap.Entry, name, value string) bool {
+	for _, v := range e.GetAttributeValues(name) {
+		if strings.EqualFold(v, value) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameDN compares DNs the way AD does: case-insensitively, ignoring spacing
+// and escaping differences.
+func sameDN(a, b string) bool {
+	if strings.EqualFold(a, b) {
+		return true
+	}
+	da, err1 := ldap.ParseDN(a)
+	db, err2 := ldap.ParseDN(b)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	return da.EqualFold(db)
+}
+
+// parentOf drops the first RDN of dn, keeping the rest as the server wrote it.
+func parentOf(dn string) string {
+	for i := 0; i < len(dn); i++ {
+		switch dn[i] {
+		case '\\':
+			i++ // skip the escaped character (or the first hex digit of a pair)
+		case ',', ';':
+			return strings.TrimSpace(dn[i+1:])
+		}
+	}
+	return ""
+}
+
+// rdnValue is the value of the first RDN of dn.
+func rdnValue(dn string) string {
+	p, err := ldap.ParseDN(dn)
+	if err != nil || len(p.RDNs) == 0 || len(p.RDNs[0].Attributes) == 0 {
+		return ""
+	}
+	return p.RDNs[0].Attributes[0].Value
+}

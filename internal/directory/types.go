@@ -1,0 +1,336 @@
+package directory
+
+import (
+	"sort"
+	"strings"
+	"time"
+)
+
+// FSMO role names, as Microsoft spells them
+// (Move-ADDirectoryServerOperationMasterRole -OperationMasterRole).
+const (
+	SchemaMaster         = "SchemaMaster"
+	DomainNamingMaster   = "DomainNamingMaster"
+	PDCEmulator          = "PDCEmulator"
+	RIDMaster            = "RIDMaster"
+	InfrastructureMaster = "InfrastructureMaster"
+)
+
+// Roles lists the five FSMO roles in the order Microsoft documents them.
+func Roles() []string {
+	return []string{SchemaMaster, DomainNamingMaster, PDCEmulator, RIDMaster, InfrastructureMaster}
+}
+
+// Naming context names reported by BackupStatus.
+const (
+	NCDomain         = "Domain"
+	NCConfiguration  = "Configuration"
+	NCSchema         = "Schema"
+	NCDomainDNSZones = "DomainDnsZones"
+	NCForestDNSZones = "ForestDnsZones"
+)
+
+// DefaultTombstoneLifetimeDays applies when tombstoneLifetime is unset
+// (Microsoft dd392260).
+const DefaultTombstoneLifetimeDays = 60
+
+// nTDSDSA options bits (MS-ADTS 6.1.1.2.2.1.2.1.1).
+const (
+	OptIsGC                   uint32 = 0x1
+	OptDisableInboundRepl     uint32 = 0x2
+	OptDisableOutboundRepl    uint32 = 0x4
+	OptDisableNTDSConnXlate   uint32 = 0x8
+	OptDisableSPNRegistration uint32 = 0x10
+)
+
+// RootDSE is the rootDSE of the DC that answered (MS-ADTS 3.1.1.3.2).
+type RootDSE struct {
+	// DC is the server the client asked (its FQDN, as configured).
+	DC                            string
+	DNSHostName                   string
+	DSServiceName                 string // the DC's own NTDS Settings DN
+	ServerName                    string // its server object DN
+	DefaultNamingContext          string
+	ConfigurationNamingContext    string
+	SchemaNamingContext           string
+	RootDomainNamingContext       string
+	NamingContexts                []string
+	DomainFunctionality           int
+	ForestFunctionality           int
+	DomainControllerFunctionality int
+	IsGlobalCatalogReady          bool
+	IsSynchronized                bool
+	SupportedControls             []string
+	SupportedCapabilities         []string
+	SupportedSASLMechanisms       []string
+	HighestCommittedUSN           int64
+	CurrentTime                   time.Time
+}
+
+// SupportsControl reports whether the DC lists a control OID.
+func (r RootDSE) SupportsControl(oid string) bool { return contains(r.SupportedControls, oid) }
+
+// ReadOnly reports an RODC: it announces LDAP_CAP_ACTIVE_DIRECTORY_PARTIAL_SECRETS_OID.
+func (r RootDSE) ReadOnly() bool {
+	return contains(r.SupportedCapabilities, "1.2.840.113556.1.4.1920")
+}
+
+// DomainController is one DC as the Configuration NC lists it: an nTDSDSA
+// (or nTDSDSARO) object and its parent server object.
+type DomainController struct {
+	// Host is dNSHostName of the server object.
+	Host string
+	// Name is the server object's RDN (PRIV-DC1).
+	Name string
+	// Site is the RDN two levels above the server object.
+	Site string
+	// GlobalCatalog is bit 0x1 of Options.
+	GlobalCatalog bool
+	// ReadOnly: the NTDS Settings object is an nTDSDSARO.
+	ReadOnly bool
+	// Options is the nTDSDSA options value (0 when unset).
+	Options uint32
+	// InvocationID identifies the DSA's database replica (GUID string).
+	InvocationID string
+	// FunctionalLevel is msDS-Behavior-Version on nTDSDSA.
+	FunctionalLevel int
+	ServerDN        string
+	NTDSSettingsDN  string
+	// ComputerDN is the server object's serverReference: the DC's computer account.
+	ComputerDN string
+
+	optionsSet bool // options present on the object (absent reads as 0)
+}
+
+// FSMOHolder is the holder of one operations master role.
+type FSMOHolder struct {
+	Role string
+	// RoleObjectDN is the object carrying fSMORoleOwner.
+	RoleObjectDN string
+	// NTDSSettingsDN is the holder's nTDSDSA DN (fSMORoleOwner).
+	NTDSSettingsDN string
+	// Host is the holder's FQDN; empty when fSMORoleOwner names a DSA that
+	// is not in the directory any more (a deleted DC: seize the role).
+	Host string
+}
+
+// FSMORoles are the five holders by role name.
+type FSMORoles map[string]FSMOHolder
+
+// HeldBy lists the roles a host holds, in Roles() order.
+func (f FSMORoles) HeldBy(host string) []string {
+	var out []string
+	for _, r := range Roles() {
+		if h, ok := f[r]; ok && sameHost(h.Host, host) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// FunctionalLevels are msDS-Behavior-Version of the forest (on
+// CN=Partitions) and of the domain (on the domain NC head): 7 is Windows
+// Server 2016 and later.
+type FunctionalLevels struct {
+	Forest int
+	Domain int
+}
+
+// TombstoneLifetime is tombstoneLifetime on CN=Directory Service.
+type TombstoneLifetime struct {
+	// Days is the effective lifetime: the attribute, or 60 when unset.
+	Days int
+	// Set is false when the attribute is absent.
+	Set bool
+	// DeletedObjectLifetimeDays is msDS-deletedObjectLifetime (0: unset).
+	DeletedObjectLifetimeDays int
+}
+
+// NCBackup is the last backup of one naming context as one DC's replica
+// records it: the replication metadata of dSASignature on the NC head.
+type NCBackup struct {
+	// DC is the DC whose replica was read.
+	DC string
+	// NamingContext is the NC's name (NCDomain, ...) and DN its head's DN.
+	NamingContext string
+	DN            string
+	// Backed is false when the metadata has no dSASignature stamp.
+	Backed bool
+	// LastBackup is the stamp's originating time (1-second resolution).
+	LastBackup time.Time
+	// Version is the stamp's version: how many times it changed.
+	Version uint32
+	// OriginatingInvocationID is the DSA that wrote it (the DC backed up),
+	// and OriginatingDC that DSA's host when it is still a DC.
+	OriginatingInvocationID string
+	OriginatingDC           string
+}
+
+// BackupReport is BackupStatus's answer.
+type BackupReport struct {
+	// Backups has one entry per DC read and naming context it holds.
+	Backups []NCBackup
+	// Unreadable lists DCs that could not be read, with why.
+	Unreadable map[string]error
+}
+
+// Latest returns, per naming context, the most recent backup any DC's
+// replica records (what repadmin /showbackup reports).
+func (b BackupReport) Latest() map[string]NCBackup {
+	out := map[string]NCBackup{}
+	for _, x := range b.Backups {
+		cur, ok := out[x.NamingContext]
+		if !ok || (x.Backed && (!cur.Backed || x.LastBackup.After(cur.LastBackup))) {
+			out[x.NamingContext] = x
+		}
+	}
+	return out
+}
+
+// Trust directions, types and attribute bits (MS-ADTS 6.1.6.7.9,
+// 6.1.6.7.12, 6.1.6.7.15).
+const (
+	TrustDirectionDisabled      = 0
+	TrustDirectionInbound       = 1
+	TrustDirectionOutbound      = 2
+	TrustDirectionBidirectional = 3
+
+	TrustTypeDownlevel = 1
+	TrustTypeUplevel   = 2
+	TrustTypeMIT       = 3
+	TrustTypeDCE       = 4
+
+	TrustAttrNonTransitive                        uint32 = 0x1
+	TrustAttrUplevelOnly                          uint32 = 0x2
+	TrustAttrQuarantinedDomain                    uint32 = 0x4
+	TrustAttrForestTransitive                     uint32 = 0x8
+	TrustAttrCrossOrganization                    uint32 = 0x10
+	TrustAttrWithinForest                         uint32 = 0x20
+	TrustAttrTreatAsExternal                      uint32 = 0x40
+	TrustAttrUsesRC4Encryption                    uint32 = 0x80
+	TrustAttrUsesAESKeys                          uint32 = 0x100
+	TrustAttrCrossOrganizationNoTGTDelegation     uint32 = 0x200
+	TrustAttrPIMTrust                             uint32 = 0x400
+	TrustAttrCrossOrganizationEnableTGTDelegation uint32 = 0x800
+	TrustAttrDisableAuthTargetValidation          uint32 = 0x1000
+)
+
+// trustAttrNames are the TRUST_ATTRIBUTE_* names without the prefix.
+var trustAttrNames = []struct {
+	bit  uint32
+	name string
+}{
+	{TrustAttrNonTransitive, "NON_TRANSITIVE"},
+	{TrustAttrUplevelOnly, "UPLEVEL_ONLY"},
+	{TrustAttrQuarantinedDomain, "QUARANTINED_DOMAIN"},
+	{TrustAttrForestTransitive, "FOREST_TRANSITIVE"},
+	{TrustAttrCrossOrganization, "CROSS_ORGANIZATION"},
+	{TrustAttrWithinForest, "WITHIN_FOREST"},
+	{TrustAttrTreatAsExternal, "TREAT_AS_EXTERNAL"},
+	{TrustAttrUsesRC4Encryption, "USES_RC4_ENCRYPTION"},
+	{TrustAttrUsesAESKeys, "USES_AES_KEYS"},
+	{TrustAttrCrossOrganizationNoTGTDelegation, "CROSS_ORGANIZATION_NO_TGT_DELEGATION"},
+	{TrustAttrPIMTrust, "PIM_TRUST"},
+	{TrustAttrCrossOrganizationEnableTGTDelegation, "CROSS_ORGANIZATION_ENABLE_TGT_DELEGATION"},
+	{TrustAttrDisableAuthTargetValidation, "DISABLE_AUTH_TARGET_VALIDATION"},
+}
+
+// TrustAttributeNames names the set bits of trustAttributes; unknown bits
+// come out as hex.
+func TrustAttributeNames(attrs uint32) []string {
+	var out []string
+	rest := attrs
+	for _, a := range trustAttrNames {
+		if attrs&a.bit != 0 {
+			out = append(out, a.name)
+			rest &^= a.bit
+		}
+	}
+	for bit := uint32(1); bit != 0; bit <<= 1 {
+		if rest&bit != 0 {
+			out = append(out, "0x"+strings.ToUpper(hex32(bit)))
+		}
+	}
+	return out
+}
+
+// Trust is one trustedDomain object under CN=System.
+type Trust struct {
+	DN string
+	// Partner is trustPartner: the other domain's DNS name.
+	Partner string
+	// FlatName is the other domain's NetBIOS name.
+	FlatName   string
+	Direction  int
+	Type       int
+	Attributes uint32
+	// AttributeNames names the set bits (FOREST_TRANSITIVE, PIM_TRUST, ...).
+	AttributeNames []string
+	// SID is securityIdentifier: the other domain's SID.
+	SID string
+}
+
+// DirectionName is Inbound, Outbound, Bidirectional or Disabled.
+func (t Trust) DirectionName() string {
+	switch t.Direction {
+	case TrustDirectionInbound:
+		return "Inbound"
+	case TrustDirectionOutbound:
+		return "Outbound"
+	case TrustDirectionBidirectional:
+		return "Bidirectional"
+	}
+	return "Disabled"
+}
+
+// Has reports whether an attribute bit is set.
+func (t Trust) Has(bit uint32) bool { return t.Attributes&bit == bit }
+
+// OptionalFeature is an msDS-OptionalFeature object and whether the forest
+// enabled it (msDS-EnabledFeature on CN=Partitions).
+type OptionalFeature struct {
+	Name                string
+	DN                  string
+	GUID                string
+	Enabled             bool
+	RequiredForestLevel int
+}
+
+// Optional feature names.
+const (
+	FeatureRecycleBin = "Recycle Bin Feature"
+	FeaturePAM        = "Privileged Access Management Feature"
+)
+
+// OpStats counts the remote operations a Client made to one DC.
+type OpStats struct {
+	Dials    int
+	Binds    int
+	Searches int // one per request, so a paged search counts each page
+	Modifies int
+}
+
+// Total is the number of LDAP operations (binds, searches, modifies).
+func (s OpStats) Total() int { return s.Binds + s.Searches + s.Modifies }
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func sameHost(a, b string) bool {
+	return a != "" && strings.EqualFold(strings.TrimSuffix(a, "."), strings.TrimSuffix(b, "."))
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

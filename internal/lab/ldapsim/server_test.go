@@ -1,0 +1,320 @@
+package ldapsim
+
+import (
+	"crypto/tls"
+	"errors"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-ldap/ldap/v3"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/labca"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
+)
+
+type fixture struct {
+	env  *model.Env
+	seed model.Seed
+	ca   *labca.CA
+	srv  *Server
+}
+
+func start(t *testing.T) *fixture {
+	t.Helper()
+	env, seed := model.NewDefault(model.Seed{})
+	ca, err := labca.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := Start(env, ca, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	return &fixture{env: env, seed: seed, ca: ca, srv: srv}
+}
+
+func (f *fixture) addr(host string, port int) string {
+	return f.srv.ConnectTo().Resolve(net.JoinHostPort(host, itoa(port)))
+}
+
+// dial opens LDAPS to host, verifying the lab certificate for its name.
+func (f *fixture) dial(t *testing.T, host string) *ldap.Conn {
+	t.Helper()
+	c, err := ldap.DialURL("ldaps://"+f.addr(host, PortLDAPS), ldap.DialWithTLSConfig(&tls.Config{RootCAs: f.ca.Pool(), ServerName: host}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func (f *fixture) admin(t *testing.T, host string) *ldap.Conn {
+	t.Helper()
+	c := f.dial(t, host)
+	if err := c.Bind(model.AdminUser, f.seed.AdminPassword); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func code(err error) uint16 {
+	var le *ldap.Error
+	if errors.As(err, &le) {
+		return le.ResultCode
+	}
+	return 0
+}
+
+func TestAnonymousMayReadOnlyTheRootDSE(t *testing.T) {
+	f := start(t)
+	c := f.dial(t, model.DC1)
+	res, err := c.Search(ldap.NewSearchRequest("", ldap.ScopeBaseObject, 0, 0, 0, false, "(objectClass=*)", []string{"dsServiceName", "defaultNamingContext"}, nil))
+	if err != nil || len(res.Entries) != 1 || !strings.HasPrefix(res.Entries[0].GetAttributeValue("dsServiceName"), "CN=NTDS Settings,CN=PRIV-DC1,") {
+		t.Fatalf("anonymous rootDSE: %v %v", res, err)
+	}
+	_, err = c.Search(ldap.NewSearchRequest("DC=priv,DC=contoso,DC=test", ldap.ScopeBaseObject, 0, 0, 0, false, "(objectClass=*)", nil, nil))
+	if code(err) != ldap.LDAPResultOperationsError || !strings.Contains(err.Error(), "000004DC") {
+		t.Errorf("anonymous search: %v, want operationsError 000004DC", err)
+	}
+	if err := c.Bind(model.AdminUser, "wrong"); code(err) != ldap.LDAPResultInvalidCredentials || !strings.Contains(err.Error(), "data 52e") {
+		t.Errorf("bad password: %v", err)
+	}
+}
+
+func TestPagedSearchOverTheWire(t *testing.T) {
+	f := start(t)
+	c := f.admin(t, model.DC1)
+	req := ldap.NewSearchRequest("CN=Configuration,DC=priv,DC=contoso,DC=test", ldap.ScopeWholeSubtree, 0, 0, 0, false, "(objectClass=*)", []string{"cn"}, nil)
+	all, err := c.Search(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.env.ResetCounters()
+	paged, err := c.SearchWithPaging(req, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(paged.Entries) != len(all.Entries) || len(all.Entries) < 10 {
+		t.Errorf("paged %d entries, unpaged %d", len(paged.Entries), len(all.Entries))
+	}
+	if n := f.env.CallCount(model.LDAP, model.DC1); n != (len(all.Entries)+2)/3 {
+		t.Errorf("%d requests for %d entries in pages of 3", n, len(all.Entries))
+	}
+	req.SizeLimit = 2
+	if _, err := c.Search(req); code(err) != ldap.LDAPResultSizeLimitExceeded {
+		t.Errorf("size limit: %v", err)
+	}
+}
+
+func TestModifySemantics(t *testing.T) {
+	f := start(t)
+	c := f.admin(t, model.DC1)
+	ntds2 := "CN=NTDS Settings,CN=PRIV-DC2,CN=Servers,CN=Default-First-Site-Name,CN=Sites,CN=Configuration,DC=priv,DC=contoso,DC=test"
+	ntds1 := strings.Replace(ntds2, "PRIV-DC2", "PRIV-DC1", 1)
+
+	// A delete of a stale value fails the whole modify, atomically.
+	m := ldap.NewModifyRequest(ntds2, nil)
+	m.Delete("options", []string{"5"})
+	m.Add("options", []string{"4"})
+	if err := c.Modify(m); code(err) != ldap.LDAPResultNoSuchAttribute {
+		t.Errorf("stale delete: %v, want noSuchAttribute", err)
+	}
+	m = ldap.NewModifyRequest(ntds2, nil)
+	m.Add("options", []string{"3"})
+	if err := c.Modify(m); code(err) != ldap.LDAPResultAttributeOrValueExists {
+		t.Errorf("add to a present single-valued attribute: %v", err)
+	}
+	m = ldap.NewModifyRequest(ntds2, nil)
+	m.Delete("options", []string{"1"})
+	m.Add("options", []string{"3"})
+	if err := c.Modify(m); err != nil {
+		t.Fatal(err)
+	}
+	_ = f.env.Do(func(e *model.Env) error {
+		if dc := e.Domain.DC(model.DC2); dc.NTDSOptions() != 3 || !dc.GlobalCatalog {
+			t.Errorf("model options 0x%x", dc.NTDSOptions())
+		}
+		return nil
+	})
+
+	// fSMORoleOwner may only name the DC doing the write.
+	m = ldap.NewModifyRequest("CN=Infrastructure,DC=priv,DC=contoso,DC=test", nil)
+	m.Replace("fSMORoleOwner", []string{ntds2})
+	if err := c.Modify(m); code(err) != ldap.LDAPResultUnwillingToPerform {
+		t.Errorf("seize for another DC: %v", err)
+	}
+	m.Replace("fSMORoleOwner", []string{ntds1})
+	if err := c.Modify(m); err != nil {
+		t.Errorf("seize for itself: %v", err)
+	}
+	// becomePdc wants the domain SID; unknown rootDSE attributes are refused.
+	m = ldap.NewModifyRequest("", nil)
+	m.Replace("becomePdc", []string{"1"})
+	if err := c.Modify(m); code(err) != ldap.LDAPResultUnwillingToPerform {
+		t.Errorf("becomePdc without the SID: %v", err)
+	}
+	m = ldap.NewModifyRequest("", nil)
+	m.Replace("doGarbageCollection", []string{"1"})
+	if err := c.Modify(m); code(err) != ldap.LDAPResultUnwillingToPerform {
+		t.Errorf("unknown rootDSE operation: %v", err)
+	}
+	// Trusts are LSA objects; other objects are read-only in the lab.
+	if err := f.env.CreateTrust(model.DomainDNS, model.CorpDomainDNS, model.TrustDirectionOutbound, 8); err != nil {
+		t.Fatal(err)
+	}
+	m = ldap.NewModifyRequest("CN=corp.contoso.test,CN=System,DC=priv,DC=contoso,DC=test", nil)
+	m.Replace("trustAttributes", []string{"1032"})
+	if err := c.Modify(m); code(err) != ldap.LDAPResultUnwillingToPerform || !strings.Contains(err.Error(), "LSA") {
+		t.Errorf("trust change: %v", err)
+	}
+	m = ldap.NewModifyRequest("CN=Nope,DC=priv,DC=contoso,DC=test", nil)
+	m.Replace("description", []string{"x"})
+	if err := c.Modify(m); code(err) != ldap.LDAPResultNoSuchObject {
+		t.Errorf("missing object: %v", err)
+	}
+}
+
+func TestRODCRefersWrites(t *testing.T) {
+	f := start(t)
+	if _, err := f.env.PromoteDC(model.DomainDNS, model.Spare1, model.DCOptions{ReadOnly: true}); err != nil {
+		t.Fatal(err)
+	}
+	c := f.admin(t, model.Spare1)
+	m := ldap.NewModifyRequest("CN=NTDS Settings,CN=PRIV-DC2,CN=Servers,CN=Default-First-Site-Name,CN=Sites,CN=Configuration,DC=priv,DC=contoso,DC=test", nil)
+	m.Replace("options", []string{"0"})
+	if err := c.Modify(m); code(err) != ldap.LDAPResultReferral || !strings.Contains(err.Error(), model.DC1) {
+		t.Errorf("write on an RODC: %v, want a referral to %s", err, model.DC1)
+	}
+	m = ldap.NewModifyRequest("", nil)
+	m.Replace("becomeRidMaster", []string{"1"})
+	if err := c.Modify(m); code(err) != ldap.LDAPResultUnwillingToPerform {
+		t.Errorf("role transfer to an RODC: %v", err)
+	}
+}
+
+func TestProtocolEdges(t *testing.T) {
+	f := start(t)
+	// StartTLS on the plain port, then again on the TLS session.
+	c, err := ldap.DialURL("ldap://" + f.addr(model.DC1, PortLDAP))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.StartTLS(&tls.Config{RootCAs: f.ca.Pool(), ServerName: model.DC1}); err != nil {
+		t.Fatalf("StartTLS: %v", err)
+	}
+	if err := c.Bind(model.AdminUser, f.seed.AdminPassword); err != nil {
+		t.Fatal(err)
+	}
+	// SASL binds are answered (authMethodNotSupported), not dropped.
+	c2 := f.dial(t, model.DC1)
+	err = c2.ExternalBind()
+	if code(err) != ldap.LDAPResultAuthMethodNotSupported {
+		t.Errorf("SASL bind: %v", err)
+	}
+	// Every operation is counted on its host.
+	f.env.ResetCounters()
+	c3 := f.admin(t, model.DC2)
+	_, _ = c3.Search(ldap.NewSearchRequest("", ldap.ScopeBaseObject, 0, 0, 0, false, "(objectClass=*)", nil, nil))
+	if n := f.env.CallCount(model.LDAP, model.DC2); n != 2 {
+		t.Errorf("bind + search counted %d times", n)
+	}
+	// CORP has its own DC and credentials.
+	var corpPass string
+	_ = f.env.Do(func(e *model.Env) error { corpPass = e.Credentials[strings.ToLower(model.CorpAdminUser)]; return nil })
+	c4 := f.dial(t, model.CorpDC1)
+	if err := c4.Bind("Administrator@CORP.CONTOSO.TEST", corpPass); err != nil {
+		t.Errorf("CORP bind by UPN: %v", err)
+	}
+	if err := c4.Bind(model.AdminUser, f.seed.AdminPassword); code(err) != ldap.LDAPResultInvalidCredentials {
+		t.Errorf("PRIV account on the CORP DC: %v", err)
+	}
+}
+
+func TestFaults(t *testing.T) {
+	f := start(t)
+	c := f.admin(t, model.DC1)
+	req := ldap.NewSearchRequest("", ldap.ScopeBaseObject, 0, 0, 0, false, "(objectClass=*)", nil, nil)
+	_ = f.env.InjectFault(model.DC1, model.LDAP, model.FaultLDAPBusy, 1)
+	if _, err := c.Search(req); code(err) != ldap.LDAPResultBusy {
+		t.Errorf("busy fault: %v", err)
+	}
+	_ = f.env.InjectFault(model.DC1, model.LDAP, model.FaultUnauthorized, 1)
+	if _, err := c.Search(req); code(err) != ldap.LDAPResultInvalidCredentials {
+		t.Errorf("unauthorized fault: %v", err)
+	}
+	if _, err := c.Search(req); err != nil {
+		t.Errorf("after the faults: %v", err)
+	}
+	_ = f.env.InjectFault(model.DC1, model.LDAP, model.FaultDropLDAP, 1)
+	if _, err := c.Search(req); err == nil {
+		t.Error("drop fault: the request was answered")
+	}
+	if !c.IsClosing() {
+		t.Error("drop fault: the connection is still open")
+	}
+	// Latency delays each operation.
+	_ = f.env.SetLatency(model.DC2, model.LDAP, 60*time.Millisecond)
+	c2 := f.dial(t, model.DC2)
+	start := time.Now()
+	_, _ = c2.Search(req)
+	if d := time.Since(start); d < 60*time.Millisecond {
+		t.Errorf("latency not applied: %s", d)
+	}
+}
+
+func TestListenersFollowTheModel(t *testing.T) {
+	f := start(t)
+	dc1 := f.addr(model.DC1, PortLDAPS)
+	if err := f.env.SetReachable(model.DC1, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.srv.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := net.DialTimeout("tcp", dc1, time.Second); err == nil {
+		c.Close()
+		t.Error("an unreachable DC still accepts connections")
+	}
+	_ = f.env.SetReachable(model.DC1, true)
+	if err := f.srv.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if f.addr(model.DC1, PortLDAPS) != dc1 {
+		t.Error("the DC came back on another port")
+	}
+	f.admin(t, model.DC1)
+
+	// A host added later gets listeners at Sync; it answers LDAP once promoted.
+	f.env.AddHost("priv-dc3.priv.contoso.test")
+	if err := f.srv.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(f.addr("priv-dc3.priv.contoso.test", PortLDAPS), "127.0.0.1:") {
+		t.Fatalf("no listener for the new host: %v", f.srv.ConnectTo())
+	}
+	if _, err := ldap.DialURL("ldaps://"+f.addr("priv-dc3.priv.contoso.test", PortLDAPS), ldap.DialWithTLSConfig(&tls.Config{RootCAs: f.ca.Pool(), ServerName: "priv-dc3.priv.contoso.test"})); err == nil {
+		t.Error("a member server completed an LDAPS handshake")
+	}
+	if _, err := f.env.PromoteDC(model.DomainDNS, "priv-dc3.priv.contoso.test", model.DCOptions{GlobalCatalog: true}); err != nil {
+		t.Fatal(err)
+	}
+	c := f.admin(t, "priv-dc3.priv.contoso.test")
+	res, err := c.Search(ldap.NewSearchRequest("", ldap.ScopeBaseObject, 0, 0, 0, false, "(objectClass=*)", []string{"dnsHostName", "isGlobalCatalogReady"}, nil))
+	if err != nil || res.Entries[0].GetAttributeValue("dnsHostName") != "priv-dc3.priv.contoso.test" {
+		t.Errorf("promoted DC rootDSE: %v %v", res, err)
+	}
+	// Demotion stops its LDAP service and drops its connections.
+	if err := f.env.DemoteDC("priv-dc3.priv.contoso.test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.srv.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Search(ldap.NewSearchRequest("", ldap.ScopeBaseObject, 0, 0, 0, false, "(objectClass=*)", nil, nil)); err == nil {
+		t.Error("a demoted DC still answered")
+	}
+}
