@@ -56,6 +56,7 @@ func NewDefault(s Seed) (*Env, Seed) {
 	for _, name := range []string{DC1, DC2, App1, App2, App3, Spare1} {
 		h := e.addHost(name)
 		h.WriteFile(DefaultMIMMSIPath, []byte("simulated MSI"))
+		h.WriteFile(DefaultSQLSetupPath, SQLMedia(DefaultSQLVersion))
 	}
 	for _, dc := range []string{DC1, DC2} {
 		e.Domain.DCs[Key(dc)] = &DomainController{Host: Key(dc), Site: DefaultSite, GlobalCatalog: true}
@@ -69,6 +70,7 @@ func NewDefault(s Seed) (*Env, Seed) {
 			Databases:    map[string]bool{"master": true},
 		}
 	}
+	e.SeedDirectory()
 	return e, s
 }
 

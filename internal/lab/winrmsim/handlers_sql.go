@@ -1,0 +1,173 @@
+package winrmsim
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
+)
+
+// Handler for sql_setup.ps1: it validates its input exactly as the script
+// does, then emulates setup.exe against the model (model.RunSQLSetup), which
+// checks the settings as setup does and writes Summary.txt on the host.
+
+func init() {
+	Register("sql_setup", sqlSetup)
+}
+
+var (
+	sqlSettingName = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
+	sqlMediaVer    = regexp.MustCompile(`version=([0-9]+\.[0-9]+\.[0-9]+\.[0-9]+)`)
+	sqlReserved    = map[string]bool{"ACTION": true, "Q": true, "QS": true, "QUIET": true, "QUIETSIMPLE": true,
+		"IACCEPTSQLSERVERLICENSETERMS": true, "CONFIGURATIONFILE": true, "UIMODE": true, "HELP": true, "INDICATEPROGRESS": true}
+)
+
+// setupArgument quotes one value for setup.exe's command line as the script's
+// ConvertTo-SetupArgument does (CommandLineToArgvW rules): backslashes are
+// doubled only before a double quote or the closing quote.
+func setupArgument(v string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	n := 0
+	for _, r := range v {
+		if r == '\\' {
+			n++
+			continue
+		}
+		if r == '"' {
+			b.WriteString(strings.Repeat(`\`, 2*n+1))
+		} else {
+			b.WriteString(strings.Repeat(`\`, n))
+		}
+		b.WriteRune(r)
+		n = 0
+	}
+	b.WriteString(strings.Repeat(`\`, 2*n))
+	b.WriteByte('"')
+	return b.String()
+}
+
+// setupValues turns one JSON setting value (string, boolean, number or an
+// array of them) into setup's values, as [string] casts them in the script.
+func setupValues(raw json.RawMessage) ([]string, error) {
+	var list []json.RawMessage
+	if err := json.Unmarshal(raw, &list); err != nil {
+		list = []json.RawMessage{raw}
+	}
+	out := make([]string, 0, len(list))
+	for _, item := range list {
+		var v any
+		if err := json.Unmarshal(item, &v); err != nil {
+			return nil, err
+		}
+		switch x := v.(type) {
+		case string:
+			out = append(out, x)
+		case bool:
+			out = append(out, map[bool]string{true: "True", false: "False"}[x])
+		case float64:
+			out = append(out, strconv.FormatFloat(x, 'f', -1, 64))
+		case nil:
+			out = append(out, "")
+		default:
+			return nil, fmt.Errorf("unsupported value %s", item)
+		}
+	}
+	return out, nil
+}
+
+func sqlSetup(env *model.Env, h *model.Host, raw json.RawMessage) (any, error) {
+	var in struct {
+		MediaPath  string                     `json:"media_path"`
+		Action     string                     `json:"action"`
+		Parameters map[string]json.RawMessage `json:"parameters"`
+	}
+	if err := json.Unmarshal(raw, &in); err != nil {
+		return nil, argumentError(err.Error())
+	}
+	switch in.Action {
+	case "InstallFailoverCluster", "AddNode", "RemoveNode":
+	default:
+		return nil, argumentError("Unknown SQL Server setup action: " + in.Action)
+	}
+	if in.MediaPath == "" || strings.ContainsAny(in.MediaPath, "\"\r\n") {
+		return nil, argumentError("media_path must be a folder path without double quotes or line breaks.")
+	}
+	setupPath := in.MediaPath + `\setup.exe`
+	if strings.HasSuffix(in.MediaPath, `\`) || strings.HasSuffix(in.MediaPath, "/") {
+		setupPath = in.MediaPath + "setup.exe"
+	}
+	media, ok := h.ReadFile(setupPath)
+	if !ok {
+		return nil, &ScriptError{Type: "System.IO.FileNotFoundException", Message: "SQL Server setup not found: " + setupPath, Category: "NotSpecified", ID: "System.IO.FileNotFoundException"}
+	}
+	if in.Parameters == nil {
+		return nil, argumentError("parameters is required.")
+	}
+	params := model.SQLSetupParams{}
+	for rawName, rawValue := range in.Parameters {
+		name := strings.ToUpper(rawName)
+		if !sqlSettingName.MatchString(name) {
+			return nil, argumentError("Invalid SQL Server setup setting name: " + name)
+		}
+		if sqlReserved[name] {
+			return nil, argumentError("The setup setting " + name + " is set by the provider, not by parameters.")
+		}
+		values, err := setupValues(rawValue)
+		if err != nil {
+			return nil, argumentError("The setup setting " + name + ": " + err.Error())
+		}
+		for i, v := range values {
+			if strings.ContainsAny(v, "\r\n\x00") {
+				return nil, argumentError("The setup setting " + name + " must not contain a line break.")
+			}
+			if i > 0 && strings.HasPrefix(v, "/") {
+				return nil, argumentError("A further value of the setup setting " + name + " must not start with /.")
+			}
+		}
+		params[name] = values
+	}
+	for name, v := range params {
+		if prefix, ok := strings.CutSuffix(name, "SVCACCOUNT"); ok && prefix != "" && len(v) > 0 && model.IsManagedServiceAccount(v[0]) {
+			delete(params, prefix+"SVCPASSWORD")
+		}
+	}
+
+	version := model.DefaultSQLVersion
+	if m := sqlMediaVer.FindSubmatch(media); m != nil {
+		version = string(m[1])
+	}
+	res := env.RunSQLSetup(h, in.Action, version, params)
+	if res.ExitCode != 0 && res.ExitCode != 3010 {
+		return nil, invalidOperation(fmt.Sprintf("SQL Server setup failed with exit code %d: %s See %s.", res.ExitCode, res.Message, res.SummaryLog))
+	}
+
+	names := make([]string, 0, len(params))
+	for k := range params {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	shown := []string{"/ACTION=" + in.Action, "/Q", "/IACCEPTSQLSERVERLICENSETERMS"}
+	for _, name := range names {
+		if model.IsSecretSetting(name) {
+			shown = append(shown, "/"+name+"=********")
+			continue
+		}
+		quoted := make([]string, len(params[name]))
+		for i, v := range params[name] {
+			quoted[i] = setupArgument(v)
+		}
+		shown = append(shown, "/"+name+"="+strings.Join(quoted, " "))
+	}
+	return map[string]any{
+		"action":          in.Action,
+		"exit_code":       res.ExitCode,
+		"reboot_required": res.ExitCode == 3010,
+		"summary_log":     res.SummaryLog,
+		"arguments":       shown,
+	}, nil
+}

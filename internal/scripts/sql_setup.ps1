@@ -1,0 +1,168 @@
+# Runs SQL Server setup.exe for a failover cluster instance: InstallFailoverCluster
+# on the first node, AddNode on each further node, RemoveNode to take a node out.
+# Every value arrives as data in $Params and is quoted by the rules setup.exe's
+# command line is split with (CommandLineToArgvW). Passwords go to setup but
+# never come back: the returned arguments show them as ********. A service
+# account ending in $ is a (group) managed service account: its password
+# setting is dropped.
+# Input: media_path (folder holding setup.exe), action, parameters (setting
+# name -> string, boolean or array of strings; multi-valued settings such as
+# SQLSYSADMINACCOUNTS or FAILOVERCLUSTERDISKS take an array).
+# Output: action, exit_code, reboot_required, summary_log, arguments.
+param([Parameter(Mandatory = $true)] $Params)
+Set-StrictMode -Version Latest
+$ErrorActionPreference = 'Stop'
+
+function ConvertTo-SetupArgument {
+    param([string] $Value)
+    # CommandLineToArgvW: backslashes are literal unless a double quote follows;
+    # then 2n backslashes stand for n, and 2n+1 for n and a literal quote.
+    $builder = New-Object -TypeName System.Text.StringBuilder
+    [void]$builder.Append('"')
+    $backslashes = 0
+    foreach ($ch in $Value.ToCharArray()) {
+        if ($ch -eq [char]92) {
+            $backslashes++
+            continue
+        }
+        if ($ch -eq [char]34) {
+            [void]$builder.Append([char]92, 2 * $backslashes + 1)
+        }
+        elseif ($backslashes -gt 0) {
+            [void]$builder.Append([char]92, $backslashes)
+        }
+        [void]$builder.Append($ch)
+        $backslashes = 0
+    }
+    if ($backslashes -gt 0) {
+        [void]$builder.Append([char]92, 2 * $backslashes)
+    }
+    [void]$builder.Append('"')
+    return $builder.ToString()
+}
+
+$action = [string]$Params.action
+if (@('InstallFailoverCluster', 'AddNode', 'RemoveNode') -cnotcontains $action) {
+    throw (New-Object -TypeName System.ArgumentException -ArgumentList ('Unknown SQL Server setup action: ' + $action))
+}
+$media = [string]$Params.media_path
+if ($media -eq '' -or $media -match '["\r\n]') {
+    throw (New-Object -TypeName System.ArgumentException -ArgumentList 'media_path must be a folder path without double quotes or line breaks.')
+}
+$setup = [System.IO.Path]::Combine($media, 'setup.exe')
+if (-not (Test-Path -LiteralPath $setup -PathType Leaf)) {
+    throw (New-Object -TypeName System.IO.FileNotFoundException -ArgumentList ('SQL Server setup not found: ' + $setup))
+}
+
+if ($null -eq $Params.PSObject.Properties['parameters']) {
+    throw (New-Object -TypeName System.ArgumentException -ArgumentList 'parameters is required.')
+}
+# Settings the script itself sets, or that would make setup wait for a person.
+$reserved = @('ACTION', 'Q', 'QS', 'QUIET', 'QUIETSIMPLE', 'IACCEPTSQLSERVERLICENSETERMS', 'CONFIGURATIONFILE', 'UIMODE', 'HELP', 'INDICATEPROGRESS')
+$values = @{}
+foreach ($property in $Params.parameters.PSObject.Properties) {
+    $name = ([string]$property.Name).ToUpperInvariant()
+    if ($name -notmatch '^[A-Z][A-Z0-9_]*$') {
+        throw (New-Object -TypeName System.ArgumentException -ArgumentList ('Invalid SQL Server setup setting name: ' + $name))
+    }
+    if ($reserved -contains $name) {
+        throw (New-Object -TypeName System.ArgumentException -ArgumentList ('The setup setting ' + $name + ' is set by the provider, not by parameters.'))
+    }
+    $list = New-Object -TypeName 'System.Collections.Generic.List[string]'
+    foreach ($item in @($property.Value)) {
+        $text = [string]$item
+        if ($item -is [bool]) {
+            $text = 'False'
+            if ($item) {
+                $text = 'True'
+            }
+        }
+        if ($text -match "[`r`n`0]") {
+            throw (New-Object -TypeName System.ArgumentException -ArgumentList ('The setup setting ' + $name + ' must not contain a line break.'))
+        }
+        if ($list.Count -gt 0 -and $text.StartsWith('/')) {
+            throw (New-Object -TypeName System.ArgumentException -ArgumentList ('A further value of the setup setting ' + $name + ' must not start with /.'))
+        }
+        $list.Add($text)
+    }
+    $values[$name] = $list
+}
+
+# A (group) managed service account has no password: drop the matching setting.
+foreach ($name in @($values.Keys)) {
+    if ($name -match '^(.+)SVCACCOUNT$') {
+        $passwordName = $Matches[1] + 'SVCPASSWORD'
+        $account = $values[$name]
+        if ($account.Count -gt 0 -and $account[0].EndsWith('$') -and $values.ContainsKey($passwordName)) {
+            [void]$values.Remove($passwordName)
+        }
+    }
+}
+
+$names = [string[]]@($values.Keys)
+[void][System.Array]::Sort($names, [System.StringComparer]::Ordinal)
+$arguments = New-Object -TypeName 'System.Collections.Generic.List[string]'
+$shown = New-Object -TypeName 'System.Collections.Generic.List[string]'
+foreach ($fixed in @(('/ACTION=' + $action), '/Q', '/IACCEPTSQLSERVERLICENSETERMS')) {
+    $arguments.Add($fixed)
+    $shown.Add($fixed)
+}
+foreach ($name in $names) {
+    $quoted = New-Object -TypeName 'System.Collections.Generic.List[string]'
+    foreach ($value in $values[$name]) {
+        $quoted.Add((ConvertTo-SetupArgument -Value $value))
+    }
+    $arguments.Add('/' + $name + '=' + ($quoted -join ' '))
+    if ($name -match '(PASSWORD|PWD)$') {
+        $shown.Add('/' + $name + '=********')
+    }
+    else {
+        $shown.Add('/' + $name + '=' + ($quoted -join ' '))
+    }
+}
+
+# setup writes to the console; keep that off the bootstrap's stdout.
+$token = [guid]::NewGuid().ToString('N')
+$stdout = [System.IO.Path]::Combine([System.IO.Path]::GetTempPath(), 'bastion-sql-setup-' + $token + '.out')
+$stderr = [System.IO.Path]::Combine([System.IO.Path]::GetTempPath(), 'bastion-sql-setup-' + $token + '.err')
+try {
+    $process = Start-Process -FilePath $setup -ArgumentList ($arguments -join ' ') -WorkingDirectory $media -Wait -PassThru -NoNewWindow -RedirectStandardOutput $stdout -RedirectStandardError $stderr
+    $code = [int]$process.ExitCode
+}
+finally {
+    foreach ($file in @($stdout, $stderr)) {
+        if (Test-Path -LiteralPath $file -PathType Leaf) {
+            [void][System.IO.File]::Delete($file)
+        }
+    }
+}
+
+# Setup writes Summary.txt under the version's folder (130, 140, 150, 160): take the newest.
+$summary = ''
+$newest = [datetime]::MinValue
+$pattern = [System.IO.Path]::Combine([string]$env:ProgramFiles, 'Microsoft SQL Server\*\Setup Bootstrap\Log\Summary.txt')
+foreach ($log in @(Get-ChildItem -Path $pattern -ErrorAction SilentlyContinue)) {
+    if ($log.LastWriteTimeUtc -gt $newest) {
+        $newest = $log.LastWriteTimeUtc
+        $summary = [string]$log.FullName
+    }
+}
+if ($code -ne 0 -and $code -ne 3010) {
+    $message = ''
+    if ($summary -ne '') {
+        foreach ($line in [System.IO.File]::ReadAllLines($summary)) {
+            if ($line -match '^\s*Exit message:\s*(.*)$') {
+                $message = $Matches[1].Trim()
+                break
+            }
+        }
+    }
+    throw (New-Object -TypeName System.InvalidOperationException -ArgumentList ('SQL Server setup failed with exit code ' + $code + ': ' + $message + ' See ' + $summary + '.'))
+}
+[ordered]@{
+    action          = $action
+    exit_code       = $code
+    reboot_required = ($code -eq 3010)
+    summary_log     = $summary
+    arguments       = $shown.ToArray()
+}

@@ -1,0 +1,191 @@
+package sqlserver
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// ServerInfo is the instance's identity (SERVERPROPERTY).
+type ServerInfo struct {
+	// ServerName is @@SERVERNAME: NETWORKNAME or NETWORKNAME\INSTANCE.
+	ServerName string
+	// MachineName is the network name's NetBIOS name (the virtual server).
+	MachineName  string
+	IsClustered  bool
+	CurrentOwner string // ComputerNamePhysicalNetBIOS: the node running the instance now
+	// InstanceName is MSSQLSERVER for the default instance (SQL Server returns NULL).
+	InstanceName   string
+	ProductVersion string
+	Edition        string
+}
+
+// NodeStatus is sys.dm_os_cluster_nodes.status.
+type NodeStatus int
+
+// Node states.
+const (
+	NodeUp      NodeStatus = 0
+	NodeDown    NodeStatus = 1
+	NodePaused  NodeStatus = 2
+	NodeJoining NodeStatus = 3
+)
+
+func (s NodeStatus) String() string {
+	switch s {
+	case NodeUp:
+		return "up"
+	case NodeDown:
+		return "down"
+	case NodePaused:
+		return "paused"
+	case NodeJoining:
+		return "joining"
+	}
+	return fmt.Sprintf("unknown(%d)", int(s))
+}
+
+// ClusterNode is one node of the FCI.
+type ClusterNode struct {
+	Name              string // NetBIOS name
+	Status            NodeStatus
+	StatusDescription string
+	IsCurrentOwner    bool
+}
+
+// SharedPath is a drive the FCI may keep files on.
+type SharedPath struct {
+	Path                  string
+	OwnerNode             string
+	IsClusterSharedVolume bool
+}
+
+// FailoverCluster is a full refresh of an FCI, read in one round trip.
+type FailoverCluster struct {
+	Server ServerInfo
+	Nodes  []ClusterNode
+	Paths  []SharedPath
+}
+
+// ServerInfo reads the instance's identity.
+func (c *Client) ServerInfo(ctx context.Context) (ServerInfo, error) {
+	var out ServerInfo
+	err := c.query(ctx, "ServerInfo", QueryServerInfo, func(rows *sql.Rows) error {
+		var err error
+		out, err = scanServerInfo(rows)
+		return err
+	})
+	return out, err
+}
+
+// ClusterNodes reads sys.dm_os_cluster_nodes (empty when the instance is not clustered).
+func (c *Client) ClusterNodes(ctx context.Context) ([]ClusterNode, error) {
+	var out []ClusterNode
+	err := c.query(ctx, "ClusterNodes", QueryClusterNodes, func(rows *sql.Rows) error {
+		var err error
+		out, err = scanNodes(rows)
+		return err
+	})
+	return out, err
+}
+
+// SharedPaths reads sys.dm_io_cluster_valid_path_names.
+func (c *Client) SharedPaths(ctx context.Context) ([]SharedPath, error) {
+	var out []SharedPath
+	err := c.query(ctx, "SharedPaths", QuerySharedPaths, func(rows *sql.Rows) error {
+		var err error
+		out, err = scanPaths(rows)
+		return err
+	})
+	return out, err
+}
+
+// FailoverCluster reads ServerInfo, ClusterNodes and SharedPaths in one batch.
+func (c *Client) FailoverCluster(ctx context.Context) (FailoverCluster, error) {
+	var out FailoverCluster
+	err := c.query(ctx, "FailoverCluster", QueryFailoverCluster, func(rows *sql.Rows) error {
+		var err error
+		if out.Server, err = scanServerInfo(rows); err != nil {
+			return err
+		}
+		if !rows.NextResultSet() {
+			return errors.New("missing the cluster nodes result set")
+		}
+		if out.Nodes, err = scanNodes(rows); err != nil {
+			return err
+		}
+		if !rows.NextResultSet() {
+			return errors.New("missing the shared paths result set")
+		}
+		out.Paths, err = scanPaths(rows)
+		return err
+	})
+	return out, err
+}
+
+// DatabaseExists reports whether a database exists.
+func (c *Client) DatabaseExists(ctx context.Context, name string) (bool, error) {
+	exists := false
+	err := c.query(ctx, "DatabaseExists", QueryDatabaseExists, func(rows *sql.Rows) error {
+		for rows.Next() {
+			exists = true
+		}
+		return nil
+	}, name)
+	return exists, err
+}
+
+func scanServerInfo(rows *sql.Rows) (ServerInfo, error) {
+	var out ServerInfo
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return out, err
+		}
+		return out, errors.New("SERVERPROPERTY returned no row")
+	}
+	var clustered sql.NullInt64
+	var owner, instance, version, server, machine, edition sql.NullString
+	if err := rows.Scan(&clustered, &owner, &instance, &version, &server, &machine, &edition); err != nil {
+		return out, err
+	}
+	out = ServerInfo{
+		ServerName: server.String, MachineName: machine.String, IsClustered: clustered.Int64 == 1,
+		CurrentOwner: owner.String, InstanceName: instance.String, ProductVersion: version.String, Edition: edition.String,
+	}
+	if !instance.Valid || out.InstanceName == "" {
+		out.InstanceName = "MSSQLSERVER"
+	}
+	for rows.Next() {
+	}
+	return out, nil
+}
+
+func scanNodes(rows *sql.Rows) ([]ClusterNode, error) {
+	out := []ClusterNode{}
+	for rows.Next() {
+		var n ClusterNode
+		var status int64
+		var desc sql.NullString
+		if err := rows.Scan(&n.Name, &status, &desc, &n.IsCurrentOwner); err != nil {
+			return nil, err
+		}
+		n.Status, n.StatusDescription = NodeStatus(status), desc.String
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+func scanPaths(rows *sql.Rows) ([]SharedPath, error) {
+	out := []SharedPath{}
+	for rows.Next() {
+		var p SharedPath
+		var owner sql.NullString
+		if err := rows.Scan(&p.Path, &owner, &p.IsClusterSharedVolume); err != nil {
+			return nil, err
+		}
+		p.OwnerNode = owner.String
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}

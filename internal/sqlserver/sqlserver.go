@@ -1,0 +1,333 @@
+// Package sqlserver reads and changes a SQL Server failover cluster instance
+// over TDS (github.com/microsoft/go-mssqldb), never through PowerShell. It
+// always connects to the instance's network name, keeps one pooled *sql.DB per
+// server, sends only the parameterised texts in queries.go, and retries the
+// errors a failover produces (failed logins, dropped connections) within the
+// context's deadline. It is plain Go: errors carry the transport sentinels.
+package sqlserver
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	mssql "github.com/microsoft/go-mssqldb"
+	// Registers the "krb5" authenticator used for Windows authentication.
+	_ "github.com/microsoft/go-mssqldb/integratedauth/krb5"
+	"github.com/microsoft/go-mssqldb/msdsn"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
+)
+
+// DefaultPort is SQL Server's TCP port.
+const DefaultPort = 1433
+
+// Auth is how the adapter logs in.
+type Auth string
+
+const (
+	// AuthSQL is SQL Server authentication (a SQL login and its password).
+	AuthSQL Auth = "sql"
+	// AuthWindows is Windows authentication with Kerberos (go-mssqldb's krb5 authenticator).
+	AuthWindows Auth = "windows"
+)
+
+// Encryption is go-mssqldb's "encrypt" setting. The zero value is EncryptOn.
+type Encryption string
+
+const (
+	// EncryptOn: TLS negotiated in PRELOGIN then used for the whole session
+	// (SQL Server 2016 and later), the certificate verified. The default.
+	EncryptOn Encryption = "true"
+	// EncryptStrict: TDS 8.0, TLS before any TDS byte (SQL Server 2022 and later).
+	EncryptStrict Encryption = "strict"
+	// EncryptOff: only the login packet is encrypted (insecure; opt-in).
+	EncryptOff Encryption = "false"
+)
+
+// Kerberos configures Windows authentication (go-mssqldb's krb5 authenticator).
+// Give Config.Username with Config.Password, or Username with KeytabFile, or
+// CredCacheFile alone.
+type Kerberos struct {
+	// Realm, e.g. PRIV.CONTOSO.TEST (default: from the user name user@REALM, then krb5.conf).
+	Realm string
+	// ConfigFile is the krb5.conf path (default: $KRB5_CONFIG, then /etc/krb5.conf).
+	ConfigFile string
+	// KeytabFile holds the user's keys.
+	KeytabFile string
+	// CredCacheFile is a credential cache (kinit's ccache).
+	CredCacheFile string
+	// SPN of the instance; default MSSQLSvc/<server>:<port>, registered on the network name's computer object.
+	SPN string
+	// NoDNSLookupKDC finds KDCs only in krb5.conf, never by DNS SRV records.
+	NoDNSLookupKDC bool
+}
+
+// Config is one SQL Server instance and how to reach it.
+type Config struct {
+	// Server is the FCI's network name (FQDN), never a node's name: the
+	// instance moves between nodes and only the network name follows it.
+	Server string
+	// Port defaults to 1433.
+	Port int
+	// Instance is the instance name; "" or MSSQLSERVER for the default instance.
+	Instance string
+	// Auth defaults to AuthSQL.
+	Auth     Auth
+	Username string
+	Password string
+	// Encrypt defaults to EncryptOn.
+	Encrypt Encryption
+	// CACertPEM verifies the server's certificate (default: the system's roots).
+	CACertPEM []byte
+	// TrustServerCertificate skips certificate verification (insecure opt-in).
+	TrustServerCertificate bool
+	// ConnectTo redirects the dial; TLS still verifies the network name.
+	ConnectTo transport.ConnectTo
+	Kerberos  Kerberos
+	// Retry bounds retries of transient errors (default transport.DefaultRetry).
+	Retry  transport.RetryPolicy
+	Logger *slog.Logger
+}
+
+// Stats counts the adapter's work since New.
+type Stats struct {
+	Dials         int64 // TCP connections opened
+	Logins        int64 // successful logins (one per pooled connection)
+	LoginFailures int64 // failed connection attempts after the dial (TLS or login)
+	Queries       int64 // batches and RPCs sent (one round trip each)
+	Retries       int64 // attempts repeated after a transient error
+}
+
+// Client talks to one SQL Server instance. It is safe for concurrent use.
+type Client struct {
+	server string
+	port   int
+	db     *sql.DB
+	retry  transport.RetryPolicy
+	log    *slog.Logger
+
+	dials, logins, loginFailures, queries, retries atomic.Int64
+}
+
+// New validates cfg and prepares a pooled client; it dials nothing.
+func New(cfg Config) (*Client, error) {
+	p, err := buildParams(cfg)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{server: p.Host, port: int(p.Port), retry: cfg.Retry, log: cfg.Logger}
+	if c.retry.Attempts == 0 {
+		c.retry = transport.DefaultRetry
+	}
+	if c.log == nil {
+		c.log = transport.Discard
+	}
+	c.log = c.log.With("subsystem", "sqlserver", "server", c.server)
+	c.db = sql.OpenDB(&connector{c: c, params: p, dialer: &dialer{c: c, host: p.Host, connectTo: cfg.ConnectTo}})
+	c.db.SetMaxOpenConns(4)
+	c.db.SetMaxIdleConns(2)
+	c.db.SetConnMaxIdleTime(5 * time.Minute)
+	return c, nil
+}
+
+// Close closes the pooled connections.
+func (c *Client) Close() error { return c.db.Close() }
+
+// Server is the network name the client connects to.
+func (c *Client) Server() string { return c.server }
+
+// Stats returns the counters.
+func (c *Client) Stats() Stats {
+	return Stats{Dials: c.dials.Load(), Logins: c.logins.Load(), LoginFailures: c.loginFailures.Load(), Queries: c.queries.Load(), Retries: c.retries.Load()}
+}
+
+func buildParams(cfg Config) (msdsn.Config, error) {
+	server := strings.TrimSuffix(strings.TrimSpace(cfg.Server), ".")
+	if server == "" || strings.ContainsAny(server, `\/:@ ;`) {
+		return msdsn.Config{}, fmt.Errorf("sqlserver: server %q is not a host name: give the failover cluster instance's network name", cfg.Server)
+	}
+	port := cfg.Port
+	if port == 0 {
+		port = DefaultPort
+	}
+	if port < 1 || port > 65535 {
+		return msdsn.Config{}, fmt.Errorf("sqlserver: port %d out of range", port)
+	}
+	instance := strings.TrimSpace(cfg.Instance)
+	if strings.EqualFold(instance, "MSSQLSERVER") {
+		instance = ""
+	}
+	activity := make([]byte, 16)
+	_, _ = rand.Read(activity)
+	workstation, _ := os.Hostname()
+	p := msdsn.Config{
+		Host:               server,
+		Port:               uint64(port),
+		Instance:           instance,
+		User:               cfg.Username,
+		Password:           cfg.Password,
+		AppName:            "terraform-provider-bastion",
+		Workstation:        workstation,
+		Protocols:          []string{"tcp"},
+		ProtocolParameters: map[string]interface{}{},
+		Parameters:         map[string]string{},
+		DialTimeout:        15 * time.Second,
+		KeepAlive:          30 * time.Second,
+		ActivityID:         activity,
+		Encoding:           msdsn.EncodeParameters{Timezone: time.UTC},
+	}
+	switch cfg.Auth {
+	case "", AuthSQL:
+		if cfg.Username == "" || cfg.Password == "" {
+			return msdsn.Config{}, errors.New("sqlserver: SQL authentication needs a username and a password")
+		}
+		if strings.Contains(cfg.Username, `\`) {
+			// go-mssqldb would silently switch to NTLM for DOMAIN\user.
+			return msdsn.Config{}, fmt.Errorf("sqlserver: %q looks like a Windows account: use Windows authentication for it", cfg.Username)
+		}
+	case AuthWindows:
+		k := cfg.Kerberos
+		if !(cfg.Username != "" && (cfg.Password != "" || k.KeytabFile != "")) && k.CredCacheFile == "" {
+			return msdsn.Config{}, errors.New("sqlserver: Windows authentication needs a username with a password or a keytab, or a Kerberos credential cache")
+		}
+		p.Parameters["authenticator"] = "krb5"
+		set := func(k, v string) {
+			if v != "" {
+				p.Parameters[k] = v
+			}
+		}
+		set("krb5-realm", k.Realm)
+		set("krb5-configfile", k.ConfigFile)
+		set("krb5-keytabfile", k.KeytabFile)
+		set("krb5-credcachefile", k.CredCacheFile)
+		p.Parameters["krb5-dnslookupkdc"] = strconv.FormatBool(!k.NoDNSLookupKDC)
+		p.ServerSPN = k.SPN
+		if p.ServerSPN == "" {
+			p.ServerSPN = "MSSQLSvc/" + server + ":" + strconv.Itoa(port)
+		}
+	default:
+		return msdsn.Config{}, fmt.Errorf("sqlserver: auth %q: want %q or %q", cfg.Auth, AuthSQL, AuthWindows)
+	}
+	tlsCfg := &tls.Config{
+		ServerName:         server,
+		MinVersion:         tls.VersionTLS12,
+		InsecureSkipVerify: cfg.TrustServerCertificate, //nolint:gosec // explicit, documented opt-in
+		// SQL Server expects one TDS packet per TLS record (go-mssqldb issue 166).
+		DynamicRecordSizingDisabled: true,
+	}
+	if len(cfg.CACertPEM) > 0 {
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(cfg.CACertPEM) {
+			return msdsn.Config{}, errors.New("sqlserver: the CA certificate is not PEM")
+		}
+		tlsCfg.RootCAs = pool
+	}
+	p.TLSConfig = tlsCfg
+	switch cfg.Encrypt {
+	case "", EncryptOn:
+		p.Encryption = msdsn.EncryptionRequired
+	case EncryptStrict:
+		p.Encryption = msdsn.EncryptionStrict
+		tlsCfg.NextProtos = []string{"tds/8.0"}
+	case EncryptOff:
+		p.Encryption = msdsn.EncryptionOff
+	default:
+		return msdsn.Config{}, fmt.Errorf("sqlserver: encrypt %q: want %q, %q or %q", cfg.Encrypt, EncryptOn, EncryptStrict, EncryptOff)
+	}
+	return p, nil
+}
+
+// dialer dials through ConnectTo and counts dials. As a HostDialer it gets
+// the network name itself (go-mssqldb skips its own DNS lookup), so the TLS
+// server name stays the network name.
+type dialer struct {
+	c         *Client
+	host      string
+	connectTo transport.ConnectTo
+}
+
+func (d *dialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	d.c.dials.Add(1)
+	return d.connectTo.DialContext(ctx, network, addr)
+}
+
+func (d *dialer) HostName() string { return d.host }
+
+// connector makes one go-mssqldb connector per connection: go-mssqldb writes
+// into the TLS config during a strict handshake, so each connection gets its own copy.
+type connector struct {
+	c      *Client
+	params msdsn.Config
+	dialer *dialer
+}
+
+func (cn *connector) Connect(ctx context.Context) (driver.Conn, error) {
+	p := cn.params
+	p.TLSConfig = p.TLSConfig.Clone()
+	inner := mssql.NewConnectorConfig(p)
+	inner.Dialer = cn.dialer
+	conn, err := inner.Connect(ctx)
+	if err != nil {
+		cn.c.loginFailures.Add(1)
+		return nil, err
+	}
+	cn.c.logins.Add(1)
+	cn.c.log.DebugContext(ctx, "logged in to SQL Server")
+	return conn, nil
+}
+
+func (cn *connector) Driver() driver.Driver { return mssql.NewConnectorConfig(cn.params).Driver() }
+
+// run runs op with retries of transient errors and maps the final error.
+func (c *Client) run(ctx context.Context, what string, op func(ctx context.Context) error) error {
+	attempts := 0
+	err := transport.Retry(ctx, c.retry, c.log, what, isTransient, func(ctx context.Context) error {
+		attempts++
+		if attempts > 1 {
+			c.retries.Add(1)
+		}
+		return op(ctx)
+	})
+	if err != nil {
+		return c.wrap(what, err)
+	}
+	return nil
+}
+
+// query runs one query and hands its rows to scan.
+func (c *Client) query(ctx context.Context, what, text string, scan func(*sql.Rows) error, args ...any) error {
+	return c.run(ctx, what, func(ctx context.Context) error {
+		c.queries.Add(1)
+		rows, err := c.db.QueryContext(ctx, text, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		if err := scan(rows); err != nil {
+			return err
+		}
+		return rows.Err()
+	})
+}
+
+// exec runs one statement.
+func (c *Client) exec(ctx context.Context, what, text string, args ...any) error {
+	return c.run(ctx, what, func(ctx context.Context) error {
+		c.queries.Add(1)
+		_, err := c.db.ExecContext(ctx, text, args...)
+		return err
+	})
+}

@@ -1,0 +1,524 @@
+package sqlserver_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/labca"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/tdssim"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/sqlserver"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
+)
+
+// fastRetry keeps failure tests quick: a few attempts, millisecond backoff.
+var fastRetry = transport.RetryPolicy{Attempts: 4, Initial: time.Millisecond, Max: 5 * time.Millisecond}
+
+type lab struct {
+	env  *model.Env
+	seed model.Seed
+	ca   *labca.CA
+	srv  *tdssim.Server
+}
+
+func newLab(t testing.TB, opts tdssim.Options) *lab {
+	t.Helper()
+	env, seed := model.NewDefault(model.Seed{WithSQL: true})
+	ca, err := labca.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := tdssim.Start(env, ca, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	return &lab{env: env, seed: seed, ca: ca, srv: srv}
+}
+
+func (l *lab) config() sqlserver.Config {
+	return sqlserver.Config{
+		Server:    model.SQLNetwork,
+		Username:  model.SQLLoginUser,
+		Password:  l.seed.SQLPassword,
+		CACertPEM: l.ca.CertPEM(),
+		ConnectTo: l.srv.ConnectTo(),
+		Retry:     fastRetry,
+	}
+}
+
+func (l *lab) client(t testing.TB, mutate ...func(*sqlserver.Config)) *sqlserver.Client {
+	t.Helper()
+	cfg := l.config()
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	c, err := sqlserver.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func ctx(t testing.TB) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+func TestServerInfo(t *testing.T) {
+	l := newLab(t, tdssim.Options{})
+	got, err := l.client(t).ServerInfo(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sqlserver.ServerInfo{
+		ServerName: "PRIV-SQL", MachineName: "PRIV-SQL", IsClustered: true, CurrentOwner: "PRIV-APP1",
+		InstanceName: "MSSQLSERVER", ProductVersion: model.DefaultSQLVersion, Edition: model.DefaultSQLEdition,
+	}
+	if got != want {
+		t.Fatalf("ServerInfo = %+v\nwant        %+v", got, want)
+	}
+}
+
+func TestClusterNodesAndSharedPaths(t *testing.T) {
+	l := newLab(t, tdssim.Options{})
+	c := l.client(t)
+	if err := l.env.SetSQLNodeStatus(model.SQLNetwork, model.App2, model.NodePaused); err != nil {
+		t.Fatal(err)
+	}
+	nodes, err := c.ClusterNodes(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []sqlserver.ClusterNode{
+		{Name: "PRIV-APP1", Status: sqlserver.NodeUp, StatusDescription: "up", IsCurrentOwner: true},
+		{Name: "PRIV-APP2", Status: sqlserver.NodePaused, StatusDescription: "paused"},
+	}
+	if len(nodes) != 2 || nodes[0] != want[0] || nodes[1] != want[1] {
+		t.Fatalf("ClusterNodes = %+v, want %+v", nodes, want)
+	}
+	paths, err := c.SharedPaths(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(paths) != 2 || paths[0] != (sqlserver.SharedPath{Path: `E:\`, OwnerNode: "PRIV-APP1"}) || paths[1].Path != `F:\` {
+		t.Fatalf("SharedPaths = %+v", paths)
+	}
+}
+
+// A full FCI refresh is one round trip: one batch, three result sets.
+func TestFailoverClusterIsOneRoundTrip(t *testing.T) {
+	l := newLab(t, tdssim.Options{})
+	c := l.client(t)
+	l.env.ResetCounters()
+	fc, err := c.FailoverCluster(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fc.Server.CurrentOwner != "PRIV-APP1" || len(fc.Nodes) != 2 || len(fc.Paths) != 2 {
+		t.Fatalf("FailoverCluster = %+v", fc)
+	}
+	if n := l.env.CallCount(model.TDS, model.SQLNetwork); n != 1 {
+		t.Fatalf("TDS requests = %d, want 1", n)
+	}
+	if s := c.Stats(); s.Queries != 1 || s.Logins != 1 {
+		t.Fatalf("stats = %+v", s)
+	}
+}
+
+func TestDatabaseExists(t *testing.T) {
+	l := newLab(t, tdssim.Options{})
+	c := l.client(t)
+	for name, want := range map[string]bool{"master": true, "FIMService": false} {
+		got, err := c.DatabaseExists(ctx(t), name)
+		if err != nil || got != want {
+			t.Fatalf("DatabaseExists(%q) = %v, %v; want %v", name, got, err, want)
+		}
+	}
+	_ = l.env.Do(func(e *model.Env) error { e.SQL[model.Key(model.SQLNetwork)].EnsureDatabase("FIMService"); return nil })
+	if got, err := c.DatabaseExists(ctx(t), "FIMService"); err != nil || !got {
+		t.Fatalf("after creation: %v, %v", got, err)
+	}
+}
+
+func TestEncryption(t *testing.T) {
+	l := newLab(t, tdssim.Options{})
+	for _, mode := range []sqlserver.Encryption{"", sqlserver.EncryptOn, sqlserver.EncryptStrict, sqlserver.EncryptOff} {
+		c := l.client(t, func(c *sqlserver.Config) { c.Encrypt = mode })
+		if _, err := c.ServerInfo(ctx(t)); err != nil {
+			t.Fatalf("encrypt %q with the lab CA: %v", mode, err)
+		}
+	}
+	// Without the CA the certificate is refused, and refusing is not retried.
+	for _, mode := range []sqlserver.Encryption{sqlserver.EncryptOn, sqlserver.EncryptStrict} {
+		c := l.client(t, func(c *sqlserver.Config) { c.CACertPEM = nil; c.Encrypt = mode })
+		_, err := c.ServerInfo(ctx(t))
+		if !errors.Is(err, transport.ErrUnreachable) || !strings.Contains(err.Error(), "certificate") {
+			t.Fatalf("encrypt %q without the CA: %v, want ErrUnreachable about the certificate", mode, err)
+		}
+		if s := c.Stats(); s.Dials != 1 || s.Retries != 0 {
+			t.Fatalf("a refused certificate was retried: %+v", s)
+		}
+	}
+	// The certificate must name the server dialled: another name routed to the
+	// same listener fails verification.
+	other := "priv-other.priv.contoso.test"
+	c := l.client(t, func(c *sqlserver.Config) {
+		c.Server = other
+		c.ConnectTo = transport.ConnectTo{other + ":1433": l.srv.Addr(model.SQLNetwork)}
+	})
+	if _, err := c.ServerInfo(ctx(t)); !errors.Is(err, transport.ErrUnreachable) {
+		t.Fatalf("certificate for another name accepted: %v", err)
+	}
+	// The insecure opt-in works without the CA.
+	c = l.client(t, func(c *sqlserver.Config) { c.CACertPEM = nil; c.TrustServerCertificate = true })
+	if _, err := c.ServerInfo(ctx(t)); err != nil {
+		t.Fatalf("TrustServerCertificate: %v", err)
+	}
+}
+
+func TestEncryptionRequiredButUnavailable(t *testing.T) {
+	l := newLab(t, tdssim.Options{Encryption: tdssim.EncryptionNone})
+	_, err := l.client(t).ServerInfo(ctx(t))
+	if !errors.Is(err, transport.ErrUnreachable) || !strings.Contains(err.Error(), "encryption") {
+		t.Fatalf("server without TLS: %v", err)
+	}
+}
+
+func TestForcedEncryptionWithOptionalClient(t *testing.T) {
+	l := newLab(t, tdssim.Options{Encryption: tdssim.EncryptionForced})
+	c := l.client(t, func(c *sqlserver.Config) { c.Encrypt = sqlserver.EncryptOff })
+	if _, err := c.FailoverCluster(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestWrongPasswordIsUnauthorized(t *testing.T) {
+	l := newLab(t, tdssim.Options{})
+	c := l.client(t, func(c *sqlserver.Config) { c.Password = "wrong" })
+	_, err := c.ServerInfo(ctx(t))
+	if !errors.Is(err, transport.ErrUnauthorized) || !strings.Contains(err.Error(), "18456") {
+		t.Fatalf("wrong password: %v", err)
+	}
+	if strings.Contains(err.Error(), "wrong") {
+		t.Fatalf("the password leaked into the error: %v", err)
+	}
+	// 18456 is also what a failover looks like, so it is retried, boundedly.
+	if s := c.Stats(); s.LoginFailures != int64(fastRetry.Attempts) || s.Logins != 0 {
+		t.Fatalf("stats = %+v, want %d failed logins", s, fastRetry.Attempts)
+	}
+}
+
+func TestFailoverIsRetried(t *testing.T) {
+	l := newLab(t, tdssim.Options{})
+	c := l.client(t)
+	if _, err := c.ServerInfo(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	// The group moves: the pooled connection dies and the next two logins fail.
+	if err := l.env.Failover(model.SQLNetwork, model.App2, model.FailoverOptions{FailedLogins: 2}); err != nil {
+		t.Fatal(err)
+	}
+	info, err := c.ServerInfo(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.CurrentOwner != "PRIV-APP2" {
+		t.Fatalf("owner after failover = %q", info.CurrentOwner)
+	}
+	if s := c.Stats(); s.Retries < 1 || s.LoginFailures != 2 || s.Logins != 2 {
+		t.Fatalf("stats = %+v, want 2 failed logins, retries, and a second login", s)
+	}
+}
+
+func TestFailoverWindowByDuration(t *testing.T) {
+	l := newLab(t, tdssim.Options{})
+	c := l.client(t, func(c *sqlserver.Config) {
+		c.Retry = transport.RetryPolicy{Attempts: 50, Initial: 20 * time.Millisecond, Max: 40 * time.Millisecond}
+	})
+	if err := l.env.Failover(model.SQLNetwork, model.App2, model.FailoverOptions{Duration: 150 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	info, err := c.ServerInfo(ctx(t))
+	if err != nil || info.CurrentOwner != "PRIV-APP2" {
+		t.Fatalf("after the failover window: %+v, %v", info, err)
+	}
+	if c.Stats().LoginFailures == 0 {
+		t.Fatal("no login failed during the failover window")
+	}
+}
+
+func TestRefusedIsUnreachable(t *testing.T) {
+	l := newLab(t, tdssim.Options{})
+	if err := l.env.InjectSQLFault(model.SQLNetwork, model.FaultRefuse, -1); err != nil {
+		t.Fatal(err)
+	}
+	c := l.client(t)
+	_, err := c.ServerInfo(ctx(t))
+	if !errors.Is(err, transport.ErrUnreachable) {
+		t.Fatalf("refused: %v", err)
+	}
+	if s := c.Stats(); s.Dials != int64(fastRetry.Attempts) {
+		t.Fatalf("dials = %d, want one per attempt (%d)", s.Dials, fastRetry.Attempts)
+	}
+	// A transient refusal is ridden out.
+	l.env.ClearSQLFaults(model.SQLNetwork)
+	_ = l.env.InjectSQLFault(model.SQLNetwork, model.FaultRefuse, 2)
+	if _, err := l.client(t).ServerInfo(ctx(t)); err != nil {
+		t.Fatalf("after two refusals: %v", err)
+	}
+}
+
+func TestOwnerDownIsUnreachable(t *testing.T) {
+	l := newLab(t, tdssim.Options{})
+	_ = l.env.SetReachable(model.App1, false)
+	_, err := l.client(t).ClusterNodes(ctx(t))
+	if !errors.Is(err, transport.ErrUnreachable) {
+		t.Fatalf("owner down: %v", err)
+	}
+}
+
+func TestNoListenerIsUnreachable(t *testing.T) {
+	c, err := sqlserver.New(sqlserver.Config{Server: "127.0.0.1", Port: 1, Username: "u", Password: "p", Retry: fastRetry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.ServerInfo(ctx(t)); !errors.Is(err, transport.ErrUnreachable) {
+		t.Fatalf("closed port: %v", err)
+	}
+}
+
+func TestDeadlineIsUnreachable(t *testing.T) {
+	l := newLab(t, tdssim.Options{})
+	c := l.client(t)
+	if _, err := c.ServerInfo(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	_ = l.env.SetSQLLatency(model.SQLNetwork, 2*time.Second)
+	short, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err := c.ServerInfo(short)
+	if !errors.Is(err, transport.ErrUnreachable) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("slow server: %v", err)
+	}
+}
+
+func TestConnectionReuse(t *testing.T) {
+	l := newLab(t, tdssim.Options{})
+	c := l.client(t)
+	for range 10 {
+		if _, err := c.ServerInfo(ctx(t)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.DatabaseExists(ctx(t), "master"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s := c.Stats(); s.Dials != 1 || s.Logins != 1 || s.Queries != 20 {
+		t.Fatalf("stats = %+v, want 1 dial, 1 login, 20 queries", s)
+	}
+	if n := l.srv.Logins(); n != 1 {
+		t.Fatalf("the lab saw %d logins", n)
+	}
+}
+
+func TestLoginLifecycle(t *testing.T) {
+	l := newLab(t, tdssim.Options{})
+	c := l.client(t)
+	const name = `PRIV\svc-mim`
+	if err := c.CreateLogin(ctx(t), name, []string{"dbcreator", "securityadmin"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.Login(ctx(t), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Name != name || got.Type != "WINDOWS_LOGIN" || got.Disabled || strings.Join(got.Roles, ",") != "dbcreator,securityadmin" || got.PrincipalID < 256 {
+		t.Fatalf("Login = %+v", got)
+	}
+	if err := c.CreateLogin(ctx(t), name, nil); !errors.Is(err, sqlserver.ErrLoginExists) {
+		t.Fatalf("second create: %v", err)
+	}
+	if err := c.SetLoginRoles(ctx(t), name, []string{"sysadmin", "dbcreator"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := c.Login(ctx(t), name); strings.Join(got.Roles, ",") != "dbcreator,sysadmin" {
+		t.Fatalf("roles after SetLoginRoles = %v", got.Roles)
+	}
+	if err := c.DropLogin(ctx(t), name); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.DropLogin(ctx(t), name); !errors.Is(err, transport.ErrNotFound) {
+		t.Fatalf("second drop: %v", err)
+	}
+	if _, err := c.Login(ctx(t), name); !errors.Is(err, transport.ErrNotFound) {
+		t.Fatalf("read after drop: %v", err)
+	}
+}
+
+func TestCreateLoginWithUnknownRoleLeavesNoLogin(t *testing.T) {
+	l := newLab(t, tdssim.Options{})
+	c := l.client(t)
+	const name = `PRIV\half-made`
+	err := c.CreateLogin(ctx(t), name, []string{"no_such_role"})
+	if err == nil || !strings.Contains(err.Error(), "15151") {
+		t.Fatalf("unknown role: %v", err)
+	}
+	if _, ok := l.env.SQLLoginSnapshot(model.SQLNetwork, name); ok {
+		t.Fatal("the login stayed after its role failed")
+	}
+}
+
+// Names travel as parameter values: the lab sees the exact value and no SQL
+// text contains it.
+func TestHostileNamesAreParameters(t *testing.T) {
+	l := newLab(t, tdssim.Options{})
+	c := l.client(t)
+	hostile := `PRIV\x]; DROP LOGIN [sa]; --' OR 1=1`
+	err := c.CreateLogin(ctx(t), hostile, nil)
+	if err == nil || !strings.Contains(err.Error(), "15401") || !strings.Contains(err.Error(), hostile) {
+		t.Fatalf("hostile name: %v, want Windows's 'not found' naming the exact value", err)
+	}
+	odd := `PRIV\O'Brien & Sons Admins`
+	if err := c.CreateLogin(ctx(t), odd, []string{"dbcreator"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.Login(ctx(t), odd); err != nil || got.Name != odd {
+		t.Fatalf("Login(%q) = %+v, %v", odd, got, err)
+	}
+	if _, ok := l.env.SQLLoginSnapshot(model.SQLNetwork, "sa"); !ok {
+		t.Fatal("sa was dropped")
+	}
+	seen := map[string]bool{}
+	for _, r := range l.srv.Requests() {
+		for _, bad := range []string{"DROP LOGIN [sa]", "O'Brien", "PRIV\\x"} {
+			if strings.Contains(r.Text, bad) {
+				t.Fatalf("SQL text contains a value: %q", r.Text)
+			}
+		}
+		if v, _ := r.Params["@p1"].(string); v == hostile || v == odd {
+			seen[v] = true
+		}
+	}
+	if !seen[hostile] || !seen[odd] {
+		t.Fatalf("the lab did not see the exact values as @p1: %v", seen)
+	}
+	if len(l.srv.Rejected()) != 0 {
+		t.Fatalf("the lab rejected adapter SQL: %+v", l.srv.Rejected())
+	}
+}
+
+func TestPermissionDeniedIsUnauthorized(t *testing.T) {
+	l := newLab(t, tdssim.Options{})
+	if err := l.env.AddSQLLogin(model.SQLNetwork, "limited", "Limited!Pass1", false); err != nil {
+		t.Fatal(err)
+	}
+	c := l.client(t, func(c *sqlserver.Config) { c.Username, c.Password = "limited", "Limited!Pass1" })
+	if _, err := c.ServerInfo(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ClusterNodes(ctx(t)); !errors.Is(err, transport.ErrUnauthorized) || !strings.Contains(err.Error(), "VIEW SERVER STATE") {
+		t.Fatalf("ClusterNodes without VIEW SERVER STATE: %v", err)
+	}
+	if err := c.CreateLogin(ctx(t), `PRIV\someone`, nil); !errors.Is(err, transport.ErrUnauthorized) {
+		t.Fatalf("CreateLogin without ALTER ANY LOGIN: %v", err)
+	}
+	// Another login is invisible without ALTER ANY LOGIN: not found, as in SQL Server.
+	if _, err := c.Login(ctx(t), model.AdminUser); !errors.Is(err, transport.ErrNotFound) {
+		t.Fatalf("Login of another principal: %v", err)
+	}
+	if c.Stats().Retries != 0 {
+		t.Fatal("a permission error was retried")
+	}
+}
+
+func TestConfigValidation(t *testing.T) {
+	ok := sqlserver.Config{Server: model.SQLNetwork, Username: "u", Password: "S3cret!Value"}
+	cases := map[string]func(*sqlserver.Config){
+		"no server":         func(c *sqlserver.Config) { c.Server = "" },
+		"server with port":  func(c *sqlserver.Config) { c.Server = "host:1433" },
+		"instance in name":  func(c *sqlserver.Config) { c.Server = `host\INST` },
+		"bad port":          func(c *sqlserver.Config) { c.Port = 70000 },
+		"no password":       func(c *sqlserver.Config) { c.Password = "" },
+		"windows user":      func(c *sqlserver.Config) { c.Username = `PRIV\u` },
+		"unknown auth":      func(c *sqlserver.Config) { c.Auth = "ntlm" },
+		"unknown encrypt":   func(c *sqlserver.Config) { c.Encrypt = "yes please" },
+		"bad CA":            func(c *sqlserver.Config) { c.CACertPEM = []byte("not a certificate") },
+		"windows, no creds": func(c *sqlserver.Config) { c.Auth, c.Password = sqlserver.AuthWindows, "" },
+	}
+	if _, err := sqlserver.New(ok); err != nil {
+		t.Fatalf("valid config refused: %v", err)
+	}
+	for name, mutate := range cases {
+		cfg := ok
+		mutate(&cfg)
+		if _, err := sqlserver.New(cfg); err == nil {
+			t.Errorf("%s: accepted", name)
+		} else if strings.Contains(err.Error(), cfg.Password) && cfg.Password != "" {
+			t.Errorf("%s: password in error %v", name, err)
+		}
+	}
+	c, _ := sqlserver.New(ok)
+	if err := c.CreateLogin(context.Background(), strings.Repeat("a", 129), nil); err == nil {
+		t.Error("a 129-character name was sent")
+	}
+	if err := c.CreateLogin(context.Background(), "no-domain", nil); err == nil {
+		t.Error("a Windows login without a domain was sent")
+	}
+	if s := c.Stats(); s.Dials != 0 {
+		t.Errorf("validation dialled: %+v", s)
+	}
+}
+
+func TestNamedInstanceMismatchIsUnreachable(t *testing.T) {
+	l := newLab(t, tdssim.Options{})
+	c := l.client(t, func(c *sqlserver.Config) { c.Instance = "OTHER" })
+	if _, err := c.ServerInfo(ctx(t)); !errors.Is(err, transport.ErrUnreachable) {
+		t.Fatalf("wrong instance name: %v", err)
+	}
+}
+
+func TestNamedInstance(t *testing.T) {
+	env, seed := model.NewDefault(model.Seed{WithSQL: true})
+	env.SQL[model.Key(model.SQLNetwork)].InstanceName = "PAM"
+	ca, _ := labca.New()
+	srv, err := tdssim.Start(env, ca, tdssim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	c, err := sqlserver.New(sqlserver.Config{Server: model.SQLNetwork, Instance: "PAM", Username: model.SQLLoginUser, Password: seed.SQLPassword,
+		CACertPEM: ca.CertPEM(), ConnectTo: srv.ConnectTo(), Retry: fastRetry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	info, err := c.ServerInfo(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.InstanceName != "PAM" || info.ServerName != `PRIV-SQL\PAM` {
+		t.Fatalf("named instance: %+v", info)
+	}
+}
+
+func BenchmarkServerInfo(b *testing.B) {
+	l := newLab(b, tdssim.Options{})
+	c := l.client(b)
+	bg := context.Background()
+	if _, err := c.ServerInfo(bg); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := c.ServerInfo(bg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
