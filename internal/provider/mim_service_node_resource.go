@@ -1,0 +1,560 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/mim"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/validators"
+)
+
+var (
+	_ resource.Resource                     = &mimServiceNodeResource{}
+	_ resource.ResourceWithConfigure        = &mimServiceNodeResource{}
+	_ resource.ResourceWithImportState      = &mimServiceNodeResource{}
+	_ resource.ResourceWithConfigValidators = &mimServiceNodeResource{}
+	_ resource.ResourceWithModifyPlan       = &mimServiceNodeResource{}
+)
+
+// NewMIMServiceNodeResource is the bastion_mim_service_node resource.
+func NewMIMServiceNodeResource() resource.Resource { return &mimServiceNodeResource{} }
+
+type mimServiceNodeResource struct {
+	data *providerData
+}
+
+type mimServiceNodeResourceModel struct {
+	ID                              types.String          `tfsdk:"id"`
+	Host                            types.String          `tfsdk:"host"`
+	ExternalHostName                types.String          `tfsdk:"external_host_name"`
+	ServiceName                     types.String          `tfsdk:"service_name"`
+	ServicePartitionName            caseInsensitiveString `tfsdk:"service_partition_name"`
+	SQLServer                       caseInsensitiveString `tfsdk:"sql_server"`
+	SQLDatabase                     types.String          `tfsdk:"sql_database"`
+	ServiceAccount                  caseInsensitiveString `tfsdk:"service_account"`
+	ServiceAccountPasswordWO        types.String          `tfsdk:"service_account_password_wo"`
+	ServiceAccountPasswordWOVersion types.Int64           `tfsdk:"service_account_password_wo_version"`
+	ServiceAccountEmail             types.String          `tfsdk:"service_account_email"`
+	MailServer                      types.String          `tfsdk:"mail_server"`
+	PAMComponents                   types.Bool            `tfsdk:"pam_components"`
+	InstallerPath                   types.String          `tfsdk:"installer_path"`
+	ConfigFilePath                  types.String          `tfsdk:"config_file_path"`
+	Version                         types.String          `tfsdk:"version"`
+	FIMServiceState                 types.String          `tfsdk:"fim_service_state"`
+	PAMMonitoringServiceState       types.String          `tfsdk:"pam_monitoring_service_state"`
+	PAMComponentServiceState        types.String          `tfsdk:"pam_component_service_state"`
+	Timeouts                        timeouts.Value        `tfsdk:"timeouts"`
+}
+
+func (r *mimServiceNodeResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_mim_service_node"
+}
+
+const serviceRunningDoc = " The provider keeps it running: when a refresh finds it stopped, the plan shows `\"Stopped\" -> \"Running\"` and apply starts it."
+
+func (r *mimServiceNodeResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A MIM Service node of the bastion: the MIM Service (and, normally, the PAM components) installed on one server, " +
+			"with the three names that bind requests and workflows to it: `external_host_name`, `service_name` and `service_partition_name`.\n\n" +
+			"Create installs the MIM Service and Portal MSI, writes the names into the `resourceManagementService` element of " +
+			"`Microsoft.ResourceManagement.Service.exe.config` and starts the services. Read reads the real config file (found from the FIMService " +
+			"service's `ImagePath`) and the services with one remote script. Update edits only the attributes that changed, keeping every other byte " +
+			"of the file, and restarts FIMService so it reads them. Delete uninstalls.\n\n" +
+			"**Recovering a lost node** (HA and DR guide, \"MIM Service\"): move the resource to a new `host` and keep the lost node's `service_name` " +
+			"and `service_partition_name`; the new node can then complete the workflows the lost one started.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed: true, MarkdownDescription: "The node's host FQDN.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"host": schema.StringAttribute{
+				Required: true,
+				MarkdownDescription: "FQDN of the server itself, e.g. `priv-app1.priv.contoso.com`. Never the load-balancer alias: an alias lands on a random node. " +
+					"Changing it builds the node on the new server (replacement), which is how a lost node is recovered.",
+				Validators:    []validator.String{validators.FQDN()},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"external_host_name": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "The common name clients use for the MIM Service (the load-balancer alias), `externalHostName` in the config file. Changed in place.",
+				Validators:          []validator.String{validators.HostName()},
+			},
+			"service_name": schema.StringAttribute{
+				Optional: true, Computed: true,
+				MarkdownDescription: "`serviceName` in the config file. Defaults to the server's computer name. A workflow can only be completed by a service with the same " +
+					"service name and partition name as the one that started it, so a replacement for a lost node takes the lost node's value. Changed in place.",
+				Validators:    []validator.String{validators.SingleLine()},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"service_partition_name": schema.StringAttribute{
+				CustomType: caseInsensitiveStringType{},
+				Optional:   true, Computed: true,
+				MarkdownDescription: "`servicePartitionName` in the config file, stored upper case as MIM does (compared without regard to case). Defaults to `external_host_name`. " +
+					"Only services with the same partition name may act on a request, so with manual approvals or long-lived requests every node must have the same value. Changed in place.",
+				Validators:    []validator.String{validators.SingleLine()},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"sql_server": schema.StringAttribute{
+				CustomType:          caseInsensitiveStringType{},
+				Required:            true,
+				MarkdownDescription: "SQL Server for the MIM Service database: the failover cluster instance's network name, never a node. Set at install (read back from the FIMService `DatabaseServer` registry value); changing it reinstalls the node.",
+				Validators:          []validator.String{validators.SingleLine()},
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"sql_database": schema.StringAttribute{
+				Optional: true, Computed: true, Default: stringdefault.StaticString("FIMService"),
+				MarkdownDescription: "MIM Service database name. Defaults to `FIMService`. Set at install; changing it reinstalls the node.",
+				Validators:          []validator.String{validators.SingleLine()},
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"service_account": schema.StringAttribute{
+				CustomType:          caseInsensitiveStringType{},
+				Required:            true,
+				MarkdownDescription: "The MIM Service account as `DOMAIN\\name` (read back from the service's logon account). The PAM services run as this account too. Changing it reinstalls the node.",
+				Validators:          []validator.String{validators.WindowsAccount()},
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"service_account_password_wo": schema.StringAttribute{
+				Required: true, WriteOnly: true, Sensitive: true,
+				MarkdownDescription: "Password of `service_account`. Write-only: sent to the host as data on stdin, never stored in state or plan, masked in logs. " +
+					"Bump `service_account_password_wo_version` to apply a new one.",
+			},
+			"service_account_password_wo_version": schema.Int64Attribute{
+				Optional:            true,
+				MarkdownDescription: "Any number; change it to make the provider give the MIM Service the current `service_account_password_wo` (after a rotation in the directory), in place, with a restart of FIMService.",
+			},
+			"service_account_email": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Mailbox of the service account, for notifications. Set at install; changing it reinstalls the node.",
+				Validators:          []validator.String{validators.SingleLine()},
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"mail_server": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Mail server the MIM Service sends notifications through. Set at install; changing it reinstalls the node.",
+				Validators:          []validator.String{validators.SingleLine()},
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"pam_components": schema.BoolAttribute{
+				Optional: true, Computed: true, Default: booldefault.StaticBool(true),
+				MarkdownDescription: "Install the PAM components (PAM Monitoring service, PAM Component service, PowerShell modules) with the MIM Service. Defaults to `true`. " +
+					"They cannot be added to an installed MIM Service later, so changing this reinstalls the node.",
+				PlanModifiers: []planmodifier.Bool{boolplanmodifier.RequiresReplace()},
+			},
+			"installer_path": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "Path of the MIM Service and Portal MSI as the host sees it, e.g. `C:\\Sources\\MIM\\Service and Portal\\Service and Portal.msi` or a UNC path. Used only when installing.",
+				Validators:          []validator.String{validators.WindowsPath()},
+			},
+			"config_file_path": schema.StringAttribute{
+				Computed: true, MarkdownDescription: "Path of the config file, found from the FIMService `ImagePath`.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"version": schema.StringAttribute{
+				Computed: true, MarkdownDescription: "Product version of the installed MIM Service.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"fim_service_state":            schema.StringAttribute{Computed: true, MarkdownDescription: "State of the `FIMService` Windows service (MIM Service)." + serviceRunningDoc},
+			"pam_monitoring_service_state": schema.StringAttribute{Computed: true, MarkdownDescription: "State of `PamMonitoringService` (PAM Monitoring service), `Absent` without PAM components." + serviceRunningDoc},
+			"pam_component_service_state":  schema.StringAttribute{Computed: true, MarkdownDescription: "State of `PrivilegeManagementComponentService` (PAM Component service), `Absent` without PAM components." + serviceRunningDoc},
+			"timeouts":                     timeouts.Attributes(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
+		},
+	}
+}
+
+func (r *mimServiceNodeResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+const (
+	defaultCreateTimeout = 60 * time.Minute
+	defaultReadTimeout   = 5 * time.Minute
+	defaultUpdateTimeout = 20 * time.Minute
+	defaultDeleteTimeout = 30 * time.Minute
+)
+
+func (r *mimServiceNodeResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan, config mimServiceNodeResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	password := config.ServiceAccountPasswordWO.ValueString()
+	timeout, d := plan.Timeouts.Create(ctx, defaultCreateTimeout)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx, password), timeout)
+	defer cancel()
+	host := plan.Host.ValueString()
+	if r.data.isLost(host) {
+		resp.Diagnostics.AddAttributeError(path.Root("host"), "Host Declared Lost",
+			fmt.Sprintf(lostHostDetail+"A new node cannot be built on it: choose another host, or remove it from lost_hosts if it is back.", host))
+		return
+	}
+
+	node, err := mim.Read(ctx, r.data.winrm, host)
+	if err != nil {
+		addRemoteError(&resp.Diagnostics, "MIM Service Node Not Created", host, "reading the server before installing", err)
+		return
+	}
+	if node.Installed {
+		resp.Diagnostics.AddAttributeError(path.Root("host"), "MIM Service Already Installed",
+			fmt.Sprintf("%s already runs the MIM Service (config file %s). Bring it under Terraform with `terraform import` (or an import block) using id %q instead of creating it.", host, node.ConfigPath, host))
+		return
+	}
+	spec := mim.InstallSpec{
+		InstallerPath:          plan.InstallerPath.ValueString(),
+		ServiceAccount:         plan.ServiceAccount.ValueString(),
+		ServiceAccountPassword: password,
+		ServiceAccountEmail:    plan.ServiceAccountEmail.ValueString(),
+		SQLServer:              plan.SQLServer.ValueString(),
+		SQLDatabase:            plan.SQLDatabase.ValueString(),
+		MailServer:             plan.MailServer.ValueString(),
+		ExternalHostName:       plan.ExternalHostName.ValueString(),
+		PAMComponents:          plan.PAMComponents.ValueBool(),
+	}
+	if err := mim.Install(ctx, r.data.winrm, host, spec); err != nil {
+		addRemoteError(&resp.Diagnostics, "MIM Service Not Installed", host, "running the MIM Service and Portal installer", err)
+		// The MSI may have got part of the way: record whatever is there so the state says so.
+		r.saveAfterFailure(ctx, host, &plan, resp)
+		return
+	}
+	if err := r.applyNames(ctx, host, configuredNames(&plan), true); err != nil {
+		addRemoteError(&resp.Diagnostics, "MIM Service Names Not Set", host,
+			"writing external_host_name, service_name and service_partition_name into the config file after the install (the MIM Service is installed; the resource is saved as tainted, so the next apply replaces it)", err)
+		r.saveAfterFailure(ctx, host, &plan, resp)
+		return
+	}
+	if err := r.ensureRunning(ctx, host); err != nil {
+		addRemoteError(&resp.Diagnostics, "MIM Services Not Started", host, "starting the MIM Service and PAM services", err)
+		r.saveAfterFailure(ctx, host, &plan, resp)
+		return
+	}
+	r.refreshInto(ctx, host, &plan, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// saveAfterFailure stores what the server holds after a failed create, so a
+// half-built node is in state (Terraform marks it tainted) instead of lost.
+func (r *mimServiceNodeResource) saveAfterFailure(ctx context.Context, host string, plan *mimServiceNodeResourceModel, resp *resource.CreateResponse) {
+	node, err := mim.Read(ctx, r.data.winrm, host)
+	if err != nil || !node.Installed {
+		return
+	}
+	r.fromNode(node, plan)
+	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+}
+
+// applyNames writes the given names into the node's config file (empty ones
+// are left as they are) and restarts FIMService when restart is set.
+func (r *mimServiceNodeResource) applyNames(ctx context.Context, host string, want mim.Names, restart bool) error {
+	node, err := mim.Read(ctx, r.data.winrm, host)
+	if err != nil {
+		return err
+	}
+	if !node.Installed {
+		return fmt.Errorf("%w: the MIM Service is not installed on %s", transport.ErrNotFound, host)
+	}
+	_, err = mim.WriteNames(ctx, r.data.winrm, host, node, want, restart)
+	return err
+}
+
+// configuredNames are the names the configuration sets (computed ones left empty).
+func configuredNames(m *mimServiceNodeResourceModel) mim.Names {
+	n := mim.Names{ExternalHostName: m.ExternalHostName.ValueString()}
+	if known(m.ServiceName) {
+		n.ServiceName = m.ServiceName.ValueString()
+	}
+	if known(m.ServicePartitionName.StringValue) {
+		n.ServicePartitionName = m.ServicePartitionName.ValueString()
+	}
+	return n
+}
+
+// changedNames are the names whose planned value differs from the state.
+func changedNames(plan, state *mimServiceNodeResourceModel) mim.Names {
+	var n mim.Names
+	if !plan.ExternalHostName.Equal(state.ExternalHostName) {
+		n.ExternalHostName = plan.ExternalHostName.ValueString()
+	}
+	if known(plan.ServiceName) && !plan.ServiceName.Equal(state.ServiceName) {
+		n.ServiceName = plan.ServiceName.ValueString()
+	}
+	if known(plan.ServicePartitionName.StringValue) && !strings.EqualFold(plan.ServicePartitionName.ValueString(), state.ServicePartitionName.ValueString()) {
+		n.ServicePartitionName = plan.ServicePartitionName.ValueString()
+	}
+	return n
+}
+
+func known(v types.String) bool { return !v.IsNull() && !v.IsUnknown() }
+
+// ensureRunning starts any of the node's services that is not running.
+func (r *mimServiceNodeResource) ensureRunning(ctx context.Context, host string) error {
+	node, err := mim.Read(ctx, r.data.winrm, host)
+	if err != nil {
+		return err
+	}
+	var stopped []string
+	for _, name := range []string{mim.ServiceFIM, mim.ServicePAMMonitoring, mim.ServicePAMComponent} {
+		if s, ok := node.Services[name]; ok && s.Status != "Running" {
+			stopped = append(stopped, name)
+		}
+	}
+	if len(stopped) == 0 {
+		return nil
+	}
+	_, err = mim.ControlServices(ctx, r.data.winrm, host, "start", stopped...)
+	return err
+}
+
+// refreshInto reads the node and copies what it learns into m.
+func (r *mimServiceNodeResource) refreshInto(ctx context.Context, host string, m *mimServiceNodeResourceModel, diags *diag.Diagnostics) bool {
+	node, err := mim.Read(ctx, r.data.winrm, host)
+	if err != nil {
+		addRemoteError(diags, "MIM Service Node Not Read", host, "reading the config file and services", err)
+		return false
+	}
+	if !node.Installed {
+		return false
+	}
+	r.fromNode(node, m)
+	return true
+}
+
+func (r *mimServiceNodeResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state mimServiceNodeResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, d := state.Timeouts.Read(ctx, defaultReadTimeout)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx), timeout)
+	defer cancel()
+	host := state.Host.ValueString()
+	if host == "" {
+		host = state.ID.ValueString()
+	}
+	if r.data.isLost(host) {
+		resp.Diagnostics.AddWarning("MIM Service Node Dropped From State",
+			fmt.Sprintf(lostHostDetail+"Its MIM Service node (service name %q, partition name %q) is removed from the state without contacting it; "+
+				"to recover, give the resource a new host with the same service_name and service_partition_name.", host, state.ServiceName.ValueString(), state.ServicePartitionName.ValueString()))
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	node, err := mim.Read(ctx, r.data.winrm, host)
+	if err != nil {
+		// An unreachable host is an outage, not a deletion: keep the state and say so.
+		addRemoteError(&resp.Diagnostics, "MIM Service Node Not Read", host, "refreshing the node (the state is kept unchanged)", err)
+		return
+	}
+	if !node.Installed {
+		resp.Diagnostics.AddWarning("MIM Service Not Installed",
+			fmt.Sprintf("%s no longer has the MIM Service installed (no FIMService service). It is removed from the state; the next plan recreates it.", host))
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	state.Host = types.StringValue(host)
+	r.fromNode(node, &state)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *mimServiceNodeResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state, config mimServiceNodeResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	password := config.ServiceAccountPasswordWO.ValueString()
+	timeout, d := plan.Timeouts.Update(ctx, defaultUpdateTimeout)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx, password), timeout)
+	defer cancel()
+	host := plan.Host.ValueString()
+
+	if changed := changedNames(&plan, &state); changed != (mim.Names{}) {
+		if err := r.applyNames(ctx, host, changed, true); err != nil {
+			addRemoteError(&resp.Diagnostics, "MIM Service Names Not Changed", host, "editing the config file", err)
+			return
+		}
+	}
+	if !plan.ServiceAccountPasswordWOVersion.Equal(state.ServiceAccountPasswordWOVersion) && !plan.ServiceAccountPasswordWOVersion.IsNull() {
+		if err := mim.SetServiceAccountPassword(ctx, r.data.winrm, host, plan.ServiceAccount.ValueString(), password); err != nil {
+			addRemoteError(&resp.Diagnostics, "MIM Service Password Not Changed", host, "giving FIMService the new service account password", err)
+			return
+		}
+	}
+	if err := r.ensureRunning(ctx, host); err != nil {
+		addRemoteError(&resp.Diagnostics, "MIM Services Not Started", host, "starting stopped MIM and PAM services", err)
+		return
+	}
+	if !r.refreshInto(ctx, host, &plan, &resp.Diagnostics) {
+		if !resp.Diagnostics.HasError() {
+			resp.Diagnostics.AddError("MIM Service Disappeared", fmt.Sprintf("The MIM Service was uninstalled from %s during the update.", host))
+		}
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *mimServiceNodeResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state mimServiceNodeResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, d := state.Timeouts.Delete(ctx, defaultDeleteTimeout)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx), timeout)
+	defer cancel()
+	host := state.Host.ValueString()
+	if r.data.isLost(host) {
+		resp.Diagnostics.AddWarning("MIM Service Node Not Uninstalled", fmt.Sprintf(lostHostDetail+"Nothing was uninstalled; the node is removed from the state.", host))
+		return
+	}
+	if _, err := mim.Uninstall(ctx, r.data.winrm, host); err != nil {
+		addRemoteError(&resp.Diagnostics, "MIM Service Not Uninstalled", host, "uninstalling the MIM Service and Portal", err)
+	}
+}
+
+func (r *mimServiceNodeResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if err := validators.CheckFQDN(req.ID); err != nil {
+		resp.Diagnostics.AddError("Invalid Import ID", fmt.Sprintf("The import ID is the node's host FQDN, e.g. priv-app1.priv.contoso.com: %s.", err))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("host"), req.ID)...)
+}
+
+func (r *mimServiceNodeResource) ConfigValidators(context.Context) []resource.ConfigValidator {
+	return []resource.ConfigValidator{notAliasValidator{}}
+}
+
+// notAliasValidator: a node is addressed by its own FQDN, never by the
+// load-balancer alias, which lands on a random node.
+type notAliasValidator struct{}
+
+func (notAliasValidator) Description(context.Context) string {
+	return "host must differ from external_host_name"
+}
+func (v notAliasValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (notAliasValidator) ValidateResource(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var host, alias types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("host"), &host)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("external_host_name"), &alias)...)
+	if !known(host) || !known(alias) {
+		return
+	}
+	if hostKey(host.ValueString()) == hostKey(alias.ValueString()) {
+		resp.Diagnostics.AddAttributeError(path.Root("host"), "Node Addressed By Its Alias",
+			fmt.Sprintf("host and external_host_name are both %q. host must be the server's own FQDN: the alias is shared by every MIM node behind the load balancer, so calls to it land on a random node.", host.ValueString()))
+	}
+}
+
+// ModifyPlan keeps the services running: a service found stopped is drift
+// that the plan brings back to Running.
+func (r *mimServiceNodeResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || req.State.Raw.IsNull() {
+		return
+	}
+	var state mimServiceNodeResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	for _, p := range []struct {
+		at    path.Path
+		value types.String
+	}{
+		{path.Root("fim_service_state"), state.FIMServiceState},
+		{path.Root("pam_monitoring_service_state"), state.PAMMonitoringServiceState},
+		{path.Root("pam_component_service_state"), state.PAMComponentServiceState},
+	} {
+		want := p.value
+		if known(p.value) && p.value.ValueString() != "Absent" {
+			want = types.StringValue("Running")
+		}
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, p.at, want)...)
+	}
+}
+
+// fromNode copies a refreshed node into the model.
+func (r *mimServiceNodeResource) fromNode(n *mim.Node, m *mimServiceNodeResourceModel) {
+	m.ID = types.StringValue(m.Host.ValueString())
+	m.ExternalHostName = types.StringValue(n.Effective.ExternalHostName)
+	m.ServiceName = types.StringValue(n.Effective.ServiceName)
+	m.ServicePartitionName = newCaseInsensitiveString(n.Effective.ServicePartitionName)
+	if n.DatabaseServer != "" {
+		m.SQLServer = newCaseInsensitiveString(n.DatabaseServer)
+	}
+	if n.DatabaseName != "" {
+		m.SQLDatabase = types.StringValue(n.DatabaseName)
+	}
+	if n.LogonAccount != "" {
+		m.ServiceAccount = newCaseInsensitiveString(n.LogonAccount)
+	}
+	m.PAMComponents = types.BoolValue(n.PAMComponents())
+	m.ConfigFilePath = types.StringValue(n.ConfigPath)
+	m.Version = types.StringValue(n.Version)
+	state := func(name string) types.String {
+		if s, ok := n.Services[name]; ok {
+			return types.StringValue(s.Status)
+		}
+		return types.StringValue("Absent")
+	}
+	m.FIMServiceState = state(mim.ServiceFIM)
+	m.PAMMonitoringServiceState = state(mim.ServicePAMMonitoring)
+	m.PAMComponentServiceState = state(mim.ServicePAMComponent)
+}
+
+// addRemoteError turns an adapter error into a diagnostic that says what
+// happened, on which host, why, and what to do next.
+func addRemoteError(diags *diag.Diagnostics, summary, host, doing string, err error) {
+	var next string
+	switch {
+	case errors.Is(err, transport.ErrUnreachable):
+		next = "The host could not be reached. Check that it is up, that WinRM listens (winrm quickconfig -transport:https) and that the name resolves; if the server is lost for good, move the resource to a new host (see the guide \"Recovering a lost MIM Service node\")."
+	case errors.Is(err, transport.ErrUnauthorized):
+		next = "The host refused the provider's credentials. Check winrm.username / winrm.password (or BASTION_WINRM_*) and that the account is a local administrator of the host."
+	case errors.Is(err, context.DeadlineExceeded):
+		next = "The operation did not finish within its timeout. Raise it in the resource's timeouts block if the host is just slow."
+	default:
+		next = "The remote error follows."
+	}
+	diags.AddError(summary, fmt.Sprintf("On %s, %s failed. %s\n\n%v", host, doing, next, err))
+}

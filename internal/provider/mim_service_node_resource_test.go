@@ -1,0 +1,497 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/config"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/mim"
+)
+
+const mimMSI = `C:\Sources\MIM\Service and Portal\Service and Portal.msi`
+
+type mimNodeConfig struct {
+	Name, Host, External, ServiceName, Partition, Password, Installer, Mail, Email, Database string
+	Version                                                                                  int
+}
+
+func (c mimNodeConfig) hcl() string {
+	if c.Name == "" {
+		c.Name = "node"
+	}
+	if c.External == "" {
+		c.External = model.MIMAlias
+	}
+	if c.Installer == "" {
+		c.Installer = mimMSI
+	}
+	if c.Version == 0 {
+		c.Version = 1
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "resource \"bastion_mim_service_node\" %q {\n", c.Name)
+	fmt.Fprintf(&b, "  host = %q\n  external_host_name = %q\n  sql_server = %q\n  service_account = %q\n", c.Host, c.External, model.SQLNetwork, model.MIMSvcUser)
+	fmt.Fprintf(&b, "  service_account_password_wo = %q\n  service_account_password_wo_version = %d\n  installer_path = %q\n", c.Password, c.Version, c.Installer)
+	for k, v := range map[string]string{"service_name": c.ServiceName, "service_partition_name": c.Partition, "mail_server": c.Mail, "service_account_email": c.Email, "sql_database": c.Database} {
+		if v != "" {
+			fmt.Fprintf(&b, "  %s = %q\n", k, v)
+		}
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
+// labCheck runs f against the lab's model inside a test step.
+func labCheck(l *lab.Lab, f func(e *model.Env) error) resource.TestCheckFunc {
+	return func(*terraform.State) error { return l.Env.Do(f) }
+}
+
+func mimNames(l *lab.Lab, host string) (mim.Names, error) {
+	var n mim.Names
+	err := l.Env.Do(func(e *model.Env) error {
+		h := e.Host(host)
+		b, ok := h.ReadFile(model.MIMConfigPath)
+		if !ok {
+			return fmt.Errorf("no config file on %s", host)
+		}
+		var err error
+		n, err = mim.ParseNames(b)
+		return err
+	})
+	return n, err
+}
+
+func fimStarts(l *lab.Lab, host string) int {
+	n := -1
+	_ = l.Env.Do(func(e *model.Env) error {
+		if s := e.Host(host).Service(model.FIMService); s != nil {
+			n = s.Starts
+		}
+		return nil
+	})
+	return n
+}
+
+func noRejectedScripts(l *lab.Lab) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		if r := l.Env.Rejected(); len(r) > 0 {
+			return fmt.Errorf("the lab rejected %d scripts: %+v", len(r), r)
+		}
+		return nil
+	}
+}
+
+func TestAccMIMServiceNode_lifecycle(t *testing.T) {
+	skipUnlessAcc(t)
+	l := startLab(t)
+	addr := "bastion_mim_service_node.node"
+	base := mimNodeConfig{Host: model.App1, Partition: "PAM.PRIV.CONTOSO.TEST", Password: l.Seed.MIMSvcPassword}
+	renamed := base
+	renamed.Partition = "pam-east.priv.contoso.test" // lower case in configuration, upper case on the node
+	var startsBefore int
+	var fileBefore []byte
+
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy: func(*terraform.State) error {
+			return l.Env.Do(func(e *model.Env) error {
+				if _, ok := e.Host(model.App1).RegValue(model.FIMServiceKey, "ImagePath"); ok {
+					return fmt.Errorf("MIM Service still installed on %s after destroy", model.App1)
+				}
+				return nil
+			})
+		},
+		Steps: []resource.TestStep{
+			{ // create
+				Config: l.ProviderHCL() + base.hcl(),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("service_name"), knownvalue.StringExact("PRIV-APP1")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("service_partition_name"), knownvalue.StringExact("PAM.PRIV.CONTOSO.TEST")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("config_file_path"), knownvalue.StringExact(model.MIMConfigPath)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("fim_service_state"), knownvalue.StringExact("Running")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("pam_monitoring_service_state"), knownvalue.StringExact("Running")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("pam_component_service_state"), knownvalue.StringExact("Running")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("sql_database"), knownvalue.StringExact("FIMService")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("service_account_password_wo"), knownvalue.Null()),
+				},
+				Check: resource.ComposeTestCheckFunc(
+					func(*terraform.State) error {
+						n, err := mimNames(l, model.App1)
+						if err != nil {
+							return err
+						}
+						// service_name was not configured: the file keeps MIM's default (the computer name).
+						if n.ServicePartitionName != "PAM.PRIV.CONTOSO.TEST" || n.ServiceName != "" || n.ExternalHostName != model.MIMAlias {
+							return fmt.Errorf("config file on the node reads %+v", n)
+						}
+						return nil
+					},
+					labCheck(l, func(e *model.Env) error {
+						if !e.SQL[model.Key(model.SQLNetwork)].Databases["fimservice"] {
+							return fmt.Errorf("the install did not create the FIMService database")
+						}
+						return nil
+					}),
+					noRejectedScripts(l),
+				),
+			},
+			{ // in-place update of the partition name: only that attribute's bytes change, FIMService restarts
+				PreConfig: func() {
+					startsBefore = fimStarts(l, model.App1)
+					_ = l.Env.Do(func(e *model.Env) error { fileBefore, _ = e.Host(model.App1).ReadFile(model.MIMConfigPath); return nil })
+				},
+				Config:           l.ProviderHCL() + renamed.hcl(),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)}},
+				Check: func(*terraform.State) error {
+					if got := fimStarts(l, model.App1); got != startsBefore+1 {
+						return fmt.Errorf("FIMService started %d times during the update, want exactly one restart", got-startsBefore)
+					}
+					var after []byte
+					_ = l.Env.Do(func(e *model.Env) error { after, _ = e.Host(model.App1).ReadFile(model.MIMConfigPath); return nil })
+					want := strings.Replace(string(fileBefore), `servicePartitionName="PAM.PRIV.CONTOSO.TEST"`, `servicePartitionName="PAM-EAST.PRIV.CONTOSO.TEST"`, 1)
+					if string(after) != want {
+						return fmt.Errorf("config file changed beyond the partition name:\n%s", after)
+					}
+					return nil
+				},
+			},
+			{ // import by host
+				Config:                  l.ProviderHCL() + renamed.hcl(),
+				ResourceName:            addr,
+				ImportState:             true,
+				ImportStateId:           model.App1,
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"service_account_password_wo_version", "installer_path", "timeouts", "service_partition_name"},
+			},
+			{ // drift: the config file was edited on the node, and a PAM service was stopped
+				PreConfig: func() {
+					_ = l.Env.Do(func(e *model.Env) error {
+						h := e.Host(model.App1)
+						b, _ := h.ReadFile(model.MIMConfigPath)
+						b2, err := mim.SetAttributes(b, map[string]string{mim.AttrServicePartitionName: "SOMEONE.ELSE"})
+						if err != nil {
+							return err
+						}
+						h.WriteFile(model.MIMConfigPath, b2)
+						return h.SetServiceStatus(model.PamMonitoring, "Stopped")
+					})
+				},
+				Config: l.ProviderHCL() + renamed.hcl(),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("pam_monitoring_service_state"), knownvalue.StringExact("Running")),
+				}},
+				Check: func(*terraform.State) error {
+					n, err := mimNames(l, model.App1)
+					if err != nil {
+						return err
+					}
+					if n.ServicePartitionName != "PAM-EAST.PRIV.CONTOSO.TEST" {
+						return fmt.Errorf("apply did not correct the drifted partition name: %q", n.ServicePartitionName)
+					}
+					return nil
+				},
+			},
+			{ // out-of-band uninstall: the refresh drops the node and the plan recreates it
+				PreConfig: func() { _ = l.Env.Do(func(e *model.Env) error { e.UninstallMIM(e.Host(model.App1)); return nil }) },
+				Config:    l.ProviderHCL() + renamed.hcl(),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate),
+				}},
+				Check: noRejectedScripts(l),
+			},
+		},
+	})
+}
+
+func TestAccMIMServiceNode_unreachableHostKeepsState(t *testing.T) {
+	skipUnlessAcc(t)
+	l := startLab(t)
+	cfg := l.ProviderHCL() + mimNodeConfig{Host: model.App1, Password: l.Seed.MIMSvcPassword}.hcl()
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: cfg},
+			{
+				PreConfig:   func() { _ = l.Env.SetReachable(model.App1, false) },
+				Config:      cfg,
+				ExpectError: regexp.MustCompile(`(?s)MIM Service Node Not Read.*priv-app1\.priv\.contoso\.test.*could not be\s+reached`),
+			},
+			{ // the host is back: the state was kept, so nothing to do
+				PreConfig: func() { _ = l.Env.SetReachable(model.App1, true) },
+				Config:    cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("bastion_mim_service_node.node", plancheck.ResourceActionNoop),
+				}},
+			},
+		},
+	})
+}
+
+// The seed's recovery procedure: node B's server is lost; the configuration
+// moves B to a new server keeping B's service name and partition name; one
+// apply builds it; the next plan is empty; and B's pending requests can be
+// completed by the new node.
+func TestAccMIMServiceNode_recovery(t *testing.T) {
+	skipUnlessAcc(t)
+	l := startLab(t)
+	a := mimNodeConfig{Name: "a", Host: model.App1, Partition: "PAM.PRIV.CONTOSO.TEST", Password: l.Seed.MIMSvcPassword}
+	b := mimNodeConfig{Name: "b", Host: model.App2, Partition: "PAM.PRIV.CONTOSO.TEST", Password: l.Seed.MIMSvcPassword}
+	before := l.ProviderHCL() + a.hcl() + b.hcl()
+	movedB := b
+	movedB.Host = model.App3
+	movedB.ServiceName = "PRIV-APP2" // the lost node's service name
+	declareLost := strings.Replace(l.ProviderHCL(), "provider \"bastion\" {", "provider \"bastion\" {\n  lost_hosts = [\""+model.App2+"\"]", 1)
+	after := declareLost + a.hcl() + movedB.hcl()
+
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: before,
+				Check: func(*terraform.State) error {
+					// Requests accepted by B: bound to B's partition and service name.
+					for _, id := range []string{"req-1", "req-2"} {
+						if err := l.Env.AddRequest(model.App2, id); err != nil {
+							return err
+						}
+					}
+					// A shares the partition but not the service name: it cannot finish B's workflows.
+					done, err := l.Env.CompleteRequests(model.App1)
+					if err != nil {
+						return err
+					}
+					if len(done) != 0 {
+						return fmt.Errorf("node A completed B's workflows %v; the lab must bind them to B's service name", done)
+					}
+					return nil
+				},
+			},
+			{ // B's server is gone for good; without the declaration the plan stops, keeping B in state
+				PreConfig:   func() { _ = l.Env.SetReachable(model.App2, false) },
+				Config:      l.ProviderHCL() + a.hcl() + movedB.hcl(),
+				ExpectError: regexp.MustCompile(`MIM Service Node Not Read`),
+			},
+			{ // the operator declares it lost and moves B: one apply rebuilds B on the new server
+				Config: after,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("bastion_mim_service_node.b", plancheck.ResourceActionCreate),
+					plancheck.ExpectResourceAction("bastion_mim_service_node.a", plancheck.ResourceActionNoop),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("bastion_mim_service_node.b", tfjsonpath.New("host"), knownvalue.StringExact(model.App3)),
+					statecheck.ExpectKnownValue("bastion_mim_service_node.b", tfjsonpath.New("service_name"), knownvalue.StringExact("PRIV-APP2")),
+					statecheck.ExpectKnownValue("bastion_mim_service_node.b", tfjsonpath.New("service_partition_name"), knownvalue.StringExact("PAM.PRIV.CONTOSO.TEST")),
+				},
+				Check: func(*terraform.State) error {
+					n, err := mimNames(l, model.App3)
+					if err != nil {
+						return err
+					}
+					if n.ServiceName != "PRIV-APP2" || strings.ToUpper(n.ServicePartitionName) != "PAM.PRIV.CONTOSO.TEST" {
+						return fmt.Errorf("new node's config file reads %+v", n)
+					}
+					done, err := l.Env.CompleteRequests(model.App3)
+					if err != nil {
+						return err
+					}
+					if len(done) != 2 || len(l.Env.PendingRequests()) != 0 {
+						return fmt.Errorf("new node completed %v, pending %v; want req-1 and req-2 completed", done, l.Env.PendingRequests())
+					}
+					return nil
+				},
+			},
+			{ // the next plan is empty
+				Config:   after,
+				PlanOnly: true,
+			},
+		},
+	})
+}
+
+// Hostile strings in every free-text attribute reach the lab as data: the
+// config file and the installer's properties hold them byte for byte, and the
+// lab rejects no script.
+func TestAccMIMServiceNode_hostileStrings(t *testing.T) {
+	skipUnlessAcc(t)
+	hostile := `x'"; Remove-Item C:\ -Recurse; $(Stop-Computer) ` + "`whoami`" + ` & | > < {{.}} %s -EncodedCommand`
+	password := `P@ss'"; $(Invoke-Expression 'calc') ` + "`n" + `; exit 0 #`
+	installer := `C:\Sources\it's $(calc) ` + "`" + `; & {x}\Service and Portal.msi`
+	l := startLab(t)
+	_ = l.Env.Do(func(e *model.Env) error {
+		e.Credentials[strings.ToLower(model.MIMSvcUser)] = password
+		e.Host(model.App1).WriteFile(installer, []byte("simulated MSI"))
+		return nil
+	})
+	cfg := mimNodeConfig{
+		Host: model.App1, Password: password, Installer: installer,
+		ServiceName: hostile, Partition: strings.ToUpper(hostile), Mail: hostile, Email: hostile, Database: hostile,
+	}
+	addr := "bastion_mim_service_node.node"
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: l.ProviderHCL() + cfg.hcl(),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("service_name"), knownvalue.StringExact(hostile)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("sql_database"), knownvalue.StringExact(hostile)),
+				},
+				Check: resource.ComposeTestCheckFunc(
+					noRejectedScripts(l),
+					func(*terraform.State) error {
+						n, err := mimNames(l, model.App1)
+						if err != nil {
+							return err
+						}
+						if n.ServiceName != hostile || n.ServicePartitionName != strings.ToUpper(hostile) {
+							return fmt.Errorf("config file holds %+v", n)
+						}
+						return l.Env.Do(func(e *model.Env) error {
+							p := e.Host(model.App1).Products[model.MIMProductCode]
+							for _, k := range []string{"MAIL_SERVER", "SERVICE_ACCOUNT_EMAIL", "SQLSERVER_DATABASE"} {
+								if p.Properties[k] != hostile {
+									return fmt.Errorf("installer property %s = %q, want the hostile string as data", k, p.Properties[k])
+								}
+							}
+							return nil
+						})
+					},
+				),
+			},
+		},
+	})
+}
+
+// No password reaches the state, the plan, or a TF_LOG=trace log. The
+// credentials arrive as a pipeline gives them: the provider's through BASTION_*
+// environment variables, the service account's through an ephemeral variable.
+func TestAccMIMServiceNode_secretsStayOut(t *testing.T) {
+	skipUnlessAcc(t)
+	l := startLab(t)
+	logFile := filepath.Join(t.TempDir(), "trace.log")
+	t.Setenv("TF_LOG", "trace")
+	t.Setenv("TF_ACC_LOG_PATH", logFile)
+	for k, v := range l.EnvVars() {
+		t.Setenv(k, v)
+	}
+	rotated := model.RandomPassword()
+	secrets := []string{l.Seed.MIMSvcPassword, l.Seed.AdminPassword, l.Seed.SQLPassword, rotated}
+	cfg := func(version int) string {
+		return `
+provider "bastion" {}
+
+variable "mim_password" {
+  type      = string
+  sensitive = true
+  ephemeral = true
+}
+` + strings.Replace(mimNodeConfig{Host: model.App1, Password: "PLACEHOLDER", Version: version}.hcl(), `"PLACEHOLDER"`, "var.mim_password", 1)
+	}
+	noSecret := func(what string, b []byte) error {
+		for i, s := range secrets {
+			if strings.Contains(string(b), s) {
+				return fmt.Errorf("password #%d appears in the %s", i, what)
+			}
+		}
+		return nil
+	}
+	planHasNoSecret := planCheckFunc(func(ctx context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
+		b, _ := json.Marshal(req.Plan)
+		resp.Error = noSecret("plan", b)
+	})
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config:           cfg(1),
+				ConfigVariables:  config.Variables{"mim_password": config.StringVariable(l.Seed.MIMSvcPassword)},
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{planHasNoSecret}},
+			},
+			{ // rotate: the version bump hands FIMService the new password in place
+				PreConfig: func() {
+					_ = l.Env.Do(func(e *model.Env) error { e.Credentials[strings.ToLower(model.MIMSvcUser)] = rotated; return nil })
+				},
+				Config:          cfg(2),
+				ConfigVariables: config.Variables{"mim_password": config.StringVariable(rotated)},
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					planHasNoSecret, plancheck.ExpectResourceAction("bastion_mim_service_node.node", plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.ComposeTestCheckFunc(
+					func(s *terraform.State) error {
+						b, _ := json.Marshal(s)
+						return noSecret("state", b)
+					},
+					func(*terraform.State) error {
+						for _, ev := range l.Env.Events() {
+							if ev.Kind == "service-start-failed" {
+								return fmt.Errorf("FIMService failed to log on after the rotation: %+v", ev)
+							}
+						}
+						return nil
+					},
+				),
+			},
+		},
+	})
+	b, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) < 10000 {
+		t.Fatalf("trace log has only %d bytes: logging was not captured", len(b))
+	}
+	if err := noSecret("TF_LOG=trace log", b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "mim_read") {
+		t.Fatal("the trace log does not show the WinRM adapter's script runs: the tflog bridge is not wired")
+	}
+}
+
+func TestAccMIMServiceNode_planTimeErrors(t *testing.T) {
+	skipUnlessAcc(t)
+	l := startLab(t)
+	pw := l.Seed.MIMSvcPassword
+	cases := map[string]struct {
+		cfg  mimNodeConfig
+		want string
+	}{
+		"alias as host":      {mimNodeConfig{Host: model.MIMAlias, Password: pw}, `(?s)Node Addressed By Its Alias.*load\s+balancer`},
+		"short host name":    {mimNodeConfig{Host: "priv-app1", Password: pw}, `(?s)host.*fully\s+qualified\s+domain\s+name`},
+		"relative installer": {mimNodeConfig{Host: model.App1, Password: pw, Installer: `Sources\mim.msi`}, `(?s)installer_path.*absolute\s+Windows\s+path`},
+		"multi-line name":    {mimNodeConfig{Host: model.App1, Password: pw, ServiceName: "a\nb"}, `(?s)service_name.*one\s+line`},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			resource.ParallelTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+				Steps:                    []resource.TestStep{{Config: l.ProviderHCL() + c.cfg.hcl(), PlanOnly: true, ExpectError: regexp.MustCompile(c.want)}},
+			})
+		})
+	}
+	if n := l.Env.CallCount(model.WinRM, ""); n != 0 {
+		t.Fatalf("plan-time errors must stop before any remote call; the lab saw %d WinRM calls", n)
+	}
+}
+
+type planCheckFunc func(context.Context, plancheck.CheckPlanRequest, *plancheck.CheckPlanResponse)
+
+func (f planCheckFunc) CheckPlan(ctx context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
+	f(ctx, req, resp)
+}

@@ -1,0 +1,364 @@
+// Package provider is the Terraform glue of terraform-provider-bastion: the
+// provider, its resources and data sources, their schemas and the
+// conversions between Terraform values and the adapters' plain Go types.
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/winrmexec"
+)
+
+var _ provider.Provider = &bastionProvider{}
+
+// New returns the provider factory for the given version.
+func New(version string) func() provider.Provider {
+	return func() provider.Provider { return &bastionProvider{version: version} }
+}
+
+type bastionProvider struct {
+	version string
+}
+
+type providerModel struct {
+	ConnectTo types.Map   `tfsdk:"connect_to"`
+	LostHosts types.Set   `tfsdk:"lost_hosts"`
+	WinRM     *winrmModel `tfsdk:"winrm"`
+	LDAP      *ldapModel  `tfsdk:"ldap"`
+	SQL       *sqlModel   `tfsdk:"sql"`
+}
+
+type winrmModel struct {
+	Port                  types.Int64  `tfsdk:"port"`
+	HTTPS                 types.Bool   `tfsdk:"https"`
+	Auth                  types.String `tfsdk:"auth"`
+	Username              types.String `tfsdk:"username"`
+	Password              types.String `tfsdk:"password"`
+	CAFile                types.String `tfsdk:"ca_file"`
+	Insecure              types.Bool   `tfsdk:"insecure"`
+	OperationTimeout      types.String `tfsdk:"operation_timeout"`
+	MaxConcurrencyPerHost types.Int64  `tfsdk:"max_concurrency_per_host"`
+	KerberosRealm         types.String `tfsdk:"kerberos_realm"`
+	Krb5Conf              types.String `tfsdk:"krb5_conf"`
+	KerberosCCache        types.String `tfsdk:"kerberos_ccache"`
+}
+
+type ldapModel struct {
+	Domain             types.String `tfsdk:"domain"`
+	Servers            types.List   `tfsdk:"servers"`
+	PinnedDC           types.String `tfsdk:"pinned_dc"`
+	Port               types.Int64  `tfsdk:"port"`
+	TLSMode            types.String `tfsdk:"tls_mode"`
+	CAFile             types.String `tfsdk:"ca_file"`
+	InsecureSkipVerify types.Bool   `tfsdk:"insecure_skip_verify"`
+	BindMode           types.String `tfsdk:"bind_mode"`
+	Username           types.String `tfsdk:"username"`
+	Password           types.String `tfsdk:"password"`
+	KerberosRealm      types.String `tfsdk:"kerberos_realm"`
+	Krb5Conf           types.String `tfsdk:"krb5_conf"`
+	KerberosCCache     types.String `tfsdk:"kerberos_ccache"`
+	KerberosKeytab     types.String `tfsdk:"kerberos_keytab"`
+}
+
+type sqlModel struct {
+	Server                 types.String `tfsdk:"server"`
+	Port                   types.Int64  `tfsdk:"port"`
+	Instance               types.String `tfsdk:"instance"`
+	Auth                   types.String `tfsdk:"auth"`
+	Username               types.String `tfsdk:"username"`
+	Password               types.String `tfsdk:"password"`
+	Encrypt                types.Bool   `tfsdk:"encrypt"`
+	CAFile                 types.String `tfsdk:"ca_file"`
+	TrustServerCertificate types.Bool   `tfsdk:"trust_server_certificate"`
+	KerberosRealm          types.String `tfsdk:"kerberos_realm"`
+	Krb5Conf               types.String `tfsdk:"krb5_conf"`
+	KerberosKeytab         types.String `tfsdk:"kerberos_keytab"`
+}
+
+func (p *bastionProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "bastion"
+	resp.Version = p.version
+}
+
+func envDoc(name string) string {
+	return fmt.Sprintf(" Falls back to the `%s` environment variable.", name)
+}
+
+func (p *bastionProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	authValues := []string{"ntlm", "kerberos", "basic"}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Builds and keeps healthy the bastion environment of Microsoft Identity Manager Privileged Access Management (MIM PAM): " +
+			"the PRIV forest's domain controllers, the SQL Server failover cluster instance behind the MIM Service, the MIM Service nodes and the PAM trusts to the CORP forests.\n\n" +
+			"Reads use the cheapest truthful protocol: LDAP for what the directory knows, TDS for SQL Server, and WinRM only for what must run on the box. " +
+			"Nothing is dialled when the provider is configured: each adapter connects on first use and reuses its connections. " +
+			"Every setting falls back to a `BASTION_*` environment variable.",
+		Attributes: map[string]schema.Attribute{
+			"connect_to": schema.MapAttribute{
+				ElementType: types.StringType,
+				Optional:    true,
+				MarkdownDescription: "Dial overrides, like curl's `--connect-to`: keys are `host` or `host:port`, values the `address:port` to dial instead. " +
+					"TLS still verifies the original host name, and WinRM, LDAP and SQL still address the original host. Use it for port forwards through a jump host, or for the simulated bastion." +
+					envDoc("BASTION_CONNECT_TO") + " (form `host:port=address:port,...`)",
+			},
+			"lost_hosts": schema.SetAttribute{
+				ElementType: types.StringType,
+				Optional:    true,
+				MarkdownDescription: "Servers the operator declares lost for good, by FQDN. An unreachable host is normally an error that keeps the state; " +
+					"for a host in this set, a refresh drops its resources from the state (with a warning) and a destroy succeeds without contacting it, " +
+					"so one `terraform apply` can rebuild them elsewhere (see the guide \"Recovering a lost MIM Service node\"). Remove the entry once the recovery is applied." +
+					envDoc("BASTION_LOST_HOSTS") + " (comma-separated)",
+			},
+		},
+		Blocks: map[string]schema.Block{
+			"winrm": schema.SingleNestedBlock{
+				MarkdownDescription: "How to reach Windows hosts over WinRM (WS-Management) for what must run on the box: installs, promotions, config file edits, service control.",
+				Attributes: map[string]schema.Attribute{
+					"port":                     schema.Int64Attribute{Optional: true, MarkdownDescription: "WinRM port. Defaults to 5986 with HTTPS and 5985 without." + envDoc("BASTION_WINRM_PORT")},
+					"https":                    schema.BoolAttribute{Optional: true, MarkdownDescription: "Use HTTPS. Defaults to `true`. Plain HTTP is accepted only for NTLM (which encrypts its messages) or with `insecure = true`." + envDoc("BASTION_WINRM_HTTPS")},
+					"auth":                     schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.OneOf(authValues...)}, MarkdownDescription: "Authentication: `ntlm` (default), `kerberos` (HTTPS only) or `basic` (local accounts, HTTPS only)." + envDoc("BASTION_WINRM_AUTH")},
+					"username":                 schema.StringAttribute{Optional: true, MarkdownDescription: "User name, `DOMAIN\\user` or `user@domain`." + envDoc("BASTION_WINRM_USERNAME")},
+					"password":                 schema.StringAttribute{Optional: true, Sensitive: true, MarkdownDescription: "Password. Sensitive: never logged." + envDoc("BASTION_WINRM_PASSWORD")},
+					"ca_file":                  schema.StringAttribute{Optional: true, MarkdownDescription: "PEM file with the CA certificates that sign the hosts' WinRM HTTPS certificates. Defaults to the system roots." + envDoc("BASTION_WINRM_CA_FILE")},
+					"insecure":                 schema.BoolAttribute{Optional: true, MarkdownDescription: "Skip TLS certificate verification (and allow Basic over HTTP). An explicit opt-in: the provider warns on every run while it is set." + envDoc("BASTION_WINRM_INSECURE")},
+					"operation_timeout":        schema.StringAttribute{Optional: true, MarkdownDescription: "WS-Management operation timeout as a Go duration, e.g. `60s`. Defaults to `60s`. Long operations are bounded by each resource's `timeouts` block instead." + envDoc("BASTION_WINRM_OPERATION_TIMEOUT")},
+					"max_concurrency_per_host": schema.Int64Attribute{Optional: true, MarkdownDescription: "Most scripts run at once on one host. Defaults to 4 (Windows' default MaxShellsPerUser is 30, MaxConcurrentOperationsPerUser 1500)." + envDoc("BASTION_WINRM_MAX_CONCURRENCY_PER_HOST")},
+					"kerberos_realm":           schema.StringAttribute{Optional: true, MarkdownDescription: "Kerberos realm (upper case DNS name of the domain) for `auth = \"kerberos\"`." + envDoc("BASTION_WINRM_KERBEROS_REALM")},
+					"krb5_conf":                schema.StringAttribute{Optional: true, MarkdownDescription: "Path of the krb5.conf to use. Defaults to `/etc/krb5.conf`." + envDoc("BASTION_KRB5_CONF")},
+					"kerberos_ccache":          schema.StringAttribute{Optional: true, MarkdownDescription: "Path of a Kerberos credential cache to use instead of a password." + envDoc("BASTION_KERBEROS_CCACHE")},
+				},
+			},
+			"ldap": schema.SingleNestedBlock{
+				MarkdownDescription: "How to read (and, for FSMO roles and the global catalog flag, write) the PRIV directory over LDAP.",
+				Attributes: map[string]schema.Attribute{
+					"domain":               schema.StringAttribute{Optional: true, MarkdownDescription: "DNS name of the PRIV domain, e.g. `priv.contoso.com`; the base DN is derived from it." + envDoc("BASTION_LDAP_DOMAIN")},
+					"servers":              schema.ListAttribute{ElementType: types.StringType, Optional: true, MarkdownDescription: "Domain controllers to use, by FQDN, in order of preference. Defaults to the domain name itself." + envDoc("BASTION_LDAP_SERVERS") + " (comma-separated)"},
+					"pinned_dc":            schema.StringAttribute{Optional: true, MarkdownDescription: "One DC that every read and write goes to, so a write and its read-back always meet (no \"inconsistent result after apply\" from replication lag)." + envDoc("BASTION_LDAP_PINNED_DC")},
+					"port":                 schema.Int64Attribute{Optional: true, MarkdownDescription: "LDAP port. Defaults to 636 for `ldaps` and 389 otherwise." + envDoc("BASTION_LDAP_PORT")},
+					"tls_mode":             schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.OneOf("ldaps", "starttls", "none")}, MarkdownDescription: "`ldaps` (default), `starttls`, or `none` (no TLS: an explicit opt-in that warns; simple binds would send the password in clear)." + envDoc("BASTION_LDAP_TLS_MODE")},
+					"ca_file":              schema.StringAttribute{Optional: true, MarkdownDescription: "PEM file with the CA certificates of the DCs' LDAPS certificates." + envDoc("BASTION_LDAP_CA_FILE")},
+					"insecure_skip_verify": schema.BoolAttribute{Optional: true, MarkdownDescription: "Skip certificate verification. An explicit opt-in that warns." + envDoc("BASTION_LDAP_INSECURE_SKIP_VERIFY")},
+					"bind_mode":            schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.OneOf("simple", "kerberos")}, MarkdownDescription: "`simple` (default; over TLS) or `kerberos` (GSSAPI)." + envDoc("BASTION_LDAP_BIND_MODE")},
+					"username":             schema.StringAttribute{Optional: true, MarkdownDescription: "Bind user: `DOMAIN\\user`, `user@domain` or a DN." + envDoc("BASTION_LDAP_USERNAME")},
+					"password":             schema.StringAttribute{Optional: true, Sensitive: true, MarkdownDescription: "Bind password. Sensitive: never logged." + envDoc("BASTION_LDAP_PASSWORD")},
+					"kerberos_realm":       schema.StringAttribute{Optional: true, MarkdownDescription: "Kerberos realm for `bind_mode = \"kerberos\"`." + envDoc("BASTION_LDAP_KERBEROS_REALM")},
+					"krb5_conf":            schema.StringAttribute{Optional: true, MarkdownDescription: "Path of the krb5.conf to use." + envDoc("BASTION_KRB5_CONF")},
+					"kerberos_ccache":      schema.StringAttribute{Optional: true, MarkdownDescription: "Kerberos credential cache path." + envDoc("BASTION_KERBEROS_CCACHE")},
+					"kerberos_keytab":      schema.StringAttribute{Optional: true, MarkdownDescription: "Kerberos keytab path." + envDoc("BASTION_KERBEROS_KEYTAB")},
+				},
+			},
+			"sql": schema.SingleNestedBlock{
+				MarkdownDescription: "How to read SQL Server over TDS: connect through the failover cluster instance's network name, never a node.",
+				Attributes: map[string]schema.Attribute{
+					"server":                   schema.StringAttribute{Optional: true, MarkdownDescription: "Network name of the SQL Server instance (for an FCI, its virtual network name)." + envDoc("BASTION_SQL_SERVER")},
+					"port":                     schema.Int64Attribute{Optional: true, MarkdownDescription: "TCP port. Defaults to 1433." + envDoc("BASTION_SQL_PORT")},
+					"instance":                 schema.StringAttribute{Optional: true, MarkdownDescription: "Instance name; empty for the default instance." + envDoc("BASTION_SQL_INSTANCE")},
+					"auth":                     schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.OneOf("sql", "windows")}, MarkdownDescription: "`windows` (Kerberos; default when no password is set) or `sql` (a SQL login)." + envDoc("BASTION_SQL_AUTH")},
+					"username":                 schema.StringAttribute{Optional: true, MarkdownDescription: "Login name." + envDoc("BASTION_SQL_USERNAME")},
+					"password":                 schema.StringAttribute{Optional: true, Sensitive: true, MarkdownDescription: "Password. Sensitive: never logged." + envDoc("BASTION_SQL_PASSWORD")},
+					"encrypt":                  schema.BoolAttribute{Optional: true, MarkdownDescription: "Encrypt the connection and verify the certificate. Defaults to `true`." + envDoc("BASTION_SQL_ENCRYPT")},
+					"ca_file":                  schema.StringAttribute{Optional: true, MarkdownDescription: "PEM file with the CA that signs SQL Server's certificate." + envDoc("BASTION_SQL_CA_FILE")},
+					"trust_server_certificate": schema.BoolAttribute{Optional: true, MarkdownDescription: "Encrypt without verifying the certificate. An explicit opt-in that warns." + envDoc("BASTION_SQL_TRUST_SERVER_CERTIFICATE")},
+					"kerberos_realm":           schema.StringAttribute{Optional: true, MarkdownDescription: "Kerberos realm for Windows authentication." + envDoc("BASTION_SQL_KERBEROS_REALM")},
+					"krb5_conf":                schema.StringAttribute{Optional: true, MarkdownDescription: "Path of the krb5.conf to use." + envDoc("BASTION_KRB5_CONF")},
+					"kerberos_keytab":          schema.StringAttribute{Optional: true, MarkdownDescription: "Kerberos keytab path." + envDoc("BASTION_KERBEROS_KEYTAB")},
+				},
+			},
+		},
+	}
+}
+
+// str returns the configured value or the environment fallback.
+func str(v types.String, env string) string {
+	if !v.IsNull() && !v.IsUnknown() {
+		return v.ValueString()
+	}
+	return os.Getenv(env)
+}
+
+func boolean(v types.Bool, env string, def bool) (bool, error) {
+	if !v.IsNull() && !v.IsUnknown() {
+		return v.ValueBool(), nil
+	}
+	if s := os.Getenv(env); s != "" {
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return false, fmt.Errorf("%s=%q is not a boolean", env, s)
+		}
+		return b, nil
+	}
+	return def, nil
+}
+
+func integer(v types.Int64, env string, def int) (int, error) {
+	if !v.IsNull() && !v.IsUnknown() {
+		return int(v.ValueInt64()), nil
+	}
+	if s := os.Getenv(env); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return 0, fmt.Errorf("%s=%q is not a whole number", env, s)
+		}
+		return n, nil
+	}
+	return def, nil
+}
+
+func readPEM(path string) ([]byte, error) {
+	if path == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading CA file: %w", err)
+	}
+	return b, nil
+}
+
+func (p *bastionProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var cfg providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if cfg.WinRM == nil {
+		cfg.WinRM = &winrmModel{}
+	}
+	if cfg.LDAP == nil {
+		cfg.LDAP = &ldapModel{}
+	}
+	if cfg.SQL == nil {
+		cfg.SQL = &sqlModel{}
+	}
+
+	connectTo := transport.ConnectTo{}
+	if s := os.Getenv("BASTION_CONNECT_TO"); s != "" && cfg.ConnectTo.IsNull() {
+		c, err := transport.ParseConnectTo(s)
+		if err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("connect_to"), "Invalid BASTION_CONNECT_TO", err.Error())
+			return
+		}
+		connectTo = c
+	}
+	if !cfg.ConnectTo.IsNull() && !cfg.ConnectTo.IsUnknown() {
+		m := map[string]string{}
+		resp.Diagnostics.Append(cfg.ConnectTo.ElementsAs(ctx, &m, false)...)
+		var parts []string
+		for k, v := range m {
+			parts = append(parts, k+"="+v)
+		}
+		c, err := transport.ParseConnectTo(strings.Join(parts, ","))
+		if err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("connect_to"), "Invalid Dial Override", err.Error())
+			return
+		}
+		connectTo = c
+	}
+
+	data := &providerData{lostHosts: map[string]bool{}}
+	var lost []string
+	if !cfg.LostHosts.IsNull() && !cfg.LostHosts.IsUnknown() {
+		resp.Diagnostics.Append(cfg.LostHosts.ElementsAs(ctx, &lost, false)...)
+	} else if s := os.Getenv("BASTION_LOST_HOSTS"); s != "" {
+		lost = strings.Split(s, ",")
+	}
+	for _, h := range lost {
+		if h = strings.TrimSpace(h); h != "" {
+			data.lostHosts[hostKey(h)] = true
+		}
+	}
+	winrmCfg, diags := winrmConfig(cfg.WinRM, connectTo)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if winrmCfg.Username == "" && winrmCfg.Password == "" && winrmCfg.Kerberos.CCachePath == "" {
+		data.winrm = remoteExec{err: errors.New("WinRM is not configured: set winrm.username and winrm.password in the provider block " +
+			"(or BASTION_WINRM_USERNAME and BASTION_WINRM_PASSWORD), or winrm.kerberos_ccache")}
+	} else {
+		wc, err := winrmexec.New(winrmCfg)
+		if err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("winrm"), "Invalid WinRM Configuration", err.Error())
+			return
+		}
+		data.winrm = remoteExec{client: wc}
+		data.secrets = append(data.secrets, winrmCfg.Password)
+	}
+
+	resp.Diagnostics.Append(configureDirectory(ctx, cfg.LDAP, connectTo, data)...)
+	resp.Diagnostics.Append(configureSQL(ctx, cfg.SQL, connectTo, data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.ResourceData = data
+	resp.DataSourceData = data
+}
+
+func winrmConfig(m *winrmModel, connectTo transport.ConnectTo) (winrmexec.Config, diagsT) {
+	var d diagsT
+	c := winrmexec.Config{ConnectTo: connectTo, Retry: transport.DefaultRetry, Logger: newAdapterLogger(subsystemWinRM)}
+	var err error
+	if c.HTTPS, err = boolean(m.HTTPS, "BASTION_WINRM_HTTPS", true); err != nil {
+		d.AddAttributeError(path.Root("winrm").AtName("https"), "Invalid WinRM Setting", err.Error())
+	}
+	if c.Port, err = integer(m.Port, "BASTION_WINRM_PORT", 0); err != nil {
+		d.AddAttributeError(path.Root("winrm").AtName("port"), "Invalid WinRM Setting", err.Error())
+	}
+	c.Auth = str(m.Auth, "BASTION_WINRM_AUTH")
+	if c.Auth == "" {
+		c.Auth = "ntlm"
+	}
+	c.Username = str(m.Username, "BASTION_WINRM_USERNAME")
+	c.Password = str(m.Password, "BASTION_WINRM_PASSWORD")
+	if c.CACertPEM, err = readPEM(str(m.CAFile, "BASTION_WINRM_CA_FILE")); err != nil {
+		d.AddAttributeError(path.Root("winrm").AtName("ca_file"), "Invalid WinRM CA File", err.Error())
+	}
+	if c.Insecure, err = boolean(m.Insecure, "BASTION_WINRM_INSECURE", false); err != nil {
+		d.AddAttributeError(path.Root("winrm").AtName("insecure"), "Invalid WinRM Setting", err.Error())
+	}
+	if c.Insecure {
+		d.AddAttributeWarning(path.Root("winrm").AtName("insecure"), "Insecure WinRM Transport",
+			"winrm.insecure is set: TLS certificates of the Windows hosts are not verified, so a machine in the middle could read the credentials and the scripts' data. Set winrm.ca_file instead.")
+	}
+	if s := str(m.OperationTimeout, "BASTION_WINRM_OPERATION_TIMEOUT"); s != "" {
+		if c.OperationTimeout, err = time.ParseDuration(s); err != nil {
+			d.AddAttributeError(path.Root("winrm").AtName("operation_timeout"), "Invalid WinRM Operation Timeout", fmt.Sprintf("%q is not a Go duration such as 60s: %v", s, err))
+		}
+	} else {
+		c.OperationTimeout = 60 * time.Second
+	}
+	if c.MaxConcurrencyPerHost, err = integer(m.MaxConcurrencyPerHost, "BASTION_WINRM_MAX_CONCURRENCY_PER_HOST", 4); err != nil {
+		d.AddAttributeError(path.Root("winrm").AtName("max_concurrency_per_host"), "Invalid WinRM Setting", err.Error())
+	}
+	c.Kerberos.Realm = str(m.KerberosRealm, "BASTION_WINRM_KERBEROS_REALM")
+	c.Kerberos.KrbConfPath = str(m.Krb5Conf, "BASTION_KRB5_CONF")
+	c.Kerberos.CCachePath = str(m.KerberosCCache, "BASTION_KERBEROS_CCACHE")
+	return c, d
+}
+
+func (p *bastionProvider) Resources(context.Context) []func() resource.Resource {
+	return []func() resource.Resource{
+		NewMIMServiceNodeResource,
+	}
+}
+
+func (p *bastionProvider) DataSources(context.Context) []func() datasource.DataSource {
+	return []func() datasource.DataSource{
+		NewTopologyDataSource,
+	}
+}

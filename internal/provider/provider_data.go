@@ -1,0 +1,199 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/directory"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/scripts"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/sqlserver"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/winrmexec"
+)
+
+type diagsT = diag.Diagnostics
+
+// providerData is what Configure hands every resource and data source: the
+// adapters (none of which has dialled anything yet) and the provider-level
+// secrets to mask in every log line.
+type providerData struct {
+	winrm     remoteExec
+	dir       *directory.Client
+	sql       *sqlserver.Client
+	secrets   []string
+	lostHosts map[string]bool
+}
+
+// hostKey normalises a host FQDN for comparisons.
+func hostKey(h string) string { return strings.ToLower(strings.TrimSuffix(strings.TrimSpace(h), ".")) }
+
+// isLost reports whether the operator declared host lost (provider lost_hosts).
+func (d *providerData) isLost(host string) bool { return d.lostHosts[hostKey(host)] }
+
+const lostHostDetail = "%s is listed in the provider's lost_hosts: the operator declared the server lost for good. "
+
+// logCtx prepares ctx for an operation, masking the provider's secrets and
+// any per-resource ones.
+func (d *providerData) logCtx(ctx context.Context, more ...string) context.Context {
+	return withLogging(ctx, append(append([]string(nil), d.secrets...), more...)...)
+}
+
+// providerDataFrom converts the framework's opaque value, reporting a clear
+// error on a programming mistake.
+func providerDataFrom(v any, diags *diag.Diagnostics) *providerData {
+	if v == nil {
+		return nil
+	}
+	d, ok := v.(*providerData)
+	if !ok {
+		diags.AddError("Unexpected Provider Data", fmt.Sprintf("Expected *providerData, got %T. This is a bug in the provider; please report it.", v))
+		return nil
+	}
+	return d
+}
+
+// configureDirectory builds the LDAP adapter (it dials nothing yet).
+func configureDirectory(ctx context.Context, m *ldapModel, connectTo transport.ConnectTo, data *providerData) diag.Diagnostics {
+	var d diag.Diagnostics
+	at := path.Root("ldap")
+	c := directory.Config{ConnectTo: connectTo, Retry: transport.DefaultRetry, Logger: newAdapterLogger(subsystemLDAP)}
+	c.Domain = str(m.Domain, "BASTION_LDAP_DOMAIN")
+	if !m.Servers.IsNull() && !m.Servers.IsUnknown() {
+		d.Append(m.Servers.ElementsAs(ctx, &c.Servers, false)...)
+	} else if s := os.Getenv("BASTION_LDAP_SERVERS"); s != "" {
+		for _, v := range strings.Split(s, ",") {
+			if v = strings.TrimSpace(v); v != "" {
+				c.Servers = append(c.Servers, v)
+			}
+		}
+	}
+	if len(c.Servers) == 0 && c.Domain != "" {
+		c.Servers = []string{c.Domain}
+	}
+	c.PinnedDC = str(m.PinnedDC, "BASTION_LDAP_PINNED_DC")
+	var err error
+	if c.Port, err = integer(m.Port, "BASTION_LDAP_PORT", 0); err != nil {
+		d.AddAttributeError(at.AtName("port"), "Invalid LDAP Setting", err.Error())
+	}
+	c.TLSMode = str(m.TLSMode, "BASTION_LDAP_TLS_MODE")
+	if c.TLSMode == "" {
+		c.TLSMode = "ldaps"
+	}
+	if c.TLSMode == "none" {
+		d.AddAttributeWarning(at.AtName("tls_mode"), "Insecure LDAP Transport",
+			"ldap.tls_mode is \"none\": directory traffic, including simple-bind passwords, is not encrypted. Use ldaps or starttls.")
+	}
+	if c.CACertPEM, err = readPEM(str(m.CAFile, "BASTION_LDAP_CA_FILE")); err != nil {
+		d.AddAttributeError(at.AtName("ca_file"), "Invalid LDAP CA File", err.Error())
+	}
+	if c.InsecureSkipVerify, err = boolean(m.InsecureSkipVerify, "BASTION_LDAP_INSECURE_SKIP_VERIFY", false); err != nil {
+		d.AddAttributeError(at.AtName("insecure_skip_verify"), "Invalid LDAP Setting", err.Error())
+	}
+	if c.InsecureSkipVerify {
+		d.AddAttributeWarning(at.AtName("insecure_skip_verify"), "Insecure LDAP Transport",
+			"ldap.insecure_skip_verify is set: the DCs' certificates are not verified, so a machine in the middle could read the bind credentials. Set ldap.ca_file instead.")
+	}
+	c.BindMode = str(m.BindMode, "BASTION_LDAP_BIND_MODE")
+	c.Username = str(m.Username, "BASTION_LDAP_USERNAME")
+	c.Password = str(m.Password, "BASTION_LDAP_PASSWORD")
+	c.Kerberos = directory.KerberosConfig{
+		Realm:       str(m.KerberosRealm, "BASTION_LDAP_KERBEROS_REALM"),
+		KrbConfPath: str(m.Krb5Conf, "BASTION_KRB5_CONF"),
+		CCachePath:  str(m.KerberosCCache, "BASTION_KERBEROS_CCACHE"),
+		KeytabPath:  str(m.KerberosKeytab, "BASTION_KERBEROS_KEYTAB"),
+	}
+	if d.HasError() {
+		return d
+	}
+	if len(c.Servers) == 0 && c.PinnedDC == "" {
+		// No directory configured: resources that need it say so when used.
+		return d
+	}
+	client, err := directory.New(c)
+	if err != nil {
+		d.AddAttributeError(at, "Invalid LDAP Configuration", err.Error())
+		return d
+	}
+	data.dir = client
+	data.secrets = append(data.secrets, c.Password)
+	return d
+}
+
+// configureSQL builds the TDS adapter (it dials nothing yet).
+func configureSQL(_ context.Context, m *sqlModel, connectTo transport.ConnectTo, data *providerData) diag.Diagnostics {
+	var d diag.Diagnostics
+	at := path.Root("sql")
+	c := sqlserver.Config{ConnectTo: connectTo, Retry: transport.DefaultRetry, Logger: newAdapterLogger(subsystemSQL)}
+	c.Server = str(m.Server, "BASTION_SQL_SERVER")
+	var err error
+	if c.Port, err = integer(m.Port, "BASTION_SQL_PORT", 0); err != nil {
+		d.AddAttributeError(at.AtName("port"), "Invalid SQL Setting", err.Error())
+	}
+	c.Instance = str(m.Instance, "BASTION_SQL_INSTANCE")
+	c.Username = str(m.Username, "BASTION_SQL_USERNAME")
+	c.Password = str(m.Password, "BASTION_SQL_PASSWORD")
+	c.Auth = sqlserver.Auth(str(m.Auth, "BASTION_SQL_AUTH"))
+	if c.Auth == "" {
+		c.Auth = sqlserver.AuthWindows
+		if c.Password != "" && !strings.Contains(c.Username, `\`) && !strings.Contains(c.Username, "@") {
+			c.Auth = sqlserver.AuthSQL
+		}
+	}
+	encrypt, err := boolean(m.Encrypt, "BASTION_SQL_ENCRYPT", true)
+	if err != nil {
+		d.AddAttributeError(at.AtName("encrypt"), "Invalid SQL Setting", err.Error())
+	}
+	c.Encrypt = sqlserver.EncryptOn
+	if !encrypt {
+		c.Encrypt = sqlserver.EncryptOff
+		d.AddAttributeWarning(at.AtName("encrypt"), "Unencrypted SQL Server Connection",
+			"sql.encrypt is false: queries and, with SQL authentication, the password cross the network unencrypted.")
+	}
+	if c.CACertPEM, err = readPEM(str(m.CAFile, "BASTION_SQL_CA_FILE")); err != nil {
+		d.AddAttributeError(at.AtName("ca_file"), "Invalid SQL CA File", err.Error())
+	}
+	if c.TrustServerCertificate, err = boolean(m.TrustServerCertificate, "BASTION_SQL_TRUST_SERVER_CERTIFICATE", false); err != nil {
+		d.AddAttributeError(at.AtName("trust_server_certificate"), "Invalid SQL Setting", err.Error())
+	}
+	if c.TrustServerCertificate {
+		d.AddAttributeWarning(at.AtName("trust_server_certificate"), "Unverified SQL Server Certificate",
+			"sql.trust_server_certificate is set: SQL Server's certificate is not verified. Set sql.ca_file instead.")
+	}
+	c.Kerberos = sqlserver.Kerberos{
+		Realm:      str(m.KerberosRealm, "BASTION_SQL_KERBEROS_REALM"),
+		ConfigFile: str(m.Krb5Conf, "BASTION_KRB5_CONF"),
+		KeytabFile: str(m.KerberosKeytab, "BASTION_KERBEROS_KEYTAB"),
+	}
+	if d.HasError() || c.Server == "" {
+		return d
+	}
+	client, err := sqlserver.New(c)
+	if err != nil {
+		d.AddAttributeError(at, "Invalid SQL Server Configuration", err.Error())
+		return d
+	}
+	data.sql = client
+	data.secrets = append(data.secrets, c.Password)
+	return d
+}
+
+// remoteExec runs scripts through the WinRM adapter, or reports why WinRM is
+// not configured. A configuration without WinRM credentials is valid (data
+// sources such as bastion_topology need none); the error surfaces only when a
+// resource has to run something on a host.
+type remoteExec struct {
+	client *winrmexec.Client
+	err    error
+}
+
+func (r remoteExec) Run(ctx context.Context, host string, s scripts.Script, input any, out any, opts ...winrmexec.RunOption) error {
+	if r.err != nil {
+		return r.err
+	}
+	return r.client.Run(ctx, host, s, input, out, opts...)
+}
