@@ -1,0 +1,512 @@
+package samba
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-ldap/ldap/v3"
+)
+
+// The lab is built once for the package (about 20 s) and torn down after the
+// tests, then TestMain checks that nothing is left.
+var (
+	lab        *Lab
+	skipReason string
+)
+
+func TestMain(m *testing.M) {
+	os.Setenv("CHECKPOINT_DISABLE", "1") // project policy for anything that might run Terraform
+	os.Exit(runMain(m))
+}
+
+func runMain(m *testing.M) int {
+	if err := Available(); err != nil {
+		skipReason = err.Error()
+		return m.Run()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+
+	if !failedUpLeavesNothing(ctx) {
+		return 1
+	}
+
+	stateDir, err := os.MkdirTemp("", "bastion-samba-lab-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "samba lab:", err)
+		return 1
+	}
+	start := time.Now()
+	lab, err = Up(ctx, stateDir)
+	upTime := time.Since(start)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "samba lab: up failed after %s: %v\n", upTime.Round(time.Millisecond), err)
+		if leftovers := leftoversAfterDown(stateDir, "", nil); len(leftovers) > 0 {
+			fmt.Fprintf(os.Stderr, "samba lab: left behind after the failed up: %s\n", strings.Join(leftovers, "; "))
+		}
+		return 1
+	}
+	fmt.Printf("samba lab: up in %s (Samba %s, functional level %s, state %s)\n",
+		upTime.Round(time.Millisecond), lab.SambaVersion, lab.FunctionalLevel, lab.StateDir)
+
+	code := m.Run()
+
+	// Remember what to look for once the lab is gone.
+	_ = lab.Reload()
+	pids := []int{lab.Network.DnsmasqPID}
+	for _, d := range lab.DCNamespaces() {
+		pids = append(pids, d.PIDs...)
+	}
+	scriptPath := lab.scriptPath
+	start = time.Now()
+	err = lab.Down(context.Background())
+	fmt.Printf("samba lab: down in %s\n", time.Since(start).Round(time.Millisecond))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "samba lab: down failed:", err)
+		code = 1
+	}
+	if leftovers := leftoversAfterDown(stateDir, scriptPath, pids); len(leftovers) > 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: samba lab left behind: %s\n", strings.Join(leftovers, "; "))
+		code = 1
+	} else {
+		fmt.Println("samba lab: teardown check passed: no process, namespace, veth, mount or file left")
+	}
+	return code
+}
+
+// failedUpLeavesNothing makes an up fail on purpose once both first DCs run (the
+// script's BASTION_LAB_FAIL_AT hook) and checks that its trap tore everything down.
+func failedUpLeavesNothing(ctx context.Context) bool {
+	stateDir, err := os.MkdirTemp("", "bastion-samba-lab-fail-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "samba lab:", err)
+		return false
+	}
+	os.Setenv("BASTION_LAB_FAIL_AT", "trust")
+	start := time.Now()
+	l, err := Up(ctx, stateDir)
+	os.Unsetenv("BASTION_LAB_FAIL_AT")
+	if err == nil {
+		fmt.Fprintln(os.Stderr, "FAIL: samba lab: up with BASTION_LAB_FAIL_AT=trust succeeded")
+		_ = l.Down(context.Background())
+		return false
+	}
+	if !strings.Contains(err.Error(), "failure injected at step trust") {
+		fmt.Fprintln(os.Stderr, "FAIL: samba lab: the failing up failed for another reason:", err)
+		return false
+	}
+	if left := leftoversAfterDown(stateDir, "", nil); len(left) > 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: samba lab: a failed up left behind: %s\n", strings.Join(left, "; "))
+		return false
+	}
+	fmt.Printf("samba lab: failed up (injected after the first DCs started) cleaned up after itself in %s\n",
+		time.Since(start).Round(time.Millisecond))
+	return true
+}
+
+// leftoversAfterDown lists what a torn-down lab left: its processes, namespaces,
+// the host veth, mounts and files.
+func leftoversAfterDown(stateDir, scriptPath string, pids []int) []string {
+	var left []string
+	for _, pid := range pids {
+		if pid <= 0 {
+			continue
+		}
+		comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		if err == nil && isLabDaemon(strings.TrimSpace(string(comm))) && alive(pid) {
+			left = append(left, fmt.Sprintf("process %d (%s)", pid, strings.TrimSpace(string(comm))))
+		}
+	}
+	// Any Samba or dnsmasq outside the root network namespace is ours too.
+	self, _ := os.Readlink("/proc/self/ns/net")
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, p := range procs {
+		comm, err := os.ReadFile(p + "/comm")
+		if err != nil || !isLabDaemon(strings.TrimSpace(string(comm))) {
+			continue
+		}
+		if ns, err := os.Readlink(p + "/ns/net"); err == nil && ns != self {
+			left = append(left, fmt.Sprintf("process %s (%s) in %s", filepath.Base(p), strings.TrimSpace(string(comm)), ns))
+		}
+	}
+	entries, _ := os.ReadDir("/run/netns")
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "bl-") {
+			left = append(left, "network namespace "+e.Name())
+		}
+	}
+	if _, err := net.InterfaceByName("bl-host"); err == nil {
+		left = append(left, "veth bl-host")
+	}
+	if mi, err := os.ReadFile("/proc/self/mountinfo"); err == nil && strings.Contains(string(mi), stateDir) {
+		left = append(left, "mounts under "+stateDir)
+	}
+	if _, err := os.Stat(stateDir); !errors.Is(err, os.ErrNotExist) {
+		left = append(left, "state directory "+stateDir)
+	}
+	if scriptPath != "" {
+		if _, err := os.Stat(scriptPath); !errors.Is(err, os.ErrNotExist) {
+			left = append(left, "script "+scriptPath)
+		}
+	}
+	if _, err := os.Stat("/run/bastion-samba-lab"); !errors.Is(err, os.ErrNotExist) {
+		left = append(left, "registry /run/bastion-samba-lab")
+	}
+	return left
+}
+
+// alive reports whether pid runs: a zombie has exited and only waits for init
+// (the daemons' parent) to reap it.
+func alive(pid int) bool {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	i := strings.LastIndexByte(string(stat), ')')
+	if i < 0 || i+2 >= len(stat) {
+		return false
+	}
+	state := stat[i+2]
+	return state != 'Z' && state != 'X'
+}
+
+func isLabDaemon(comm string) bool {
+	switch comm {
+	case "samba", "smbd", "nmbd", "winbindd", "dnsmasq", "samba-dcerpcd", "rpcd_lsad", "rpcd_classic":
+		return true
+	}
+	return strings.HasPrefix(comm, "samba") || strings.HasPrefix(comm, "rpcd_")
+}
+
+func needLab(t *testing.T) *Lab {
+	t.Helper()
+	if lab == nil {
+		t.Skip(skipReason)
+	}
+	return lab
+}
+
+func testContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// dial opens LDAPS to DC dc, verifying its certificate with the lab CA, and binds
+// as the forest's Administrator (a UPN, or the DN when byDN).
+func dial(t *testing.T, l *Lab, dc string, byDN bool) *ldap.Conn {
+	t.Helper()
+	d, ok := l.DC(dc)
+	if !ok {
+		t.Fatalf("no DC %s", dc)
+	}
+	f, _ := l.Forest(d.Forest)
+	cfg, err := l.TLSConfig(dc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := ldap.DialURL(d.LDAPSURL, ldap.DialWithTLSConfig(cfg), ldap.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}))
+	if err != nil {
+		t.Fatalf("LDAPS %s (%s): %v", dc, d.LDAPSURL, err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	user := f.AdminUPN
+	if byDN {
+		user = f.AdminBindDN
+	}
+	if err := conn.Bind(user, f.AdminPassword); err != nil {
+		t.Fatalf("bind %s on %s: %v", user, dc, err)
+	}
+	return conn
+}
+
+func search(t *testing.T, conn *ldap.Conn, base string, scope int, filter string, attrs ...string) []*ldap.Entry {
+	t.Helper()
+	res, err := conn.Search(ldap.NewSearchRequest(base, scope, ldap.NeverDerefAliases, 0, 30, false, filter, attrs, nil))
+	if err != nil {
+		t.Fatalf("search %s %s: %v", base, filter, err)
+	}
+	return res.Entries
+}
+
+func ntdsDSAs(t *testing.T, conn *ldap.Conn, baseDN string) []string {
+	t.Helper()
+	var dns []string
+	for _, e := range search(t, conn, "CN=Sites,CN=Configuration,"+baseDN, ldap.ScopeWholeSubtree, "(objectCategory=nTDSDSA)", "dn") {
+		dns = append(dns, e.DN)
+	}
+	sort.Strings(dns)
+	return dns
+}
+
+func sameDN(a, b string) bool {
+	da, err1 := ldap.ParseDN(a)
+	db, err2 := ldap.ParseDN(b)
+	return err1 == nil && err2 == nil && da.EqualFold(db)
+}
+
+func TestLDAPSVerifiesLabCertificates(t *testing.T) {
+	l := needLab(t)
+	for _, dc := range []string{"priv-dc1", "priv-dc2", "corp-dc1"} {
+		conn := dial(t, l, dc, false)
+		res := search(t, conn, "", ldap.ScopeBaseObject, "(objectClass=*)", "dnsHostName")
+		d, _ := l.DC(dc)
+		if got := res[0].GetAttributeValue("dnsHostName"); !strings.EqualFold(got, d.FQDN) {
+			t.Errorf("%s rootDSE dnsHostName = %q, want %q", dc, got, d.FQDN)
+		}
+	}
+	dial(t, l, "priv-dc1", true) // a bind DN works as well as a UPN
+
+	// The verification is real: the wrong name, or no lab CA, is refused.
+	d, _ := l.DC("priv-dc1")
+	cfg, _ := l.TLSConfig("priv-dc1")
+	cfg.ServerName = "priv-dc2.priv.contoso.test"
+	if conn, err := ldap.DialURL(d.LDAPSURL, ldap.DialWithTLSConfig(cfg)); err == nil {
+		conn.Close()
+		t.Error("LDAPS to priv-dc1 verified as priv-dc2")
+	}
+	if conn, err := ldap.DialURL(d.LDAPSURL, ldap.DialWithTLSConfig(&tls.Config{ServerName: d.FQDN})); err == nil {
+		conn.Close()
+		t.Error("LDAPS to priv-dc1 verified without the lab CA")
+	}
+	// Simple bind on plain 389 is refused unless the lab was built to allow it.
+	conn, err := ldap.DialURL("ldap://" + net.JoinHostPort(d.IP, strconv.Itoa(d.LDAPPort)))
+	if err != nil {
+		t.Fatalf("LDAP %s: %v", d.IP, err)
+	}
+	defer conn.Close()
+	f, _ := l.Forest("priv")
+	if err := conn.Bind(f.AdminUPN, f.AdminPassword); (err == nil) != l.LDAPPlainSimpleBind {
+		t.Errorf("simple bind on 389: err = %v, lab ldap_plain_simple_bind = %v", err, l.LDAPPlainSimpleBind)
+	}
+}
+
+func TestBothPRIVDCsAreNTDSDSAs(t *testing.T) {
+	l := needLab(t)
+	ctx := testContext(t)
+	ref, err := l.DCs(ctx, "priv-dc1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refNames []string
+	for _, d := range ref {
+		refNames = append(refNames, d.Name)
+	}
+	if strings.Join(refNames, ",") != "PRIV-DC1,PRIV-DC2" {
+		t.Fatalf("reference DCs (ldbsearch on priv-dc1) = %v, want PRIV-DC1,PRIV-DC2", refNames)
+	}
+	// Both DCs answer the same over LDAPS: the join replicated.
+	for _, dc := range []string{"priv-dc1", "priv-dc2"} {
+		got := ntdsDSAs(t, dial(t, l, dc, false), "DC=priv,DC=contoso,DC=test")
+		if len(got) != len(ref) {
+			t.Fatalf("%s lists %d nTDSDSA objects %v, want %d", dc, len(got), got, len(ref))
+		}
+		for i := range got {
+			if !sameDN(got[i], ref[i].NTDSSettingsDN) {
+				t.Errorf("%s nTDSDSA[%d] = %q, reference %q", dc, i, got[i], ref[i].NTDSSettingsDN)
+			}
+		}
+	}
+	for _, d := range ref {
+		if want := strings.ToLower(d.Name) + ".priv.contoso.test"; !strings.EqualFold(d.DNSHostName, want) {
+			t.Errorf("%s dNSHostName = %q, want %q", d.Name, d.DNSHostName, want)
+		}
+	}
+}
+
+// fsmoOverLDAP reads the five fSMORoleOwner values where MS-ADCAP puts them
+// (domain-facts §1).
+func fsmoOverLDAP(t *testing.T, conn *ldap.Conn, base string) map[FSMORole]string {
+	t.Helper()
+	owner := func(dn string) string {
+		e := search(t, conn, dn, ldap.ScopeBaseObject, "(objectClass=*)", "fSMORoleOwner", "rIDManagerReference")
+		return e[0].GetAttributeValue("fSMORoleOwner")
+	}
+	head := search(t, conn, base, ldap.ScopeBaseObject, "(objectClass=*)", "fSMORoleOwner", "rIDManagerReference")[0]
+	return map[FSMORole]string{
+		SchemaMaster:         owner("CN=Schema,CN=Configuration," + base),
+		DomainNamingMaster:   owner("CN=Partitions,CN=Configuration," + base),
+		PDCEmulator:          head.GetAttributeValue("fSMORoleOwner"),
+		RIDMaster:            owner(head.GetAttributeValue("rIDManagerReference")),
+		InfrastructureMaster: owner("CN=Infrastructure," + base),
+	}
+}
+
+func TestFSMORoleOwnersMatchSambaTool(t *testing.T) {
+	l := needLab(t)
+	ctx := testContext(t)
+	for _, dc := range []string{"priv-dc1", "priv-dc2", "corp-dc1"} {
+		ref, err := l.FSMOHolders(ctx, dc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, _ := l.DC(dc)
+		got := fsmoOverLDAP(t, dial(t, l, dc, false), d.BaseDN)
+		for _, role := range FSMORoles {
+			if got[role] == "" || !sameDN(got[role], ref[role]) {
+				t.Errorf("%s %s: LDAP fSMORoleOwner %q, samba-tool fsmo show %q", dc, role, got[role], ref[role])
+			}
+		}
+		// The first DC of each forest provisioned it and holds every role.
+		first := strings.ToUpper(d.Forest) + "-DC1"
+		for _, role := range FSMORoles {
+			if ServerOf(ref[role]) != first {
+				t.Errorf("%s: %s held by %q, want %s", dc, role, ServerOf(ref[role]), first)
+			}
+		}
+	}
+}
+
+func TestForestTrustObjectMatchesSambaTool(t *testing.T) {
+	l := needLab(t)
+	ctx := testContext(t)
+	for _, side := range []struct{ dc, partnerNetBIOS, partnerDNS string }{
+		{"priv-dc1", "CORP", "corp.contoso.test"},
+		{"priv-dc2", "CORP", "corp.contoso.test"}, // replicated from priv-dc1
+		{"corp-dc1", "PRIV", "priv.contoso.test"},
+	} {
+		trusts, err := l.Trusts(ctx, side.dc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(trusts) != 1 || !strings.EqualFold(trusts[0].Name, side.partnerDNS) {
+			t.Fatalf("%s: samba-tool trusts = %+v, want one to %s", side.dc, trusts, side.partnerDNS)
+		}
+		ref := trusts[0]
+		d, _ := l.DC(side.dc)
+		entries := search(t, dial(t, l, side.dc, false), "CN=System,"+d.BaseDN, ldap.ScopeSingleLevel,
+			"(&(objectClass=trustedDomain)(flatName="+ldap.EscapeFilter(side.partnerNetBIOS)+"))",
+			"trustDirection", "trustType", "trustAttributes", "trustPartner", "flatName")
+		if len(entries) != 1 {
+			t.Fatalf("%s: %d trustedDomain objects for %s, want 1", side.dc, len(entries), side.partnerNetBIOS)
+		}
+		e := entries[0]
+		for attr, want := range map[string]uint32{"trustDirection": ref.Direction, "trustType": ref.Type, "trustAttributes": ref.Attributes} {
+			got, err := strconv.ParseUint(e.GetAttributeValue(attr), 10, 32)
+			if err != nil || uint32(got) != want {
+				t.Errorf("%s: %s over LDAP = %q, samba-tool says %d", side.dc, attr, e.GetAttributeValue(attr), want)
+			}
+		}
+		if !strings.EqualFold(e.GetAttributeValue("trustPartner"), ref.Name) {
+			t.Errorf("%s: trustPartner %q, samba-tool %q", side.dc, e.GetAttributeValue("trustPartner"), ref.Name)
+		}
+		// A two-way forest trust (samba-ad-lab.md): direction 3, uplevel, FOREST_TRANSITIVE.
+		if ref.Direction != 3 || ref.Type != 2 || ref.Attributes != 0x8 || !ref.Transitive {
+			t.Errorf("%s: trust %+v, want direction 3, type 2, attributes 0x8, transitive", side.dc, ref)
+		}
+	}
+}
+
+func TestFunctionalLevelsAndTombstoneLifetime(t *testing.T) {
+	l := needLab(t)
+	ctx := testContext(t)
+	for _, dc := range []string{"priv-dc1", "corp-dc1"} {
+		levels, err := l.FunctionalLevels(ctx, dc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want, _ := BehaviorVersion(strings.ReplaceAll(l.FunctionalLevel, "_", " ")); levels.ForestVersion != want || levels.DomainVersion != want {
+			t.Errorf("%s: levels %+v, lab built at %s (%d)", dc, levels, l.FunctionalLevel, want)
+		}
+		d, _ := l.DC(dc)
+		conn := dial(t, l, dc, false)
+		root := search(t, conn, "", ldap.ScopeBaseObject, "(objectClass=*)", "forestFunctionality", "domainFunctionality")[0]
+		if root.GetAttributeValue("forestFunctionality") != strconv.Itoa(levels.ForestVersion) ||
+			root.GetAttributeValue("domainFunctionality") != strconv.Itoa(levels.DomainVersion) {
+			t.Errorf("%s: rootDSE forest/domain functionality %s/%s, samba-tool %d/%d", dc,
+				root.GetAttributeValue("forestFunctionality"), root.GetAttributeValue("domainFunctionality"),
+				levels.ForestVersion, levels.DomainVersion)
+		}
+		tsl, err := l.TombstoneLifetime(ctx, dc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ds := search(t, conn, "CN=Directory Service,CN=Windows NT,CN=Services,CN=Configuration,"+d.BaseDN,
+			ldap.ScopeBaseObject, "(objectClass=*)", "tombstoneLifetime")[0]
+		if ds.GetAttributeValue("tombstoneLifetime") != strconv.Itoa(tsl) || tsl != 180 {
+			t.Errorf("%s: tombstoneLifetime LDAP %q, ldbsearch %d, want 180", dc, ds.GetAttributeValue("tombstoneLifetime"), tsl)
+		}
+	}
+}
+
+// waitNTDSDSAs polls dc over LDAPS until it lists want nTDSDSA objects.
+func waitNTDSDSAs(t *testing.T, l *Lab, dc string, want int, timeout time.Duration) []string {
+	t.Helper()
+	conn := dial(t, l, dc, false)
+	deadline := time.Now().Add(timeout)
+	for {
+		got := ntdsDSAs(t, conn, "DC=priv,DC=contoso,DC=test")
+		if len(got) == want {
+			return got
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s lists %d nTDSDSA objects after %s, want %d: %v", dc, len(got), timeout, want, got)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// Last in the file on purpose: it changes the topology the tests above read.
+func TestJoinAndDemoteThirdDC(t *testing.T) {
+	l := needLab(t)
+	ctx := testContext(t)
+	if d, _ := l.DC("priv-dc3"); d.State != "prepared" {
+		t.Fatalf("priv-dc3 state %q, want prepared", d.State)
+	}
+
+	start := time.Now()
+	if err := l.JoinDC(ctx, "priv-dc3"); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("samba lab: JoinDC(priv-dc3) in %s\n", time.Since(start).Round(time.Millisecond))
+	if d, _ := l.DC("priv-dc3"); !d.Running() || d.SambaPID == 0 {
+		t.Fatalf("after JoinDC priv-dc3 = %+v, want running", d)
+	}
+	for _, dc := range []string{"priv-dc1", "priv-dc2", "priv-dc3"} {
+		got := waitNTDSDSAs(t, l, dc, 3, 30*time.Second)
+		if ServerOf(got[2]) != "PRIV-DC3" {
+			t.Errorf("%s: third nTDSDSA %q, want PRIV-DC3's", dc, got[2])
+		}
+	}
+	ref, err := l.DCs(ctx, "priv-dc1")
+	if err != nil || len(ref) != 3 {
+		t.Errorf("reference DCs after join = %+v, %v; want 3", ref, err)
+	}
+
+	start = time.Now()
+	if err := l.DemoteDC(ctx, "priv-dc3"); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("samba lab: DemoteDC(priv-dc3) in %s\n", time.Since(start).Round(time.Millisecond))
+	d, _ := l.DC("priv-dc3")
+	if d.State != "prepared" || len(d.PIDs) != 0 {
+		t.Errorf("after DemoteDC priv-dc3 = state %q pids %v, want prepared and no process", d.State, d.PIDs)
+	}
+	for _, dc := range []string{"priv-dc1", "priv-dc2"} {
+		got := waitNTDSDSAs(t, l, dc, 2, 30*time.Second)
+		for _, dn := range got {
+			if ServerOf(dn) == "PRIV-DC3" {
+				t.Errorf("%s still lists %s", dc, dn)
+			}
+		}
+	}
+}
+
+func TestSkipMessageSaysHowToRun(t *testing.T) {
+	if lab != nil {
+		return
+	}
+	if !strings.Contains(skipReason, "sudo go test ./internal/lab/samba/...") {
+		t.Errorf("skip reason %q does not say how to run the suite", skipReason)
+	}
+}
