@@ -1,0 +1,93 @@
+# Judge the bastion this configuration builds, at every plan. The MIM Service
+# nodes come from their resources; the domain controllers, the SQL Server
+# failover cluster instance and the DNS settings from what the rest of the
+# configuration knows about them.
+
+locals {
+  domain_controllers = {
+    "priv-dc1.priv.contoso.com" = { address = "10.0.0.11", fsmo_roles = ["SchemaMaster", "DomainNamingMaster", "PDCEmulator"] }
+    "priv-dc2.priv.contoso.com" = { address = "10.0.0.12", fsmo_roles = ["RIDMaster", "InfrastructureMaster"] }
+  }
+  app_servers = ["priv-app1.priv.contoso.com", "priv-app2.priv.contoso.com"]
+}
+
+# The two MIM Service nodes (see the bastion_mim_service_node resource).
+resource "bastion_mim_service_node" "node" {
+  for_each = toset(local.app_servers)
+
+  host                                = each.value
+  service_name                        = upper(split(".", each.value)[0])
+  external_host_name                  = "pam.priv.contoso.com"
+  service_partition_name              = "PAM.PRIV.CONTOSO.COM"
+  sql_server                          = "priv-sql.priv.contoso.com"
+  service_account                     = "PRIV\\svc-mim"
+  service_account_password_wo         = var.mim_service_account_password
+  service_account_password_wo_version = 1
+  installer_path                      = "\\\\priv-files.priv.contoso.com\\media\\MIM\\Service and Portal\\Service and Portal.msi"
+}
+
+data "bastion_topology" "bastion" {
+  domain = {
+    dns_name                = "priv.contoso.com"
+    forest_functional_level = 7
+  }
+
+  domain_controllers = [for host, dc in local.domain_controllers : {
+    host           = host
+    site           = "Default-First-Site-Name"
+    global_catalog = true
+    fsmo_roles     = dc.fsmo_roles
+    addresses      = [dc.address]
+  }]
+
+  sql = {
+    network_name     = "priv-sql.priv.contoso.com"
+    clustered        = true
+    nodes            = local.app_servers
+    data_directories = ["C:\\ClusterStorage\\Volume1\\MSSQL\\Data"]
+    log_directories  = ["L:\\MSSQL\\Log"]
+  }
+
+  mim_nodes = [for n in bastion_mim_service_node.node : {
+    host                   = n.host
+    service_name           = n.service_name
+    service_partition_name = n.service_partition_name
+    external_host_name     = n.external_host_name
+    pam_components         = n.pam_components
+  }]
+
+  # Each DC asks the other first and itself second; the member servers ask
+  # both DCs.
+  dns_servers = merge(
+    { for host, dc in local.domain_controllers : host => concat([for other, o in local.domain_controllers : o.address if other != host], ["127.0.0.1"]) },
+    { for host in local.app_servers : host => [for dc in values(local.domain_controllers) : dc.address] },
+  )
+
+  backups = [for host, dc in local.domain_controllers : {
+    dc             = host
+    naming_context = "DC=priv,DC=contoso,DC=com"
+    last_backup    = var.last_system_state_backup[host]
+  }]
+
+  long_lived_requests = true # requests wait for manual approval
+  ha_functions        = ["privileged_role_activation", "resource_management"]
+}
+
+variable "mim_service_account_password" {
+  type      = string
+  sensitive = true
+  ephemeral = true
+}
+
+variable "last_system_state_backup" {
+  description = "Time of the last system state backup of each DC, RFC 3339, as repadmin /showbackup reports it."
+  type        = map(string)
+}
+
+output "recovery_runbook" {
+  value = [for s in data.bastion_topology.bastion.recovery_runbook : "${s.order}. ${s.action}${s.command == null ? "" : " (${s.command})"}"]
+}
+
+output "survives_the_loss_of_one_server" {
+  value = { for r in data.bastion_topology.bastion.readiness : r.display_name => r.survives_single_loss }
+}

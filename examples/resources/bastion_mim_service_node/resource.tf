@@ -1,0 +1,27 @@
+# One MIM Service node behind the pam.priv.contoso.com alias. Every node of the
+# bastion shares the partition name, so any of them may act on a request.
+resource "bastion_mim_service_node" "app1" {
+  host                   = "priv-app1.priv.contoso.com"
+  external_host_name     = "pam.priv.contoso.com"
+  service_partition_name = "PAM.PRIV.CONTOSO.COM"
+  sql_server             = "priv-sql.priv.contoso.com"
+  service_account        = "PRIV\\svc-mim"
+
+  # Write-only: never stored in state or plan. Bump the version to apply a
+  # rotated password.
+  service_account_password_wo         = var.mim_service_account_password
+  service_account_password_wo_version = 1
+
+  mail_server    = "mail.corp.contoso.com"
+  installer_path = "\\\\priv-files.priv.contoso.com\\media\\MIM\\Service and Portal\\Service and Portal.msi"
+
+  timeouts {
+    create = "90m"
+  }
+}
+
+variable "mim_service_account_password" {
+  type      = string
+  sensitive = true
+  ephemeral = true
+}
