@@ -41,6 +41,10 @@ type Env struct {
 	// Credentials the simulated hosts accept (WinRM Basic, LDAP simple bind, SQL login).
 	Credentials map[string]string
 
+	// DCBackend, when set, performs DC promotions and demotions on a real
+	// directory (see backend.go); nil means the model's own directory.
+	DCBackend DCBackend
+
 	calls    map[string]map[string]int // protocol -> host -> count
 	scripts  map[string]int            // script name -> runs
 	rejected []RejectedScript
