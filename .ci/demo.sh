@@ -27,19 +27,29 @@ cat "$demo/lab.log"
 
 # shellcheck disable=SC1091
 source "$demo/lab/lab.env"
+# dev_overrides serves the provider just built; terraform init still lists the
+# provider's versions, so a local filesystem mirror answers that, and there is
+# no "direct" installation method: nothing is ever fetched from a registry.
+mirror="$demo/mirror/registry.terraform.io/bastion-pam/bastion/0.1.0/$(go env GOOS)_$(go env GOARCH)"
+mkdir -p "$mirror"
+cp "$root/bin/terraform-provider-bastion" "$mirror/terraform-provider-bastion_v0.1.0"
 cat >"$demo/terraformrc" <<RC
 provider_installation {
   dev_overrides {
     "bastion-pam/bastion" = "$root/bin"
   }
-  direct {}
+  filesystem_mirror {
+    path    = "$demo/mirror"
+    include = ["bastion-pam/bastion"]
+  }
 }
 RC
 export TF_CLI_CONFIG_FILE="$demo/terraformrc" TF_IN_AUTOMATION=1
 tf() { terraform -chdir="$demo/work" "$@"; }
 
 echo "== terraform init"
-tf init -input=false -no-color | grep -v '^$' || true
+tf init -input=false -no-color >"$demo/init.txt" 2>&1 || { cat "$demo/init.txt"; echo "FAIL: terraform init"; exit 1; }
+grep -E "Terraform has been successfully initialized|Installed bastion-pam/bastion" "$demo/init.txt" || true
 echo "== terraform apply"
 tf apply -input=false -auto-approve -no-color
 echo "== the next plan must be empty"

@@ -13,7 +13,6 @@ provider_installation {
   dev_overrides {
     "bastion-pam/bastion" = "$root/bin"
   }
-  direct {}
 }
 RC
 cat >"$work/main.tf" <<'TF'
