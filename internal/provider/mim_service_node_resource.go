@@ -211,6 +211,10 @@ func (r *mimServiceNodeResource) Create(ctx context.Context, req resource.Create
 			fmt.Sprintf(lostHostDetail+"A new node cannot be built on it: choose another host, or remove it from lost_hosts if it is back.", host))
 		return
 	}
+	// The plan may not have known the host; the rule is checked again before installing.
+	if r.checkNotDC(ctx, host, true, &resp.Diagnostics); resp.Diagnostics.HasError() {
+		return
+	}
 
 	node, err := mim.Read(ctx, r.data.winrm, host)
 	if err != nil {
@@ -486,10 +490,23 @@ func (notAliasValidator) ValidateResource(ctx context.Context, req resource.Vali
 	}
 }
 
-// ModifyPlan keeps the services running: a service found stopped is drift
-// that the plan brings back to Running.
+// ModifyPlan asks the directory whether a new node's host is a domain
+// controller (rule HA-4), and keeps the services running: a service found
+// stopped is drift that the plan brings back to Running.
 func (r *mimServiceNodeResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() || req.State.Raw.IsNull() {
+	if req.Plan.Raw.IsNull() {
+		return
+	}
+	var plan mimServiceNodeResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if req.State.Raw.IsNull() {
+		// Only a new node costs a directory lookup; an unknown host is checked at apply.
+		if known(plan.Host) && r.data != nil {
+			r.checkNotDC(r.data.logCtx(ctx), plan.Host.ValueString(), false, &resp.Diagnostics)
+		}
 		return
 	}
 	var state mimServiceNodeResourceModel
@@ -510,6 +527,32 @@ func (r *mimServiceNodeResource) ModifyPlan(ctx context.Context, req resource.Mo
 			want = types.StringValue("Running")
 		}
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, p.at, want)...)
+	}
+}
+
+// checkNotDC enforces rule HA-4: the MIM Service must not be installed on a
+// domain controller, to keep each server's attack surface small. At plan time
+// a directory that cannot be asked gives a warning (the check runs again at
+// apply); at apply it is an error.
+func (r *mimServiceNodeResource) checkNotDC(ctx context.Context, host string, atApply bool, diags *diag.Diagnostics) {
+	if r.data.dir == nil {
+		diags.AddAttributeWarning(path.Root("host"), "HA Rule HA-4 Not Checked",
+			"The provider has no ldap settings, so it cannot ask the directory whether "+host+" is a domain controller. Configure the ldap block (or BASTION_LDAP_*) to have the rule checked.")
+		return
+	}
+	isDC, err := r.data.dir.IsDomainController(ctx, host)
+	if err != nil {
+		msg := fmt.Sprintf("Could not ask the directory whether %s is a domain controller (rule HA-4): %v", host, err)
+		if atApply {
+			diags.AddAttributeError(path.Root("host"), "HA Rule HA-4 Not Checked", msg+". Nothing was installed.")
+		} else {
+			diags.AddAttributeWarning(path.Root("host"), "HA Rule HA-4 Not Checked", msg+". The check runs again before anything is installed.")
+		}
+		return
+	}
+	if isDC {
+		diags.AddAttributeError(path.Root("host"), "HA Rule HA-4 Violated",
+			fmt.Sprintf("%s is a domain controller of the PRIV domain. Rule HA-4 (HA and DR guide, \"Minimal high availability topologies\"): the MIM Service should not be installed on a domain controller, to minimize the attack surface of each server. Choose a member server for host.", host))
 	}
 }
 

@@ -476,6 +476,7 @@ func TestAccMIMServiceNode_planTimeErrors(t *testing.T) {
 		"short host name":    {mimNodeConfig{Host: "priv-app1", Password: pw}, `(?s)host.*fully\s+qualified\s+domain\s+name`},
 		"relative installer": {mimNodeConfig{Host: model.App1, Password: pw, Installer: `Sources\mim.msi`}, `(?s)installer_path.*absolute\s+Windows\s+path`},
 		"multi-line name":    {mimNodeConfig{Host: model.App1, Password: pw, ServiceName: "a\nb"}, `(?s)service_name.*one\s+line`},
+		"domain controller":  {mimNodeConfig{Host: model.DC1, Password: pw}, `(?s)HA Rule HA-4 Violated.*priv-dc1\.priv\.contoso\.test\s+is\s+a\s+domain\s+controller`},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
