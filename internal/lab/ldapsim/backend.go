@@ -1,6 +1,7 @@
 package ldapsim
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net"
@@ -63,9 +64,12 @@ func startBackend(s *Server, host string) (*backend, error) {
 	}
 	b.srv = srv
 	// gldap listens by address only and does not report the port it got, so
-	// take a free port, release it and hand it to gldap (loopback only).
+	// take a free port, release it and hand it to gldap. Each backend uses its
+	// own random loopback address: labs running in parallel (tests) could
+	// otherwise be handed the same released port, and one lab's relay would
+	// talk to another lab's directory.
 	for attempt := 0; attempt < 20; attempt++ {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		ln, err := net.Listen("tcp", randomLoopback()+":0")
 		if err != nil {
 			return nil, err
 		}
@@ -73,7 +77,7 @@ func startBackend(s *Server, host string) (*backend, error) {
 		_ = ln.Close()
 		errc := make(chan error, 1)
 		go func() { errc <- srv.Run(addr) }()
-		if waitListening(addr, errc) {
+		if waitListening(srv, addr, errc) {
 			b.addr = addr
 			go func() { <-errc; close(b.done) }()
 			return b, nil
@@ -82,9 +86,23 @@ func startBackend(s *Server, host string) (*backend, error) {
 	return nil, fmt.Errorf("ldapsim: backend for %s could not listen", host)
 }
 
-// waitListening waits until gldap accepts connections on addr or Run fails.
-func waitListening(addr string, errc chan error) bool {
+// randomLoopback returns a random address in 127.0.0.0/8 other than 127.0.0.1.
+func randomLoopback() string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	if b[2] == 0 || b[2] == 255 {
+		b[2] = 7
+	}
+	return fmt.Sprintf("127.%d.%d.%d", b[0], b[1], b[2])
+}
+
+// waitListening waits until gldap has tried to listen (Ready), then until it
+// accepts connections on addr, or Run fails.
+func waitListening(srv *gldap.Server, addr string, errc chan error) bool {
 	deadline := time.Now().Add(5 * time.Second)
+	for !srv.Ready() && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
 	for time.Now().Before(deadline) {
 		select {
 		case <-errc:
