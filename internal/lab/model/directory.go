@@ -381,21 +381,7 @@ func (d *Domain) normalize() {
 func (e *Env) PromoteDC(domainDNS, host string, o DCOptions) (*DomainController, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	d := e.DirectoryByName(domainDNS)
-	if d == nil {
-		return nil, fmt.Errorf("model: no domain %q", domainDNS)
-	}
-	if other, _ := e.DirectoryOf(host); other != nil {
-		return nil, fmt.Errorf("model: %s is already a domain controller of %s", Key(host), other.DNSName)
-	}
-	dc := &DomainController{Host: Key(host), Site: o.Site, GlobalCatalog: o.GlobalCatalog, ReadOnly: o.ReadOnly}
-	if dc.GlobalCatalog {
-		dc.Options = NTDSOptIsGC
-	}
-	d.DCs[dc.Host] = dc
-	d.normalize()
-	e.Record(dc.Host, "dc-promoted", "domain controller of "+d.DNSName)
-	return dc, nil
+	return e.PromoteDCLocked(domainDNS, host, o)
 }
 
 // DemoteDC removes host from its domain's DCs (Uninstall-ADDSDomainController).
@@ -404,18 +390,7 @@ func (e *Env) PromoteDC(domainDNS, host string, o DCOptions) (*DomainController,
 func (e *Env) DemoteDC(host string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	d, dc := e.DirectoryOf(host)
-	if dc == nil {
-		return fmt.Errorf("model: %s is not a domain controller", Key(host))
-	}
-	for _, r := range FSMORoles() {
-		if d.FSMO[r] == dc.Host {
-			return fmt.Errorf("model: %s holds the %s role; transfer it first", dc.Host, r)
-		}
-	}
-	delete(d.DCs, dc.Host)
-	e.Record(dc.Host, "dc-demoted", "no longer a domain controller of "+d.DNSName)
-	return nil
+	return e.DemoteDCLocked(host)
 }
 
 // TransferFSMO moves a role to host within its domain (no checks beyond

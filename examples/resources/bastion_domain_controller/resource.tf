@@ -1,0 +1,53 @@
+# A second domain controller for the PRIV domain (rule HA-1: any HA function
+# needs at least two). The server is promoted over WinRM, reboots, and the
+# provider waits until the directory lists it.
+#
+# The provider's WinRM account (winrm.username and winrm.password) must be a
+# domain admin: the promotion uses it unless admin_username and
+# admin_password_wo override it, and the demotion on destroy always uses it.
+# Nothing secret is staged on the DC or kept in the state.
+resource "bastion_domain_controller" "dc2" {
+  host        = "priv-dc2.priv.contoso.com"
+  domain_name = "priv.contoso.com"
+  site_name   = "Default-First-Site-Name"
+
+  # A global catalog by default; set false for -NoGlobalCatalog. Changed in
+  # place later by flipping only bit 0x1 of the DC's NTDS Settings options.
+  global_catalog = true
+  install_dns    = true
+
+  # Promotion-time settings (changing them later replaces the DC).
+  database_path = "D:\\NTDS"
+  log_path      = "L:\\NTDS"
+  sysvol_path   = "D:\\SYSVOL"
+
+  # Write-only, used only when promoting (so no version attribute): never
+  # stored in state or plan.
+  safe_mode_password_wo = var.dsrm_password
+
+  timeouts {
+    create = "2h"
+  }
+}
+
+# Optionally, promote with another domain admin account than the provider's
+# WinRM account (the demotion still uses the provider's).
+resource "bastion_domain_controller" "dc3" {
+  host                  = "priv-dc3.priv.contoso.com"
+  domain_name           = "priv.contoso.com"
+  admin_username        = "PRIV\\dc-builder"
+  admin_password_wo     = var.dc_builder_password
+  safe_mode_password_wo = var.dsrm_password
+}
+
+variable "dsrm_password" {
+  type      = string
+  sensitive = true
+  ephemeral = true
+}
+
+variable "dc_builder_password" {
+  type      = string
+  sensitive = true
+  ephemeral = true
+}

@@ -1,0 +1,279 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/directory"
+)
+
+var (
+	_ datasource.DataSource              = &backupStatusDataSource{}
+	_ datasource.DataSourceWithConfigure = &backupStatusDataSource{}
+)
+
+// NewBackupStatusDataSource is the bastion_backup_status data source.
+func NewBackupStatusDataSource() datasource.DataSource { return &backupStatusDataSource{} }
+
+type backupStatusDataSource struct {
+	data *providerData
+}
+
+type backupStatusDataSourceModel struct {
+	MaxAgeDays            types.Int64 `tfsdk:"max_age_days"`
+	TombstoneLifetimeDays types.Int64 `tfsdk:"tombstone_lifetime_days"`
+	TombstoneLifetimeSet  types.Bool  `tfsdk:"tombstone_lifetime_set"`
+	ThresholdDays         types.Int64 `tfsdk:"threshold_days"`
+	Backups               types.List  `tfsdk:"backups"`
+	Warnings              types.List  `tfsdk:"warnings"`
+	OK                    types.Bool  `tfsdk:"ok"`
+}
+
+var backupAttrTypes = map[string]attr.Type{
+	"dc":                        types.StringType,
+	"naming_context":            types.StringType,
+	"dn":                        types.StringType,
+	"backed_up":                 types.BoolType,
+	"last_backup":               types.StringType,
+	"age_hours":                 types.Int64Type,
+	"age_days":                  types.Int64Type,
+	"backed_up_dc":              types.StringType,
+	"originating_invocation_id": types.StringType,
+	"stale":                     types.BoolType,
+}
+
+func (d *backupStatusDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_backup_status"
+}
+
+func (d *backupStatusDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "How fresh the Active Directory backups are (seed 004): a backup older than the tombstone lifetime cannot be restored, and every DC holding FSMO roles must be backed up. " +
+			"A backup writes `dSASignature` on each naming context head as an originating change of the DC backed up; its replication metadata (parsed from `replPropertyMetaData`, " +
+			"which Samba has too) gives the time and the DC, as `repadmin /showbackup` and PingCastle's A-BackupMetadata read them. The stamp replicates, so the directory keeps " +
+			"**only the latest backup of each naming context**, whichever DC it was taken on.\n\n" +
+			"LDAP only: the tombstone lifetime, the FSMO holders and, on the pinned DC (each DC when none is pinned), the stamp of every naming context it holds. " +
+			"Each problem is in `warnings` and raised as a warning diagnostic: a naming context whose last backup is stale, and an FSMO holder with no recorded backup " +
+			"younger than the threshold.",
+		Attributes: map[string]schema.Attribute{
+			"max_age_days": schema.Int64Attribute{
+				Optional: true,
+				MarkdownDescription: "A stricter limit than the tombstone lifetime, in days, e.g. `7` (PingCastle warns after 7 days). " +
+					"A backup this old or older is stale. Unset: the tombstone lifetime is the limit.",
+				Validators: []validator.Int64{int64validator.AtLeast(1)},
+			},
+			"tombstone_lifetime_days": schema.Int64Attribute{Computed: true, MarkdownDescription: "`tombstoneLifetime` on `CN=Directory Service`, or 60 when it is unset (Microsoft's default for old forests; forests created since Windows Server 2003 SP1 get 180)."},
+			"tombstone_lifetime_set":  schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether `tombstoneLifetime` is set (`false`: the 60-day default applies)."},
+			"threshold_days":          schema.Int64Attribute{Computed: true, MarkdownDescription: "The limit `stale` uses: `max_age_days` when set and smaller, else the tombstone lifetime."},
+			"backups": schema.ListNestedAttribute{
+				Computed:            true,
+				MarkdownDescription: "One entry per DC read and naming context it holds (Domain, Configuration, Schema, DomainDnsZones, ForestDnsZones).",
+				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+					"dc":                        schema.StringAttribute{Computed: true, MarkdownDescription: "The DC whose replica was read."},
+					"naming_context":            schema.StringAttribute{Computed: true, MarkdownDescription: "`Domain`, `Configuration`, `Schema`, `DomainDnsZones` or `ForestDnsZones`."},
+					"dn":                        schema.StringAttribute{Computed: true, MarkdownDescription: "DN of the naming context head."},
+					"backed_up":                 schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether any backup of it is recorded."},
+					"last_backup":               schema.StringAttribute{Computed: true, MarkdownDescription: "Time of the last backup (RFC 3339, UTC, 1-second resolution); null when never backed up."},
+					"age_hours":                 schema.Int64Attribute{Computed: true, MarkdownDescription: "Whole hours since the last backup; null when never backed up."},
+					"age_days":                  schema.Int64Attribute{Computed: true, MarkdownDescription: "Whole days since the last backup; null when never backed up."},
+					"backed_up_dc":              schema.StringAttribute{Computed: true, MarkdownDescription: "The DC that was backed up (the stamp's originating DSA); empty when that DSA is no longer a DC."},
+					"originating_invocation_id": schema.StringAttribute{Computed: true, MarkdownDescription: "`invocationId` of the DSA that was backed up."},
+					"stale":                     schema.BoolAttribute{Computed: true, MarkdownDescription: "Never backed up, or the last backup is `threshold_days` old or older."},
+				}},
+			},
+			"warnings": schema.ListAttribute{ElementType: types.StringType, Computed: true, MarkdownDescription: "Every problem found, one sentence each; empty when all is well."},
+			"ok":       schema.BoolAttribute{Computed: true, MarkdownDescription: "`true` when `warnings` is empty: use it in a `check` block or a precondition."},
+		},
+	}
+}
+
+func (d *backupStatusDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (d *backupStatusDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var m backupStatusDataSourceModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() || d.data == nil || !dcNeedDirectory(d.data, &resp.Diagnostics) {
+		return
+	}
+	ctx = d.data.logCtx(ctx)
+	tomb, err := d.data.dir.TombstoneLifetime(ctx)
+	if err != nil {
+		resp.Diagnostics.AddError("Backup Status Not Read", fmt.Sprintf("Reading the tombstone lifetime over LDAP failed: %v", err))
+		return
+	}
+	roles, err := d.data.dir.FSMORoles(ctx)
+	if err != nil {
+		resp.Diagnostics.AddError("Backup Status Not Read", fmt.Sprintf("Reading the FSMO role holders over LDAP failed: %v", err))
+		return
+	}
+	report, err := d.data.dir.BackupStatus(ctx)
+	if err != nil {
+		resp.Diagnostics.AddError("Backup Status Not Read", fmt.Sprintf("Reading the backup metadata (dSASignature) over LDAP failed: %v", err))
+		return
+	}
+	maxAge := 0
+	if !m.MaxAgeDays.IsNull() && !m.MaxAgeDays.IsUnknown() {
+		maxAge = int(m.MaxAgeDays.ValueInt64())
+	}
+	judged := judgeBackups(report, tomb, roles, maxAge, time.Now().UTC())
+
+	m.TombstoneLifetimeDays = types.Int64Value(int64(tomb.Days))
+	m.TombstoneLifetimeSet = types.BoolValue(tomb.Set)
+	m.ThresholdDays = types.Int64Value(int64(judged.thresholdDays))
+	var items []attr.Value
+	for _, b := range judged.backups {
+		v := map[string]attr.Value{
+			"dc": types.StringValue(b.DC), "naming_context": types.StringValue(b.NamingContext), "dn": types.StringValue(b.DN),
+			"backed_up": types.BoolValue(b.Backed), "backed_up_dc": types.StringValue(b.OriginatingDC),
+			"originating_invocation_id": types.StringValue(b.OriginatingInvocationID), "stale": types.BoolValue(b.stale),
+			"last_backup": types.StringNull(), "age_hours": types.Int64Null(), "age_days": types.Int64Null(),
+		}
+		if b.Backed {
+			v["last_backup"] = types.StringValue(b.LastBackup.UTC().Format(time.RFC3339))
+			v["age_hours"] = types.Int64Value(int64(b.age.Hours()))
+			v["age_days"] = types.Int64Value(int64(b.age.Hours() / 24))
+		}
+		obj, diags := types.ObjectValue(backupAttrTypes, v)
+		resp.Diagnostics.Append(diags...)
+		items = append(items, obj)
+	}
+	list, diags := types.ListValue(types.ObjectType{AttrTypes: backupAttrTypes}, items)
+	resp.Diagnostics.Append(diags...)
+	m.Backups = list
+	var warnings []attr.Value
+	for _, w := range judged.warnings {
+		warnings = append(warnings, types.StringValue(w.text))
+		resp.Diagnostics.AddWarning(w.summary, w.text)
+	}
+	m.Warnings, diags = types.ListValue(types.StringType, warnings)
+	resp.Diagnostics.Append(diags...)
+	m.OK = types.BoolValue(len(warnings) == 0)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+// judgedBackup is one NC stamp with its age and verdict.
+type judgedBackup struct {
+	directory.NCBackup
+	age   time.Duration
+	stale bool
+}
+
+type backupWarning struct{ summary, text string }
+
+type backupJudgement struct {
+	thresholdDays int
+	backups       []judgedBackup
+	warnings      []backupWarning
+}
+
+// judgeBackups ages every stamp against the threshold (the tombstone
+// lifetime, or maxAgeDays when set and smaller) and lists the problems:
+// unreadable DCs, naming contexts whose latest backup is stale, and FSMO
+// holders with no recorded backup younger than the threshold (seed 004:
+// "make sure all the ones holding the FSMO roles are backed up").
+func judgeBackups(report *directory.BackupReport, tomb directory.TombstoneLifetime, roles directory.FSMORoles, maxAgeDays int, now time.Time) backupJudgement {
+	j := backupJudgement{thresholdDays: tomb.Days}
+	limitName := fmt.Sprintf("the tombstone lifetime of %d days", tomb.Days)
+	if !tomb.Set {
+		limitName = fmt.Sprintf("the tombstone lifetime of %d days (tombstoneLifetime is unset: the default)", tomb.Days)
+	}
+	if maxAgeDays > 0 && maxAgeDays < tomb.Days {
+		j.thresholdDays = maxAgeDays
+		limitName = fmt.Sprintf("max_age_days (%d days)", maxAgeDays)
+	}
+	limit := time.Duration(j.thresholdDays) * 24 * time.Hour
+	for _, b := range report.Backups {
+		jb := judgedBackup{NCBackup: b, stale: !b.Backed}
+		if b.Backed {
+			jb.age = now.Sub(b.LastBackup)
+			jb.stale = jb.age >= limit
+		}
+		j.backups = append(j.backups, jb)
+	}
+	for _, dc := range sortedKeysOf(report.Unreadable) {
+		j.warnings = append(j.warnings, backupWarning{"Backup Metadata Not Read",
+			fmt.Sprintf("The backup metadata of %s could not be read over LDAP: %v.", dc, report.Unreadable[dc])})
+	}
+	latest := report.Latest()
+	for _, nc := range []string{directory.NCDomain, directory.NCConfiguration, directory.NCSchema, directory.NCDomainDNSZones, directory.NCForestDNSZones} {
+		b, ok := latest[nc]
+		switch {
+		case !ok:
+		case !b.Backed:
+			j.warnings = append(j.warnings, backupWarning{"Active Directory Never Backed Up",
+				fmt.Sprintf("The %s naming context (%s) has never been backed up on any DC: back up a DC's system state (seed 004: back up at least one DC, and every FSMO holder).", nc, b.DN)})
+		case now.Sub(b.LastBackup) >= limit:
+			j.warnings = append(j.warnings, backupWarning{"Active Directory Backup Too Old",
+				fmt.Sprintf("The last backup of the %s naming context (%s) was taken on %s at %s, %d days ago: not younger than %s. "+
+					"A backup older than the tombstone lifetime cannot be restored; back up a DC's system state now.",
+					nc, b.DN, orUnknownDC(b.OriginatingDC), b.LastBackup.UTC().Format(time.RFC3339), int(now.Sub(b.LastBackup).Hours()/24), limitName)})
+		}
+	}
+	held := map[string][]string{}
+	var holders []string
+	for _, role := range directory.Roles() {
+		h := roles[role].Host
+		if h == "" {
+			continue
+		}
+		if _, seen := held[hostKey(h)]; !seen {
+			holders = append(holders, h)
+		}
+		held[hostKey(h)] = append(held[hostKey(h)], role)
+	}
+	for _, h := range holders {
+		fresh := false
+		for _, b := range j.backups {
+			fresh = fresh || (b.Backed && !b.stale && hostKey(b.OriginatingDC) == hostKey(h))
+		}
+		if fresh {
+			continue
+		}
+		var newest []string
+		for _, nc := range sortedKeysOf(latest) {
+			if b := latest[nc]; b.Backed {
+				newest = append(newest, fmt.Sprintf("%s on %s at %s", nc, orUnknownDC(b.OriginatingDC), b.LastBackup.UTC().Format(time.RFC3339)))
+			}
+		}
+		recorded := "no backup at all is recorded"
+		if len(newest) > 0 {
+			recorded = "the latest backups recorded are " + strings.Join(newest, ", ")
+		}
+		j.warnings = append(j.warnings, backupWarning{"FSMO Role Holder Without Recent Backup",
+			fmt.Sprintf("%s holds the FSMO roles %s, but the directory records no backup of it younger than %s (%s). Seed 004: \"make sure all the ones holding the FSMO roles are backed up\". "+
+				"The directory keeps only the latest backup of each naming context, whichever DC it was taken on, so back up %s now (or last).",
+				h, strings.Join(held[hostKey(h)], ", "), limitName, recorded, h)})
+	}
+	return j
+}
+
+func orUnknownDC(h string) string {
+	if h == "" {
+		return "a DC that is no longer in the directory"
+	}
+	return h
+}
+
+func sortedKeysOf[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,809 @@
+package provider
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/directory"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/scripts"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/topology"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/validators"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/winrmexec"
+)
+
+var (
+	_ resource.Resource                     = &domainControllerResource{}
+	_ resource.ResourceWithConfigure        = &domainControllerResource{}
+	_ resource.ResourceWithImportState      = &domainControllerResource{}
+	_ resource.ResourceWithConfigValidators = &domainControllerResource{}
+	_ resource.ResourceWithModifyPlan       = &domainControllerResource{}
+)
+
+// NewDomainControllerResource is the bastion_domain_controller resource.
+func NewDomainControllerResource() resource.Resource { return &domainControllerResource{} }
+
+type domainControllerResource struct {
+	data *providerData
+}
+
+type domainControllerResourceModel struct {
+	ID                    types.String          `tfsdk:"id"`
+	Host                  types.String          `tfsdk:"host"`
+	DomainName            caseInsensitiveString `tfsdk:"domain_name"`
+	SiteName              caseInsensitiveString `tfsdk:"site_name"`
+	GlobalCatalog         types.Bool            `tfsdk:"global_catalog"`
+	InstallDNS            types.Bool            `tfsdk:"install_dns"`
+	DatabasePath          types.String          `tfsdk:"database_path"`
+	LogPath               types.String          `tfsdk:"log_path"`
+	SysvolPath            types.String          `tfsdk:"sysvol_path"`
+	InstallationMediaPath types.String          `tfsdk:"installation_media_path"`
+	ReplicationSourceDC   types.String          `tfsdk:"replication_source_dc"`
+	AdminUsername         types.String          `tfsdk:"admin_username"`
+	AdminPasswordWO       types.String          `tfsdk:"admin_password_wo"`
+	SafeModePasswordWO    types.String          `tfsdk:"safe_mode_password_wo"`
+	ServerDN              types.String          `tfsdk:"server_dn"`
+	NTDSSettingsDN        types.String          `tfsdk:"ntds_settings_dn"`
+	InvocationID          types.String          `tfsdk:"invocation_id"`
+	FSMORoles             types.List            `tfsdk:"fsmo_roles"`
+	FunctionalLevel       types.Int64           `tfsdk:"functional_level"`
+	ReadOnly              types.Bool            `tfsdk:"read_only"`
+	Timeouts              timeouts.Value        `tfsdk:"timeouts"`
+}
+
+func (r *domainControllerResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_domain_controller"
+}
+
+const dcPromotionOnlyDoc = " Used when promoting; the provider cannot read it back over LDAP (it lives in the DC's registry), so after an import the configured value is recorded as it is."
+
+// dcPromotedKey marks, in private state, a DC this resource promoted (not
+// imported): its unset promotion-time paths are Windows' defaults.
+const dcPromotedKey = "promoted"
+
+func (r *domainControllerResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "An additional (replica) domain controller of the PRIV domain. Seed 004: while any DC works, recover by adding a replica, not by restoring a backup; " +
+			"and any HA function needs at least two DCs (rule HA-1).\n\n" +
+			"Create promotes the server over WinRM with `Install-ADDSDomainController` (installing the AD-Domain-Services feature first when it is absent), " +
+			"lets it reboot, and waits, within the create timeout, until the DC's NTDS Settings object (nTDSDSA) appears in the directory. " +
+			"Read uses LDAP only, on the provider's pinned DC: no PowerShell runs on a refresh. A server found no longer a DC is removed from the state, so the next plan promotes it again. " +
+			"Update flips the global catalog by changing only bit 0x1 of the DC's NTDS Settings `options` (the other bits are kept). " +
+			"Delete demotes the DC with `Uninstall-ADDSDomainController` and waits until its nTDSDSA is gone.\n\n" +
+			"Plan-time checks (asking the directory): the plan refuses to demote (destroy or replace) the last writable DC of the domain or a DC that holds FSMO roles " +
+			"(move them first with `bastion_fsmo_roles` or `Move-ADDirectoryServerOperationMasterRole`). Before promoting, Create refuses a host that is already a DC (import it instead).\n\n" +
+			"**Credentials.** Promotion and demotion pass an explicit domain admin credential (`-Credential`): a WinRM session cannot make the second hop to a partner DC. " +
+			"The provider's WinRM account (`winrm.username` and `winrm.password`) must therefore be a domain admin of the domain: Delete demotes with it, because Terraform gives a provider " +
+			"no resource configuration when it destroys one, so write-only values cannot reach the demotion. Create uses it too, unless `admin_username` and `admin_password_wo` override it. " +
+			"A provider whose WinRM signs in with only a Kerberos credential cache has no password to build that credential from: the plan refuses the promotion (without the override) and the demotion. " +
+			"The provider writes nothing secret to the DC's disk, the Terraform state or the plan.\n\n" +
+			"**Local Administrator after demotion.** `Uninstall-ADDSDomainController` sets a new password for the server's local Administrator. Delete generates a random one " +
+			"(32 characters, upper and lower case letters, digits and symbols), passes it as data, and records it nowhere: manage the account with Windows LAPS, " +
+			"or reset it from a domain account (the demoted server stays a member of the domain). Delete says so in a warning.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed: true, MarkdownDescription: "The DC's host FQDN.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"host": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "FQDN of the server to promote, e.g. `priv-dc3.priv.contoso.com`. Changing it builds a DC on the other server (replacement: the old one is demoted).",
+				Validators:          []validator.String{validators.FQDN()},
+				PlanModifiers:       []planmodifier.String{dcReplaceUnlessSameText("the DC lives on one server: another host is another DC")},
+			},
+			"domain_name": schema.StringAttribute{
+				CustomType:          caseInsensitiveStringType{},
+				Required:            true,
+				MarkdownDescription: "DNS name of the domain to join as a DC (`-DomainName`), e.g. `priv.contoso.com`. Changing it replaces the DC: a DC belongs to one domain for life.",
+				Validators:          []validator.String{validators.DNSDomainName()},
+				PlanModifiers:       []planmodifier.String{dcReplaceUnlessSameText("a DC belongs to one domain for life")},
+			},
+			"site_name": schema.StringAttribute{
+				CustomType: caseInsensitiveStringType{},
+				Optional:   true, Computed: true,
+				MarkdownDescription: "Active Directory site of the DC (`-SiteName`; the site must exist). Defaults to the site Windows picks from the server's subnet, read back from the server object's place under `CN=Sites`. " +
+					"Changing it replaces the DC (demote, then promote in the new site): moving a DC between sites also needs its subnet, DNS records and replication topology reconsidered, " +
+					"which this resource does not do. A DC moved to another site out of band shows as a replacement in the plan.",
+				Validators: []validator.String{validators.SingleLine()},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown(),
+					dcReplaceUnlessSameText("moving a DC between sites is not done by this resource")},
+			},
+			"global_catalog": schema.BoolAttribute{
+				Optional: true, Computed: true, Default: booldefault.StaticBool(true),
+				MarkdownDescription: "Whether the DC is a global catalog. Defaults to `true` (Windows' default; `false` promotes with `-NoGlobalCatalog`). " +
+					"Changed in place by flipping only bit 0x1 (NTDSDSA_OPT_IS_GC) of the NTDS Settings `options`, as a compare-and-swap that keeps every other bit.",
+			},
+			"install_dns": schema.BoolAttribute{
+				Optional: true,
+				MarkdownDescription: "Install the DNS Server role with the DC (`-InstallDns`). Unset lets Windows decide (it installs DNS when the domain's zones are AD-integrated). " +
+					"Used only when promoting; changing it later changes nothing on the DC (the DNS Server role is added or removed with `Install-WindowsFeature DNS` " +
+					"or `Uninstall-WindowsFeature DNS`, which this resource does not run), and the provider cannot read it back over LDAP.",
+			},
+			"database_path": dcPathAttribute("Folder of the directory database (`-DatabasePath`), on a local fixed disk. Defaults to `%SYSTEMROOT%\\NTDS`."),
+			"log_path":      dcPathAttribute("Folder of the directory's log files (`-LogPath`), on a local fixed disk. Defaults to `%SYSTEMROOT%\\NTDS`."),
+			"sysvol_path":   dcPathAttribute("Folder of SYSVOL (`-SysvolPath`), on a local fixed disk. Defaults to `%SYSTEMROOT%\\SYSVOL`."),
+			"installation_media_path": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "Install-from-media folder (`-InstallationMediaPath`, made with `ntdsutil ifm`) so the first replication comes from disk. Used only when promoting; " +
+					"changing it later changes nothing on the DC.",
+				Validators: []validator.String{validators.WindowsPath()},
+			},
+			"replication_source_dc": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "FQDN of the writable DC the first replication comes from (`-ReplicationSourceDC`). Used only when promoting; changing it later changes nothing on the DC.",
+				Validators:          []validator.String{validators.FQDN()},
+			},
+			"admin_username": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "Domain admin account for the promotion (`Install-ADDSDomainController -Credential`), as `DOMAIN\\name`, set together with `admin_password_wo`. " +
+					"Unset: the provider's WinRM account is used (it must be a domain admin). It overrides the promotion only: the demotion always uses the provider's WinRM account " +
+					"(see above). Changing it later changes nothing on the DC.",
+				Validators: []validator.String{validators.WindowsAccount()},
+			},
+			"admin_password_wo": schema.StringAttribute{
+				Optional: true, WriteOnly: true, Sensitive: true,
+				MarkdownDescription: "Password of `admin_username`, set together with it. Write-only: sent to the host as data, never stored in the state or plan, masked in logs. " +
+					"Used only when promoting, so there is no `admin_password_wo_version`: once the server is a DC nothing holds this password, and a rotation has nothing to re-apply.",
+			},
+			"safe_mode_password_wo": schema.StringAttribute{
+				Required: true, WriteOnly: true, Sensitive: true,
+				MarkdownDescription: "Directory Services Restore Mode (DSRM) administrator password (`-SafeModeAdministratorPassword`); it must meet the domain's complexity rules. " +
+					"Write-only. Used only when promoting, so there is no version attribute: a change has nothing to re-apply through this resource, and Windows offers no " +
+					"non-interactive way to reset it on a running DC anyway (`ntdsutil \"set dsrm password\"` prompts).",
+			},
+			"server_dn": schema.StringAttribute{
+				Computed: true, MarkdownDescription: "DN of the DC's server object under `CN=Sites,CN=Configuration`.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"ntds_settings_dn": schema.StringAttribute{
+				Computed: true, MarkdownDescription: "DN of the DC's NTDS Settings (nTDSDSA) object: what `fSMORoleOwner` values point at.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"invocation_id": schema.StringAttribute{
+				Computed: true, MarkdownDescription: "The DSA's `invocationId` (a GUID). It changes when the DC's database is restored from a backup.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"fsmo_roles": schema.ListAttribute{
+				ElementType: types.StringType, Computed: true,
+				MarkdownDescription: "FSMO roles the DC holds, by Microsoft's names (`SchemaMaster`, `DomainNamingMaster`, `PDCEmulator`, `RIDMaster`, `InfrastructureMaster`), in that order.",
+			},
+			"functional_level": schema.Int64Attribute{
+				Computed: true, MarkdownDescription: "The DC's functional level (`msDS-Behavior-Version` on its nTDSDSA): 7 is Windows Server 2016 and later.",
+				PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
+			},
+			"read_only": schema.BoolAttribute{
+				Computed: true, MarkdownDescription: "Whether the DC is read-only (its NTDS Settings object is an nTDSDSARO). This resource promotes writable DCs.",
+				PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
+			},
+			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
+		},
+	}
+}
+
+// dcPathAttribute is a promotion-time folder: changing it on a DC this
+// resource promoted replaces the DC (Windows cannot move them in place).
+func dcPathAttribute(doc string) schema.StringAttribute {
+	return schema.StringAttribute{
+		Optional:            true,
+		MarkdownDescription: doc + " Changing it on a DC this resource promoted replaces the DC: moving the database or SYSVOL is an offline `ntdsutil` procedure." + dcPromotionOnlyDoc,
+		Validators:          []validator.String{validators.WindowsPath()},
+		PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplaceIf(func(ctx context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
+			if !req.StateValue.IsNull() {
+				resp.RequiresReplace = !strings.EqualFold(req.StateValue.ValueString(), req.PlanValue.ValueString())
+				return
+			}
+			// No recorded value: a DC this resource promoted has Windows' default
+			// there; an imported one adopts the configured value as it is.
+			promoted, d := req.Private.GetKey(ctx, dcPromotedKey)
+			resp.Diagnostics.Append(d...)
+			resp.RequiresReplace = len(promoted) > 0
+		}, "Replaces a DC this resource promoted.", "Replaces a DC this resource promoted.")},
+	}
+}
+
+// dcReplaceUnlessSameText requires replacement when a known value changes
+// other than in letter case (host, domain and site names are case-insensitive).
+func dcReplaceUnlessSameText(why string) planmodifier.String {
+	desc := "Replaces the DC: " + why + "."
+	return stringplanmodifier.RequiresReplaceIf(func(_ context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
+		resp.RequiresReplace = !req.StateValue.IsNull() && !req.PlanValue.IsUnknown() &&
+			hostKey(req.StateValue.ValueString()) != hostKey(req.PlanValue.ValueString())
+	}, desc, desc)
+}
+
+func (r *domainControllerResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+const (
+	dcCreateTimeout = 90 * time.Minute
+	dcReadTimeout   = 5 * time.Minute
+	dcUpdateTimeout = 30 * time.Minute
+	dcDeleteTimeout = 60 * time.Minute
+)
+
+// dcInstallInput is ad_install_dc.ps1's $Params: every field the script reads.
+type dcInstallInput struct {
+	DomainName            string `json:"domain_name"`
+	AdminUsername         string `json:"admin_username"`
+	AdminPassword         string `json:"admin_password"`
+	SafeModePassword      string `json:"safe_mode_password"`
+	SiteName              string `json:"site_name"`
+	InstallDNS            *bool  `json:"install_dns"`
+	GlobalCatalog         bool   `json:"global_catalog"`
+	DatabasePath          string `json:"database_path"`
+	LogPath               string `json:"log_path"`
+	SysvolPath            string `json:"sysvol_path"`
+	InstallationMediaPath string `json:"installation_media_path"`
+	ReplicationSourceDC   string `json:"replication_source_dc"`
+}
+
+// dcDemotionInput is ad_uninstall_dc.ps1's $Params: the provider's WinRM
+// credential and the fresh local Administrator password.
+type dcDemotionInput struct {
+	AdminUsername      string `json:"admin_username"`
+	AdminPassword      string `json:"admin_password"`
+	LocalAdminPassword string `json:"local_admin_password"`
+}
+
+// dcScriptResult is what both scripts return.
+type dcScriptResult struct {
+	Status           string `json:"status"`
+	Message          string `json:"message"`
+	RebootRequired   bool   `json:"reboot_required"`
+	FeatureInstalled bool   `json:"feature_installed"`
+}
+
+func (r *domainControllerResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan, config domainControllerResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, d := plan.Timeouts.Create(ctx, dcCreateTimeout)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	safeMode := config.SafeModePasswordWO.ValueString()
+	admin, ok := dcPromotionCredential(r.data, &config, &resp.Diagnostics)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx, admin.Password, safeMode), timeout)
+	defer cancel()
+	host := plan.Host.ValueString()
+	if r.data.isLost(host) {
+		resp.Diagnostics.AddAttributeError(path.Root("host"), "Host Declared Lost",
+			fmt.Sprintf(lostHostDetail+"No domain controller can be promoted on it: choose another host, or remove it from lost_hosts if it is back.", host))
+		return
+	}
+	if !dcNeedDirectory(r.data, &resp.Diagnostics) {
+		return
+	}
+	if isDC, err := r.data.dir.IsDomainController(ctx, host); err != nil {
+		resp.Diagnostics.AddError("Domain Controller Not Promoted", fmt.Sprintf("Could not ask the directory whether %s is already a domain controller, so nothing was run on it: %v", host, err))
+		return
+	} else if isDC {
+		resp.Diagnostics.AddAttributeError(path.Root("host"), "Already A Domain Controller",
+			fmt.Sprintf("%s is already a domain controller. Bring it under Terraform with `terraform import` (or an import block) using id %q instead of promoting it again.", host, host))
+		return
+	}
+
+	in := dcInstallInput{
+		DomainName: plan.DomainName.ValueString(), AdminUsername: admin.Username,
+		AdminPassword: admin.Password, SafeModePassword: safeMode,
+		GlobalCatalog: plan.GlobalCatalog.ValueBool(), DatabasePath: plan.DatabasePath.ValueString(),
+		LogPath: plan.LogPath.ValueString(), SysvolPath: plan.SysvolPath.ValueString(),
+		InstallationMediaPath: plan.InstallationMediaPath.ValueString(), ReplicationSourceDC: plan.ReplicationSourceDC.ValueString(),
+	}
+	if known(plan.SiteName.StringValue) {
+		in.SiteName = plan.SiteName.ValueString()
+	}
+	if !plan.InstallDNS.IsNull() && !plan.InstallDNS.IsUnknown() {
+		v := plan.InstallDNS.ValueBool()
+		in.InstallDNS = &v
+	}
+	var out dcScriptResult
+	lost := ""
+	if err := r.data.winrm.Run(ctx, host, scripts.Get("ad_install_dc"), in, &out); err != nil {
+		var remote *winrmexec.RemoteError
+		if errors.As(err, &remote) || !errors.Is(err, transport.ErrUnreachable) {
+			addRemoteError(&resp.Diagnostics, "Domain Controller Not Promoted", host, "promoting the server with Install-ADDSDomainController", err)
+			return
+		}
+		// The server reboots when the promotion completes, which may cut the
+		// connection before the result arrives: the directory tells.
+		lost = fmt.Sprintf(" The WinRM connection was lost before the promotion's result arrived (%v).", err)
+	} else {
+		tflog.Info(ctx, "domain controller promoted; waiting for it in the directory", map[string]any{
+			"host": host, "status": out.Status, "feature_installed": out.FeatureInstalled, "reboot_required": out.RebootRequired})
+	}
+	dc, err := dcWaitFor(ctx, r.data.dir, host, true)
+	if err != nil {
+		resp.Diagnostics.AddError("Domain Controller Not Promoted",
+			fmt.Sprintf("%s did not appear as a domain controller (no NTDS Settings object on the pinned DC) within the create timeout.%s "+
+				"Check the promotion on the server (%%SYSTEMROOT%%\\debug\\dcpromo.log), then apply again; raise the create timeout if replication is just slow.\n\n%v", host, lost, err))
+		return
+	}
+	r.fromDirectory(ctx, dc, &plan, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, dcPromotedKey, []byte("true"))...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *domainControllerResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state domainControllerResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, d := state.Timeouts.Read(ctx, dcReadTimeout)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx), timeout)
+	defer cancel()
+	host := state.Host.ValueString()
+	if host == "" {
+		host = state.ID.ValueString()
+		state.Host = types.StringValue(host)
+	}
+	if r.data.isLost(host) {
+		resp.Diagnostics.AddWarning("Domain Controller Dropped From State",
+			fmt.Sprintf(lostHostDetail+"Its domain controller is removed from the state without contacting it. Its metadata stays in the directory until it is cleaned up "+
+				"(ntdsutil metadata cleanup, or deleting its server object in Active Directory Sites and Services), and any FSMO role it held must be seized (bastion_fsmo_roles with allow_seize).", host))
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if !dcNeedDirectory(r.data, &resp.Diagnostics) {
+		return
+	}
+	dc, found, err := dcFind(ctx, r.data.dir, host)
+	if err != nil {
+		resp.Diagnostics.AddError("Domain Controller Not Read", fmt.Sprintf("Reading %s over LDAP failed (the state is kept unchanged): %v", host, err))
+		return
+	}
+	if !found {
+		resp.Diagnostics.AddWarning("Domain Controller Not Found",
+			fmt.Sprintf("%s is no longer a domain controller (no NTDS Settings object for it in the directory): it was demoted out of band. It is removed from the state; the next plan promotes it again.", host))
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	r.fromDirectory(ctx, dc, &state, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *domainControllerResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state domainControllerResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, d := plan.Timeouts.Update(ctx, dcUpdateTimeout)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx), timeout)
+	defer cancel()
+	host := plan.Host.ValueString()
+	if !dcNeedDirectory(r.data, &resp.Diagnostics) {
+		return
+	}
+	if !plan.GlobalCatalog.IsUnknown() && !plan.GlobalCatalog.Equal(state.GlobalCatalog) {
+		if _, err := r.data.dir.SetGlobalCatalog(ctx, host, plan.GlobalCatalog.ValueBool()); err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("global_catalog"), "Global Catalog Not Changed",
+				fmt.Sprintf("Setting bit 0x1 (global catalog) of the NTDS Settings options of %s to %t over LDAP failed: %v", host, plan.GlobalCatalog.ValueBool(), err))
+			return
+		}
+	}
+	dc, found, err := dcFind(ctx, r.data.dir, host)
+	if err != nil || !found {
+		if err == nil {
+			err = fmt.Errorf("%w: no NTDS Settings object for %s", transport.ErrNotFound, host)
+		}
+		resp.Diagnostics.AddError("Domain Controller Not Read", fmt.Sprintf("Reading %s back over LDAP after the update failed: %v", host, err))
+		return
+	}
+	r.fromDirectory(ctx, dc, &plan, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *domainControllerResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state domainControllerResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, d := state.Timeouts.Delete(ctx, dcDeleteTimeout)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx), timeout)
+	defer cancel()
+	host := state.Host.ValueString()
+	if r.data.isLost(host) {
+		resp.Diagnostics.AddWarning("Domain Controller Not Demoted",
+			fmt.Sprintf(lostHostDetail+"Nothing was run; the DC is removed from the state. Clean up its metadata (ntdsutil metadata cleanup) and seize any role it held.", host))
+		return
+	}
+	if !dcNeedDirectory(r.data, &resp.Diagnostics) {
+		return
+	}
+	// The plan checked the demotion; roles may have moved onto the DC since.
+	if err := dcCanDemote(ctx, r.data.dir, host); err != nil {
+		if errors.Is(err, topology.ErrNotDomainController) {
+			return // already demoted
+		}
+		dcAddDemotionError(&resp.Diagnostics, host, err)
+		return
+	}
+	if !dcHasDemotionCredential(r.data, host, &resp.Diagnostics) {
+		return
+	}
+	// Windows sets the local Administrator password of the demoted server to
+	// this value; it is masked in every log and kept nowhere.
+	localAdmin, err := dcRandomPassword()
+	if err != nil {
+		resp.Diagnostics.AddError("Domain Controller Not Demoted", fmt.Sprintf("Generating the local Administrator password for %s failed, so nothing was run: %v", host, err))
+		return
+	}
+	ctx = r.data.logCtx(ctx, localAdmin)
+	in := dcDemotionInput{AdminUsername: r.data.winrmCredential.Username, AdminPassword: r.data.winrmCredential.Password, LocalAdminPassword: localAdmin}
+	var out dcScriptResult
+	ran, lost := false, ""
+	if err := r.data.winrm.Run(ctx, host, scripts.Get("ad_uninstall_dc"), in, &out); err == nil {
+		ran = true
+		tflog.Info(ctx, "domain controller demoted; waiting for it to leave the directory", map[string]any{"host": host, "status": out.Status})
+	} else {
+		var remote *winrmexec.RemoteError
+		if errors.As(err, &remote) || !errors.Is(err, transport.ErrUnreachable) {
+			addRemoteError(&resp.Diagnostics, "Domain Controller Not Demoted", host, "demoting the domain controller with Uninstall-ADDSDomainController", err)
+			return
+		}
+		// The server reboots when the demotion completes, which may cut the
+		// connection before the result arrives: the directory tells.
+		lost = fmt.Sprintf(" The WinRM connection was lost before the demotion's result arrived (%v).", err)
+	}
+	_, err = dcWaitFor(ctx, r.data.dir, host, false)
+	if ran || err == nil {
+		resp.Diagnostics.AddWarning("Local Administrator Password Randomised",
+			fmt.Sprintf("The demotion set the local Administrator password of %s to a random value that was not recorded anywhere (not in the state, the plan or the logs). "+
+				"Manage the account with Windows LAPS, or reset its password from a domain account: the server stays a member of the domain.", host))
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Domain Controller Not Demoted",
+			fmt.Sprintf("%s still has an NTDS Settings object on the pinned DC after the demotion, within the delete timeout.%s "+
+				"Check the demotion on the server (%%SYSTEMROOT%%\\debug\\dcpromo.log) and replication to the pinned DC, then destroy again.\n\n%v", host, lost, err))
+	}
+}
+
+func (r *domainControllerResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if err := validators.CheckFQDN(req.ID); err != nil {
+		resp.Diagnostics.AddError("Invalid Import ID", fmt.Sprintf("The import ID is the domain controller's host FQDN, e.g. priv-dc2.priv.contoso.com: %s.", err))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("host"), req.ID)...)
+}
+
+// ConfigValidators: the promotion credential override comes whole.
+func (r *domainControllerResource) ConfigValidators(context.Context) []resource.ConfigValidator {
+	return []resource.ConfigValidator{
+		resourcevalidator.RequiredTogether(path.MatchRoot("admin_username"), path.MatchRoot("admin_password_wo")),
+	}
+}
+
+// ModifyPlan checks the credentials a promotion or demotion will use, and
+// asks the directory before a DC is demoted (destroyed or replaced): it must
+// be neither the last writable DC of the domain nor an FSMO holder.
+func (r *domainControllerResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if r.data == nil {
+		return
+	}
+	ctx = r.data.logCtx(ctx)
+	replacing := false
+	if !req.Plan.Raw.IsNull() {
+		var config domainControllerResourceModel
+		resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+		replacing = len(resp.RequiresReplace) > 0
+		// A new DC's host is not asked here: when a DC is replaced on the same
+		// host, Terraform plans the new one while the host is still a DC.
+		// Create asks the directory before running anything.
+		if (req.State.Raw.IsNull() || replacing) && !config.AdminUsername.IsUnknown() {
+			dcPromotionCredential(r.data, &config, &resp.Diagnostics)
+		}
+	}
+	if req.State.Raw.IsNull() || (!req.Plan.Raw.IsNull() && !replacing) {
+		return
+	}
+	var state domainControllerResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	host := state.Host.ValueString()
+	if r.data.isLost(host) {
+		return
+	}
+	if r.data.dir == nil {
+		dcHasDemotionCredential(r.data, host, &resp.Diagnostics)
+		resp.Diagnostics.AddWarning("Demotion Not Checked", "The provider has no ldap settings, so it cannot check that demoting "+host+
+			" leaves a writable domain controller and moves no FSMO role. Configure the ldap block (or BASTION_LDAP_*): the demotion needs it anyway.")
+		return
+	}
+	err := dcCanDemote(ctx, r.data.dir, host)
+	if errors.Is(err, topology.ErrNotDomainController) {
+		return // already demoted: Delete runs nothing
+	}
+	dcHasDemotionCredential(r.data, host, &resp.Diagnostics)
+	if err != nil {
+		dcAddDemotionError(&resp.Diagnostics, host, err)
+	}
+}
+
+// dcPromotionCredential is the promotion's -Credential: admin_username and
+// admin_password_wo when set, else the provider's WinRM account.
+func dcPromotionCredential(data *providerData, config *domainControllerResourceModel, diags *diag.Diagnostics) (credential, bool) {
+	if !config.AdminUsername.IsNull() {
+		return credential{Username: config.AdminUsername.ValueString(), Password: config.AdminPasswordWO.ValueString()}, true
+	}
+	if data.winrmCredential.Username != "" && data.winrmCredential.Password != "" {
+		return data.winrmCredential, true
+	}
+	diags.AddAttributeError(path.Root("admin_username"), "Promotion Credential Missing",
+		"Promoting a domain controller needs an explicit domain admin user name and password (Install-ADDSDomainController -Credential: a WinRM session cannot make "+
+			"the second hop to a partner DC). admin_username and admin_password_wo are unset, and the provider's WinRM account has no password "+
+			"(WinRM signs in with a Kerberos credential cache, or is not configured). Set winrm.username and winrm.password (or BASTION_WINRM_USERNAME and BASTION_WINRM_PASSWORD) "+
+			"to a domain admin account, which the demotion needs anyway, or set admin_username and admin_password_wo for the promotion.")
+	return credential{}, false
+}
+
+// dcHasDemotionCredential reports whether the provider's WinRM account can
+// be the demotion's -Credential (Terraform hands Delete no configuration).
+func dcHasDemotionCredential(data *providerData, host string, diags *diag.Diagnostics) bool {
+	if data.winrmCredential.Username != "" && data.winrmCredential.Password != "" {
+		return true
+	}
+	diags.AddError("Demotion Credential Missing",
+		fmt.Sprintf("Demoting %s needs an explicit domain admin user name and password (Uninstall-ADDSDomainController -Credential: a WinRM session cannot make the second hop "+
+			"to a partner DC), and the demotion uses the provider's WinRM account, because Terraform hands a provider no resource configuration when it destroys a resource. "+
+			"The provider's WinRM account has no password (WinRM signs in with a Kerberos credential cache, or is not configured). Set winrm.username and winrm.password "+
+			"(or BASTION_WINRM_USERNAME and BASTION_WINRM_PASSWORD) to a domain admin account, then plan again. Nothing was run on %s.", host, host))
+	return false
+}
+
+// dcPasswordClasses are the four character classes of the AD complexity
+// rule; the random local Administrator password draws from each.
+var dcPasswordClasses = [...]string{
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+	"abcdefghijklmnopqrstuvwxyz",
+	"0123456789",
+	"!#$%&()*+,-./:;<=>?@[]^_{}~",
+}
+
+const dcRandomPasswordLength = 32
+
+// dcRandomPassword returns dcRandomPasswordLength characters from
+// crypto/rand with at least one of each class, so it meets the domain's
+// complexity rule (three of four classes) whatever the policy's length.
+func dcRandomPassword() (string, error) {
+	pick := func(set string) (byte, error) {
+		n, err := rand.Int(rand.Reader, big.NewInt(int64(len(set))))
+		if err != nil {
+			return 0, err
+		}
+		return set[n.Int64()], nil
+	}
+	all := strings.Join(dcPasswordClasses[:], "")
+	b := make([]byte, dcRandomPasswordLength)
+	for i := range b {
+		set := all
+		if i < len(dcPasswordClasses) {
+			set = dcPasswordClasses[i]
+		}
+		c, err := pick(set)
+		if err != nil {
+			return "", fmt.Errorf("reading crypto/rand: %w", err)
+		}
+		b[i] = c
+	}
+	// Shuffle so the classes' places are not predictable (Fisher-Yates).
+	for i := len(b) - 1; i > 0; i-- {
+		j, err := rand.Int(rand.Reader, big.NewInt(int64(i+1)))
+		if err != nil {
+			return "", fmt.Errorf("reading crypto/rand: %w", err)
+		}
+		b[i], b[j.Int64()] = b[j.Int64()], b[i]
+	}
+	return string(b), nil
+}
+
+// dcCanDemote applies topology.CanDemote to the directory's DCs and roles.
+// Cost: 4 LDAP searches.
+func dcCanDemote(ctx context.Context, dir *directory.Client, host string) error {
+	dcs, roles, err := dcsAndRoles(ctx, dir)
+	if err != nil {
+		return fmt.Errorf("reading the domain controllers and FSMO roles over LDAP: %w", err)
+	}
+	var list []topology.DomainController
+	for _, dc := range dcs {
+		list = append(list, topology.DomainController{Host: dc.Host, Site: dc.Site, GlobalCatalog: dc.GlobalCatalog, ReadOnly: dc.ReadOnly, FSMORoles: roles.HeldBy(dc.Host)})
+	}
+	return topology.CanDemote(host, list)
+}
+
+func dcAddDemotionError(diags *diag.Diagnostics, host string, err error) {
+	switch {
+	case errors.Is(err, topology.ErrLastDomainController):
+		diags.AddError("Last Domain Controller Not Demoted",
+			fmt.Sprintf("Demoting %s would leave the domain without a writable domain controller. Seed 004: while any DC works, recovery adds a replica; "+
+				"a domain with no DC can only come back from a backup. Promote another DC first (a second bastion_domain_controller), then demote this one.\n\n%v", host, err))
+	case errors.Is(err, topology.ErrHoldsFSMORoles):
+		diags.AddError("Domain Controller Holds FSMO Roles",
+			fmt.Sprintf("%s still holds FSMO roles, and Uninstall-ADDSDomainController refuses to demote an operations master. Move the roles to the DC of your choice first: set their holders in bastion_fsmo_roles "+
+				"(an LDAP transfer on the new holder) or run Move-ADDirectoryServerOperationMasterRole, apply, then demote.\n\n%v", host, err))
+	default:
+		diags.AddError("Demotion Not Checked", fmt.Sprintf("Before demoting %s the provider checks that a writable DC remains and that it holds no FSMO role; the check failed: %v", host, err))
+	}
+}
+
+// dcNeedDirectory reports the missing ldap settings.
+func dcNeedDirectory(data *providerData, diags *diag.Diagnostics) bool {
+	if data.dir != nil {
+		return true
+	}
+	diags.AddError("LDAP Not Configured",
+		"This needs the directory: the provider reads domain controllers, FSMO roles and backups over LDAP, never PowerShell. "+
+			"Set the provider's ldap block (domain, pinned_dc, username, password, ca_file) or the BASTION_LDAP_* variables.")
+	return false
+}
+
+// dcsAndRoles reads every DC and the FSMO holders. Cost: 1 + 3 LDAP searches.
+func dcsAndRoles(ctx context.Context, dir *directory.Client) ([]directory.DomainController, directory.FSMORoles, error) {
+	dcs, err := dir.DomainControllers(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	roles, err := dir.FSMORoles(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return dcs, roles, nil
+}
+
+// dcView is one DC with the roles it holds.
+type dcView struct {
+	directory.DomainController
+	Roles []string
+}
+
+// dcFind reads host's DC object and roles; found is false when it is not a DC.
+func dcFind(ctx context.Context, dir *directory.Client, host string) (dcView, bool, error) {
+	dcs, roles, err := dcsAndRoles(ctx, dir)
+	if err != nil {
+		return dcView{}, false, err
+	}
+	for _, dc := range dcs {
+		if hostKey(dc.Host) == hostKey(host) {
+			return dcView{DomainController: dc, Roles: roles.HeldBy(dc.Host)}, true, nil
+		}
+	}
+	return dcView{}, false, nil
+}
+
+// dcPollInitial and dcPollMax bound the backoff between directory polls.
+var (
+	dcPollInitial = time.Second
+	dcPollMax     = 30 * time.Second
+)
+
+// dcPoll calls check until it reports done, returns an error that waiting
+// cannot fix, or ctx ends; the wait doubles from dcPollInitial to dcPollMax.
+// Unreachable and busy are waited out (a DC rebooting, replication catching up).
+func dcPoll(ctx context.Context, check func(context.Context) (bool, error)) error {
+	wait := dcPollInitial
+	var last error
+	for {
+		done, err := check(ctx)
+		if done && err == nil {
+			return nil
+		}
+		if err != nil {
+			if !errors.Is(err, transport.ErrUnreachable) && !errors.Is(err, directory.ErrBusy) {
+				return err
+			}
+			last = err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			if last != nil {
+				return fmt.Errorf("%w (last error: %w)", ctx.Err(), last)
+			}
+			return ctx.Err()
+		case <-t.C:
+		}
+		if wait *= 2; wait > dcPollMax {
+			wait = dcPollMax
+		}
+	}
+}
+
+// dcWaitFor polls the directory until host is (present) or is no longer a DC.
+func dcWaitFor(ctx context.Context, dir *directory.Client, host string, present bool) (dcView, error) {
+	var dc dcView
+	err := dcPoll(ctx, func(ctx context.Context) (bool, error) {
+		v, found, err := dcFind(ctx, dir, host)
+		if err != nil {
+			return false, err
+		}
+		dc = v
+		return found == present, nil
+	})
+	return dc, err
+}
+
+// fromDirectory copies what the directory says about the DC into m.
+func (r *domainControllerResource) fromDirectory(ctx context.Context, dc dcView, m *domainControllerResourceModel, diags *diag.Diagnostics) {
+	m.ID = types.StringValue(m.Host.ValueString())
+	if m.DomainName.IsNull() || m.DomainName.IsUnknown() {
+		m.DomainName = newCaseInsensitiveString(dnsNameOfDN(dc.ComputerDN))
+	}
+	m.SiteName = newCaseInsensitiveString(dc.Site)
+	m.GlobalCatalog = types.BoolValue(dc.GlobalCatalog)
+	m.ServerDN = types.StringValue(dc.ServerDN)
+	m.NTDSSettingsDN = types.StringValue(dc.NTDSSettingsDN)
+	m.InvocationID = types.StringValue(dc.InvocationID)
+	m.FunctionalLevel = types.Int64Value(int64(dc.FunctionalLevel))
+	m.ReadOnly = types.BoolValue(dc.ReadOnly)
+	roles := make([]attr.Value, 0, len(dc.Roles))
+	for _, role := range dc.Roles {
+		roles = append(roles, types.StringValue(role))
+	}
+	list, d := types.ListValue(types.StringType, roles)
+	diags.Append(d...)
+	m.FSMORoles = list
+}
+
+// dnsNameOfDN turns the DC= components of a DN into a DNS name
+// (CN=X,OU=Domain Controllers,DC=priv,DC=contoso,DC=test -> priv.contoso.test).
+func dnsNameOfDN(dn string) string {
+	var labels []string
+	for _, part := range strings.Split(dn, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if ok && strings.EqualFold(k, "DC") {
+			labels = append(labels, v)
+		}
+	}
+	return strings.ToLower(strings.Join(labels, "."))
+}

@@ -1,0 +1,370 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/directory"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/validators"
+)
+
+var (
+	_ resource.Resource                = &fsmoRolesResource{}
+	_ resource.ResourceWithConfigure   = &fsmoRolesResource{}
+	_ resource.ResourceWithImportState = &fsmoRolesResource{}
+	_ resource.ResourceWithModifyPlan  = &fsmoRolesResource{}
+)
+
+// NewFSMORolesResource is the bastion_fsmo_roles resource.
+func NewFSMORolesResource() resource.Resource { return &fsmoRolesResource{} }
+
+type fsmoRolesResource struct {
+	data *providerData
+}
+
+type fsmoRolesResourceModel struct {
+	ID                   types.String          `tfsdk:"id"`
+	DomainName           caseInsensitiveString `tfsdk:"domain_name"`
+	SchemaMaster         caseInsensitiveString `tfsdk:"schema_master"`
+	DomainNamingMaster   caseInsensitiveString `tfsdk:"domain_naming_master"`
+	PDCEmulator          caseInsensitiveString `tfsdk:"pdc_emulator"`
+	RIDMaster            caseInsensitiveString `tfsdk:"rid_master"`
+	InfrastructureMaster caseInsensitiveString `tfsdk:"infrastructure_master"`
+	AllowSeize           types.Bool            `tfsdk:"allow_seize"`
+	Timeouts             timeouts.Value        `tfsdk:"timeouts"`
+}
+
+// fsmoAttributes maps each role to its attribute, in Microsoft's order.
+var fsmoAttributes = []struct{ role, attr, doc string }{
+	{directory.SchemaMaster, "schema_master", "the schema master (forest-wide: the only DC that writes the schema; `fSMORoleOwner` on `CN=Schema,CN=Configuration`)"},
+	{directory.DomainNamingMaster, "domain_naming_master", "the domain naming master (forest-wide: adds and removes domains and application partitions; `fSMORoleOwner` on `CN=Partitions,CN=Configuration`)"},
+	{directory.PDCEmulator, "pdc_emulator", "the PDC emulator (the domain's time source, password changes and Group Policy edits; `fSMORoleOwner` on the domain head)"},
+	{directory.RIDMaster, "rid_master", "the RID master (hands out RID pools, so every new account's SID is unique; `fSMORoleOwner` on `CN=RID Manager$,CN=System`)"},
+	{directory.InfrastructureMaster, "infrastructure_master", "the infrastructure master (updates cross-domain references; `fSMORoleOwner` on `CN=Infrastructure`)"},
+}
+
+func (m *fsmoRolesResourceModel) holder(role string) *caseInsensitiveString {
+	switch role {
+	case directory.SchemaMaster:
+		return &m.SchemaMaster
+	case directory.DomainNamingMaster:
+		return &m.DomainNamingMaster
+	case directory.PDCEmulator:
+		return &m.PDCEmulator
+	case directory.RIDMaster:
+		return &m.RIDMaster
+	case directory.InfrastructureMaster:
+		return &m.InfrastructureMaster
+	}
+	panic("fsmo: unknown role " + role)
+}
+
+func (r *fsmoRolesResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_fsmo_roles"
+}
+
+func (r *fsmoRolesResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	attrs := map[string]schema.Attribute{
+		"id": schema.StringAttribute{
+			Computed: true, MarkdownDescription: "The domain's DNS name.",
+			PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+		},
+		"domain_name": schema.StringAttribute{
+			CustomType: caseInsensitiveStringType{},
+			Required:   true,
+			MarkdownDescription: "DNS name of the domain whose roles these are: the provider's ldap domain (the bastion domain is its forest's root, so the forest-wide roles are here too). " +
+				"One `bastion_fsmo_roles` per domain.",
+			Validators:    []validator.String{validators.DNSDomainName()},
+			PlanModifiers: []planmodifier.String{dcReplaceUnlessSameText("another domain has its own roles")},
+		},
+		"allow_seize": schema.BoolAttribute{
+			Optional: true, Computed: true, Default: booldefault.StaticBool(false),
+			MarkdownDescription: "Seize a role when its current holder does not answer, instead of failing. Defaults to `false`. A transfer needs the holder online; " +
+				"a seizure writes the new holder into `fSMORoleOwner` without it (what `Move-ADDirectoryServerOperationMasterRole -Force` does). " +
+				"**The old holder must then never return to the network as a DC**: it would still believe it holds the role, and two DCs acting as the same operations master " +
+				"corrupt the directory (duplicate RID pools and so duplicate SIDs, conflicting schema or partition changes). Rebuild it instead. Use only for a holder lost for good.",
+		},
+		"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Read: true, Update: true}),
+	}
+	for _, a := range fsmoAttributes {
+		attrs[a.attr] = schema.StringAttribute{
+			CustomType: caseInsensitiveStringType{},
+			Optional:   true, Computed: true,
+			MarkdownDescription: "FQDN of the DC that holds " + a.doc + ". Leave it unset to just read the holder; set it to move the role there " +
+				"(an LDAP `become*` operation on the new holder's rootDSE, which pulls the role from the current one). A role moved out of band shows in the plan and is moved back.",
+			Validators:    []validator.String{validators.FQDN()},
+			PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+		}
+	}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Where the five FSMO (operations master) roles of the bastion domain live. One per domain (id: the domain's DNS name). " +
+			"Seed 004: back up every DC that holds a role (see `bastion_backup_status`); before demoting a holder, move its roles here.\n\n" +
+			"Read uses LDAP only (the five `fSMORoleOwner` values, on the pinned DC). Create adopts the domain's roles and moves the configured ones; " +
+			"Update moves each role whose holder changed, one transfer at a time, each on the new holder. " +
+			"Delete only removes the resource from the state: the roles always live on some DC, and they stay where they are.",
+		Attributes: attrs,
+	}
+}
+
+func (r *fsmoRolesResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+const (
+	fsmoCreateTimeout = 20 * time.Minute
+	fsmoReadTimeout   = 5 * time.Minute
+	fsmoUpdateTimeout = 20 * time.Minute
+)
+
+func (r *fsmoRolesResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan fsmoRolesResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, d := plan.Timeouts.Create(ctx, fsmoCreateTimeout)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx), timeout)
+	defer cancel()
+	r.apply(ctx, &plan, &resp.State, &resp.Diagnostics)
+}
+
+func (r *fsmoRolesResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state fsmoRolesResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, d := state.Timeouts.Read(ctx, fsmoReadTimeout)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx), timeout)
+	defer cancel()
+	if state.DomainName.IsNull() || state.DomainName.ValueString() == "" {
+		state.DomainName = newCaseInsensitiveString(state.ID.ValueString())
+	}
+	if !dcNeedDirectory(r.data, &resp.Diagnostics) {
+		return
+	}
+	roles, err := r.read(ctx, state.DomainName.ValueString())
+	if err != nil {
+		resp.Diagnostics.AddError("FSMO Roles Not Read", fmt.Sprintf("Reading the FSMO role holders over LDAP failed (the state is kept unchanged): %v", err))
+		return
+	}
+	fsmoFromDirectory(roles, &state, &resp.Diagnostics)
+	if state.AllowSeize.IsNull() {
+		state.AllowSeize = types.BoolValue(false)
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *fsmoRolesResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan fsmoRolesResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, d := plan.Timeouts.Update(ctx, fsmoUpdateTimeout)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx), timeout)
+	defer cancel()
+	r.apply(ctx, &plan, &resp.State, &resp.Diagnostics)
+}
+
+// Delete removes the resource from the state only: the roles always live on
+// some DC.
+func (r *fsmoRolesResource) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {
+}
+
+func (r *fsmoRolesResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if err := validators.CheckDNSDomainName(req.ID); err != nil {
+		resp.Diagnostics.AddError("Invalid Import ID", fmt.Sprintf("The import ID is the domain's DNS name, e.g. priv.contoso.com: %s.", err))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("domain_name"), req.ID)...)
+}
+
+// ModifyPlan checks, when a role is to move, that its new holder is a
+// writable DC of the forest (1 LDAP search).
+func (r *fsmoRolesResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || r.data == nil || r.data.dir == nil {
+		return
+	}
+	var plan, state fsmoRolesResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if !req.State.Raw.IsNull() {
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	var moving []int
+	for i, a := range fsmoAttributes {
+		want := plan.holder(a.role)
+		if known(want.StringValue) && hostKey(want.ValueString()) != hostKey(state.holder(a.role).ValueString()) {
+			moving = append(moving, i)
+		}
+	}
+	if len(moving) == 0 {
+		return
+	}
+	ctx = r.data.logCtx(ctx)
+	dcs, err := r.data.dir.DomainControllers(ctx)
+	if err != nil {
+		resp.Diagnostics.AddWarning("FSMO Role Holders Not Checked",
+			fmt.Sprintf("Could not read the domain controllers to check the new role holders; the transfers will tell: %v", err))
+		return
+	}
+	for _, i := range moving {
+		a := fsmoAttributes[i]
+		want := plan.holder(a.role).ValueString()
+		var dc *directory.DomainController
+		for j := range dcs {
+			if hostKey(dcs[j].Host) == hostKey(want) {
+				dc = &dcs[j]
+			}
+		}
+		switch {
+		case dc == nil:
+			resp.Diagnostics.AddAttributeError(path.Root(a.attr), "FSMO Role Holder Not A Domain Controller",
+				fmt.Sprintf("%s is not a domain controller of the forest, so it cannot hold the %s role. Domain controllers: %s.", want, a.role, dcHostList(dcs)))
+		case dc.ReadOnly:
+			resp.Diagnostics.AddAttributeError(path.Root(a.attr), "FSMO Role Holder Read-Only",
+				fmt.Sprintf("%s is a read-only domain controller, which cannot hold an operations master role such as %s. Choose a writable DC.", want, a.role))
+		}
+	}
+}
+
+func dcHostList(dcs []directory.DomainController) string {
+	var hosts []string
+	for _, d := range dcs {
+		hosts = append(hosts, d.Host)
+	}
+	return strings.Join(hosts, ", ")
+}
+
+// read reads the holders and checks that they are the configured domain's.
+// Cost: 3 LDAP searches.
+func (r *fsmoRolesResource) read(ctx context.Context, domain string) (directory.FSMORoles, error) {
+	roles, err := r.data.dir.FSMORoles(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// The PDC emulator's role object is the domain NC head: it names the domain read.
+	if pdc := roles[directory.PDCEmulator].RoleObjectDN; !strings.EqualFold(dnsNameOfDN(pdc), strings.TrimSuffix(domain, ".")) {
+		return nil, fmt.Errorf("the provider's ldap settings reach the domain %s (%s), not %s: configure the provider for %s", dnsNameOfDN(pdc), pdc, domain, domain)
+	}
+	return roles, nil
+}
+
+// apply adopts the domain's roles and moves each configured one whose
+// holder differs, then saves what the directory says (also after a failure,
+// so moved roles are in the state).
+func (r *fsmoRolesResource) apply(ctx context.Context, plan *fsmoRolesResourceModel, st *tfsdk.State, diags *diag.Diagnostics) {
+	if !dcNeedDirectory(r.data, diags) {
+		return
+	}
+	domain := plan.DomainName.ValueString()
+	current, err := r.read(ctx, domain)
+	if err != nil {
+		diags.AddError("FSMO Roles Not Read", fmt.Sprintf("Reading the FSMO role holders over LDAP failed, so no role was moved: %v", err))
+		return
+	}
+	want := map[string]string{}
+	for _, a := range fsmoAttributes {
+		if h := plan.holder(a.role); known(h.StringValue) {
+			want[a.role] = h.ValueString()
+		}
+	}
+	fsmoMove(ctx, r.data.dir, current, want, plan.AllowSeize.ValueBool(), diags)
+	after, err := r.read(ctx, domain)
+	if err != nil {
+		diags.AddError("FSMO Roles Not Read", fmt.Sprintf("Reading the FSMO role holders back over LDAP failed: %v", err))
+		return
+	}
+	plan.ID = types.StringValue(domain)
+	fsmoFromDirectory(after, plan, diags)
+	diags.Append(st.Set(ctx, plan)...)
+}
+
+// fsmoMove moves each role of want whose current holder differs, in
+// Microsoft's order, stopping at the first failure. A transfer needs the
+// current holder online; when it does not answer, allowSeize decides between
+// seizing (with a warning) and an error.
+func fsmoMove(ctx context.Context, dir *directory.Client, current directory.FSMORoles, want map[string]string, allowSeize bool, diags *diag.Diagnostics) {
+	for _, a := range fsmoAttributes {
+		target, ok := want[a.role]
+		if !ok || hostKey(target) == hostKey(current[a.role].Host) {
+			continue
+		}
+		holder := current[a.role].Host
+		if holder == "" {
+			holder = current[a.role].NTDSSettingsDN + " (a DSA no longer in the directory)"
+		}
+		_, err := dir.TransferFSMO(ctx, a.role, target)
+		if errors.Is(err, directory.ErrRoleOwnerUnavailable) {
+			if !allowSeize {
+				diags.AddAttributeError(path.Root(a.attr), "FSMO Role Not Transferred",
+					fmt.Sprintf("The %s role could not be transferred to %s because its current holder %s did not answer: a transfer needs the holder online. "+
+						"If %s is back soon, apply again then. If it is lost for good, set allow_seize = true to seize the role on %s; %s must then never return to the network "+
+						"as a domain controller (two DCs that both believe they hold %s corrupt the directory).\n\n%v",
+						a.role, target, holder, holder, target, holder, a.role, err))
+				return
+			}
+			if _, err = dir.SeizeFSMO(ctx, a.role, target); err == nil {
+				diags.AddAttributeWarning(path.Root(a.attr), "FSMO Role Seized",
+					fmt.Sprintf("The %s role was seized by %s because its holder %s did not answer. %s must never return to the network as a domain controller: "+
+						"it still believes it holds %s, and two DCs acting as the same operations master corrupt the directory (for the RID master, duplicate RID pools and so "+
+						"duplicate SIDs; for the schema or domain naming master, conflicting schema or partition changes). Clean up its metadata (ntdsutil metadata cleanup) "+
+						"and rebuild the server before it is reconnected.", a.role, target, holder, holder, a.role))
+				continue
+			}
+		}
+		if err != nil {
+			diags.AddAttributeError(path.Root(a.attr), "FSMO Role Not Transferred",
+				fmt.Sprintf("Moving the %s role from %s to %s over LDAP failed: %v", a.role, holder, target, err))
+			return
+		}
+	}
+}
+
+// fsmoFromDirectory copies the holders into m; a role whose holder is no
+// longer a DC is null, with a warning.
+func fsmoFromDirectory(roles directory.FSMORoles, m *fsmoRolesResourceModel, diags *diag.Diagnostics) {
+	m.ID = types.StringValue(m.DomainName.ValueString())
+	for _, a := range fsmoAttributes {
+		h := roles[a.role]
+		if h.Host == "" {
+			*m.holder(a.role) = caseInsensitiveString{StringValue: types.StringNull()}
+			diags.AddAttributeWarning(path.Root(a.attr), "FSMO Role Held By A Deleted DC",
+				fmt.Sprintf("fSMORoleOwner of the %s role names %s, which is not a domain controller any more. The role is held by nobody that answers: "+
+					"set %s to a working DC with allow_seize = true to seize it.", a.role, h.NTDSSettingsDN, a.attr))
+			continue
+		}
+		*m.holder(a.role) = newCaseInsensitiveString(h.Host)
+	}
+}
