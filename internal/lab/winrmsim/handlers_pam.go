@@ -1,0 +1,412 @@
+package winrmsim
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
+)
+
+// Handlers for the PAM trust and domain configuration scripts. Each one
+// follows its script step by step (module import, the .NET directory calls,
+// the MIMPAM cmdlets, netdom) and fails where the script would fail on a
+// PRIV host, with the exception the script rethrows. Where Microsoft does not
+// publish a cmdlet's error text, the message is the lab's own wording and the
+// exception type the one the underlying .NET call raises.
+
+func init() {
+	Register("pam_trust_create", pamTrustCreate)
+	Register("pam_trust_settings", pamTrustSettings)
+	Register("pam_trust_remove", pamTrustRemove)
+	Register("pam_domain_configuration_set", pamDomainConfigurationSet)
+	Register("pam_domain_configuration_test", pamDomainConfigurationTest)
+	Register("pam_domain_configuration_remove", pamDomainConfigurationRemove)
+}
+
+// decodeStrict reads the input as the script does under Set-StrictMode
+// -Version Latest: a field the script reads must be there.
+func decodeStrict(raw json.RawMessage, v any, fields ...string) error {
+	var present map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &present); err != nil || present == nil {
+		return argumentError("the script input is not a JSON object")
+	}
+	for _, f := range fields {
+		if _, ok := present[f]; !ok {
+			return &ScriptError{Type: "System.Management.Automation.PropertyNotFoundException",
+				Message:  "The property '" + f + "' cannot be found on this object. Verify that the property exists.",
+				Category: "NotSpecified", ID: "PropertyNotFoundStrict"}
+		}
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return argumentError(err.Error())
+	}
+	return nil
+}
+
+// thrown is an exception a script rethrows with `throw $exception`:
+// PowerShell files it under OperationStopped with the message as its id.
+func thrown(typ, msg string) error {
+	return &ScriptError{Type: typ, Message: msg, Category: "OperationStopped", ID: msg}
+}
+
+func moduleNotFound() error {
+	return &ScriptError{Type: "System.IO.FileNotFoundException",
+		Message:  "The specified module '" + model.MIMPAMModulePath + "' was not loaded because no valid module file was found in any module directory.",
+		Category: "ResourceUnavailable", ID: "Modules_ModuleNotFound,Microsoft.PowerShell.Commands.ImportModuleCommand"}
+}
+
+func importMIMPAM(h *model.Host) error {
+	if !model.HasMIMPAM(h) {
+		return moduleNotFound()
+	}
+	return nil
+}
+
+var dnsDomainName = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$`)
+
+func checkSourceForest(name string) error {
+	if !dnsDomainName.MatchString(name) {
+		return argumentError("source_forest must be a DNS domain name, not " + name)
+	}
+	return nil
+}
+
+// privForest is Domain.GetComputerDomain().Forest.Name: the host must be a
+// member of the PRIV domain.
+func privForest(env *model.Env, h *model.Host) (string, error) {
+	if env.Domain == nil || !strings.HasSuffix(h.FQDN, "."+model.Key(env.Domain.DNSName)) {
+		return "", thrown("System.DirectoryServices.ActiveDirectory.ActiveDirectoryObjectNotFoundException",
+			"Current security context is not associated with an Active Directory domain or forest.")
+	}
+	return env.Domain.DNSName, nil
+}
+
+// getForest is Forest.GetForest(DirectoryContext('Forest', name, user, password)).
+func getForest(env *model.Env, name, user, password string) (*model.Domain, error) {
+	d := env.Forests[model.Key(name)]
+	if d == nil && env.Domain != nil && strings.EqualFold(env.Domain.DNSName, model.Key(name)) {
+		d = env.Domain
+	}
+	if d == nil {
+		return nil, thrown("System.DirectoryServices.ActiveDirectory.ActiveDirectoryObjectNotFoundException",
+			"The specified forest does not exist or cannot be contacted.")
+	}
+	if d == env.Domain {
+		// The forest exists (it is the host's own), but the credential is for a CORP domain.
+		if _, ok := env.Credentials[strings.ToLower(user)]; !ok || env.Credentials[strings.ToLower(user)] != password {
+			return nil, logonFailure()
+		}
+		return d, nil
+	}
+	if err := env.CheckDomainCredential(d, user, password); err != nil {
+		return nil, logonFailure()
+	}
+	return d, nil
+}
+
+func logonFailure() error {
+	return thrown("System.Security.Authentication.AuthenticationException", "The user name or password is incorrect.")
+}
+
+// sourceForest resolves the forest a PAM cmdlet is pointed at: another
+// forest than the PAM domain's own.
+func sourceForest(env *model.Env, name, user, password string) (*model.Domain, error) {
+	d, err := getForest(env, name, user, password)
+	if err != nil {
+		return nil, err
+	}
+	if d == env.Domain {
+		return nil, &ScriptError{Type: "System.ArgumentException",
+			Message:  "The source forest " + d.DNSName + " is the PAM forest itself.",
+			Category: "InvalidArgument", ID: "InvalidSourceForest,Microsoft.IdentityManagement.PamCmdlets.NewPAMTrust"}
+	}
+	return d, nil
+}
+
+type pamTrustInput struct {
+	SourceForest  string `json:"source_forest"`
+	CorpUsername  string `json:"corp_username"`
+	CorpPassword  string `json:"corp_password"`
+	Bidirectional bool   `json:"bidirectional"`
+}
+
+func pamTrustCreate(env *model.Env, h *model.Host, raw json.RawMessage) (any, error) {
+	var in pamTrustInput
+	if err := decodeStrict(raw, &in, "source_forest", "corp_username", "corp_password", "bidirectional"); err != nil {
+		return nil, err
+	}
+	if err := checkSourceForest(in.SourceForest); err != nil {
+		return nil, err
+	}
+	if err := importMIMPAM(h); err != nil {
+		return nil, err
+	}
+	priv, err := privForest(env, h)
+	if err != nil {
+		return nil, err
+	}
+	corp, err := sourceForest(env, in.SourceForest, in.CorpUsername, in.CorpPassword)
+	if err != nil {
+		return nil, err
+	}
+	privSide, corpSide := env.PAMTrustSides(corp)
+	repaired := false
+	if (privSide == nil) != (corpSide == nil) {
+		// Remove-PAMTrust clears the half that is left.
+		env.RemovePAMTrust(corp)
+		repaired = true
+	}
+	if err := env.NewPAMTrust(corp, in.Bidirectional); err != nil {
+		if errors.Is(err, model.ErrTrustExists) {
+			return nil, &ScriptError{Type: "System.DirectoryServices.ActiveDirectory.ActiveDirectoryObjectExistsException",
+				Message:  fmt.Sprintf("The trust relationship between %s and %s already exists.", corp.DNSName, priv),
+				Category: "ResourceExists", ID: "TrustAlreadyExists,Microsoft.IdentityManagement.PamCmdlets.NewPAMTrust"}
+		}
+		return nil, err
+	}
+	return map[string]any{"priv_forest": priv, "created": true, "repaired_half_trust": repaired}, nil
+}
+
+type pamTrustSettingsInput struct {
+	pamTrustInput
+	Apply      bool `json:"apply"`
+	SIDHistory bool `json:"sid_history"`
+	Quarantine bool `json:"quarantine"`
+	PIMTrust   bool `json:"pim_trust"`
+	Verify     bool `json:"verify"`
+}
+
+func pamTrustSettings(env *model.Env, h *model.Host, raw json.RawMessage) (any, error) {
+	var in pamTrustSettingsInput
+	if err := decodeStrict(raw, &in, "source_forest", "corp_username", "corp_password", "apply", "sid_history", "quarantine", "pim_trust", "verify", "bidirectional"); err != nil {
+		return nil, err
+	}
+	if err := checkSourceForest(in.SourceForest); err != nil {
+		return nil, err
+	}
+	if in.CorpPassword == "" {
+		return nil, argumentError("corp_password is empty.")
+	}
+	priv, err := privForest(env, h)
+	if err != nil {
+		return nil, err
+	}
+	corp, err := getForest(env, in.SourceForest, in.CorpUsername, in.CorpPassword)
+	if err != nil {
+		return nil, err
+	}
+	// The trusting (CORP) side: the forest root's trustedDomain object for PRIV.
+	corpSide := func() *model.Trust { _, c := env.PAMTrustSides(corp); return c }
+	if corp == env.Domain {
+		corpSide = func() *model.Trust { return nil }
+	}
+	runs := []string{}
+	if in.Apply {
+		for _, o := range []struct {
+			option string
+			on     bool
+		}{{model.NetdomEnableSIDHistory, in.SIDHistory}, {model.NetdomQuarantine, in.Quarantine}, {model.NetdomEnablePIMTrust, in.PIMTrust}} {
+			bit, _ := model.NetdomBit(o.option)
+			if t := corpSide(); t != nil && (t.Attributes&bit != 0) == o.on {
+				continue
+			}
+			if !env.HasNetdom(h) {
+				return nil, thrown("System.IO.FileNotFoundException",
+					`netdom.exe was not found in C:\Windows\system32: install the AD DS tools on this host (Install-WindowsFeature RSAT-ADDS-Tools).`)
+			}
+			value := "no"
+			if o.on {
+				value = "yes"
+			}
+			arg := "/" + o.option + ":" + value
+			// netdom trust <CORP> /domain:<PRIV> /usero:<user> /passwordo:<password> <arg>
+			env.Record(h.FQDN, "netdom-run", fmt.Sprintf("trust %s /domain:%s /usero:%s /passwordo:******** %s", corp.DNSName, priv, in.CorpUsername, arg))
+			var nerr error
+			if err := env.CheckDomainCredential(corp, in.CorpUsername, in.CorpPassword); err != nil {
+				nerr = &model.NetdomError{Message: "The user name or password is incorrect.\r\n\r\nThe command failed to complete successfully.", ExitCode: 1}
+			} else {
+				nerr = env.NetdomTrust(corp, env.Domain, o.option, o.on)
+			}
+			if nerr != nil {
+				code := 1
+				var ne *model.NetdomError
+				if errors.As(nerr, &ne) {
+					code = ne.ExitCode
+				}
+				return nil, thrown("System.InvalidOperationException",
+					fmt.Sprintf("netdom trust %s /domain:%s %s failed with exit code %d: %s", corp.DNSName, priv, arg, code, strings.TrimSpace(nerr.Error())))
+			}
+			runs = append(runs, arg)
+		}
+	}
+	out := map[string]any{"priv_forest": priv, "corp_side_present": false, "corp_trust_direction": 0, "corp_trust_attributes": 0, "netdom_runs": runs, "verified": nil}
+	if t := corpSide(); t != nil {
+		out["corp_side_present"], out["corp_trust_direction"], out["corp_trust_attributes"] = true, t.Direction, t.Attributes
+	}
+	if in.Verify {
+		if err := importMIMPAM(h); err != nil {
+			return nil, err
+		}
+		out["verified"] = testPAMTrust(env, corp, in.Bidirectional)
+	}
+	return out, nil
+}
+
+// testPAMTrust is Test-PAMTrust's answer: both sides there, forest-transitive,
+// in the direction asked (PRIV inbound and CORP outbound, or both ways).
+func testPAMTrust(env *model.Env, corp *model.Domain, bidirectional bool) bool {
+	if corp == env.Domain {
+		return false
+	}
+	p, c := env.PAMTrustSides(corp)
+	if p == nil || c == nil || p.Attributes&model.TrustAttrForestTransitive == 0 || c.Attributes&model.TrustAttrForestTransitive == 0 {
+		return false
+	}
+	if bidirectional {
+		return p.Direction == model.TrustDirectionBidirectional && c.Direction == model.TrustDirectionBidirectional
+	}
+	return p.Direction == model.TrustDirectionInbound && c.Direction == model.TrustDirectionOutbound
+}
+
+func pamTrustRemove(env *model.Env, h *model.Host, raw json.RawMessage) (any, error) {
+	var in pamTrustInput
+	if err := decodeStrict(raw, &in, "source_forest", "corp_username", "corp_password"); err != nil {
+		return nil, err
+	}
+	if err := checkSourceForest(in.SourceForest); err != nil {
+		return nil, err
+	}
+	if _, err := privForest(env, h); err != nil {
+		return nil, err
+	}
+	privSide := env.Domain.Trusts[model.Key(in.SourceForest)]
+	if in.CorpPassword == "" {
+		// Forest.DeleteLocalSideOfTrustRelationship, as the WinRM account.
+		if privSide != nil {
+			delete(env.Domain.Trusts, model.Key(in.SourceForest))
+			env.Record(env.Domain.DNSName, "trust-local-side-removed", in.SourceForest)
+		}
+		return map[string]any{"removed": privSide != nil, "corp_side_removed": false}, nil
+	}
+	corp, err := getForest(env, in.SourceForest, in.CorpUsername, in.CorpPassword)
+	if err != nil {
+		return nil, err
+	}
+	if corp == env.Domain {
+		return map[string]any{"removed": false, "corp_side_removed": false}, nil
+	}
+	p, c := env.PAMTrustSides(corp)
+	if p == nil && c == nil {
+		return map[string]any{"removed": false, "corp_side_removed": false}, nil
+	}
+	if err := importMIMPAM(h); err != nil {
+		return nil, err
+	}
+	env.RemovePAMTrust(corp)
+	return map[string]any{"removed": true, "corp_side_removed": true}, nil
+}
+
+type pamDomainInput struct {
+	SourceDomain string `json:"source_domain"`
+	CorpUsername string `json:"corp_username"`
+	CorpPassword string `json:"corp_password"`
+}
+
+// sourceDomain resolves -SourceDomain (a NetBIOS name) and checks the
+// credential against it, as the PAM domain configuration cmdlets do first.
+func sourceDomain(env *model.Env, cmdlet string, in pamDomainInput) (*model.Domain, error) {
+	var d *model.Domain
+	for _, x := range env.Directories() {
+		if x != env.Domain && strings.EqualFold(x.NetBIOSName, in.SourceDomain) {
+			d = x
+		}
+	}
+	if d == nil {
+		return nil, &ScriptError{Type: "System.DirectoryServices.ActiveDirectory.ActiveDirectoryObjectNotFoundException",
+			Message:  "The specified domain either does not exist or could not be contacted.",
+			Category: "ObjectNotFound", ID: "DomainNotFound,Microsoft.IdentityManagement.PamCmdlets." + cmdlet}
+	}
+	if err := env.CheckDomainCredential(d, in.CorpUsername, in.CorpPassword); err != nil {
+		return nil, &ScriptError{Type: "System.Security.Authentication.AuthenticationException",
+			Message:  "The user name or password is incorrect.",
+			Category: "AuthenticationError", ID: "LogonFailure,Microsoft.IdentityManagement.PamCmdlets." + cmdlet}
+	}
+	return d, nil
+}
+
+// domainConfigured is Test-PAMDomainConfiguration's answer.
+func domainConfigured(env *model.Env, d *model.Domain) bool {
+	f := env.CorpFacts(d)
+	p, c := env.PAMTrustSides(d)
+	return f.Configured && f.Auditing && f.Groups[strings.ToLower(model.SIDHistoryGroup(d))] && p != nil && c != nil
+}
+
+func pamDomainConfigurationSet(env *model.Env, h *model.Host, raw json.RawMessage) (any, error) {
+	var in pamDomainInput
+	if err := decodeStrict(raw, &in, "source_domain", "corp_username", "corp_password"); err != nil {
+		return nil, err
+	}
+	if err := importMIMPAM(h); err != nil {
+		return nil, err
+	}
+	d, err := sourceDomain(env, "NewPAMDomainConfiguration", in)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(id, msg string) error {
+		return &ScriptError{Type: "System.InvalidOperationException", Message: msg, Category: "InvalidOperation",
+			ID: id + ",Microsoft.IdentityManagement.PamCmdlets.NewPAMDomainConfiguration"}
+	}
+	if p, c := env.PAMTrustSides(d); p == nil || c == nil {
+		return nil, fail("TrustNotFound", fmt.Sprintf("There is no trust between the PAM domain %s and %s: run New-PAMTrust first.", env.Domain.NetBIOSName, d.NetBIOSName))
+	}
+	f := env.CorpFacts(d)
+	group := model.SIDHistoryGroup(d)
+	if !f.Groups[strings.ToLower(group)] {
+		return nil, fail("GroupNotFound", fmt.Sprintf("The group %s was not found in domain %s. Create it as a domain local group before configuring the domain for PAM.", group, d.NetBIOSName))
+	}
+	if !f.Auditing {
+		return nil, fail("AuditingDisabled", fmt.Sprintf("Auditing of account management and directory service access is not enabled in domain %s.", d.NetBIOSName))
+	}
+	f.Configured = true
+	env.Record(h.FQDN, "pam-domain-configured", d.NetBIOSName)
+	return map[string]any{"configured": domainConfigured(env, d)}, nil
+}
+
+func pamDomainConfigurationTest(env *model.Env, h *model.Host, raw json.RawMessage) (any, error) {
+	var in pamDomainInput
+	if err := decodeStrict(raw, &in, "source_domain", "corp_username", "corp_password"); err != nil {
+		return nil, err
+	}
+	if err := importMIMPAM(h); err != nil {
+		return nil, err
+	}
+	d, err := sourceDomain(env, "TestPAMDomainConfiguration", in)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"configured": domainConfigured(env, d)}, nil
+}
+
+func pamDomainConfigurationRemove(env *model.Env, h *model.Host, raw json.RawMessage) (any, error) {
+	var in pamDomainInput
+	if err := decodeStrict(raw, &in, "source_domain", "corp_username", "corp_password"); err != nil {
+		return nil, err
+	}
+	if err := importMIMPAM(h); err != nil {
+		return nil, err
+	}
+	d, err := sourceDomain(env, "TestPAMDomainConfiguration", in)
+	if err != nil {
+		return nil, err
+	}
+	removed := domainConfigured(env, d)
+	if removed {
+		env.CorpFacts(d).Configured = false
+		env.Record(h.FQDN, "pam-domain-unconfigured", d.NetBIOSName)
+	}
+	return map[string]any{"removed": removed}, nil
+}

@@ -1,0 +1,341 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/scripts"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/validators"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/winrmexec"
+)
+
+var (
+	_ resource.Resource                = &pamDomainConfigurationResource{}
+	_ resource.ResourceWithConfigure   = &pamDomainConfigurationResource{}
+	_ resource.ResourceWithImportState = &pamDomainConfigurationResource{}
+	_ resource.ResourceWithModifyPlan  = &pamDomainConfigurationResource{}
+)
+
+// NewPAMDomainConfigurationResource is the bastion_pam_domain_configuration resource.
+func NewPAMDomainConfigurationResource() resource.Resource { return &pamDomainConfigurationResource{} }
+
+type pamDomainConfigurationResource struct {
+	data *providerData
+}
+
+type pamDomainConfigurationResourceModel struct {
+	ID                    types.String          `tfsdk:"id"`
+	Host                  types.String          `tfsdk:"host"`
+	SourceDomain          caseInsensitiveString `tfsdk:"source_domain"`
+	CorpUsername          types.String          `tfsdk:"corp_username"`
+	CorpPasswordWO        types.String          `tfsdk:"corp_password_wo"`
+	CorpPasswordWOVersion types.Int64           `tfsdk:"corp_password_wo_version"`
+	Configured            types.Bool            `tfsdk:"configured"`
+	Timeouts              timeouts.Value        `tfsdk:"timeouts"`
+}
+
+func (r *pamDomainConfigurationResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_pam_domain_configuration"
+}
+
+func (r *pamDomainConfigurationResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "PAM's configuration data in a domain of an existing (CORP) forest: `New-PAMDomainConfiguration -SourceDomain <NetBIOS name> -Credentials`, " +
+			"run on a PRIV server with the MIMPAM module after the PAM trust exists (MIMDocs, \"Step 5 - Establish trust between PRIV and CORP forests\").\n\n" +
+			"The cmdlet writes into the **source** domain; it leaves nothing in PRIV that LDAP could honestly be read for, and the provider's LDAP connection " +
+			"does not reach CORP. `Test-PAMDomainConfiguration` is the only witness, and it needs the CORP credential, which is write-only: Terraform gives it to " +
+			"plans and applies, never to a refresh. So a refresh makes no remote call and keeps the state; **every plan** runs `Test-PAMDomainConfiguration` on " +
+			"`host` (one script run; the deprecated `terraform refresh` plans internally, so it runs it too), and a configuration found missing is planned as an " +
+			"in-place update that runs `New-PAMDomainConfiguration` again.\n\n" +
+			"The source domain must be ready as MIMDocs describes it: the PAM trust (`bastion_pam_trust`), a domain local group `<NETBIOS>$$$`, and success and failure " +
+			"auditing of account management and directory service access; the cmdlet fails without them. (With both domains at the Windows Server 2016 functional " +
+			"level, MIMDocs' \"Deploy MIM PAM with Windows Server 2016\" skips this cmdlet and the group altogether: use this resource for the SID-history setup.)\n\n" +
+			"**Destroy.** Terraform gives a destroy no configuration. When Terraform's environment holds `" + pamCorpPasswordEnv + "`, destroy runs " +
+			"`Remove-PAMDomainConfiguration` with it and `corp_username`; otherwise the configuration stays in the source domain and destroy only forgets it, with a warning.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed: true, MarkdownDescription: "The source domain's NetBIOS name, upper case.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"host": schema.StringAttribute{
+				Required: true,
+				MarkdownDescription: "FQDN of the PRIV server the cmdlets run on: a MIM Service node installed with the PAM components (the MIMPAM module). " +
+					"The configuration does not live on it: changing it only moves where later commands run.",
+				Validators: []validator.String{validators.FQDN()},
+			},
+			"source_domain": schema.StringAttribute{
+				CustomType: caseInsensitiveStringType{},
+				Required:   true,
+				MarkdownDescription: "NetBIOS name of the CORP domain (`-SourceDomain`), e.g. `CORP`: `bastion_pam_trust.x.flat_name` for the forest root domain. " +
+					"Changing it configures another domain (replacement).",
+				Validators:    []validator.String{validators.NetBIOSDomainName()},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"corp_username": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "A domain administrator of the source domain as `DOMAIN\\name`. Sent to the host as data; kept in state (it is not a secret).",
+				Validators:          []validator.String{validators.WindowsAccount()},
+			},
+			"corp_password_wo": schema.StringAttribute{
+				Required: true, WriteOnly: true, Sensitive: true,
+				MarkdownDescription: "Password of `corp_username`. Write-only: sent to the host as data on stdin, never stored in state or plan, masked in logs. " +
+					"Used by create, update and every plan; a destroy takes it from `" + pamCorpPasswordEnv + "`.",
+			},
+			"corp_password_wo_version": schema.Int64Attribute{
+				Optional:            true,
+				MarkdownDescription: "Any number; change it after rotating the CORP password so that the next apply checks the new one with `Test-PAMDomainConfiguration`.",
+			},
+			"configured": schema.BoolAttribute{
+				Computed: true,
+				MarkdownDescription: "`Test-PAMDomainConfiguration`'s answer at the last plan or apply. `null` after an import until the first apply " +
+					"(an import has no CORP credential to ask with).",
+				PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
+			},
+			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
+		},
+	}
+}
+
+func (r *pamDomainConfigurationResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (r *pamDomainConfigurationResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan, config pamDomainConfigurationResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	password := config.CorpPasswordWO.ValueString()
+	timeout, d := plan.Timeouts.Create(ctx, pamDefaultCreateTimeout)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx, password), timeout)
+	defer cancel()
+	host := plan.Host.ValueString()
+	if r.data.isLost(host) {
+		resp.Diagnostics.AddAttributeError(path.Root("host"), "Host Declared Lost",
+			fmt.Sprintf(lostHostDetail+"The domain cannot be configured from it: choose another PRIV server with the MIMPAM module.", host))
+		return
+	}
+	if !r.configure(ctx, host, &plan, password, &resp.Diagnostics) {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// configure runs New-PAMDomainConfiguration and records the test's answer in m.
+func (r *pamDomainConfigurationResource) configure(ctx context.Context, host string, m *pamDomainConfigurationResourceModel, password string, diags *diagsT) bool {
+	domain := m.SourceDomain.ValueString()
+	var out struct {
+		Configured bool `json:"configured"`
+	}
+	if err := r.data.winrm.Run(ctx, host, scripts.Get("pam_domain_configuration_set"), pamDomainInput(m, password), &out); err != nil {
+		pamAddRemoteError(diags, "PAM Domain Configuration Not Created", host, "configuring "+domain+" for PAM (New-PAMDomainConfiguration)", err)
+		return false
+	}
+	if !out.Configured {
+		diags.AddError("PAM Domain Configuration Not Valid",
+			fmt.Sprintf("New-PAMDomainConfiguration for %s succeeded on %s, but Test-PAMDomainConfiguration then answered false. Check the PAM trust, the group %s$$$ "+
+				"and auditing in %s, and the cmdlets' events on %s.", domain, host, strings.ToUpper(domain), domain, host))
+		return false
+	}
+	m.ID = types.StringValue(strings.ToUpper(domain))
+	m.Configured = types.BoolValue(true)
+	return true
+}
+
+// Read makes no remote call: the configuration lives in the source domain
+// and only Test-PAMDomainConfiguration, which needs the write-only CORP
+// credential, can see it. ModifyPlan runs it at every plan.
+func (r *pamDomainConfigurationResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state pamDomainConfigurationResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if state.ID.IsNull() || state.ID.IsUnknown() {
+		state.ID = types.StringValue(strings.ToUpper(state.SourceDomain.ValueString()))
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *pamDomainConfigurationResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state, config pamDomainConfigurationResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	password := config.CorpPasswordWO.ValueString()
+	timeout, d := plan.Timeouts.Update(ctx, pamDefaultUpdateTimeout)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx, password), timeout)
+	defer cancel()
+	host := plan.Host.ValueString()
+	rerun := plan.Configured.IsUnknown()
+	check := !plan.CorpPasswordWOVersion.Equal(state.CorpPasswordWOVersion)
+	if (rerun || check) && r.data.isLost(host) {
+		resp.Diagnostics.AddAttributeError(path.Root("host"), "Host Declared Lost",
+			fmt.Sprintf(lostHostDetail+"Set host to another PRIV server with the MIMPAM module.", host))
+		return
+	}
+	switch {
+	case rerun:
+		if !r.configure(ctx, host, &plan, password, &resp.Diagnostics) {
+			return
+		}
+	case check:
+		configured, err := r.test(ctx, host, &plan, password)
+		if err != nil {
+			pamAddRemoteError(&resp.Diagnostics, "PAM Domain Configuration Not Checked", host, "testing the configuration of "+plan.SourceDomain.ValueString()+" with the new credential", err)
+			return
+		}
+		if !configured {
+			resp.Diagnostics.AddError("PAM Domain Configuration Not Valid",
+				fmt.Sprintf("Test-PAMDomainConfiguration answered false for %s on %s; it answered true when this apply was planned. Plan again.", plan.SourceDomain.ValueString(), host))
+			return
+		}
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *pamDomainConfigurationResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state pamDomainConfigurationResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	password := os.Getenv(pamCorpPasswordEnv)
+	domain := state.SourceDomain.ValueString()
+	host := state.Host.ValueString()
+	if password == "" {
+		resp.Diagnostics.AddWarning("PAM Domain Configuration Left In Place", pamDomainLeftDetail(domain, host))
+		return
+	}
+	timeout, d := state.Timeouts.Delete(ctx, pamDefaultDeleteTimeout)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx, password), timeout)
+	defer cancel()
+	if r.data.isLost(host) {
+		resp.Diagnostics.AddAttributeError(path.Root("host"), "Host Declared Lost",
+			fmt.Sprintf(lostHostDetail+"Set host to another PRIV server with the MIMPAM module (an in-place change), apply, then destroy.", host))
+		return
+	}
+	var out struct {
+		Removed bool `json:"removed"`
+	}
+	if err := r.data.winrm.Run(ctx, host, scripts.Get("pam_domain_configuration_remove"), pamDomainInput(&state, password), &out); err != nil {
+		pamAddRemoteError(&resp.Diagnostics, "PAM Domain Configuration Not Removed", host, "removing the PAM configuration of "+domain+" (Remove-PAMDomainConfiguration)", err)
+	}
+}
+
+func pamDomainLeftDetail(domain, host string) string {
+	return fmt.Sprintf("The PAM configuration of %s stays in that domain: removing it needs a CORP administrator's password, which Terraform never gives to a destroy, "+
+		"and %s is not set. Terraform forgets it. Remove it on %s with Remove-PAMDomainConfiguration -SourceDomain %s -Credentials (Get-Credential), or set %s "+
+		"in Terraform's environment before destroying.", domain, pamCorpPasswordEnv, host, domain, pamCorpPasswordEnv)
+}
+
+func (r *pamDomainConfigurationResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	host, domain, ok := strings.Cut(req.ID, "/")
+	if !ok || validators.CheckFQDN(host) != nil || validators.CheckNetBIOSDomainName(domain) != nil {
+		resp.Diagnostics.AddError("Invalid Import ID",
+			fmt.Sprintf("The import ID is <host>/<source_domain>, e.g. priv-app1.priv.contoso.com/CORP: the PRIV server with the MIMPAM module, then the CORP domain's NetBIOS name. Got %q.", req.ID))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), strings.ToUpper(domain))...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("host"), host)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("source_domain"), newCaseInsensitiveString(domain))...)
+}
+
+// ModifyPlan runs Test-PAMDomainConfiguration with the CORP credential (only
+// plans and applies have it): a configuration missing from the source domain
+// is planned as an update that runs New-PAMDomainConfiguration again.
+// Cost: one script run on host per plan.
+func (r *pamDomainConfigurationResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		if !req.State.Raw.IsNull() && os.Getenv(pamCorpPasswordEnv) == "" {
+			var domain caseInsensitiveString
+			var host types.String
+			resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("source_domain"), &domain)...)
+			resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("host"), &host)...)
+			resp.Diagnostics.AddWarning("Destroy Leaves The PAM Domain Configuration", pamDomainLeftDetail(domain.ValueString(), host.ValueString()))
+		}
+		return
+	}
+	if req.State.Raw.IsNull() || r.data == nil {
+		return
+	}
+	var plan, state, config pamDomainConfigurationResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !strings.EqualFold(plan.SourceDomain.ValueString(), state.SourceDomain.ValueString()) {
+		return // a replacement
+	}
+	host := plan.Host.ValueString()
+	if !known(plan.Host) || !known(config.CorpPasswordWO) || !known(plan.CorpUsername) {
+		return
+	}
+	if r.data.isLost(host) {
+		resp.Diagnostics.AddWarning("PAM Domain Configuration Not Checked",
+			fmt.Sprintf(lostHostDetail+"Test-PAMDomainConfiguration did not run: set host to another PRIV server with the MIMPAM module.", host))
+		return
+	}
+	password := config.CorpPasswordWO.ValueString()
+	configured, err := r.test(r.data.logCtx(ctx, password), host, &plan, password)
+	if err != nil {
+		pamAddRemoteError(&resp.Diagnostics, "PAM Domain Configuration Not Checked", host, "testing the configuration of "+plan.SourceDomain.ValueString()+" (Test-PAMDomainConfiguration)", err)
+		return
+	}
+	if configured {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("configured"), types.BoolValue(true))...)
+		return
+	}
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("configured"), types.BoolUnknown())...)
+	resp.Diagnostics.AddWarning("PAM Domain Configuration Missing",
+		fmt.Sprintf("Test-PAMDomainConfiguration on %s answered false for %s: its PAM configuration is gone or incomplete (removed outside Terraform, "+
+			"or the group %s$$$, auditing or the trust changed). Apply runs New-PAMDomainConfiguration again.", host, plan.SourceDomain.ValueString(), strings.ToUpper(plan.SourceDomain.ValueString())))
+}
+
+// test runs Test-PAMDomainConfiguration.
+func (r *pamDomainConfigurationResource) test(ctx context.Context, host string, m *pamDomainConfigurationResourceModel, password string) (bool, error) {
+	var out struct {
+		Configured bool `json:"configured"`
+	}
+	err := r.data.winrm.Run(ctx, host, scripts.Get("pam_domain_configuration_test"), pamDomainInput(m, password), &out, winrmexec.Idempotent())
+	return out.Configured, err
+}
+
+func pamDomainInput(m *pamDomainConfigurationResourceModel, password string) map[string]any {
+	return map[string]any{
+		"source_domain": m.SourceDomain.ValueString(),
+		"corp_username": m.CorpUsername.ValueString(),
+		"corp_password": password,
+	}
+}

@@ -1,0 +1,823 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/directory"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/scripts"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/validators"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/winrmexec"
+)
+
+var (
+	_ resource.Resource                     = &pamTrustResource{}
+	_ resource.ResourceWithConfigure        = &pamTrustResource{}
+	_ resource.ResourceWithImportState      = &pamTrustResource{}
+	_ resource.ResourceWithConfigValidators = &pamTrustResource{}
+	_ resource.ResourceWithModifyPlan       = &pamTrustResource{}
+)
+
+// NewPAMTrustResource is the bastion_pam_trust resource.
+func NewPAMTrustResource() resource.Resource { return &pamTrustResource{} }
+
+type pamTrustResource struct {
+	data *providerData
+}
+
+type pamTrustResourceModel struct {
+	ID                    types.String          `tfsdk:"id"`
+	Host                  types.String          `tfsdk:"host"`
+	SourceForest          caseInsensitiveString `tfsdk:"source_forest"`
+	Bidirectional         types.Bool            `tfsdk:"bidirectional"`
+	AllowTrustRecreation  types.Bool            `tfsdk:"allow_trust_recreation"`
+	CorpUsername          types.String          `tfsdk:"corp_username"`
+	CorpPasswordWO        types.String          `tfsdk:"corp_password_wo"`
+	CorpPasswordWOVersion types.Int64           `tfsdk:"corp_password_wo_version"`
+	SIDHistory            types.Bool            `tfsdk:"sid_history"`
+	Quarantine            types.Bool            `tfsdk:"quarantine"`
+	PIMTrust              types.Bool            `tfsdk:"pim_trust"`
+	VerifyOnPlan          types.Bool            `tfsdk:"verify_on_plan"`
+	Verified              types.Bool            `tfsdk:"verified"`
+	TrustDirection        types.Int64           `tfsdk:"trust_direction"`
+	TrustType             types.Int64           `tfsdk:"trust_type"`
+	TrustAttributes       types.Int64           `tfsdk:"trust_attributes"`
+	ForestTransitive      types.Bool            `tfsdk:"forest_transitive"`
+	FlatName              types.String          `tfsdk:"flat_name"`
+	PartnerSID            types.String          `tfsdk:"partner_sid"`
+	CorpTrustDirection    types.Int64           `tfsdk:"corp_trust_direction"`
+	CorpTrustAttributes   types.Int64           `tfsdk:"corp_trust_attributes"`
+	SIDHistoryEnabled     types.Bool            `tfsdk:"sid_history_enabled"`
+	Quarantined           types.Bool            `tfsdk:"quarantined"`
+	PIMTrustEnabled       types.Bool            `tfsdk:"pim_trust_enabled"`
+	Timeouts              timeouts.Value        `tfsdk:"timeouts"`
+}
+
+func (r *pamTrustResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_pam_trust"
+}
+
+// pamCorpPasswordEnv is where a destroy finds the CORP password: Terraform
+// gives a delete no configuration, so a write-only attribute cannot reach it.
+const pamCorpPasswordEnv = "BASTION_PAM_CORP_PASSWORD"
+
+// trustAttributes bits the netdom step manages on the CORP side (MS-ADTS 6.1.6.7.9).
+const pamNetdomBits = directory.TrustAttrTreatAsExternal | directory.TrustAttrQuarantinedDomain | directory.TrustAttrPIMTrust
+
+const pamCorpSideDoc = " Read from the source forest's `trustedDomain` object for the PRIV forest (the trusting, outbound side, where netdom sets these bits) " +
+	"by one script on `host` with the CORP credential, at every plan of an existing trust and after create and update. " +
+	"`null` after an import until the first apply."
+
+func (r *pamTrustResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "The PAM trust between the bastion (PRIV) forest and an existing (CORP) forest: the source forest trusts PRIV, so PRIV's shadow " +
+			"principals can act in CORP (MIMDocs, \"Step 5 - Establish trust between PRIV and CORP forests\").\n\n" +
+			"Create runs `New-PAMTrust -SourceForest -Credentials [-Bidirectional]` on `host`, then the netdom step of \"Deploy MIM PAM with Windows Server 2016\": " +
+			"`netdom trust <CORP> /domain:<PRIV> /usero:<CORP admin> /passwordo:... /EnableSIDHistory:yes`, `/Quarantine:no` and `/EnablePIMTrust:yes`, " +
+			"one option a run and only the options whose bit differs. netdom changes the **CORP** side of the trust: the source forest's `trustedDomain` object for PRIV, " +
+			"the outbound side where SID filtering is applied (`/EnableSIDHistory` is valid only on the outbound side of a forest trust).\n\n" +
+			"**Reads.** A refresh reads PRIV's `trustedDomain` object for the source forest over LDAP and nothing else: no WinRM. " +
+			"The CORP side's bits live in the source forest, which the provider's LDAP connection does not reach, and the CORP credential is write-only, so Terraform " +
+			"gives it to plans and applies but never to a refresh: every plan of an existing trust runs one script on `host` that reads the CORP side with it " +
+			"(and, with `verify_on_plan`, runs `Test-PAMTrust` in the same run). A bit changed outside Terraform shows as a planned change and apply re-runs netdom; " +
+			"a trust gone from PRIV is recreated. (`terraform apply -refresh-only` runs no plan, so no script; the deprecated `terraform refresh` plans internally and does.)\n\n" +
+			"**Credentials on the command line.** netdom takes the CORP password as `/passwordo:<password>`: while netdom runs, local administrators of `host` and " +
+			"process-creation auditing (event 4688 with command lines, EDR agents) can see it. `/passwordo:*` prompts on a console, which a WinRM session has not, so there is " +
+			"no documented way around it; the provider passes it as one quoted argument, never in script text, and masks it in netdom's output and in logs.\n\n" +
+			"**Destroy.** Terraform gives a destroy no configuration, so the write-only CORP password cannot reach it. When the environment of the Terraform run holds `" +
+			pamCorpPasswordEnv + "`, destroy runs `Remove-PAMTrust` with it and `corp_username` (both sides go). Otherwise it deletes only PRIV's side (as the WinRM account, " +
+			"a PRIV administrator) and warns that CORP's side remains; a later create of the same trust clears such a half trust first.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed: true, MarkdownDescription: "The source forest's DNS name, lower case.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"host": schema.StringAttribute{
+				Required: true,
+				MarkdownDescription: "FQDN of the PRIV server the commands run on: it needs the MIMPAM module (a MIM Service node installed with the PAM components, " +
+					"e.g. `bastion_mim_service_node.a.host`) and netdom.exe (the AD DS tools: `Install-WindowsFeature RSAT-ADDS-Tools`). " +
+					"The trust does not live on it: changing it only moves where later commands run.",
+				Validators: []validator.String{validators.FQDN()},
+			},
+			"source_forest": schema.StringAttribute{
+				CustomType: caseInsensitiveStringType{},
+				Required:   true,
+				MarkdownDescription: "DNS name of the existing (CORP) forest's root domain, e.g. `corp.contoso.com` (`New-PAMTrust -SourceForest`). " +
+					"A trust belongs to its two forests: changing it builds a new trust (replacement).",
+				Validators:    []validator.String{validators.DNSDomainName()},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"bidirectional": schema.BoolAttribute{
+				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
+				MarkdownDescription: "Whether PRIV also trusts CORP (`New-PAMTrust -Bidirectional`). Defaults to `false`: PAM needs only CORP trusting PRIV. " +
+					"Read from PRIV's side (`trustDirection` 3). Windows cannot change a trust's direction in place: a change deletes and recreates the trust, " +
+					"which the plan refuses unless `allow_trust_recreation` is `true`.",
+				PlanModifiers: []planmodifier.Bool{pamTrustRecreation()},
+			},
+			"allow_trust_recreation": schema.BoolAttribute{
+				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
+				MarkdownDescription: "Allow a change of `bidirectional` to delete and recreate the trust (as ActiveDirectoryDsc's `AllowTrustRecreation`). " +
+					"Defaults to `false`. While the trust is rebuilt, nothing in CORP can be reached through the bastion and the trust secret is new.",
+			},
+			"corp_username": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "A domain administrator of the source forest as `DOMAIN\\name`, e.g. `CORP\\Administrator`. Sent to the host as data; kept in state (it is not a secret).",
+				Validators:          []validator.String{validators.WindowsAccount()},
+			},
+			"corp_password_wo": schema.StringAttribute{
+				Required: true, WriteOnly: true, Sensitive: true,
+				MarkdownDescription: "Password of `corp_username`. Write-only: sent to the host as data on stdin, never stored in state or plan, masked in logs " +
+					"(netdom still receives it on its command line, see above). Used by create, update and every plan; a destroy takes it from `" + pamCorpPasswordEnv + "`.",
+			},
+			"corp_password_wo_version": schema.Int64Attribute{
+				Optional: true,
+				MarkdownDescription: "Any number; change it after rotating the CORP password so that the next apply checks the new one against the source forest " +
+					"(the password itself is never compared, being write-only).",
+			},
+			"sid_history": schema.BoolAttribute{
+				Optional: true, Computed: true, Default: booldefault.StaticBool(true),
+				MarkdownDescription: "`netdom trust ... /EnableSIDHistory:yes|no`. Defaults to `true`, as MIMDocs requires. On a forest trust it sets " +
+					"`TRUST_ATTRIBUTE_TREAT_AS_EXTERNAL` (0x40) on the CORP side: SID filtering then follows the rules of an external trust, which let SID history through " +
+					"unless the trust is quarantined (MS-ADTS 6.1.6.7.9, MS-PAC 4.1.2.2). Changed in place by re-running netdom.",
+			},
+			"quarantine": schema.BoolAttribute{
+				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
+				MarkdownDescription: "`netdom trust ... /Quarantine:yes|no`: `TRUST_ATTRIBUTE_QUARANTINED_DOMAIN` (0x4) on the CORP side, which filters out every SID " +
+					"but the trusted domain's own and so breaks PAM's shadow principals. Defaults to `false`, as MIMDocs requires. Changed in place by re-running netdom.",
+			},
+			"pim_trust": schema.BoolAttribute{
+				Optional: true, Computed: true, Default: booldefault.StaticBool(true),
+				MarkdownDescription: "`netdom trust ... /EnablePIMTrust:yes|no`: `TRUST_ATTRIBUTE_PIM_TRUST` (0x400) on the CORP side, which with 0x40 makes the trust " +
+					"a Privileged Identity Management trust for SID filtering (time-limited shadow principal memberships). Defaults to `true`; needs `sid_history`. " +
+					"Changed in place by re-running netdom.",
+			},
+			"verify_on_plan": schema.BoolAttribute{
+				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
+				MarkdownDescription: "Also run `Test-PAMTrust -SourceForest -CorpCredentials [-Bidirectional]` in the script each plan runs (and after create and update), " +
+					"and record its answer in `verified`. Defaults to `false`. A refresh cannot run it: it needs the write-only CORP credential.",
+			},
+			"verified": schema.BoolAttribute{
+				Computed: true,
+				MarkdownDescription: "`Test-PAMTrust`'s answer at the last plan or apply with `verify_on_plan`; `null` when it never ran. A `false` is reported as a warning " +
+					"and kept: the provider does not rebuild a trust on a failed test.",
+				PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
+			},
+			"trust_direction": schema.Int64Attribute{
+				Computed: true, MarkdownDescription: "`trustDirection` of PRIV's object for the source forest (LDAP): 1 inbound (CORP trusts PRIV), 3 both ways.",
+				PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
+			},
+			"trust_type": schema.Int64Attribute{
+				Computed: true, MarkdownDescription: "`trustType` of PRIV's object (LDAP): 2 for an Active Directory (uplevel) trust.",
+				PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
+			},
+			"trust_attributes": schema.Int64Attribute{
+				Computed: true, MarkdownDescription: "`trustAttributes` of PRIV's object (LDAP). A PAM trust has 0x8 (FOREST_TRANSITIVE) here; the netdom bits are on the CORP side, in `corp_trust_attributes`.",
+				PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
+			},
+			"forest_transitive": schema.BoolAttribute{
+				Computed: true, MarkdownDescription: "Whether PRIV's object has `TRUST_ATTRIBUTE_FOREST_TRANSITIVE` (0x8): a forest trust, which the PIM trust needs.",
+				PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
+			},
+			"flat_name": schema.StringAttribute{
+				Computed: true, MarkdownDescription: "The source forest root domain's NetBIOS name (`flatName`), the `source_domain` of `bastion_pam_domain_configuration`.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"partner_sid": schema.StringAttribute{
+				Computed: true, MarkdownDescription: "The source forest root domain's SID (`securityIdentifier` of PRIV's object).",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"corp_trust_direction": schema.Int64Attribute{
+				Computed: true, MarkdownDescription: "`trustDirection` of the CORP side: 2 outbound (CORP trusts PRIV), 3 both ways." + pamCorpSideDoc,
+				PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
+			},
+			"corp_trust_attributes": schema.Int64Attribute{
+				Computed: true, MarkdownDescription: "`trustAttributes` of the CORP side; with the defaults 0x448 (1096): FOREST_TRANSITIVE, TREAT_AS_EXTERNAL, PIM_TRUST." + pamCorpSideDoc,
+				PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
+			},
+			"sid_history_enabled": schema.BoolAttribute{
+				Computed: true, MarkdownDescription: "Whether the CORP side has TREAT_AS_EXTERNAL (0x40), what `/EnableSIDHistory:yes` sets." + pamCorpSideDoc,
+				PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
+			},
+			"quarantined": schema.BoolAttribute{
+				Computed: true, MarkdownDescription: "Whether the CORP side has QUARANTINED_DOMAIN (0x4)." + pamCorpSideDoc,
+				PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
+			},
+			"pim_trust_enabled": schema.BoolAttribute{
+				Computed: true, MarkdownDescription: "Whether the CORP side has PIM_TRUST (0x400)." + pamCorpSideDoc,
+				PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
+			},
+			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
+		},
+	}
+}
+
+func (r *pamTrustResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+const (
+	pamDefaultCreateTimeout = 20 * time.Minute
+	pamDefaultReadTimeout   = 5 * time.Minute
+	pamDefaultUpdateTimeout = 10 * time.Minute
+	pamDefaultDeleteTimeout = 10 * time.Minute
+)
+
+func (r *pamTrustResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan, config pamTrustResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	password := config.CorpPasswordWO.ValueString()
+	timeout, d := plan.Timeouts.Create(ctx, pamDefaultCreateTimeout)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx, password), timeout)
+	defer cancel()
+	host, forest := plan.Host.ValueString(), plan.SourceForest.ValueString()
+	if r.data.isLost(host) {
+		resp.Diagnostics.AddAttributeError(path.Root("host"), "Host Declared Lost",
+			fmt.Sprintf(lostHostDetail+"The trust cannot be created from it: choose another PRIV server with the MIMPAM module.", host))
+		return
+	}
+	if !pamNeedDirectory(r.data, &resp.Diagnostics) {
+		return
+	}
+
+	var created struct {
+		Repaired bool `json:"repaired_half_trust"`
+	}
+	if err := r.data.winrm.Run(ctx, host, scripts.Get("pam_trust_create"), pamTrustInput(&plan, password), &created); err != nil {
+		pamAddRemoteError(&resp.Diagnostics, "PAM Trust Not Created", host, "creating the trust with "+forest+" (New-PAMTrust)", err)
+		return
+	}
+	if created.Repaired {
+		resp.Diagnostics.AddWarning("Half PAM Trust Replaced",
+			fmt.Sprintf("Only one side of a trust with %s was left (a destroy without the CORP password, or a removal outside Terraform). It was removed with Remove-PAMTrust before New-PAMTrust built the trust again.", forest))
+	}
+	reply, err := r.settings(ctx, host, &plan, password, true, plan.VerifyOnPlan.ValueBool())
+	if err != nil {
+		pamAddRemoteError(&resp.Diagnostics, "PAM Trust Settings Not Applied", host,
+			"setting SID history, quarantine and the PIM trust with netdom after New-PAMTrust (the trust exists; the resource is saved as tainted, so the next apply replaces it)", err)
+		r.saveAfterFailure(ctx, &plan, resp)
+		return
+	}
+	pamFromSettings(reply, &plan)
+	pamCheckVerified(reply, &plan, &resp.Diagnostics)
+	if !r.readPRIVSide(ctx, &plan, &resp.Diagnostics) {
+		if !resp.Diagnostics.HasError() {
+			resp.Diagnostics.AddError("PAM Trust Not Found After Create",
+				fmt.Sprintf("New-PAMTrust reported success on %s, but the PRIV directory has no trustedDomain object for %s. Check replication to the DC the provider reads from (ldap.pinned_dc).", host, forest))
+		}
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// saveAfterFailure records a trust New-PAMTrust built but netdom did not
+// finish, so the state says so (Terraform marks it tainted).
+func (r *pamTrustResource) saveAfterFailure(ctx context.Context, plan *pamTrustResourceModel, resp *resource.CreateResponse) {
+	var diags diag.Diagnostics
+	if !r.readPRIVSide(ctx, plan, &diags) {
+		return
+	}
+	pamNullUnknowns(plan)
+	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+}
+
+func (r *pamTrustResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state pamTrustResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, d := state.Timeouts.Read(ctx, pamDefaultReadTimeout)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx), timeout)
+	defer cancel()
+	if !pamNeedDirectory(r.data, &resp.Diagnostics) {
+		return
+	}
+	forest := state.SourceForest.ValueString()
+	t, err := r.data.dir.Trust(ctx, forest)
+	if errors.Is(err, transport.ErrNotFound) {
+		resp.Diagnostics.AddWarning("PAM Trust Not Found",
+			fmt.Sprintf("The PRIV domain has no trustedDomain object for %s any more: the trust was removed outside Terraform. It is removed from the state; the next plan creates it again.", forest))
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		pamAddLDAPError(&resp.Diagnostics, "PAM Trust Not Read", "reading PRIV's trustedDomain object for "+forest+" (the state is kept unchanged)", err)
+		return
+	}
+	pamFromPRIVSide(t, &state)
+	if state.AllowTrustRecreation.IsNull() {
+		state.AllowTrustRecreation = types.BoolValue(false)
+	}
+	if state.VerifyOnPlan.IsNull() {
+		state.VerifyOnPlan = types.BoolValue(false)
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *pamTrustResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state, config pamTrustResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	password := config.CorpPasswordWO.ValueString()
+	timeout, d := plan.Timeouts.Update(ctx, pamDefaultUpdateTimeout)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx, password), timeout)
+	defer cancel()
+	host := plan.Host.ValueString()
+
+	// The plan left the CORP side unknown when netdom has something to change
+	// (a setting changed in the configuration, or a bit changed outside Terraform).
+	apply := plan.CorpTrustAttributes.IsUnknown()
+	check := !plan.CorpPasswordWOVersion.Equal(state.CorpPasswordWOVersion) || plan.Verified.IsUnknown()
+	if apply || check {
+		if r.data.isLost(host) {
+			resp.Diagnostics.AddAttributeError(path.Root("host"), "Host Declared Lost",
+				fmt.Sprintf(lostHostDetail+"Set host to another PRIV server with the MIMPAM module and netdom.", host))
+			return
+		}
+		reply, err := r.settings(ctx, host, &plan, password, apply, plan.VerifyOnPlan.ValueBool())
+		if err != nil {
+			doing := "checking the CORP side of the trust with the new credential"
+			if apply {
+				doing = "setting SID history, quarantine and the PIM trust with netdom"
+			}
+			pamAddRemoteError(&resp.Diagnostics, "PAM Trust Not Updated", host, doing, err)
+			return
+		}
+		if apply {
+			pamFromSettings(reply, &plan)
+		}
+		if plan.Verified.IsUnknown() {
+			pamCheckVerified(reply, &plan, &resp.Diagnostics)
+		}
+	}
+	if pamAnyPRIVUnknown(&plan) && !r.readPRIVSide(ctx, &plan, &resp.Diagnostics) {
+		if !resp.Diagnostics.HasError() {
+			resp.Diagnostics.AddError("PAM Trust Disappeared", fmt.Sprintf("The trust with %s was removed during the update.", plan.SourceForest.ValueString()))
+		}
+		return
+	}
+	pamNullUnknowns(&plan)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *pamTrustResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state pamTrustResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	password := os.Getenv(pamCorpPasswordEnv)
+	timeout, d := state.Timeouts.Delete(ctx, pamDefaultDeleteTimeout)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx, password), timeout)
+	defer cancel()
+	host, forest := state.Host.ValueString(), state.SourceForest.ValueString()
+	if r.data.isLost(host) {
+		resp.Diagnostics.AddAttributeError(path.Root("host"), "Host Declared Lost",
+			fmt.Sprintf(lostHostDetail+"The trust with %s is still there: set host to another PRIV server with the MIMPAM module (an in-place change), apply, then destroy.", host, forest))
+		return
+	}
+	input := map[string]any{"source_forest": strings.TrimSuffix(forest, "."), "corp_username": state.CorpUsername.ValueString(), "corp_password": password}
+	var out struct {
+		Removed         bool `json:"removed"`
+		CorpSideRemoved bool `json:"corp_side_removed"`
+	}
+	if err := r.data.winrm.Run(ctx, host, scripts.Get("pam_trust_remove"), input, &out); err != nil {
+		pamAddRemoteError(&resp.Diagnostics, "PAM Trust Not Removed", host, "removing the trust with "+forest, err)
+		return
+	}
+	if password == "" && out.Removed {
+		resp.Diagnostics.AddWarning("CORP Side Of PAM Trust Left In Place", pamCorpSideLeftDetail(forest, host))
+	}
+}
+
+func pamCorpSideLeftDetail(forest, host string) string {
+	return fmt.Sprintf("PRIV's side of the trust with %s was deleted, so the trust no longer works. %s's own trustedDomain object for the PRIV forest is still there: "+
+		"removing it needs a CORP administrator's password, which Terraform never gives to a destroy. Remove it on %s with "+
+		"Remove-PAMTrust -SourceForest %s -Credentials (Get-Credential), or on a CORP domain controller with "+
+		"netdom trust %s /domain:<PRIV forest> /remove /oneside:trusting. To have destroy do it, set %s in Terraform's environment. "+
+		"A later create of the same trust removes the leftover itself.", forest, forest, host, forest, forest, pamCorpPasswordEnv)
+}
+
+func (r *pamTrustResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	host, forest, ok := strings.Cut(req.ID, "/")
+	if !ok || validators.CheckFQDN(host) != nil || validators.CheckDNSDomainName(forest) != nil {
+		resp.Diagnostics.AddError("Invalid Import ID",
+			fmt.Sprintf("The import ID is <host>/<source_forest>, e.g. priv-app1.priv.contoso.com/corp.contoso.com: the PRIV server with the MIMPAM module, then the CORP forest's DNS name. Got %q.", req.ID))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), strings.ToLower(strings.TrimSuffix(forest, ".")))...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("host"), host)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("source_forest"), newCaseInsensitiveString(forest))...)
+}
+
+func (r *pamTrustResource) ConfigValidators(context.Context) []resource.ConfigValidator {
+	return []resource.ConfigValidator{pimNeedsSIDHistory{}}
+}
+
+// pimNeedsSIDHistory: PIM_TRUST acts only together with TREAT_AS_EXTERNAL
+// (MS-ADTS 6.1.6.7.9), which /EnableSIDHistory:yes sets.
+type pimNeedsSIDHistory struct{}
+
+func (pimNeedsSIDHistory) Description(context.Context) string {
+	return "pim_trust = true needs sid_history = true"
+}
+func (v pimNeedsSIDHistory) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (pimNeedsSIDHistory) ValidateResource(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var pim, sid types.Bool
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("pim_trust"), &pim)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("sid_history"), &sid)...)
+	if pim.IsUnknown() || sid.IsUnknown() {
+		return
+	}
+	pimOn := pim.IsNull() || pim.ValueBool() // the defaults: both true
+	sidOn := sid.IsNull() || sid.ValueBool()
+	if pimOn && !sidOn {
+		resp.Diagnostics.AddAttributeError(path.Root("pim_trust"), "PIM Trust Needs SID History",
+			"pim_trust is true but sid_history is false. TRUST_ATTRIBUTE_PIM_TRUST takes effect only together with TRUST_ATTRIBUTE_TREAT_AS_EXTERNAL (MS-ADTS 6.1.6.7.9), "+
+				"which netdom's /EnableSIDHistory:yes sets: set sid_history = true, or pim_trust = false for a trust without time-limited shadow principal memberships.")
+	}
+}
+
+// pamTrustRecreation replaces the trust when bidirectional changes, and
+// refuses to plan it unless allow_trust_recreation is set.
+func pamTrustRecreation() planmodifier.Bool {
+	return boolplanmodifier.RequiresReplaceIf(func(ctx context.Context, req planmodifier.BoolRequest, resp *boolplanmodifier.RequiresReplaceIfFuncResponse) {
+		if req.StateValue.IsNull() || req.PlanValue.IsUnknown() || req.PlanValue.Equal(req.StateValue) {
+			return
+		}
+		var allow types.Bool
+		resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("allow_trust_recreation"), &allow)...)
+		if allow.IsUnknown() {
+			return
+		}
+		if !allow.ValueBool() {
+			var forest caseInsensitiveString
+			resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("source_forest"), &forest)...)
+			resp.Diagnostics.AddAttributeError(req.Path, "Trust Recreation Not Allowed",
+				fmt.Sprintf("bidirectional changes from %s to %s for the trust with %s. Windows cannot change a trust's direction in place: the trust would be deleted and "+
+					"recreated (Remove-PAMTrust, New-PAMTrust, netdom), cutting every access from the bastion into CORP until it is back, with a new trust secret. "+
+					"Set allow_trust_recreation = true to allow it (as ActiveDirectoryDsc's AllowTrustRecreation), or keep bidirectional = %s.",
+					req.StateValue, req.PlanValue, forest.ValueString(), req.StateValue))
+			return
+		}
+		resp.RequiresReplace = true
+	}, "Changing the direction deletes and recreates the trust; refused unless allow_trust_recreation is true.",
+		"Changing the direction deletes and recreates the trust; refused unless `allow_trust_recreation` is `true`.")
+}
+
+// ModifyPlan reads the CORP side of an existing trust with the CORP
+// credential (only plans and applies have it), so a netdom bit changed
+// outside Terraform shows as a planned change; with verify_on_plan it also
+// runs Test-PAMTrust. Cost: one script run on host per plan.
+func (r *pamTrustResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		if !req.State.Raw.IsNull() && os.Getenv(pamCorpPasswordEnv) == "" {
+			var forest caseInsensitiveString
+			resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("source_forest"), &forest)...)
+			resp.Diagnostics.AddWarning("Destroy Leaves The CORP Side Of The Trust",
+				fmt.Sprintf("Destroying the trust with %s deletes only PRIV's side: %s is not set, and Terraform gives a destroy no configuration, "+
+					"so the write-only CORP password cannot reach it. Set %s in Terraform's environment to have Remove-PAMTrust remove both sides.",
+					forest.ValueString(), pamCorpPasswordEnv, pamCorpPasswordEnv))
+		}
+		return
+	}
+	if req.State.Raw.IsNull() || r.data == nil {
+		return
+	}
+	var plan, state, config pamTrustResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !plan.Bidirectional.Equal(state.Bidirectional) || !strings.EqualFold(plan.SourceForest.ValueString(), state.SourceForest.ValueString()) {
+		return // a replacement: the create plans it again from scratch
+	}
+	forest := plan.SourceForest.ValueString()
+	setCorp := func(attrs, dir types.Int64) {
+		b := func(bit uint32) types.Bool {
+			if attrs.IsUnknown() {
+				return types.BoolUnknown()
+			}
+			return types.BoolValue(pamBits(attrs.ValueInt64())&bit != 0)
+		}
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("corp_trust_direction"), dir)...)
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("corp_trust_attributes"), attrs)...)
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("sid_history_enabled"), b(directory.TrustAttrTreatAsExternal))...)
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("quarantined"), b(directory.TrustAttrQuarantinedDomain))...)
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("pim_trust_enabled"), b(directory.TrustAttrPIMTrust))...)
+	}
+	// A setting changed in the configuration: apply runs netdom, whatever the check below finds.
+	configChanged := !plan.SIDHistory.Equal(state.SIDHistory) || !plan.Quarantine.Equal(state.Quarantine) || !plan.PIMTrust.Equal(state.PIMTrust)
+	if configChanged {
+		setCorp(types.Int64Unknown(), plan.CorpTrustDirection)
+	}
+
+	host := plan.Host.ValueString()
+	password := config.CorpPasswordWO
+	if !known(plan.Host) || !known(password) || !known(plan.CorpUsername) {
+		return
+	}
+	if r.data.isLost(host) {
+		resp.Diagnostics.AddWarning("PAM Trust Not Checked",
+			fmt.Sprintf(lostHostDetail+"The CORP side of the trust was not read: set host to another PRIV server with the MIMPAM module.", host))
+		return
+	}
+	ctx = r.data.logCtx(ctx, password.ValueString())
+	verify := plan.VerifyOnPlan.ValueBool()
+	reply, err := r.settings(ctx, host, &plan, password.ValueString(), false, verify)
+	if err != nil {
+		pamAddRemoteError(&resp.Diagnostics, "PAM Trust Not Checked", host, "reading the CORP side of the trust with "+forest, err)
+		return
+	}
+	if !reply.CorpSidePresent {
+		resp.Diagnostics.AddWarning("CORP Side Of PAM Trust Missing",
+			fmt.Sprintf("%s has no trustedDomain object for the PRIV forest: PRIV's side is there but the trust cannot work. The plan replaces the trust (New-PAMTrust builds both sides again).", forest))
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("id"), types.StringUnknown())...)
+		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("id"))
+		return
+	}
+	want, wantKnown := pamWantedBits(&plan)
+	have := pamBits(reply.CorpTrustAttributes) & pamNetdomBits
+	switch {
+	case !wantKnown || have != want:
+		setCorp(types.Int64Unknown(), types.Int64Value(reply.CorpTrustDirection))
+		if wantKnown && !configChanged {
+			resp.Diagnostics.AddWarning("PAM Trust Changed Outside Terraform",
+				fmt.Sprintf("The CORP side of the trust with %s has trustAttributes 0x%X: %s. The configuration wants %s; apply runs netdom on %s to set them back.",
+					forest, reply.CorpTrustAttributes, pamDescribeBits(have), pamDescribeBits(want), host))
+		}
+	default:
+		setCorp(types.Int64Value(reply.CorpTrustAttributes), types.Int64Value(reply.CorpTrustDirection))
+	}
+	if verify {
+		v := pamVerifiedValue(reply)
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("verified"), v)...)
+		if !v.IsNull() && !v.ValueBool() {
+			resp.Diagnostics.AddWarning("PAM Trust Not Verified", pamNotVerifiedDetail(forest, host))
+		}
+	}
+}
+
+func pamNotVerifiedDetail(forest, host string) string {
+	return fmt.Sprintf("Test-PAMTrust on %s answered false for the trust with %s: the trust is not in the state New-PAMTrust leaves it (a side missing, the wrong direction, "+
+		"or not forest-transitive). The provider does not rebuild a trust on a failed test: check it with netdom trust /verify, and replace the resource "+
+		"(terraform apply -replace) if it must be rebuilt.", host, forest)
+}
+
+// Remote calls and conversions ---------------------------------------------
+
+// pamTrustSettingsReply is pam_trust_settings' result.
+type pamTrustSettingsReply struct {
+	PrivForest          string          `json:"priv_forest"`
+	CorpSidePresent     bool            `json:"corp_side_present"`
+	CorpTrustDirection  int64           `json:"corp_trust_direction"`
+	CorpTrustAttributes int64           `json:"corp_trust_attributes"`
+	NetdomRuns          json.RawMessage `json:"netdom_runs"`
+	Verified            *bool           `json:"verified"`
+}
+
+func pamTrustInput(m *pamTrustResourceModel, password string) map[string]any {
+	return map[string]any{
+		"source_forest": strings.TrimSuffix(m.SourceForest.ValueString(), "."),
+		"corp_username": m.CorpUsername.ValueString(),
+		"corp_password": password,
+		"bidirectional": m.Bidirectional.ValueBool(),
+	}
+}
+
+// settings runs pam_trust_settings: read the CORP side and, with apply, run
+// netdom for each wanted setting that differs; with verify, Test-PAMTrust.
+func (r *pamTrustResource) settings(ctx context.Context, host string, m *pamTrustResourceModel, password string, apply, verify bool) (*pamTrustSettingsReply, error) {
+	in := pamTrustInput(m, password)
+	in["apply"] = apply
+	in["sid_history"] = m.SIDHistory.ValueBool()
+	in["quarantine"] = m.Quarantine.ValueBool()
+	in["pim_trust"] = m.PIMTrust.ValueBool()
+	in["verify"] = verify
+	var opts []winrmexec.RunOption
+	if !apply {
+		opts = append(opts, winrmexec.Idempotent())
+	}
+	var out pamTrustSettingsReply
+	if err := r.data.winrm.Run(ctx, host, scripts.Get("pam_trust_settings"), in, &out, opts...); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// readPRIVSide reads PRIV's trustedDomain object into m; false when absent.
+// Cost: 1 LDAP search (plus the bind of a new connection).
+func (r *pamTrustResource) readPRIVSide(ctx context.Context, m *pamTrustResourceModel, diags *diag.Diagnostics) bool {
+	t, err := r.data.dir.Trust(ctx, m.SourceForest.ValueString())
+	if errors.Is(err, transport.ErrNotFound) {
+		return false
+	}
+	if err != nil {
+		pamAddLDAPError(diags, "PAM Trust Not Read", "reading PRIV's trustedDomain object for "+m.SourceForest.ValueString(), err)
+		return false
+	}
+	pamFromPRIVSide(t, m)
+	return true
+}
+
+func pamFromPRIVSide(t directory.Trust, m *pamTrustResourceModel) {
+	m.ID = types.StringValue(strings.ToLower(strings.TrimSuffix(m.SourceForest.ValueString(), ".")))
+	m.Bidirectional = types.BoolValue(t.Direction == directory.TrustDirectionBidirectional)
+	m.TrustDirection = types.Int64Value(int64(t.Direction))
+	m.TrustType = types.Int64Value(int64(t.Type))
+	m.TrustAttributes = types.Int64Value(int64(t.Attributes))
+	m.ForestTransitive = types.BoolValue(t.Has(directory.TrustAttrForestTransitive))
+	m.FlatName = types.StringValue(t.FlatName)
+	m.PartnerSID = types.StringValue(t.SID)
+}
+
+func pamFromSettings(reply *pamTrustSettingsReply, m *pamTrustResourceModel) {
+	attrs := pamBits(reply.CorpTrustAttributes)
+	m.CorpTrustDirection = types.Int64Value(reply.CorpTrustDirection)
+	m.CorpTrustAttributes = types.Int64Value(reply.CorpTrustAttributes)
+	m.SIDHistoryEnabled = types.BoolValue(attrs&directory.TrustAttrTreatAsExternal != 0)
+	m.Quarantined = types.BoolValue(attrs&directory.TrustAttrQuarantinedDomain != 0)
+	m.PIMTrustEnabled = types.BoolValue(attrs&directory.TrustAttrPIMTrust != 0)
+}
+
+// pamBits reads a trustAttributes value (32 bits) the script returned as a number.
+func pamBits(v int64) uint32 {
+	if v < 0 || v > math.MaxUint32 {
+		return 0
+	}
+	return uint32(v)
+}
+
+func pamVerifiedValue(reply *pamTrustSettingsReply) types.Bool {
+	if reply.Verified == nil {
+		return types.BoolNull()
+	}
+	return types.BoolValue(*reply.Verified)
+}
+
+// pamCheckVerified records Test-PAMTrust's answer after an apply.
+func pamCheckVerified(reply *pamTrustSettingsReply, m *pamTrustResourceModel, diags *diag.Diagnostics) {
+	if !m.VerifyOnPlan.ValueBool() {
+		if m.Verified.IsUnknown() {
+			m.Verified = types.BoolNull()
+		}
+		return
+	}
+	m.Verified = pamVerifiedValue(reply)
+	if !m.Verified.IsNull() && !m.Verified.ValueBool() {
+		diags.AddWarning("PAM Trust Not Verified", pamNotVerifiedDetail(m.SourceForest.ValueString(), m.Host.ValueString()))
+	}
+}
+
+// pamWantedBits are the CORP side's netdom bits the configuration asks for.
+func pamWantedBits(m *pamTrustResourceModel) (uint32, bool) {
+	if m.SIDHistory.IsUnknown() || m.Quarantine.IsUnknown() || m.PIMTrust.IsUnknown() {
+		return 0, false
+	}
+	var bits uint32
+	if m.SIDHistory.ValueBool() {
+		bits |= directory.TrustAttrTreatAsExternal
+	}
+	if m.Quarantine.ValueBool() {
+		bits |= directory.TrustAttrQuarantinedDomain
+	}
+	if m.PIMTrust.ValueBool() {
+		bits |= directory.TrustAttrPIMTrust
+	}
+	return bits, true
+}
+
+func pamDescribeBits(bits uint32) string {
+	on := func(bit uint32) string {
+		if bits&bit != 0 {
+			return "on"
+		}
+		return "off"
+	}
+	return fmt.Sprintf("SID history (TREAT_AS_EXTERNAL) %s, quarantine %s, PIM trust %s",
+		on(directory.TrustAttrTreatAsExternal), on(directory.TrustAttrQuarantinedDomain), on(directory.TrustAttrPIMTrust))
+}
+
+func pamAnyPRIVUnknown(m *pamTrustResourceModel) bool {
+	return m.ID.IsUnknown() || m.TrustDirection.IsUnknown() || m.TrustType.IsUnknown() || m.TrustAttributes.IsUnknown() ||
+		m.ForestTransitive.IsUnknown() || m.FlatName.IsUnknown() || m.PartnerSID.IsUnknown()
+}
+
+// pamNullUnknowns gives every value still unknown after an apply a null:
+// a state holds no unknowns.
+func pamNullUnknowns(m *pamTrustResourceModel) {
+	for _, b := range []*types.Bool{&m.Verified, &m.ForestTransitive, &m.SIDHistoryEnabled, &m.Quarantined, &m.PIMTrustEnabled} {
+		if b.IsUnknown() {
+			*b = types.BoolNull()
+		}
+	}
+	for _, i := range []*types.Int64{&m.TrustDirection, &m.TrustType, &m.TrustAttributes, &m.CorpTrustDirection, &m.CorpTrustAttributes} {
+		if i.IsUnknown() {
+			*i = types.Int64Null()
+		}
+	}
+	for _, s := range []*types.String{&m.ID, &m.FlatName, &m.PartnerSID} {
+		if s.IsUnknown() {
+			*s = types.StringNull()
+		}
+	}
+}
+
+// pamNeedDirectory reports the missing ldap settings.
+func pamNeedDirectory(data *providerData, diags *diag.Diagnostics) bool {
+	if data.dir != nil {
+		return true
+	}
+	diags.AddError("LDAP Not Configured",
+		"The PAM trust is read from the PRIV directory over LDAP (its trustedDomain object), never PowerShell. "+
+			"Set the provider's ldap block (domain, pinned_dc, username, password, ca_file) or the BASTION_LDAP_* variables.")
+	return false
+}
+
+// pamAddLDAPError reports a failed directory read.
+func pamAddLDAPError(diags *diag.Diagnostics, summary, doing string, err error) {
+	next := "The directory error follows."
+	switch {
+	case errors.Is(err, transport.ErrUnreachable):
+		next = "No PRIV domain controller answered over LDAP. Check ldap.servers / ldap.pinned_dc and that LDAPS (636) is reachable."
+	case errors.Is(err, transport.ErrUnauthorized):
+		next = "The domain controller refused the provider's LDAP credentials. Check ldap.username / ldap.password (or BASTION_LDAP_*)."
+	case errors.Is(err, context.DeadlineExceeded):
+		next = "The read did not finish within its timeout. Raise it in the resource's timeouts block if the DC is just slow."
+	}
+	diags.AddError(summary, fmt.Sprintf("%s failed. %s\n\n%v", doing, next, err))
+}
+
+// pamAddRemoteError turns a PAM script's failure into a diagnostic that
+// names the likely cause; transport failures get addRemoteError's advice.
+func pamAddRemoteError(diags *diag.Diagnostics, summary, host, doing string, err error) {
+	var re *winrmexec.RemoteError
+	if !errors.As(err, &re) {
+		addRemoteError(diags, summary, host, doing, err)
+		return
+	}
+	switch {
+	case strings.HasSuffix(re.Type, ".AuthenticationException") || strings.HasSuffix(re.Type, ".UnauthorizedAccessException"):
+		diags.AddAttributeError(path.Root("corp_username"), "CORP Credential Refused",
+			fmt.Sprintf("On %s, %s failed: the source domain refused corp_username and corp_password_wo. Check both; the account must be a domain "+
+				"administrator there. After rotating the password, update corp_password_wo and bump corp_password_wo_version.\n\n%v", host, doing, err))
+	case strings.Contains(re.Message, "MIMPAM") && strings.HasSuffix(re.Type, "FileNotFoundException"):
+		diags.AddAttributeError(path.Root("host"), "MIMPAM Module Not Found",
+			fmt.Sprintf("On %s, %s failed: the host has no MIMPAM PowerShell module. Point host at a MIM Service node installed with the PAM components "+
+				"(bastion_mim_service_node with pam_components = true).\n\n%v", host, doing, err))
+	case strings.HasSuffix(re.Type, ".ActiveDirectoryObjectNotFoundException"):
+		diags.AddError(summary, fmt.Sprintf("On %s, %s failed: the source forest or domain was not found from the host. Check the name, that the host resolves it "+
+			"in DNS (a conditional forwarder to the CORP DNS servers) and reaches its domain controllers.\n\n%v", host, doing, err))
+	default:
+		addRemoteError(diags, summary, host, doing, err)
+	}
+}

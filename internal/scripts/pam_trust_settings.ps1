@@ -1,0 +1,204 @@
+# Reads, and when asked sets, the CORP side of a PAM trust: the source
+# forest's trustedDomain object for the PRIV forest. It holds the bits netdom
+# sets (MIMDocs "Deploy MIM PAM with Windows Server 2016": run on PRIV,
+# netdom trust <CORP> /domain:<PRIV> /usero:<CORP admin> /passwordo:...;
+# the netdom page: /EnableSIDHistory is valid only on the outbound side of a
+# forest trust, which in a PAM trust is CORP's). The PRIV side has no such
+# bits, and the provider's LDAP connection reaches only PRIV.
+# netdom takes the CORP password on its command line (/passwordo): local
+# administrators and process-creation auditing can see it while netdom runs.
+# /passwordo:* would prompt on a console, which a WinRM session has not. The
+# password is passed as one quoted argument and masked in netdom's output.
+# Input: source_forest, corp_username, corp_password, apply (set the wanted
+# settings that differ), sid_history, quarantine, pim_trust (the wanted
+# settings), verify (run Test-PAMTrust), bidirectional (for Test-PAMTrust).
+# Output: priv_forest, corp_side_present, corp_trust_direction,
+# corp_trust_attributes, netdom_runs, verified (null unless verify).
+param([Parameter(Mandatory = $true)] $Params)
+Set-StrictMode -Version Latest
+$ErrorActionPreference = 'Stop'
+
+# A .NET call's failure reaches PowerShell wrapped in MethodInvocationException:
+# rethrow the real one, so its type tells what went wrong.
+function Get-CallException {
+    param([System.Management.Automation.ErrorRecord] $Record)
+    $exception = $Record.Exception
+    if ($exception -is [System.Management.Automation.MethodInvocationException] -and $null -ne $exception.InnerException) {
+        return $exception.InnerException
+    }
+    return $exception
+}
+
+function ConvertTo-LdapFilterValue {
+    param([string] $Value)
+    $builder = New-Object -TypeName System.Text.StringBuilder
+    foreach ($ch in $Value.ToCharArray()) {
+        if ('\*()'.IndexOf($ch) -ge 0 -or [int]$ch -eq 0) {
+            [void]$builder.Append('\' + ([int]$ch).ToString('x2'))
+        }
+        else {
+            [void]$builder.Append($ch)
+        }
+    }
+    return $builder.ToString()
+}
+
+# CommandLineToArgvW quoting: netdom receives the value as one argument,
+# whatever quotes, spaces or backslashes it holds.
+function ConvertTo-NativeArgument {
+    param([string] $Value)
+    $builder = New-Object -TypeName System.Text.StringBuilder
+    [void]$builder.Append('"')
+    $backslashes = 0
+    foreach ($ch in $Value.ToCharArray()) {
+        if ($ch -eq [char]92) {
+            $backslashes++
+            continue
+        }
+        if ($ch -eq [char]34) {
+            [void]$builder.Append([char]92, 2 * $backslashes + 1)
+        }
+        elseif ($backslashes -gt 0) {
+            [void]$builder.Append([char]92, $backslashes)
+        }
+        [void]$builder.Append($ch)
+        $backslashes = 0
+    }
+    if ($backslashes -gt 0) {
+        [void]$builder.Append([char]92, 2 * $backslashes)
+    }
+    [void]$builder.Append('"')
+    return $builder.ToString()
+}
+
+function Read-CorpSide {
+    param($Root, [string] $Partner)
+    $searcher = New-Object -TypeName System.DirectoryServices.DirectorySearcher -ArgumentList $Root
+    $searcher.Filter = '(&(objectClass=trustedDomain)(trustPartner=' + (ConvertTo-LdapFilterValue -Value $Partner) + '))'
+    [void]$searcher.PropertiesToLoad.Add('trustAttributes')
+    [void]$searcher.PropertiesToLoad.Add('trustDirection')
+    try {
+        $found = $searcher.FindOne()
+    }
+    catch {
+        throw (Get-CallException -Record $_)
+    }
+    if ($null -eq $found) {
+        return [ordered]@{ present = $false; direction = 0; attributes = [int64]0 }
+    }
+    return [ordered]@{
+        present    = $true
+        direction  = [int]$found.Properties['trustdirection'][0]
+        attributes = [int64]$found.Properties['trustattributes'][0]
+    }
+}
+
+function Invoke-NetdomTrust {
+    param([string] $Trusting, [string] $Trusted, [string] $User, [string] $Password, [string] $Option)
+    $token = [guid]::NewGuid().ToString('N')
+    $stdout = [System.IO.Path]::Combine([System.IO.Path]::GetTempPath(), 'bastion-netdom-' + $token + '.out')
+    $stderr = [System.IO.Path]::Combine([System.IO.Path]::GetTempPath(), 'bastion-netdom-' + $token + '.err')
+    $text = ''
+    try {
+        $process = Start-Process -FilePath 'netdom.exe' -ArgumentList @('trust', (ConvertTo-NativeArgument -Value $Trusting), ('/domain:' + (ConvertTo-NativeArgument -Value $Trusted)), ('/usero:' + (ConvertTo-NativeArgument -Value $User)), ('/passwordo:' + (ConvertTo-NativeArgument -Value $Password)), $Option) -Wait -PassThru -NoNewWindow -RedirectStandardOutput $stdout -RedirectStandardError $stderr
+        $code = [int]$process.ExitCode
+        foreach ($file in @($stdout, $stderr)) {
+            if (Test-Path -LiteralPath $file -PathType Leaf) {
+                $text = $text + [System.IO.File]::ReadAllText($file)
+            }
+        }
+    }
+    finally {
+        foreach ($file in @($stdout, $stderr)) {
+            if (Test-Path -LiteralPath $file -PathType Leaf) {
+                [void][System.IO.File]::Delete($file)
+            }
+        }
+    }
+    if ($code -ne 0) {
+        $text = $text.Replace($Password, '********').Trim()
+        throw (New-Object -TypeName System.InvalidOperationException -ArgumentList ('netdom trust ' + $Trusting + ' /domain:' + $Trusted + ' ' + $Option + ' failed with exit code ' + $code + ': ' + $text))
+    }
+}
+
+function Get-MIMPAMModulePath {
+    $path = 'C:\Program Files\Microsoft Forefront Identity Manager\2010\Service\PAM\PowerShell\Modules\MIMPAM\MIMPAM.psd1'
+    $key = Get-ItemProperty -LiteralPath 'HKLM:\System\CurrentControlSet\Services\FIMService' -Name 'ImagePath' -ErrorAction SilentlyContinue
+    if ($null -ne $key) {
+        $folder = [System.IO.Path]::GetDirectoryName(([string]$key.ImagePath).Trim().Trim('"'))
+        $candidate = [System.IO.Path]::Combine($folder, 'PAM\PowerShell\Modules\MIMPAM\MIMPAM.psd1')
+        if (Test-Path -LiteralPath $candidate -PathType Leaf) {
+            $path = $candidate
+        }
+    }
+    return $path
+}
+
+$source = [string]$Params.source_forest
+if ($source -notmatch '^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$') {
+    throw (New-Object -TypeName System.ArgumentException -ArgumentList ('source_forest must be a DNS domain name, not ' + $source))
+}
+$user = [string]$Params.corp_username
+$password = [string]$Params.corp_password
+if ($password -eq '') {
+    throw (New-Object -TypeName System.ArgumentException -ArgumentList 'corp_password is empty.')
+}
+$apply = [bool]$Params.apply
+$want = [ordered]@{
+    '/EnableSIDHistory' = @([bool]$Params.sid_history, [int64]0x40)
+    '/Quarantine'       = @([bool]$Params.quarantine, [int64]0x4)
+    '/EnablePIMTrust'   = @([bool]$Params.pim_trust, [int64]0x400)
+}
+$verifyTrust = [bool]$Params.verify
+$bidirectional = [bool]$Params.bidirectional
+
+try {
+    $privForest = [System.DirectoryServices.ActiveDirectory.Domain]::GetComputerDomain().Forest.Name
+    $context = New-Object -TypeName System.DirectoryServices.ActiveDirectory.DirectoryContext -ArgumentList 'Forest', $source, $user, $password
+    $forest = [System.DirectoryServices.ActiveDirectory.Forest]::GetForest($context)
+    $root = $forest.RootDomain.GetDirectoryEntry()
+}
+catch {
+    throw (Get-CallException -Record $_)
+}
+
+$corp = Read-CorpSide -Root $root -Partner $privForest
+$runs = New-Object -TypeName 'System.Collections.Generic.List[string]'
+if ($apply) {
+    $netdom = [System.IO.Path]::Combine([Environment]::SystemDirectory, 'netdom.exe')
+    foreach ($option in $want.Keys) {
+        $on = [bool]$want[$option][0]
+        $bit = [int64]$want[$option][1]
+        $isOn = ([int64]$corp.attributes -band $bit) -ne 0
+        if ($corp.present -and $isOn -eq $on) {
+            continue
+        }
+        if (-not (Test-Path -LiteralPath $netdom -PathType Leaf)) {
+            throw (New-Object -TypeName System.IO.FileNotFoundException -ArgumentList ('netdom.exe was not found in ' + [Environment]::SystemDirectory + ': install the AD DS tools on this host (Install-WindowsFeature RSAT-ADDS-Tools).'))
+        }
+        $value = 'no'
+        if ($on) {
+            $value = 'yes'
+        }
+        Invoke-NetdomTrust -Trusting $forest.RootDomain.Name -Trusted $privForest -User $user -Password $password -Option ($option + ':' + $value)
+        $runs.Add($option + ':' + $value)
+    }
+    if ($runs.Count -gt 0) {
+        $corp = Read-CorpSide -Root $root -Partner $privForest
+    }
+}
+
+$verified = $null
+if ($verifyTrust) {
+    Import-Module -Name (Get-MIMPAMModulePath)
+    $verified = [bool](Test-PAMTrust -SourceForest $source -CorpCredentials (New-Object -TypeName System.Management.Automation.PSCredential -ArgumentList $user, (ConvertTo-SecureString -String $password -AsPlainText -Force)) -Bidirectional:$bidirectional)
+}
+
+[ordered]@{
+    priv_forest           = [string]$privForest
+    corp_side_present     = [bool]$corp.present
+    corp_trust_direction  = [int]$corp.direction
+    corp_trust_attributes = [int64]$corp.attributes
+    netdom_runs           = $runs.ToArray()
+    verified              = $verified
+}
