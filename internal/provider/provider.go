@@ -297,6 +297,7 @@ func (p *bastionProvider) Configure(ctx context.Context, req provider.ConfigureR
 			return
 		}
 		data.winrm = remoteExec{client: wc}
+		data.winrmCredential = credential{Username: winrmCfg.Username, Password: winrmCfg.Password}
 		data.secrets = append(data.secrets, winrmCfg.Password)
 	}
 
@@ -354,11 +355,19 @@ func winrmConfig(m *winrmModel, connectTo transport.ConnectTo) (winrmexec.Config
 func (p *bastionProvider) Resources(context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		NewMIMServiceNodeResource,
+		NewSQLFailoverClusterInstanceResource,
+		NewSQLLoginResource,
+		NewDomainControllerResource,
+		NewFSMORolesResource,
+		NewPAMTrustResource,
+		NewPAMDomainConfigurationResource,
 	}
 }
 
 func (p *bastionProvider) DataSources(context.Context) []func() datasource.DataSource {
 	return []func() datasource.DataSource{
 		NewTopologyDataSource,
+		NewDomainControllersDataSource,
+		NewBackupStatusDataSource,
 	}
 }

@@ -27,6 +27,17 @@ type providerData struct {
 	sql       *sqlserver.Client
 	secrets   []string
 	lostHosts map[string]bool
+	// winrmCredential is the provider's own WinRM account. Operations that
+	// need an explicit domain credential at destroy time (when Terraform hands
+	// a resource no configuration, so write-only values are gone) use it:
+	// nothing secret is ever staged on a host or kept in state for later.
+	winrmCredential credential
+}
+
+// credential is a user name and password handed to a script as data.
+type credential struct {
+	Username string
+	Password string
 }
 
 // hostKey normalises a host FQDN for comparisons.

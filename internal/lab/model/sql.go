@@ -1157,6 +1157,17 @@ func (e *Env) installFailoverCluster(firstNode string, p SQLSetupParams) (*SQLIn
 	for _, acct := range p["SQLSYSADMINACCOUNTS"] {
 		s.addLogin(e, acct, LoginWindows, "sysadmin")
 	}
+	// The lab's TDS server speaks only SQL authentication, so the seed's SQL
+	// login stands in for the provider's Windows identity (the domain
+	// Administrator): when setup makes that account sysadmin, the stand-in
+	// can log in as sysadmin too, as on the seed's instance (sqlDefaults).
+	// An instance whose sysadmin accounts leave it out is closed to the
+	// provider, as it would be on Windows.
+	if containsFold(p["SQLSYSADMINACCOUNTS"], AdminUser) {
+		if _, ok := e.Credentials[strings.ToLower(SQLLoginUser)]; ok {
+			s.addLogin(e, SQLLoginUser, LoginSQL, "sysadmin")
+		}
+	}
 	e.SQL[network] = s
 	e.installSQLServices(h, s, true)
 	return s, nil

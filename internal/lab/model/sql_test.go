@@ -390,3 +390,37 @@ func TestLoginRules(t *testing.T) {
 		return nil
 	})
 }
+
+// The seed's SQL login stands in for the provider's Windows identity: it is
+// sysadmin on an instance setup creates only when setup makes the domain
+// Administrator sysadmin.
+func TestInstallGivesProviderStandInSysadmin(t *testing.T) {
+	for _, c := range []struct {
+		admins []string
+		want   bool
+	}{
+		{[]string{AdminUser, `PRIV\SQL Admins`}, true},
+		{[]string{strings.ToLower(AdminUser)}, true},
+		{[]string{`PRIV\SQL Admins`}, false},
+	} {
+		e, seed := NewDefault(Seed{})
+		e.Credentials[strings.ToLower(svcSQL)] = svcSQLPass
+		e.Credentials[strings.ToLower(svcAgent)] = svcAgentPwd
+		p := installParams()
+		p["SQLSYSADMINACCOUNTS"] = c.admins
+		err := do(t, e, func(e *Env) error {
+			s, err := e.InstallFailoverCluster(App1, p)
+			if err != nil {
+				return err
+			}
+			_, _, lerr := e.AuthenticateSQL(s, SQLLoginUser, seed.SQLPassword)
+			if got := lerr == nil && s.Logins[SQLLoginUser].IsSysadmin(); got != c.want {
+				t.Errorf("sysadmin accounts %q: stand-in login sysadmin = %v, want %v (%v)", c.admins, got, c.want, lerr)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}

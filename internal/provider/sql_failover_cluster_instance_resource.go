@@ -1,0 +1,1207 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/scripts"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/sqlserver"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/topology"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/validators"
+)
+
+var (
+	_ resource.Resource                     = &sqlFailoverClusterInstanceResource{}
+	_ resource.ResourceWithConfigure        = &sqlFailoverClusterInstanceResource{}
+	_ resource.ResourceWithImportState      = &sqlFailoverClusterInstanceResource{}
+	_ resource.ResourceWithConfigValidators = &sqlFailoverClusterInstanceResource{}
+	_ resource.ResourceWithValidateConfig   = &sqlFailoverClusterInstanceResource{}
+	_ resource.ResourceWithModifyPlan       = &sqlFailoverClusterInstanceResource{}
+)
+
+// NewSQLFailoverClusterInstanceResource is the bastion_sql_failover_cluster_instance resource.
+func NewSQLFailoverClusterInstanceResource() resource.Resource {
+	return &sqlFailoverClusterInstanceResource{}
+}
+
+type sqlFailoverClusterInstanceResource struct {
+	data *providerData
+}
+
+type sqlFailoverClusterInstanceResourceModel struct {
+	ID                            types.String   `tfsdk:"id"`
+	InstanceName                  types.String   `tfsdk:"instance_name"`
+	NetworkName                   types.String   `tfsdk:"network_name"`
+	IPAddresses                   types.List     `tfsdk:"ip_addresses"`
+	ClusterGroupName              types.String   `tfsdk:"cluster_group_name"`
+	ClusterDisks                  types.Set      `tfsdk:"cluster_disks"`
+	Nodes                         types.List     `tfsdk:"nodes"`
+	DataDirectory                 types.String   `tfsdk:"data_directory"`
+	LogDirectory                  types.String   `tfsdk:"log_directory"`
+	TempDBDirectory               types.String   `tfsdk:"tempdb_directory"`
+	BackupDirectory               types.String   `tfsdk:"backup_directory"`
+	Features                      types.Set      `tfsdk:"features"`
+	SysadminAccounts              types.Set      `tfsdk:"sysadmin_accounts"`
+	SQLServiceAccount             types.String   `tfsdk:"sql_service_account"`
+	SQLServicePasswordWO          types.String   `tfsdk:"sql_service_password_wo"`
+	SQLServicePasswordWOVersion   types.Int64    `tfsdk:"sql_service_password_wo_version"`
+	AgentServiceAccount           types.String   `tfsdk:"agent_service_account"`
+	AgentServicePasswordWO        types.String   `tfsdk:"agent_service_password_wo"`
+	AgentServicePasswordWOVersion types.Int64    `tfsdk:"agent_service_password_wo_version"`
+	SetupMediaPath                types.String   `tfsdk:"setup_media_path"`
+	HA                            types.Bool     `tfsdk:"ha"`
+	IsClustered                   types.Bool     `tfsdk:"is_clustered"`
+	CurrentOwner                  types.String   `tfsdk:"current_owner"`
+	NodeStatus                    types.Map      `tfsdk:"node_status"`
+	Version                       types.String   `tfsdk:"version"`
+	SharedPaths                   types.List     `tfsdk:"shared_paths"`
+	Timeouts                      timeouts.Value `tfsdk:"timeouts"`
+}
+
+type fciIPAddressModel struct {
+	Address        types.String `tfsdk:"address"`
+	ClusterNetwork types.String `tfsdk:"cluster_network"`
+	SubnetMask     types.String `tfsdk:"subnet_mask"`
+}
+
+var fciIPAddressType = types.ObjectType{AttrTypes: map[string]attr.Type{
+	"address": types.StringType, "cluster_network": types.StringType, "subnet_mask": types.StringType,
+}}
+
+func (r *sqlFailoverClusterInstanceResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_sql_failover_cluster_instance"
+}
+
+const fciInstallOnlyDoc = " Setup sets it at install and cannot change it, so changing it rebuilds the instance (replacement). " +
+	"It cannot be read over TDS: after an import, the first apply records the configuration's value as it is."
+
+func (r *sqlFailoverClusterInstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	dir := func(setting, what string, required bool) schema.StringAttribute {
+		return schema.StringAttribute{
+			Required: required, Optional: !required,
+			MarkdownDescription: what + " (setup's `" + setting + "`). It must be on storage every node shares: a cluster disk (`E:\\MSSQL`, " +
+				"with the disk in `cluster_disks`), a Cluster Shared Volume (`C:\\ClusterStorage\\Volume1\\MSSQL`) or an SMB share dedicated to the bastion " +
+				"(`\\\\priv-fs\\sql$\\MSSQL`); a path on a node's system drive is refused at plan time." + fciInstallOnlyDoc,
+			Validators:    []validator.String{validators.SharedStoragePath()},
+			PlanModifiers: []planmodifier.String{fciReplaceUnlessImported{}},
+		}
+	}
+	password := func(account string) schema.StringAttribute {
+		return schema.StringAttribute{
+			Optional: true, WriteOnly: true, Sensitive: true,
+			MarkdownDescription: "Password of `" + account + "`. Required for a domain account, refused for a (group) managed service account " +
+				"(a name ending in `$` has no password). Write-only: sent to the node as data for setup's InstallFailoverCluster and AddNode runs, " +
+				"never stored in state or plan, masked in logs.",
+		}
+	}
+	version := func(pw string) schema.Int64Attribute {
+		return schema.Int64Attribute{
+			Optional: true,
+			MarkdownDescription: "Any number; change it after rotating the password in the directory so that the provider hands setup the current `" + pw +
+				"` for the nodes it adds from then on (in place). The running services get a rotated password from the cluster " +
+				"(SQL Server Configuration Manager on the owner), not from setup.",
+		}
+	}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A SQL Server failover cluster instance (FCI) for the MIM Service database: the HA SQL Server of the bastion " +
+			"(rule HA-2), on at least two nodes that are not domain controllers (rule HA-3), with its files on shared storage.\n\n" +
+			"Create runs SQL Server setup over WinRM: `/ACTION=InstallFailoverCluster` on the first of `nodes`, then `/ACTION=AddNode` on each " +
+			"further one. Adding or removing a node later is done in place (`AddNode` / `RemoveNode` on that node), never by rebuilding the " +
+			"instance. Read is one TDS batch through the network name (`SERVERPROPERTY`, `sys.dm_os_cluster_nodes`, " +
+			"`sys.dm_io_cluster_valid_path_names`): a failover is not drift, a node evicted from the cluster is (the plan adds it back), and " +
+			"an instance that is no longer clustered is replaced. Delete runs `RemoveNode` on every node, the owner last.\n\n" +
+			"The provider reads the instance through its `sql` settings, so `sql.server` must be this `network_name`, and the provider's " +
+			"login must be sysadmin (list its account in `sysadmin_accounts`).",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed: true, MarkdownDescription: "The network name, lower case.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"instance_name": schema.StringAttribute{
+				Optional: true, Computed: true, Default: stringdefault.StaticString("MSSQLSERVER"),
+				MarkdownDescription: "Instance name (setup's `INSTANCENAME`); `MSSQLSERVER`, the default, is the default instance. " +
+					"An instance cannot be renamed, so changing it rebuilds the instance (replacement).",
+				Validators:    []validator.String{validators.SQLInstanceName()},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"network_name": schema.StringAttribute{
+				Required: true,
+				MarkdownDescription: "FQDN of the instance's network name, e.g. `priv-sql.priv.contoso.com` (its first label, at most 15 characters, is setup's " +
+					"`FAILOVERCLUSTERNETWORKNAME`). Clients, the MIM Service and this provider connect through it, whichever node owns the instance; it must not " +
+					"be a node's name. A network name cannot be changed by setup, so changing it rebuilds the instance (replacement). The import ID.",
+				Validators:    []validator.String{validators.FQDN()},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"ip_addresses": schema.ListNestedAttribute{
+				Optional: true,
+				MarkdownDescription: "Static IPv4 addresses of the network name, one per subnet (setup's `FAILOVERCLUSTERIPADDRESSES` as " +
+					"`IPv4;<address>;<cluster network>;<subnet mask>`). Omit it for `DEFAULT` (DHCP on every cluster network)." + fciInstallOnlyDoc,
+				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+					"address": schema.StringAttribute{
+						Required: true, MarkdownDescription: "IPv4 address, e.g. `10.0.0.50`.",
+						Validators: []validator.String{validators.ClusterIPv4()},
+					},
+					"cluster_network": schema.StringAttribute{
+						Required: true, MarkdownDescription: "Name of the Windows failover cluster network, e.g. `Cluster Network 1`.",
+						Validators: []validator.String{validators.ClusterNetworkName()},
+					},
+					"subnet_mask": schema.StringAttribute{
+						Required: true, MarkdownDescription: "Subnet mask, e.g. `255.255.255.0`.",
+						Validators: []validator.String{validators.SubnetMask()},
+					},
+				}},
+				Validators:    []validator.List{listvalidator.SizeAtLeast(1)},
+				PlanModifiers: []planmodifier.List{fciReplaceUnlessImported{}},
+			},
+			"cluster_group_name": schema.StringAttribute{
+				Optional: true, Computed: true,
+				MarkdownDescription: "Name of the instance's cluster role (setup's `FAILOVERCLUSTERGROUP`). Defaults to `SQL Server (<instance_name>)`." + fciInstallOnlyDoc,
+				Validators:          []validator.String{validators.SingleLine(), stringvalidator.LengthBetween(1, 128)},
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown(), fciReplaceUnlessImported{}},
+			},
+			"cluster_disks": schema.SetAttribute{
+				ElementType: types.StringType, Optional: true,
+				MarkdownDescription: "Cluster disks the instance's group takes (setup's `FAILOVERCLUSTERDISKS`), e.g. `[\"Cluster Disk 1\"]`. Needed when a " +
+					"directory is on a cluster disk's drive letter; not for Cluster Shared Volumes or SMB shares." + fciInstallOnlyDoc,
+				Validators:    []validator.Set{setvalidator.SizeAtLeast(1), setvalidator.ValueStringsAre(validators.SingleLine())},
+				PlanModifiers: []planmodifier.Set{fciReplaceUnlessImported{}},
+			},
+			"nodes": schema.ListAttribute{
+				ElementType: types.StringType, Required: true,
+				MarkdownDescription: "FQDNs of the servers that may own the instance, in order: setup runs `InstallFailoverCluster` on the first and " +
+					"`AddNode` on each further one. Each must be a member of the Windows failover cluster and not a domain controller (rule HA-3, asked of " +
+					"the directory when planning), and with `ha = true` there must be at least two. Adding or removing a node later, the first one " +
+					"included, is done in place with `AddNode` / `RemoveNode`; the order matters only at create. A node evicted from the cluster out of " +
+					"band is drift: the plan adds it back in place.",
+				Validators: []validator.List{
+					listvalidator.SizeAtLeast(1),
+					listvalidator.ValueStringsAre(validators.FQDN()),
+					validators.FCINodes(path.Root("ha")),
+				},
+			},
+			"data_directory":   dir("INSTALLSQLDATADIR` and `SQLUSERDBDIR", "Directory of the system and user databases", true),
+			"log_directory":    dir("SQLUSERDBLOGDIR", "Directory of the user databases' logs; defaults to `data_directory`", false),
+			"tempdb_directory": dir("SQLTEMPDBDIR", "Directory of tempdb; defaults to `data_directory`", false),
+			"backup_directory": dir("SQLBACKUPDIR", "Default backup directory; defaults to a folder under `data_directory`", false),
+			"features": schema.SetAttribute{
+				ElementType: types.StringType, Optional: true, Computed: true,
+				Default: setdefault.StaticValue(types.SetValueMust(types.StringType, []attr.Value{types.StringValue("SQLENGINE"), types.StringValue("FULLTEXT")})),
+				MarkdownDescription: "Setup features (setup's `FEATURES`). Defaults to `SQLENGINE` and `FULLTEXT` (the MIM Service database needs Full-Text " +
+					"Search). Must include `SQLENGINE` (or `SQL`). Features cannot be added to a failover cluster instance later, so changing them " +
+					"rebuilds the instance (replacement); after an import, the first apply records the configuration's value.",
+				Validators: []validator.Set{
+					setvalidator.SizeAtLeast(1),
+					setvalidator.ValueStringsAre(stringvalidator.RegexMatches(fciFeatureName, "must be a setup feature name such as SQLENGINE, REPLICATION or FULLTEXT")),
+				},
+				PlanModifiers: []planmodifier.Set{fciReplaceUnlessImported{}},
+			},
+			"sysadmin_accounts": schema.SetAttribute{
+				ElementType: types.StringType, Required: true,
+				MarkdownDescription: "Windows accounts and groups (`DOMAIN\\name`) made members of sysadmin (setup's `SQLSYSADMINACCOUNTS`). Include the " +
+					"provider's own account so it can read the instance. A later change is made in place over TDS: an added account gets a login in " +
+					"sysadmin, a removed one leaves sysadmin (its login stays). Membership is not read back: manage other logins with `bastion_sql_login`.",
+				Validators: []validator.Set{setvalidator.SizeAtLeast(1), setvalidator.ValueStringsAre(validators.WindowsAccount())},
+			},
+			"sql_service_account": schema.StringAttribute{
+				Required: true,
+				MarkdownDescription: "Account of the SQL Server service as `DOMAIN\\name` (setup's `SQLSVCACCOUNT`), the same on every node. A name " +
+					"ending in `$` is a group managed service account and takes no password." + fciInstallOnlyDoc,
+				Validators:    []validator.String{validators.WindowsAccount()},
+				PlanModifiers: []planmodifier.String{fciReplaceUnlessImported{}},
+			},
+			"sql_service_password_wo":         password("sql_service_account"),
+			"sql_service_password_wo_version": version("sql_service_password_wo"),
+			"agent_service_account": schema.StringAttribute{
+				Required: true,
+				MarkdownDescription: "Account of the SQL Server Agent service as `DOMAIN\\name` (setup's `AGTSVCACCOUNT`), the same on every node. A name " +
+					"ending in `$` is a group managed service account and takes no password." + fciInstallOnlyDoc,
+				Validators:    []validator.String{validators.WindowsAccount()},
+				PlanModifiers: []planmodifier.String{fciReplaceUnlessImported{}},
+			},
+			"agent_service_password_wo":         password("agent_service_account"),
+			"agent_service_password_wo_version": version("agent_service_password_wo"),
+			"setup_media_path": schema.StringAttribute{
+				Required: true,
+				MarkdownDescription: "Folder holding SQL Server's `setup.exe` as the nodes see it, e.g. `C:\\Sources\\SQL2019` or a UNC path. " +
+					"Used for every setup run (install, add node, remove node); changing it is in place.",
+				Validators: []validator.String{validators.WindowsPath()},
+			},
+			"ha": schema.BoolAttribute{
+				Optional: true, Computed: true, Default: booldefault.StaticBool(true),
+				MarkdownDescription: "The instance is meant for high availability (the default): `nodes` must then hold at least two distinct servers " +
+					"(rule HA-3). Set `false` only for a lab or a function the operator does not need highly available.",
+			},
+			"is_clustered": schema.BoolAttribute{
+				Computed: true,
+				MarkdownDescription: "`SERVERPROPERTY('IsClustered')`. Always `true` for this resource: when a refresh finds a stand-alone instance " +
+					"answering on the network name, the plan replaces the resource.",
+			},
+			"current_owner": schema.StringAttribute{
+				Computed: true,
+				MarkdownDescription: "FQDN of the node that runs the instance now (`SERVERPROPERTY('ComputerNamePhysicalNetBIOS')`). A failover " +
+					"changes it without making a plan: moving between nodes is what an FCI is for.",
+			},
+			"node_status": schema.MapAttribute{
+				ElementType: types.StringType, Computed: true,
+				MarkdownDescription: "Cluster state of each node by FQDN (`sys.dm_os_cluster_nodes`): `up`, `down`, `paused` or `joining`. A node " +
+					"that is down is still a node (a refresh warns about it); one that left the cluster disappears from `nodes`.",
+			},
+			"version": schema.StringAttribute{
+				Computed: true, MarkdownDescription: "`SERVERPROPERTY('ProductVersion')`, e.g. `15.0.2000.5`.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"shared_paths": schema.ListAttribute{
+				ElementType: types.StringType, Computed: true,
+				MarkdownDescription: "Roots of the cluster disks and Cluster Shared Volumes the instance may keep files on " +
+					"(`sys.dm_io_cluster_valid_path_names`); SMB shares are not listed.",
+				PlanModifiers: []planmodifier.List{listplanmodifier.UseStateForUnknown()},
+			},
+			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
+		},
+	}
+}
+
+var fciFeatureName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
+
+func (r *sqlFailoverClusterInstanceResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// SQL Server setup takes tens of minutes a node.
+const (
+	fciCreateTimeout = 120 * time.Minute
+	fciReadTimeout   = 5 * time.Minute
+	fciUpdateTimeout = 60 * time.Minute
+	fciDeleteTimeout = 60 * time.Minute
+)
+
+func (r *sqlFailoverClusterInstanceResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan, config sqlFailoverClusterInstanceResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	secrets := fciSecrets(&config)
+	timeout, d := plan.Timeouts.Create(ctx, fciCreateTimeout)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx, secrets.sql, secrets.agent), timeout)
+	defer cancel()
+	if !r.checkSQLClient(plan.NetworkName, &resp.Diagnostics) {
+		return
+	}
+	nodes := fciStrings(ctx, plan.Nodes, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !r.checkNodesUsable(ctx, nodes, nodes, &resp.Diagnostics) {
+		return
+	}
+
+	install, err := fciInstallParams(ctx, &plan, secrets)
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid Failover Cluster Instance Settings", err.Error())
+		return
+	}
+	media := plan.SetupMediaPath.ValueString()
+	if !r.runSetup(ctx, nodes[0], media, "InstallFailoverCluster", install, "SQL Server Failover Cluster Instance Not Installed", &resp.Diagnostics) {
+		return
+	}
+	add := fciAddNodeParams(ctx, &plan, secrets)
+	for _, host := range nodes[1:] {
+		if !r.runSetup(ctx, host, media, "AddNode", add, "Failover Cluster Node Not Added", &resp.Diagnostics) {
+			// The instance exists: save what it has (Terraform marks it tainted).
+			resp.Diagnostics.AddWarning("Failover Cluster Instance Partly Built",
+				fmt.Sprintf("The instance %s was installed but not every node was added. It is saved in the state as tainted, so the next apply would rebuild it; "+
+					"to add the missing nodes in place instead, run `terraform untaint` on the resource and apply again.", plan.NetworkName.ValueString()))
+			if fc, err := r.readCluster(ctx); err == nil {
+				r.fromCluster(fc, &plan, nil)
+				resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+			}
+			return
+		}
+	}
+	fc, err := r.readCluster(ctx)
+	if err != nil {
+		addSQLRemoteError(&resp.Diagnostics, "SQL Server Failover Cluster Instance Not Read", plan.NetworkName.ValueString(),
+			"reading the new instance after setup (it is installed; list the provider's account in sysadmin_accounts so it can log in)", err)
+		return
+	}
+	r.fromCluster(fc, &plan, &resp.Diagnostics)
+	r.checkNodesMatch(ctx, &plan, nodes, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *sqlFailoverClusterInstanceResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state sqlFailoverClusterInstanceResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, d := state.Timeouts.Read(ctx, fciReadTimeout)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx), timeout)
+	defer cancel()
+	if !r.checkSQLClient(state.NetworkName, &resp.Diagnostics) {
+		return
+	}
+	// One batch: identity, nodes and shared paths. A failover in progress
+	// (failed logins, dropped connections) is retried inside the adapter.
+	fc, err := r.readCluster(ctx)
+	if err != nil {
+		// Unreachable is an outage (or a lost instance), not a deletion: keep the state.
+		addSQLRemoteError(&resp.Diagnostics, "SQL Server Failover Cluster Instance Not Read", state.NetworkName.ValueString(),
+			"refreshing the instance through its network name (the state is kept unchanged)", err)
+		return
+	}
+	r.fromCluster(fc, &state, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *sqlFailoverClusterInstanceResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state, config sqlFailoverClusterInstanceResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	secrets := fciSecrets(&config)
+	timeout, d := plan.Timeouts.Update(ctx, fciUpdateTimeout)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx, secrets.sql, secrets.agent), timeout)
+	defer cancel()
+	if !r.checkSQLClient(plan.NetworkName, &resp.Diagnostics) {
+		return
+	}
+	want := fciStrings(ctx, plan.Nodes, &resp.Diagnostics)
+	have := fciStrings(ctx, state.Nodes, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	added, removed := fciNodeChanges(have, want)
+	if !r.checkNodesUsable(ctx, want, added, &resp.Diagnostics) {
+		return
+	}
+	for _, host := range removed {
+		if r.data.isLost(host) {
+			resp.Diagnostics.AddAttributeError(path.Root("nodes"), "Host Declared Lost",
+				fmt.Sprintf(lostHostDetail+"RemoveNode runs on the node itself, so it cannot be removed that way: evict it from the Windows failover cluster "+
+					"(Remove-ClusterNode -Name %s on a remaining node), then refresh; the node then leaves nodes without a setup run.", host, fciFirstLabel(host)))
+			return
+		}
+	}
+	media := plan.SetupMediaPath.ValueString()
+	// Add before removing, so the instance never has fewer nodes than both lists share.
+	if len(added) > 0 {
+		params := fciAddNodeParams(ctx, &plan, secrets)
+		for _, host := range added {
+			if !r.runSetup(ctx, host, media, "AddNode", params, "Failover Cluster Node Not Added", &resp.Diagnostics) {
+				return
+			}
+		}
+	}
+	for _, host := range removed {
+		if !r.runSetup(ctx, host, media, "RemoveNode", fciRemoveNodeParams(&plan), "Failover Cluster Node Not Removed", &resp.Diagnostics) {
+			return
+		}
+	}
+	if !state.SysadminAccounts.IsNull() && !plan.SysadminAccounts.Equal(state.SysadminAccounts) {
+		wantAdmins := fciStrings(ctx, plan.SysadminAccounts, &resp.Diagnostics)
+		haveAdmins := fciStrings(ctx, state.SysadminAccounts, &resp.Diagnostics)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+		if err := r.setSysadmins(ctx, haveAdmins, wantAdmins); err != nil {
+			addSQLRemoteError(&resp.Diagnostics, "Sysadmin Accounts Not Changed", plan.NetworkName.ValueString(), "changing the members of sysadmin", err)
+			return
+		}
+	}
+	fc, err := r.readCluster(ctx)
+	if err != nil {
+		addSQLRemoteError(&resp.Diagnostics, "SQL Server Failover Cluster Instance Not Read", plan.NetworkName.ValueString(), "reading the instance after the update", err)
+		return
+	}
+	r.fromCluster(fc, &plan, &resp.Diagnostics)
+	r.checkNodesMatch(ctx, &plan, want, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	// The configuration's install-time settings are now recorded: later changes replace.
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, fciImportedKey, nil)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *sqlFailoverClusterInstanceResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state sqlFailoverClusterInstanceResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, d := state.Timeouts.Delete(ctx, fciDeleteTimeout)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx), timeout)
+	defer cancel()
+	nodes := fciStrings(ctx, state.Nodes, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	network := state.NetworkName.ValueString()
+	// Remove the passive nodes first and the owner last, so the instance
+	// never fails over while it is taken down. Without an answer from the
+	// instance, go by the state, the first node (where it was installed) last.
+	order := make([]string, 0, len(nodes))
+	for i := len(nodes) - 1; i >= 0; i-- {
+		order = append(order, nodes[i])
+	}
+	if r.data.sql != nil && topology.SameHost(r.data.sql.Server(), network) {
+		if fc, err := r.readCluster(ctx); err == nil {
+			if !fc.Server.IsClustered {
+				resp.Diagnostics.AddWarning("Not A Failover Cluster Instance",
+					fmt.Sprintf("%s answers as a stand-alone SQL Server instance, which RemoveNode cannot remove. Nothing was uninstalled; uninstall it with setup /ACTION=Uninstall if it must go.", network))
+				return
+			}
+			order = fciRemovalOrder(r.fromClusterNodes(network, nodes, fc))
+		}
+	}
+	for _, host := range order {
+		if r.data.isLost(host) {
+			resp.Diagnostics.AddWarning("Failover Cluster Node Not Removed", fmt.Sprintf(lostHostDetail+"RemoveNode was not run on it; evict it from the cluster with Remove-ClusterNode.", host))
+			continue
+		}
+		if !r.runSetup(ctx, host, state.SetupMediaPath.ValueString(), "RemoveNode", fciRemoveNodeParams(&state), "Failover Cluster Node Not Removed", &resp.Diagnostics) {
+			return
+		}
+	}
+}
+
+// fciImportedKey marks, in private state, an instance brought in by import
+// whose install-time settings are not yet recorded.
+const fciImportedKey = "imported"
+
+func (r *sqlFailoverClusterInstanceResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if err := validators.CheckFQDN(req.ID); err != nil {
+		resp.Diagnostics.AddError("Invalid Import ID", fmt.Sprintf("The import ID is the instance's network name FQDN, e.g. priv-sql.priv.contoso.com: %s.", err))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), hostKey(req.ID))...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("network_name"), req.ID)...)
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, fciImportedKey, []byte("true"))...)
+}
+
+func (r *sqlFailoverClusterInstanceResource) ConfigValidators(context.Context) []resource.ConfigValidator {
+	return []resource.ConfigValidator{
+		fciNetworkNameNotNode{},
+		fciServicePassword{account: "sql_service_account", password: "sql_service_password_wo", setting: "SQLSVCPASSWORD"},
+		fciServicePassword{account: "agent_service_account", password: "agent_service_password_wo", setting: "AGTSVCPASSWORD"},
+	}
+}
+
+// ValidateConfig checks what setup requires of the features: the database engine.
+func (r *sqlFailoverClusterInstanceResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var features types.Set
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("features"), &features)...)
+	if features.IsNull() || features.IsUnknown() {
+		return
+	}
+	var names []string
+	for _, el := range features.Elements() {
+		s, ok := el.(types.String)
+		if !ok || s.IsUnknown() {
+			return
+		}
+		names = append(names, s.ValueString())
+		if strings.EqualFold(s.ValueString(), "SQLENGINE") || strings.EqualFold(s.ValueString(), "SQL") {
+			return
+		}
+	}
+	resp.Diagnostics.AddAttributeError(path.Root("features"), "Database Engine Not In Features",
+		fmt.Sprintf("features is [%s], without SQLENGINE. Rule: a SQL Server failover cluster instance is a clustered database engine, so setup's FEATURES must include SQLENGINE (or SQL); features cannot be added to an FCI later.",
+			strings.Join(names, ", ")))
+}
+
+// fciNetworkNameNotNode: the network name is the instance's own computer
+// name in the domain, so it cannot be one of its nodes' names.
+type fciNetworkNameNotNode struct{}
+
+func (fciNetworkNameNotNode) Description(context.Context) string {
+	return "network_name must differ from every node's name"
+}
+func (v fciNetworkNameNotNode) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (fciNetworkNameNotNode) ValidateResource(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var network types.String
+	var nodes types.List
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("network_name"), &network)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("nodes"), &nodes)...)
+	if !known(network) || nodes.IsNull() || nodes.IsUnknown() {
+		return
+	}
+	for i, el := range nodes.Elements() {
+		n, ok := el.(types.String)
+		if !ok || !known(n) {
+			continue
+		}
+		if topology.SameHost(network.ValueString(), n.ValueString()) || strings.EqualFold(fciFirstLabel(network.ValueString()), fciFirstLabel(n.ValueString())) {
+			resp.Diagnostics.AddAttributeError(path.Root("network_name"), "Network Name Is A Node",
+				fmt.Sprintf("network_name is %q and nodes[%d] is %q. Rule: the network name is the instance's own computer name in the domain (a virtual "+
+					"server that moves between nodes), so it must differ from every node's computer name; clients that used a node's name would "+
+					"lose the instance at the first failover. Choose a name of its own, e.g. priv-sql.", network.ValueString(), i, n.ValueString()))
+			return
+		}
+	}
+}
+
+// fciServicePassword: a domain account needs its password for setup; a
+// (group) managed service account (name ending in $) has none.
+type fciServicePassword struct{ account, password, setting string }
+
+func (v fciServicePassword) Description(context.Context) string {
+	return v.password + " is required unless " + v.account + " is a managed service account (ending in $), and refused when it is"
+}
+func (v fciServicePassword) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (v fciServicePassword) ValidateResource(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var account, password types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root(v.account), &account)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root(v.password), &password)...)
+	if !known(account) || password.IsUnknown() {
+		return
+	}
+	gmsa := isManagedServiceAccount(account.ValueString())
+	switch {
+	case !gmsa && password.IsNull():
+		resp.Diagnostics.AddAttributeError(path.Root(v.password), "Service Account Password Missing",
+			fmt.Sprintf("%s is %q, a domain account (its name does not end in $), so setup needs its password as %s: set %s. "+
+				"Rule: SQL Server setup takes a password for a domain service account and none for a (group) managed service account. "+
+				"To run without a password, use a gMSA such as PRIV\\gmsa-sql$.", v.account, account.ValueString(), v.setting, v.password))
+	case gmsa && !password.IsNull():
+		resp.Diagnostics.AddAttributeError(path.Root(v.password), "Password Given For A Managed Service Account",
+			fmt.Sprintf("%s is %q, a (group) managed service account (its name ends in $): Windows manages its password and setup takes none. "+
+				"Remove %s.", v.account, account.ValueString(), v.password))
+	}
+}
+
+func isManagedServiceAccount(account string) bool { return strings.HasSuffix(account, "$") }
+
+// ModifyPlan fills in the cluster group's default name, keeps is_clustered
+// true (a stand-alone instance found by a refresh is replaced), checks that
+// the provider reads SQL Server through this network name, and asks the
+// directory whether a node about to run setup is a domain controller (rule
+// HA-3). Only nodes that are new cost a directory lookup.
+func (r *sqlFailoverClusterInstanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || r.data == nil {
+		return
+	}
+	var plan sqlFailoverClusterInstanceResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	var state *sqlFailoverClusterInstanceResourceModel
+	if !req.State.Raw.IsNull() {
+		state = &sqlFailoverClusterInstanceResourceModel{}
+		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+	}
+	if plan.ClusterGroupName.IsUnknown() && known(plan.InstanceName) {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("cluster_group_name"), fciDefaultGroup(plan.InstanceName.ValueString()))...)
+	}
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("is_clustered"), true)...)
+	if state != nil && !state.IsClustered.IsNull() && !state.IsClustered.IsUnknown() && !state.IsClustered.ValueBool() {
+		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("is_clustered"))
+	}
+	r.checkSQLClient(plan.NetworkName, &resp.Diagnostics)
+
+	if plan.Nodes.IsUnknown() || plan.Nodes.IsNull() {
+		return // checked at apply, before any setup run
+	}
+	var all, fresh []string
+	var have []string
+	if state != nil {
+		have = fciStrings(ctx, state.Nodes, &resp.Diagnostics)
+	}
+	for _, el := range plan.Nodes.Elements() {
+		s, ok := el.(types.String)
+		if !ok || !known(s) {
+			continue // unknown until apply: checked then
+		}
+		all = append(all, s.ValueString())
+		if !fciContains(have, s.ValueString()) {
+			fresh = append(fresh, s.ValueString())
+		}
+	}
+	r.checkNodesNotDCs(r.data.logCtx(ctx), all, fresh, false, &resp.Diagnostics)
+}
+
+// checkSQLClient reports whether the provider's SQL Server adapter reaches
+// the instance through network (unknown: not checked yet).
+func (r *sqlFailoverClusterInstanceResource) checkSQLClient(network types.String, diags *diag.Diagnostics) bool {
+	if r.data.sql == nil {
+		diags.AddAttributeError(path.Root("network_name"), "SQL Server Not Configured",
+			fmt.Sprintf("bastion_sql_failover_cluster_instance reads the instance over TDS through its network name, but the provider has no sql settings. "+
+				"Set sql.server (or BASTION_SQL_SERVER) to %q and give a login that is sysadmin on the instance (list its account in sysadmin_accounts).", network.ValueString()))
+		return false
+	}
+	if known(network) && !topology.SameHost(r.data.sql.Server(), network.ValueString()) {
+		diags.AddAttributeError(path.Root("network_name"), "SQL Server Connection Not Through The Network Name",
+			fmt.Sprintf("The provider's sql.server is %q but network_name is %q. The provider reads an FCI only through its own network name (a node's "+
+				"name, or another instance's, would answer for something else): set sql.server to %q.", r.data.sql.Server(), network.ValueString(), network.ValueString()))
+		return false
+	}
+	return true
+}
+
+// checkNodesUsable is the apply-time guard before setup runs on fresh
+// nodes: none declared lost, none a domain controller.
+func (r *sqlFailoverClusterInstanceResource) checkNodesUsable(ctx context.Context, all, fresh []string, diags *diag.Diagnostics) bool {
+	for _, host := range fresh {
+		if r.data.isLost(host) {
+			diags.AddAttributeError(path.Root("nodes"), "Host Declared Lost",
+				fmt.Sprintf(lostHostDetail+"SQL Server setup cannot run on it: choose another server, or remove it from lost_hosts if it is back.", host))
+		}
+	}
+	if diags.HasError() {
+		return false
+	}
+	r.checkNodesNotDCs(ctx, all, fresh, true, diags)
+	return !diags.HasError()
+}
+
+// checkNodesNotDCs enforces the domain controller half of rule HA-3 on the
+// nodes in fresh (all gives the rule its context). At plan time a directory
+// that cannot be asked gives a warning (the check runs again at apply); at
+// apply its error stops the apply before any setup run.
+func (r *sqlFailoverClusterInstanceResource) checkNodesNotDCs(ctx context.Context, all, fresh []string, atApply bool, diags *diag.Diagnostics) {
+	if len(fresh) == 0 {
+		return
+	}
+	if r.data.dir == nil {
+		diags.AddAttributeWarning(path.Root("nodes"), "HA Rule HA-3 Not Checked",
+			fmt.Sprintf("The provider has no ldap settings, so it cannot ask the directory whether %s %s a domain controller; rule HA-3 says a SQL Server "+
+				"failover cluster node cannot be one. Configure the ldap block (or BASTION_LDAP_*) to have the rule checked.", strings.Join(fresh, ", "), fciIsAre(len(fresh))))
+		return
+	}
+	var dcs []string
+	for _, host := range fresh {
+		isDC, err := r.data.dir.IsDomainController(ctx, host)
+		if err != nil {
+			msg := fmt.Sprintf("Could not ask the directory whether %s is a domain controller (rule HA-3): %v", host, err)
+			if atApply {
+				diags.AddAttributeError(path.Root("nodes"), "HA Rule HA-3 Not Checked", msg+". Setup was not run.")
+			} else {
+				diags.AddAttributeWarning(path.Root("nodes"), "HA Rule HA-3 Not Checked", msg+". The check runs again before setup runs.")
+			}
+			continue
+		}
+		if isDC {
+			dcs = append(dcs, host)
+		}
+	}
+	if len(dcs) == 0 {
+		return
+	}
+	// The rule's own words; CheckFCINodes lists the node count first when it fails too.
+	rule := fciLastError(topology.CheckFCINodes(all, dcs))
+	at := path.Root("nodes")
+	for i, h := range all {
+		if topology.SameHost(h, dcs[0]) {
+			at = at.AtListIndex(i)
+			break
+		}
+	}
+	diags.AddAttributeError(at, "HA Rule HA-3 Violated",
+		fmt.Sprintf("nodes includes %s, a domain controller of the PRIV domain (asked of the directory). %v.", strings.Join(dcs, " and "), rule))
+}
+
+func fciIsAre(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
+}
+
+// fciLastError returns the last of a joined error's errors.
+func fciLastError(err error) error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		if errs := j.Unwrap(); len(errs) > 0 {
+			return errs[len(errs)-1]
+		}
+	}
+	return err
+}
+
+// checkNodesMatch reports nodes setup did not leave as the plan wants.
+func (r *sqlFailoverClusterInstanceResource) checkNodesMatch(ctx context.Context, m *sqlFailoverClusterInstanceResourceModel, want []string, diags *diag.Diagnostics) {
+	got := fciStrings(ctx, m.Nodes, diags)
+	added, removed := fciNodeChanges(got, want)
+	if len(added) > 0 || len(removed) > 0 {
+		diags.AddAttributeError(path.Root("nodes"), "Failover Cluster Nodes Differ After Setup",
+			fmt.Sprintf("Setup reported success, but %s now lists the nodes [%s] (missing: [%s]; not expected: [%s]). Check the cluster (Get-ClusterOwnerNode) and setup's Summary.txt on the nodes.",
+				m.NetworkName.ValueString(), strings.Join(got, ", "), strings.Join(added, ", "), strings.Join(removed, ", ")))
+	}
+}
+
+// setSysadmins makes the sysadmin members follow a change of sysadmin_accounts.
+func (r *sqlFailoverClusterInstanceResource) setSysadmins(ctx context.Context, have, want []string) error {
+	added, removed := fciNodeChangesFold(have, want)
+	for _, name := range added {
+		l, err := r.data.sql.Login(ctx, name)
+		switch {
+		case errors.Is(err, transport.ErrNotFound):
+			if err := r.data.sql.CreateLogin(ctx, name, []string{"sysadmin"}); err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		default:
+			if err := r.data.sql.SetLoginRoles(ctx, name, append(l.Roles, "sysadmin")); err != nil {
+				return err
+			}
+		}
+	}
+	for _, name := range removed {
+		l, err := r.data.sql.Login(ctx, name)
+		if errors.Is(err, transport.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		var keep []string
+		for _, role := range l.Roles {
+			if !strings.EqualFold(role, "sysadmin") {
+				keep = append(keep, role)
+			}
+		}
+		if err := r.data.sql.SetLoginRoles(ctx, name, keep); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sqlSetupReply is sql_setup.ps1's result.
+type sqlSetupReply struct {
+	Action         string   `json:"action"`
+	ExitCode       int      `json:"exit_code"`
+	RebootRequired bool     `json:"reboot_required"`
+	SummaryLog     string   `json:"summary_log"`
+	Arguments      []string `json:"arguments"`
+}
+
+// runSetup runs setup.exe /ACTION=action on host (sql_setup.ps1), every
+// value as data; it reports a failure under summary and returns false.
+func (r *sqlFailoverClusterInstanceResource) runSetup(ctx context.Context, host, media, action string, params map[string]any, summary string, diags *diag.Diagnostics) bool {
+	in := map[string]any{"media_path": media, "action": action, "parameters": params}
+	var out sqlSetupReply
+	if err := r.data.winrm.Run(ctx, host, scripts.Get("sql_setup"), in, &out); err != nil {
+		addRemoteError(diags, summary, host, "running SQL Server setup /ACTION="+action, err)
+		return false
+	}
+	// The script shows passwords as ********: the arguments are safe to log.
+	tflog.Info(ctx, "SQL Server setup finished", map[string]any{"host": host, "action": action, "exit_code": out.ExitCode, "arguments": out.Arguments, "summary_log": out.SummaryLog})
+	if out.RebootRequired {
+		diags.AddWarning("Restart Required After SQL Server Setup",
+			fmt.Sprintf("SQL Server setup /ACTION=%s on %s finished with exit code 3010: restart %s before the instance fails over to it (summary: %s).", action, host, host, out.SummaryLog))
+	}
+	return true
+}
+
+func (r *sqlFailoverClusterInstanceResource) readCluster(ctx context.Context) (sqlserver.FailoverCluster, error) {
+	return r.data.sql.FailoverCluster(ctx)
+}
+
+// fciNodeView is a node as a refresh sees it, named by FQDN.
+type fciNodeView struct {
+	Host   string
+	Status sqlserver.NodeStatus
+	Owner  bool
+}
+
+// fromClusterNodes names the instance's nodes by FQDN: a node that prior
+// lists keeps its spelling and place; others (an import, a node added out
+// of band) get <NetBIOS name>.<network name's domain>, in name order.
+func (r *sqlFailoverClusterInstanceResource) fromClusterNodes(network string, prior []string, fc sqlserver.FailoverCluster) []fciNodeView {
+	read := fc.Nodes
+	used := make([]bool, len(read))
+	var out []fciNodeView
+	for _, p := range prior {
+		for i, n := range read {
+			if !used[i] && strings.EqualFold(fciFirstLabel(p), n.Name) {
+				used[i] = true
+				out = append(out, fciNodeView{Host: p, Status: n.Status, Owner: n.IsCurrentOwner})
+				break
+			}
+		}
+	}
+	for i, n := range read {
+		if !used[i] {
+			out = append(out, fciNodeView{Host: fciHostOf(n.Name, network), Status: n.Status, Owner: n.IsCurrentOwner})
+		}
+	}
+	return out
+}
+
+// fromCluster copies a refresh into m; diags, when given, receive warnings
+// about nodes that are not up.
+func (r *sqlFailoverClusterInstanceResource) fromCluster(fc sqlserver.FailoverCluster, m *sqlFailoverClusterInstanceResourceModel, diags *diag.Diagnostics) {
+	network := m.NetworkName.ValueString()
+	m.ID = types.StringValue(hostKey(network))
+	if !strings.EqualFold(m.InstanceName.ValueString(), fc.Server.InstanceName) {
+		m.InstanceName = types.StringValue(fc.Server.InstanceName)
+	}
+	m.IsClustered = types.BoolValue(fc.Server.IsClustered)
+	m.Version = types.StringValue(fc.Server.ProductVersion)
+	if m.HA.IsNull() || m.HA.IsUnknown() {
+		m.HA = types.BoolValue(true)
+	}
+	var prior []string
+	if !m.Nodes.IsNull() && !m.Nodes.IsUnknown() {
+		for _, el := range m.Nodes.Elements() {
+			if s, ok := el.(types.String); ok && known(s) {
+				prior = append(prior, s.ValueString())
+			}
+		}
+	}
+	views := r.fromClusterNodes(network, prior, fc)
+	hosts := make([]attr.Value, 0, len(views))
+	status := map[string]attr.Value{}
+	m.CurrentOwner = types.StringNull()
+	var notUp []string
+	for _, v := range views {
+		hosts = append(hosts, types.StringValue(v.Host))
+		status[v.Host] = types.StringValue(v.Status.String())
+		if v.Owner {
+			m.CurrentOwner = types.StringValue(v.Host)
+		}
+		if v.Status == sqlserver.NodeDown || v.Status == sqlserver.NodePaused {
+			notUp = append(notUp, fmt.Sprintf("%s is %s", v.Host, v.Status))
+		}
+	}
+	if m.CurrentOwner.IsNull() && fc.Server.CurrentOwner != "" {
+		m.CurrentOwner = types.StringValue(fciHostOf(fc.Server.CurrentOwner, network))
+	}
+	m.Nodes = types.ListValueMust(types.StringType, hosts)
+	m.NodeStatus = types.MapValueMust(types.StringType, status)
+	paths := make([]attr.Value, 0, len(fc.Paths))
+	for _, p := range fc.Paths {
+		paths = append(paths, types.StringValue(p.Path))
+	}
+	m.SharedPaths = types.ListValueMust(types.StringType, paths)
+	if diags != nil && len(notUp) > 0 {
+		diags.AddWarning("Failover Cluster Node Not Up",
+			fmt.Sprintf("%s: %s. The instance cannot fail over to such a node, so it is less available than nodes says until the node is back (Start-ClusterNode, Resume-ClusterNode).",
+				network, strings.Join(notUp, "; ")))
+	}
+	if diags != nil && !fc.Server.IsClustered {
+		diags.AddWarning("Not A Failover Cluster Instance",
+			fmt.Sprintf("%s answers as a stand-alone SQL Server instance (SERVERPROPERTY('IsClustered') is 0). The plan replaces the resource to build the failover cluster instance again.", network))
+	}
+}
+
+// fciRemovalOrder: passive nodes first, from the last listed, then the owner.
+func fciRemovalOrder(views []fciNodeView) []string {
+	var out []string
+	owner := ""
+	for i := len(views) - 1; i >= 0; i-- {
+		if views[i].Owner {
+			owner = views[i].Host
+			continue
+		}
+		out = append(out, views[i].Host)
+	}
+	if owner != "" {
+		out = append(out, owner)
+	}
+	return out
+}
+
+// fciSecretValues are the write-only passwords from the configuration.
+type fciSecretValues struct{ sql, agent string }
+
+func fciSecrets(config *sqlFailoverClusterInstanceResourceModel) fciSecretValues {
+	return fciSecretValues{sql: config.SQLServicePasswordWO.ValueString(), agent: config.AgentServicePasswordWO.ValueString()}
+}
+
+// fciServiceParams are the service accounts and their passwords (none for a gMSA).
+func fciServiceParams(m *sqlFailoverClusterInstanceResourceModel, secrets fciSecretValues, p map[string]any) {
+	p["SQLSVCACCOUNT"] = m.SQLServiceAccount.ValueString()
+	if !isManagedServiceAccount(m.SQLServiceAccount.ValueString()) {
+		p["SQLSVCPASSWORD"] = secrets.sql
+	}
+	p["AGTSVCACCOUNT"] = m.AgentServiceAccount.ValueString()
+	if !isManagedServiceAccount(m.AgentServiceAccount.ValueString()) {
+		p["AGTSVCPASSWORD"] = secrets.agent
+	}
+}
+
+// fciIPSettings renders ip_addresses as setup's FAILOVERCLUSTERIPADDRESSES values.
+func fciIPSettings(ctx context.Context, m *sqlFailoverClusterInstanceResourceModel) []string {
+	if m.IPAddresses.IsNull() || m.IPAddresses.IsUnknown() {
+		return []string{"DEFAULT"}
+	}
+	var ips []fciIPAddressModel
+	_ = m.IPAddresses.ElementsAs(ctx, &ips, false)
+	out := make([]string, 0, len(ips))
+	for _, ip := range ips {
+		out = append(out, "IPv4;"+ip.Address.ValueString()+";"+ip.ClusterNetwork.ValueString()+";"+ip.SubnetMask.ValueString())
+	}
+	if len(out) == 0 {
+		return []string{"DEFAULT"}
+	}
+	return out
+}
+
+// fciInstallParams are setup's settings for InstallFailoverCluster.
+func fciInstallParams(ctx context.Context, m *sqlFailoverClusterInstanceResourceModel, secrets fciSecretValues) (map[string]any, error) {
+	var diags diag.Diagnostics
+	features := fciStrings(ctx, m.Features, &diags)
+	admins := fciStrings(ctx, m.SysadminAccounts, &diags)
+	disks := fciStrings(ctx, m.ClusterDisks, &diags)
+	if diags.HasError() {
+		return nil, fmt.Errorf("reading the plan: %v", diags)
+	}
+	for i := range features {
+		features[i] = strings.ToUpper(features[i])
+	}
+	sort.Strings(features)
+	sort.Strings(admins)
+	group := m.ClusterGroupName.ValueString()
+	if group == "" {
+		group = fciDefaultGroup(m.InstanceName.ValueString())
+	}
+	p := map[string]any{
+		"INSTANCENAME":               m.InstanceName.ValueString(),
+		"FEATURES":                   strings.Join(features, ","),
+		"FAILOVERCLUSTERNETWORKNAME": strings.ToUpper(fciFirstLabel(m.NetworkName.ValueString())),
+		"FAILOVERCLUSTERIPADDRESSES": fciIPSettings(ctx, m),
+		"FAILOVERCLUSTERGROUP":       group,
+		"INSTALLSQLDATADIR":          m.DataDirectory.ValueString(),
+		"SQLUSERDBDIR":               m.DataDirectory.ValueString(),
+		"SQLSYSADMINACCOUNTS":        admins,
+	}
+	if len(disks) > 0 {
+		sort.Strings(disks)
+		p["FAILOVERCLUSTERDISKS"] = disks
+	}
+	for setting, v := range map[string]types.String{"SQLUSERDBLOGDIR": m.LogDirectory, "SQLTEMPDBDIR": m.TempDBDirectory, "SQLBACKUPDIR": m.BackupDirectory} {
+		if known(v) {
+			p[setting] = v.ValueString()
+		}
+	}
+	fciServiceParams(m, secrets, p)
+	return p, nil
+}
+
+// fciAddNodeParams are setup's settings for AddNode (no FEATURES: they are the instance's).
+func fciAddNodeParams(ctx context.Context, m *sqlFailoverClusterInstanceResourceModel, secrets fciSecretValues) map[string]any {
+	p := map[string]any{
+		"INSTANCENAME":               m.InstanceName.ValueString(),
+		"FAILOVERCLUSTERIPADDRESSES": fciIPSettings(ctx, m),
+	}
+	fciServiceParams(m, secrets, p)
+	return p
+}
+
+// fciRemoveNodeParams are setup's settings for RemoveNode.
+func fciRemoveNodeParams(m *sqlFailoverClusterInstanceResourceModel) map[string]any {
+	return map[string]any{"INSTANCENAME": m.InstanceName.ValueString()}
+}
+
+func fciDefaultGroup(instance string) string { return "SQL Server (" + strings.ToUpper(instance) + ")" }
+
+// fciStrings returns a list's or set's known strings (nil for null or unknown).
+func fciStrings(ctx context.Context, v interface {
+	IsNull() bool
+	IsUnknown() bool
+	Elements() []attr.Value
+}, diags *diag.Diagnostics) []string {
+	if v.IsNull() || v.IsUnknown() {
+		return nil
+	}
+	out := make([]string, 0, len(v.Elements()))
+	for _, el := range v.Elements() {
+		s, ok := el.(types.String)
+		if !ok {
+			diags.AddError("Unexpected Element Type", fmt.Sprintf("Expected a string, got %T. This is a bug in the provider; please report it.", el))
+			return nil
+		}
+		if known(s) {
+			out = append(out, s.ValueString())
+		}
+	}
+	return out
+}
+
+func fciContains(hosts []string, h string) bool {
+	for _, x := range hosts {
+		if topology.SameHost(x, h) {
+			return true
+		}
+	}
+	return false
+}
+
+// fciNodeChanges returns the hosts of want not in have (in want's order)
+// and those of have not in want (in have's order).
+func fciNodeChanges(have, want []string) (added, removed []string) {
+	for _, h := range want {
+		if !fciContains(have, h) {
+			added = append(added, h)
+		}
+	}
+	for _, h := range have {
+		if !fciContains(want, h) {
+			removed = append(removed, h)
+		}
+	}
+	return added, removed
+}
+
+// fciNodeChangesFold is fciNodeChanges for account names (case-insensitive).
+func fciNodeChangesFold(have, want []string) (added, removed []string) {
+	in := func(list []string, s string) bool {
+		for _, x := range list {
+			if strings.EqualFold(x, s) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, s := range want {
+		if !in(have, s) {
+			added = append(added, s)
+		}
+	}
+	for _, s := range have {
+		if !in(want, s) {
+			removed = append(removed, s)
+		}
+	}
+	return added, removed
+}
+
+func fciFirstLabel(h string) string {
+	h = hostKey(h)
+	if i := strings.IndexByte(h, '.'); i >= 0 {
+		return h[:i]
+	}
+	return h
+}
+
+// fciHostOf names a node's NetBIOS name as an FQDN in the network name's domain.
+func fciHostOf(netbios, network string) string {
+	h := hostKey(network)
+	if i := strings.IndexByte(h, '.'); i >= 0 {
+		return strings.ToLower(netbios) + h[i:]
+	}
+	return strings.ToLower(netbios)
+}
+
+// fciReplaceUnlessImported requires replacement when an install-time
+// setting changes, except on the first apply after an import, which only
+// records the configuration's value (the setting cannot be read over TDS).
+type fciReplaceUnlessImported struct{}
+
+func (fciReplaceUnlessImported) Description(context.Context) string {
+	return "Changing this rebuilds the instance, except on the first apply after an import."
+}
+func (m fciReplaceUnlessImported) MarkdownDescription(ctx context.Context) string {
+	return m.Description(ctx)
+}
+
+func (fciReplaceUnlessImported) replace(ctx context.Context, state, plan attr.Value, private interface {
+	GetKey(context.Context, string) ([]byte, diag.Diagnostics)
+}) bool {
+	if state == nil || plan == nil || plan.IsUnknown() || state.Equal(plan) {
+		return false
+	}
+	if private != nil {
+		if v, _ := private.GetKey(ctx, fciImportedKey); len(v) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (m fciReplaceUnlessImported) PlanModifyString(ctx context.Context, req planmodifier.StringRequest, resp *planmodifier.StringResponse) {
+	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
+		return
+	}
+	resp.RequiresReplace = m.replace(ctx, req.StateValue, req.PlanValue, req.Private)
+}
+
+func (m fciReplaceUnlessImported) PlanModifySet(ctx context.Context, req planmodifier.SetRequest, resp *planmodifier.SetResponse) {
+	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
+		return
+	}
+	resp.RequiresReplace = m.replace(ctx, req.StateValue, req.PlanValue, req.Private)
+}
+
+func (m fciReplaceUnlessImported) PlanModifyList(ctx context.Context, req planmodifier.ListRequest, resp *planmodifier.ListResponse) {
+	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
+		return
+	}
+	resp.RequiresReplace = m.replace(ctx, req.StateValue, req.PlanValue, req.Private)
+}
+
+// addSQLRemoteError turns a TDS adapter error into a diagnostic that says
+// what happened, on which instance, why, and what to do next.
+func addSQLRemoteError(diags *diag.Diagnostics, summary, server, doing string, err error) {
+	var next string
+	switch {
+	case errors.Is(err, transport.ErrUnreachable):
+		next = "SQL Server did not answer on its network name. Check that the instance's cluster role is online on a node (Get-ClusterGroup), that the name resolves, that TCP 1433 is open, and that sql.ca_file trusts its certificate."
+	case errors.Is(err, transport.ErrUnauthorized):
+		next = "SQL Server refused the provider's login or a permission. The provider's login (sql.username, or its Windows account) must be sysadmin on the instance: list the account in sysadmin_accounts. Login failures (error 18456) are also what clients see while the instance fails over; the provider retried them, so if a failover is still under way, run the command again once the instance is online."
+	case errors.Is(err, context.DeadlineExceeded):
+		next = "The operation did not finish within its timeout. Raise it in the resource's timeouts block if the instance is just slow."
+	default:
+		next = "The SQL Server error follows."
+	}
+	diags.AddError(summary, fmt.Sprintf("On %s, %s failed. %s\n\n%v", server, doing, next, err))
+}

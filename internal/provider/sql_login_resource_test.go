@@ -1,0 +1,180 @@
+package provider
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
+)
+
+const loginAddr = "bastion_sql_login.mim"
+
+func sqlLoginHCL(name string, roles ...string) string {
+	return fmt.Sprintf("resource \"bastion_sql_login\" \"mim\" {\n  name  = %s\n  roles = %s\n}\n", fciHCLString(name), fciHCLList(roles))
+}
+
+// labLogin checks a login in the seed's instance: its exact name and roles ("" = absent).
+func labLogin(l *lab.Lab, name, wantRoles string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		lg, ok := l.Env.SQLLoginSnapshot(model.SQLNetwork, name)
+		switch {
+		case wantRoles == "" && ok:
+			return fmt.Errorf("login %q still exists", name)
+		case wantRoles == "":
+			return nil
+		case !ok:
+			return fmt.Errorf("no login %q in the lab", name)
+		case lg.Name != name:
+			return fmt.Errorf("login named %q, want %q", lg.Name, name)
+		}
+		if got := strings.Join(lg.RoleNames(), ","); got != wantRoles {
+			return fmt.Errorf("login %q has roles %q, want %q", name, got, wantRoles)
+		}
+		return nil
+	}
+}
+
+func TestAccSQLLogin_lifecycle(t *testing.T) {
+	skipUnlessAcc(t)
+	l := startLab(t)
+	// The MIM Service installer needs its account's login first: the node depends on it.
+	node := strings.Replace(mimNodeConfig{Host: model.App1, Password: l.Seed.MIMSvcPassword}.hcl(),
+		"resource \"bastion_mim_service_node\" \"node\" {\n", "resource \"bastion_mim_service_node\" \"node\" {\n  depends_on = [bastion_sql_login.mim]\n", 1)
+	both := l.ProviderHCL() + sqlLoginHCL(model.MIMSvcUser, "dbcreator", "securityadmin") + node
+	fewer := l.ProviderHCL() + sqlLoginHCL(model.MIMSvcUser, "dbcreator")
+
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             labLogin(l, model.MIMSvcUser, ""),
+		Steps: []resource.TestStep{
+			{ // the login first, then the MIM Service node that uses it
+				Config: both,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(loginAddr, tfjsonpath.New("id"), knownvalue.StringExact(model.MIMSvcUser)),
+					statecheck.ExpectKnownValue(loginAddr, tfjsonpath.New("type"), knownvalue.StringExact(model.LoginWindows)),
+					statecheck.ExpectKnownValue(loginAddr, tfjsonpath.New("roles"), knownvalue.SetExact([]knownvalue.Check{
+						knownvalue.StringExact("dbcreator"), knownvalue.StringExact("securityadmin"),
+					})),
+				},
+				Check: resource.ComposeTestCheckFunc(
+					labLogin(l, model.MIMSvcUser, "dbcreator,securityadmin"),
+					func(*terraform.State) error {
+						// Creation order: the login's event comes before the MIM install touched SQL Server.
+						created, installed := -1, -1
+						for i, ev := range l.Env.Events() {
+							if ev.Kind == "sql-login-created" && ev.Detail == model.MIMSvcUser && created < 0 {
+								created = i
+							}
+							if ev.Host == model.Key(model.App1) && strings.Contains(strings.ToLower(ev.Kind), "install") && installed < 0 {
+								installed = i
+							}
+						}
+						if created < 0 || installed < 0 || created > installed {
+							return fmt.Errorf("login created at event %d, MIM installed at event %d: the node must wait for the login", created, installed)
+						}
+						return nil
+					},
+				),
+			},
+			{ // a role removed from the configuration: in place
+				Config: fewer,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(loginAddr, plancheck.ResourceActionUpdate),
+				}},
+				Check: labLogin(l, model.MIMSvcUser, "dbcreator"),
+			},
+			{ // drift: the role was removed and another added out of band; apply puts them back
+				PreConfig: func() {
+					_ = l.Env.Do(func(e *model.Env) error {
+						lg := e.SQLInstanceByName(model.SQLNetwork).Logins[strings.ToLower(model.MIMSvcUser)]
+						delete(lg.Roles, "dbcreator")
+						lg.Roles["sysadmin"] = true
+						return nil
+					})
+				},
+				Config: fewer,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(loginAddr, plancheck.ResourceActionUpdate),
+				}},
+				Check: labLogin(l, model.MIMSvcUser, "dbcreator"),
+			},
+			{ // import by login name
+				Config:                  fewer,
+				ResourceName:            loginAddr,
+				ImportState:             true,
+				ImportStateId:           model.MIMSvcUser,
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"timeouts"},
+			},
+			{ // drift: the login was dropped out of band; the plan creates it again
+				PreConfig: func() {
+					_ = l.Env.Do(func(e *model.Env) error {
+						delete(e.SQLInstanceByName(model.SQLNetwork).Logins, strings.ToLower(model.MIMSvcUser))
+						return nil
+					})
+				},
+				Config: fewer,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(loginAddr, plancheck.ResourceActionCreate),
+				}},
+				Check: resource.ComposeTestCheckFunc(labLogin(l, model.MIMSvcUser, "dbcreator"), noRejectedScripts(l)),
+			},
+			{Config: fewer, PlanOnly: true},
+		},
+	})
+}
+
+// A login name full of SQL metacharacters reaches SQL Server only as a
+// parameter: the lab stores it byte for byte and sees no other SQL text.
+func TestAccSQLLogin_hostileName(t *testing.T) {
+	skipUnlessAcc(t)
+	l := startLab(t)
+	name := `PRIV\o'brien') DROP LOGIN sa -- $(x) ` + "`y`"
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             labLogin(l, name, ""),
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() { l.TDS.ResetLog() },
+				Config:    l.ProviderHCL() + sqlLoginHCL(name, "bulkadmin"),
+				Check: resource.ComposeTestCheckFunc(
+					labLogin(l, name, "bulkadmin"),
+					labLogin(l, "sa", "sysadmin"),
+					tdsOnlyParameters(l, name),
+				),
+			},
+		},
+	})
+}
+
+func TestAccSQLLogin_errors(t *testing.T) {
+	skipUnlessAcc(t)
+	l := startLab(t)
+	cases := map[string]struct {
+		cfg, want string
+	}{
+		"exists already":  {sqlLoginHCL(model.AdminUser, "sysadmin"), `(?s)SQL Login Already Exists.*terraform\s+import`},
+		"no domain":       {sqlLoginHCL("svc-mim"), `(?s)name "svc-mim" is not in the form\s+DOMAIN\\name`},
+		"public role":     {sqlLoginHCL(model.MIMSvcUser, "public"), `(?s)roles.*implicitly`},
+		"unknown role":    {sqlLoginHCL(model.MIMSvcUser, "nosuchrole"), `(?s)SQL Login Not Created.*nosuchrole`},
+		"not a user here": {sqlLoginHCL(`CORP\Administrator`), `(?s)SQL Login Not Created.*not\s+found`},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			resource.ParallelTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+				Steps:                    []resource.TestStep{{Config: l.ProviderHCL() + c.cfg, ExpectError: regexp.MustCompile(c.want)}},
+			})
+		})
+	}
+}
