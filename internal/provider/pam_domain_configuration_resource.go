@@ -3,7 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
-	"os"
+
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -62,7 +62,7 @@ func (r *pamDomainConfigurationResource) Schema(ctx context.Context, _ resource.
 			"The source domain must be ready as MIMDocs describes it: the PAM trust (`bastion_pam_trust`), a domain local group `<NETBIOS>$$$`, and success and failure " +
 			"auditing of account management and directory service access; the cmdlet fails without them. (With both domains at the Windows Server 2016 functional " +
 			"level, MIMDocs' \"Deploy MIM PAM with Windows Server 2016\" skips this cmdlet and the group altogether: use this resource for the SID-history setup.)\n\n" +
-			"**Destroy.** Terraform gives a destroy no configuration. When Terraform's environment holds `" + pamCorpPasswordEnv + "`, destroy runs " +
+			"**Destroy.** Terraform gives a destroy no configuration. When the provider has `" + pamCorpPasswordEnv + "`, destroy runs " +
 			"`Remove-PAMDomainConfiguration` with it and `corp_username`; otherwise the configuration stays in the source domain and destroy only forgets it, with a warning.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
@@ -225,7 +225,7 @@ func (r *pamDomainConfigurationResource) Delete(ctx context.Context, req resourc
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	password := os.Getenv(pamCorpPasswordEnv)
+	password := r.data.pamCorpPassword
 	domain := state.SourceDomain.ValueString()
 	host := state.Host.ValueString()
 	if password == "" {
@@ -255,7 +255,7 @@ func (r *pamDomainConfigurationResource) Delete(ctx context.Context, req resourc
 func pamDomainLeftDetail(domain, host string) string {
 	return fmt.Sprintf("The PAM configuration of %s stays in that domain: removing it needs a CORP administrator's password, which Terraform never gives to a destroy, "+
 		"and %s is not set. Terraform forgets it. Remove it on %s with Remove-PAMDomainConfiguration -SourceDomain %s -Credentials (Get-Credential), or set %s "+
-		"in Terraform's environment before destroying.", domain, pamCorpPasswordEnv, host, domain, pamCorpPasswordEnv)
+		"in the provider configuration (or its environment) before destroying.", domain, pamCorpPasswordEnv, host, domain, pamCorpPasswordEnv)
 }
 
 func (r *pamDomainConfigurationResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
@@ -276,7 +276,7 @@ func (r *pamDomainConfigurationResource) ImportState(ctx context.Context, req re
 // Cost: one script run on host per plan.
 func (r *pamDomainConfigurationResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
-		if !req.State.Raw.IsNull() && os.Getenv(pamCorpPasswordEnv) == "" {
+		if !req.State.Raw.IsNull() && r.data.pamCorpPassword == "" {
 			var domain caseInsensitiveString
 			var host types.String
 			resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("source_domain"), &domain)...)

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
+
 	"strings"
 	"time"
 
@@ -77,9 +77,10 @@ func (r *pamTrustResource) Metadata(_ context.Context, req resource.MetadataRequ
 	resp.TypeName = req.ProviderTypeName + "_pam_trust"
 }
 
-// pamCorpPasswordEnv is where a destroy finds the CORP password: Terraform
-// gives a delete no configuration, so a write-only attribute cannot reach it.
-const pamCorpPasswordEnv = "BASTION_PAM_CORP_PASSWORD"
+// pamCorpPasswordEnv names where a destroy finds the CORP password (the
+// provider's pam_corp_password, or this environment variable): Terraform gives
+// a delete no configuration, so a write-only attribute cannot reach it.
+const pamCorpPasswordEnv = "pam_corp_password (or BASTION_PAM_CORP_PASSWORD)"
 
 // trustAttributes bits the netdom step manages on the CORP side (MS-ADTS 6.1.6.7.9).
 const pamNetdomBits = directory.TrustAttrTreatAsExternal | directory.TrustAttrQuarantinedDomain | directory.TrustAttrPIMTrust
@@ -406,7 +407,7 @@ func (r *pamTrustResource) Delete(ctx context.Context, req resource.DeleteReques
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	password := os.Getenv(pamCorpPasswordEnv)
+	password := r.data.pamCorpPassword
 	timeout, d := state.Timeouts.Delete(ctx, pamDefaultDeleteTimeout)
 	resp.Diagnostics.Append(d...)
 	if resp.Diagnostics.HasError() {
@@ -438,7 +439,7 @@ func pamCorpSideLeftDetail(forest, host string) string {
 	return fmt.Sprintf("PRIV's side of the trust with %s was deleted, so the trust no longer works. %s's own trustedDomain object for the PRIV forest is still there: "+
 		"removing it needs a CORP administrator's password, which Terraform never gives to a destroy. Remove it on %s with "+
 		"Remove-PAMTrust -SourceForest %s -Credentials (Get-Credential), or on a CORP domain controller with "+
-		"netdom trust %s /domain:<PRIV forest> /remove /oneside:trusting. To have destroy do it, set %s in Terraform's environment. "+
+		"netdom trust %s /domain:<PRIV forest> /remove /oneside:trusting. To have destroy do it, set %s. "+
 		"A later create of the same trust removes the leftover itself.", forest, forest, host, forest, forest, pamCorpPasswordEnv)
 }
 
@@ -518,12 +519,12 @@ func pamTrustRecreation() planmodifier.Bool {
 // runs Test-PAMTrust. Cost: one script run on host per plan.
 func (r *pamTrustResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
-		if !req.State.Raw.IsNull() && os.Getenv(pamCorpPasswordEnv) == "" {
+		if !req.State.Raw.IsNull() && r.data.pamCorpPassword == "" {
 			var forest caseInsensitiveString
 			resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("source_forest"), &forest)...)
 			resp.Diagnostics.AddWarning("Destroy Leaves The CORP Side Of The Trust",
 				fmt.Sprintf("Destroying the trust with %s deletes only PRIV's side: %s is not set, and Terraform gives a destroy no configuration, "+
-					"so the write-only CORP password cannot reach it. Set %s in Terraform's environment to have Remove-PAMTrust remove both sides.",
+					"so the write-only CORP password cannot reach it. Set %s to have Remove-PAMTrust remove both sides.",
 					forest.ValueString(), pamCorpPasswordEnv, pamCorpPasswordEnv))
 		}
 		return

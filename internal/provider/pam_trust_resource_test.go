@@ -473,7 +473,7 @@ func TestAccPAMTrust_secretsStayOut(t *testing.T) {
 	t.Setenv("TF_LOG", "trace")
 	t.Setenv("TF_ACC_LOG_PATH", logFile)
 	pw := corpPassword(l)
-	t.Setenv(pamCorpPasswordEnv, pw)
+	t.Setenv("BASTION_PAM_CORP_PASSWORD", pw)
 	secrets := []string{pw, l.Seed.AdminPassword}
 	// The provider's own credentials come from BASTION_* as a pipeline gives them
 	// (plugin-testing logs the configuration file at trace level).

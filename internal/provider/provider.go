@@ -37,11 +37,12 @@ type bastionProvider struct {
 }
 
 type providerModel struct {
-	ConnectTo types.Map   `tfsdk:"connect_to"`
-	LostHosts types.Set   `tfsdk:"lost_hosts"`
-	WinRM     *winrmModel `tfsdk:"winrm"`
-	LDAP      *ldapModel  `tfsdk:"ldap"`
-	SQL       *sqlModel   `tfsdk:"sql"`
+	ConnectTo       types.Map    `tfsdk:"connect_to"`
+	LostHosts       types.Set    `tfsdk:"lost_hosts"`
+	PAMCorpPassword types.String `tfsdk:"pam_corp_password"`
+	WinRM           *winrmModel  `tfsdk:"winrm"`
+	LDAP            *ldapModel   `tfsdk:"ldap"`
+	SQL             *sqlModel    `tfsdk:"sql"`
 }
 
 type winrmModel struct {
@@ -115,6 +116,13 @@ func (p *bastionProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 				MarkdownDescription: "Dial overrides, like curl's `--connect-to`: keys are `host` or `host:port`, values the `address:port` to dial instead. " +
 					"TLS still verifies the original host name, and WinRM, LDAP and SQL still address the original host. Use it for port forwards through a jump host, or for the simulated bastion." +
 					envDoc("BASTION_CONNECT_TO") + " (form `host:port=address:port,...`)",
+			},
+			"pam_corp_password": schema.StringAttribute{
+				Optional: true, Sensitive: true,
+				MarkdownDescription: "Password of each PAM trust's and PAM domain configuration's `corp_username`, for destroys only: Terraform gives a destroy no " +
+					"configuration, so those resources' write-only `corp_password_wo` cannot reach it. Without it, destroying a `bastion_pam_trust` removes only the PRIV side " +
+					"(with a warning) and a `bastion_pam_domain_configuration` stays in CORP. Give it from an ephemeral variable or the environment in the pipeline run that destroys. " +
+					"Sensitive: never logged." + envDoc("BASTION_PAM_CORP_PASSWORD"),
 			},
 			"lost_hosts": schema.SetAttribute{
 				ElementType: types.StringType,
@@ -271,6 +279,8 @@ func (p *bastionProvider) Configure(ctx context.Context, req provider.ConfigureR
 	}
 
 	data := &providerData{lostHosts: map[string]bool{}}
+	data.pamCorpPassword = str(cfg.PAMCorpPassword, "BASTION_PAM_CORP_PASSWORD")
+	data.secrets = append(data.secrets, data.pamCorpPassword)
 	var lost []string
 	if !cfg.LostHosts.IsNull() && !cfg.LostHosts.IsUnknown() {
 		resp.Diagnostics.Append(cfg.LostHosts.ElementsAs(ctx, &lost, false)...)

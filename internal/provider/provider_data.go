@@ -32,6 +32,9 @@ type providerData struct {
 	// a resource no configuration, so write-only values are gone) use it:
 	// nothing secret is ever staged on a host or kept in state for later.
 	winrmCredential credential
+	// pamCorpPassword is the CORP password PAM resources destroy with
+	// (provider pam_corp_password or BASTION_PAM_CORP_PASSWORD).
+	pamCorpPassword string
 }
 
 // credential is a user name and password handed to a script as data.

@@ -2,7 +2,7 @@
 # Test-PAMDomainConfiguration finds the configuration there; a configuration
 # already gone is not an error (removed comes back false).
 # Terraform gives a destroy no configuration: the provider runs this only
-# when the CORP password is in its environment (BASTION_PAM_CORP_PASSWORD).
+# when the provider has the CORP password (pam_corp_password or BASTION_PAM_CORP_PASSWORD).
 # Input: source_domain (NetBIOS name), corp_username, corp_password.
 # Output: removed.
 param([Parameter(Mandatory = $true)] $Params)

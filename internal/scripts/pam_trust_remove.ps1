@@ -1,6 +1,6 @@
 # Removes the PAM trust. Terraform gives a destroy no configuration, so the
 # write-only CORP password reaches it only when the operator puts it in the
-# provider's environment (BASTION_PAM_CORP_PASSWORD). With it, Remove-PAMTrust
+# provider (pam_corp_password or BASTION_PAM_CORP_PASSWORD). With it, Remove-PAMTrust
 # deletes both sides. Without it, only the PRIV side can go (the PRIV forest's
 # trustedDomain object for the source forest, deleted as the WinRM account,
 # a PRIV administrator): the CORP side stays until a CORP administrator
