@@ -1,6 +1,8 @@
 # The demo bastion: the seed's minimal HA topology in the lab. Two domain
-# controllers exist already; the two application servers host the SQL Server
-# failover cluster instance and the MIM Service with the PAM components.
+# controllers and the SQL Server failover cluster instance (on the two
+# application servers) exist already; this configuration adds the MIM Service
+# with the PAM components on both application servers, the SQL login the MIM
+# Service account needs, and judges the whole bastion at every plan.
 #
 # The provider is configured by the BASTION_* environment variables that
 # `make demo` takes from the lab.
@@ -24,7 +26,20 @@ variable "mim_service_account_password" {
 }
 
 locals {
-  mim_hosts = ["priv-app1.priv.contoso.test", "priv-app2.priv.contoso.test"]
+  sql_network_name = "priv-sql.priv.contoso.test"
+  mim_hosts        = ["priv-app1.priv.contoso.test", "priv-app2.priv.contoso.test"]
+}
+
+# The directory as it is: every DC, its site, global catalog flag and roles (LDAP only).
+data "bastion_domain_controllers" "priv" {}
+
+# When each DC and naming context was last backed up, against the tombstone lifetime.
+data "bastion_backup_status" "priv" {}
+
+# The MIM Service account may create its database on the FCI.
+resource "bastion_sql_login" "mim_service" {
+  name  = "PRIV\\svc-mim"
+  roles = ["dbcreator"]
 }
 
 # Every node shares one partition name: the bastion uses manual approvals, and
@@ -35,11 +50,56 @@ resource "bastion_mim_service_node" "node" {
   host                                = each.value
   external_host_name                  = "pam.priv.contoso.test"
   service_partition_name              = "PAM.PRIV.CONTOSO.TEST"
-  sql_server                          = "priv-sql.priv.contoso.test"
-  service_account                     = "PRIV\\svc-mim"
+  sql_server                          = local.sql_network_name
+  service_account                     = bastion_sql_login.mim_service.name
   service_account_password_wo         = var.mim_service_account_password
   service_account_password_wo_version = 1
   installer_path                      = "C:\\Sources\\MIM\\Service and Portal\\Service and Portal.msi"
+}
+
+# The seed's HA rules, judged at every plan. With enforce = false a violation is
+# a warning; the check block below reports it on every plan and apply.
+data "bastion_topology" "bastion" {
+  domain = {
+    dns_name                = "priv.contoso.test"
+    forest_functional_level = data.bastion_domain_controllers.priv.forest_functional_level
+  }
+  domain_controllers = [for dc in data.bastion_domain_controllers.priv.domain_controllers : {
+    host           = dc.host
+    site           = dc.site
+    global_catalog = dc.global_catalog
+    read_only      = dc.read_only
+    fsmo_roles     = dc.fsmo_roles
+  }]
+  sql = {
+    network_name     = local.sql_network_name
+    clustered        = true
+    nodes            = local.mim_hosts
+    data_directories = ["C:\\ClusterStorage\\Volume1\\MSSQL\\Data"]
+    log_directories  = ["C:\\ClusterStorage\\Volume1\\MSSQL\\Log"]
+  }
+  mim_nodes = [for n in bastion_mim_service_node.node : {
+    host                   = n.host
+    service_name           = n.service_name
+    service_partition_name = n.service_partition_name
+    external_host_name     = n.external_host_name
+    pam_components         = n.pam_components
+  }]
+  backups = [for b in data.bastion_backup_status.priv.backups : {
+    dc             = b.backed_up_dc
+    naming_context = b.naming_context
+    last_backup    = b.last_backup
+  } if b.last_backup != null && b.backed_up_dc != ""]
+  long_lived_requests = true
+  ha_functions        = ["privileged_role_activation", "resource_management", "mim_administration"]
+  enforce             = false
+}
+
+check "high_availability" {
+  assert {
+    condition     = data.bastion_topology.bastion.ok
+    error_message = join("\n", [for v in data.bastion_topology.bastion.violations : "${v.rule_id}: ${v.message}"])
+  }
 }
 
 output "mim_nodes" {
@@ -48,9 +108,23 @@ output "mim_nodes" {
     for host, node in bastion_mim_service_node.node : host => {
       service_name           = node.service_name
       service_partition_name = node.service_partition_name
-      config_file            = node.config_file_path
       fim_service            = node.fim_service_state
       pam_monitoring         = node.pam_monitoring_service_state
     }
   }
+}
+
+output "domain_controllers" {
+  description = "The PRIV domain's DCs as the directory lists them."
+  value       = { for dc in data.bastion_domain_controllers.priv.domain_controllers : dc.host => dc.fsmo_roles }
+}
+
+output "backup_warnings" {
+  description = "What the backup check found (empty when every FSMO holder has a fresh backup)."
+  value       = data.bastion_backup_status.priv.warnings
+}
+
+output "recovery_runbook" {
+  description = "The seed's recovery order for this bastion."
+  value       = [for s in data.bastion_topology.bastion.recovery_runbook : "${s.order}. ${s.action}"]
 }
