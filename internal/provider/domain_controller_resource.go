@@ -282,17 +282,15 @@ func (r *domainControllerResource) Create(ctx context.Context, req resource.Crea
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, d := plan.Timeouts.Create(ctx, dcCreateTimeout)
-	resp.Diagnostics.Append(d...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
 	safeMode := config.SafeModePasswordWO.ValueString()
 	admin, ok := dcPromotionCredential(r.data, &config, &resp.Diagnostics)
 	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx, admin.Password, safeMode), timeout)
+	ctx, cancel, ok := r.data.operation(ctx, plan.Timeouts.Create, dcCreateTimeout, &resp.Diagnostics, admin.Password, safeMode)
+	if !ok {
+		return
+	}
 	defer cancel()
 	host := plan.Host.ValueString()
 	if r.data.isLost(host) {
@@ -359,12 +357,10 @@ func (r *domainControllerResource) Read(ctx context.Context, req resource.ReadRe
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, d := state.Timeouts.Read(ctx, dcReadTimeout)
-	resp.Diagnostics.Append(d...)
-	if resp.Diagnostics.HasError() {
+	ctx, cancel, ok := r.data.operation(ctx, state.Timeouts.Read, dcReadTimeout, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx), timeout)
 	defer cancel()
 	host := state.Host.ValueString()
 	if host == "" {
@@ -403,12 +399,10 @@ func (r *domainControllerResource) Update(ctx context.Context, req resource.Upda
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, d := plan.Timeouts.Update(ctx, dcUpdateTimeout)
-	resp.Diagnostics.Append(d...)
-	if resp.Diagnostics.HasError() {
+	ctx, cancel, ok := r.data.operation(ctx, plan.Timeouts.Update, dcUpdateTimeout, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx), timeout)
 	defer cancel()
 	host := plan.Host.ValueString()
 	if !dcNeedDirectory(r.data, &resp.Diagnostics) {
@@ -439,12 +433,10 @@ func (r *domainControllerResource) Delete(ctx context.Context, req resource.Dele
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, d := state.Timeouts.Delete(ctx, dcDeleteTimeout)
-	resp.Diagnostics.Append(d...)
-	if resp.Diagnostics.HasError() {
+	ctx, cancel, ok := r.data.operation(ctx, state.Timeouts.Delete, dcDeleteTimeout, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx), timeout)
 	defer cancel()
 	host := state.Host.ValueString()
 	if r.data.isLost(host) {

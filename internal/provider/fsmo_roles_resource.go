@@ -137,12 +137,10 @@ func (r *fsmoRolesResource) Create(ctx context.Context, req resource.CreateReque
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, d := plan.Timeouts.Create(ctx, fsmoCreateTimeout)
-	resp.Diagnostics.Append(d...)
-	if resp.Diagnostics.HasError() {
+	ctx, cancel, ok := r.data.operation(ctx, plan.Timeouts.Create, fsmoCreateTimeout, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx), timeout)
 	defer cancel()
 	r.apply(ctx, &plan, &resp.State, &resp.Diagnostics)
 }
@@ -153,12 +151,10 @@ func (r *fsmoRolesResource) Read(ctx context.Context, req resource.ReadRequest, 
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, d := state.Timeouts.Read(ctx, fsmoReadTimeout)
-	resp.Diagnostics.Append(d...)
-	if resp.Diagnostics.HasError() {
+	ctx, cancel, ok := r.data.operation(ctx, state.Timeouts.Read, fsmoReadTimeout, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx), timeout)
 	defer cancel()
 	if state.DomainName.IsNull() || state.DomainName.ValueString() == "" {
 		state.DomainName = newCaseInsensitiveString(state.ID.ValueString())
@@ -184,12 +180,10 @@ func (r *fsmoRolesResource) Update(ctx context.Context, req resource.UpdateReque
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, d := plan.Timeouts.Update(ctx, fsmoUpdateTimeout)
-	resp.Diagnostics.Append(d...)
-	if resp.Diagnostics.HasError() {
+	ctx, cancel, ok := r.data.operation(ctx, plan.Timeouts.Update, fsmoUpdateTimeout, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx), timeout)
 	defer cancel()
 	r.apply(ctx, &plan, &resp.State, &resp.Diagnostics)
 }

@@ -198,12 +198,10 @@ func (r *mimServiceNodeResource) Create(ctx context.Context, req resource.Create
 		return
 	}
 	password := config.ServiceAccountPasswordWO.ValueString()
-	timeout, d := plan.Timeouts.Create(ctx, defaultCreateTimeout)
-	resp.Diagnostics.Append(d...)
-	if resp.Diagnostics.HasError() {
+	ctx, cancel, ok := r.data.operation(ctx, plan.Timeouts.Create, defaultCreateTimeout, &resp.Diagnostics, password)
+	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx, password), timeout)
 	defer cancel()
 	host := plan.Host.ValueString()
 	if r.data.isLost(host) {
@@ -354,12 +352,10 @@ func (r *mimServiceNodeResource) Read(ctx context.Context, req resource.ReadRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, d := state.Timeouts.Read(ctx, defaultReadTimeout)
-	resp.Diagnostics.Append(d...)
-	if resp.Diagnostics.HasError() {
+	ctx, cancel, ok := r.data.operation(ctx, state.Timeouts.Read, defaultReadTimeout, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx), timeout)
 	defer cancel()
 	host := state.Host.ValueString()
 	if host == "" {
@@ -398,12 +394,10 @@ func (r *mimServiceNodeResource) Update(ctx context.Context, req resource.Update
 		return
 	}
 	password := config.ServiceAccountPasswordWO.ValueString()
-	timeout, d := plan.Timeouts.Update(ctx, defaultUpdateTimeout)
-	resp.Diagnostics.Append(d...)
-	if resp.Diagnostics.HasError() {
+	ctx, cancel, ok := r.data.operation(ctx, plan.Timeouts.Update, defaultUpdateTimeout, &resp.Diagnostics, password)
+	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx, password), timeout)
 	defer cancel()
 	host := plan.Host.ValueString()
 
@@ -438,12 +432,10 @@ func (r *mimServiceNodeResource) Delete(ctx context.Context, req resource.Delete
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, d := state.Timeouts.Delete(ctx, defaultDeleteTimeout)
-	resp.Diagnostics.Append(d...)
-	if resp.Diagnostics.HasError() {
+	ctx, cancel, ok := r.data.operation(ctx, state.Timeouts.Delete, defaultDeleteTimeout, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx), timeout)
 	defer cancel()
 	host := state.Host.ValueString()
 	if r.data.isLost(host) {

@@ -120,12 +120,10 @@ func (r *pamDomainConfigurationResource) Create(ctx context.Context, req resourc
 		return
 	}
 	password := config.CorpPasswordWO.ValueString()
-	timeout, d := plan.Timeouts.Create(ctx, pamDefaultCreateTimeout)
-	resp.Diagnostics.Append(d...)
-	if resp.Diagnostics.HasError() {
+	ctx, cancel, ok := r.data.operation(ctx, plan.Timeouts.Create, pamDefaultCreateTimeout, &resp.Diagnostics, password)
+	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx, password), timeout)
 	defer cancel()
 	host := plan.Host.ValueString()
 	if r.data.isLost(host) {
@@ -184,12 +182,10 @@ func (r *pamDomainConfigurationResource) Update(ctx context.Context, req resourc
 		return
 	}
 	password := config.CorpPasswordWO.ValueString()
-	timeout, d := plan.Timeouts.Update(ctx, pamDefaultUpdateTimeout)
-	resp.Diagnostics.Append(d...)
-	if resp.Diagnostics.HasError() {
+	ctx, cancel, ok := r.data.operation(ctx, plan.Timeouts.Update, pamDefaultUpdateTimeout, &resp.Diagnostics, password)
+	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx, password), timeout)
 	defer cancel()
 	host := plan.Host.ValueString()
 	rerun := plan.Configured.IsUnknown()
@@ -232,12 +228,10 @@ func (r *pamDomainConfigurationResource) Delete(ctx context.Context, req resourc
 		resp.Diagnostics.AddWarning("PAM Domain Configuration Left In Place", pamDomainLeftDetail(domain, host))
 		return
 	}
-	timeout, d := state.Timeouts.Delete(ctx, pamDefaultDeleteTimeout)
-	resp.Diagnostics.Append(d...)
-	if resp.Diagnostics.HasError() {
+	ctx, cancel, ok := r.data.operation(ctx, state.Timeouts.Delete, pamDefaultDeleteTimeout, &resp.Diagnostics, password)
+	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx, password), timeout)
 	defer cancel()
 	if r.data.isLost(host) {
 		resp.Diagnostics.AddAttributeError(path.Root("host"), "Host Declared Lost",

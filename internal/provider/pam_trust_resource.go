@@ -251,12 +251,10 @@ func (r *pamTrustResource) Create(ctx context.Context, req resource.CreateReques
 		return
 	}
 	password := config.CorpPasswordWO.ValueString()
-	timeout, d := plan.Timeouts.Create(ctx, pamDefaultCreateTimeout)
-	resp.Diagnostics.Append(d...)
-	if resp.Diagnostics.HasError() {
+	ctx, cancel, ok := r.data.operation(ctx, plan.Timeouts.Create, pamDefaultCreateTimeout, &resp.Diagnostics, password)
+	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx, password), timeout)
 	defer cancel()
 	host, forest := plan.Host.ValueString(), plan.SourceForest.ValueString()
 	if r.data.isLost(host) {
@@ -315,12 +313,10 @@ func (r *pamTrustResource) Read(ctx context.Context, req resource.ReadRequest, r
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, d := state.Timeouts.Read(ctx, pamDefaultReadTimeout)
-	resp.Diagnostics.Append(d...)
-	if resp.Diagnostics.HasError() {
+	ctx, cancel, ok := r.data.operation(ctx, state.Timeouts.Read, pamDefaultReadTimeout, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx), timeout)
 	defer cancel()
 	if !pamNeedDirectory(r.data, &resp.Diagnostics) {
 		return
@@ -356,12 +352,10 @@ func (r *pamTrustResource) Update(ctx context.Context, req resource.UpdateReques
 		return
 	}
 	password := config.CorpPasswordWO.ValueString()
-	timeout, d := plan.Timeouts.Update(ctx, pamDefaultUpdateTimeout)
-	resp.Diagnostics.Append(d...)
-	if resp.Diagnostics.HasError() {
+	ctx, cancel, ok := r.data.operation(ctx, plan.Timeouts.Update, pamDefaultUpdateTimeout, &resp.Diagnostics, password)
+	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx, password), timeout)
 	defer cancel()
 	host := plan.Host.ValueString()
 
@@ -408,12 +402,10 @@ func (r *pamTrustResource) Delete(ctx context.Context, req resource.DeleteReques
 		return
 	}
 	password := r.data.pamCorpPassword
-	timeout, d := state.Timeouts.Delete(ctx, pamDefaultDeleteTimeout)
-	resp.Diagnostics.Append(d...)
-	if resp.Diagnostics.HasError() {
+	ctx, cancel, ok := r.data.operation(ctx, state.Timeouts.Delete, pamDefaultDeleteTimeout, &resp.Diagnostics, password)
+	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx, password), timeout)
 	defer cancel()
 	host, forest := state.Host.ValueString(), state.SourceForest.ValueString()
 	if r.data.isLost(host) {

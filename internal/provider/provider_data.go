@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -210,4 +211,17 @@ func (r remoteExec) Run(ctx context.Context, host string, s scripts.Script, inpu
 		return r.err
 	}
 	return r.client.Run(ctx, host, s, input, out, opts...)
+}
+
+// operation prepares ctx for one CRUD call: the deadline from the resource's
+// timeouts block (or def), the adapters' log subsystems, and masking of the
+// provider's secrets and of more. ok is false when diags got an error.
+func (d *providerData) operation(ctx context.Context, timeout func(context.Context, time.Duration) (time.Duration, diag.Diagnostics), def time.Duration, diags *diag.Diagnostics, more ...string) (context.Context, context.CancelFunc, bool) {
+	t, td := timeout(ctx, def)
+	diags.Append(td...)
+	if diags.HasError() {
+		return ctx, func() {}, false
+	}
+	ctx, cancel := context.WithTimeout(d.logCtx(ctx, more...), t)
+	return ctx, cancel, true
 }

@@ -308,12 +308,10 @@ func (r *sqlFailoverClusterInstanceResource) Create(ctx context.Context, req res
 		return
 	}
 	secrets := fciSecrets(&config)
-	timeout, d := plan.Timeouts.Create(ctx, fciCreateTimeout)
-	resp.Diagnostics.Append(d...)
-	if resp.Diagnostics.HasError() {
+	ctx, cancel, ok := r.data.operation(ctx, plan.Timeouts.Create, fciCreateTimeout, &resp.Diagnostics, secrets.sql, secrets.agent)
+	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx, secrets.sql, secrets.agent), timeout)
 	defer cancel()
 	if !r.checkSQLClient(plan.NetworkName, &resp.Diagnostics) {
 		return
@@ -366,12 +364,10 @@ func (r *sqlFailoverClusterInstanceResource) Read(ctx context.Context, req resou
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, d := state.Timeouts.Read(ctx, fciReadTimeout)
-	resp.Diagnostics.Append(d...)
-	if resp.Diagnostics.HasError() {
+	ctx, cancel, ok := r.data.operation(ctx, state.Timeouts.Read, fciReadTimeout, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx), timeout)
 	defer cancel()
 	if !r.checkSQLClient(state.NetworkName, &resp.Diagnostics) {
 		return
@@ -398,12 +394,10 @@ func (r *sqlFailoverClusterInstanceResource) Update(ctx context.Context, req res
 		return
 	}
 	secrets := fciSecrets(&config)
-	timeout, d := plan.Timeouts.Update(ctx, fciUpdateTimeout)
-	resp.Diagnostics.Append(d...)
-	if resp.Diagnostics.HasError() {
+	ctx, cancel, ok := r.data.operation(ctx, plan.Timeouts.Update, fciUpdateTimeout, &resp.Diagnostics, secrets.sql, secrets.agent)
+	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx, secrets.sql, secrets.agent), timeout)
 	defer cancel()
 	if !r.checkSQLClient(plan.NetworkName, &resp.Diagnostics) {
 		return
@@ -472,12 +466,10 @@ func (r *sqlFailoverClusterInstanceResource) Delete(ctx context.Context, req res
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, d := state.Timeouts.Delete(ctx, fciDeleteTimeout)
-	resp.Diagnostics.Append(d...)
-	if resp.Diagnostics.HasError() {
+	ctx, cancel, ok := r.data.operation(ctx, state.Timeouts.Delete, fciDeleteTimeout, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx), timeout)
 	defer cancel()
 	nodes := fciStrings(ctx, state.Nodes, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {

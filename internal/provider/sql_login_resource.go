@@ -105,12 +105,10 @@ func (r *sqlLoginResource) Create(ctx context.Context, req resource.CreateReques
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, d := plan.Timeouts.Create(ctx, sqlLoginTimeout)
-	resp.Diagnostics.Append(d...)
-	if resp.Diagnostics.HasError() {
+	ctx, cancel, ok := r.data.operation(ctx, plan.Timeouts.Create, sqlLoginTimeout, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx), timeout)
 	defer cancel()
 	if !r.checkSQL(&resp.Diagnostics) {
 		return
@@ -145,12 +143,10 @@ func (r *sqlLoginResource) Read(ctx context.Context, req resource.ReadRequest, r
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, d := state.Timeouts.Read(ctx, sqlLoginTimeout)
-	resp.Diagnostics.Append(d...)
-	if resp.Diagnostics.HasError() {
+	ctx, cancel, ok := r.data.operation(ctx, state.Timeouts.Read, sqlLoginTimeout, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx), timeout)
 	defer cancel()
 	if !r.checkSQL(&resp.Diagnostics) {
 		return
@@ -180,12 +176,10 @@ func (r *sqlLoginResource) Update(ctx context.Context, req resource.UpdateReques
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, d := plan.Timeouts.Update(ctx, sqlLoginTimeout)
-	resp.Diagnostics.Append(d...)
-	if resp.Diagnostics.HasError() {
+	ctx, cancel, ok := r.data.operation(ctx, plan.Timeouts.Update, sqlLoginTimeout, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx), timeout)
 	defer cancel()
 	if !r.checkSQL(&resp.Diagnostics) {
 		return
@@ -215,12 +209,10 @@ func (r *sqlLoginResource) Delete(ctx context.Context, req resource.DeleteReques
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, d := state.Timeouts.Delete(ctx, sqlLoginTimeout)
-	resp.Diagnostics.Append(d...)
-	if resp.Diagnostics.HasError() {
+	ctx, cancel, ok := r.data.operation(ctx, state.Timeouts.Delete, sqlLoginTimeout, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx), timeout)
 	defer cancel()
 	if !r.checkSQL(&resp.Diagnostics) {
 		return
