@@ -500,26 +500,32 @@ func (c *Client) dial(ctx context.Context, dc string) (*ldap.Conn, error) {
 	stop := context.AfterFunc(ctx, func() { _ = raw.Close() })
 	defer stop()
 	var conn *ldap.Conn
+	var tc *tls.Conn
 	switch c.cfg.TLSMode {
 	case TLSModeLDAPS:
-		tc, err := c.handshake(ctx, raw, dc)
-		if err != nil {
+		if tc, err = c.handshake(ctx, raw, dc); err != nil {
 			return nil, err
 		}
 		conn = ldap.NewConn(tc, true)
 	case TLSModeStartTLS:
-		tc, err := c.startTLS(ctx, raw, dc)
-		if err != nil {
+		if tc, err = c.startTLS(ctx, raw, dc); err != nil {
 			return nil, err
 		}
 		conn = ldap.NewConn(tc, true)
 	default:
 		conn = ldap.NewConn(raw, false)
 	}
+	// A Kerberos bind over TLS carries the channel bindings of the DC's certificate.
+	var bindings []byte
+	if tc != nil {
+		if certs := tc.ConnectionState().PeerCertificates; len(certs) > 0 {
+			bindings = tlsServerEndPoint(certs[0])
+		}
+	}
 	conn.SetTimeout(c.cfg.RequestTimeout)
 	conn.Start()
 	c.count(dc, func(s *OpStats) { s.Binds++ })
-	if err := c.bind(conn, dc); err != nil {
+	if err := c.bind(conn, dc, bindings); err != nil {
 		_ = conn.Close()
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("%w: bind to %s: %w", transport.ErrUnreachable, dc, ctx.Err())
@@ -573,9 +579,9 @@ func (c *Client) startTLS(ctx context.Context, raw net.Conn, dc string) (*tls.Co
 	return c.handshake(ctx, raw, dc)
 }
 
-func (c *Client) bind(conn *ldap.Conn, dc string) error {
+func (c *Client) bind(conn *ldap.Conn, dc string, channelBindings []byte) error {
 	if c.cfg.BindMode == BindKerberos {
-		return c.krb.bind(conn, dc)
+		return c.krb.bind(conn, dc, channelBindings)
 	}
 	_, err := conn.SimpleBind(&ldap.SimpleBindRequest{Username: c.cfg.Username, Password: c.cfg.Password})
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/go-ldap/ldap/v3"
-	"github.com/go-ldap/ldap/v3/gssapi"
 	"github.com/jcmturner/gokrb5/v8/client"
 	"github.com/jcmturner/gokrb5/v8/config"
 	"github.com/jcmturner/gokrb5/v8/credentials"
@@ -17,11 +16,11 @@ import (
 // DefaultSPN is the LDAP service principal of a DC; %s is its FQDN.
 const DefaultSPN = "ldap/%s"
 
-// kerberos binds with GSSAPI (RFC 4752) through go-ldap's gssapi client and
-// gokrb5. One gokrb5 client holds the TGT for every connection; each bind
-// gets its own security context. Use it over LDAPS or StartTLS: go-ldap
-// negotiates no SASL security layer, and AD and Samba refuse GSSAPI binds
-// without one on plain LDAP.
+// kerberos binds with GSSAPI (RFC 4752) through go-ldap's SASL exchange and
+// gokrb5, with TLS channel bindings (gssapiClient). One gokrb5 client holds
+// the TGT for every connection; each bind gets its own security context. Use
+// it over LDAPS or StartTLS: no SASL security layer is negotiated, and AD and
+// Samba refuse GSSAPI binds without one on plain LDAP.
 type kerberos struct {
 	cl        *client.Client
 	spn       string
@@ -115,8 +114,10 @@ func (k *kerberos) spnFor(dc string) string {
 	return k.spn
 }
 
-func (k *kerberos) bind(conn *ldap.Conn, dc string) error {
-	gc := &gssapi.Client{Client: k.cl}
+// bind binds conn with GSSAPI; channelBindings are the TLS channel bindings
+// of the connection (nil without TLS), see gssapiClient.
+func (k *kerberos) bind(conn *ldap.Conn, dc string, channelBindings []byte) error {
+	gc := &gssapiClient{cl: k.cl, bindings: channelBindings}
 	err := conn.GSSAPIBindRequest(gc, &ldap.GSSAPIBindRequest{ServicePrincipalName: k.spnFor(dc)})
 	if err == nil {
 		return nil

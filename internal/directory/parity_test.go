@@ -88,6 +88,8 @@ func TestParityCasesAgainstLab(t *testing.T) {
 			}
 			t.Logf("%d assertions", n)
 			atomic.AddInt64(&total, n)
+			labParityAssertions.Add(n) // printed by TestMain (samba_test.go)
+			labParityRuns.Add(1)
 		})
 	}
 	t.Logf("directorytest.Cases: %d cases x %d scenarios, %d assertions run", len(directorytest.Cases), len(scenarios), total)

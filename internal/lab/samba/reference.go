@@ -113,6 +113,8 @@ type DirectoryDC struct {
 	Site            string
 	Options         int // nTDSDSA options; bit 0x1 = global catalog
 	BehaviorVersion int // nTDSDSA msDS-Behavior-Version: the DC's functional level
+	InvocationID    string
+	ReadOnly        bool // objectCategory NTDS-DSA-RO (an RODC)
 }
 
 // DCs returns the DCs of dc's forest from dc's own database: every nTDSDSA
@@ -125,7 +127,7 @@ func (l *Lab) DCs(ctx context.Context, dc string) ([]DirectoryDC, error) {
 	out, err := l.Exec(ctx, dc, "ldbsearch", "-H", "/var/lib/samba/private/sam.ldb",
 		"-b", "CN=Sites,CN=Configuration,"+d.BaseDN,
 		"(|(objectClass=server)(objectClass=nTDSDSA))",
-		"objectClass", "dNSHostName", "serverReference", "options", "msDS-Behavior-Version")
+		"objectClass", "objectCategory", "dNSHostName", "serverReference", "options", "msDS-Behavior-Version", "invocationId")
 	if err != nil {
 		return nil, err
 	}
@@ -165,6 +167,8 @@ func parseDirectoryDCs(ldif string) ([]DirectoryDC, error) {
 		_, dc.Site, _ = strings.Cut(parts[3], "=")
 		dc.Options, _ = strconv.Atoi(e.first("options"))
 		dc.BehaviorVersion, _ = strconv.Atoi(e.first("msDS-Behavior-Version"))
+		dc.InvocationID = strings.ToLower(e.first("invocationId"))
+		dc.ReadOnly = strings.HasPrefix(strings.ToUpper(e.first("objectCategory")), "CN=NTDS-DSA-RO,")
 		dcs = append(dcs, dc)
 	}
 	sort.Slice(dcs, func(i, j int) bool { return dcs[i].Name < dcs[j].Name })

@@ -21,9 +21,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -352,6 +354,19 @@ func (l *Lab) Forest(name string) (Forest, bool) {
 		}
 	}
 	return Forest{}, false
+}
+
+// ConnectTo maps each DC's "FQDN:port" to "IP:port" for the given ports (389,
+// 636, 88, ...), for clients that take dial overrides (transport.ConnectTo)
+// rather than DNS: they dial the IP and still verify and address the FQDN.
+func (l *Lab) ConnectTo(ports ...int) map[string]string {
+	out := map[string]string{}
+	for _, d := range l.DCNamespaces() {
+		for _, p := range ports {
+			out[net.JoinHostPort(d.FQDN, strconv.Itoa(p))] = net.JoinHostPort(d.IP, strconv.Itoa(p))
+		}
+	}
+	return out
 }
 
 // TLSConfig returns a client TLS configuration that verifies DC dc's LDAPS

@@ -3,11 +3,9 @@ package samba
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -51,12 +49,12 @@ func runMain(m *testing.M) int {
 	upTime := time.Since(start)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "samba lab: up failed after %s: %v\n", upTime.Round(time.Millisecond), err)
-		if leftovers := leftoversAfterDown(stateDir, "", nil); len(leftovers) > 0 {
+		if leftovers := Leftovers(stateDir, "", nil); len(leftovers) > 0 {
 			fmt.Fprintf(os.Stderr, "samba lab: left behind after the failed up: %s\n", strings.Join(leftovers, "; "))
 		}
 		return 1
 	}
-	fmt.Printf("samba lab: up in %s (Samba %s, functional level %s, state %s)\n",
+	Report("samba lab [internal/lab/samba]: up in %s (Samba %s, functional level %s, state %s)",
 		upTime.Round(time.Millisecond), lab.SambaVersion, lab.FunctionalLevel, lab.StateDir)
 
 	code := m.Run()
@@ -70,16 +68,16 @@ func runMain(m *testing.M) int {
 	scriptPath := lab.scriptPath
 	start = time.Now()
 	err = lab.Down(context.Background())
-	fmt.Printf("samba lab: down in %s\n", time.Since(start).Round(time.Millisecond))
+	Report("samba lab [internal/lab/samba]: down in %s", time.Since(start).Round(time.Millisecond))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "samba lab: down failed:", err)
 		code = 1
 	}
-	if leftovers := leftoversAfterDown(stateDir, scriptPath, pids); len(leftovers) > 0 {
+	if leftovers := Leftovers(stateDir, scriptPath, pids); len(leftovers) > 0 {
 		fmt.Fprintf(os.Stderr, "FAIL: samba lab left behind: %s\n", strings.Join(leftovers, "; "))
 		code = 1
 	} else {
-		fmt.Println("samba lab: teardown check passed: no process, namespace, veth, mount or file left")
+		Report("samba lab [internal/lab/samba]: teardown check passed: no process, namespace, veth, mount or file left")
 	}
 	return code
 }
@@ -105,87 +103,13 @@ func failedUpLeavesNothing(ctx context.Context) bool {
 		fmt.Fprintln(os.Stderr, "FAIL: samba lab: the failing up failed for another reason:", err)
 		return false
 	}
-	if left := leftoversAfterDown(stateDir, "", nil); len(left) > 0 {
+	if left := Leftovers(stateDir, "", nil); len(left) > 0 {
 		fmt.Fprintf(os.Stderr, "FAIL: samba lab: a failed up left behind: %s\n", strings.Join(left, "; "))
 		return false
 	}
-	fmt.Printf("samba lab: failed up (injected after the first DCs started) cleaned up after itself in %s\n",
+	Report("samba lab [internal/lab/samba]: failed up (injected after the first DCs started) cleaned up after itself in %s",
 		time.Since(start).Round(time.Millisecond))
 	return true
-}
-
-// leftoversAfterDown lists what a torn-down lab left: its processes, namespaces,
-// the host veth, mounts and files.
-func leftoversAfterDown(stateDir, scriptPath string, pids []int) []string {
-	var left []string
-	for _, pid := range pids {
-		if pid <= 0 {
-			continue
-		}
-		comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
-		if err == nil && isLabDaemon(strings.TrimSpace(string(comm))) && alive(pid) {
-			left = append(left, fmt.Sprintf("process %d (%s)", pid, strings.TrimSpace(string(comm))))
-		}
-	}
-	// Any Samba or dnsmasq outside the root network namespace is ours too.
-	self, _ := os.Readlink("/proc/self/ns/net")
-	procs, _ := filepath.Glob("/proc/[0-9]*")
-	for _, p := range procs {
-		comm, err := os.ReadFile(p + "/comm")
-		if err != nil || !isLabDaemon(strings.TrimSpace(string(comm))) {
-			continue
-		}
-		if ns, err := os.Readlink(p + "/ns/net"); err == nil && ns != self {
-			left = append(left, fmt.Sprintf("process %s (%s) in %s", filepath.Base(p), strings.TrimSpace(string(comm)), ns))
-		}
-	}
-	entries, _ := os.ReadDir("/run/netns")
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), "bl-") {
-			left = append(left, "network namespace "+e.Name())
-		}
-	}
-	if _, err := net.InterfaceByName("bl-host"); err == nil {
-		left = append(left, "veth bl-host")
-	}
-	if mi, err := os.ReadFile("/proc/self/mountinfo"); err == nil && strings.Contains(string(mi), stateDir) {
-		left = append(left, "mounts under "+stateDir)
-	}
-	if _, err := os.Stat(stateDir); !errors.Is(err, os.ErrNotExist) {
-		left = append(left, "state directory "+stateDir)
-	}
-	if scriptPath != "" {
-		if _, err := os.Stat(scriptPath); !errors.Is(err, os.ErrNotExist) {
-			left = append(left, "script "+scriptPath)
-		}
-	}
-	if _, err := os.Stat("/run/bastion-samba-lab"); !errors.Is(err, os.ErrNotExist) {
-		left = append(left, "registry /run/bastion-samba-lab")
-	}
-	return left
-}
-
-// alive reports whether pid runs: a zombie has exited and only waits for init
-// (the daemons' parent) to reap it.
-func alive(pid int) bool {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	i := strings.LastIndexByte(string(stat), ')')
-	if i < 0 || i+2 >= len(stat) {
-		return false
-	}
-	state := stat[i+2]
-	return state != 'Z' && state != 'X'
-}
-
-func isLabDaemon(comm string) bool {
-	switch comm {
-	case "samba", "smbd", "nmbd", "winbindd", "dnsmasq", "samba-dcerpcd", "rpcd_lsad", "rpcd_classic":
-		return true
-	}
-	return strings.HasPrefix(comm, "samba") || strings.HasPrefix(comm, "rpcd_")
 }
 
 func needLab(t *testing.T) *Lab {
@@ -468,7 +392,7 @@ func TestJoinAndDemoteThirdDC(t *testing.T) {
 	if err := l.JoinDC(ctx, "priv-dc3"); err != nil {
 		t.Fatal(err)
 	}
-	fmt.Printf("samba lab: JoinDC(priv-dc3) in %s\n", time.Since(start).Round(time.Millisecond))
+	Report("samba lab [internal/lab/samba]: JoinDC(priv-dc3) in %s", time.Since(start).Round(time.Millisecond))
 	if d, _ := l.DC("priv-dc3"); !d.Running() || d.SambaPID == 0 {
 		t.Fatalf("after JoinDC priv-dc3 = %+v, want running", d)
 	}
@@ -487,7 +411,7 @@ func TestJoinAndDemoteThirdDC(t *testing.T) {
 	if err := l.DemoteDC(ctx, "priv-dc3"); err != nil {
 		t.Fatal(err)
 	}
-	fmt.Printf("samba lab: DemoteDC(priv-dc3) in %s\n", time.Since(start).Round(time.Millisecond))
+	Report("samba lab [internal/lab/samba]: DemoteDC(priv-dc3) in %s", time.Since(start).Round(time.Millisecond))
 	d, _ := l.DC("priv-dc3")
 	if d.State != "prepared" || len(d.PIDs) != 0 {
 		t.Errorf("after DemoteDC priv-dc3 = state %q pids %v, want prepared and no process", d.State, d.PIDs)

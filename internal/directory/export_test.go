@@ -1,0 +1,9 @@
+package directory
+
+// TamperChannelBindings makes every Kerberos bind send f(bindings) instead of
+// the connection's TLS channel bindings, until restore is called: the Samba
+// suite shows a DC refuses wrong bindings. Not for parallel tests.
+func TamperChannelBindings(f func([]byte) []byte) (restore func()) {
+	tamperChannelBindings = f
+	return func() { tamperChannelBindings = nil }
+}
