@@ -86,7 +86,7 @@ const pamCorpPasswordEnv = "pam_corp_password (or BASTION_PAM_CORP_PASSWORD)"
 const pamNetdomBits = directory.TrustAttrTreatAsExternal | directory.TrustAttrQuarantinedDomain | directory.TrustAttrPIMTrust
 
 const pamCorpSideDoc = " Read from the source forest's `trustedDomain` object for the PRIV forest (the trusting, outbound side, where netdom sets these bits) " +
-	"by one script on `host` with the CORP credential, at every plan of an existing trust and after create and update. " +
+	"over LDAP from the source forest's domain controllers with the CORP credential at every plan of an existing trust, and by the netdom script after create and update. " +
 	"`null` after an import until the first apply."
 
 func (r *pamTrustResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
@@ -98,10 +98,13 @@ func (r *pamTrustResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			"one option a run and only the options whose bit differs. netdom changes the **CORP** side of the trust: the source forest's `trustedDomain` object for PRIV, " +
 			"the outbound side where SID filtering is applied (`/EnableSIDHistory` is valid only on the outbound side of a forest trust).\n\n" +
 			"**Reads.** A refresh reads PRIV's `trustedDomain` object for the source forest over LDAP and nothing else: no WinRM. " +
-			"The CORP side's bits live in the source forest, which the provider's LDAP connection does not reach, and the CORP credential is write-only, so Terraform " +
-			"gives it to plans and applies but never to a refresh: every plan of an existing trust runs one script on `host` that reads the CORP side with it " +
-			"(and, with `verify_on_plan`, runs `Test-PAMTrust` in the same run). A bit changed outside Terraform shows as a planned change and apply re-runs netdom; " +
-			"a trust gone from PRIV is recreated. (`terraform apply -refresh-only` runs no plan, so no script; the deprecated `terraform refresh` plans internally and does.)\n\n" +
+			"The CORP side's bits live in the source forest's directory, and the CORP credential is write-only, so Terraform gives it to plans and applies but never " +
+			"to a refresh: every plan of an existing trust reads the CORP side over LDAP with it (a bind and a search on a short-lived connection to the source " +
+			"forest's DNS name, which resolves to its domain controllers, with the provider's `ldap` transport settings: `tls_mode`, `port`, `ca_file`, " +
+			"`connect_to`), and no PowerShell. Terraform must therefore reach the source forest's domain controllers over LDAPS, and `ldap.ca_file` must " +
+			"trust their certificates. With `verify_on_plan`, a plan also runs `Test-PAMTrust` on `host`. A bit changed outside Terraform shows as a planned " +
+			"change and apply re-runs netdom; a trust gone from PRIV is recreated. (`terraform apply -refresh-only` runs no plan, so no CORP read; the deprecated " +
+			"`terraform refresh` plans internally and does.)\n\n" +
 			"**Credentials on the command line.** netdom takes the CORP password as `/passwordo:<password>`: while netdom runs, local administrators of `host` and " +
 			"process-creation auditing (event 4688 with command lines, EDR agents) can see it. `/passwordo:*` prompts on a console, which a WinRM session has not, so there is " +
 			"no documented way around it; the provider passes it as one quoted argument, never in script text, and masks it in netdom's output and in logs.\n\n" +
@@ -142,13 +145,14 @@ func (r *pamTrustResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			},
 			"corp_username": schema.StringAttribute{
 				Required:            true,
-				MarkdownDescription: "A domain administrator of the source forest as `DOMAIN\\name`, e.g. `CORP\\Administrator`. Sent to the host as data; kept in state (it is not a secret).",
+				MarkdownDescription: "A domain administrator of the source forest as `DOMAIN\\name`, e.g. `CORP\\Administrator`. Sent to the host as data and used as the LDAP bind name on the source forest's domain controllers; kept in state (it is not a secret).",
 				Validators:          []validator.String{validators.WindowsAccount()},
 			},
 			"corp_password_wo": schema.StringAttribute{
 				Required: true, WriteOnly: true, Sensitive: true,
 				MarkdownDescription: "Password of `corp_username`. Write-only: sent to the host as data on stdin, never stored in state or plan, masked in logs " +
-					"(netdom still receives it on its command line, see above). Used by create, update and every plan; a destroy takes it from `" + pamCorpPasswordEnv + "`.",
+					"(netdom still receives it on its command line, see above). Used by create and update (on `host`) and by every plan (the LDAP bind on the " +
+					"source forest's domain controllers); a destroy takes it from `" + pamCorpPasswordEnv + "`.",
 			},
 			"corp_password_wo_version": schema.Int64Attribute{
 				Optional: true,
@@ -174,8 +178,9 @@ func (r *pamTrustResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			},
 			"verify_on_plan": schema.BoolAttribute{
 				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
-				MarkdownDescription: "Also run `Test-PAMTrust -SourceForest -CorpCredentials [-Bidirectional]` in the script each plan runs (and after create and update), " +
-					"and record its answer in `verified`. Defaults to `false`. A refresh cannot run it: it needs the write-only CORP credential.",
+				MarkdownDescription: "Also run `Test-PAMTrust -SourceForest -CorpCredentials [-Bidirectional]` on `host` at each plan of an existing trust (one script run " +
+					"beside the plan's LDAP read) and after create and update, and record its answer in `verified`. Defaults to `false`. A refresh cannot run it: it needs " +
+					"the write-only CORP credential.",
 			},
 			"verified": schema.BoolAttribute{
 				Computed: true,
@@ -505,10 +510,11 @@ func pamTrustRecreation() planmodifier.Bool {
 		"Changing the direction deletes and recreates the trust; refused unless `allow_trust_recreation` is `true`.")
 }
 
-// ModifyPlan reads the CORP side of an existing trust with the CORP
-// credential (only plans and applies have it), so a netdom bit changed
-// outside Terraform shows as a planned change; with verify_on_plan it also
-// runs Test-PAMTrust. Cost: one script run on host per plan.
+// ModifyPlan reads the CORP side of an existing trust over LDAP from the
+// source forest's DCs with the CORP credential (only plans and applies have
+// it), so a netdom bit changed outside Terraform shows as a planned change;
+// with verify_on_plan it also runs Test-PAMTrust on host. Cost per plan: a
+// bind and a search on a CORP DC; with verify_on_plan, one script run more.
 func (r *pamTrustResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
 		if !req.State.Raw.IsNull() && r.data.pamCorpPassword == "" {
@@ -556,22 +562,19 @@ func (r *pamTrustResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 
 	host := plan.Host.ValueString()
 	password := config.CorpPasswordWO
-	if !known(plan.Host) || !known(password) || !known(plan.CorpUsername) {
+	if !known(password) || !known(plan.CorpUsername) {
 		return
 	}
-	if r.data.isLost(host) {
-		resp.Diagnostics.AddWarning("PAM Trust Not Checked",
-			fmt.Sprintf(lostHostDetail+"The CORP side of the trust was not read: set host to another PRIV server with the MIMPAM module.", host))
+	if !pamNeedDirectory(r.data, &resp.Diagnostics) {
 		return
 	}
 	ctx = r.data.logCtx(ctx, password.ValueString())
-	verify := plan.VerifyOnPlan.ValueBool()
-	reply, err := r.settings(ctx, host, &plan, password.ValueString(), false, verify)
+	corp, err := r.readCorpSide(ctx, &plan, password.ValueString())
 	if err != nil {
-		pamAddRemoteError(&resp.Diagnostics, "PAM Trust Not Checked", host, "reading the CORP side of the trust with "+forest, err)
+		pamAddCorpLDAPError(&resp.Diagnostics, "PAM Trust Not Checked", "reading the CORP side of the trust (the source forest's trustedDomain object for the PRIV forest) from "+forest, err)
 		return
 	}
-	if !reply.CorpSidePresent {
+	if corp == nil {
 		resp.Diagnostics.AddWarning("CORP Side Of PAM Trust Missing",
 			fmt.Sprintf("%s has no trustedDomain object for the PRIV forest: PRIV's side is there but the trust cannot work. The plan replaces the trust (New-PAMTrust builds both sides again).", forest))
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("id"), types.StringUnknown())...)
@@ -579,19 +582,30 @@ func (r *pamTrustResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 		return
 	}
 	want, wantKnown := pamWantedBits(&plan)
-	have := pamBits(reply.CorpTrustAttributes) & pamNetdomBits
+	have := corp.Attributes & pamNetdomBits
 	switch {
 	case !wantKnown || have != want:
-		setCorp(types.Int64Unknown(), types.Int64Value(reply.CorpTrustDirection))
+		setCorp(types.Int64Unknown(), types.Int64Value(int64(corp.Direction)))
 		if wantKnown && !configChanged {
 			resp.Diagnostics.AddWarning("PAM Trust Changed Outside Terraform",
 				fmt.Sprintf("The CORP side of the trust with %s has trustAttributes 0x%X: %s. The configuration wants %s; apply runs netdom on %s to set them back.",
-					forest, reply.CorpTrustAttributes, pamDescribeBits(have), pamDescribeBits(want), host))
+					forest, corp.Attributes, pamDescribeBits(have), pamDescribeBits(want), host))
 		}
 	default:
-		setCorp(types.Int64Value(reply.CorpTrustAttributes), types.Int64Value(reply.CorpTrustDirection))
+		setCorp(types.Int64Value(int64(corp.Attributes)), types.Int64Value(int64(corp.Direction)))
 	}
-	if verify {
+	if plan.VerifyOnPlan.ValueBool() && known(plan.Host) {
+		// Test-PAMTrust has no LDAP equivalent: it runs on host (no netdom).
+		if r.data.isLost(host) {
+			resp.Diagnostics.AddWarning("PAM Trust Not Verified",
+				fmt.Sprintf(lostHostDetail+"Test-PAMTrust was not run: set host to another PRIV server with the MIMPAM module.", host))
+			return
+		}
+		reply, err := r.settings(ctx, host, &plan, password.ValueString(), false, true)
+		if err != nil {
+			pamAddRemoteError(&resp.Diagnostics, "PAM Trust Not Checked", host, "testing the trust with "+forest+" (Test-PAMTrust)", err)
+			return
+		}
 		v := pamVerifiedValue(reply)
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("verified"), v)...)
 		if !v.IsNull() && !v.ValueBool() {
@@ -645,6 +659,58 @@ func (r *pamTrustResource) settings(ctx context.Context, host string, m *pamTrus
 		return nil, err
 	}
 	return &out, nil
+}
+
+// readCorpSide reads the CORP side of the trust (the source forest's
+// trustedDomain object for the PRIV forest, where netdom sets its bits)
+// over LDAP from the source forest's DCs, with the CORP credential and the
+// provider's LDAP transport settings; nil when the object is absent.
+// Cost: 2 LDAP operations on a CORP DC (bind, search) on a short-lived
+// connection, plus a rootDSE read on PRIV when the provider's ldap block
+// names no domain.
+func (r *pamTrustResource) readCorpSide(ctx context.Context, m *pamTrustResourceModel, password string) (*directory.Trust, error) {
+	base := r.data.dirConfig
+	if base == nil {
+		return nil, errors.New("the provider's LDAP configuration is not available")
+	}
+	privForest := base.Domain
+	if privForest == "" {
+		dse, err := r.data.dir.RootDSE(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("reading the PRIV forest's name from PRIV's rootDSE: %w", err)
+		}
+		privForest = pamDNToDNS(dse.RootDomainNamingContext)
+	}
+	forest := strings.TrimSuffix(m.SourceForest.ValueString(), ".")
+	c := *base
+	c.Servers = []string{forest} // a domain's DNS name resolves to its DCs
+	c.Domain = forest
+	c.Username = m.CorpUsername.ValueString()
+	c.Password = password
+	client, err := directory.New(c)
+	if err != nil {
+		return nil, err
+	}
+	defer client.Close()
+	t, err := client.Trust(ctx, privForest)
+	if errors.Is(err, transport.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// pamDNToDNS turns DC=priv,DC=contoso,DC=com into priv.contoso.com.
+func pamDNToDNS(dn string) string {
+	var labels []string
+	for _, rdn := range strings.Split(dn, ",") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(rdn), "="); ok && strings.EqualFold(k, "DC") {
+			labels = append(labels, v)
+		}
+	}
+	return strings.Join(labels, ".")
 }
 
 // readPRIVSide reads PRIV's trustedDomain object into m; false when absent.
@@ -788,6 +854,24 @@ func pamAddLDAPError(diags *diag.Diagnostics, summary, doing string, err error) 
 		next = "The read did not finish within its timeout. Raise it in the resource's timeouts block if the DC is just slow."
 	}
 	diags.AddError(summary, fmt.Sprintf("%s failed. %s\n\n%v", doing, next, err))
+}
+
+// pamAddCorpLDAPError reports a failed LDAP read of the source forest's
+// directory with the CORP credential.
+func pamAddCorpLDAPError(diags *diag.Diagnostics, summary, doing string, err error) {
+	switch {
+	case errors.Is(err, transport.ErrUnauthorized):
+		diags.AddAttributeError(path.Root("corp_username"), "CORP Credential Refused",
+			fmt.Sprintf("%s failed: the source domain's domain controller refused corp_username and corp_password_wo over LDAP. Check both; the account must be a domain "+
+				"administrator there. After rotating the password, update corp_password_wo and bump corp_password_wo_version.\n\n%v", doing, err))
+	case errors.Is(err, transport.ErrUnreachable):
+		diags.AddAttributeError(path.Root("source_forest"), summary,
+			fmt.Sprintf("%s failed: no domain controller of the source domain answered over LDAP. Terraform reads the CORP side from where it runs: "+
+				"the source domain's DNS name must resolve to its domain controllers there (or be mapped in connect_to), LDAPS (636, or the provider's ldap.port "+
+				"and ldap.tls_mode) must be reachable, and ldap.ca_file must hold the CA that issued their certificates.\n\n%v", doing, err))
+	default:
+		pamAddLDAPError(diags, summary, doing, err)
+	}
 }
 
 // pamAddRemoteError turns a PAM script's failure into a diagnostic that

@@ -222,15 +222,18 @@ func TestAccPAMTrust_lifecycle(t *testing.T) {
 				ImportStateVerifyIgnore: []string{"corp_username", "corp_password_wo_version", "sid_history", "quarantine", "pim_trust",
 					"corp_trust_direction", "corp_trust_attributes", "sid_history_enabled", "quarantined", "pim_trust_enabled", "timeouts"},
 			},
-			{ // a plan (plugin-testing runs two: without and with refresh): one CORP-side script run each
+			{ // a plan (plugin-testing runs two: without and with refresh): the CORP side read over LDAP from a CORP DC, no script
 				PreConfig: l.Env.ResetCounters,
 				Config:    l.ProviderHCL() + quarantined.hcl(),
 				PlanOnly:  true,
 			},
 			{ // drift: the PIM bit cleared on the CORP side outside Terraform
 				PreConfig: func() {
-					if n := l.Env.CallCount(model.WinRM, model.App1); n != 2 {
-						t.Errorf("two plans made %d WinRM calls on %s, want one each (%v)", n, model.App1, l.Env.Calls())
+					if n := l.Env.CallCount(model.WinRM, ""); n != 0 {
+						t.Errorf("two plans made %d WinRM calls, want none: the CORP side is read over LDAP (%v)", n, l.Env.Calls())
+					}
+					if n := l.Env.CallCount(model.LDAP, model.CorpDC1); n != 4 {
+						t.Errorf("two plans made %d LDAP operations on %s, want a bind and a search each (%v)", n, model.CorpDC1, l.Env.Calls())
 					}
 					t.Logf("two plans cost: %v", l.Env.Calls())
 					mark()
@@ -629,8 +632,8 @@ func readOnce(t *testing.T, l *lab.Lab, r fwresource.Resource, m any) (*tfsdk.St
 
 // What a refresh (ReadResource) costs, by protocol: the trust is read over
 // LDAP only (one bind and one search on a new connection) and the domain
-// configuration with no remote call at all. Plans cost one script run more
-// each (see the plan steps of the lifecycle tests).
+// configuration with no remote call at all. A plan of the trust costs a
+// bind and a search on a CORP DC more (see the plan step of the lifecycle test).
 func TestPAMRefreshCost(t *testing.T) {
 	l := startLab(t)
 	err := l.Env.Do(func(e *model.Env) error {

@@ -23,8 +23,14 @@ type diagsT = diag.Diagnostics
 // adapters (none of which has dialled anything yet) and the provider-level
 // secrets to mask in every log line.
 type providerData struct {
-	winrm     remoteExec
-	dir       *directory.Client
+	winrm remoteExec
+	dir   *directory.Client
+	// dirConfig is the LDAP configuration dir was built from, without its
+	// servers and credentials (transport, TLS, CA, port, ConnectTo, and the
+	// PRIV domain's DNS name when set): a resource that reads another
+	// forest's directory with its own credential (the CORP side of the PAM
+	// trust) builds a short-lived client from it. nil when dir is.
+	dirConfig *directory.Config
 	sql       *sqlserver.Client
 	secrets   []string
 	lostHosts map[string]bool
@@ -136,6 +142,11 @@ func configureDirectory(ctx context.Context, m *ldapModel, connectTo transport.C
 	}
 	data.dir = client
 	data.secrets = append(data.secrets, c.Password)
+	base := directory.Config{
+		Port: c.Port, TLSMode: c.TLSMode, CACertPEM: c.CACertPEM, InsecureSkipVerify: c.InsecureSkipVerify,
+		Domain: c.Domain, ConnectTo: c.ConnectTo, Retry: c.Retry, Logger: c.Logger,
+	}
+	data.dirConfig = &base
 	return d
 }
 

@@ -4,7 +4,9 @@
 # netdom trust <CORP> /domain:<PRIV> /usero:<CORP admin> /passwordo:...;
 # the netdom page: /EnableSIDHistory is valid only on the outbound side of a
 # forest trust, which in a PAM trust is CORP's). The PRIV side has no such
-# bits, and the provider's LDAP connection reaches only PRIV.
+# bits. Plans read the CORP side over LDAP, not with this script: it runs
+# for create and update (netdom, and the read-back after it) and for
+# Test-PAMTrust (verify), which has no LDAP equivalent.
 # netdom takes the CORP password on its command line (/passwordo): local
 # administrators and process-creation auditing can see it while netdom runs.
 # /passwordo:* would prompt on a console, which a WinRM session has not. The

@@ -242,10 +242,21 @@ func (s *Server) reachable(host string) bool {
 	return up
 }
 
-// tlsConfig is the DC's server certificate: its FQDN and computer name.
+// tlsConfig is the DC's server certificate: its FQDN and computer name,
+// and, as the Domain Controller Authentication / Kerberos Authentication
+// templates put in a DC's certificate, its domain's DNS and NetBIOS names,
+// so a client that connects to the domain name (which DNS resolves to the
+// domain's DCs) can verify the DC that answers.
 func (s *Server) tlsConfig(host string) (*tls.Config, error) {
 	short := strings.SplitN(host, ".", 2)[0]
-	return s.ca.ServerConfig(host, short)
+	names := []string{host, short}
+	_ = s.env.Do(func(e *model.Env) error {
+		if d, _ := e.DirectoryOf(host); d != nil {
+			names = append(names, model.Key(d.DNSName), d.NetBIOSName)
+		}
+		return nil
+	})
+	return s.ca.ServerConfig(names...)
 }
 
 func reset(c net.Conn) {
@@ -321,12 +332,26 @@ func (s *Server) ensureBackend(h *hostServer) (*backend, error) {
 }
 
 // ConnectTo maps "<host>:636" and "<host>:389" of every host and DC to the
-// loopback addresses of its listeners.
+// loopback addresses of its listeners, and "<domain>:636" and "<domain>:389"
+// of every domain to those of its first writable DC (by name): a domain's
+// DNS name resolves to its DCs' addresses, as on Windows.
 func (s *Server) ConnectTo() transport.ConnectTo {
+	domainDC := map[string]string{}
+	_ = s.env.Do(func(e *model.Env) error {
+		for _, d := range e.Directories() {
+			for _, dc := range d.SortedDCs() {
+				if !dc.ReadOnly {
+					domainDC[model.Key(d.DNSName)] = model.Key(dc.Host)
+					break
+				}
+			}
+		}
+		return nil
+	})
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := transport.ConnectTo{}
-	for name, h := range s.hosts {
+	add := func(name string, h *hostServer) {
 		for _, l := range h.listeners {
 			if l.port == 0 {
 				continue
@@ -336,6 +361,14 @@ func (s *Server) ConnectTo() transport.ConnectTo {
 				port = PortLDAPS
 			}
 			out[fmt.Sprintf("%s:%d", name, port)] = fmt.Sprintf("127.0.0.1:%d", l.port)
+		}
+	}
+	for name, h := range s.hosts {
+		add(name, h)
+	}
+	for domain, dc := range domainDC {
+		if h := s.hosts[dc]; h != nil && s.hosts[domain] == nil {
+			add(domain, h)
 		}
 	}
 	return out

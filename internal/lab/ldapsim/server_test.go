@@ -318,3 +318,39 @@ func TestListenersFollowTheModel(t *testing.T) {
 		t.Error("a demoted DC still answered")
 	}
 }
+
+// A domain's DNS name reaches one of its DCs, whose certificate names the
+// domain, and the DC renders the trust bits netdom sets on its side.
+func TestDomainNameReachesADC(t *testing.T) {
+	f := start(t)
+	if got, want := f.addr(model.CorpDomainDNS, PortLDAPS), f.addr(model.CorpDC1, PortLDAPS); got != want {
+		t.Fatalf("%s:636 maps to %s, want %s's listener %s", model.CorpDomainDNS, got, model.CorpDC1, want)
+	}
+	if got, want := f.addr(model.DomainDNS, PortLDAPS), f.addr(model.DC1, PortLDAPS); got != want {
+		t.Fatalf("%s:636 maps to %s, want %s's listener %s", model.DomainDNS, got, model.DC1, want)
+	}
+	err := f.env.Do(func(e *model.Env) error {
+		corp := e.Forests[model.CorpDomainDNS]
+		if err := e.NewPAMTrust(corp, false); err != nil {
+			return err
+		}
+		return e.NetdomTrust(corp, e.Domain, model.NetdomEnablePIMTrust, true)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := f.dial(t, model.CorpDomainDNS) // verifies the certificate for the domain name
+	var pw string
+	_ = f.env.Do(func(e *model.Env) error { pw = e.Credentials[strings.ToLower(model.CorpAdminUser)]; return nil })
+	if err := c.Bind(model.CorpAdminUser, pw); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Search(ldap.NewSearchRequest("CN=System,DC=corp,DC=contoso,DC=test", ldap.ScopeSingleLevel, 0, 0, 0, false,
+		"(&(objectClass=trustedDomain)(trustPartner="+model.DomainDNS+"))", []string{"trustAttributes", "trustDirection"}, nil))
+	if err != nil || len(res.Entries) != 1 {
+		t.Fatalf("CORP's trust for PRIV: %v %v", res, err)
+	}
+	if a := res.Entries[0].GetAttributeValue("trustAttributes"); a != "1032" {
+		t.Errorf("trustAttributes %s, want 1032 (FOREST_TRANSITIVE | PIM_TRUST)", a)
+	}
+}
