@@ -2,9 +2,11 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -78,12 +80,15 @@ func sambaDCNames(ctx context.Context, sl *samba.Lab, dc string) ([]string, erro
 	return names, nil
 }
 
-// TestAccDomainController_samba drives bastion_domain_controller against a
-// real directory: LDAP reads go to the Samba lab's PRIV DCs, WinRM to the
-// simulated Windows host priv-dc3, whose promotion and demotion scripts the lab
-// hands to a samba.Backend, so `terraform apply` really joins priv-dc3 to the
-// domain with samba-tool and `terraform destroy` really demotes it.
-func TestAccDomainController_samba(t *testing.T) {
+// TestAccSamba runs the provider against real Active Directory: Samba AD DCs
+// of internal/lab/samba (root only; `sudo make test`). One lab serves every
+// subtest: it comes up on the first call and goes down, checked for leftovers,
+// when the last subtest is done. Not parallel: the Samba lab is one per
+// machine and the subtests change it (FSMO holders, a third DC), so they run
+// one after the other in the package's sequential phase, before the parallel
+// tests start, and the lab is given back as soon as they are done. Each
+// subtest leaves the lab as it found it when it passes.
+func TestAccSamba(t *testing.T) {
 	skipUnlessAcc(t)
 	if os.Geteuid() != 0 {
 		t.Skip("needs root for the Samba AD lab (network namespaces); run the whole suite with `sudo make test`")
@@ -95,6 +100,365 @@ func TestAccDomainController_samba(t *testing.T) {
 		}
 	})
 	sl := suite.Lab(t)
+	start := time.Now()
+	// FSMO first: it expects the forest as the lab builds it (two DCs, every
+	// role on priv-dc1), which the join and demotion of priv-dc3 also keep.
+	t.Run("FSMORolesAndDataSources", func(t *testing.T) { testSambaFSMORoles(t, sl) })
+	t.Run("DomainController", func(t *testing.T) { testSambaDomainController(t, sl) })
+	samba.Report("samba provider: tests %s after the lab was up in %s", time.Since(start).Round(time.Second), suite.UpTime.Round(time.Second))
+}
+
+// sambaFSMOHCL is a bastion_fsmo_roles for the PRIV domain with every role on
+// holder, and the two data sources that read what the resource moves. They
+// depend on it, so after an apply that moves roles they hold what the
+// directory says then, not what it said at plan time.
+func sambaFSMOHCL(domain, holder string, importBlock bool) string {
+	var b strings.Builder
+	if importBlock {
+		fmt.Fprintf(&b, "import {\n  to = bastion_fsmo_roles.roles\n  id = %q\n}\n\n", domain)
+	}
+	fmt.Fprintf(&b, "resource \"bastion_fsmo_roles\" \"roles\" {\n  domain_name = %q\n", domain)
+	for _, a := range fsmoAttributes {
+		fmt.Fprintf(&b, "  %s = %q\n", a.attr, holder)
+	}
+	b.WriteString("}\n\n")
+	b.WriteString("data \"bastion_domain_controllers\" \"dcs\" {\n  depends_on = [bastion_fsmo_roles.roles]\n}\n\n")
+	b.WriteString("data \"bastion_backup_status\" \"backups\" {\n  depends_on = [bastion_fsmo_roles.roles]\n}\n")
+	return b.String()
+}
+
+// sambaFSMOOn checks with `samba-tool fsmo show` on both PRIV DCs, each from
+// its own database, that every role is held by the DC named want (PRIV-DC2).
+func sambaFSMOOn(ctx context.Context, sl *samba.Lab, want string) error {
+	for _, dc := range []string{"priv-dc1", "priv-dc2"} {
+		holders, err := sl.FSMOHolders(ctx, dc)
+		if err != nil {
+			return err
+		}
+		for _, role := range samba.FSMORoles {
+			if got := samba.ServerOf(holders[role]); !strings.EqualFold(got, want) {
+				return fmt.Errorf("samba-tool fsmo show on %s: %s is held by %s (%s), want %s", dc, role, got, holders[role], want)
+			}
+		}
+	}
+	return nil
+}
+
+// sambaDomainControllersAgree compares data.bastion_domain_controllers.dcs
+// with Samba's own answers on priv-dc1: the DCs (ldbsearch of the nTDSDSA
+// objects: exactly PRIV-DC1 and PRIV-DC2) and the FSMO holders (samba-tool
+// fsmo show), both the map by role and each DC's list.
+func sambaDomainControllersAgree(ctx context.Context, sl *samba.Lab, s *terraform.State) error {
+	rs, ok := s.RootModule().Resources["data.bastion_domain_controllers.dcs"]
+	if !ok {
+		return fmt.Errorf("data.bastion_domain_controllers.dcs is not in the state")
+	}
+	got := rs.Primary.Attributes
+	dcs, err := sl.DCs(ctx, "priv-dc1")
+	if err != nil {
+		return err
+	}
+	holders, err := sl.FSMOHolders(ctx, "priv-dc1")
+	if err != nil {
+		return err
+	}
+	var names []string
+	for _, d := range dcs {
+		names = append(names, d.Name)
+	}
+	if strings.Join(names, ",") != "PRIV-DC1,PRIV-DC2" {
+		return fmt.Errorf("ldbsearch on priv-dc1 lists the DCs %v, want PRIV-DC1 and PRIV-DC2 (the lab is not as this test expects it)", names)
+	}
+	if n := got["domain_controllers.#"]; n != strconv.Itoa(len(dcs)) {
+		return fmt.Errorf("the data source lists %s DCs, ldbsearch %d (%v)", n, len(dcs), names)
+	}
+	hostOf := map[string]string{} // DC name -> dNSHostName
+	for i, d := range dcs {
+		p := fmt.Sprintf("domain_controllers.%d.", i) // both sorted: by host, by name
+		hostOf[strings.ToUpper(d.Name)] = d.DNSHostName
+		for attr, want := range map[string]string{
+			"name": d.Name, "host": d.DNSHostName, "invocation_id": d.InvocationID, "ntds_settings_dn": d.NTDSSettingsDN,
+			"server_dn": d.ServerDN, "site": d.Site, "global_catalog": strconv.FormatBool(d.Options&1 == 1),
+			"read_only": strconv.FormatBool(d.ReadOnly), "functional_level": strconv.Itoa(d.BehaviorVersion),
+		} {
+			if !strings.EqualFold(got[p+attr], want) {
+				return fmt.Errorf("DC %d %s: the data source says %q, ldbsearch %q", i, attr, got[p+attr], want)
+			}
+		}
+		var held []string
+		for _, role := range samba.FSMORoles {
+			if strings.EqualFold(samba.ServerOf(holders[role]), d.Name) {
+				held = append(held, string(role))
+			}
+		}
+		var listed []string
+		n, _ := strconv.Atoi(got[p+"fsmo_roles.#"])
+		for j := 0; j < n; j++ {
+			listed = append(listed, got[fmt.Sprintf("%sfsmo_roles.%d", p, j)])
+		}
+		if strings.Join(listed, ",") != strings.Join(held, ",") {
+			return fmt.Errorf("%s's fsmo_roles: the data source says %v, samba-tool fsmo show %v", d.Name, listed, held)
+		}
+	}
+	for _, role := range samba.FSMORoles {
+		want := hostOf[strings.ToUpper(samba.ServerOf(holders[role]))]
+		if h := got["fsmo_role_holders."+string(role)]; want == "" || !strings.EqualFold(h, want) {
+			return fmt.Errorf("fsmo_role_holders[%s] = %q; samba-tool fsmo show names %s (%q)", role, h, holders[role], want)
+		}
+	}
+	return nil
+}
+
+// sambaBackupStatusAgrees compares data.bastion_backup_status.backups with
+// Samba's own answers on priv-dc1 (the pinned DC): the tombstone lifetime
+// (ldbsearch; 180 days, as samba-tool provisions a forest) and, for each
+// naming context it holds, whether it was ever backed up (the dSASignature
+// entry of replPropertyMetaData, decoded by Samba's NDR printer).
+func sambaBackupStatusAgrees(ctx context.Context, sl *samba.Lab, s *terraform.State) error {
+	rs, ok := s.RootModule().Resources["data.bastion_backup_status.backups"]
+	if !ok {
+		return fmt.Errorf("data.bastion_backup_status.backups is not in the state")
+	}
+	got := rs.Primary.Attributes
+	dc1, _ := sl.DC("priv-dc1")
+	tomb, err := sl.TombstoneLifetime(ctx, "priv-dc1")
+	if err != nil {
+		return err
+	}
+	if tomb != 180 {
+		return fmt.Errorf("ldbsearch on priv-dc1: tombstoneLifetime %d, want the 180 days samba-tool provisions", tomb)
+	}
+	if got["tombstone_lifetime_days"] != strconv.Itoa(tomb) || got["threshold_days"] != strconv.Itoa(tomb) {
+		return fmt.Errorf("tombstone_lifetime_days %s and threshold_days %s, ldbsearch says %d", got["tombstone_lifetime_days"], got["threshold_days"], tomb)
+	}
+	stamps, err := sl.BackupStamps(ctx, "priv-dc1")
+	if err != nil {
+		return err
+	}
+	backed := map[string]string{} // NC DN (lower case) -> backed_up
+	n, _ := strconv.Atoi(got["backups.#"])
+	for i := 0; i < n; i++ {
+		p := fmt.Sprintf("backups.%d.", i)
+		if !strings.EqualFold(got[p+"dc"], dc1.FQDN) {
+			return fmt.Errorf("backups[%d] read on %q, want the pinned DC priv-dc1", i, got[p+"dc"])
+		}
+		backed[strings.ToLower(got[p+"dn"])] = got[p+"backed_up"]
+	}
+	if len(backed) != len(stamps) || n != len(stamps) {
+		return fmt.Errorf("the data source lists %d naming contexts, priv-dc1's rootDSE %d", n, len(stamps))
+	}
+	for _, st := range stamps {
+		b, ok := backed[strings.ToLower(st.NamingContext)]
+		if !ok {
+			return fmt.Errorf("the data source has no entry for the naming context %s", st.NamingContext)
+		}
+		if b != strconv.FormatBool(st.Backed) {
+			return fmt.Errorf("%s: backed_up %s, Samba's replPropertyMetaData says %t", st.NamingContext, b, st.Backed)
+		}
+	}
+	return nil
+}
+
+// withAttribute is a copy of s in which the resource (or data source) addr
+// has attr = value.
+func withAttribute(s *terraform.State, addr, attr, value string) *terraform.State {
+	c := s.DeepCopy()
+	c.RootModule().Resources[addr].Primary.Attributes[attr] = value
+	return c
+}
+
+// expectFSMOPlan checks the planned change of the bastion_fsmo_roles at addr,
+// role by role: before (the refreshed state) and after (the plan) must name
+// the holders given, so a role that is not to move shows no change.
+func expectFSMOPlan(addr string, before, after map[string]string) plancheck.PlanCheck {
+	return planCheckFunc(func(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
+		for _, rc := range req.Plan.ResourceChanges {
+			if rc.Address != addr {
+				continue
+			}
+			b, _ := rc.Change.Before.(map[string]any)
+			a, _ := rc.Change.After.(map[string]any)
+			var errs []error
+			for _, f := range fsmoAttributes {
+				gb, _ := b[f.attr].(string)
+				ga, _ := a[f.attr].(string)
+				if !strings.EqualFold(gb, before[f.attr]) || !strings.EqualFold(ga, after[f.attr]) {
+					errs = append(errs, fmt.Errorf("%s: planned %q -> %q, want %q -> %q", f.attr, gb, ga, before[f.attr], after[f.attr]))
+				}
+			}
+			resp.Error = errors.Join(errs...)
+			return
+		}
+		resp.Error = fmt.Errorf("no planned change for %s", addr)
+	})
+}
+
+// expectNoOpImport checks that the plan imports addr and changes nothing.
+func expectNoOpImport(addr string) plancheck.PlanCheck {
+	return planCheckFunc(func(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
+		for _, rc := range req.Plan.ResourceChanges {
+			if rc.Address == addr {
+				if rc.Change.Importing == nil || !rc.Change.Actions.NoOp() {
+					resp.Error = fmt.Errorf("%s: planned %v (importing: %t), want a no-op import", addr, rc.Change.Actions, rc.Change.Importing != nil)
+				}
+				return
+			}
+		}
+		resp.Error = fmt.Errorf("no planned change for %s: the import block imported nothing", addr)
+	})
+}
+
+// testSambaFSMORoles drives bastion_fsmo_roles against the real PRIV domain:
+// import with every role where the lab put it (priv-dc1), move them all to
+// priv-dc2 and back through apply, then a PDC emulator transfer done out of
+// band with samba-tool shows in the next plan and the apply puts it back.
+// After each apply samba-tool on both DCs says where the roles are, and the
+// data sources bastion_domain_controllers and bastion_backup_status, read in
+// the same runs, agree with Samba's own tools.
+func testSambaFSMORoles(t *testing.T, sl *samba.Lab) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	t.Cleanup(cancel)
+	// The lab as samba-lab.sh builds it: every role on priv-dc1.
+	if err := sambaFSMOOn(ctx, sl, "PRIV-DC1"); err != nil {
+		t.Fatalf("before the test: %v", err)
+	}
+	l := startLab(t)
+	f, _ := sl.Forest("priv")
+	dc1, _ := sl.DC("priv-dc1")
+	dc2, _ := sl.DC("priv-dc2")
+	provider := sambaProviderHCL(l, sl)
+	addr := "bastion_fsmo_roles.roles"
+	on := func(host string) map[string]string {
+		m := map[string]string{}
+		for _, a := range fsmoAttributes {
+			m[a.attr] = host
+		}
+		return m
+	}
+	stateOn := func(host string) []statecheck.StateCheck {
+		checks := []statecheck.StateCheck{statecheck.ExpectKnownValue(addr, tfjsonpath.New("id"), knownvalue.StringExact(f.DNSDomain))}
+		for _, a := range fsmoAttributes {
+			checks = append(checks, statecheck.ExpectKnownValue(addr, tfjsonpath.New(a.attr), knownvalue.StringExact(host)))
+		}
+		return checks
+	}
+	rolesOn := func(dcName string) resource.TestCheckFunc {
+		return func(s *terraform.State) error {
+			if err := sambaFSMOOn(ctx, sl, dcName); err != nil {
+				return err
+			}
+			return sambaDomainControllersAgree(ctx, sl, s)
+		}
+	}
+	pdcOnDC2 := on(dc1.FQDN)
+	pdcOnDC2["pdc_emulator"] = dc2.FQDN
+	var steps [5]time.Time
+	mark := func(i int) func() { return func() { steps[i] = time.Now() } }
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		// Destroy forgets the resource: the roles stay where they are.
+		CheckDestroy: func(*terraform.State) error {
+			steps[4] = time.Now()
+			if err := sambaFSMOOn(ctx, sl, "PRIV-DC1"); err != nil {
+				return fmt.Errorf("after destroy: %w", err)
+			}
+			samba.Report("samba provider: bastion_fsmo_roles import %s, apply moving 5 roles to priv-dc2 %s, back to priv-dc1 %s, "+
+				"out-of-band PDC transfer (samba-tool) + plan + apply %s (each with the data sources and samba-tool checks)",
+				steps[1].Sub(steps[0]).Round(100*time.Millisecond), steps[2].Sub(steps[1]).Round(100*time.Millisecond),
+				steps[3].Sub(steps[2]).Round(100*time.Millisecond), steps[4].Sub(steps[3]).Round(100*time.Millisecond))
+			return nil
+		},
+		Steps: []resource.TestStep{
+			{ // import: the configuration names the current holders, so the import changes nothing
+				PreConfig: mark(0),
+				Config:    provider + sambaFSMOHCL(f.DNSDomain, dc1.FQDN, true),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:             []plancheck.PlanCheck{expectNoOpImport(addr)},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: stateOn(dc1.FQDN),
+				Check: resource.ComposeTestCheckFunc(rolesOn("PRIV-DC1"),
+					func(s *terraform.State) error { return sambaBackupStatusAgrees(ctx, sl, s) },
+					// The comparisons can fail: a state that says otherwise than Samba does.
+					func(s *terraform.State) error {
+						for name, c := range map[string]struct {
+							data, attr, value string
+							agree             func(context.Context, *samba.Lab, *terraform.State) error
+						}{
+							"PDC emulator on priv-dc2":     {"data.bastion_domain_controllers.dcs", "fsmo_role_holders.PDCEmulator", dc2.FQDN, sambaDomainControllersAgree},
+							"PRIV-DC1 holding three roles": {"data.bastion_domain_controllers.dcs", "domain_controllers.0.fsmo_roles.#", "3", sambaDomainControllersAgree},
+							"60-day tombstone lifetime":    {"data.bastion_backup_status.backups", "tombstone_lifetime_days", "60", sambaBackupStatusAgrees},
+						} {
+							if err := c.agree(ctx, sl, withAttribute(s, c.data, c.attr, c.value)); err == nil {
+								return fmt.Errorf("the comparison with Samba passed a state that says %s", name)
+							}
+						}
+						return nil
+					}),
+			},
+			{ // every role to priv-dc2
+				PreConfig: mark(1),
+				Config:    provider + sambaFSMOHCL(f.DNSDomain, dc2.FQDN, false),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+						expectFSMOPlan(addr, on(dc1.FQDN), on(dc2.FQDN)),
+					},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: stateOn(dc2.FQDN),
+				Check:             rolesOn("PRIV-DC2"),
+			},
+			{ // and back to priv-dc1
+				PreConfig: mark(2),
+				Config:    provider + sambaFSMOHCL(f.DNSDomain, dc1.FQDN, false),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+						expectFSMOPlan(addr, on(dc2.FQDN), on(dc1.FQDN)),
+					},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: stateOn(dc1.FQDN),
+				Check:             rolesOn("PRIV-DC1"),
+			},
+			{ // drift: priv-dc2 takes the PDC emulator with samba-tool; the plan moves that role alone back
+				PreConfig: func() {
+					steps[3] = time.Now()
+					out, err := sl.Exec(ctx, "priv-dc2", "samba-tool", "fsmo", "transfer", "--role=pdc")
+					if err != nil {
+						t.Fatalf("samba-tool fsmo transfer --role=pdc on priv-dc2: %v\n%s", err, out)
+					}
+					holders, err := sl.FSMOHolders(ctx, "priv-dc1")
+					if err != nil {
+						t.Fatal(err)
+					}
+					if h := samba.ServerOf(holders[samba.PDCEmulator]); !strings.EqualFold(h, "PRIV-DC2") {
+						t.Fatalf("after samba-tool fsmo transfer --role=pdc on priv-dc2, samba-tool fsmo show on priv-dc1 names %s:\n%s", h, out)
+					}
+				},
+				Config: provider + sambaFSMOHCL(f.DNSDomain, dc1.FQDN, false),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+						expectFSMOPlan(addr, pdcOnDC2, on(dc1.FQDN)),
+					},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: stateOn(dc1.FQDN),
+				Check:             rolesOn("PRIV-DC1"),
+			},
+		},
+	})
+}
+
+// testSambaDomainController drives bastion_domain_controller against a real
+// directory: LDAP reads go to the Samba lab's PRIV DCs, WinRM to the simulated
+// Windows host priv-dc3, whose promotion and demotion scripts the lab hands to
+// a samba.Backend, so `terraform apply` really joins priv-dc3 to the domain
+// with samba-tool and `terraform destroy` really demotes it.
+func testSambaDomainController(t *testing.T, sl *samba.Lab) {
 	dc3, ok := sl.DC("priv-dc3")
 	if !ok || dc3.State != "prepared" {
 		t.Fatalf("priv-dc3 = %+v, want a prepared namespace", dc3)
@@ -167,9 +531,6 @@ func TestAccDomainController_samba(t *testing.T) {
 	}
 	var steps [3]time.Time
 
-	// Not parallel: the Samba lab is one per machine, so this test runs in the
-	// package's sequential phase, before the parallel tests start, and gives the
-	// lab back as soon as it is done.
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy: resource.ComposeTestCheckFunc(joined(false), calls("join priv-dc3", "join priv-dc3", "demote priv-dc3"),
