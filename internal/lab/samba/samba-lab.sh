@@ -516,7 +516,10 @@ force_replication() {
 		retry 60 dc_exec "$name" samba-tool drs kcc "$(fqdn_of "$other")" "${creds[@]}" &
 		pids+=($!)
 	done
-	wait_all "${pids[@]}" || die "KCC run failed"
+	# The KCC run only speeds things up: the forced replication below runs each
+	# DC's KCC again whenever a replicate finds no link, and it is what must succeed.
+	# Samba's KCC sometimes answers {Device Timeout} for a minute; that alone is no failure.
+	wait_all "${pids[@]}" || log "KCC run did not finish on every DC; the forced replication retries it"
 	[[ -z ${BASTION_LAB_DEBUG:-} ]] || log "kcc done"
 	pids=()
 	for other in $(running_dcs "$forest"); do
