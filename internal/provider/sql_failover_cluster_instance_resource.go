@@ -89,10 +89,6 @@ type fciIPAddressModel struct {
 	SubnetMask     types.String `tfsdk:"subnet_mask"`
 }
 
-var fciIPAddressType = types.ObjectType{AttrTypes: map[string]attr.Type{
-	"address": types.StringType, "cluster_network": types.StringType, "subnet_mask": types.StringType,
-}}
-
 func (r *sqlFailoverClusterInstanceResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_sql_failover_cluster_instance"
 }

@@ -55,13 +55,6 @@ func (e *entry) values(name string) []string {
 	return nil
 }
 
-func (e *entry) first(name string) string {
-	if v := e.values(name); len(v) > 0 {
-		return v[0]
-	}
-	return ""
-}
-
 func (e *entry) set(name string, vals ...string) *entry {
 	if a := e.get(name); a != nil {
 		a.vals = vals
@@ -518,8 +511,3 @@ func userRID(u string, i int) int {
 	return 1100 + i
 }
 
-// ncHeads returns the normalised DNs of the naming contexts.
-func (v *view) isNCHead(key string) bool {
-	en := v.byKey[key]
-	return en != nil && en.nc == en.key
-}

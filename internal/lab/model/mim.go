@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/xml"
 	"fmt"
-	"regexp"
 	"strings"
 	"text/template"
 )
@@ -159,8 +158,6 @@ func (e *Env) UninstallMIM(h *Host) bool {
 	e.Record(h.FQDN, "msi-uninstall", "MIM Service and Portal removed")
 	return true
 }
-
-var rmsTag = regexp.MustCompile(`(?s)<resourceManagementService\b[^>]*>`)
 
 // ReadMIMNames parses the names from a host's config file the way the MIM
 // Service does at start. Callers hold the lock.
