@@ -241,21 +241,14 @@ func (r *mimServiceNodeResource) Create(ctx context.Context, req resource.Create
 		r.saveAfterFailure(ctx, host, &plan, resp)
 		return
 	}
-	if err := r.applyNames(ctx, host, configuredNames(&plan), true); err != nil {
-		addRemoteError(&resp.Diagnostics, "MIM Service Names Not Set", host,
-			"writing external_host_name, service_name and service_partition_name into the config file after the install (the MIM Service is installed; the resource is saved as tainted, so the next apply replaces it)", err)
+	node, failed, err := r.converge(ctx, host, configuredNames(&plan), nil)
+	if err != nil {
+		addRemoteError(&resp.Diagnostics, failed.summary, host,
+			failed.doing+" after the install (the MIM Service is installed; the resource is saved as tainted, so the next apply replaces it)", err)
 		r.saveAfterFailure(ctx, host, &plan, resp)
 		return
 	}
-	if err := r.ensureRunning(ctx, host); err != nil {
-		addRemoteError(&resp.Diagnostics, "MIM Services Not Started", host, "starting the MIM Service and PAM services", err)
-		r.saveAfterFailure(ctx, host, &plan, resp)
-		return
-	}
-	r.refreshInto(ctx, host, &plan, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
+	r.fromNode(node, &plan)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
@@ -268,20 +261,6 @@ func (r *mimServiceNodeResource) saveAfterFailure(ctx context.Context, host stri
 	}
 	r.fromNode(node, plan)
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
-}
-
-// applyNames writes the given names into the node's config file (empty ones
-// are left as they are) and restarts FIMService when restart is set.
-func (r *mimServiceNodeResource) applyNames(ctx context.Context, host string, want mim.Names, restart bool) error {
-	node, err := mim.Read(ctx, r.data.winrm, host)
-	if err != nil {
-		return err
-	}
-	if !node.Installed {
-		return fmt.Errorf("%w: the MIM Service is not installed on %s", transport.ErrNotFound, host)
-	}
-	_, err = mim.WriteNames(ctx, r.data.winrm, host, node, want, restart)
-	return err
 }
 
 // configuredNames are the names the configuration sets (computed ones left empty).
@@ -313,11 +292,44 @@ func changedNames(plan, state *mimServiceNodeResourceModel) mim.Names {
 
 func known(v types.String) bool { return !v.IsNull() && !v.IsUnknown() }
 
-// ensureRunning starts any of the node's services that is not running.
-func (r *mimServiceNodeResource) ensureRunning(ctx context.Context, host string) error {
-	node, err := mim.Read(ctx, r.data.winrm, host)
+// convergeStep says which step of converge failed, for the diagnostic.
+type convergeStep struct{ summary, doing string }
+
+// converge brings an installed node to the plan: it writes the names in want
+// that differ from the file (empty ones are left alone; FIMService restarts to
+// read them), gives FIMService a new logon password when rotate is set, and
+// starts any stopped service. It reads the node once, and again only after a
+// step changed it, so a no-op costs one script run.
+func (r *mimServiceNodeResource) converge(ctx context.Context, host string, want mim.Names, rotate *credential) (*mim.Node, convergeStep, error) {
+	read := func() (*mim.Node, convergeStep, error) {
+		node, err := mim.Read(ctx, r.data.winrm, host)
+		if err == nil && !node.Installed {
+			err = fmt.Errorf("%w: the MIM Service is no longer installed on %s", transport.ErrNotFound, host)
+		}
+		return node, convergeStep{"MIM Service Node Not Read", "reading the config file and services"}, err
+	}
+	node, step, err := read()
 	if err != nil {
-		return err
+		return nil, step, err
+	}
+	changed := false
+	if want != (mim.Names{}) {
+		wrote, err := mim.WriteNames(ctx, r.data.winrm, host, node, want, true)
+		if err != nil {
+			return nil, convergeStep{"MIM Service Names Not Set", "writing external_host_name, service_name and service_partition_name into the config file"}, err
+		}
+		changed = wrote
+	}
+	if rotate != nil {
+		if err := mim.SetServiceAccountPassword(ctx, r.data.winrm, host, rotate.Username, rotate.Password); err != nil {
+			return nil, convergeStep{"MIM Service Password Not Changed", "giving FIMService the new service account password"}, err
+		}
+		changed = true
+	}
+	if changed {
+		if node, step, err = read(); err != nil {
+			return nil, step, err
+		}
 	}
 	var stopped []string
 	for _, name := range []string{mim.ServiceFIM, mim.ServicePAMMonitoring, mim.ServicePAMComponent} {
@@ -326,24 +338,12 @@ func (r *mimServiceNodeResource) ensureRunning(ctx context.Context, host string)
 		}
 	}
 	if len(stopped) == 0 {
-		return nil
+		return node, convergeStep{}, nil
 	}
-	_, err = mim.ControlServices(ctx, r.data.winrm, host, "start", stopped...)
-	return err
-}
-
-// refreshInto reads the node and copies what it learns into m.
-func (r *mimServiceNodeResource) refreshInto(ctx context.Context, host string, m *mimServiceNodeResourceModel, diags *diag.Diagnostics) bool {
-	node, err := mim.Read(ctx, r.data.winrm, host)
-	if err != nil {
-		addRemoteError(diags, "MIM Service Node Not Read", host, "reading the config file and services", err)
-		return false
+	if _, err := mim.ControlServices(ctx, r.data.winrm, host, "start", stopped...); err != nil {
+		return nil, convergeStep{"MIM Services Not Started", "starting the stopped services " + strings.Join(stopped, ", ")}, err
 	}
-	if !node.Installed {
-		return false
-	}
-	r.fromNode(node, m)
-	return true
+	return read()
 }
 
 func (r *mimServiceNodeResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -401,28 +401,16 @@ func (r *mimServiceNodeResource) Update(ctx context.Context, req resource.Update
 	defer cancel()
 	host := plan.Host.ValueString()
 
-	if changed := changedNames(&plan, &state); changed != (mim.Names{}) {
-		if err := r.applyNames(ctx, host, changed, true); err != nil {
-			addRemoteError(&resp.Diagnostics, "MIM Service Names Not Changed", host, "editing the config file", err)
-			return
-		}
-	}
+	var rotate *credential
 	if !plan.ServiceAccountPasswordWOVersion.Equal(state.ServiceAccountPasswordWOVersion) && !plan.ServiceAccountPasswordWOVersion.IsNull() {
-		if err := mim.SetServiceAccountPassword(ctx, r.data.winrm, host, plan.ServiceAccount.ValueString(), password); err != nil {
-			addRemoteError(&resp.Diagnostics, "MIM Service Password Not Changed", host, "giving FIMService the new service account password", err)
-			return
-		}
+		rotate = &credential{Username: plan.ServiceAccount.ValueString(), Password: password}
 	}
-	if err := r.ensureRunning(ctx, host); err != nil {
-		addRemoteError(&resp.Diagnostics, "MIM Services Not Started", host, "starting stopped MIM and PAM services", err)
+	node, failed, err := r.converge(ctx, host, changedNames(&plan, &state), rotate)
+	if err != nil {
+		addRemoteError(&resp.Diagnostics, failed.summary, host, failed.doing, err)
 		return
 	}
-	if !r.refreshInto(ctx, host, &plan, &resp.Diagnostics) {
-		if !resp.Diagnostics.HasError() {
-			resp.Diagnostics.AddError("MIM Service Disappeared", fmt.Sprintf("The MIM Service was uninstalled from %s during the update.", host))
-		}
-		return
-	}
+	r.fromNode(node, &plan)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
