@@ -510,4 +510,3 @@ func userRID(u string, i int) int {
 	}
 	return 1100 + i
 }
-
