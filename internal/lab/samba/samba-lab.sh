@@ -521,17 +521,30 @@ force_replication() {
 	# Samba's KCC sometimes answers {Device Timeout} for a minute; that alone is no failure.
 	wait_all "${pids[@]}" || log "KCC run did not finish on every DC; the forced replication retries it"
 	[[ -z ${BASTION_LAB_DEBUG:-} ]] || log "kcc done"
+	# Phase 1: the new DC and its join partner replicate both ways. Phase 2: every
+	# other DC pulls from the partner (which now holds the new DC's changes) and
+	# the new DC pulls from it. Replication is transitive, so no DC waits for its
+	# KCC to build a direct link to the new DC, which Samba sometimes takes
+	# minutes to do (WERR_FILE_NOT_FOUND).
+	pids=()
+	for nc in "${NAMING_CONTEXTS[@]}"; do
+		retry 60 drs_sync "$name" "$partner" "$name" "$(nc_dn "$forest" "$nc")" "${creds[@]}" &
+		pids+=($!)
+		retry 60 drs_sync "$name" "$name" "$partner" "$(nc_dn "$forest" "$nc")" "${creds[@]}" &
+		pids+=($!)
+	done
+	wait_all "${pids[@]}" || die "forced replication between $name and $partner failed"
 	pids=()
 	for other in $(running_dcs "$forest"); do
-		[[ $other == "$name" ]] && continue
+		[[ $other == "$name" || $other == "$partner" ]] && continue
 		for nc in "${NAMING_CONTEXTS[@]}"; do
-			retry 60 drs_sync "$name" "$other" "$name" "$(nc_dn "$forest" "$nc")" "${creds[@]}" &
+			retry 60 drs_sync "$name" "$other" "$partner" "$(nc_dn "$forest" "$nc")" "${creds[@]}" &
 			pids+=($!)
 			retry 60 drs_sync "$name" "$name" "$other" "$(nc_dn "$forest" "$nc")" "${creds[@]}" &
 			pids+=($!)
 		done
 	done
-	wait_all "${pids[@]}" || die "forced replication of $name failed"
+	wait_all "${pids[@]}" || die "forced replication of $name through $partner failed"
 }
 
 join_dc() {
