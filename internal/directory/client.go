@@ -75,6 +75,9 @@ type KerberosConfig struct {
 	// SPN overrides the service principal; "%s" is replaced by the DC's
 	// FQDN. Default "ldap/%s".
 	SPN string
+	// Protection is the SASL security layer of a bind without TLS:
+	// ProtectionSeal (default) or ProtectionSign. Over TLS there is none.
+	Protection string
 }
 
 // Config describes how to reach and authenticate to the domain's DCs.
@@ -501,6 +504,7 @@ func (c *Client) dial(ctx context.Context, dc string) (*ldap.Conn, error) {
 	defer stop()
 	var conn *ldap.Conn
 	var tc *tls.Conn
+	var sc *saslConn
 	switch c.cfg.TLSMode {
 	case TLSModeLDAPS:
 		if tc, err = c.handshake(ctx, raw, dc); err != nil {
@@ -513,7 +517,12 @@ func (c *Client) dial(ctx context.Context, dc string) (*ldap.Conn, error) {
 		}
 		conn = ldap.NewConn(tc, true)
 	default:
-		conn = ldap.NewConn(raw, false)
+		if c.cfg.BindMode == BindKerberos {
+			sc = &saslConn{Conn: raw}
+			conn = ldap.NewConn(sc, false)
+		} else {
+			conn = ldap.NewConn(raw, false)
+		}
 	}
 	// A Kerberos bind over TLS carries the channel bindings of the DC's certificate.
 	var bindings []byte
@@ -525,7 +534,7 @@ func (c *Client) dial(ctx context.Context, dc string) (*ldap.Conn, error) {
 	conn.SetTimeout(c.cfg.RequestTimeout)
 	conn.Start()
 	c.count(dc, func(s *OpStats) { s.Binds++ })
-	if err := c.bind(conn, dc, bindings); err != nil {
+	if err := c.bind(conn, dc, bindings, sc); err != nil {
 		_ = conn.Close()
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("%w: bind to %s: %w", transport.ErrUnreachable, dc, ctx.Err())
@@ -579,9 +588,21 @@ func (c *Client) startTLS(ctx context.Context, raw net.Conn, dc string) (*tls.Co
 	return c.handshake(ctx, raw, dc)
 }
 
-func (c *Client) bind(conn *ldap.Conn, dc string, channelBindings []byte) error {
+// bind authenticates conn; a Kerberos bind on sc (a connection without TLS)
+// switches it to the security layer it negotiated.
+func (c *Client) bind(conn *ldap.Conn, dc string, channelBindings []byte, sc *saslConn) error {
 	if c.cfg.BindMode == BindKerberos {
-		return c.krb.bind(conn, dc, channelBindings)
+		layer, err := c.krb.bind(conn, dc, channelBindings, sc == nil)
+		if err != nil {
+			return err
+		}
+		if layer != nil {
+			if sc == nil {
+				return fmt.Errorf("kerberos bind to %s negotiated a SASL security layer over TLS", dc)
+			}
+			sc.activate(layer)
+		}
+		return nil
 	}
 	_, err := conn.SimpleBind(&ldap.SimpleBindRequest{Username: c.cfg.Username, Password: c.cfg.Password})
 	if err != nil {

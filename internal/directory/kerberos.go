@@ -18,14 +18,16 @@ const DefaultSPN = "ldap/%s"
 
 // kerberos binds with GSSAPI (RFC 4752) through go-ldap's SASL exchange and
 // gokrb5, with TLS channel bindings (gssapiClient). One gokrb5 client holds
-// the TGT for every connection; each bind gets its own security context. Use
-// it over LDAPS or StartTLS: no SASL security layer is negotiated, and AD and
-// Samba refuse GSSAPI binds without one on plain LDAP.
+// the TGT for every connection; each bind gets its own security context. Over
+// LDAPS or StartTLS no SASL security layer is negotiated; without TLS the
+// bind negotiates sealing or signing (protection) and the connection wraps
+// every later message (saslConn), as DCs that require LDAP signing demand.
 type kerberos struct {
-	cl        *client.Client
-	spn       string
-	principal string
-	realm     string
+	cl         *client.Client
+	spn        string
+	principal  string
+	realm      string
+	protection string
 }
 
 // newKerberos loads krb5.conf and the credentials. It contacts no KDC: the
@@ -53,7 +55,14 @@ func newKerberos(cfg Config) (*kerberos, error) {
 		// AD does not offer FAST; asking for it breaks the AS exchange.
 		client.DisablePAFXFAST(true),
 	}
-	k := &kerberos{spn: kc.SPN, principal: user, realm: strings.ToUpper(realm)}
+	switch kc.Protection {
+	case "":
+		kc.Protection = ProtectionSeal
+	case ProtectionSeal, ProtectionSign:
+	default:
+		return nil, fmt.Errorf("%w: kerberos protection %q (want seal or sign)", ErrInvalidConfig, kc.Protection)
+	}
+	k := &kerberos{spn: kc.SPN, principal: user, realm: strings.ToUpper(realm), protection: kc.Protection}
 	if k.spn == "" {
 		k.spn = DefaultSPN
 	}
@@ -115,14 +124,20 @@ func (k *kerberos) spnFor(dc string) string {
 }
 
 // bind binds conn with GSSAPI; channelBindings are the TLS channel bindings
-// of the connection (nil without TLS), see gssapiClient.
-func (k *kerberos) bind(conn *ldap.Conn, dc string, channelBindings []byte) error {
-	gc := &gssapiClient{cl: k.cl, bindings: channelBindings}
+// of the connection (nil without TLS), see gssapiClient. It returns the
+// security layer the bind negotiated, nil over TLS.
+func (k *kerberos) bind(conn *ldap.Conn, dc string, channelBindings []byte, overTLS bool) (*saslLayer, error) {
+	gc := &gssapiClient{cl: k.cl, bindings: channelBindings, overTLS: overTLS, protection: k.protection}
 	err := conn.GSSAPIBindRequest(gc, &ldap.GSSAPIBindRequest{ServicePrincipalName: k.spnFor(dc)})
 	if err == nil {
-		return nil
+		return gc.layer, nil
 	}
-	return classifyKerberos(dc, k.principal+"@"+k.realm, err)
+	if overTLS && strings.Contains(err.Error(), "Sign or Seal are required") {
+		// Samba before 4.21 with "ldap server require strong auth = yes" refuses
+		// GSSAPI inside TLS without a SASL layer, which Windows refuses to have.
+		err = fmt.Errorf("%w (Samba before 4.21 accepts Kerberos over TLS only with \"ldap server require strong auth = allow_sasl_over_tls\"; or use tls_mode none, where the bind signs or seals)", err)
+	}
+	return nil, classifyKerberos(dc, k.principal+"@"+k.realm, err)
 }
 
 // classifyKerberos maps gokrb5's errors (plain strings carrying the KDC's

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 
-	ldapgssapi "github.com/go-ldap/ldap/v3/gssapi"
 	"github.com/jcmturner/gokrb5/v8/asn1tools"
 	"github.com/jcmturner/gokrb5/v8/client"
 	krbcrypto "github.com/jcmturner/gokrb5/v8/crypto"
@@ -35,9 +34,17 @@ type gssapiClient struct {
 	// bindings is the channel bindings' application data
 	// ("tls-server-end-point:" + hash), nil on a connection without TLS.
 	bindings []byte
+	// overTLS: the connection is LDAPS or StartTLS, so no security layer.
+	overTLS bool
+	// protection is ProtectionSeal or ProtectionSign, for a connection without TLS.
+	protection string
 
 	sessionKey types.EncryptionKey
 	subkey     types.EncryptionKey
+	seq        uint64 // the authenticator's sequence number: our first SND_SEQ
+	// layer is the negotiated security layer, nil for none. It keeps its own
+	// copy of the key: go-ldap calls DeleteSecContext when the bind ends.
+	layer *saslLayer
 }
 
 // tlsServerEndPoint is the RFC 5929 section 4 channel binding of a TLS
@@ -106,6 +113,7 @@ func (g *gssapiClient) InitSecContextWithOptions(target string, input []byte, ap
 		if err != nil {
 			return nil, false, fmt.Errorf("kerberos authenticator: %w", err)
 		}
+		g.seq = uint64(auth.SeqNumber)
 		bindings := g.bindings
 		if tamperChannelBindings != nil {
 			bindings = tamperChannelBindings(bindings)
@@ -154,37 +162,51 @@ func (g *gssapiClient) InitSecContextWithOptions(target string, input []byte, ap
 }
 
 // NegotiateSaslAuth answers the acceptor's offer of security layers (RFC 4752
-// 3.1) with "none": the connection is already TLS, and AD refuses SASL
-// signing or sealing inside TLS.
+// section 3.1): over TLS "none" (Windows refuses SASL signing or sealing
+// inside TLS); without TLS confidentiality or integrity as protection asks,
+// which then wraps every later LDAP message (saslConn).
 func (g *gssapiClient) NegotiateSaslAuth(input []byte, authzid string) ([]byte, error) {
-	var in gssapi.WrapToken
-	if err := ldapgssapi.UnmarshalWrapToken(&in, input, true); err != nil {
-		return nil, fmt.Errorf("GSSAPI security layer offer: %w", err)
+	key, subkey := g.sessionKey, false
+	if len(g.subkey.KeyValue) > 0 {
+		key, subkey = g.subkey, true
 	}
-	key := g.sessionKey
-	if in.Flags&0x04 != 0 { // AcceptorSubkey
-		key = g.subkey
-	}
-	if ok, err := in.Verify(key, keyusage.GSSAPI_ACCEPTOR_SEAL); !ok || err != nil {
-		return nil, fmt.Errorf("GSSAPI security layer offer does not verify: %w", err)
-	}
-	if len(in.Payload) != 4 {
-		return nil, fmt.Errorf("GSSAPI security layer offer of %d bytes, want 4", len(in.Payload))
-	}
+	probe := &saslLayer{key: key, subkey: subkey}
 	et, err := krbcrypto.GetEtype(key.KeyType)
 	if err != nil {
 		return nil, err
 	}
-	out := gssapi.WrapToken{
-		Flags:     0x04,
-		EC:        uint16(et.GetHMACBitLength() / 8),
-		SndSeqNum: 1,
-		Payload:   append([]byte{0, 0, 0, 0}, authzid...),
+	probe.et = et
+	offer, err := probe.unwrapOffer(input)
+	if err != nil {
+		return nil, fmt.Errorf("GSSAPI security layer offer: %w", err)
 	}
-	if err := out.SetCheckSum(key, keyusage.GSSAPI_INITIATOR_SEAL); err != nil {
+	if len(offer) != 4 {
+		return nil, fmt.Errorf("GSSAPI security layer offer of %d bytes, want 4", len(offer))
+	}
+	choice, err := chooseLayer(offer[0], g.overTLS, g.protection)
+	if err != nil {
 		return nil, err
 	}
-	return out.Marshal()
+	reply := []byte{choice, 0, 0, 0}
+	if choice != saslLayerNone {
+		maxSend := int(offer[1])<<16 | int(offer[2])<<8 | int(offer[3])
+		if g.layer, err = newSASLLayer(key, subkey, choice == saslLayerConfident, g.seq, maxSend); err != nil {
+			return nil, err
+		}
+		var size [4]byte
+		binary.BigEndian.PutUint32(size[:], saslMaxReceive)
+		copy(reply[1:], size[1:])
+	}
+	// The reply is itself a Wrap token with integrity only (RFC 4752 section 3.1).
+	out := &saslLayer{key: key, et: et, subkey: subkey, sendSeq: g.seq}
+	tok, err := out.wrap(append(reply, authzid...))
+	if err != nil {
+		return nil, err
+	}
+	if g.layer != nil {
+		g.layer.sendSeq = out.sendSeq
+	}
+	return tok, nil
 }
 
 // DeleteSecContext forgets the context's keys.

@@ -616,6 +616,9 @@ func TestSambaBindModes(t *testing.T) {
 	// Samba, like Windows with LdapEnforceChannelBinding=2, checks the TLS
 	// channel bindings in the authenticator: wrong ones are refused.
 	t.Run("kerberos with wrong channel bindings is refused", func(t *testing.T) {
+		if l.SambaBefore(4, 21) {
+			t.Skipf("Samba %s does not check TLS channel bindings (Samba checks them from 4.21)", l.SambaVersion)
+		}
 		restore := directory.TamperChannelBindings(func(b []byte) []byte {
 			return append([]byte("tls-server-end-point:"), make([]byte, 32)...)
 		})
@@ -625,6 +628,20 @@ func TestSambaBindModes(t *testing.T) {
 			t.Fatalf("err = %v, want ErrUnauthorized with SEC_E_BAD_BINDINGS (80090346)", err)
 		}
 	})
+	// On plain LDAP the bind negotiates the SASL security layer and every
+	// later message is wrapped: Samba (ldap server require strong auth) and
+	// Windows DCs that require LDAP signing refuse a Kerberos bind without it.
+	for _, p := range []string{directory.ProtectionSeal, directory.ProtectionSign} {
+		t.Run("kerberos on plain LDAP with protection "+p, func(t *testing.T) {
+			cfg := kerberos(func(c *directory.Config) {
+				c.TLSMode = directory.TLSModeNone
+				c.Kerberos.Protection = p
+			})
+			if err := readDCs(t, cfg); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
 	t.Run("kerberos with a wrong password is refused by the KDC", func(t *testing.T) {
 		err := readDCs(t, kerberos(func(c *directory.Config) { c.Password = "not-" + c.Password }))
 		if !errors.Is(err, transport.ErrUnauthorized) || !strings.Contains(err.Error(), "KDC_ERR_PREAUTH_FAILED") {

@@ -474,6 +474,12 @@ func testSambaDomainController(t *testing.T, sl *samba.Lab) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	t.Cleanup(cancel)
 	addr := "bastion_domain_controller.dc"
+	// A DC joins at the level the lab was provisioned with: 2016 (7) from Samba
+	// 4.19, 2008 R2 (4) on Debian stable's 4.17.
+	level, ok := samba.BehaviorVersion(strings.ReplaceAll(sl.FunctionalLevel, "_", " "))
+	if !ok {
+		t.Fatalf("the Samba lab's functional level %q has no msDS-Behavior-Version", sl.FunctionalLevel)
+	}
 	config := sambaProviderHCL(l, sl) + dcConfig{Host: dc3.FQDN, AdminPassword: l.Seed.AdminPassword}.hcl()
 	ntds := "CN=NTDS Settings,CN=PRIV-DC3,CN=Servers,CN=" + samba.DefaultSite + ",CN=Sites,CN=Configuration,DC=priv,DC=contoso,DC=test"
 
@@ -525,7 +531,7 @@ func testSambaDomainController(t *testing.T, sl *samba.Lab) {
 		statecheck.ExpectKnownValue(addr, tfjsonpath.New("site_name"), knownvalue.StringExact(samba.DefaultSite)),
 		statecheck.ExpectKnownValue(addr, tfjsonpath.New("global_catalog"), knownvalue.Bool(true)),
 		statecheck.ExpectKnownValue(addr, tfjsonpath.New("read_only"), knownvalue.Bool(false)),
-		statecheck.ExpectKnownValue(addr, tfjsonpath.New("functional_level"), knownvalue.Int64Exact(7)),
+		statecheck.ExpectKnownValue(addr, tfjsonpath.New("functional_level"), knownvalue.Int64Exact(int64(level))),
 		statecheck.ExpectKnownValue(addr, tfjsonpath.New("fsmo_roles"), knownvalue.ListExact(nil)),
 		statecheck.ExpectKnownValue(addr, tfjsonpath.New("ntds_settings_dn"), knownvalue.StringExact(ntds)),
 	}

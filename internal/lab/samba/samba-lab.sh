@@ -76,6 +76,8 @@ is_dc_name() {
 
 # ---------------------------------------------------------------- install
 
+APT_LOCK=/run/lock/bastion-apt.lock
+
 pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 
 # The first configured deb822 or one-line source that serves Debian's main archive.
@@ -110,6 +112,18 @@ cmd_install() {
 		return 0
 	fi
 	export DEBIAN_FRONTEND=noninteractive
+	# One apt installer at a time across the project's tests (internal/lab/aptpkg takes the
+	# same lock); dpkg's own lock, held by anything else, is waited for.
+	local lockfd
+	exec {lockfd}>"$APT_LOCK"
+	flock "$lockfd"
+	missing=()
+	for p in "${PACKAGES[@]}"; do pkg_installed "$p" || missing+=("$p"); done
+	if ((${#missing[@]} == 0)); then
+		log "install: all packages present (samba $(samba_version)), installed by another process"
+		exec {lockfd}>&-
+		return 0
+	fi
 	log "install: missing ${missing[*]}"
 	apt-get update -qq
 	local target=()
@@ -136,7 +150,8 @@ cmd_install() {
 			target=(-t bookworm-backports)
 		fi
 	fi
-	apt-get install -y -qq --no-install-recommends "${target[@]}" "${PACKAGES[@]}" >/dev/null
+	apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends "${target[@]}" "${PACKAGES[@]}" >/dev/null
+	exec {lockfd}>&-
 	# A package's init script must not leave a Samba running in the root namespace.
 	local d pids=""
 	for d in samba smbd nmbd winbindd; do pids+=$(pgrep -x "$d" | tr '\n' ' ' || true); done
@@ -316,7 +331,24 @@ smb_options() {
 
 # Simple bind on plain 389 is refused by default ("Strong(er) authentication required"), as
 # LDAPS is what the tests use; BASTION_LAB_LDAP_PLAIN_BIND=1 allows it for a test that needs 389.
-plain_bind_setting() { if [[ $(cat "$S/plain_bind" 2>/dev/null) == 1 ]]; then echo no; else echo yes; fi; }
+# Before 4.21, "yes" also refuses a GSSAPI bind inside TLS without a SASL signing layer
+# ("Sign or Seal are required"), which Windows accepts (and refuses the layer inside TLS);
+# allow_sasl_over_tls keeps every other "yes" rule and accepts it, as Windows does.
+plain_bind_setting() {
+	if [[ $(cat "$S/plain_bind" 2>/dev/null) == 1 ]]; then
+		echo no
+	elif samba_before 4 21; then
+		echo allow_sasl_over_tls
+	else
+		echo yes
+	fi
+}
+
+samba_before() {
+	local major minor
+	read -r major minor < <(samba --version | sed -E 's/^Version ([0-9]+)\.([0-9]+).*/\1 \2/')
+	((major < $1 || (major == $1 && minor < $2)))
+}
 
 # samba-tool provision/join drop these: add them to [global] afterwards.
 patch_smb_conf() {

@@ -159,6 +159,16 @@ type DC struct {
 	LogDir        string `json:"log_dir"`
 }
 
+// SambaBefore reports whether the lab's Samba is older than major.minor (from
+// SambaVersion, "4.17.12-Debian"); an unparsable version counts as new.
+func (l *Lab) SambaBefore(major, minor int) bool {
+	var ma, mi int
+	if _, err := fmt.Sscanf(l.SambaVersion, "%d.%d", &ma, &mi); err != nil {
+		return false
+	}
+	return ma < major || (ma == major && mi < minor)
+}
+
 // Running reports whether the DC's samba runs.
 func (d DC) Running() bool { return d.State == "running" }
 
