@@ -202,6 +202,7 @@ func (s *Server) open(h *hostServer, l *listener) error {
 		return fmt.Errorf("ldapsim: listen for %s: %w", h.fqdn, err)
 	}
 	l.port = ln.Addr().(*net.TCPAddr).Port
+	ln = s.env.CostListener(ln, model.LDAP, h.fqdn)
 	l.ln = ln
 	s.wg.Add(1)
 	go func() {
@@ -256,11 +257,15 @@ func (s *Server) tlsConfig(host string) (*tls.Config, error) {
 		}
 		return nil
 	})
-	return s.ca.ServerConfig(names...)
+	cfg, err := s.ca.ServerConfig(names...)
+	if err != nil {
+		return nil, err
+	}
+	return s.env.CostTLS(cfg, model.LDAP, host), nil
 }
 
 func reset(c net.Conn) {
-	if tc, ok := c.(*net.TCPConn); ok {
+	if tc, ok := c.(interface{ SetLinger(int) error }); ok {
 		_ = tc.SetLinger(0)
 	}
 	_ = c.Close()

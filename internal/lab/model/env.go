@@ -49,6 +49,7 @@ type Env struct {
 	scripts  map[string]int            // script name -> runs
 	rejected []RejectedScript
 	events   []Event
+	net      netCost // the cost model and its counters (netcost.go)
 
 	// Now is the model's clock; tests may replace it.
 	Now func() time.Time
@@ -375,6 +376,9 @@ func (e *Env) CountCall(protocol, host string) {
 		e.calls[protocol] = map[string]int{}
 	}
 	e.calls[protocol][Key(host)]++
+	if protocol != WinRM { // WinRM requests are HTTP requests, counted by the listener's handler
+		e.net.get(protocol, host).requests.Add(1)
+	}
 }
 
 // CountScript records one run of an accepted script.

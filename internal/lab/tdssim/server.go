@@ -150,14 +150,14 @@ func (s *Server) Listen(network string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		l.tls = &tls.Config{Certificates: []tls.Certificate{*leaf}, MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS12, SessionTicketsDisabled: true}
-		l.strict = &tls.Config{Certificates: []tls.Certificate{*leaf}, MinVersion: tls.VersionTLS12, NextProtos: []string{"tds/8.0"}, SessionTicketsDisabled: true}
+		l.tls = s.env.CostTLS(&tls.Config{Certificates: []tls.Certificate{*leaf}, MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS12, SessionTicketsDisabled: true}, model.TDS, k)
+		l.strict = s.env.CostTLS(&tls.Config{Certificates: []tls.Certificate{*leaf}, MinVersion: tls.VersionTLS12, NextProtos: []string{"tds/8.0"}, SessionTicketsDisabled: true}, model.TDS, k)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err
 	}
-	l.ln = ln
+	l.ln = s.env.CostListener(ln, model.TDS, k)
 	s.listeners[k] = l
 	s.wg.Add(1)
 	go s.accept(l)

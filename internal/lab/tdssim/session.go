@@ -333,6 +333,7 @@ func (ss *session) doLogin(payload []byte, faultLoginFailed bool) error {
 	t.loginAck(versionBytes(version))
 	t.envChange(envPacketSize, fmt.Sprint(packetSize), fmt.Sprint(packetSize))
 	t.done(tokDone, doneFinal, 0, 0)
+	ss.srv.env.CountLogin(model.TDS, ss.l.network)
 	ss.srv.mu.Lock()
 	ss.srv.logins++
 	ss.srv.mu.Unlock()

@@ -184,7 +184,7 @@ func (s *Server) open(h *hostState, ep *endpoint) error {
 		return fmt.Errorf("winrmsim: listen for %s: %w", h.fqdn, err)
 	}
 	ep.port = ln.Addr().(*net.TCPAddr).Port
-	var l net.Listener = &hostListener{Listener: ln, s: s, host: h.fqdn}
+	var l net.Listener = &hostListener{Listener: s.env.CostListener(ln, model.WinRM, h.fqdn), s: s, host: h.fqdn}
 	if ep.tls {
 		cfg, err := s.ca.ServerConfig(h.fqdn)
 		if err != nil {
@@ -192,7 +192,7 @@ func (s *Server) open(h *hostState, ep *endpoint) error {
 			return err
 		}
 		cfg.NextProtos = []string{"http/1.1"}
-		l = tls.NewListener(l, cfg)
+		l = tls.NewListener(l, s.env.CostTLS(cfg, model.WinRM, h.fqdn))
 	}
 	host, secure := h.fqdn, ep.tls
 	srv := &http.Server{
@@ -382,7 +382,7 @@ func reset(c net.Conn) {
 	if t, ok := c.(*tls.Conn); ok {
 		c = t.NetConn()
 	}
-	if t, ok := c.(*net.TCPConn); ok {
+	if t, ok := c.(interface{ SetLinger(int) error }); ok {
 		_ = t.SetLinger(0)
 	}
 	_ = c.Close()

@@ -51,6 +51,7 @@ func (c *command) stop() {
 // serve answers one HTTP request on host's listener.
 func (s *Server) serve(host string, secure bool, w http.ResponseWriter, r *http.Request) {
 	s.count(host, func(st *HostStats) { st.Requests++ })
+	s.env.CountRequest(model.WinRM, host)
 	w.Header().Set("Server", "Microsoft-HTTPAPI/2.0")
 	if !strings.EqualFold(r.URL.Path, "/wsman") {
 		http.NotFound(w, r)
@@ -240,6 +241,7 @@ func (s *Server) create(host string, secure bool, user string, req *request, w h
 		writeFault(w, req.Header.MessageID, faultBadRequest("The Create request has no Shell element."))
 		return
 	}
+	s.env.CountLogin(model.WinRM, host)
 	s.mu.Lock()
 	n := 0
 	for _, sh := range s.shells {
@@ -360,6 +362,12 @@ func (s *Server) send(host string, sh *shell, req *request, w http.ResponseWrite
 // host is the script's run time.
 func (s *Server) execute(host string, cmd *command, stdin []byte) {
 	defer s.runs.Done()
+	if !s.env.StartPowerShell(host, cmd.cancel, s.closing) {
+		s.mu.Lock()
+		s.finish(cmd, nil, nil, 1) // terminated before it got anywhere
+		s.mu.Unlock()
+		return
+	}
 	if d := s.env.Latency(host, model.WinRM); d > 0 {
 		t := time.NewTimer(d)
 		select {

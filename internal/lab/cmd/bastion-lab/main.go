@@ -1,8 +1,13 @@
 // Command bastion-lab runs the simulated bastion as its own process, for
 // `make demo` and for poking at the provider by hand.
 //
-//	bastion-lab serve  -dir DIR   start the lab; write DIR/lab.env, DIR/ca.pem; run until SIGINT/SIGTERM
-//	bastion-lab status -dir DIR   print the lab's call counters (per protocol and host) and rejected scripts
+//	bastion-lab serve  -dir DIR [-rtt D] [-rtt-winrm D] [-rtt-ldap D] [-rtt-tds D] [-powershell-start D]
+//	                              start the lab; write DIR/lab.env, DIR/ca.pem; run until SIGINT/SIGTERM.
+//	                              The cost model: -rtt is the round-trip time of every request/response
+//	                              exchange (and TCP/TLS handshake flight) on every protocol, -rtt-<protocol>
+//	                              overrides it for one; -powershell-start is charged per WinRM command.
+//	bastion-lab status -dir DIR   print the lab's call counters (per protocol and host), the cost model's
+//	                              counters, and rejected scripts
 //	bastion-lab fault  -dir DIR -host H -protocol winrm|ldap|tds -kind K [-n N]
 //	bastion-lab down   -dir DIR -host H       the server is lost: every protocol refuses
 //
@@ -43,11 +48,23 @@ func main() {
 	protocol := fs.String("protocol", "winrm", "protocol: winrm, ldap or tds")
 	kind := fs.String("kind", "", "fault kind (refuse, http500, http503, timeout, drop, busy, login_failed, unauthorized)")
 	n := fs.Int("n", 1, "how many calls the fault affects (-1: until cleared)")
+	rtt := fs.Duration("rtt", 0, "serve: round-trip time per request/response exchange on every protocol")
+	rttWinRM := fs.Duration("rtt-winrm", -1, "serve: round-trip time for WinRM (default -rtt)")
+	rttLDAP := fs.Duration("rtt-ldap", -1, "serve: round-trip time for LDAP (default -rtt)")
+	rttTDS := fs.Duration("rtt-tds", -1, "serve: round-trip time for TDS (default -rtt)")
+	psStart := fs.Duration("powershell-start", model.DefaultPowerShellStart, "serve: PowerShell start cost per WinRM command")
 	_ = fs.Parse(os.Args[2:])
+	costs := model.Costs{RTT: map[string]time.Duration{}, PowerShellStart: *psStart}
+	for p, d := range map[string]time.Duration{model.WinRM: *rttWinRM, model.LDAP: *rttLDAP, model.TDS: *rttTDS} {
+		if d < 0 {
+			d = *rtt
+		}
+		costs.RTT[p] = d
+	}
 	var err error
 	switch os.Args[1] {
 	case "serve":
-		err = serve(*dir)
+		err = serve(*dir, costs)
 	case "status":
 		err = control(*dir, "GET", "/status", nil)
 	case "fault":
@@ -68,7 +85,7 @@ func usage() {
 	os.Exit(2)
 }
 
-func serve(dir string) error {
+func serve(dir string, costs model.Costs) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
@@ -77,6 +94,7 @@ func serve(dir string) error {
 		return err
 	}
 	defer l.Close()
+	l.Env.SetCosts(costs)
 
 	tokenBytes := make([]byte, 16)
 	_, _ = rand.Read(tokenBytes)
@@ -122,10 +140,12 @@ func serve(dir string) error {
 }
 
 type status struct {
-	Calls    map[string]map[string]int `json:"calls"`
-	Scripts  map[string]int            `json:"scripts"`
-	Rejected []model.RejectedScript    `json:"rejected"`
-	Pending  []string                  `json:"pending_requests"`
+	Calls    map[string]map[string]int               `json:"calls"`
+	Costs    costsJSON                               `json:"costs"`
+	Net      map[string]map[string]model.NetCounters `json:"net"`
+	Scripts  map[string]int                          `json:"scripts"`
+	Rejected []model.RejectedScript                  `json:"rejected"`
+	Pending  []string                                `json:"pending_requests"`
 }
 
 func controlHandler(l *lab.Lab, token string) http.Handler {
@@ -140,7 +160,12 @@ func controlHandler(l *lab.Lab, token string) http.Handler {
 		}
 	}
 	mux.HandleFunc("GET /status", auth(func(w http.ResponseWriter, _ *http.Request) {
-		_ = json.NewEncoder(w).Encode(status{Calls: l.Env.Calls(), Scripts: l.Env.ScriptRuns(), Rejected: l.Env.Rejected(), Pending: l.Env.PendingRequests()})
+		c := l.Env.Costs()
+		cj := costsJSON{RTTms: map[string]float64{}, PowerShellStartMs: ms(c.PowerShellStart)}
+		for p, d := range c.RTT {
+			cj.RTTms[p] = ms(d)
+		}
+		_ = json.NewEncoder(w).Encode(status{Calls: l.Env.Calls(), Costs: cj, Net: l.Env.NetCounters(), Scripts: l.Env.ScriptRuns(), Rejected: l.Env.Rejected(), Pending: l.Env.PendingRequests()})
 	}))
 	mux.HandleFunc("POST /fault", auth(func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
@@ -226,6 +251,28 @@ func control(dir, method, path string, body any) error {
 		}
 		fmt.Println()
 	}
+	fmt.Printf("cost model: round trip winrm=%gms ldap=%gms tds=%gms, PowerShell start %gms per WinRM command\n",
+		st.Costs.RTTms[model.WinRM], st.Costs.RTTms[model.LDAP], st.Costs.RTTms[model.TDS], st.Costs.PowerShellStartMs)
+	fmt.Printf("  %-5s %-40s %8s %8s %6s %6s %7s %7s %10s %10s\n", "proto", "host", "requests", "rtrips", "conns", "tls", "logins", "scripts", "bytes_in", "bytes_out")
+	for _, p := range []string{model.WinRM, model.LDAP, model.TDS} {
+		hosts := make([]string, 0, len(st.Net[p]))
+		for h := range st.Net[p] {
+			hosts = append(hosts, h)
+		}
+		sort.Strings(hosts)
+		for _, h := range hosts {
+			c := st.Net[p][h]
+			fmt.Printf("  %-5s %-40s %8d %8d %6d %6d %7d %7d %10d %10d\n", p, h, c.Requests, c.RoundTrips, c.Connections, c.TLSHandshakes, c.Logins, c.Scripts, c.BytesIn, c.BytesOut)
+		}
+	}
 	fmt.Printf("scripts run: %v\nscripts rejected: %d\n", st.Scripts, len(st.Rejected))
 	return nil
 }
+
+// costsJSON is the cost model as the status answer shows it.
+type costsJSON struct {
+	RTTms             map[string]float64 `json:"rtt_ms"`
+	PowerShellStartMs float64            `json:"powershell_start_ms"`
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

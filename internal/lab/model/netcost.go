@@ -1,0 +1,308 @@
+package model
+
+import (
+	"crypto/tls"
+	"net"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The cost model: what a real network and Windows would charge the client,
+// so that a benchmark against the lab measures round trips, not loopback.
+//
+//   - Every request/response exchange on a connection (a WS-Management HTTP
+//     request, an LDAP operation, a TDS packet exchange, a TLS handshake
+//     flight) costs one round trip of its protocol: the first write after the
+//     server read something waits RTT. Exchanges a client pipelines on one
+//     connection share a round trip, as they would on a wire.
+//   - A new connection costs one more round trip before its first byte
+//     arrives (the TCP handshake); TLS costs what its flights cost (TLS 1.3:
+//     one round trip, TLS 1.2 as SQL Server's PRELOGIN-wrapped TLS: two).
+//   - Every WinRM command pays a PowerShell start (powershell.exe with the
+//     script's modules) before the script runs.
+//
+// The counters are per protocol and per host.
+
+// DefaultPowerShellStart is what one WinRM command costs before its script
+// runs: Windows PowerShell 5.1 took 600 ms to start on a PowerShell team
+// member's machine (https://github.com/PowerShell/PowerShell/issues/4239,
+// SteveL-MSFT, 2017-07-13), before any module import; the bootstrap imports
+// no module, and the read scripts none beyond it.
+const DefaultPowerShellStart = 600 * time.Millisecond
+
+// Costs is the cost model. The zero value charges nothing.
+type Costs struct {
+	// RTT is the round-trip time per protocol (WinRM, LDAP, TDS).
+	RTT map[string]time.Duration
+	// PowerShellStart is charged once per WinRM command.
+	PowerShellStart time.Duration
+}
+
+// NetCounters are one host's counters for one protocol.
+type NetCounters struct {
+	// Requests: WS-Management HTTP requests, LDAP operations, TDS batches and RPCs.
+	Requests int64 `json:"requests"`
+	// RoundTrips: request/response exchanges the cost model charged (requests,
+	// TLS handshake flights, login exchanges).
+	RoundTrips    int64 `json:"round_trips"`
+	Connections   int64 `json:"connections"`
+	TLSHandshakes int64 `json:"tls_handshakes"`
+	// Logins: LDAP binds, TDS logins, WinRM shells created.
+	Logins int64 `json:"logins"`
+	// Scripts: WinRM commands (each one a PowerShell process).
+	Scripts  int64 `json:"scripts"`
+	BytesIn  int64 `json:"bytes_in"`
+	BytesOut int64 `json:"bytes_out"`
+}
+
+type netCounters struct {
+	requests, roundTrips, connections, tlsHandshakes, logins, scripts, bytesIn, bytesOut atomic.Int64
+}
+
+func (c *netCounters) snapshot() NetCounters {
+	return NetCounters{
+		Requests: c.requests.Load(), RoundTrips: c.roundTrips.Load(), Connections: c.connections.Load(),
+		TLSHandshakes: c.tlsHandshakes.Load(), Logins: c.logins.Load(), Scripts: c.scripts.Load(),
+		BytesIn: c.bytesIn.Load(), BytesOut: c.bytesOut.Load(),
+	}
+}
+
+type netCost struct {
+	mu       sync.Mutex
+	costs    Costs
+	counters map[string]map[string]*netCounters // protocol -> host -> counters
+}
+
+func (n *netCost) get(protocol, host string) *netCounters {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.counters == nil {
+		n.counters = map[string]map[string]*netCounters{}
+	}
+	m := n.counters[protocol]
+	if m == nil {
+		m = map[string]*netCounters{}
+		n.counters[protocol] = m
+	}
+	c := m[Key(host)]
+	if c == nil {
+		c = &netCounters{}
+		m[Key(host)] = c
+	}
+	return c
+}
+
+func (n *netCost) rtt(protocol string) time.Duration {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.costs.RTT[protocol]
+}
+
+// SetCosts replaces the cost model.
+func (e *Env) SetCosts(c Costs) {
+	rtt := map[string]time.Duration{}
+	for k, v := range c.RTT {
+		rtt[k] = v
+	}
+	e.net.mu.Lock()
+	defer e.net.mu.Unlock()
+	e.net.costs = Costs{RTT: rtt, PowerShellStart: c.PowerShellStart}
+}
+
+// Costs returns the cost model in force.
+func (e *Env) Costs() Costs {
+	e.net.mu.Lock()
+	defer e.net.mu.Unlock()
+	rtt := map[string]time.Duration{}
+	for k, v := range e.net.costs.RTT {
+		rtt[k] = v
+	}
+	return Costs{RTT: rtt, PowerShellStart: e.net.costs.PowerShellStart}
+}
+
+// NetCounters returns a copy of the counters: protocol -> host -> counters.
+func (e *Env) NetCounters() map[string]map[string]NetCounters {
+	e.net.mu.Lock()
+	defer e.net.mu.Unlock()
+	out := map[string]map[string]NetCounters{}
+	for p, m := range e.net.counters {
+		out[p] = map[string]NetCounters{}
+		for h, c := range m {
+			out[p][h] = c.snapshot()
+		}
+	}
+	return out
+}
+
+// NetTotals sums the counters of every host, per protocol.
+func (e *Env) NetTotals() map[string]NetCounters {
+	out := map[string]NetCounters{}
+	for p, m := range e.NetCounters() {
+		var t NetCounters
+		for _, c := range m {
+			t.Requests += c.Requests
+			t.RoundTrips += c.RoundTrips
+			t.Connections += c.Connections
+			t.TLSHandshakes += c.TLSHandshakes
+			t.Logins += c.Logins
+			t.Scripts += c.Scripts
+			t.BytesIn += c.BytesIn
+			t.BytesOut += c.BytesOut
+		}
+		out[p] = t
+	}
+	return out
+}
+
+// NetHosts lists the hosts with counters for protocol, sorted.
+func (e *Env) NetHosts(protocol string) []string {
+	e.net.mu.Lock()
+	defer e.net.mu.Unlock()
+	out := make([]string, 0, len(e.net.counters[protocol]))
+	for h := range e.net.counters[protocol] {
+		out = append(out, h)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ResetNetCounters zeroes the cost model's counters.
+func (e *Env) ResetNetCounters() {
+	e.net.mu.Lock()
+	defer e.net.mu.Unlock()
+	e.net.counters = nil
+}
+
+// CountRequest records one protocol request (an HTTP request, an LDAP
+// operation, a TDS batch or RPC) on host.
+func (e *Env) CountRequest(protocol, host string) { e.net.get(protocol, host).requests.Add(1) }
+
+// CountLogin records an LDAP bind, a TDS login or a WinRM shell on host.
+func (e *Env) CountLogin(protocol, host string) { e.net.get(protocol, host).logins.Add(1) }
+
+// StartPowerShell records one WinRM command on host and waits the
+// PowerShell start cost, or until stop is closed (false then).
+func (e *Env) StartPowerShell(host string, stop ...<-chan struct{}) bool {
+	e.net.get(WinRM, host).scripts.Add(1)
+	e.net.mu.Lock()
+	d := e.net.costs.PowerShellStart
+	e.net.mu.Unlock()
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	var s1, s2 <-chan struct{}
+	if len(stop) > 0 {
+		s1 = stop[0]
+	}
+	if len(stop) > 1 {
+		s2 = stop[1]
+	}
+	select {
+	case <-t.C:
+		return true
+	case <-s1:
+	case <-s2:
+	}
+	return false
+}
+
+// CostTLS returns a copy of cfg that counts each TLS handshake on host.
+func (e *Env) CostTLS(cfg *tls.Config, protocol, host string) *tls.Config {
+	c := cfg.Clone()
+	counters := e.net.get(protocol, host)
+	next := c.GetConfigForClient
+	c.GetConfigForClient = func(hi *tls.ClientHelloInfo) (*tls.Config, error) {
+		counters.tlsHandshakes.Add(1)
+		if next != nil {
+			return next(hi)
+		}
+		return nil, nil
+	}
+	return c
+}
+
+// CostListener wraps a listener so every accepted connection is counted
+// and charged by the cost model as host's protocol endpoint.
+func (e *Env) CostListener(ln net.Listener, protocol, host string) net.Listener {
+	return &costListener{Listener: ln, n: &e.net, protocol: protocol, counters: e.net.get(protocol, host)}
+}
+
+type costListener struct {
+	net.Listener
+	n        *netCost
+	protocol string
+	counters *netCounters
+}
+
+func (l *costListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	l.counters.connections.Add(1)
+	return &costConn{Conn: c, l: l, handshake: true}, nil
+}
+
+// costConn charges a round trip on the first write after a read (one
+// exchange) and one for the TCP handshake before the first read.
+type costConn struct {
+	net.Conn
+	l *costListener
+
+	mu        sync.Mutex
+	handshake bool // TCP handshake not yet charged
+	turn      bool // the peer spoke since the last answer
+}
+
+func (c *costConn) Read(b []byte) (int, error) {
+	c.mu.Lock()
+	hs := c.handshake
+	c.handshake = false
+	c.mu.Unlock()
+	if hs {
+		if d := c.l.n.rtt(c.l.protocol); d > 0 {
+			time.Sleep(d)
+		}
+	}
+	n, err := c.Conn.Read(b)
+	if n > 0 {
+		c.l.counters.bytesIn.Add(int64(n))
+		c.mu.Lock()
+		c.turn = true
+		c.mu.Unlock()
+	}
+	return n, err
+}
+
+func (c *costConn) Write(b []byte) (int, error) {
+	c.mu.Lock()
+	turn := c.turn
+	c.turn = false
+	c.mu.Unlock()
+	if turn {
+		c.l.counters.roundTrips.Add(1)
+		if d := c.l.n.rtt(c.l.protocol); d > 0 {
+			time.Sleep(d)
+		}
+	}
+	// Counted before the bytes leave, so a client that has them sees them counted.
+	c.l.counters.bytesOut.Add(int64(len(b)))
+	n, err := c.Conn.Write(b)
+	c.l.counters.bytesOut.Add(int64(n - len(b)))
+	return n, err
+}
+
+// NetConn lets code that needs the TCP connection (TCP RST on reset) reach it.
+func (c *costConn) NetConn() net.Conn { return c.Conn }
+
+// SetLinger reaches the TCP connection, so a simulator can reset it.
+func (c *costConn) SetLinger(sec int) error {
+	if t, ok := c.Conn.(*net.TCPConn); ok {
+		return t.SetLinger(sec)
+	}
+	return nil
+}

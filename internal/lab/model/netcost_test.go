@@ -1,0 +1,91 @@
+package model
+
+import (
+	"io"
+	"net"
+	"testing"
+	"time"
+)
+
+// One request/response exchange on a new connection costs the TCP handshake
+// plus one round trip; two exchanges on the open connection one each more.
+func TestCostListenerChargesRoundTrips(t *testing.T) {
+	e := New()
+	const rtt = 30 * time.Millisecond
+	e.SetCosts(Costs{RTT: map[string]time.Duration{LDAP: rtt}})
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := e.CostListener(raw, LDAP, "PRIV-DC1.priv.contoso.test")
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		buf := make([]byte, 4)
+		for {
+			if _, err := io.ReadFull(c, buf); err != nil {
+				return
+			}
+			if _, err := c.Write(buf); err != nil {
+				return
+			}
+		}
+	}()
+	c, err := net.Dial("tcp", raw.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	exchange := func() time.Duration {
+		start := time.Now()
+		if _, err := c.Write([]byte("ping")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(c, make([]byte, 4)); err != nil {
+			t.Fatal(err)
+		}
+		return time.Since(start)
+	}
+	if d := exchange(); d < 2*rtt {
+		t.Errorf("first exchange took %v, want >= %v (TCP handshake + one round trip)", d, 2*rtt)
+	}
+	if d := exchange(); d < rtt || d >= 2*rtt {
+		t.Errorf("second exchange took %v, want one round trip (%v)", d, rtt)
+	}
+	got := e.NetCounters()[LDAP]["priv-dc1.priv.contoso.test"]
+	want := NetCounters{RoundTrips: 2, Connections: 1, BytesIn: 8, BytesOut: 8}
+	if got != want {
+		t.Errorf("counters = %+v, want %+v", got, want)
+	}
+	if tot := e.NetTotals()[LDAP]; tot != want {
+		t.Errorf("totals = %+v, want %+v", tot, want)
+	}
+	e.ResetNetCounters()
+	if n := len(e.NetCounters()); n != 0 {
+		t.Errorf("after reset: %d protocols with counters", n)
+	}
+}
+
+func TestStartPowerShellChargesAndStops(t *testing.T) {
+	e := New()
+	e.SetCosts(Costs{PowerShellStart: 50 * time.Millisecond})
+	start := time.Now()
+	if !e.StartPowerShell("priv-app1.priv.contoso.test") {
+		t.Fatal("StartPowerShell reported a stop without one")
+	}
+	if d := time.Since(start); d < 50*time.Millisecond {
+		t.Errorf("PowerShell start took %v, want >= 50ms", d)
+	}
+	stop := make(chan struct{})
+	close(stop)
+	if e.StartPowerShell("priv-app1.priv.contoso.test", stop) {
+		t.Error("StartPowerShell ignored a closed stop channel")
+	}
+	if n := e.NetCounters()[WinRM]["priv-app1.priv.contoso.test"].Scripts; n != 2 {
+		t.Errorf("scripts = %d, want 2", n)
+	}
+}
