@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 )
 
 // BackupStatus reads, on each DC (only the pinned one when PinnedDC is
@@ -89,7 +91,7 @@ func (c *Client) BackupStatus(ctx context.Context) (*BackupReport, error) {
 }
 
 func ncOrder(name string) int {
-	for i, n := range []string{NCDomain, NCConfiguration, NCSchema, NCDomainDNSZones, NCForestDNSZones} {
+	for i, n := range []string{adnames.NCDomain, adnames.NCConfiguration, adnames.NCSchema, adnames.NCDomainDNSZones, adnames.NCForestDNSZones} {
 		if n == name {
 			return i
 		}
@@ -104,15 +106,15 @@ func (s *session) backupMetadata(n *namingContexts, byInvocation map[string]stri
 		return nil, err
 	}
 	known := map[string]string{
-		normDN(n.domain):                        NCDomain,
-		normDN(n.config):                        NCConfiguration,
-		normDN(n.schema):                        NCSchema,
-		normDN("DC=DomainDnsZones," + n.domain): NCDomainDNSZones,
-		normDN("DC=ForestDnsZones," + n.root):   NCForestDNSZones,
+		adnames.NormDN(n.domain):                        adnames.NCDomain,
+		adnames.NormDN(n.config):                        adnames.NCConfiguration,
+		adnames.NormDN(n.schema):                        adnames.NCSchema,
+		adnames.NormDN("DC=DomainDnsZones," + n.domain): adnames.NCDomainDNSZones,
+		adnames.NormDN("DC=ForestDnsZones," + n.root):   adnames.NCForestDNSZones,
 	}
 	var out []NCBackup
 	for _, nc := range root.GetAttributeValues("namingContexts") {
-		name, ok := known[normDN(nc)]
+		name, ok := known[adnames.NormDN(nc)]
 		if !ok {
 			continue
 		}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 )
 
 // A replPropertyMetaData value written out byte by byte from [MS-DRSR]
@@ -80,12 +82,12 @@ func TestTrustAttributeNames(t *testing.T) {
 		0x1004:     "QUARANTINED_DOMAIN,DISABLE_AUTH_TARGET_VALIDATION",
 		0x80000008: "FOREST_TRANSITIVE,0x80000000",
 	} {
-		if got := strings.Join(TrustAttributeNames(attrs), ","); got != want {
+		if got := strings.Join(adnames.TrustAttributeNames(attrs), ","); got != want {
 			t.Errorf("TrustAttributeNames(0x%x) = %q, want %q", attrs, got, want)
 		}
 	}
-	tr := Trust{Direction: TrustDirectionOutbound, Attributes: 0x408}
-	if tr.DirectionName() != "Outbound" || !tr.Has(TrustAttrPIMTrust) || tr.Has(TrustAttrQuarantinedDomain) {
-		t.Errorf("Trust helpers: %s %t", tr.DirectionName(), tr.Has(TrustAttrPIMTrust))
+	tr := Trust{Direction: adnames.TrustDirectionOutbound, Attributes: 0x408}
+	if tr.DirectionName() != "Outbound" || !tr.Has(adnames.TrustAttrPIMTrust) || tr.Has(adnames.TrustAttrQuarantinedDomain) {
+		t.Errorf("Trust helpers: %s %t", tr.DirectionName(), tr.Has(adnames.TrustAttrPIMTrust))
 	}
 }

@@ -31,6 +31,7 @@ import (
 	ber "github.com/go-asn1-ber/asn1-ber"
 	"github.com/go-ldap/ldap/v3"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
 )
 
@@ -239,18 +240,8 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
-// DomainDN is the DN of a domain DNS name (priv.contoso.test gives
-// DC=priv,DC=contoso,DC=test), each label escaped.
-func DomainDN(dns string) string {
-	labels := strings.Split(strings.TrimSuffix(dns, "."), ".")
-	for i, l := range labels {
-		labels[i] = "DC=" + ldap.EscapeDN(l)
-	}
-	return strings.Join(labels, ",")
-}
-
 func derivedNamingContexts(domain string) *namingContexts {
-	base := DomainDN(domain)
+	base := adnames.DomainDN(domain)
 	return &namingContexts{domain: base, root: base, config: "CN=Configuration," + base, schema: "CN=Schema,CN=Configuration," + base}
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/directory"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/ldapsim"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
@@ -20,7 +21,7 @@ import (
 // received (which must agree).
 func TestOperationCosts(t *testing.T) {
 	l := startLab(t)
-	must(t, l.env.CreateTrust(model.DomainDNS, model.CorpDomainDNS, model.TrustDirectionOutbound, model.TrustAttrForestTransitive|model.TrustAttrPIMTrust))
+	must(t, l.env.CreateTrust(model.DomainDNS, model.CorpDomainDNS, adnames.TrustDirectionOutbound, adnames.TrustAttrForestTransitive|adnames.TrustAttrPIMTrust))
 	reads := []struct {
 		name     string
 		run      func(ctx context.Context, c *directory.Client) error
@@ -49,16 +50,16 @@ func TestOperationCosts(t *testing.T) {
 		}, 2, 1, 1},
 		// DC list, role object, modify, read-back, all on the target.
 		{"TransferFSMO(PDCEmulator)", func(ctx context.Context, c *directory.Client) error {
-			_, err := c.TransferFSMO(ctx, directory.PDCEmulator, model.DC2)
+			_, err := c.TransferFSMO(ctx, adnames.PDCEmulator, model.DC2)
 			return err
 		}, 3, 1, 1},
 		// + the domain head's rIDManagerReference.
 		{"TransferFSMO(RIDMaster)", func(ctx context.Context, c *directory.Client) error {
-			_, err := c.TransferFSMO(ctx, directory.RIDMaster, model.DC2)
+			_, err := c.TransferFSMO(ctx, adnames.RIDMaster, model.DC2)
 			return err
 		}, 4, 1, 1},
 		{"SeizeFSMO(SchemaMaster)", func(ctx context.Context, c *directory.Client) error {
-			_, err := c.SeizeFSMO(ctx, directory.SchemaMaster, model.DC2)
+			_, err := c.SeizeFSMO(ctx, adnames.SchemaMaster, model.DC2)
 			return err
 		}, 3, 1, 1},
 	}
@@ -166,7 +167,7 @@ func modelOptions(t *testing.T, l *lab, host string) uint32 {
 func TestSetGlobalCatalogFlipsOnlyBitOne(t *testing.T) {
 	l := startLab(t)
 	must(t, l.env.Do(func(e *model.Env) error {
-		e.Domain.DC(model.DC1).SetNTDSOptions(model.NTDSOptIsGC | model.NTDSOptDisableOutboundRepl)
+		e.Domain.DC(model.DC1).SetNTDSOptions(adnames.NTDSOptIsGC | adnames.NTDSOptDisableOutboundRepl)
 		return nil
 	}))
 	c := l.client(t)
@@ -216,7 +217,7 @@ func TestSetGlobalCatalogConcurrentChange(t *testing.T) {
 			once.Do(func() {
 				_ = l.env.Do(func(e *model.Env) error {
 					dc := e.Domain.DC(model.DC2)
-					dc.SetNTDSOptions(dc.NTDSOptions() | model.NTDSOptDisableInboundRepl)
+					dc.SetNTDSOptions(dc.NTDSOptions() | adnames.NTDSOptDisableInboundRepl)
 					return nil
 				})
 			})
@@ -227,7 +228,7 @@ func TestSetGlobalCatalogConcurrentChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Options != uint32(model.NTDSOptDisableInboundRepl) {
+	if got.Options != uint32(adnames.NTDSOptDisableInboundRepl) {
 		t.Errorf("options 0x%x, want 0x2: the concurrent change was clobbered or the GC bit not cleared", got.Options)
 	}
 	if v := modelOptions(t, l, model.DC2); v != 0x2 {
@@ -243,7 +244,7 @@ func TestSetGlobalCatalogConcurrentChange(t *testing.T) {
 		o.BeforeModify = func(host, dn string) {
 			_ = l2.env.Do(func(e *model.Env) error {
 				dc := e.Domain.DC(model.DC1)
-				dc.SetNTDSOptions(dc.NTDSOptions() ^ model.NTDSOptDisableNTDSConnXlate)
+				dc.SetNTDSOptions(dc.NTDSOptions() ^ adnames.NTDSOptDisableNTDSConnXlate)
 				return nil
 			})
 		}
@@ -260,10 +261,10 @@ func TestWritesOnReadOnlyDC(t *testing.T) {
 	}
 	ctx := ctxT(t)
 	c := l.client(t)
-	if _, err := c.TransferFSMO(ctx, directory.PDCEmulator, model.Spare1); !errors.Is(err, directory.ErrReadOnlyDC) {
+	if _, err := c.TransferFSMO(ctx, adnames.PDCEmulator, model.Spare1); !errors.Is(err, directory.ErrReadOnlyDC) {
 		t.Errorf("transfer to an RODC: %v, want ErrReadOnlyDC", err)
 	}
-	if _, err := c.SeizeFSMO(ctx, directory.RIDMaster, model.Spare1); !errors.Is(err, directory.ErrReadOnlyDC) {
+	if _, err := c.SeizeFSMO(ctx, adnames.RIDMaster, model.Spare1); !errors.Is(err, directory.ErrReadOnlyDC) {
 		t.Errorf("seize to an RODC: %v, want ErrReadOnlyDC", err)
 	}
 	if m := c.TotalStats().Modifies; m != 0 {
@@ -283,7 +284,7 @@ func TestTransferFSMO(t *testing.T) {
 	l := startLab(t)
 	ctx := ctxT(t)
 	c := l.client(t)
-	for _, role := range directory.Roles() {
+	for _, role := range adnames.FSMORoles() {
 		l.env.ResetCounters()
 		h, err := c.TransferFSMO(ctx, role, model.DC2)
 		if err != nil {
@@ -304,7 +305,7 @@ func TestTransferFSMO(t *testing.T) {
 		t.Errorf("after transfers %s holds %v", model.DC2, held)
 	}
 	must(t, l.env.Do(func(e *model.Env) error {
-		for _, r := range model.FSMORoles() {
+		for _, r := range adnames.FSMORoles() {
 			if e.Domain.FSMO[r] != model.DC2 {
 				t.Errorf("model: %s held by %s", r, e.Domain.FSMO[r])
 			}
@@ -313,7 +314,7 @@ func TestTransferFSMO(t *testing.T) {
 	}))
 	// Already held: nothing written.
 	before := c.TotalStats().Modifies
-	if _, err := c.TransferFSMO(ctx, directory.PDCEmulator, model.DC2); err != nil {
+	if _, err := c.TransferFSMO(ctx, adnames.PDCEmulator, model.DC2); err != nil {
 		t.Fatal(err)
 	}
 	if c.TotalStats().Modifies != before {
@@ -322,7 +323,7 @@ func TestTransferFSMO(t *testing.T) {
 	if _, err := c.TransferFSMO(ctx, "Bogus", model.DC2); !errors.Is(err, directory.ErrUnknownRole) {
 		t.Errorf("unknown role: %v", err)
 	}
-	if _, err := c.TransferFSMO(ctx, directory.PDCEmulator, model.App1); !errors.Is(err, transport.ErrUnreachable) {
+	if _, err := c.TransferFSMO(ctx, adnames.PDCEmulator, model.App1); !errors.Is(err, transport.ErrUnreachable) {
 		t.Errorf("transfer to a member server (no LDAP service): %v, want ErrUnreachable", err)
 	}
 }
@@ -333,14 +334,14 @@ func TestTransferNeedsTheHolderAndSeizeDoesNot(t *testing.T) {
 	must(t, l.env.SetReachable(model.DC1, false))
 	must(t, l.srv.Sync())
 	c := l.client(t)
-	_, err := c.TransferFSMO(ctx, directory.RIDMaster, model.DC2)
+	_, err := c.TransferFSMO(ctx, adnames.RIDMaster, model.DC2)
 	if !errors.Is(err, directory.ErrRoleOwnerUnavailable) || !strings.Contains(err.Error(), model.DC1) {
 		t.Fatalf("transfer from a dead holder: %v, want ErrRoleOwnerUnavailable naming %s", err, model.DC1)
 	}
 	if m := c.TotalStats().Modifies; m != 1 {
 		t.Errorf("%d modifies: an unavailable holder must not be retried within one call", m)
 	}
-	for _, role := range directory.Roles() {
+	for _, role := range adnames.FSMORoles() {
 		h, err := c.SeizeFSMO(ctx, role, model.DC2)
 		if err != nil {
 			t.Fatalf("seize %s: %v", role, err)
@@ -368,7 +369,7 @@ func TestWritesNeedAdministrator(t *testing.T) {
 	if _, err := c.DomainControllers(ctx); err != nil {
 		t.Fatalf("a domain user can read: %v", err)
 	}
-	if _, err := c.TransferFSMO(ctx, directory.PDCEmulator, model.DC2); !errors.Is(err, directory.ErrAccessDenied) {
+	if _, err := c.TransferFSMO(ctx, adnames.PDCEmulator, model.DC2); !errors.Is(err, directory.ErrAccessDenied) {
 		t.Errorf("transfer as svc-mim: %v, want ErrAccessDenied", err)
 	}
 	if _, err := c.SetGlobalCatalog(ctx, model.DC2, false); !errors.Is(err, directory.ErrAccessDenied) {
@@ -548,7 +549,7 @@ func TestTLSModes(t *testing.T) {
 
 func TestFilterValuesAreEscaped(t *testing.T) {
 	l := startLab(t)
-	must(t, l.env.CreateTrust(model.DomainDNS, model.CorpDomainDNS, model.TrustDirectionBidirectional, model.TrustAttrForestTransitive))
+	must(t, l.env.CreateTrust(model.DomainDNS, model.CorpDomainDNS, adnames.TrustDirectionBidirectional, adnames.TrustAttrForestTransitive))
 	c := l.client(t)
 	ctx := ctxT(t)
 	if _, err := c.Trust(ctx, "corp.contoso.test"); err != nil {
@@ -672,7 +673,7 @@ func TestBackupStatus(t *testing.T) {
 		t.Errorf("%d entries, want 2 DCs x 5 naming contexts", len(rep.Backups))
 	}
 	latest := rep.Latest()
-	for _, nc := range []string{directory.NCDomain, directory.NCConfiguration, directory.NCSchema, directory.NCDomainDNSZones, directory.NCForestDNSZones} {
+	for _, nc := range []string{adnames.NCDomain, adnames.NCConfiguration, adnames.NCSchema, adnames.NCDomainDNSZones, adnames.NCForestDNSZones} {
 		b := latest[nc]
 		if !b.Backed || b.OriginatingDC != model.DC2 || time.Since(b.LastBackup) > 3*time.Hour || time.Since(b.LastBackup) < time.Hour {
 			t.Errorf("%s: %+v, want priv-dc2's backup of about two hours ago", nc, b)
@@ -690,7 +691,7 @@ func TestBackupStatus(t *testing.T) {
 	if _, ok := rep.Unreadable[model.DC2]; !ok || len(rep.Backups) != 5 {
 		t.Errorf("with %s down: %d entries, unreadable %v", model.DC2, len(rep.Backups), rep.Unreadable)
 	}
-	if b := rep.Latest()[directory.NCSchema]; !b.LastBackup.Equal(at) || b.OriginatingDC != model.DC1 || b.Version != 3 {
+	if b := rep.Latest()[adnames.NCSchema]; !b.LastBackup.Equal(at) || b.OriginatingDC != model.DC1 || b.Version != 3 {
 		t.Errorf("after backing up %s: %+v", model.DC1, b)
 	}
 	// Never backed up: no stamp.
@@ -763,6 +764,6 @@ func ExampleNew() {
 		return
 	}
 	defer c.Close()
-	fmt.Println(len(directory.Roles()))
+	fmt.Println(len(adnames.FSMORoles()))
 	// Output: 5
 }

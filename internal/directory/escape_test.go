@@ -3,6 +3,7 @@ package directory
 import (
 	"testing"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/go-ldap/ldap/v3"
 )
 
@@ -41,7 +42,7 @@ func TestDomainDNEscapes(t *testing.T) {
 		"a,b.test":           `DC=a\,b,DC=test`,
 		"x+y.test":           `DC=x\+y,DC=test`,
 	} {
-		if got := DomainDN(in); got != want {
+		if got := adnames.DomainDN(in); got != want {
 			t.Errorf("DomainDN(%q) = %q, want %q", in, got, want)
 		}
 	}
@@ -52,10 +53,10 @@ func TestDNHelpers(t *testing.T) {
 	if p := parentOf(dn); p != `CN=PRIV\,DC1,CN=Servers,CN=Site,CN=Sites,CN=Configuration,DC=x` {
 		t.Errorf("parentOf = %q", p)
 	}
-	if v := rdnValue(parentOf(dn)); v != "PRIV,DC1" {
+	if v := adnames.RDNValue(parentOf(dn)); v != "PRIV,DC1" {
 		t.Errorf("rdnValue = %q", v)
 	}
-	if !sameDN("cn=a, dc=X", "CN=A,DC=x") || sameDN("CN=A,DC=x", "CN=B,DC=x") {
+	if !adnames.SameDN("cn=a, dc=X", "CN=A,DC=x") || adnames.SameDN("CN=A,DC=x", "CN=B,DC=x") {
 		t.Error("sameDN")
 	}
 	if parentOf("DC=x") != "" {

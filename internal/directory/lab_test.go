@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/directory"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/directory/directorytest"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/labca"
@@ -123,7 +124,7 @@ func (r labReference) NonDomainControllers(context.Context) ([]string, error) {
 func (r labReference) FSMOHolders(context.Context) (map[string]string, error) {
 	out := map[string]string{}
 	r.with(func(_ *model.Env, d *model.Domain) {
-		for _, role := range model.FSMORoles() {
+		for _, role := range adnames.FSMORoles() {
 			out[role] = d.FSMOHolder(role)
 		}
 	})

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/directory"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/directory/directorytest"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
@@ -27,19 +28,19 @@ func TestParityCasesAgainstLab(t *testing.T) {
 			name:   "PRIV with PAM trust, RODC, moved roles, one DC never backed up",
 			domain: model.DomainDNS,
 			setup: func(t *testing.T, l *lab) {
-				must(t, l.env.CreateTrust(model.DomainDNS, model.CorpDomainDNS, model.TrustDirectionOutbound,
-					model.TrustAttrForestTransitive|model.TrustAttrPIMTrust|model.TrustAttrUsesAESKeys))
+				must(t, l.env.CreateTrust(model.DomainDNS, model.CorpDomainDNS, adnames.TrustDirectionOutbound,
+					adnames.TrustAttrForestTransitive|adnames.TrustAttrPIMTrust|adnames.TrustAttrUsesAESKeys))
 				if _, err := l.env.PromoteDC(model.DomainDNS, model.Spare1, model.DCOptions{Site: "Branch-Site", ReadOnly: true, GlobalCatalog: true}); err != nil {
 					t.Fatal(err)
 				}
-				must(t, l.env.TransferFSMO(model.RIDMaster, model.DC2))
-				must(t, l.env.TransferFSMO(model.SchemaMaster, model.DC2))
+				must(t, l.env.TransferFSMO(adnames.RIDMaster, model.DC2))
+				must(t, l.env.TransferFSMO(adnames.SchemaMaster, model.DC2))
 				must(t, l.env.ClearBackups(model.DC2))
-				must(t, l.env.RecordBackup(model.DC1, time.Now().Add(-26*time.Hour), model.NCDomain, model.NCConfiguration))
+				must(t, l.env.RecordBackup(model.DC1, time.Now().Add(-26*time.Hour), adnames.NCDomain, adnames.NCConfiguration))
 				must(t, l.env.Do(func(e *model.Env) error {
 					e.Domain.TombstoneLifetimeDays = 0 // unset: 60 days
-					e.Domain.DC(model.DC2).SetNTDSOptions(model.NTDSOptDisableOutboundRepl)
-					e.Domain.OptionalFeatures[model.FeatureRecycleBin] = true
+					e.Domain.DC(model.DC2).SetNTDSOptions(adnames.NTDSOptDisableOutboundRepl)
+					e.Domain.OptionalFeatures[adnames.FeatureRecycleBin] = true
 					return nil
 				}))
 				must(t, l.srv.Sync())
@@ -49,7 +50,7 @@ func TestParityCasesAgainstLab(t *testing.T) {
 			name:   "CORP forest with the mirror trust",
 			domain: model.CorpDomainDNS,
 			setup: func(t *testing.T, l *lab) {
-				must(t, l.env.CreateTrust(model.DomainDNS, model.CorpDomainDNS, model.TrustDirectionBidirectional, model.TrustAttrForestTransitive))
+				must(t, l.env.CreateTrust(model.DomainDNS, model.CorpDomainDNS, adnames.TrustDirectionBidirectional, adnames.TrustAttrForestTransitive))
 			},
 			config: func(c *directory.Config) {
 				c.Servers = []string{model.CorpDC1}
@@ -128,7 +129,7 @@ func (w wrongReference) DomainControllers(ctx context.Context) ([]directorytest.
 
 func (w wrongReference) FSMOHolders(ctx context.Context) (map[string]string, error) {
 	m, _ := w.labReference.FSMOHolders(ctx)
-	m[directory.PDCEmulator] = model.DC2
+	m[adnames.PDCEmulator] = model.DC2
 	return m, nil
 }
 
@@ -149,7 +150,7 @@ func (w wrongReference) Trusts(context.Context) ([]directorytest.Trust, error) {
 }
 
 func (w wrongReference) EnabledOptionalFeatures(context.Context) ([]string, error) {
-	return []string{directory.FeatureRecycleBin}, nil
+	return []string{adnames.FeatureRecycleBin}, nil
 }
 
 func must(t testing.TB, err error) {

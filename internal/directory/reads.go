@@ -9,6 +9,7 @@ import (
 	ber "github.com/go-asn1-ber/asn1-ber"
 	"github.com/go-ldap/ldap/v3"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
 )
 
@@ -99,7 +100,7 @@ func joinDCs(entries []*ldap.Entry) []DomainController {
 	servers := map[string]*ldap.Entry{}
 	for _, e := range entries {
 		if hasValue(e, "objectClass", "server") {
-			servers[normDN(e.DN)] = e
+			servers[adnames.NormDN(e.DN)] = e
 		}
 	}
 	var out []DomainController
@@ -108,10 +109,10 @@ func joinDCs(entries []*ldap.Entry) []DomainController {
 			continue
 		}
 		serverDN := parentOf(e.DN)
-		srv := servers[normDN(serverDN)]
+		srv := servers[adnames.NormDN(serverDN)]
 		dc := DomainController{
-			Name:           rdnValue(serverDN),
-			Site:           rdnValue(parentOf(parentOf(serverDN))),
+			Name:           adnames.RDNValue(serverDN),
+			Site:           adnames.RDNValue(parentOf(parentOf(serverDN))),
 			ReadOnly:       hasValue(e, "objectClass", "nTDSDSARO") || strings.HasPrefix(strings.ToUpper(e.GetAttributeValue("objectCategory")), "CN=NTDS-DSA-RO,"),
 			ServerDN:       serverDN,
 			NTDSSettingsDN: e.DN,
@@ -125,7 +126,7 @@ func joinDCs(entries []*ldap.Entry) []DomainController {
 			dc.Options = uint32(v)
 			dc.optionsSet = true
 		}
-		dc.GlobalCatalog = dc.Options&OptIsGC != 0
+		dc.GlobalCatalog = dc.Options&adnames.NTDSOptIsGC != 0
 		dc.FunctionalLevel, _ = attrInt(e, "msDS-Behavior-Version")
 		out = append(out, dc)
 	}
@@ -137,7 +138,7 @@ func joinDCs(entries []*ldap.Entry) []DomainController {
 
 func findDC(dcs []DomainController, host string) (DomainController, bool) {
 	for _, d := range dcs {
-		if sameHost(d.Host, host) {
+		if adnames.SameHost(d.Host, host) {
 			return d, true
 		}
 	}
@@ -164,7 +165,7 @@ func (c *Client) IsDomainController(ctx context.Context, host string) (bool, err
 			return err
 		}
 		for _, dc := range joinDCs(entries) {
-			if sameHost(dc.Host, host) {
+			if adnames.SameHost(dc.Host, host) {
 				found = true
 			}
 		}
@@ -178,11 +179,11 @@ func (c *Client) IsDomainController(ctx context.Context, host string) (bool, err
 // named by the domain head's rIDManagerReference, resolved by the caller.
 func roleObjects(n *namingContexts) map[string]string {
 	return map[string]string{
-		SchemaMaster:         n.schema,
-		DomainNamingMaster:   "CN=Partitions," + n.config,
-		PDCEmulator:          n.domain,
-		RIDMaster:            "CN=RID Manager$,CN=System," + n.domain,
-		InfrastructureMaster: "CN=Infrastructure," + n.domain,
+		adnames.SchemaMaster:         n.schema,
+		adnames.DomainNamingMaster:   "CN=Partitions," + n.config,
+		adnames.PDCEmulator:          n.domain,
+		adnames.RIDMaster:            "CN=RID Manager$,CN=System," + n.domain,
+		adnames.InfrastructureMaster: "CN=Infrastructure," + n.domain,
 	}
 }
 
@@ -225,7 +226,7 @@ func (s *session) fsmoRoles(n *namingContexts) (FSMORoles, error) {
 	dcs := joinDCs(cfg)
 	hostOf := func(ntds string) string {
 		for _, d := range dcs {
-			if sameDN(d.NTDSSettingsDN, ntds) {
+			if adnames.SameDN(d.NTDSSettingsDN, ntds) {
 				return d.Host
 			}
 		}
@@ -236,28 +237,28 @@ func (s *session) fsmoRoles(n *namingContexts) (FSMORoles, error) {
 		owner := e.GetAttributeValue("fSMORoleOwner")
 		out[role] = FSMOHolder{Role: role, RoleObjectDN: e.DN, NTDSSettingsDN: owner, Host: hostOf(owner)}
 	}
-	set(SchemaMaster, schema)
+	set(adnames.SchemaMaster, schema)
 	var ridRef string
 	for _, e := range dom {
-		if sameDN(e.DN, n.domain) {
-			set(PDCEmulator, e)
+		if adnames.SameDN(e.DN, n.domain) {
+			set(adnames.PDCEmulator, e)
 			ridRef = e.GetAttributeValue("rIDManagerReference")
 		}
 	}
 	for _, e := range dom {
 		switch {
-		case hasValue(e, "objectClass", "rIDManager") && (ridRef == "" || sameDN(e.DN, ridRef)):
-			set(RIDMaster, e)
-		case hasValue(e, "objectClass", "infrastructureUpdate") && sameDN(e.DN, "CN=Infrastructure,"+n.domain):
-			set(InfrastructureMaster, e)
+		case hasValue(e, "objectClass", "rIDManager") && (ridRef == "" || adnames.SameDN(e.DN, ridRef)):
+			set(adnames.RIDMaster, e)
+		case hasValue(e, "objectClass", "infrastructureUpdate") && adnames.SameDN(e.DN, "CN=Infrastructure,"+n.domain):
+			set(adnames.InfrastructureMaster, e)
 		}
 	}
 	for _, e := range cfg {
 		if hasValue(e, "objectClass", "crossRefContainer") {
-			set(DomainNamingMaster, e)
+			set(adnames.DomainNamingMaster, e)
 		}
 	}
-	for _, r := range Roles() {
+	for _, r := range adnames.FSMORoles() {
 		if _, ok := out[r]; !ok {
 			return nil, fmt.Errorf("%w: the %s role object was not found", transport.ErrNotFound, r)
 		}
@@ -356,7 +357,7 @@ func (c *Client) trusts(ctx context.Context, filter, what string) ([]Trust, erro
 			t.Type, _ = attrInt(e, "trustType")
 			a, _ := attrInt(e, "trustAttributes")
 			t.Attributes = uint32(a)
-			t.AttributeNames = TrustAttributeNames(t.Attributes)
+			t.AttributeNames = adnames.TrustAttributeNames(t.Attributes)
 			if raw := e.GetRawAttributeValue("securityIdentifier"); len(raw) > 0 {
 				sid, err := sidString(raw)
 				if err != nil {
@@ -396,11 +397,11 @@ func (c *Client) OptionalFeatures(ctx context.Context) ([]OptionalFeature, error
 		for _, e := range features {
 			f := OptionalFeature{Name: e.GetAttributeValue("cn"), DN: e.DN, GUID: guidString(e.GetRawAttributeValue("msDS-OptionalFeatureGUID"))}
 			if f.Name == "" {
-				f.Name = rdnValue(e.DN)
+				f.Name = adnames.RDNValue(e.DN)
 			}
 			f.RequiredForestLevel, _ = attrInt(e, "msDS-RequiredForestBehaviorVersion")
 			for _, dn := range enabled {
-				if sameDN(dn, e.DN) {
+				if adnames.SameDN(dn, e.DN) {
 					f.Enabled = true
 				}
 			}
@@ -410,13 +411,4 @@ func (c *Client) OptionalFeatures(ctx context.Context) ([]OptionalFeature, error
 		return nil
 	})
 	return out, err
-}
-
-// normDN normalises a DN for map keys.
-func normDN(dn string) string {
-	p, err := ldap.ParseDN(dn)
-	if err != nil {
-		return strings.ToLower(strings.TrimSpace(dn))
-	}
-	return strings.ToLower(p.String())
 }

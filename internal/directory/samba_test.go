@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/directory"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/directory/directorytest"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/samba"
@@ -230,11 +231,11 @@ func (r sambaReference) Backups(ctx context.Context) ([]directorytest.Backup, er
 	}
 	base := strings.ToLower(r.forest.BaseDN)
 	names := map[string]string{
-		base:                                 directory.NCDomain,
-		"cn=configuration," + base:           directory.NCConfiguration,
-		"cn=schema,cn=configuration," + base: directory.NCSchema,
-		"dc=domaindnszones," + base:          directory.NCDomainDNSZones,
-		"dc=forestdnszones," + base:          directory.NCForestDNSZones,
+		base:                                 adnames.NCDomain,
+		"cn=configuration," + base:           adnames.NCConfiguration,
+		"cn=schema,cn=configuration," + base: adnames.NCSchema,
+		"dc=domaindnszones," + base:          adnames.NCDomainDNSZones,
+		"dc=forestdnszones," + base:          adnames.NCForestDNSZones,
 	}
 	out := []directorytest.Backup{}
 	for _, s := range stamps {
@@ -438,7 +439,7 @@ func TestSambaFSMOTransfer(t *testing.T) {
 	moveAll := func(to string) {
 		t.Helper()
 		target := fqdn(t, l, to)
-		for _, role := range directory.Roles() {
+		for _, role := range adnames.FSMORoles() {
 			start := time.Now()
 			h, err := c.TransferFSMO(ctx, role, target)
 			if err != nil {
@@ -479,7 +480,7 @@ func TestSambaFSMOTransfer(t *testing.T) {
 	}
 	moveAll(privDC2)
 	// A second transfer to the holder writes nothing and still answers.
-	h, err := c.TransferFSMO(ctx, directory.PDCEmulator, fqdn(t, l, privDC2))
+	h, err := c.TransferFSMO(ctx, adnames.PDCEmulator, fqdn(t, l, privDC2))
 	if err != nil || !strings.EqualFold(h.Host, fqdn(t, l, privDC2)) {
 		t.Errorf("TransferFSMO to the holder = %+v, %v", h, err)
 	}
@@ -487,7 +488,7 @@ func TestSambaFSMOTransfer(t *testing.T) {
 	if _, err := c.TransferFSMO(ctx, "PrimaryMaster", fqdn(t, l, privDC2)); !errors.Is(err, directory.ErrUnknownRole) {
 		t.Errorf("TransferFSMO(unknown role) = %v, want ErrUnknownRole", err)
 	}
-	if _, err := c.TransferFSMO(ctx, directory.RIDMaster, fqdn(t, l, privDC3)); err == nil {
+	if _, err := c.TransferFSMO(ctx, adnames.RIDMaster, fqdn(t, l, privDC3)); err == nil {
 		t.Error("TransferFSMO to priv-dc3, which is not a DC, succeeded")
 	}
 }

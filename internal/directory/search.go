@@ -85,20 +85,6 @@ func hasValue(e *ldap.Entry, name, value string) bool {
 	return false
 }
 
-// sameDN compares DNs the way AD does: case-insensitively, ignoring spacing
-// and escaping differences.
-func sameDN(a, b string) bool {
-	if strings.EqualFold(a, b) {
-		return true
-	}
-	da, err1 := ldap.ParseDN(a)
-	db, err2 := ldap.ParseDN(b)
-	if err1 != nil || err2 != nil {
-		return false
-	}
-	return da.EqualFold(db)
-}
-
 // parentOf drops the first RDN of dn, keeping the rest as the server wrote it.
 func parentOf(dn string) string {
 	for i := 0; i < len(dn); i++ {
@@ -110,13 +96,4 @@ func parentOf(dn string) string {
 		}
 	}
 	return ""
-}
-
-// rdnValue is the value of the first RDN of dn.
-func rdnValue(dn string) string {
-	p, err := ldap.ParseDN(dn)
-	if err != nil || len(p.RDNs) == 0 || len(p.RDNs[0].Attributes) == 0 {
-		return ""
-	}
-	return p.RDNs[0].Attributes[0].Value
 }

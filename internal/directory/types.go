@@ -4,44 +4,13 @@ import (
 	"sort"
 	"strings"
 	"time"
-)
 
-// FSMO role names, as Microsoft spells them
-// (Move-ADDirectoryServerOperationMasterRole -OperationMasterRole).
-const (
-	SchemaMaster         = "SchemaMaster"
-	DomainNamingMaster   = "DomainNamingMaster"
-	PDCEmulator          = "PDCEmulator"
-	RIDMaster            = "RIDMaster"
-	InfrastructureMaster = "InfrastructureMaster"
-)
-
-// Roles lists the five FSMO roles in the order Microsoft documents them.
-func Roles() []string {
-	return []string{SchemaMaster, DomainNamingMaster, PDCEmulator, RIDMaster, InfrastructureMaster}
-}
-
-// Naming context names reported by BackupStatus.
-const (
-	NCDomain         = "Domain"
-	NCConfiguration  = "Configuration"
-	NCSchema         = "Schema"
-	NCDomainDNSZones = "DomainDnsZones"
-	NCForestDNSZones = "ForestDnsZones"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 )
 
 // DefaultTombstoneLifetimeDays applies when tombstoneLifetime is unset
 // (Microsoft dd392260).
 const DefaultTombstoneLifetimeDays = 60
-
-// nTDSDSA options bits (MS-ADTS 6.1.1.2.2.1.2.1.1).
-const (
-	OptIsGC                   uint32 = 0x1
-	OptDisableInboundRepl     uint32 = 0x2
-	OptDisableOutboundRepl    uint32 = 0x4
-	OptDisableNTDSConnXlate   uint32 = 0x8
-	OptDisableSPNRegistration uint32 = 0x10
-)
 
 // RootDSE is the rootDSE of the DC that answered (MS-ADTS 3.1.1.3.2).
 type RootDSE struct {
@@ -120,8 +89,8 @@ type FSMORoles map[string]FSMOHolder
 // HeldBy lists the roles a host holds, in Roles() order.
 func (f FSMORoles) HeldBy(host string) []string {
 	var out []string
-	for _, r := range Roles() {
-		if h, ok := f[r]; ok && sameHost(h.Host, host) {
+	for _, r := range adnames.FSMORoles() {
+		if h, ok := f[r]; ok && adnames.SameHost(h.Host, host) {
 			out = append(out, r)
 		}
 	}
@@ -187,73 +156,6 @@ func (b BackupReport) Latest() map[string]NCBackup {
 	return out
 }
 
-// Trust directions, types and attribute bits (MS-ADTS 6.1.6.7.9,
-// 6.1.6.7.12, 6.1.6.7.15).
-const (
-	TrustDirectionDisabled      = 0
-	TrustDirectionInbound       = 1
-	TrustDirectionOutbound      = 2
-	TrustDirectionBidirectional = 3
-
-	TrustTypeDownlevel = 1
-	TrustTypeUplevel   = 2
-	TrustTypeMIT       = 3
-	TrustTypeDCE       = 4
-
-	TrustAttrNonTransitive                        uint32 = 0x1
-	TrustAttrUplevelOnly                          uint32 = 0x2
-	TrustAttrQuarantinedDomain                    uint32 = 0x4
-	TrustAttrForestTransitive                     uint32 = 0x8
-	TrustAttrCrossOrganization                    uint32 = 0x10
-	TrustAttrWithinForest                         uint32 = 0x20
-	TrustAttrTreatAsExternal                      uint32 = 0x40
-	TrustAttrUsesRC4Encryption                    uint32 = 0x80
-	TrustAttrUsesAESKeys                          uint32 = 0x100
-	TrustAttrCrossOrganizationNoTGTDelegation     uint32 = 0x200
-	TrustAttrPIMTrust                             uint32 = 0x400
-	TrustAttrCrossOrganizationEnableTGTDelegation uint32 = 0x800
-	TrustAttrDisableAuthTargetValidation          uint32 = 0x1000
-)
-
-// trustAttrNames are the TRUST_ATTRIBUTE_* names without the prefix.
-var trustAttrNames = []struct {
-	bit  uint32
-	name string
-}{
-	{TrustAttrNonTransitive, "NON_TRANSITIVE"},
-	{TrustAttrUplevelOnly, "UPLEVEL_ONLY"},
-	{TrustAttrQuarantinedDomain, "QUARANTINED_DOMAIN"},
-	{TrustAttrForestTransitive, "FOREST_TRANSITIVE"},
-	{TrustAttrCrossOrganization, "CROSS_ORGANIZATION"},
-	{TrustAttrWithinForest, "WITHIN_FOREST"},
-	{TrustAttrTreatAsExternal, "TREAT_AS_EXTERNAL"},
-	{TrustAttrUsesRC4Encryption, "USES_RC4_ENCRYPTION"},
-	{TrustAttrUsesAESKeys, "USES_AES_KEYS"},
-	{TrustAttrCrossOrganizationNoTGTDelegation, "CROSS_ORGANIZATION_NO_TGT_DELEGATION"},
-	{TrustAttrPIMTrust, "PIM_TRUST"},
-	{TrustAttrCrossOrganizationEnableTGTDelegation, "CROSS_ORGANIZATION_ENABLE_TGT_DELEGATION"},
-	{TrustAttrDisableAuthTargetValidation, "DISABLE_AUTH_TARGET_VALIDATION"},
-}
-
-// TrustAttributeNames names the set bits of trustAttributes; unknown bits
-// come out as hex.
-func TrustAttributeNames(attrs uint32) []string {
-	var out []string
-	rest := attrs
-	for _, a := range trustAttrNames {
-		if attrs&a.bit != 0 {
-			out = append(out, a.name)
-			rest &^= a.bit
-		}
-	}
-	for bit := uint32(1); bit != 0; bit <<= 1 {
-		if rest&bit != 0 {
-			out = append(out, "0x"+strings.ToUpper(hex32(bit)))
-		}
-	}
-	return out
-}
-
 // Trust is one trustedDomain object under CN=System.
 type Trust struct {
 	DN string
@@ -272,15 +174,7 @@ type Trust struct {
 
 // DirectionName is Inbound, Outbound, Bidirectional or Disabled.
 func (t Trust) DirectionName() string {
-	switch t.Direction {
-	case TrustDirectionInbound:
-		return "Inbound"
-	case TrustDirectionOutbound:
-		return "Outbound"
-	case TrustDirectionBidirectional:
-		return "Bidirectional"
-	}
-	return "Disabled"
+	return adnames.TrustDirectionName(t.Direction)
 }
 
 // Has reports whether an attribute bit is set.
@@ -295,12 +189,6 @@ type OptionalFeature struct {
 	Enabled             bool
 	RequiredForestLevel int
 }
-
-// Optional feature names.
-const (
-	FeatureRecycleBin = "Recycle Bin Feature"
-	FeaturePAM        = "Privileged Access Management Feature"
-)
 
 // OpStats counts the remote operations a Client made to one DC.
 type OpStats struct {
@@ -320,10 +208,6 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-func sameHost(a, b string) bool {
-	return a != "" && strings.EqualFold(strings.TrimSuffix(a, "."), strings.TrimSuffix(b, "."))
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/go-ldap/ldap/v3"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
 )
 
@@ -46,9 +47,9 @@ func (c *Client) SetGlobalCatalog(ctx context.Context, dc string, enable bool) (
 		}
 		old, present := target.Options, target.optionsSet
 		for attempt := 0; ; attempt++ {
-			want := old &^ OptIsGC
+			want := old &^ adnames.NTDSOptIsGC
 			if enable {
-				want |= OptIsGC
+				want |= adnames.NTDSOptIsGC
 			}
 			if present && want == old || !present && want == 0 {
 				break
@@ -79,10 +80,10 @@ func (c *Client) SetGlobalCatalog(ctx context.Context, dc string, enable bool) (
 		if err != nil {
 			return err
 		}
-		if (v&OptIsGC != 0) != enable {
+		if (v&adnames.NTDSOptIsGC != 0) != enable {
 			return fmt.Errorf("options of %s read back as 0x%x after setting the global catalog bit to %t", target.NTDSSettingsDN, v, enable)
 		}
-		target.Options, target.optionsSet, target.GlobalCatalog = v, set, v&OptIsGC != 0
+		target.Options, target.optionsSet, target.GlobalCatalog = v, set, v&adnames.NTDSOptIsGC != 0
 		out = target
 		return nil
 	})
@@ -101,11 +102,11 @@ func (s *session) readOptions(dn string) (uint32, bool, error) {
 // becomeAttr is the rootDSE operational attribute that transfers a role to
 // the DC it is written on ([MS-ADTS] 3.1.1.3.3).
 var becomeAttr = map[string]string{
-	SchemaMaster:         "becomeSchemaMaster",
-	DomainNamingMaster:   "becomeDomainMaster",
-	PDCEmulator:          "becomePdc",
-	RIDMaster:            "becomeRidMaster",
-	InfrastructureMaster: "becomeInfrastructureMaster",
+	adnames.SchemaMaster:         "becomeSchemaMaster",
+	adnames.DomainNamingMaster:   "becomeDomainMaster",
+	adnames.PDCEmulator:          "becomePdc",
+	adnames.RIDMaster:            "becomeRidMaster",
+	adnames.InfrastructureMaster: "becomeInfrastructureMaster",
 }
 
 // retryBusy retries what transient does except unavailable (52): on a role
@@ -142,7 +143,7 @@ func (c *Client) SeizeFSMO(ctx context.Context, role, target string) (FSMOHolder
 func (c *Client) changeRole(ctx context.Context, role, target string, seize bool) (FSMOHolder, error) {
 	attr, ok := becomeAttr[role]
 	if !ok {
-		return FSMOHolder{}, fmt.Errorf("%w: %q (want one of %v)", ErrUnknownRole, role, Roles())
+		return FSMOHolder{}, fmt.Errorf("%w: %q (want one of %v)", ErrUnknownRole, role, adnames.FSMORoles())
 	}
 	n, err := c.naming(ctx)
 	if err != nil {
@@ -166,7 +167,7 @@ func (c *Client) changeRole(ctx context.Context, role, target string, seize bool
 			return fmt.Errorf("%w: %s cannot hold the %s role", ErrReadOnlyDC, target, role)
 		}
 		roleDN := roleObjects(n)[role]
-		if role == RIDMaster {
+		if role == adnames.RIDMaster {
 			d, err := s.searchBase(n.domain, "rIDManagerReference")
 			if err != nil {
 				return err
@@ -180,14 +181,14 @@ func (c *Client) changeRole(ctx context.Context, role, target string, seize bool
 			return err
 		}
 		before := obj.GetAttributeValue("fSMORoleOwner")
-		if !sameDN(before, t.NTDSSettingsDN) {
+		if !adnames.SameDN(before, t.NTDSSettingsDN) {
 			var req *ldap.ModifyRequest
 			if seize {
 				req = ldap.NewModifyRequest(roleDN, nil)
 				req.Replace("fSMORoleOwner", []string{t.NTDSSettingsDN})
 			} else {
 				value := "1"
-				if role == PDCEmulator {
+				if role == adnames.PDCEmulator {
 					value = string(obj.GetRawAttributeValue("objectSid"))
 					if value == "" {
 						return fmt.Errorf("becomePdc needs the domain's objectSid, which %s did not return", n.domain)
@@ -200,7 +201,7 @@ func (c *Client) changeRole(ctx context.Context, role, target string, seize bool
 				if code, ok := ldapCode(err); ok && code == ldap.LDAPResultUnavailable && !seize {
 					holder := before
 					for _, d := range dcs {
-						if sameDN(d.NTDSSettingsDN, before) {
+						if adnames.SameDN(d.NTDSSettingsDN, before) {
 							holder = d.Host
 						}
 					}
@@ -215,7 +216,7 @@ func (c *Client) changeRole(ctx context.Context, role, target string, seize bool
 			return err
 		}
 		owner := after.GetAttributeValue("fSMORoleOwner")
-		if !sameDN(owner, t.NTDSSettingsDN) {
+		if !adnames.SameDN(owner, t.NTDSSettingsDN) {
 			return fmt.Errorf("after the %s of %s, fSMORoleOwner on %s is still %s", verb, role, roleDN, owner)
 		}
 		out = FSMOHolder{Role: role, RoleObjectDN: after.DN, NTDSSettingsDN: owner, Host: t.Host}

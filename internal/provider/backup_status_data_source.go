@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/directory"
 )
 
@@ -210,7 +211,7 @@ func judgeBackups(report *directory.BackupReport, tomb directory.TombstoneLifeti
 			fmt.Sprintf("The backup metadata of %s could not be read over LDAP: %v.", dc, report.Unreadable[dc])})
 	}
 	latest := report.Latest()
-	for _, nc := range []string{directory.NCDomain, directory.NCConfiguration, directory.NCSchema, directory.NCDomainDNSZones, directory.NCForestDNSZones} {
+	for _, nc := range []string{adnames.NCDomain, adnames.NCConfiguration, adnames.NCSchema, adnames.NCDomainDNSZones, adnames.NCForestDNSZones} {
 		b, ok := latest[nc]
 		switch {
 		case !ok:
@@ -226,20 +227,20 @@ func judgeBackups(report *directory.BackupReport, tomb directory.TombstoneLifeti
 	}
 	held := map[string][]string{}
 	var holders []string
-	for _, role := range directory.Roles() {
+	for _, role := range adnames.FSMORoles() {
 		h := roles[role].Host
 		if h == "" {
 			continue
 		}
-		if _, seen := held[hostKey(h)]; !seen {
+		if _, seen := held[adnames.HostKey(h)]; !seen {
 			holders = append(holders, h)
 		}
-		held[hostKey(h)] = append(held[hostKey(h)], role)
+		held[adnames.HostKey(h)] = append(held[adnames.HostKey(h)], role)
 	}
 	for _, h := range holders {
 		fresh := false
 		for _, b := range j.backups {
-			fresh = fresh || (b.Backed && !b.stale && hostKey(b.OriginatingDC) == hostKey(h))
+			fresh = fresh || (b.Backed && !b.stale && adnames.HostKey(b.OriginatingDC) == adnames.HostKey(h))
 		}
 		if fresh {
 			continue
@@ -257,7 +258,7 @@ func judgeBackups(report *directory.BackupReport, tomb directory.TombstoneLifeti
 		j.warnings = append(j.warnings, backupWarning{"FSMO Role Holder Without Recent Backup",
 			fmt.Sprintf("%s holds the FSMO roles %s, but the directory records no backup of it younger than %s (%s). Seed 004: \"make sure all the ones holding the FSMO roles are backed up\". "+
 				"The directory keeps only the latest backup of each naming context, whichever DC it was taken on, so back up %s now (or last).",
-				h, strings.Join(held[hostKey(h)], ", "), limitName, recorded, h)})
+				h, strings.Join(held[adnames.HostKey(h)], ", "), limitName, recorded, h)})
 	}
 	return j
 }

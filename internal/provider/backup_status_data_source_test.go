@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/directory"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
 )
@@ -65,7 +66,7 @@ func TestAccBackupStatusDataSource(t *testing.T) {
 				},
 				Check: func(s *terraform.State) error {
 					var want time.Time
-					_ = l.Env.Do(func(e *model.Env) error { _, want, _, _ = e.Domain.LastBackup(model.NCDomain); return nil })
+					_ = l.Env.Do(func(e *model.Env) error { _, want, _, _ = e.Domain.LastBackup(adnames.NCDomain); return nil })
 					for _, b := range backupsOf(s) {
 						if b["dc"] != model.DC1 || b["backed_up"] != "true" || b["backed_up_dc"] != model.DC2 || b["stale"] != "false" ||
 							b["last_backup"] != want.Format(time.RFC3339) || b["age_hours"] != "2" || b["age_days"] != "0" {
@@ -159,18 +160,18 @@ func TestJudgeBackups(t *testing.T) {
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	holder := func(h string) directory.FSMOHolder { return directory.FSMOHolder{Host: h} }
 	roles := directory.FSMORoles{
-		directory.SchemaMaster: holder("dc1.x.test"), directory.DomainNamingMaster: holder("dc1.x.test"),
-		directory.PDCEmulator: holder("DC2.x.test"), directory.RIDMaster: holder("dc2.x.test"),
-		directory.InfrastructureMaster: {NTDSSettingsDN: "CN=NTDS Settings\\0ADEL:...,CN=gone"},
+		adnames.SchemaMaster: holder("dc1.x.test"), adnames.DomainNamingMaster: holder("dc1.x.test"),
+		adnames.PDCEmulator: holder("DC2.x.test"), adnames.RIDMaster: holder("dc2.x.test"),
+		adnames.InfrastructureMaster: {NTDSSettingsDN: "CN=NTDS Settings\\0ADEL:...,CN=gone"},
 	}
 	stamp := func(dc, nc, by string, age time.Duration) directory.NCBackup {
 		return directory.NCBackup{DC: dc, NamingContext: nc, DN: nc + "-dn", Backed: true, LastBackup: now.Add(-age), OriginatingDC: by}
 	}
 	report := &directory.BackupReport{
 		Backups: []directory.NCBackup{
-			stamp("dc1.x.test", directory.NCDomain, "dc2.x.test", 3*time.Hour),
-			stamp("dc1.x.test", directory.NCConfiguration, "dc1.x.test", 59*24*time.Hour),
-			{DC: "dc1.x.test", NamingContext: directory.NCSchema, DN: "schema-dn"},
+			stamp("dc1.x.test", adnames.NCDomain, "dc2.x.test", 3*time.Hour),
+			stamp("dc1.x.test", adnames.NCConfiguration, "dc1.x.test", 59*24*time.Hour),
+			{DC: "dc1.x.test", NamingContext: adnames.NCSchema, DN: "schema-dn"},
 		},
 		Unreadable: map[string]error{"dc3.x.test": fmt.Errorf("connection refused")},
 	}

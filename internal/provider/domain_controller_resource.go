@@ -25,6 +25,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/directory"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/scripts"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/topology"
@@ -228,7 +229,7 @@ func dcReplaceUnlessSameText(why string) planmodifier.String {
 	desc := "Replaces the DC: " + why + "."
 	return stringplanmodifier.RequiresReplaceIf(func(_ context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
 		resp.RequiresReplace = !req.StateValue.IsNull() && !req.PlanValue.IsUnknown() &&
-			hostKey(req.StateValue.ValueString()) != hostKey(req.PlanValue.ValueString())
+			adnames.HostKey(req.StateValue.ValueString()) != adnames.HostKey(req.PlanValue.ValueString())
 	}, desc, desc)
 }
 
@@ -705,7 +706,7 @@ func dcFind(ctx context.Context, dir *directory.Client, host string) (dcView, bo
 		return dcView{}, false, err
 	}
 	for _, dc := range dcs {
-		if hostKey(dc.Host) == hostKey(host) {
+		if adnames.HostKey(dc.Host) == adnames.HostKey(host) {
 			return dcView{DomainController: dc, Roles: roles.HeldBy(dc.Host)}, true, nil
 		}
 	}
@@ -769,7 +770,7 @@ func dcWaitFor(ctx context.Context, dir *directory.Client, host string, present 
 func (r *domainControllerResource) fromDirectory(ctx context.Context, dc dcView, m *domainControllerResourceModel, diags *diag.Diagnostics) {
 	m.ID = types.StringValue(m.Host.ValueString())
 	if m.DomainName.IsNull() || m.DomainName.IsUnknown() {
-		m.DomainName = newCaseInsensitiveString(dnsNameOfDN(dc.ComputerDN))
+		m.DomainName = newCaseInsensitiveString(adnames.DNSNameOfDN(dc.ComputerDN))
 	}
 	m.SiteName = newCaseInsensitiveString(dc.Site)
 	m.GlobalCatalog = types.BoolValue(dc.GlobalCatalog)
@@ -785,17 +786,4 @@ func (r *domainControllerResource) fromDirectory(ctx context.Context, dc dcView,
 	list, d := types.ListValue(types.StringType, roles)
 	diags.Append(d...)
 	m.FSMORoles = list
-}
-
-// dnsNameOfDN turns the DC= components of a DN into a DNS name
-// (CN=X,OU=Domain Controllers,DC=priv,DC=contoso,DC=test -> priv.contoso.test).
-func dnsNameOfDN(dn string) string {
-	var labels []string
-	for _, part := range strings.Split(dn, ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-		if ok && strings.EqualFold(k, "DC") {
-			labels = append(labels, v)
-		}
-	}
-	return strings.ToLower(strings.Join(labels, "."))
 }

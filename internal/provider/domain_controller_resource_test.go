@@ -26,6 +26,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/winrmsim"
@@ -211,7 +212,7 @@ func TestAccDomainController_lifecycle(t *testing.T) {
 				PreConfig: func() {
 					_ = l.Env.Do(func(e *model.Env) error {
 						dc := e.Domain.DC(model.Spare1)
-						dc.SetNTDSOptions(dc.NTDSOptions() | model.NTDSOptDisableOutboundRepl | model.NTDSOptDisableSPNRegistration)
+						dc.SetNTDSOptions(dc.NTDSOptions() | adnames.NTDSOptDisableOutboundRepl | adnames.NTDSOptDisableSPNRegistration)
 						optionsBefore = dc.NTDSOptions()
 						return nil
 					})
@@ -220,7 +221,7 @@ func TestAccDomainController_lifecycle(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)}},
 				Check: func(*terraform.State) error {
 					after, _ := ntdsOptions(l, model.Spare1)
-					if after != optionsBefore&^model.NTDSOptIsGC || optionsBefore&model.NTDSOptIsGC == 0 {
+					if after != optionsBefore&^adnames.NTDSOptIsGC || optionsBefore&adnames.NTDSOptIsGC == 0 {
 						return fmt.Errorf("options 0x%x -> 0x%x: want only bit 0x1 cleared", optionsBefore, after)
 					}
 					return nil
@@ -238,7 +239,7 @@ func TestAccDomainController_lifecycle(t *testing.T) {
 				PreConfig: func() {
 					_ = l.Env.Do(func(e *model.Env) error {
 						dc := e.Domain.DC(model.Spare1)
-						dc.SetNTDSOptions(dc.NTDSOptions() | model.NTDSOptIsGC)
+						dc.SetNTDSOptions(dc.NTDSOptions() | adnames.NTDSOptIsGC)
 						return nil
 					})
 				},
@@ -248,7 +249,7 @@ func TestAccDomainController_lifecycle(t *testing.T) {
 					plancheck.ExpectKnownValue(addr, tfjsonpath.New("global_catalog"), knownvalue.Bool(false)),
 				}},
 				Check: func(*terraform.State) error {
-					if v, _ := ntdsOptions(l, model.Spare1); v&model.NTDSOptIsGC != 0 {
+					if v, _ := ntdsOptions(l, model.Spare1); v&adnames.NTDSOptIsGC != 0 {
 						return fmt.Errorf("options 0x%x: the GC bit is still set", v)
 					}
 					return nil
@@ -265,7 +266,7 @@ func TestAccDomainController_lifecycle(t *testing.T) {
 					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate),
 				}},
 				Check: resource.ComposeTestCheckFunc(noRejectedScripts(l), func(*terraform.State) error {
-					if v, ok := ntdsOptions(l, model.Spare1); !ok || v&model.NTDSOptIsGC != 0 {
+					if v, ok := ntdsOptions(l, model.Spare1); !ok || v&adnames.NTDSOptIsGC != 0 {
 						return fmt.Errorf("after re-promotion: DC=%t options 0x%x, want a DC without GC", ok, v)
 					}
 					return nil
@@ -480,8 +481,8 @@ func TestDNSNameOfDN(t *testing.T) {
 		"DC=PRIV,DC=Contoso,DC=Test":                                   "priv.contoso.test",
 		"CN=x,CN=Servers":                                              "",
 	} {
-		if got := dnsNameOfDN(dn); got != want {
-			t.Errorf("dnsNameOfDN(%q) = %q, want %q", dn, got, want)
+		if got := adnames.DNSNameOfDN(dn); got != want {
+			t.Errorf("DNSNameOfDN(%q) = %q, want %q", dn, got, want)
 		}
 	}
 }

@@ -4,14 +4,12 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-
-	"github.com/bastion-pam/terraform-provider-bastion/internal/directory"
-	"github.com/bastion-pam/terraform-provider-bastion/internal/topology"
 )
 
 var (
@@ -112,13 +110,13 @@ func (d *domainControllersDataSource) Read(ctx context.Context, _ datasource.Rea
 		return
 	}
 	m := domainControllersDataSourceModel{
-		DomainName:                types.StringValue(dnsNameOfDN(roles[directory.PDCEmulator].RoleObjectDN)),
+		DomainName:                types.StringValue(adnames.DNSNameOfDN(roles[adnames.PDCEmulator].RoleObjectDN)),
 		ForestFunctionalLevel:     types.Int64Value(int64(levels.Forest)),
-		ForestFunctionalLevelName: types.StringValue(topology.ForestLevelName(levels.Forest)),
+		ForestFunctionalLevelName: types.StringValue(adnames.LevelName(levels.Forest)),
 		DomainFunctionalLevel:     types.Int64Value(int64(levels.Domain)),
 	}
 	holders := map[string]attr.Value{}
-	for _, role := range directory.Roles() {
+	for _, role := range adnames.FSMORoles() {
 		holders[role] = types.StringValue(roles[role].Host)
 	}
 	var diags diag.Diagnostics

@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
 )
 
@@ -30,8 +31,8 @@ func TestAccDomainControllersDataSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = l.Env.Do(func(e *model.Env) error {
-		e.Domain.DC(model.DC2).SetNTDSOptions(model.NTDSOptDisableOutboundRepl)
-		e.Domain.FSMO[model.RIDMaster] = model.DC2
+		e.Domain.DC(model.DC2).SetNTDSOptions(adnames.NTDSOptDisableOutboundRepl)
+		e.Domain.FSMO[adnames.RIDMaster] = model.DC2
 		return nil
 	})
 	want := map[string]struct {
@@ -61,9 +62,9 @@ func TestAccDomainControllersDataSource(t *testing.T) {
 				statecheck.ExpectKnownValue(ds, tfjsonpath.New("forest_functional_level_name"), knownvalue.StringExact("Windows Server 2016")),
 				statecheck.ExpectKnownValue(ds, tfjsonpath.New("domain_functional_level"), knownvalue.Int64Exact(7)),
 				statecheck.ExpectKnownValue(ds, tfjsonpath.New("fsmo_role_holders"), knownvalue.MapExact(map[string]knownvalue.Check{
-					model.SchemaMaster: knownvalue.StringExact(model.DC1), model.DomainNamingMaster: knownvalue.StringExact(model.DC1),
-					model.PDCEmulator: knownvalue.StringExact(model.DC1), model.RIDMaster: knownvalue.StringExact(model.DC2),
-					model.InfrastructureMaster: knownvalue.StringExact(model.DC1),
+					adnames.SchemaMaster: knownvalue.StringExact(model.DC1), adnames.DomainNamingMaster: knownvalue.StringExact(model.DC1),
+					adnames.PDCEmulator: knownvalue.StringExact(model.DC1), adnames.RIDMaster: knownvalue.StringExact(model.DC2),
+					adnames.InfrastructureMaster: knownvalue.StringExact(model.DC1),
 				})),
 				statecheck.ExpectKnownValue(ds, tfjsonpath.New("domain_controllers"), knownvalue.ListSizeExact(3)),
 				// Sorted by host: priv-app3 (RODC), priv-dc1, priv-dc2.
@@ -73,15 +74,15 @@ func TestAccDomainControllersDataSource(t *testing.T) {
 				statecheck.ExpectKnownValue(ds, at(0, "global_catalog"), knownvalue.Bool(false)),
 				statecheck.ExpectKnownValue(ds, at(1, "name"), knownvalue.StringExact("PRIV-DC1")),
 				statecheck.ExpectKnownValue(ds, at(1, "fsmo_roles"), knownvalue.ListExact([]knownvalue.Check{
-					knownvalue.StringExact(model.SchemaMaster), knownvalue.StringExact(model.DomainNamingMaster),
-					knownvalue.StringExact(model.PDCEmulator), knownvalue.StringExact(model.InfrastructureMaster)})),
+					knownvalue.StringExact(adnames.SchemaMaster), knownvalue.StringExact(adnames.DomainNamingMaster),
+					knownvalue.StringExact(adnames.PDCEmulator), knownvalue.StringExact(adnames.InfrastructureMaster)})),
 				statecheck.ExpectKnownValue(ds, at(1, "global_catalog"), knownvalue.Bool(true)),
 				statecheck.ExpectKnownValue(ds, at(1, "invocation_id"), knownvalue.StringExact(want[model.DC1].invocation)),
 				statecheck.ExpectKnownValue(ds, at(1, "functional_level"), knownvalue.Int64Exact(int64(want[model.DC1].level))),
 				statecheck.ExpectKnownValue(ds, at(1, "computer_dn"), knownvalue.StringExact("CN=PRIV-DC1,OU=Domain Controllers,DC=priv,DC=contoso,DC=test")),
-				statecheck.ExpectKnownValue(ds, at(2, "fsmo_roles"), knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(model.RIDMaster)})),
+				statecheck.ExpectKnownValue(ds, at(2, "fsmo_roles"), knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(adnames.RIDMaster)})),
 				statecheck.ExpectKnownValue(ds, at(2, "global_catalog"), knownvalue.Bool(false)),
-				statecheck.ExpectKnownValue(ds, at(2, "options"), knownvalue.Int64Exact(int64(model.NTDSOptDisableOutboundRepl))),
+				statecheck.ExpectKnownValue(ds, at(2, "options"), knownvalue.Int64Exact(int64(adnames.NTDSOptDisableOutboundRepl))),
 				statecheck.ExpectKnownValue(ds, at(2, "invocation_id"), knownvalue.StringExact(want[model.DC2].invocation)),
 				statecheck.ExpectKnownValue(ds, at(2, "ntds_settings_dn"),
 					knownvalue.StringExact("CN=NTDS Settings,CN=PRIV-DC2,CN=Servers,CN="+model.DefaultSite+",CN=Sites,CN=Configuration,DC=priv,DC=contoso,DC=test")),

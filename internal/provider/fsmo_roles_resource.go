@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/directory"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/validators"
 )
@@ -51,24 +52,24 @@ type fsmoRolesResourceModel struct {
 
 // fsmoAttributes maps each role to its attribute, in Microsoft's order.
 var fsmoAttributes = []struct{ role, attr, doc string }{
-	{directory.SchemaMaster, "schema_master", "the schema master (forest-wide: the only DC that writes the schema; `fSMORoleOwner` on `CN=Schema,CN=Configuration`)"},
-	{directory.DomainNamingMaster, "domain_naming_master", "the domain naming master (forest-wide: adds and removes domains and application partitions; `fSMORoleOwner` on `CN=Partitions,CN=Configuration`)"},
-	{directory.PDCEmulator, "pdc_emulator", "the PDC emulator (the domain's time source, password changes and Group Policy edits; `fSMORoleOwner` on the domain head)"},
-	{directory.RIDMaster, "rid_master", "the RID master (hands out RID pools, so every new account's SID is unique; `fSMORoleOwner` on `CN=RID Manager$,CN=System`)"},
-	{directory.InfrastructureMaster, "infrastructure_master", "the infrastructure master (updates cross-domain references; `fSMORoleOwner` on `CN=Infrastructure`)"},
+	{adnames.SchemaMaster, "schema_master", "the schema master (forest-wide: the only DC that writes the schema; `fSMORoleOwner` on `CN=Schema,CN=Configuration`)"},
+	{adnames.DomainNamingMaster, "domain_naming_master", "the domain naming master (forest-wide: adds and removes domains and application partitions; `fSMORoleOwner` on `CN=Partitions,CN=Configuration`)"},
+	{adnames.PDCEmulator, "pdc_emulator", "the PDC emulator (the domain's time source, password changes and Group Policy edits; `fSMORoleOwner` on the domain head)"},
+	{adnames.RIDMaster, "rid_master", "the RID master (hands out RID pools, so every new account's SID is unique; `fSMORoleOwner` on `CN=RID Manager$,CN=System`)"},
+	{adnames.InfrastructureMaster, "infrastructure_master", "the infrastructure master (updates cross-domain references; `fSMORoleOwner` on `CN=Infrastructure`)"},
 }
 
 func (m *fsmoRolesResourceModel) holder(role string) *caseInsensitiveString {
 	switch role {
-	case directory.SchemaMaster:
+	case adnames.SchemaMaster:
 		return &m.SchemaMaster
-	case directory.DomainNamingMaster:
+	case adnames.DomainNamingMaster:
 		return &m.DomainNamingMaster
-	case directory.PDCEmulator:
+	case adnames.PDCEmulator:
 		return &m.PDCEmulator
-	case directory.RIDMaster:
+	case adnames.RIDMaster:
 		return &m.RIDMaster
-	case directory.InfrastructureMaster:
+	case adnames.InfrastructureMaster:
 		return &m.InfrastructureMaster
 	}
 	panic("fsmo: unknown role " + role)
@@ -219,7 +220,7 @@ func (r *fsmoRolesResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	var moving []int
 	for i, a := range fsmoAttributes {
 		want := plan.holder(a.role)
-		if known(want.StringValue) && hostKey(want.ValueString()) != hostKey(state.holder(a.role).ValueString()) {
+		if known(want.StringValue) && adnames.HostKey(want.ValueString()) != adnames.HostKey(state.holder(a.role).ValueString()) {
 			moving = append(moving, i)
 		}
 	}
@@ -238,7 +239,7 @@ func (r *fsmoRolesResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		want := plan.holder(a.role).ValueString()
 		var dc *directory.DomainController
 		for j := range dcs {
-			if hostKey(dcs[j].Host) == hostKey(want) {
+			if adnames.HostKey(dcs[j].Host) == adnames.HostKey(want) {
 				dc = &dcs[j]
 			}
 		}
@@ -269,8 +270,8 @@ func (r *fsmoRolesResource) read(ctx context.Context, domain string) (directory.
 		return nil, err
 	}
 	// The PDC emulator's role object is the domain NC head: it names the domain read.
-	if pdc := roles[directory.PDCEmulator].RoleObjectDN; !strings.EqualFold(dnsNameOfDN(pdc), strings.TrimSuffix(domain, ".")) {
-		return nil, fmt.Errorf("the provider's ldap settings reach the domain %s (%s), not %s: configure the provider for %s", dnsNameOfDN(pdc), pdc, domain, domain)
+	if pdc := roles[adnames.PDCEmulator].RoleObjectDN; !strings.EqualFold(adnames.DNSNameOfDN(pdc), strings.TrimSuffix(domain, ".")) {
+		return nil, fmt.Errorf("the provider's ldap settings reach the domain %s (%s), not %s: configure the provider for %s", adnames.DNSNameOfDN(pdc), pdc, domain, domain)
 	}
 	return roles, nil
 }
@@ -312,7 +313,7 @@ func (r *fsmoRolesResource) apply(ctx context.Context, plan *fsmoRolesResourceMo
 func fsmoMove(ctx context.Context, dir *directory.Client, current directory.FSMORoles, want map[string]string, allowSeize bool, diags *diag.Diagnostics) {
 	for _, a := range fsmoAttributes {
 		target, ok := want[a.role]
-		if !ok || hostKey(target) == hostKey(current[a.role].Host) {
+		if !ok || adnames.HostKey(target) == adnames.HostKey(current[a.role].Host) {
 			continue
 		}
 		holder := current[a.role].Host

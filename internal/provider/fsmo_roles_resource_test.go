@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/directory"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
@@ -58,7 +59,7 @@ func TestAccFSMORoles_lifecycle(t *testing.T) {
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy: func(*terraform.State) error {
 			// Destroy forgets: the roles stay where they are.
-			if h := labHolder(l, model.PDCEmulator); h != model.DC2 {
+			if h := labHolder(l, adnames.PDCEmulator); h != model.DC2 {
 				return fmt.Errorf("PDCEmulator moved to %q on destroy", h)
 			}
 			return nil
@@ -74,7 +75,7 @@ func TestAccFSMORoles_lifecycle(t *testing.T) {
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("rid_master"), knownvalue.StringExact(strings.ToUpper(model.DC2))),
 				},
 				Check: func(*terraform.State) error {
-					for role, want := range map[string]string{model.PDCEmulator: model.DC2, model.RIDMaster: model.DC2, model.SchemaMaster: model.DC1} {
+					for role, want := range map[string]string{adnames.PDCEmulator: model.DC2, adnames.RIDMaster: model.DC2, adnames.SchemaMaster: model.DC1} {
 						if got := labHolder(l, role); got != want {
 							return fmt.Errorf("%s is held by %s, want %s", role, got, want)
 						}
@@ -98,7 +99,7 @@ func TestAccFSMORoles_lifecycle(t *testing.T) {
 			},
 			{ // drift: the PDC emulator moved back out of band; the plan moves it again
 				PreConfig: func() {
-					if err := l.Env.TransferFSMO(model.PDCEmulator, model.DC1); err != nil {
+					if err := l.Env.TransferFSMO(adnames.PDCEmulator, model.DC1); err != nil {
 						t.Fatal(err)
 					}
 				},
@@ -108,7 +109,7 @@ func TestAccFSMORoles_lifecycle(t *testing.T) {
 					plancheck.ExpectKnownValue(addr, tfjsonpath.New("pdc_emulator"), knownvalue.StringExact(model.DC2)),
 				}},
 				Check: func(*terraform.State) error {
-					if h := labHolder(l, model.PDCEmulator); h != model.DC2 {
+					if h := labHolder(l, adnames.PDCEmulator); h != model.DC2 {
 						return fmt.Errorf("PDCEmulator is on %s after the apply", h)
 					}
 					return nil
@@ -116,7 +117,7 @@ func TestAccFSMORoles_lifecycle(t *testing.T) {
 			},
 			{ // a role left unset is only read: its move out of band is no change
 				PreConfig: func() {
-					if err := l.Env.TransferFSMO(model.InfrastructureMaster, model.DC2); err != nil {
+					if err := l.Env.TransferFSMO(adnames.InfrastructureMaster, model.DC2); err != nil {
 						t.Fatal(err)
 					}
 				},
@@ -159,12 +160,12 @@ func TestAccFSMORoles_seize(t *testing.T) {
 					statecheck.ExpectKnownValue("bastion_fsmo_roles.roles", tfjsonpath.New("schema_master"), knownvalue.StringExact(model.DC1)),
 				},
 				Check: func(*terraform.State) error {
-					if h := labHolder(l, model.PDCEmulator); h != model.DC2 {
+					if h := labHolder(l, adnames.PDCEmulator); h != model.DC2 {
 						return fmt.Errorf("PDCEmulator held by %s", h)
 					}
 					seized := false
 					for _, ev := range l.Env.Events() {
-						seized = seized || (ev.Kind == "fsmo-seize" && ev.Host == model.DC2 && strings.HasPrefix(ev.Detail, model.PDCEmulator))
+						seized = seized || (ev.Kind == "fsmo-seize" && ev.Host == model.DC2 && strings.HasPrefix(ev.Detail, adnames.PDCEmulator))
 					}
 					if !seized {
 						return fmt.Errorf("no seizure of the PDC emulator on %s in the lab's events", model.DC2)
@@ -194,7 +195,7 @@ func TestAccFSMORoles_planTimeErrors(t *testing.T) {
 			})
 		})
 	}
-	if h := labHolder(l, model.RIDMaster); h != model.DC1 {
+	if h := labHolder(l, adnames.RIDMaster); h != model.DC1 {
 		t.Fatalf("a refused plan moved the RID master to %s", h)
 	}
 }
@@ -231,12 +232,12 @@ func TestFSMOMoveSeizeDiagnostics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{directory.RIDMaster: model.DC2}
+	want := map[string]string{adnames.RIDMaster: model.DC2}
 
 	var refused diag.Diagnostics
 	fsmoMove(ctx, dir, current, want, false, &refused)
-	if len(refused.Errors()) != 1 || labHolder(l, model.RIDMaster) != model.DC1 {
-		t.Fatalf("without allow_seize: %v, holder %s", refused, labHolder(l, model.RIDMaster))
+	if len(refused.Errors()) != 1 || labHolder(l, adnames.RIDMaster) != model.DC1 {
+		t.Fatalf("without allow_seize: %v, holder %s", refused, labHolder(l, adnames.RIDMaster))
 	}
 	for _, s := range []string{"RIDMaster", model.DC1, model.DC2, "allow_seize = true", "never return"} {
 		if !strings.Contains(refused.Errors()[0].Detail(), s) {
@@ -246,8 +247,8 @@ func TestFSMOMoveSeizeDiagnostics(t *testing.T) {
 
 	var seized diag.Diagnostics
 	fsmoMove(ctx, dir, current, want, true, &seized)
-	if seized.HasError() || len(seized.Warnings()) != 1 || labHolder(l, model.RIDMaster) != model.DC2 {
-		t.Fatalf("with allow_seize: %v, holder %s", seized, labHolder(l, model.RIDMaster))
+	if seized.HasError() || len(seized.Warnings()) != 1 || labHolder(l, adnames.RIDMaster) != model.DC2 {
+		t.Fatalf("with allow_seize: %v, holder %s", seized, labHolder(l, adnames.RIDMaster))
 	}
 	w := seized.Warnings()[0]
 	if w.Summary() != "FSMO Role Seized" {

@@ -20,6 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/mim"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/validators"
@@ -464,7 +465,7 @@ func (notAliasValidator) ValidateResource(ctx context.Context, req resource.Vali
 	if !known(host) || !known(alias) {
 		return
 	}
-	if hostKey(host.ValueString()) == hostKey(alias.ValueString()) {
+	if adnames.HostKey(host.ValueString()) == adnames.HostKey(alias.ValueString()) {
 		resp.Diagnostics.AddAttributeError(path.Root("host"), "Node Addressed By Its Alias",
 			fmt.Sprintf("host and external_host_name are both %q. host must be the server's own FQDN: the alias is shared by every MIM node behind the load balancer, so calls to it land on a random node.", host.ValueString()))
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/directory"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/scripts"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
@@ -83,7 +84,7 @@ func (r *pamTrustResource) Metadata(_ context.Context, req resource.MetadataRequ
 const pamCorpPasswordEnv = "pam_corp_password (or BASTION_PAM_CORP_PASSWORD)"
 
 // trustAttributes bits the netdom step manages on the CORP side (MS-ADTS 6.1.6.7.9).
-const pamNetdomBits = directory.TrustAttrTreatAsExternal | directory.TrustAttrQuarantinedDomain | directory.TrustAttrPIMTrust
+const pamNetdomBits = adnames.TrustAttrTreatAsExternal | adnames.TrustAttrQuarantinedDomain | adnames.TrustAttrPIMTrust
 
 const pamCorpSideDoc = " Read from the source forest's `trustedDomain` object for the PRIV forest (the trusting, outbound side, where netdom sets these bits) " +
 	"over LDAP from the source forest's domain controllers with the CORP credential at every plan of an existing trust, and by the netdom script after create and update. " +
@@ -550,9 +551,9 @@ func (r *pamTrustResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 		}
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("corp_trust_direction"), dir)...)
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("corp_trust_attributes"), attrs)...)
-		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("sid_history_enabled"), b(directory.TrustAttrTreatAsExternal))...)
-		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("quarantined"), b(directory.TrustAttrQuarantinedDomain))...)
-		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("pim_trust_enabled"), b(directory.TrustAttrPIMTrust))...)
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("sid_history_enabled"), b(adnames.TrustAttrTreatAsExternal))...)
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("quarantined"), b(adnames.TrustAttrQuarantinedDomain))...)
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("pim_trust_enabled"), b(adnames.TrustAttrPIMTrust))...)
 	}
 	// A setting changed in the configuration: apply runs netdom, whatever the check below finds.
 	configChanged := !plan.SIDHistory.Equal(state.SIDHistory) || !plan.Quarantine.Equal(state.Quarantine) || !plan.PIMTrust.Equal(state.PIMTrust)
@@ -679,7 +680,7 @@ func (r *pamTrustResource) readCorpSide(ctx context.Context, m *pamTrustResource
 		if err != nil {
 			return nil, fmt.Errorf("reading the PRIV forest's name from PRIV's rootDSE: %w", err)
 		}
-		privForest = pamDNToDNS(dse.RootDomainNamingContext)
+		privForest = adnames.DNSNameOfDN(dse.RootDomainNamingContext)
 	}
 	forest := strings.TrimSuffix(m.SourceForest.ValueString(), ".")
 	c := *base
@@ -702,17 +703,6 @@ func (r *pamTrustResource) readCorpSide(ctx context.Context, m *pamTrustResource
 	return &t, nil
 }
 
-// pamDNToDNS turns DC=priv,DC=contoso,DC=com into priv.contoso.com.
-func pamDNToDNS(dn string) string {
-	var labels []string
-	for _, rdn := range strings.Split(dn, ",") {
-		if k, v, ok := strings.Cut(strings.TrimSpace(rdn), "="); ok && strings.EqualFold(k, "DC") {
-			labels = append(labels, v)
-		}
-	}
-	return strings.Join(labels, ".")
-}
-
 // readPRIVSide reads PRIV's trustedDomain object into m; false when absent.
 // Cost: 1 LDAP search (plus the bind of a new connection).
 func (r *pamTrustResource) readPRIVSide(ctx context.Context, m *pamTrustResourceModel, diags *diag.Diagnostics) bool {
@@ -730,11 +720,11 @@ func (r *pamTrustResource) readPRIVSide(ctx context.Context, m *pamTrustResource
 
 func pamFromPRIVSide(t directory.Trust, m *pamTrustResourceModel) {
 	m.ID = types.StringValue(strings.ToLower(strings.TrimSuffix(m.SourceForest.ValueString(), ".")))
-	m.Bidirectional = types.BoolValue(t.Direction == directory.TrustDirectionBidirectional)
+	m.Bidirectional = types.BoolValue(t.Direction == adnames.TrustDirectionBidirectional)
 	m.TrustDirection = types.Int64Value(int64(t.Direction))
 	m.TrustType = types.Int64Value(int64(t.Type))
 	m.TrustAttributes = types.Int64Value(int64(t.Attributes))
-	m.ForestTransitive = types.BoolValue(t.Has(directory.TrustAttrForestTransitive))
+	m.ForestTransitive = types.BoolValue(t.Has(adnames.TrustAttrForestTransitive))
 	m.FlatName = types.StringValue(t.FlatName)
 	m.PartnerSID = types.StringValue(t.SID)
 }
@@ -743,9 +733,9 @@ func pamFromSettings(reply *pamTrustSettingsReply, m *pamTrustResourceModel) {
 	attrs := pamBits(reply.CorpTrustAttributes)
 	m.CorpTrustDirection = types.Int64Value(reply.CorpTrustDirection)
 	m.CorpTrustAttributes = types.Int64Value(reply.CorpTrustAttributes)
-	m.SIDHistoryEnabled = types.BoolValue(attrs&directory.TrustAttrTreatAsExternal != 0)
-	m.Quarantined = types.BoolValue(attrs&directory.TrustAttrQuarantinedDomain != 0)
-	m.PIMTrustEnabled = types.BoolValue(attrs&directory.TrustAttrPIMTrust != 0)
+	m.SIDHistoryEnabled = types.BoolValue(attrs&adnames.TrustAttrTreatAsExternal != 0)
+	m.Quarantined = types.BoolValue(attrs&adnames.TrustAttrQuarantinedDomain != 0)
+	m.PIMTrustEnabled = types.BoolValue(attrs&adnames.TrustAttrPIMTrust != 0)
 }
 
 // pamBits reads a trustAttributes value (32 bits) the script returned as a number.
@@ -784,13 +774,13 @@ func pamWantedBits(m *pamTrustResourceModel) (uint32, bool) {
 	}
 	var bits uint32
 	if m.SIDHistory.ValueBool() {
-		bits |= directory.TrustAttrTreatAsExternal
+		bits |= adnames.TrustAttrTreatAsExternal
 	}
 	if m.Quarantine.ValueBool() {
-		bits |= directory.TrustAttrQuarantinedDomain
+		bits |= adnames.TrustAttrQuarantinedDomain
 	}
 	if m.PIMTrust.ValueBool() {
-		bits |= directory.TrustAttrPIMTrust
+		bits |= adnames.TrustAttrPIMTrust
 	}
 	return bits, true
 }
@@ -803,7 +793,7 @@ func pamDescribeBits(bits uint32) string {
 		return "off"
 	}
 	return fmt.Sprintf("SID history (TREAT_AS_EXTERNAL) %s, quarantine %s, PIM trust %s",
-		on(directory.TrustAttrTreatAsExternal), on(directory.TrustAttrQuarantinedDomain), on(directory.TrustAttrPIMTrust))
+		on(adnames.TrustAttrTreatAsExternal), on(adnames.TrustAttrQuarantinedDomain), on(adnames.TrustAttrPIMTrust))
 }
 
 func pamAnyPRIVUnknown(m *pamTrustResourceModel) bool {

@@ -24,6 +24,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/mim"
@@ -109,7 +110,7 @@ func expectTrust(l *lab.Lab, privDir, corpDir int, corpAttrs uint32) resource.Te
 		if p == nil || c == nil {
 			return fmt.Errorf("trust sides in the lab: PRIV %v, CORP %v; want both", p != nil, c != nil)
 		}
-		if p.Direction != privDir || p.Attributes != model.TrustAttrForestTransitive {
+		if p.Direction != privDir || p.Attributes != adnames.TrustAttrForestTransitive {
 			return fmt.Errorf("PRIV side: direction %d attributes 0x%x, want %d and 0x8", p.Direction, p.Attributes, privDir)
 		}
 		if c.Direction != corpDir || c.Attributes != corpAttrs {
@@ -190,7 +191,7 @@ func TestAccPAMTrust_lifecycle(t *testing.T) {
 					statecheck.ExpectKnownValue(pamTrustAddr, tfjsonpath.New("corp_password_wo"), knownvalue.Null()),
 				},
 				Check: resource.ComposeTestCheckFunc(
-					expectTrust(l, model.TrustDirectionInbound, model.TrustDirectionOutbound, 0x448),
+					expectTrust(l, adnames.TrustDirectionInbound, adnames.TrustDirectionOutbound, 0x448),
 					// The quarantine bit is already clear on a new trust: netdom runs only for what differs.
 					expectNetdomRuns(l, &runsBefore, "/EnableSIDHistory:yes", "/EnablePIMTrust:yes"),
 					noRejectedScripts(l),
@@ -209,7 +210,7 @@ func TestAccPAMTrust_lifecycle(t *testing.T) {
 					statecheck.ExpectKnownValue(pamTrustAddr, tfjsonpath.New("corp_trust_attributes"), knownvalue.Int64Exact(0x44c)),
 				},
 				Check: resource.ComposeTestCheckFunc(
-					expectTrust(l, model.TrustDirectionInbound, model.TrustDirectionOutbound, 0x44c),
+					expectTrust(l, adnames.TrustDirectionInbound, adnames.TrustDirectionOutbound, 0x44c),
 					expectNetdomRuns(l, &runsBefore, "/Quarantine:yes"),
 				),
 			},
@@ -239,7 +240,7 @@ func TestAccPAMTrust_lifecycle(t *testing.T) {
 					mark()
 					_ = l.Env.Do(func(e *model.Env) error {
 						_, c := e.PAMTrustSides(e.Forests[model.CorpDomainDNS])
-						c.Attributes &^= model.TrustAttrPIMTrust
+						c.Attributes &^= adnames.TrustAttrPIMTrust
 						return nil
 					})
 				},
@@ -252,7 +253,7 @@ func TestAccPAMTrust_lifecycle(t *testing.T) {
 					statecheck.ExpectKnownValue(pamTrustAddr, tfjsonpath.New("pim_trust_enabled"), knownvalue.Bool(true)),
 				},
 				Check: resource.ComposeTestCheckFunc(
-					expectTrust(l, model.TrustDirectionInbound, model.TrustDirectionOutbound, 0x44c),
+					expectTrust(l, adnames.TrustDirectionInbound, adnames.TrustDirectionOutbound, 0x44c),
 					expectNetdomRuns(l, &runsBefore, "/EnablePIMTrust:yes"),
 				),
 			},
@@ -264,7 +265,7 @@ func TestAccPAMTrust_lifecycle(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(pamTrustAddr, plancheck.ResourceActionCreate),
 				}},
-				Check: expectTrust(l, model.TrustDirectionInbound, model.TrustDirectionOutbound, 0x44c),
+				Check: expectTrust(l, adnames.TrustDirectionInbound, adnames.TrustDirectionOutbound, 0x44c),
 			},
 			{ // drift: only CORP's side removed: the trust cannot work, so the plan replaces it
 				PreConfig: func() {
@@ -278,7 +279,7 @@ func TestAccPAMTrust_lifecycle(t *testing.T) {
 					plancheck.ExpectResourceAction(pamTrustAddr, plancheck.ResourceActionDestroyBeforeCreate),
 				}},
 				Check: resource.ComposeTestCheckFunc(
-					expectTrust(l, model.TrustDirectionInbound, model.TrustDirectionOutbound, 0x44c),
+					expectTrust(l, adnames.TrustDirectionInbound, adnames.TrustDirectionOutbound, 0x44c),
 					noRejectedScripts(l),
 				),
 			},
@@ -324,7 +325,7 @@ func TestAccPAMTrust_recreation(t *testing.T) {
 					statecheck.ExpectKnownValue(pamTrustAddr, tfjsonpath.New("verified"), knownvalue.Bool(true)),
 				},
 				Check: resource.ComposeTestCheckFunc(
-					expectTrust(l, model.TrustDirectionBidirectional, model.TrustDirectionBidirectional, 0x448),
+					expectTrust(l, adnames.TrustDirectionBidirectional, adnames.TrustDirectionBidirectional, 0x448),
 					noRejectedScripts(l),
 				),
 			},
@@ -332,7 +333,7 @@ func TestAccPAMTrust_recreation(t *testing.T) {
 				PreConfig: func() {
 					_ = l.Env.Do(func(e *model.Env) error {
 						p, c := e.PAMTrustSides(e.Forests[model.CorpDomainDNS])
-						p.Direction, c.Direction = model.TrustDirectionInbound, model.TrustDirectionOutbound
+						p.Direction, c.Direction = adnames.TrustDirectionInbound, adnames.TrustDirectionOutbound
 						return nil
 					})
 				},
@@ -407,7 +408,7 @@ func TestAccPAMTrust_netdomMissing(t *testing.T) {
 					plancheck.ExpectResourceAction(pamTrustAddr, plancheck.ResourceActionDestroyBeforeCreate),
 				}},
 				Check: resource.ComposeTestCheckFunc(
-					expectTrust(l, model.TrustDirectionInbound, model.TrustDirectionOutbound, 0x448),
+					expectTrust(l, adnames.TrustDirectionInbound, adnames.TrustDirectionOutbound, 0x448),
 					func(*terraform.State) error {
 						for _, ev := range l.Env.Events() {
 							if ev.Kind == "pam-trust-removed" {

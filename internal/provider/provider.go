@@ -21,6 +21,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/winrmexec"
 )
@@ -289,7 +290,7 @@ func (p *bastionProvider) Configure(ctx context.Context, req provider.ConfigureR
 	}
 	for _, h := range lost {
 		if h = strings.TrimSpace(h); h != "" {
-			data.lostHosts[hostKey(h)] = true
+			data.lostHosts[adnames.HostKey(h)] = true
 		}
 	}
 	winrmCfg, diags := winrmConfig(cfg.WinRM, connectTo)

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/directory"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/scripts"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/sqlserver"
@@ -50,11 +51,8 @@ type credential struct {
 	Password string
 }
 
-// hostKey normalises a host FQDN for comparisons.
-func hostKey(h string) string { return strings.ToLower(strings.TrimSuffix(strings.TrimSpace(h), ".")) }
-
 // isLost reports whether the operator declared host lost (provider lost_hosts).
-func (d *providerData) isLost(host string) bool { return d.lostHosts[hostKey(host)] }
+func (d *providerData) isLost(host string) bool { return d.lostHosts[adnames.HostKey(host)] }
 
 const lostHostDetail = "%s is listed in the provider's lost_hosts: the operator declared the server lost for good. "
 

@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/samba"
@@ -434,7 +435,7 @@ func testSambaFSMORoles(t *testing.T, sl *samba.Lab) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					if h := samba.ServerOf(holders[samba.PDCEmulator]); !strings.EqualFold(h, "PRIV-DC2") {
+					if h := samba.ServerOf(holders[adnames.PDCEmulator]); !strings.EqualFold(h, "PRIV-DC2") {
 						t.Fatalf("after samba-tool fsmo transfer --role=pdc on priv-dc2, samba-tool fsmo show on priv-dc1 names %s:\n%s", h, out)
 					}
 				},

@@ -28,6 +28,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/scripts"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/sqlserver"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/topology"
@@ -411,7 +412,7 @@ func (r *sqlFailoverClusterInstanceResource) Update(ctx context.Context, req res
 		if r.data.isLost(host) {
 			resp.Diagnostics.AddAttributeError(path.Root("nodes"), "Host Declared Lost",
 				fmt.Sprintf(lostHostDetail+"RemoveNode runs on the node itself, so it cannot be removed that way: evict it from the Windows failover cluster "+
-					"(Remove-ClusterNode -Name %s on a remaining node), then refresh; the node then leaves nodes without a setup run.", host, fciFirstLabel(host)))
+					"(Remove-ClusterNode -Name %s on a remaining node), then refresh; the node then leaves nodes without a setup run.", host, adnames.ShortName(adnames.HostKey(host))))
 			return
 		}
 	}
@@ -479,7 +480,7 @@ func (r *sqlFailoverClusterInstanceResource) Delete(ctx context.Context, req res
 	for i := len(nodes) - 1; i >= 0; i-- {
 		order = append(order, nodes[i])
 	}
-	if r.data.sql != nil && topology.SameHost(r.data.sql.Server(), network) {
+	if r.data.sql != nil && adnames.SameHost(r.data.sql.Server(), network) {
 		if fc, err := r.readCluster(ctx); err == nil {
 			if !fc.Server.IsClustered {
 				resp.Diagnostics.AddWarning("Not A Failover Cluster Instance",
@@ -509,7 +510,7 @@ func (r *sqlFailoverClusterInstanceResource) ImportState(ctx context.Context, re
 		resp.Diagnostics.AddError("Invalid Import ID", fmt.Sprintf("The import ID is the instance's network name FQDN, e.g. priv-sql.priv.contoso.com: %s.", err))
 		return
 	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), hostKey(req.ID))...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), adnames.HostKey(req.ID))...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("network_name"), req.ID)...)
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, fciImportedKey, []byte("true"))...)
 }
@@ -569,7 +570,7 @@ func (fciNetworkNameNotNode) ValidateResource(ctx context.Context, req resource.
 		if !ok || !known(n) {
 			continue
 		}
-		if topology.SameHost(network.ValueString(), n.ValueString()) || strings.EqualFold(fciFirstLabel(network.ValueString()), fciFirstLabel(n.ValueString())) {
+		if adnames.SameHost(network.ValueString(), n.ValueString()) || strings.EqualFold(adnames.ShortName(network.ValueString()), adnames.ShortName(n.ValueString())) {
 			resp.Diagnostics.AddAttributeError(path.Root("network_name"), "Network Name Is A Node",
 				fmt.Sprintf("network_name is %q and nodes[%d] is %q. Rule: the network name is the instance's own computer name in the domain (a virtual "+
 					"server that moves between nodes), so it must differ from every node's computer name; clients that used a node's name would "+
@@ -674,7 +675,7 @@ func (r *sqlFailoverClusterInstanceResource) checkSQLClient(network types.String
 				"Set sql.server (or BASTION_SQL_SERVER) to %q and give a login that is sysadmin on the instance (list its account in sysadmin_accounts).", network.ValueString()))
 		return false
 	}
-	if known(network) && !topology.SameHost(r.data.sql.Server(), network.ValueString()) {
+	if known(network) && !adnames.SameHost(r.data.sql.Server(), network.ValueString()) {
 		diags.AddAttributeError(path.Root("network_name"), "SQL Server Connection Not Through The Network Name",
 			fmt.Sprintf("The provider's sql.server is %q but network_name is %q. The provider reads an FCI only through its own network name (a node's "+
 				"name, or another instance's, would answer for something else): set sql.server to %q.", r.data.sql.Server(), network.ValueString(), network.ValueString()))
@@ -736,7 +737,7 @@ func (r *sqlFailoverClusterInstanceResource) checkNodesNotDCs(ctx context.Contex
 	rule := fciLastError(topology.CheckFCINodes(all, dcs))
 	at := path.Root("nodes")
 	for i, h := range all {
-		if topology.SameHost(h, dcs[0]) {
+		if adnames.SameHost(h, dcs[0]) {
 			at = at.AtListIndex(i)
 			break
 		}
@@ -859,7 +860,7 @@ func (r *sqlFailoverClusterInstanceResource) fromClusterNodes(network string, pr
 	var out []fciNodeView
 	for _, p := range prior {
 		for i, n := range read {
-			if !used[i] && strings.EqualFold(fciFirstLabel(p), n.Name) {
+			if !used[i] && strings.EqualFold(adnames.ShortName(p), n.Name) {
 				used[i] = true
 				out = append(out, fciNodeView{Host: p, Status: n.Status, Owner: n.IsCurrentOwner})
 				break
@@ -878,7 +879,7 @@ func (r *sqlFailoverClusterInstanceResource) fromClusterNodes(network string, pr
 // about nodes that are not up.
 func (r *sqlFailoverClusterInstanceResource) fromCluster(fc sqlserver.FailoverCluster, m *sqlFailoverClusterInstanceResourceModel, diags *diag.Diagnostics) {
 	network := m.NetworkName.ValueString()
-	m.ID = types.StringValue(hostKey(network))
+	m.ID = types.StringValue(adnames.HostKey(network))
 	if !strings.EqualFold(m.InstanceName.ValueString(), fc.Server.InstanceName) {
 		m.InstanceName = types.StringValue(fc.Server.InstanceName)
 	}
@@ -1005,7 +1006,7 @@ func fciInstallParams(ctx context.Context, m *sqlFailoverClusterInstanceResource
 	p := map[string]any{
 		"INSTANCENAME":               m.InstanceName.ValueString(),
 		"FEATURES":                   strings.Join(features, ","),
-		"FAILOVERCLUSTERNETWORKNAME": strings.ToUpper(fciFirstLabel(m.NetworkName.ValueString())),
+		"FAILOVERCLUSTERNETWORKNAME": strings.ToUpper(adnames.ShortName(m.NetworkName.ValueString())),
 		"FAILOVERCLUSTERIPADDRESSES": fciIPSettings(ctx, m),
 		"FAILOVERCLUSTERGROUP":       group,
 		"INSTALLSQLDATADIR":          m.DataDirectory.ValueString(),
@@ -1067,7 +1068,7 @@ func fciStrings(ctx context.Context, v interface {
 
 func fciContains(hosts []string, h string) bool {
 	for _, x := range hosts {
-		if topology.SameHost(x, h) {
+		if adnames.SameHost(x, h) {
 			return true
 		}
 	}
@@ -1113,17 +1114,9 @@ func fciNodeChangesFold(have, want []string) (added, removed []string) {
 	return added, removed
 }
 
-func fciFirstLabel(h string) string {
-	h = hostKey(h)
-	if i := strings.IndexByte(h, '.'); i >= 0 {
-		return h[:i]
-	}
-	return h
-}
-
 // fciHostOf names a node's NetBIOS name as an FQDN in the network name's domain.
 func fciHostOf(netbios, network string) string {
-	h := hostKey(network)
+	h := adnames.HostKey(network)
 	if i := strings.IndexByte(h, '.'); i >= 0 {
 		return strings.ToLower(netbios) + h[i:]
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/topology"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/validators"
 )
@@ -197,9 +198,9 @@ func (d *topologyDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 						"An RODC does not count towards HA-1: PAM writes group memberships."},
 					"fsmo_roles": schema.SetAttribute{
 						ElementType: types.StringType, Optional: true,
-						MarkdownDescription: "Operations master roles the DC holds, by Microsoft's names: " + backticked(topology.FSMORoles()) + ". " +
+						MarkdownDescription: "Operations master roles the DC holds, by Microsoft's names: " + backticked(adnames.FSMORoles()) + ". " +
 							"HA-9 requires a fresh backup of every holder.",
-						Validators: []validator.Set{setvalidator.ValueStringsAre(stringvalidator.OneOf(topology.FSMORoles()...))},
+						Validators: []validator.Set{setvalidator.ValueStringsAre(stringvalidator.OneOf(adnames.FSMORoles()...))},
 					},
 					"addresses": schema.ListAttribute{
 						ElementType: types.StringType, Optional: true,

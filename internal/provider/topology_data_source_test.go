@@ -25,6 +25,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/topology"
 )
 
@@ -182,7 +183,7 @@ func TestAccTopology_rules(t *testing.T) {
 			// An RODC does not count: PAM writes group memberships.
 			t.DomainControllers[1].ReadOnly = true
 			t.DomainControllers[1].FSMORoles = nil
-			t.DomainControllers[0].FSMORoles = topology.FSMORoles()
+			t.DomainControllers[0].FSMORoles = adnames.FSMORoles()
 		}, nil},
 		{"HA-2", []string{topoApp1}, func(t *topology.Topology) {
 			t.SQL.Clustered = false

@@ -3,6 +3,8 @@ package topology
 import (
 	"fmt"
 	"time"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 )
 
 // Example topologies for the deployment options of seed 000 ("Minimal high
@@ -63,8 +65,8 @@ func domainNC(dns string) string {
 // DCs, and two member servers that are both SQL Server FCI nodes and MIM
 // Service hosts, plus shared storage.
 func minimalBastion(s bastionSpec) Topology {
-	dc1 := s.dc("dc1", 11, SchemaMaster, DomainNamingMaster, PDCEmulator)
-	dc2 := s.dc("dc2", 12, RIDMaster, InfrastructureMaster)
+	dc1 := s.dc("dc1", 11, adnames.SchemaMaster, adnames.DomainNamingMaster, adnames.PDCEmulator)
+	dc2 := s.dc("dc2", 12, adnames.RIDMaster, adnames.InfrastructureMaster)
 	partition := "pam." + s.domain
 	app1, app2 := s.mim("app1", partition), s.mim("app2", partition)
 	a1, a2 := dc1.Addresses[0], dc2.Addresses[0]
@@ -120,8 +122,8 @@ func SingleBastionMultiSiteTopology() Topology {
 func BastionPerSiteTopology() Topology {
 	a := bastionSpec{domain: "priv.contoso.com", site: "SiteA", prefix: "priv-a-", subnet: "10.1.0."}
 	b := bastionSpec{domain: "priv.contoso.com", site: "SiteB", prefix: "priv-b-", subnet: "10.2.0."}
-	dcA := a.dc("dc1", 11, SchemaMaster, DomainNamingMaster, PDCEmulator)
-	dcB := b.dc("dc1", 11, RIDMaster, InfrastructureMaster)
+	dcA := a.dc("dc1", 11, adnames.SchemaMaster, adnames.DomainNamingMaster, adnames.PDCEmulator)
+	dcB := b.dc("dc1", 11, adnames.RIDMaster, adnames.InfrastructureMaster)
 	partition := "pam.priv.contoso.com"
 	appA, appB := a.mim("app1", partition), b.mim("app1", partition)
 	return Topology{
@@ -159,7 +161,7 @@ func BastionPerSiteTopology() Topology {
 func ReplicatedDirectoryTopology() Topology {
 	a := bastionSpec{domain: "priv.contoso.com", site: "SiteA", prefix: "priv-a-", subnet: "10.1.0."}
 	b := bastionSpec{domain: "priv.contoso.com", site: "SiteB", prefix: "priv-b-", subnet: "10.2.0."}
-	dcA := a.dc("dc1", 11, SchemaMaster, DomainNamingMaster, PDCEmulator, RIDMaster, InfrastructureMaster)
+	dcA := a.dc("dc1", 11, adnames.SchemaMaster, adnames.DomainNamingMaster, adnames.PDCEmulator, adnames.RIDMaster, adnames.InfrastructureMaster)
 	dcB := b.dc("dc1", 11)
 	app := a.mim("app1", "pam.priv.contoso.com")
 	return Topology{

@@ -2,6 +2,8 @@ package topology
 
 import (
 	"testing"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 )
 
 type example struct {
@@ -34,7 +36,7 @@ func examples() []example {
 		{"independent bastion A", ind[0],
 			func(t *Topology) {
 				t.DomainControllers = t.DomainControllers[:1]
-				t.DomainControllers[0].FSMORoles = FSMORoles()
+				t.DomainControllers[0].FSMORoles = adnames.FSMORoles()
 			}, "HA-1", "priv-a-dc1.priv-a.contoso.com"},
 		{"independent bastion B", ind[1],
 			// A MIM host left with a single DNS server.
@@ -80,7 +82,7 @@ func TestExampleBrokenVariantsFail(t *testing.T) {
 					continue
 				}
 				for _, h := range v.Hosts {
-					if SameHost(h, e.host) {
+					if adnames.SameHost(h, e.host) {
 						found = true
 					}
 				}
@@ -111,7 +113,7 @@ func TestExampleShapes(t *testing.T) {
 	}
 	a := newModel(ind[0]).servers
 	for _, h := range newModel(ind[1]).servers {
-		if hostIn(h, a) {
+		if adnames.HostIn(h, a) {
 			t.Errorf("independent bastions share %s", h)
 		}
 	}

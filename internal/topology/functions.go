@@ -3,6 +3,8 @@ package topology
 import (
 	"fmt"
 	"strings"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 )
 
 // Function is one function of the bastion forest, by stable id. The six come
@@ -141,35 +143,6 @@ func (f Function) lowerName() string {
 	return strings.ToLower(n[:1]) + n[1:]
 }
 
-// ModernForestLevel is msDS-Behavior-Version 7, Windows Server 2016: AD then
-// expires PAM's time-limited memberships itself.
-const ModernForestLevel = 7
-
-// ForestLevelName names a msDS-Behavior-Version value.
-func ForestLevelName(level int) string {
-	switch {
-	case level > 7:
-		return "newer than Windows Server 2016"
-	case level == 7:
-		return "Windows Server 2016"
-	case level == 6:
-		return "Windows Server 2012 R2"
-	case level == 5:
-		return "Windows Server 2012"
-	case level == 4:
-		return "Windows Server 2008 R2"
-	case level == 3:
-		return "Windows Server 2008"
-	case level == 2:
-		return "Windows Server 2003"
-	case level == 1:
-		return "Windows Server 2003 interim"
-	case level == 0:
-		return "Windows 2000"
-	}
-	return "unknown"
-}
-
 // Components a function may need online in the bastion.
 type component int
 
@@ -189,7 +162,7 @@ const (
 // run through the PAM components (MIMPAM module, REST API, PAM services), so
 // a MIM host counts only when it has them.
 func requirements(f Function, forestLevel int) []component {
-	if f == ResourceManagement && forestLevel >= ModernForestLevel {
+	if f == ResourceManagement && forestLevel >= adnames.ModernForestLevel {
 		return []component{compDC}
 	}
 	return []component{compDC, compSQL, compMIM}

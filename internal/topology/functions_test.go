@@ -3,6 +3,8 @@ package topology
 import (
 	"strings"
 	"testing"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 )
 
 func TestFunctionTable(t *testing.T) {
@@ -88,14 +90,14 @@ func TestForestLevelName(t *testing.T) {
 	want := map[int]string{-1: "unknown", 0: "Windows 2000", 1: "Windows Server 2003 interim", 2: "Windows Server 2003", 3: "Windows Server 2008",
 		4: "Windows Server 2008 R2", 5: "Windows Server 2012", 6: "Windows Server 2012 R2", 7: "Windows Server 2016", 10: "newer than Windows Server 2016"}
 	for l, w := range want {
-		if got := ForestLevelName(l); got != w {
+		if got := adnames.LevelName(l); got != w {
 			t.Errorf("ForestLevelName(%d) = %q, want %q", l, got, w)
 		}
 	}
 }
 
 func TestFSMORoles(t *testing.T) {
-	if got := strings.Join(FSMORoles(), ","); got != "SchemaMaster,DomainNamingMaster,PDCEmulator,RIDMaster,InfrastructureMaster" {
+	if got := strings.Join(adnames.FSMORoles(), ","); got != "SchemaMaster,DomainNamingMaster,PDCEmulator,RIDMaster,InfrastructureMaster" {
 		t.Fatalf("FSMORoles = %s", got)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 )
 
 // Sentinels for errors.Is on what the helpers return.
@@ -36,56 +38,12 @@ func (e *RuleError) Error() string { return e.RuleID + ": " + e.Message }
 // Is makes errors.Is(err, ErrRule) true.
 func (e *RuleError) Is(target error) bool { return target == ErrRule }
 
-// normHost lower-cases a host name and drops a trailing dot.
-func normHost(h string) string {
-	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(h)), ".")
-}
-
-// SameHost reports whether two names denote the same computer: equal
-// ignoring case and a trailing dot, or a short name equal to the first
-// label of an FQDN (PRIV-APP1 and priv-app1.priv.contoso.com). IP addresses
-// compare as addresses.
-func SameHost(a, b string) bool {
-	a, b = normHost(a), normHost(b)
-	if a == "" || b == "" {
-		return false
-	}
-	if a == b {
-		return true
-	}
-	ipa, ipb := net.ParseIP(a), net.ParseIP(b)
-	if ipa != nil || ipb != nil {
-		return ipa != nil && ipb != nil && ipa.Equal(ipb)
-	}
-	if strings.Contains(a, ".") && strings.Contains(b, ".") {
-		return false
-	}
-	return firstLabel(a) == firstLabel(b)
-}
-
-func firstLabel(h string) string {
-	if i := strings.IndexByte(h, '.'); i >= 0 {
-		return h[:i]
-	}
-	return h
-}
-
-// hostIn reports whether h is one of hosts (SameHost).
-func hostIn(h string, hosts []string) bool {
-	for _, x := range hosts {
-		if SameHost(h, x) {
-			return true
-		}
-	}
-	return false
-}
-
 // uniqueHosts drops blanks and duplicates (SameHost), keeping the first
 // spelling and the order.
 func uniqueHosts(hosts []string) []string {
 	var out []string
 	for _, h := range hosts {
-		if strings.TrimSpace(h) == "" || hostIn(h, out) {
+		if strings.TrimSpace(h) == "" || adnames.HostIn(h, out) {
 			continue
 		}
 		out = append(out, strings.TrimSpace(h))
@@ -177,7 +135,7 @@ func checkFCINodeCount(nodes []string) *RuleError {
 func checkFCINodesNotDCs(nodes []string, dcs []string) *RuleError {
 	var bad []string
 	for _, n := range uniqueHosts(nodes) {
-		if hostIn(n, dcs) {
+		if adnames.HostIn(n, dcs) {
 			bad = append(bad, n)
 		}
 	}
@@ -260,7 +218,7 @@ func uncServer(path string) string {
 func CanDemote(dc string, dcs []DomainController) error {
 	idx := -1
 	for i, d := range dcs {
-		if SameHost(d.Host, dc) {
+		if adnames.SameHost(d.Host, dc) {
 			idx = i
 			break
 		}
@@ -271,7 +229,7 @@ func CanDemote(dc string, dcs []DomainController) error {
 	me := dcs[idx]
 	var others []string
 	for i, d := range dcs {
-		if i != idx && !d.ReadOnly && !SameHost(d.Host, me.Host) {
+		if i != idx && !d.ReadOnly && !adnames.SameHost(d.Host, me.Host) {
 			others = append(others, d.Host)
 		}
 	}
@@ -292,7 +250,7 @@ func CanDemote(dc string, dcs []DomainController) error {
 
 // sortedRoles puts roles in Microsoft's order, unknown names last, deduped.
 func sortedRoles(roles []string) []string {
-	known := FSMORoles()
+	known := adnames.FSMORoles()
 	var out []string
 	for _, r := range roles {
 		r = strings.TrimSpace(r)
@@ -319,7 +277,7 @@ func sortedRoles(roles []string) []string {
 // isLoopback reports whether a DNS server entry points at the computer
 // itself.
 func isLoopback(entry string) bool {
-	e := normHost(entry)
+	e := adnames.HostKey(entry)
 	if e == "localhost" {
 		return true
 	}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 )
 
 func TestSameHost(t *testing.T) {
@@ -24,7 +26,7 @@ func TestSameHost(t *testing.T) {
 		{" ", "x", false},
 	}
 	for _, c := range cases {
-		if got := SameHost(c.a, c.b); got != c.want {
+		if got := adnames.SameHost(c.a, c.b); got != c.want {
 			t.Errorf("SameHost(%q, %q) = %v, want %v", c.a, c.b, got, c.want)
 		}
 	}

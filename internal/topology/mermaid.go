@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 )
 
 // RenderMermaid draws the topology as a Mermaid flowchart: a subgraph per
@@ -26,7 +28,7 @@ func RenderMermaid(t Topology, r Result) string {
 	var ids []named // in order, so a short name finds the first match
 	nodeID := func(h string) string {
 		for _, n := range ids {
-			if SameHost(n.host, h) {
+			if adnames.SameHost(n.host, h) {
 				return n.id
 			}
 		}
@@ -38,18 +40,18 @@ func RenderMermaid(t Topology, r Result) string {
 
 	// Domain.
 	domLines := []string{"PRIV domain " + orUnnamed(t.Domain.DNSName, "(name not given)"),
-		fmt.Sprintf("forest level %d (%s)", m.level, ForestLevelName(m.level))}
+		fmt.Sprintf("forest level %d (%s)", m.level, adnames.LevelName(m.level))}
 	line("domain{{%s}}", label(domLines...))
 
 	// Servers, grouped by site in order of first appearance.
 	siteOf := func(h string) string {
 		for _, d := range t.DomainControllers {
-			if SameHost(d.Host, h) && d.Site != "" {
+			if adnames.SameHost(d.Host, h) && d.Site != "" {
 				return d.Site
 			}
 		}
 		for _, n := range t.MIMNodes {
-			if SameHost(n.Host, h) && n.Site != "" {
+			if adnames.SameHost(n.Host, h) && n.Site != "" {
 				return n.Site
 			}
 		}
@@ -129,7 +131,7 @@ func RenderMermaid(t Topology, r Result) string {
 		var done []string
 		for _, e := range m.dnsEntries(h) {
 			dc := m.dnsTarget(h, e)
-			if dc == "" || hostIn(dc, done) || SameHost(dc, h) {
+			if dc == "" || adnames.HostIn(dc, done) || adnames.SameHost(dc, h) {
 				continue
 			}
 			done = append(done, dc)
@@ -170,7 +172,7 @@ func RenderMermaid(t Topology, r Result) string {
 func (m *model) serverLines(h string) []string {
 	lines := []string{h}
 	for _, d := range m.t.DomainControllers {
-		if !SameHost(d.Host, h) {
+		if !adnames.SameHost(d.Host, h) {
 			continue
 		}
 		role := "Domain controller"
@@ -185,7 +187,7 @@ func (m *model) serverLines(h string) []string {
 			lines = append(lines, "FSMO: "+strings.Join(roles, ", "))
 		}
 	}
-	if s := m.t.SQL; s != nil && hostIn(h, m.sqlHosts()) {
+	if s := m.t.SQL; s != nil && adnames.HostIn(h, m.sqlHosts()) {
 		if s.Clustered {
 			lines = append(lines, "SQL Server FCI node")
 		} else {
@@ -193,7 +195,7 @@ func (m *model) serverLines(h string) []string {
 		}
 	}
 	for _, n := range m.t.MIMNodes {
-		if !SameHost(n.Host, h) {
+		if !adnames.SameHost(n.Host, h) {
 			continue
 		}
 		mim := "MIM Service"

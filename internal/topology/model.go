@@ -4,6 +4,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 )
 
 // DefaultTombstoneLifetimeDays applies when tombstoneLifetime is unset
@@ -118,16 +120,16 @@ func (m *model) pamHosts() []string {
 	return uniqueHosts(out)
 }
 
-func (m *model) isDC(h string) bool { return hostIn(h, m.dcHosts()) }
+func (m *model) isDC(h string) bool { return adnames.HostIn(h, m.dcHosts()) }
 
 // dcFor returns the DC a DNS server entry (host name or address) points at.
 func (m *model) dcFor(entry string) (DomainController, bool) {
 	for _, d := range m.t.DomainControllers {
-		if SameHost(entry, d.Host) {
+		if adnames.SameHost(entry, d.Host) {
 			return d, true
 		}
 		for _, a := range d.Addresses {
-			if SameHost(entry, a) {
+			if adnames.SameHost(entry, a) {
 				return d, true
 			}
 		}
@@ -139,7 +141,7 @@ func (m *model) dcFor(entry string) (DomainController, bool) {
 func (m *model) dnsEntries(h string) []string {
 	var raw []string
 	for k, v := range m.t.DNSServers {
-		if SameHost(k, h) {
+		if adnames.SameHost(k, h) {
 			raw = append(raw, v...)
 		}
 	}

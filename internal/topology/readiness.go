@@ -3,6 +3,8 @@ package topology
 import (
 	"fmt"
 	"strings"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 )
 
 // state is the bastion with at most one server offline.
@@ -11,7 +13,7 @@ type state struct {
 	offline string // "" when every server is up
 }
 
-func (s state) up(h string) bool { return s.offline == "" || !SameHost(h, s.offline) }
+func (s state) up(h string) bool { return s.offline == "" || !adnames.SameHost(h, s.offline) }
 
 // resolves reports whether h can still use DNS: some listed server is up. A
 // DC entry is up when that DC is; a loopback entry works on a DC only;
@@ -32,7 +34,7 @@ func (s state) resolves(h string) bool {
 		if isLoopback(e) {
 			continue
 		}
-		if hostIn(e, s.m.servers) {
+		if adnames.HostIn(e, s.m.servers) {
 			if s.up(e) {
 				return true
 			}
@@ -56,7 +58,7 @@ func (s state) dcUp() bool {
 func (s state) storageUp() bool {
 	sql := s.m.t.SQL
 	for _, d := range append(append([]string{}, sql.DataDirectories...), sql.LogDirectories...) {
-		if srv := uncServer(d); srv != "" && hostIn(srv, s.m.servers) && !s.up(srv) {
+		if srv := uncServer(d); srv != "" && adnames.HostIn(srv, s.m.servers) && !s.up(srv) {
 			return false
 		}
 	}
@@ -182,7 +184,7 @@ func (s state) lossReason(f Function, c component) string {
 	if c == compSQL || !s.sqlUp() {
 		sql := m.t.SQL
 		name := orUnnamed(sql.NetworkName, "(unnamed)")
-		if hostIn(h, m.sqlHosts()) {
+		if adnames.HostIn(h, m.sqlHosts()) {
 			others := otherHosts(m.sqlHosts(), h)
 			resolving := 0
 			for _, x := range others {
@@ -208,7 +210,7 @@ func (s state) lossReason(f Function, c component) string {
 	}
 	if needs(f, m.level, compMIM) {
 		others := otherHosts(m.pamHosts(), h)
-		mimAlone := hostIn(h, m.pamHosts()) && len(others) == 0
+		mimAlone := adnames.HostIn(h, m.pamHosts()) && len(others) == 0
 		switch {
 		case mimAlone && len(m.pamHosts()) < len(m.mimHosts()):
 			reasons = append(reasons, fmt.Sprintf("it is the only MIM Service host with the PAM components (%s lack%s them)", joinAnd(otherHosts(m.mimHosts(), h)), sIfOne(len(otherHosts(m.mimHosts(), h)), "s")))
@@ -224,7 +226,7 @@ func (s state) lossReason(f Function, c component) string {
 func otherHosts(hosts []string, h string) []string {
 	var out []string
 	for _, x := range hosts {
-		if !SameHost(x, h) {
+		if !adnames.SameHost(x, h) {
 			out = append(out, x)
 		}
 	}

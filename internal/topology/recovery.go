@@ -2,6 +2,8 @@ package topology
 
 import (
 	"fmt"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 )
 
 // recoveryOrder writes rule 8's runbook from the Recovery sections of seed
@@ -87,9 +89,9 @@ func (m *model) recoveryOrder() []RecoveryStep {
 	// The seed says "was not at Windows Server 2012 R2"; domain-facts (and
 	// MIM's own rule that AD expires memberships from level 2016) say below
 	// 2016. We follow domain-facts: level 6 (2012 R2) also needs the service.
-	if m.level < ModernForestLevel {
+	if m.level < adnames.ModernForestLevel {
 		add(RecoveryStep{
-			Action:  fmt.Sprintf("Start the PAM Component service (PrivilegeManagementComponentService) on that same server: the forest functional level is %d (%s), below 7 (Windows Server 2016)", m.level, ForestLevelName(m.level)),
+			Action:  fmt.Sprintf("Start the PAM Component service (PrivilegeManagementComponentService) on that same server: the forest functional level is %d (%s), below 7 (Windows Server 2016)", m.level, adnames.LevelName(m.level)),
 			Hosts:   pam,
 			Command: `net start "PAM Component service"`,
 			Reason:  "Seed 000, MIM PAM components, Recovery: \"If the bastion environment forest functional level was not at Windows Server 2012 R2, ensure that the MIM PAM component service is also running on that server\"; domain-facts reads this as below Windows Server 2016, the level from which AD expires PAM memberships itself.",

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 )
 
 // Rule is one entry of domain-facts section 6, with the seed's wording.
@@ -137,7 +139,7 @@ func (m *model) ruleHA2() []Violation {
 	case !s.Clustered:
 		hosts := m.sqlHosts()
 		where := ""
-		if len(hosts) > 0 && !SameHost(hosts[0], s.NetworkName) {
+		if len(hosts) > 0 && !adnames.SameHost(hosts[0], s.NetworkName) {
 			where = " on " + hosts[0]
 		}
 		out = append(out, Violation{
@@ -234,7 +236,7 @@ func (m *model) ruleHA6() []Violation {
 					Message: fmt.Sprintf("SQL Server failover cluster instance %s cannot keep data or logs there, because every node must reach them: %s.", orUnnamed(s.NetworkName, "(unnamed)"), strings.TrimSuffix(why, "."))})
 				continue
 			}
-			if srv := uncServer(d); srv != "" && hostIn(srv, m.servers) {
+			if srv := uncServer(d); srv != "" && adnames.HostIn(srv, m.servers) {
 				out = append(out, Violation{RuleID: "HA-6", Severity: sev, Functions: sfs, Hosts: []string{srv}, Attribute: fmt.Sprintf("%s[%d]", attr, i),
 					Message: fmt.Sprintf("SQL Server failover cluster instance %s keeps data or logs on %s, a share served by %s, which is itself a bastion server: losing it stops SQL Server; use a cluster disk, a Cluster Shared Volume or an SMB server dedicated to the bastion storage.", orUnnamed(s.NetworkName, "(unnamed)"), d, srv)})
 			}
@@ -275,7 +277,7 @@ func (m *model) ruleHA7() []Violation {
 		attr := fmt.Sprintf("dns_servers[%q]", h)
 		if len(entries) < 2 {
 			hosts := []string{h}
-			if dc := m.dnsTarget(h, entries[0]); dc != "" && !SameHost(dc, h) {
+			if dc := m.dnsTarget(h, entries[0]); dc != "" && !adnames.SameHost(dc, h) {
 				hosts = append(hosts, dc)
 			}
 			out = append(out, Violation{RuleID: "HA-7", Severity: Error, Functions: fs, Hosts: hosts, Attribute: attr,
@@ -285,7 +287,7 @@ func (m *model) ruleHA7() []Violation {
 		first := m.dnsTarget(h, entries[0])
 		same := first != ""
 		for _, e := range entries[1:] {
-			if t := m.dnsTarget(h, e); t == "" || !SameHost(t, first) {
+			if t := m.dnsTarget(h, e); t == "" || !adnames.SameHost(t, first) {
 				same = false
 			}
 		}
@@ -335,7 +337,7 @@ func (m *model) ruleHA9() []Violation {
 		}
 		seen := false
 		for _, b := range m.t.Backups {
-			if !SameHost(b.DC, d.Host) {
+			if !adnames.SameHost(b.DC, d.Host) {
 				continue
 			}
 			seen = true

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 )
 
 // Host names of MinimalHATopology.
@@ -21,7 +23,7 @@ func intPtr(i int) *int { return &i }
 // withoutDC2 drops priv-dc2 everywhere, leaving priv-dc1 alone.
 func withoutDC2(t *Topology) {
 	t.DomainControllers = t.DomainControllers[:1]
-	t.DomainControllers[0].FSMORoles = FSMORoles()
+	t.DomainControllers[0].FSMORoles = adnames.FSMORoles()
 	delete(t.DNSServers, dc2)
 	t.DNSServers[dc1] = []string{"127.0.0.1", "10.9.9.9"}
 	t.DNSServers[app1] = []string{"10.0.0.11", "10.9.9.9"}
@@ -170,7 +172,7 @@ func TestRules(t *testing.T) {
 		{name: "HA-9 never backed up fails", mutate: func(t *Topology) { t.Backups[0].LastBackup = time.Time{} }, rule: "HA-9", want: true, severity: Error,
 			hosts: []string{dc1}, contains: []string{"has never backed up"}},
 		{name: "HA-9 DC without roles needs no backup", mutate: func(t *Topology) {
-			t.DomainControllers[0].FSMORoles = FSMORoles()
+			t.DomainControllers[0].FSMORoles = adnames.FSMORoles()
 			t.DomainControllers[1].FSMORoles = nil
 			t.Backups = t.Backups[:1]
 		}, rule: "HA-9"},

@@ -44,21 +44,6 @@ type Domain struct {
 	ForestFunctionalLevel int
 }
 
-// FSMO role names, as Microsoft spells them
-// (Move-ADDirectoryServerOperationMasterRole -OperationMasterRole).
-const (
-	SchemaMaster         = "SchemaMaster"
-	DomainNamingMaster   = "DomainNamingMaster"
-	PDCEmulator          = "PDCEmulator"
-	RIDMaster            = "RIDMaster"
-	InfrastructureMaster = "InfrastructureMaster"
-)
-
-// FSMORoles lists the five roles in the order Microsoft documents them.
-func FSMORoles() []string {
-	return []string{SchemaMaster, DomainNamingMaster, PDCEmulator, RIDMaster, InfrastructureMaster}
-}
-
 // DomainController is one DC of the PRIV domain.
 type DomainController struct {
 	Host          string // FQDN

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/topology"
 )
 
@@ -81,7 +82,7 @@ func (v fciNodes) ValidateList(ctx context.Context, req validator.ListRequest, r
 		}
 		h := s.ValueString()
 		for j, prev := range nodes {
-			if topology.SameHost(h, prev) {
+			if adnames.SameHost(h, prev) {
 				resp.Diagnostics.AddAttributeError(req.Path.AtListIndex(i), "Duplicate Failover Cluster Node", fmt.Sprintf(
 					"%s is %q, the same server as %s (%q). Rule: each node of a SQL Server failover cluster instance is a different server "+
 						"(setup.exe /ACTION=AddNode refuses a server that is a node already); list every server once.",

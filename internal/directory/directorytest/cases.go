@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/directory"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
 )
@@ -28,7 +29,7 @@ type Reference interface {
 	DomainControllers(ctx context.Context) ([]DC, error)
 	// NonDomainControllers are hosts known not to be DCs (may be empty).
 	NonDomainControllers(ctx context.Context) ([]string, error)
-	// FSMOHolders maps each role (directory.Roles()) to its holder's FQDN.
+	// FSMOHolders maps each role (FSMORoles()) to its holder's FQDN.
 	FSMOHolders(ctx context.Context) (map[string]string, error)
 	// FunctionalLevels are msDS-Behavior-Version of the forest and domain.
 	FunctionalLevels(ctx context.Context) (forest, domain int, err error)
@@ -56,7 +57,7 @@ type DC struct {
 
 // Backup is the expected dSASignature stamp of one naming context.
 type Backup struct {
-	// NamingContext is directory.NCDomain, NCConfiguration, ...
+	// NamingContext is NCDomain, NCConfiguration, ...
 	NamingContext string
 	Backed        bool
 	// OriginatingDC is the host last backed up; "" skips the check.
@@ -164,7 +165,7 @@ func caseRootDSE(ctx context.Context, c *directory.Client, ref Reference) error 
 	if err != nil {
 		return k.fail(err)
 	}
-	base := directory.DomainDN(ref.Domain())
+	base := adnames.DomainDN(ref.Domain())
 	k.check(strings.EqualFold(r.DefaultNamingContext, base), "defaultNamingContext = %q, want %q", r.DefaultNamingContext, base)
 	k.check(strings.EqualFold(r.ConfigurationNamingContext, "CN=Configuration,"+base), "configurationNamingContext = %q", r.ConfigurationNamingContext)
 	k.check(strings.EqualFold(r.SchemaNamingContext, "CN=Schema,CN=Configuration,"+base), "schemaNamingContext = %q", r.SchemaNamingContext)
@@ -204,7 +205,7 @@ func caseDomainControllers(ctx context.Context, c *directory.Client, ref Referen
 	if err != nil {
 		return k.fail(err)
 	}
-	base := strings.ToLower(directory.DomainDN(ref.Domain()))
+	base := strings.ToLower(adnames.DomainDN(ref.Domain()))
 	sites := "cn=sites,cn=configuration," + base
 	k.check(len(got) == len(want), "%d DCs listed, want %d", len(got), len(want))
 	invocations := map[string]string{}
@@ -249,7 +250,7 @@ func caseGlobalCatalog(ctx context.Context, c *directory.Client, ref Reference) 
 		return k.fail(err)
 	}
 	for _, d := range got {
-		k.check(d.GlobalCatalog == (d.Options&directory.OptIsGC != 0), "%s: GlobalCatalog %t disagrees with options 0x%x", d.Host, d.GlobalCatalog, d.Options)
+		k.check(d.GlobalCatalog == (d.Options&adnames.NTDSOptIsGC != 0), "%s: GlobalCatalog %t disagrees with options 0x%x", d.Host, d.GlobalCatalog, d.Options)
 		if w, ok := want[host(d.Host)]; ok {
 			k.check(d.GlobalCatalog == w.GlobalCatalog, "%s: global catalog %t, want %t", d.Host, d.GlobalCatalog, w.GlobalCatalog)
 		}
@@ -271,15 +272,15 @@ func caseFSMO(ctx context.Context, c *directory.Client, ref Reference) error {
 	if err != nil {
 		return k.fail(err)
 	}
-	base := directory.DomainDN(ref.Domain())
+	base := adnames.DomainDN(ref.Domain())
 	objects := map[string]string{
-		directory.SchemaMaster:         "CN=Schema,CN=Configuration," + base,
-		directory.DomainNamingMaster:   "CN=Partitions,CN=Configuration," + base,
-		directory.PDCEmulator:          base,
-		directory.RIDMaster:            "CN=RID Manager$,CN=System," + base,
-		directory.InfrastructureMaster: "CN=Infrastructure," + base,
+		adnames.SchemaMaster:         "CN=Schema,CN=Configuration," + base,
+		adnames.DomainNamingMaster:   "CN=Partitions,CN=Configuration," + base,
+		adnames.PDCEmulator:          base,
+		adnames.RIDMaster:            "CN=RID Manager$,CN=System," + base,
+		adnames.InfrastructureMaster: "CN=Infrastructure," + base,
 	}
-	for _, role := range directory.Roles() {
+	for _, role := range adnames.FSMORoles() {
 		h, ok := got[role]
 		if !k.check(ok, "role %s not read", role) {
 			continue
@@ -397,7 +398,7 @@ func caseTrusts(ctx context.Context, c *directory.Client, ref Reference) error {
 		k.check(g.Direction == w.Direction, "%s: direction %d, want %d", w.Partner, g.Direction, w.Direction)
 		k.check(g.Type == w.Type, "%s: type %d, want %d", w.Partner, g.Type, w.Type)
 		k.check(g.Attributes == w.Attributes, "%s: attributes 0x%x, want 0x%x", w.Partner, g.Attributes, w.Attributes)
-		k.check(strings.Join(g.AttributeNames, ",") == strings.Join(directory.TrustAttributeNames(w.Attributes), ","), "%s: attribute names %v", w.Partner, g.AttributeNames)
+		k.check(strings.Join(g.AttributeNames, ",") == strings.Join(adnames.TrustAttributeNames(w.Attributes), ","), "%s: attribute names %v", w.Partner, g.AttributeNames)
 		if w.SID != "" {
 			k.check(strings.EqualFold(g.SID, w.SID), "%s: SID %q, want %q", w.Partner, g.SID, w.SID)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/jimlambrt/gldap"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
 )
 
@@ -192,7 +193,7 @@ func checkCredentials(e *model.Env, host, name, password string) string {
 			return ""
 		}
 		user = p.RDNs[0].Attributes[0].Value
-		if normDN(parentDN(name)) != normDN("CN=Users,"+domainDN(d.DNSName)) {
+		if adnames.NormDN(adnames.ParentDN(name)) != adnames.NormDN("CN=Users,"+adnames.DomainDN(d.DNSName)) {
 			return ""
 		}
 		nb = d.NetBIOSName
@@ -229,7 +230,7 @@ func (b *backend) search(w *gldap.ResponseWriter, r *gldap.Request) {
 		done.SetResultCode(gldap.ResultProtocolError)
 		return
 	}
-	rootDSE := normDN(m.BaseDN) == "" && m.Scope == gldap.BaseObject
+	rootDSE := adnames.NormDN(m.BaseDN) == "" && m.Scope == gldap.BaseObject
 	if _, ok := b.account(r.ConnectionID()); !ok && !rootDSE {
 		done.SetResultCode(gldap.ResultOperationsError)
 		done.SetDiagnosticMessage(diagNeedBind)
@@ -336,11 +337,11 @@ func modValues(raw []string) ([]string, error) {
 }
 
 var becomeRoles = map[string]string{
-	"becomeschemamaster":         model.SchemaMaster,
-	"becomedomainmaster":         model.DomainNamingMaster,
-	"becomeridmaster":            model.RIDMaster,
-	"becomeinfrastructuremaster": model.InfrastructureMaster,
-	"becomepdc":                  model.PDCEmulator,
+	"becomeschemamaster":         adnames.SchemaMaster,
+	"becomedomainmaster":         adnames.DomainNamingMaster,
+	"becomeridmaster":            adnames.RIDMaster,
+	"becomeinfrastructuremaster": adnames.InfrastructureMaster,
+	"becomepdc":                  adnames.PDCEmulator,
 }
 
 // applyModify applies one modify request to the model as DC host would.
@@ -351,7 +352,7 @@ func applyModify(e *model.Env, host, account, dn string, changes []change) (int,
 		return gldap.ResultUnavailable, "not a domain controller any more"
 	}
 	d, self := v.dom, v.self
-	key := normDN(dn)
+	key := adnames.NormDN(dn)
 	if key == "" {
 		return rootDSEModify(e, v, account, changes)
 	}
@@ -367,16 +368,16 @@ func applyModify(e *model.Env, host, account, dn string, changes []change) (int,
 		return gldap.ResultInsufficientAccessRights, diagInsuffAccess
 	}
 	for _, dc := range d.SortedDCs() {
-		if normDN(v.ntdsDN(dc)) == key {
+		if adnames.NormDN(v.ntdsDN(dc)) == key {
 			return modifyOptions(e, d, dc, changes)
 		}
 	}
 	roleObjects := map[string]string{
-		normDN(v.schema):                              model.SchemaMaster,
-		normDN("CN=Partitions," + v.config):           model.DomainNamingMaster,
-		normDN(v.base):                                model.PDCEmulator,
-		normDN("CN=RID Manager$,CN=System," + v.base): model.RIDMaster,
-		normDN("CN=Infrastructure," + v.base):         model.InfrastructureMaster,
+		adnames.NormDN(v.schema):                              adnames.SchemaMaster,
+		adnames.NormDN("CN=Partitions," + v.config):           adnames.DomainNamingMaster,
+		adnames.NormDN(v.base):                                adnames.PDCEmulator,
+		adnames.NormDN("CN=RID Manager$,CN=System," + v.base): adnames.RIDMaster,
+		adnames.NormDN("CN=Infrastructure," + v.base):         adnames.InfrastructureMaster,
 	}
 	if role, ok := roleObjects[key]; ok {
 		return seize(e, v, role, changes)
@@ -477,7 +478,7 @@ func seize(e *model.Env, v *view, role string, changes []change) (int, string) {
 			return gldap.ResultUnwillingToPerform, diagWillNotModify
 		}
 	}
-	if normDN(final) != normDN(v.ntdsDN(v.self)) {
+	if adnames.NormDN(final) != adnames.NormDN(v.ntdsDN(v.self)) {
 		return gldap.ResultUnwillingToPerform, "00000057: fSMORoleOwner can only be set to the NTDS Settings of the DC performing the change (" + v.ntdsDN(v.self) + ")"
 	}
 	old := v.dom.FSMO[role]
@@ -504,7 +505,7 @@ func rootDSEModify(e *model.Env, v *view, account string, changes []change) (int
 		if v.self.ReadOnly {
 			return gldap.ResultUnwillingToPerform, diagWillNotModify + " (a read-only domain controller cannot hold an operations master role)"
 		}
-		if role == model.PDCEmulator {
+		if role == adnames.PDCEmulator {
 			sid, _ := sidBytes(v.dom.SID)
 			if len(c.vals) != 1 || c.vals[0] != string(sid) {
 				return gldap.ResultUnwillingToPerform, "becomePdc: the value must be the domain's objectSid"

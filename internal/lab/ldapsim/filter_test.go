@@ -9,6 +9,7 @@ import (
 
 	"github.com/jimlambrt/gldap"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
 )
 
@@ -20,7 +21,7 @@ func seededView(t *testing.T) *view {
 	if _, err := env.PromoteDC(model.DomainDNS, model.Spare1, model.DCOptions{ReadOnly: true, Site: "Branch"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := env.CreateTrust(model.DomainDNS, model.CorpDomainDNS, model.TrustDirectionOutbound, model.TrustAttrForestTransitive|model.TrustAttrPIMTrust); err != nil {
+	if err := env.CreateTrust(model.DomainDNS, model.CorpDomainDNS, adnames.TrustDirectionOutbound, adnames.TrustAttrForestTransitive|adnames.TrustAttrPIMTrust); err != nil {
 		t.Fatal(err)
 	}
 	var v *view
@@ -188,8 +189,8 @@ func TestNormDN(t *testing.T) {
 		`CN=A\,B,DC=x`:                         `cn=a\2cb,dc=x`,
 		"":                                     " ",
 	} {
-		if normDN(a) != normDN(b) {
-			t.Errorf("normDN(%q) = %q, normDN(%q) = %q", a, normDN(a), b, normDN(b))
+		if adnames.NormDN(a) != adnames.NormDN(b) {
+			t.Errorf("NormDN(%q) = %q, NormDN(%q) = %q", a, adnames.NormDN(a), b, adnames.NormDN(b))
 		}
 	}
 }

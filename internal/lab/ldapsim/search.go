@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/jimlambrt/gldap"
 )
 
@@ -50,7 +51,7 @@ func (v *view) search(baseDN string, scope gldap.Scope, filter string) result {
 	if err != nil {
 		return result{code: gldap.ResultFilterError, diag: err.Error()}
 	}
-	key := normDN(baseDN)
+	key := adnames.NormDN(baseDN)
 	if key == "" {
 		if scope != gldap.BaseObject {
 			return result{}
@@ -106,8 +107,8 @@ func (v *view) search(baseDN string, scope gldap.Scope, filter string) result {
 
 // bestMatch is the longest existing ancestor of dn (AD's matchedDN).
 func (v *view) bestMatch(dn string) string {
-	for p := parentDN(dn); p != ""; p = parentDN(p) {
-		if en := v.byKey[normDN(p)]; en != nil {
+	for p := adnames.ParentDN(dn); p != ""; p = adnames.ParentDN(p) {
+		if en := v.byKey[adnames.NormDN(p)]; en != nil {
 			return en.dn
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-ldap/ldap/v3"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/labca"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
 )
@@ -162,7 +163,7 @@ func TestModifySemantics(t *testing.T) {
 		t.Errorf("unknown rootDSE operation: %v", err)
 	}
 	// Trusts are LSA objects; other objects are read-only in the lab.
-	if err := f.env.CreateTrust(model.DomainDNS, model.CorpDomainDNS, model.TrustDirectionOutbound, 8); err != nil {
+	if err := f.env.CreateTrust(model.DomainDNS, model.CorpDomainDNS, adnames.TrustDirectionOutbound, 8); err != nil {
 		t.Fatal(err)
 	}
 	m = ldap.NewModifyRequest("CN=corp.contoso.test,CN=System,DC=priv,DC=contoso,DC=test", nil)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-ldap/ldap/v3"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
 )
 
@@ -17,12 +18,12 @@ var labEpoch = time.Date(2025, 1, 6, 9, 0, 0, 0, time.UTC)
 
 // GUIDs of the optional features (fixed in every forest).
 var featureGUIDs = map[string]string{
-	model.FeatureRecycleBin: "766ddcd8-acd0-445e-f3b9-a7f9b6744f2a",
-	model.FeaturePAM:        "ec43e873-cce8-4640-b4ab-07ffe4ab5bcd",
+	adnames.FeatureRecycleBin: "766ddcd8-acd0-445e-f3b9-a7f9b6744f2a",
+	adnames.FeaturePAM:        "ec43e873-cce8-4640-b4ab-07ffe4ab5bcd",
 }
 
 // featureLevel is msDS-RequiredForestBehaviorVersion of each feature.
-var featureLevel = map[string]int{model.FeatureRecycleBin: 4, model.FeaturePAM: 7}
+var featureLevel = map[string]int{adnames.FeatureRecycleBin: 4, adnames.FeaturePAM: 7}
 
 // entry is one rendered directory object.
 type entry struct {
@@ -86,59 +87,6 @@ type view struct {
 	normCache map[string]string
 }
 
-// normDN normalises a DN for comparison: lower case, canonical escaping,
-// no spaces around separators.
-func normDN(dn string) string {
-	dn = strings.TrimSpace(dn)
-	if dn == "" {
-		return ""
-	}
-	p, err := ldap.ParseDN(dn)
-	if err != nil {
-		return strings.ToLower(dn)
-	}
-	var b strings.Builder
-	for i, rdn := range p.RDNs {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		for j, a := range rdn.Attributes {
-			if j > 0 {
-				b.WriteByte('+')
-			}
-			b.WriteString(strings.ToLower(a.Type))
-			b.WriteByte('=')
-			b.WriteString(ldap.EscapeDN(strings.ToLower(a.Value)))
-		}
-	}
-	return b.String()
-}
-
-// parentDN drops the first RDN.
-func parentDN(dn string) string {
-	p, err := ldap.ParseDN(dn)
-	if err != nil || len(p.RDNs) == 0 {
-		return ""
-	}
-	var parts []string
-	for _, rdn := range p.RDNs[1:] {
-		var as []string
-		for _, a := range rdn.Attributes {
-			as = append(as, a.Type+"="+ldap.EscapeDN(a.Value))
-		}
-		parts = append(parts, strings.Join(as, "+"))
-	}
-	return strings.Join(parts, ",")
-}
-
-func domainDN(dns string) string {
-	labels := strings.Split(strings.TrimSuffix(dns, "."), ".")
-	for i, l := range labels {
-		labels[i] = "DC=" + ldap.EscapeDN(l)
-	}
-	return strings.Join(labels, ",")
-}
-
 func rdn(name string) string { return ldap.EscapeDN(name) }
 
 // buildView renders the forest of host as host shows it; nil when host is
@@ -148,7 +96,7 @@ func buildView(e *model.Env, host string) *view {
 	if self == nil {
 		return nil
 	}
-	base := domainDN(d.DNSName)
+	base := adnames.DomainDN(d.DNSName)
 	v := &view{
 		dom: d, self: self,
 		base:        base,
@@ -189,7 +137,7 @@ func (v *view) norm(dn string) string {
 	if k, ok := v.normCache[dn]; ok {
 		return k
 	}
-	k := normDN(dn)
+	k := adnames.NormDN(dn)
 	v.normCache[dn] = k
 	return k
 }
@@ -314,18 +262,18 @@ func (v *view) render(e *model.Env) {
 	head.set("objectGUID", guid(d.GUID))
 	head.set("objectSid", bin(sid))
 	head.set("instanceType", "5")
-	head.set("fSMORoleOwner", v.holderDN(model.PDCEmulator))
+	head.set("fSMORoleOwner", v.holderDN(adnames.PDCEmulator))
 	head.set("rIDManagerReference", "CN=RID Manager$,CN=System,"+v.base)
 	head.set("msDS-Behavior-Version", itoa(d.DomainFunctionalLevel))
 	head.set("nTMixedDomain", "0")
-	head.set("replPropertyMetaData", v.ncHeadMeta(model.NCDomain))
+	head.set("replPropertyMetaData", v.ncHeadMeta(adnames.NCDomain))
 
 	v.add("CN=Users,"+v.base, v.base).set("objectClass", objClass("container")...).set("objectCategory", v.category("Container")).set("cn", "Users")
 	v.add("CN=Computers,"+v.base, v.base).set("objectClass", objClass("container")...).set("objectCategory", v.category("Container")).set("cn", "Computers")
 	v.add("CN=System,"+v.base, v.base).set("objectClass", objClass("container")...).set("objectCategory", v.category("Container")).set("cn", "System")
 	v.add("OU=Domain Controllers,"+v.base, v.base).set("objectClass", objClass("organizationalUnit")...).set("objectCategory", v.category("Organizational-Unit")).set("ou", "Domain Controllers")
-	v.add("CN=Infrastructure,"+v.base, v.base).set("objectClass", objClass("infrastructureUpdate")...).set("objectCategory", v.category("Infrastructure-Update")).set("cn", "Infrastructure").set("fSMORoleOwner", v.holderDN(model.InfrastructureMaster))
-	v.add("CN=RID Manager$,CN=System,"+v.base, v.base).set("objectClass", objClass("rIDManager")...).set("objectCategory", v.category("RID-Manager")).set("cn", "RID Manager$").set("fSMORoleOwner", v.holderDN(model.RIDMaster)).set("rIDAvailablePool", "4611686014132423217")
+	v.add("CN=Infrastructure,"+v.base, v.base).set("objectClass", objClass("infrastructureUpdate")...).set("objectCategory", v.category("Infrastructure-Update")).set("cn", "Infrastructure").set("fSMORoleOwner", v.holderDN(adnames.InfrastructureMaster))
+	v.add("CN=RID Manager$,CN=System,"+v.base, v.base).set("objectClass", objClass("rIDManager")...).set("objectCategory", v.category("RID-Manager")).set("cn", "RID Manager$").set("fSMORoleOwner", v.holderDN(adnames.RIDMaster)).set("rIDAvailablePool", "4611686014132423217")
 
 	// Users the lab accepts for this domain (so the DN form of a bind works).
 	var users []string
@@ -398,15 +346,15 @@ func (v *view) render(e *model.Env) {
 	// Configuration NC.
 	cfg := v.add(v.config, v.config)
 	cfg.set("objectClass", objClass("configuration")...).set("objectCategory", v.category("Configuration")).set("cn", "Configuration").set("instanceType", "13")
-	cfg.set("replPropertyMetaData", v.ncHeadMeta(model.NCConfiguration))
+	cfg.set("replPropertyMetaData", v.ncHeadMeta(adnames.NCConfiguration))
 
 	parts := v.add("CN=Partitions,"+v.config, v.config)
 	parts.set("objectClass", objClass("crossRefContainer")...).set("objectCategory", v.category("Cross-Ref-Container")).set("cn", "Partitions")
-	parts.set("fSMORoleOwner", v.holderDN(model.DomainNamingMaster))
+	parts.set("fSMORoleOwner", v.holderDN(adnames.DomainNamingMaster))
 	parts.set("msDS-Behavior-Version", itoa(d.ForestFunctionalLevel))
 	parts.set("systemFlags", "-2147483648")
 	var enabled []string
-	for _, f := range []string{model.FeatureRecycleBin, model.FeaturePAM} {
+	for _, f := range []string{adnames.FeatureRecycleBin, adnames.FeaturePAM} {
 		if d.OptionalFeatures[f] {
 			enabled = append(enabled, v.featureDN(f))
 		}
@@ -472,7 +420,7 @@ func (v *view) render(e *model.Env) {
 	}
 	of := "CN=Optional Features,CN=Directory Service,CN=Windows NT," + svc
 	v.add(of, v.config).set("objectClass", objClass("container")...).set("objectCategory", v.category("Container")).set("cn", "Optional Features")
-	for _, f := range []string{model.FeatureRecycleBin, model.FeaturePAM} {
+	for _, f := range []string{adnames.FeatureRecycleBin, adnames.FeaturePAM} {
 		v.add(v.featureDN(f), v.config).
 			set("objectClass", objClass("msDS-OptionalFeature")...).
 			set("objectCategory", v.category("ms-DS-Optional-Feature")).
@@ -485,16 +433,16 @@ func (v *view) render(e *model.Env) {
 	// Schema NC (its head only: the lab has no classSchema objects).
 	sch := v.add(v.schema, v.schema)
 	sch.set("objectClass", objClass("dMD")...).set("objectCategory", v.category("DMD")).set("cn", "Schema").set("instanceType", "13")
-	sch.set("fSMORoleOwner", v.holderDN(model.SchemaMaster)).set("objectVersion", "88")
-	sch.set("replPropertyMetaData", v.ncHeadMeta(model.NCSchema))
+	sch.set("fSMORoleOwner", v.holderDN(adnames.SchemaMaster)).set("objectVersion", "88")
+	sch.set("replPropertyMetaData", v.ncHeadMeta(adnames.NCSchema))
 
 	// DNS application partitions, each with its own infrastructure object.
 	if d.DNSPartitions {
-		for _, z := range []struct{ dn, kind, name string }{{v.domainZones, model.NCDomainDNSZones, "DomainDnsZones"}, {v.forestZones, model.NCForestDNSZones, "ForestDnsZones"}} {
+		for _, z := range []struct{ dn, kind, name string }{{v.domainZones, adnames.NCDomainDNSZones, "DomainDnsZones"}, {v.forestZones, adnames.NCForestDNSZones, "ForestDnsZones"}} {
 			zh := v.add(z.dn, z.dn)
 			zh.set("objectClass", objClass("domainDNS")...).set("objectCategory", v.category("Domain-DNS")).set("dc", z.name).set("instanceType", "5")
 			zh.set("replPropertyMetaData", v.ncHeadMeta(z.kind))
-			v.add("CN=Infrastructure,"+z.dn, z.dn).set("objectClass", objClass("infrastructureUpdate")...).set("objectCategory", v.category("Infrastructure-Update")).set("cn", "Infrastructure").set("fSMORoleOwner", v.holderDN(model.InfrastructureMaster))
+			v.add("CN=Infrastructure,"+z.dn, z.dn).set("objectClass", objClass("infrastructureUpdate")...).set("objectCategory", v.category("Infrastructure-Update")).set("cn", "Infrastructure").set("fSMORoleOwner", v.holderDN(adnames.InfrastructureMaster))
 		}
 	}
 }

@@ -3,6 +3,8 @@ package model
 import (
 	"fmt"
 	"strings"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 )
 
 // ADDSServiceKey exists once the AD-Domain-Services feature is installed
@@ -23,7 +25,7 @@ func (e *Env) PromoteDCLocked(domainDNS, host string, o DCOptions) (*DomainContr
 	d.normalize()
 	dc := &DomainController{Host: Key(host), Site: o.Site, GlobalCatalog: o.GlobalCatalog, ReadOnly: o.ReadOnly}
 	if dc.GlobalCatalog {
-		dc.Options = NTDSOptIsGC
+		dc.Options = adnames.NTDSOptIsGC
 	}
 	d.DCs[dc.Host] = dc
 	d.normalize()
@@ -40,7 +42,7 @@ func (e *Env) DemoteDCLocked(host string) error {
 		return fmt.Errorf("model: %s is not a domain controller", Key(host))
 	}
 	var held []string
-	for _, r := range FSMORoles() {
+	for _, r := range adnames.FSMORoles() {
 		if d.FSMO[r] == dc.Host {
 			held = append(held, r)
 		}

@@ -6,72 +6,8 @@ import (
 	"sort"
 	"strings"
 	"time"
-)
 
-// FSMO role names, as Microsoft spells them
-// (Move-ADDirectoryServerOperationMasterRole -OperationMasterRole).
-const (
-	SchemaMaster         = "SchemaMaster"
-	DomainNamingMaster   = "DomainNamingMaster"
-	PDCEmulator          = "PDCEmulator"
-	RIDMaster            = "RIDMaster"
-	InfrastructureMaster = "InfrastructureMaster"
-)
-
-// FSMORoles lists the five roles in the order Microsoft documents them.
-func FSMORoles() []string {
-	return []string{SchemaMaster, DomainNamingMaster, PDCEmulator, RIDMaster, InfrastructureMaster}
-}
-
-// Naming contexts a DC of a single-domain forest holds, by kind. The LDAP
-// simulator derives each NC head's DN from the domain.
-const (
-	NCDomain         = "Domain"
-	NCConfiguration  = "Configuration"
-	NCSchema         = "Schema"
-	NCDomainDNSZones = "DomainDnsZones"
-	NCForestDNSZones = "ForestDnsZones"
-)
-
-// nTDSDSA options bits (MS-ADTS 6.1.1.2.2.1.2.1.1).
-const (
-	NTDSOptIsGC                   uint32 = 0x1
-	NTDSOptDisableInboundRepl     uint32 = 0x2
-	NTDSOptDisableOutboundRepl    uint32 = 0x4
-	NTDSOptDisableNTDSConnXlate   uint32 = 0x8
-	NTDSOptDisableSPNRegistration uint32 = 0x10
-)
-
-// trustDirection, trustType and trustAttributes values (MS-ADTS 6.1.6.7.9,
-// 6.1.6.7.12, 6.1.6.7.15).
-const (
-	TrustDirectionDisabled      = 0
-	TrustDirectionInbound       = 1
-	TrustDirectionOutbound      = 2
-	TrustDirectionBidirectional = 3
-
-	TrustTypeDownlevel = 1
-	TrustTypeUplevel   = 2
-	TrustTypeMIT       = 3
-
-	TrustAttrNonTransitive     uint32 = 0x1
-	TrustAttrUplevelOnly       uint32 = 0x2
-	TrustAttrQuarantined       uint32 = 0x4
-	TrustAttrForestTransitive  uint32 = 0x8
-	TrustAttrCrossOrganization uint32 = 0x10
-	TrustAttrWithinForest      uint32 = 0x20
-	TrustAttrTreatAsExternal   uint32 = 0x40
-	TrustAttrUsesRC4           uint32 = 0x80
-	TrustAttrUsesAESKeys       uint32 = 0x100
-	TrustAttrNoTGTDelegation   uint32 = 0x200
-	TrustAttrPIMTrust          uint32 = 0x400
-	TrustAttrEnableTGTDeleg    uint32 = 0x800
-)
-
-// Optional features (CN=Optional Features,CN=Directory Service,...).
-const (
-	FeatureRecycleBin = "Recycle Bin Feature"
-	FeaturePAM        = "Privileged Access Management Feature"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 )
 
 // Domain is an Active Directory domain (the PRIV domain, or a CORP forest's
@@ -189,9 +125,9 @@ func (d *Domain) FSMOHolder(role string) string { return d.FSMO[role] }
 
 // NamingContexts lists the NC kinds the domain's DCs hold.
 func (d *Domain) NamingContexts() []string {
-	ncs := []string{NCDomain, NCConfiguration, NCSchema}
+	ncs := []string{adnames.NCDomain, adnames.NCConfiguration, adnames.NCSchema}
 	if d.DNSPartitions {
-		ncs = append(ncs, NCDomainDNSZones, NCForestDNSZones)
+		ncs = append(ncs, adnames.NCDomainDNSZones, adnames.NCForestDNSZones)
 	}
 	return ncs
 }
@@ -263,9 +199,9 @@ func (dc *DomainController) ShortName() string {
 
 // NTDSOptions returns the nTDSDSA options value, bit 0x1 from GlobalCatalog.
 func (dc *DomainController) NTDSOptions() uint32 {
-	v := dc.Options &^ NTDSOptIsGC
+	v := dc.Options &^ adnames.NTDSOptIsGC
 	if dc.GlobalCatalog {
-		v |= NTDSOptIsGC
+		v |= adnames.NTDSOptIsGC
 	}
 	return v
 }
@@ -273,7 +209,7 @@ func (dc *DomainController) NTDSOptions() uint32 {
 // SetNTDSOptions stores a new options value and keeps GlobalCatalog in step.
 func (dc *DomainController) SetNTDSOptions(v uint32) {
 	dc.Options = v
-	dc.GlobalCatalog = v&NTDSOptIsGC != 0
+	dc.GlobalCatalog = v&adnames.NTDSOptIsGC != 0
 }
 
 // Directories returns the PRIV domain and every other forest, PRIV first.
@@ -411,7 +347,7 @@ func (e *Env) TransferFSMO(role, host string) error {
 }
 
 func validRole(role string) bool {
-	for _, r := range FSMORoles() {
+	for _, r := range adnames.FSMORoles() {
 		if r == role {
 			return true
 		}
@@ -469,15 +405,15 @@ func (e *Env) CreateTrust(local, partner string, direction int, attrs uint32) er
 	}
 	l.normalize()
 	p.normalize()
-	l.Trusts[Key(p.DNSName)] = &Trust{Partner: p.DNSName, FlatName: p.NetBIOSName, Direction: direction, Type: TrustTypeUplevel, Attributes: attrs, SID: p.SID}
+	l.Trusts[Key(p.DNSName)] = &Trust{Partner: p.DNSName, FlatName: p.NetBIOSName, Direction: direction, Type: adnames.TrustTypeUplevel, Attributes: attrs, SID: p.SID}
 	mirror := direction
 	switch direction {
-	case TrustDirectionInbound:
-		mirror = TrustDirectionOutbound
-	case TrustDirectionOutbound:
-		mirror = TrustDirectionInbound
+	case adnames.TrustDirectionInbound:
+		mirror = adnames.TrustDirectionOutbound
+	case adnames.TrustDirectionOutbound:
+		mirror = adnames.TrustDirectionInbound
 	}
-	p.Trusts[Key(l.DNSName)] = &Trust{Partner: l.DNSName, FlatName: l.NetBIOSName, Direction: mirror, Type: TrustTypeUplevel, Attributes: attrs &^ TrustAttrPIMTrust, SID: l.SID}
+	p.Trusts[Key(l.DNSName)] = &Trust{Partner: l.DNSName, FlatName: l.NetBIOSName, Direction: mirror, Type: adnames.TrustTypeUplevel, Attributes: attrs &^ adnames.TrustAttrPIMTrust, SID: l.SID}
 	e.Record(l.DNSName, "trust-created", fmt.Sprintf("%s direction %d attributes 0x%x", p.DNSName, direction, attrs))
 	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"weak"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 )
 
 // What the MIMPAM cmdlets (New-PAMTrust, New-PAMDomainConfiguration, ...)
@@ -142,13 +144,13 @@ func (e *Env) NewPAMTrust(corp *Domain, bidirectional bool) error {
 	if privSide != nil || corpSide != nil {
 		return ErrTrustExists
 	}
-	privDir, corpDir := TrustDirectionInbound, TrustDirectionOutbound
+	privDir, corpDir := adnames.TrustDirectionInbound, adnames.TrustDirectionOutbound
 	if bidirectional {
-		privDir, corpDir = TrustDirectionBidirectional, TrustDirectionBidirectional
+		privDir, corpDir = adnames.TrustDirectionBidirectional, adnames.TrustDirectionBidirectional
 	}
 	p := e.Domain
-	p.Trusts[Key(corp.DNSName)] = &Trust{Partner: corp.DNSName, FlatName: corp.NetBIOSName, Direction: privDir, Type: TrustTypeUplevel, Attributes: TrustAttrForestTransitive, SID: corp.SID}
-	corp.Trusts[Key(p.DNSName)] = &Trust{Partner: p.DNSName, FlatName: p.NetBIOSName, Direction: corpDir, Type: TrustTypeUplevel, Attributes: TrustAttrForestTransitive, SID: p.SID}
+	p.Trusts[Key(corp.DNSName)] = &Trust{Partner: corp.DNSName, FlatName: corp.NetBIOSName, Direction: privDir, Type: adnames.TrustTypeUplevel, Attributes: adnames.TrustAttrForestTransitive, SID: corp.SID}
+	corp.Trusts[Key(p.DNSName)] = &Trust{Partner: p.DNSName, FlatName: p.NetBIOSName, Direction: corpDir, Type: adnames.TrustTypeUplevel, Attributes: adnames.TrustAttrForestTransitive, SID: p.SID}
 	p.NextUSN()
 	corp.NextUSN()
 	e.Record(p.DNSName, "pam-trust-created", fmt.Sprintf("%s bidirectional=%t", corp.DNSName, bidirectional))
@@ -183,11 +185,11 @@ const (
 func NetdomBit(option string) (uint32, bool) {
 	switch strings.ToLower(option) {
 	case strings.ToLower(NetdomEnableSIDHistory):
-		return TrustAttrTreatAsExternal, true
+		return adnames.TrustAttrTreatAsExternal, true
 	case strings.ToLower(NetdomQuarantine):
-		return TrustAttrQuarantined, true
+		return adnames.TrustAttrQuarantinedDomain, true
 	case strings.ToLower(NetdomEnablePIMTrust):
-		return TrustAttrPIMTrust, true
+		return adnames.TrustAttrPIMTrust, true
 	}
 	return 0, false
 }
@@ -215,13 +217,13 @@ func (e *Env) NetdomTrust(trusting, trusted *Domain, option string, on bool) err
 	if t == nil {
 		return &NetdomError{Message: fmt.Sprintf("The trust between %s and %s could not be found.\r\n\r\nThe command failed to complete successfully.", trusting.DNSName, trusted.DNSName), ExitCode: 1}
 	}
-	forest := t.Attributes&TrustAttrForestTransitive != 0
+	forest := t.Attributes&adnames.TrustAttrForestTransitive != 0
 	switch bit {
-	case TrustAttrTreatAsExternal:
-		if !forest || t.Direction&TrustDirectionOutbound == 0 {
+	case adnames.TrustAttrTreatAsExternal:
+		if !forest || t.Direction&adnames.TrustDirectionOutbound == 0 {
 			return &NetdomError{Message: "This operation is only valid on the outbound side of a forest trust.\r\n\r\nThe command failed to complete successfully.", ExitCode: 1}
 		}
-	case TrustAttrPIMTrust:
+	case adnames.TrustAttrPIMTrust:
 		if !forest {
 			return &NetdomError{Message: "The trust must be marked forest transitive before the PIM trust can be enabled.\r\n\r\nThe command failed to complete successfully.", ExitCode: 1}
 		}

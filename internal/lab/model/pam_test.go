@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 )
 
 func TestNetdomTrustRules(t *testing.T) {
@@ -28,14 +30,14 @@ func TestNetdomTrustRules(t *testing.T) {
 		}
 	}
 	p, c := e.PAMTrustSides(corp)
-	if c.Attributes != TrustAttrForestTransitive|TrustAttrTreatAsExternal|TrustAttrQuarantined|TrustAttrPIMTrust || p.Attributes != TrustAttrForestTransitive {
+	if c.Attributes != adnames.TrustAttrForestTransitive|adnames.TrustAttrTreatAsExternal|adnames.TrustAttrQuarantinedDomain|adnames.TrustAttrPIMTrust || p.Attributes != adnames.TrustAttrForestTransitive {
 		t.Fatalf("after netdom: CORP 0x%x, PRIV 0x%x", c.Attributes, p.Attributes)
 	}
-	if err := e.NetdomTrust(corp, e.Domain, NetdomQuarantine, false); err != nil || c.Attributes&TrustAttrQuarantined != 0 {
+	if err := e.NetdomTrust(corp, e.Domain, NetdomQuarantine, false); err != nil || c.Attributes&adnames.TrustAttrQuarantinedDomain != 0 {
 		t.Fatalf("/Quarantine:no: %v, attributes 0x%x", err, c.Attributes)
 	}
 	// The PIM trust needs a forest trust.
-	c.Attributes &^= TrustAttrForestTransitive
+	c.Attributes &^= adnames.TrustAttrForestTransitive
 	if err := e.NetdomTrust(corp, e.Domain, NetdomEnablePIMTrust, true); err == nil || !strings.Contains(err.Error(), "forest transitive") {
 		t.Fatalf("/EnablePIMTrust on a non-forest trust: %v", err)
 	}

@@ -3,6 +3,8 @@ package model
 import (
 	"strings"
 	"time"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 )
 
 // The CORP forest of the default lab: the production forest a PAM trust
@@ -70,19 +72,19 @@ func seedDomain(d *Domain, priv bool, now time.Time) {
 	dcs := d.SortedDCs()
 	for _, dc := range dcs {
 		if dc.GlobalCatalog {
-			dc.Options |= NTDSOptIsGC
+			dc.Options |= adnames.NTDSOptIsGC
 		}
 	}
 	if len(dcs) > 0 {
-		for _, r := range FSMORoles() {
+		for _, r := range adnames.FSMORoles() {
 			if d.FSMO[r] == "" {
 				d.FSMO[r] = dcs[0].Host
 			}
 		}
 	}
 	if priv {
-		if _, set := d.OptionalFeatures[FeaturePAM]; !set {
-			d.OptionalFeatures[FeaturePAM] = true
+		if _, set := d.OptionalFeatures[adnames.FeaturePAM]; !set {
+			d.OptionalFeatures[adnames.FeaturePAM] = true
 		}
 	}
 	for i, dc := range dcs {

@@ -9,33 +9,27 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 )
 
 // Reference answers: what Samba's own tools say, to compare with what the
 // provider reads over LDAP. Each runs inside a DC's namespaces against its local
 // database, so it does not share the code path under test.
 
-// FSMORole is an operations master role, by Microsoft's name.
-type FSMORole string
+// FSMORole is an operations master role, by Microsoft's name (the
+// adnames constants).
+type FSMORole = string
 
-// The five FSMO roles (MS-ADTS 3.1.1.1.11).
-const (
-	SchemaMaster         FSMORole = "SchemaMaster"
-	DomainNamingMaster   FSMORole = "DomainNamingMaster"
-	PDCEmulator          FSMORole = "PDCEmulator"
-	RIDMaster            FSMORole = "RIDMaster"
-	InfrastructureMaster FSMORole = "InfrastructureMaster"
-)
-
-// FSMORoles lists the five roles.
-var FSMORoles = []FSMORole{SchemaMaster, DomainNamingMaster, PDCEmulator, RIDMaster, InfrastructureMaster}
+// FSMORoles lists the five roles (MS-ADTS 3.1.1.1.11).
+var FSMORoles = adnames.FSMORoles()
 
 var sambaRoleNames = map[string]FSMORole{
-	"SchemaMasterRole":         SchemaMaster,
-	"DomainNamingMasterRole":   DomainNamingMaster,
-	"PdcEmulationMasterRole":   PDCEmulator,
-	"RidAllocationMasterRole":  RIDMaster,
-	"InfrastructureMasterRole": InfrastructureMaster,
+	"SchemaMasterRole":         adnames.SchemaMaster,
+	"DomainNamingMasterRole":   adnames.DomainNamingMaster,
+	"PdcEmulationMasterRole":   adnames.PDCEmulator,
+	"RidAllocationMasterRole":  adnames.RIDMaster,
+	"InfrastructureMasterRole": adnames.InfrastructureMaster,
 }
 
 // FSMOHolders returns, from `samba-tool fsmo show` on DC dc, the five roles of

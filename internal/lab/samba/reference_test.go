@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 )
 
 // Outputs below were captured from Samba 4.22.6 in this lab.
@@ -26,13 +28,13 @@ func TestParseFSMOShow(t *testing.T) {
 	}
 	dc1 := "CN=NTDS Settings,CN=PRIV-DC1,CN=Servers,CN=Default-First-Site-Name,CN=Sites,CN=Configuration,DC=priv,DC=contoso,DC=test"
 	want := map[FSMORole]string{
-		SchemaMaster: dc1, DomainNamingMaster: dc1, PDCEmulator: dc1, InfrastructureMaster: dc1,
-		RIDMaster: strings.Replace(dc1, "PRIV-DC1", "PRIV-DC2", 1),
+		adnames.SchemaMaster: dc1, adnames.DomainNamingMaster: dc1, adnames.PDCEmulator: dc1, adnames.InfrastructureMaster: dc1,
+		adnames.RIDMaster: strings.Replace(dc1, "PRIV-DC1", "PRIV-DC2", 1),
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("parseFSMOShow = %v, want %v", got, want)
 	}
-	if s := ServerOf(got[RIDMaster]); s != "PRIV-DC2" {
+	if s := ServerOf(got[adnames.RIDMaster]); s != "PRIV-DC2" {
 		t.Errorf("ServerOf(RID master) = %q, want PRIV-DC2", s)
 	}
 

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/go-ldap/ldap/v3"
 )
 
@@ -258,11 +259,11 @@ func fsmoOverLDAP(t *testing.T, conn *ldap.Conn, base string) map[FSMORole]strin
 	}
 	head := search(t, conn, base, ldap.ScopeBaseObject, "(objectClass=*)", "fSMORoleOwner", "rIDManagerReference")[0]
 	return map[FSMORole]string{
-		SchemaMaster:         owner("CN=Schema,CN=Configuration," + base),
-		DomainNamingMaster:   owner("CN=Partitions,CN=Configuration," + base),
-		PDCEmulator:          head.GetAttributeValue("fSMORoleOwner"),
-		RIDMaster:            owner(head.GetAttributeValue("rIDManagerReference")),
-		InfrastructureMaster: owner("CN=Infrastructure," + base),
+		adnames.SchemaMaster:         owner("CN=Schema,CN=Configuration," + base),
+		adnames.DomainNamingMaster:   owner("CN=Partitions,CN=Configuration," + base),
+		adnames.PDCEmulator:          head.GetAttributeValue("fSMORoleOwner"),
+		adnames.RIDMaster:            owner(head.GetAttributeValue("rIDManagerReference")),
+		adnames.InfrastructureMaster: owner("CN=Infrastructure," + base),
 	}
 }
 

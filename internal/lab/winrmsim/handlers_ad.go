@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
 )
 
@@ -252,7 +253,7 @@ func adUninstallDC(env *model.Env, h *model.Host, raw json.RawMessage) (any, err
 			return nil, addsError(cmdlet, 21, fmt.Sprintf("%s is the last domain controller of the domain %s. To remove the domain, specify -LastDomainControllerInDomain.", dc.Host, d.DNSName))
 		}
 		var roles []string
-		for _, r := range model.FSMORoles() {
+		for _, r := range adnames.FSMORoles() {
 			if d.FSMO[r] == dc.Host {
 				roles = append(roles, r)
 			}

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
 )
 
@@ -262,13 +263,13 @@ func testPAMTrust(env *model.Env, corp *model.Domain, bidirectional bool) bool {
 		return false
 	}
 	p, c := env.PAMTrustSides(corp)
-	if p == nil || c == nil || p.Attributes&model.TrustAttrForestTransitive == 0 || c.Attributes&model.TrustAttrForestTransitive == 0 {
+	if p == nil || c == nil || p.Attributes&adnames.TrustAttrForestTransitive == 0 || c.Attributes&adnames.TrustAttrForestTransitive == 0 {
 		return false
 	}
 	if bidirectional {
-		return p.Direction == model.TrustDirectionBidirectional && c.Direction == model.TrustDirectionBidirectional
+		return p.Direction == adnames.TrustDirectionBidirectional && c.Direction == adnames.TrustDirectionBidirectional
 	}
-	return p.Direction == model.TrustDirectionInbound && c.Direction == model.TrustDirectionOutbound
+	return p.Direction == adnames.TrustDirectionInbound && c.Direction == adnames.TrustDirectionOutbound
 }
 
 func pamTrustRemove(env *model.Env, h *model.Host, raw json.RawMessage) (any, error) {
