@@ -3,7 +3,7 @@ package scripts_test
 import (
 	"testing"
 
-	"github.com/bastion-pam/terraform-provider-bastion/internal/scripts/pscheck"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/testsupport/pscheck"
 )
 
 // required are the fixtures the issue asks for, one per check that must be

@@ -10,7 +10,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/scripts"
-	"github.com/bastion-pam/terraform-provider-bastion/internal/scripts/pscheck"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/testsupport/pscheck"
 )
 
 // Every script starts with param($Params), Set-StrictMode -Version Latest and

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/scripts"
-	"github.com/bastion-pam/terraform-provider-bastion/internal/scripts/pscheck"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/testsupport/pscheck"
 )
 
 // embedded returns the bootstrap and every runnable script: whatever *.ps1

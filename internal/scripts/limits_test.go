@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/scripts"
-	"github.com/bastion-pam/terraform-provider-bastion/internal/scripts/pscheck"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/testsupport/pscheck"
 )
 
 // The whole command line, the encoded bootstrap included, fits cmd.exe's

@@ -43,7 +43,7 @@ func TestLabAcceptsExactlyTheEmbeddedScripts(t *testing.T) {
 		}
 	}
 	if len(problems) > 0 {
-		t.Errorf("internal/lab/winrmsim/accepted_scripts.sha256 is out of step with the scripts:\n  %s\nreview the script changes, then regenerate it with\n  go run ./internal/scripts/pscheck/cmd/acceptlist > internal/lab/winrmsim/accepted_scripts.sha256",
+		t.Errorf("internal/lab/winrmsim/accepted_scripts.sha256 is out of step with the scripts:\n  %s\nreview the script changes, then regenerate it with\n  go run ./internal/testsupport/pscheck/cmd/acceptlist > internal/lab/winrmsim/accepted_scripts.sha256",
 			strings.Join(problems, "\n  "))
 	}
 }

@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/scripts"
-	"github.com/bastion-pam/terraform-provider-bastion/internal/scripts/pscheck"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/testsupport/pscheck"
 )
 
 // Every command a script calls has a row in pscheck.Table (or is a function

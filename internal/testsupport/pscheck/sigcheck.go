@@ -147,7 +147,7 @@ func (c *sigChecker) command(cmd *Command) {
 	if full, ok := Aliases[lower]; ok {
 		hint = fmt.Sprintf(" (%s is an alias of %s: write the full name)", name, full)
 	}
-	c.add(cmd.Pos, "command %s is not in the signature table (internal/scripts/pscheck/signatures.go)%s; add a row with its documented parameters and its Microsoft Learn URL", name, hint)
+	c.add(cmd.Pos, "command %s is not in the signature table (internal/testsupport/pscheck/signatures.go)%s; add a row with its documented parameters and its Microsoft Learn URL", name, hint)
 }
 
 type boundArg struct {

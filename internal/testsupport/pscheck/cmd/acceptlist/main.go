@@ -2,7 +2,7 @@
 // script (bootstrap included), the content of
 // internal/lab/winrmsim/accepted_scripts.sha256:
 //
-//	go run ./internal/scripts/pscheck/cmd/acceptlist > internal/lab/winrmsim/accepted_scripts.sha256
+//	go run ./internal/testsupport/pscheck/cmd/acceptlist > internal/lab/winrmsim/accepted_scripts.sha256
 //
 // Review the diff before committing it: the lab runs only what this list names.
 package main
@@ -10,7 +10,7 @@ package main
 import (
 	"fmt"
 
-	"github.com/bastion-pam/terraform-provider-bastion/internal/scripts/pscheck"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/testsupport/pscheck"
 )
 
 func main() {

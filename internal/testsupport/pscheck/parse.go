@@ -47,7 +47,7 @@ func Dir() (string, error) {
 	if wd, err := os.Getwd(); err == nil {
 		for d := wd; ; d = filepath.Dir(d) {
 			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-				p := filepath.Join(d, "internal", "scripts", "pscheck")
+				p := filepath.Join(d, "internal", "testsupport", "pscheck")
 				if _, err := os.Stat(filepath.Join(p, "parse.mjs")); err == nil {
 					return p, nil
 				}
@@ -64,7 +64,7 @@ func Dir() (string, error) {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("%w: cannot find internal/scripts/pscheck/parse.mjs from the working directory", ErrToolsMissing)
+	return "", fmt.Errorf("%w: cannot find internal/testsupport/pscheck/parse.mjs from the working directory", ErrToolsMissing)
 }
 
 var installMu sync.Mutex

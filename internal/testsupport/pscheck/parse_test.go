@@ -69,7 +69,7 @@ func TestParseCommandLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command("node", filepath.Join(dir, "parse.mjs"), filepath.Join(dir, "..", "bootstrap.ps1")).Output()
+	out, err := exec.Command("node", filepath.Join(dir, "parse.mjs"), filepath.Join(dir, "..", "..", "scripts", "bootstrap.ps1")).Output()
 	if err != nil {
 		t.Fatal(err)
 	}

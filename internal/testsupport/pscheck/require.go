@@ -24,5 +24,5 @@ func Require(tb testing.TB) {
 	if os.Getenv(SkipEnv) == "1" {
 		tb.Skipf("%v (skipped because %s=1)", err, SkipEnv)
 	}
-	tb.Fatalf("%v\nInstall Node.js >= 20 and run `make test` (or `npm ci --ignore-scripts` in internal/scripts/pscheck), or set %s=1 to skip these checks locally.", err, SkipEnv)
+	tb.Fatalf("%v\nInstall Node.js >= 20 and run `make test` (or `npm ci --ignore-scripts` in internal/testsupport/pscheck), or set %s=1 to skip these checks locally.", err, SkipEnv)
 }
