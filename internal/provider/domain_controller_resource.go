@@ -92,8 +92,9 @@ func (r *domainControllerResource) Schema(ctx context.Context, _ resource.Schema
 			"Read uses LDAP only, on the provider's pinned DC: no PowerShell runs on a refresh. A server found no longer a DC is removed from the state, so the next plan promotes it again. " +
 			"Update flips the global catalog by changing only bit 0x1 of the DC's NTDS Settings `options` (the other bits are kept). " +
 			"Delete demotes the DC with `Uninstall-ADDSDomainController` and waits until its nTDSDSA is gone.\n\n" +
-			"Plan-time checks (asking the directory): the plan refuses to demote (destroy or replace) the last writable DC of the domain or a DC that holds FSMO roles " +
-			"(move them first with `bastion_fsmo_roles` or `Move-ADDirectoryServerOperationMasterRole`). Before promoting, Create refuses a host that is already a DC (import it instead).\n\n" +
+			"Plan-time checks (asking the directory): the plan refuses to demote the last writable DC of the domain, a DC that holds FSMO roles " +
+			"(move them first with `bastion_fsmo_roles` or `Move-ADDirectoryServerOperationMasterRole`), or the DC the provider's `ldap.pinned_dc` names (point it at a DC that stays first), " +
+			"whatever takes the DC down: a destroy, an attribute that requires replacement, `terraform plan -replace`, or a tainted DC. Before promoting, Create refuses a host that is already a DC (import it instead).\n\n" +
 			"**Credentials.** Promotion and demotion pass an explicit domain admin credential (`-Credential`): a WinRM session cannot make the second hop to a partner DC. " +
 			"The provider's WinRM account (`winrm.username` and `winrm.password`) must therefore be a domain admin of the domain: Delete demotes with it, because Terraform gives a provider " +
 			"no resource configuration when it destroys one, so write-only values cannot reach the demotion. Create uses it too, unless `admin_username` and `admin_password_wo` override it. " +
@@ -349,6 +350,7 @@ func (r *domainControllerResource) Create(ctx context.Context, req resource.Crea
 	}
 	r.fromDirectory(ctx, dc, &plan, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, dcPromotedKey, []byte("true"))...)
+	resp.Diagnostics.Append(recordObject(ctx, resp.Private, dcObject{Host: host})...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
@@ -390,6 +392,7 @@ func (r *domainControllerResource) Read(ctx context.Context, req resource.ReadRe
 		return
 	}
 	r.fromDirectory(ctx, dc, &state, &resp.Diagnostics)
+	resp.Diagnostics.Append(recordObject(ctx, resp.Private, dcObject{Host: host})...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
@@ -512,40 +515,63 @@ func (r *domainControllerResource) ConfigValidators(context.Context) []resource.
 	}
 }
 
+// dcObject identifies a DC in private state (see demolition).
+type dcObject struct {
+	Host string `json:"host"`
+}
+
 // ModifyPlan checks the credentials a promotion or demotion will use, and
-// asks the directory before a DC is demoted (destroyed or replaced): it must
-// be neither the last writable DC of the domain nor an FSMO holder.
+// asks the directory before a DC is demoted, whatever takes it down (destroy,
+// an attribute that requires replacement, -replace, taint): it must be
+// neither the last writable DC of the domain, nor an FSMO holder, nor the DC
+// the provider's ldap.pinned_dc names.
 func (r *domainControllerResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if r.data == nil {
 		return
 	}
 	ctx = r.data.logCtx(ctx)
-	replacing := false
-	if !req.Plan.Raw.IsNull() {
+	if !req.Plan.Raw.IsNull() && req.State.Raw.IsNull() {
 		var config domainControllerResourceModel
 		resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
 		if resp.Diagnostics.HasError() {
 			return
 		}
-		replacing = len(resp.RequiresReplace) > 0
 		// A new DC's host is not asked here: when a DC is replaced on the same
 		// host, Terraform plans the new one while the host is still a DC.
 		// Create asks the directory before running anything.
-		if (req.State.Raw.IsNull() || replacing) && !config.AdminUsername.IsUnknown() {
+		if !config.AdminUsername.IsUnknown() {
 			dcPromotionCredential(r.data, &config, &resp.Diagnostics)
 		}
 	}
-	if req.State.Raw.IsNull() || (!req.Plan.Raw.IsNull() && !replacing) {
-		return
-	}
-	var state domainControllerResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	old, kind, d := demolition(ctx, req, func(o *dcObject) diag.Diagnostics {
+		var state domainControllerResourceModel
+		d := req.State.Get(ctx, &state)
+		o.Host = state.Host.ValueString()
+		return d
+	})
+	resp.Diagnostics.Append(d...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	host := state.Host.ValueString()
+	if kind == createOrTainted {
+		// Terraform plans a tainted DC like a new one (null prior state and
+		// no private state): a host that is already a DC is demoted first.
+		var plan domainControllerResourceModel
+		resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+		if resp.Diagnostics.HasError() || !known(plan.Host) || r.data.dir == nil {
+			return
+		}
+		old.Host = plan.Host.ValueString()
+	}
+	if kind == notDemolished {
+		return
+	}
+	host := old.Host
 	if r.data.isLost(host) {
 		return
+	}
+	if kind == demolishedByDestroy {
+		r.data.planned.add("domain_controller", host)
 	}
 	if r.data.dir == nil {
 		dcHasDemotionCredential(r.data, host, &resp.Diagnostics)
@@ -555,11 +581,28 @@ func (r *domainControllerResource) ModifyPlan(ctx context.Context, req resource.
 	}
 	err := dcCanDemote(ctx, r.data.dir, host)
 	if errors.Is(err, topology.ErrNotDomainController) {
-		return // already demoted: Delete runs nothing
+		return // already demoted (or a new DC): Delete runs nothing
+	}
+	tainted := ""
+	if kind == createOrTainted {
+		tainted = fmt.Sprintf("\n\n%s is already a domain controller. If this bastion_domain_controller is tainted, Terraform demotes it before promoting it again, and that is what is refused: "+
+			"run `terraform untaint` on it if the DC is healthy. If this is a new resource, bring the DC under Terraform with an import block (id %q) instead.", host, host)
+		if err != nil {
+			err = fmt.Errorf("%w%s", err, tainted)
+		}
+	}
+	if errors.Is(err, topology.ErrHoldsFSMORoles) && r.data.planned.has("fsmo_roles_return", host) {
+		err = nil // bastion_fsmo_roles, destroyed first in this plan, returns them
 	}
 	dcHasDemotionCredential(r.data, host, &resp.Diagnostics)
 	if err != nil {
 		dcAddDemotionError(&resp.Diagnostics, host, err)
+		return
+	}
+	if pinned := r.data.pinnedDC; pinned != "" && hostKey(pinned) == hostKey(host) {
+		resp.Diagnostics.AddError("Pinned Domain Controller Not Demoted",
+			fmt.Sprintf("This plan would %s bastion_domain_controller %s, the DC the provider's ldap.pinned_dc names: every directory read and write, and the wait for the demotion itself, "+
+				"go to that DC. Point ldap.pinned_dc (or BASTION_LDAP_PINNED_DC) at a DC that stays, run a plan with it, then demote this one. Nothing was run on %s.%s", kind, host, host, tainted))
 	}
 }
 

@@ -279,7 +279,7 @@ func (p *bastionProvider) Configure(ctx context.Context, req provider.ConfigureR
 		connectTo = c
 	}
 
-	data := &providerData{lostHosts: map[string]bool{}}
+	data := &providerData{lostHosts: map[string]bool{}, planned: &plannedDestroys{}}
 	data.pamCorpPassword = str(cfg.PAMCorpPassword, "BASTION_PAM_CORP_PASSWORD")
 	data.secrets = append(data.secrets, data.pamCorpPassword)
 	var lost []string

@@ -35,6 +35,11 @@ type providerData struct {
 	sql       *sqlserver.Client
 	secrets   []string
 	lostHosts map[string]bool
+	// pinnedDC is ldap.pinned_dc ("" when unset): the DC guard refuses to
+	// demote it.
+	pinnedDC string
+	// planned records the destroys planned so far in this Terraform walk.
+	planned *plannedDestroys
 	// winrmCredential is the provider's own WinRM account. Operations that
 	// need an explicit domain credential at destroy time (when Terraform hands
 	// a resource no configuration, so write-only values are gone) use it:
@@ -139,6 +144,7 @@ func configureDirectory(ctx context.Context, m *ldapModel, connectTo transport.C
 		return d
 	}
 	data.dir = client
+	data.pinnedDC = c.PinnedDC
 	data.secrets = append(data.secrets, c.Password)
 	base := directory.Config{
 		Port: c.Port, TLSMode: c.TLSMode, CACertPEM: c.CACertPEM, InsecureSkipVerify: c.InsecureSkipVerify,

@@ -1,0 +1,90 @@
+package provider
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
+)
+
+// Every DC guard refuses at plan, whatever takes the DC down: a destroy, an
+// attribute that requires replacement (host), or a tainted object. Each
+// refusing step is PlanOnly, so the test fails if a guard moves to apply:
+// the plan would then succeed and show the replacement instead.
+func TestAccDomainController_guardsAtPlan(t *testing.T) {
+	skipUnlessAcc(t)
+	fsmo := `(?s)Domain Controller Holds FSMO Roles.*priv-dc1\.priv\.contoso\.test.*bastion_fsmo_roles`
+	fsmoTainted := fsmo + `.*terraform\s+untaint`
+	last := `(?s)Last Domain Controller Not Demoted.*priv-dc1\.priv\.contoso\.test.*Promote\s+another\s+DC`
+	pinned := `(?s)Pinned Domain Controller Not Demoted.*replace\s+\(tainted\)\s+bastion_domain_controller\s+priv-dc2\.priv\.contoso\.test.*ldap\.pinned_dc.*terraform\s+untaint`
+	pinnedReplace := `(?s)Pinned Domain Controller Not Demoted.*replace\s+bastion_domain_controller\s+priv-dc2\.priv\.contoso\.test.*ldap\.pinned_dc`
+	pinnedDestroy := `(?s)Pinned Domain Controller Not Demoted.*destroy\s+bastion_domain_controller\s+priv-dc2\.priv\.contoso\.test`
+	cases := map[string]struct {
+		host     string // the DC adopted
+		pinDC2   bool
+		prepare  func(l *lab.Lab) error
+		refused  func(dc dcConfig) resource.TestStep
+		wantText string
+	}{
+		"fsmo holder, host changed": {host: model.DC1, wantText: fsmo,
+			refused: func(dc dcConfig) resource.TestStep { dc.Host = model.Spare1; return resource.TestStep{Config: dc.hcl()} }},
+		"fsmo holder, tainted": {host: model.DC1, wantText: fsmoTainted,
+			refused: func(dc dcConfig) resource.TestStep {
+				return resource.TestStep{Config: dc.hcl(), Taint: []string{"bastion_domain_controller.dc1"}}
+			}},
+		"last dc, tainted": {host: model.DC1, wantText: last, prepare: func(l *lab.Lab) error { return l.Env.DemoteDC(model.DC2) },
+			refused: func(dc dcConfig) resource.TestStep {
+				return resource.TestStep{Config: dc.hcl(), Taint: []string{"bastion_domain_controller.dc1"}}
+			}},
+		"pinned dc, tainted": {host: model.DC2, pinDC2: true, wantText: pinned,
+			refused: func(dc dcConfig) resource.TestStep {
+				return resource.TestStep{Config: dc.hcl(), Taint: []string{"bastion_domain_controller.dc1"}}
+			}},
+		"pinned dc, host changed": {host: model.DC2, pinDC2: true, wantText: pinnedReplace,
+			refused: func(dc dcConfig) resource.TestStep { dc.Host = model.Spare1; return resource.TestStep{Config: dc.hcl()} }},
+		"pinned dc, destroyed": {host: model.DC2, pinDC2: true, wantText: pinnedDestroy,
+			refused: func(dcConfig) resource.TestStep { return resource.TestStep{Config: ""} }},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			l := startLab(t)
+			if c.prepare != nil {
+				if err := c.prepare(l); err != nil {
+					t.Fatal(err)
+				}
+			}
+			provider := l.ProviderHCL()
+			if c.pinDC2 {
+				provider = strings.Replace(provider, "pinned_dc = \""+model.DC1+"\"", "pinned_dc = \""+model.DC2+"\"", 1)
+			}
+			dc := dcConfig{Name: "dc1", Host: c.host}
+			step := c.refused(dc)
+			step.Config = provider + step.Config
+			step.PlanOnly = true
+			step.ExpectError = regexp.MustCompile(c.wantText)
+			step.PreConfig = func() { l.Env.ResetCounters() }
+			resource.ParallelTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+				Steps: []resource.TestStep{
+					{Config: provider + importBlock("dc1", c.host) + dc.hcl()},
+					step,
+					{
+						PreConfig: func() {
+							if n := l.Env.CallCount(model.WinRM, ""); n != 0 {
+								t.Fatalf("the refused plan ran %d scripts", n)
+							}
+							if !isLabDC(l, c.host) {
+								t.Fatalf("%s was demoted", c.host)
+							}
+						},
+						Config: provider + forget("dc1"),
+					},
+				},
+			})
+		})
+	}
+}
