@@ -599,7 +599,7 @@ func (r *domainControllerResource) ModifyPlan(ctx context.Context, req resource.
 		dcAddDemotionError(&resp.Diagnostics, host, err)
 		return
 	}
-	if pinned := r.data.pinnedDC; pinned != "" && hostKey(pinned) == hostKey(host) {
+	if pinned := r.data.pinnedDC; pinned != "" && adnames.SameHost(pinned, host) {
 		resp.Diagnostics.AddError("Pinned Domain Controller Not Demoted",
 			fmt.Sprintf("This plan would %s bastion_domain_controller %s, the DC the provider's ldap.pinned_dc names: every directory read and write, and the wait for the demotion itself, "+
 				"go to that DC. Point ldap.pinned_dc (or BASTION_LDAP_PINNED_DC) at a DC that stays, run a plan with it, then demote this one. Nothing was run on %s.%s", kind, host, host, tainted))
