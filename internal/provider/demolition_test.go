@@ -31,7 +31,10 @@ func TestAccDomainController_guardsAtPlan(t *testing.T) {
 		wantText string
 	}{
 		"fsmo holder, host changed": {host: model.DC1, wantText: fsmo,
-			refused: func(dc dcConfig) resource.TestStep { dc.Host = model.Spare1; return resource.TestStep{Config: dc.hcl()} }},
+			refused: func(dc dcConfig) resource.TestStep {
+				dc.Host = model.Spare1
+				return resource.TestStep{Config: dc.hcl()}
+			}},
 		"fsmo holder, tainted": {host: model.DC1, wantText: fsmoTainted,
 			refused: func(dc dcConfig) resource.TestStep {
 				return resource.TestStep{Config: dc.hcl(), Taint: []string{"bastion_domain_controller.dc1"}}
@@ -45,7 +48,10 @@ func TestAccDomainController_guardsAtPlan(t *testing.T) {
 				return resource.TestStep{Config: dc.hcl(), Taint: []string{"bastion_domain_controller.dc1"}}
 			}},
 		"pinned dc, host changed": {host: model.DC2, pinDC2: true, wantText: pinnedReplace,
-			refused: func(dc dcConfig) resource.TestStep { dc.Host = model.Spare1; return resource.TestStep{Config: dc.hcl()} }},
+			refused: func(dc dcConfig) resource.TestStep {
+				dc.Host = model.Spare1
+				return resource.TestStep{Config: dc.hcl()}
+			}},
 		"pinned dc, destroyed": {host: model.DC2, pinDC2: true, wantText: pinnedDestroy,
 			refused: func(dcConfig) resource.TestStep { return resource.TestStep{Config: ""} }},
 	}
