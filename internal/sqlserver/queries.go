@@ -3,8 +3,9 @@ package sqlserver
 // The SQL texts the adapter sends, and nothing else. Values travel only as
 // parameters (@p1, @p2); a login or role name becomes an identifier only on
 // the server, through QUOTENAME inside a parameterised dynamic statement, so
-// no configuration value is ever spliced into SQL text. The lab's TDS server
-// answers exactly these texts (compared with whitespace collapsed).
+// no configuration value is ever spliced into SQL text. catalog_test.go
+// compiles each against SQL Server's documented catalog (the lab's T-SQL
+// engine) and checks that the code sends no other text.
 
 // QueryServerInfo reads the instance's identity in one row. InstanceName is
 // NULL for the default instance; ComputerNamePhysicalNetBIOS is the node that

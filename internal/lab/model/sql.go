@@ -537,6 +537,9 @@ func (e *Env) DropLogin(s *SQLInstance, caller *SQLLogin, name string) *SQLError
 	if !caller.canAlterAnyLogin() || l == nil {
 		return sqlErr(15151, 16, "Cannot drop the login '%s', because it does not exist or you do not have permission.", name)
 	}
+	if strings.EqualFold(name, "sa") {
+		return sqlErr(15405, 16, "Cannot use the special principal '%s'.", name)
+	}
 	if l == caller {
 		return sqlErr(15434, 16, "Could not drop login '%s' as the user is currently logged in.", name)
 	}

@@ -2,8 +2,8 @@
 // server with one loopback listener per instance network name. It speaks
 // PRELOGIN with encryption negotiation (TLS inside PRELOGIN packets, or TLS
 // first for strict), LOGIN7 with SQL Server authentication, SQLBatch and
-// sp_executesql RPCs, and answers only the adapter's SQL texts
-// (internal/sqlserver), evaluated against the lab model.
+// sp_executesql RPCs, and evaluates the T-SQL it receives with its own
+// engine (tsql) over SQL Server's catalog views filled from the lab model.
 package tdssim
 
 import (
@@ -55,6 +55,8 @@ type Request struct {
 	Params  map[string]any
 	// Error is the SQL Server error number answered, 0 for success.
 	Error int32
+	// Message is the error's text.
+	Message string
 }
 
 // Server serves every SQL instance of one lab model.
@@ -210,7 +212,8 @@ func (s *Server) Requests() []Request {
 	return append([]Request(nil), s.requests...)
 }
 
-// Rejected returns the requests whose SQL text the lab did not recognise.
+// Rejected returns the requests SQL Server would not have compiled (syntax
+// errors, unknown views, columns, functions or variables).
 func (s *Server) Rejected() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -240,7 +243,7 @@ func (s *Server) record(r Request, rejected bool) {
 	s.mu.Unlock()
 	if rejected {
 		sum := sha256.Sum256([]byte(r.Text))
-		s.env.Reject(r.Network, hex.EncodeToString(sum[:]), "tds: SQL text is not one of the provider's")
+		s.env.Reject(r.Network, hex.EncodeToString(sum[:]), fmt.Sprintf("tds: Msg %d: %s", r.Error, r.Message))
 	}
 }
 

@@ -15,7 +15,6 @@ import (
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/labca"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/tdssim"
-	"github.com/bastion-pam/terraform-provider-bastion/internal/sqlserver"
 )
 
 // hostDialer sends every dial to the lab listener, keeping the network name.
@@ -76,52 +75,73 @@ func ctx(t *testing.T) context.Context {
 	return c
 }
 
-func TestEveryAdapterStatementIsAnswered(t *testing.T) {
+// Ad-hoc queries a DBA would type, answered from the model; expected values
+// follow SQL Server's documentation (type 'S' is a SQL login; @@VERSION
+// starts "Microsoft SQL Server <year>").
+func TestAdHocQueries(t *testing.T) {
 	f := start(t, tdssim.Options{})
 	db := f.open(t, model.SQLNetwork, model.SQLLoginUser, f.seed.SQLPassword, "")
-	for _, text := range sqlserver.Statements {
-		args := []any{`PRIV\probe`, "dbcreator"}
-		n := strings.Count(text, "@p2")
-		if n == 0 {
-			args = args[:1]
-		}
-		if !strings.Contains(text, "@p1") {
-			args = nil
-		}
-		rows, err := db.QueryContext(ctx(t), text, args...)
-		if err == nil {
-			for more := true; more; more = rows.NextResultSet() {
-				for rows.Next() {
-				}
-			}
-			err = rows.Err()
-			rows.Close()
-		}
-		// The role statements run before the login exists in this order; a
-		// SQL Server error is an answer, a rejection is not.
-		if err != nil && sqlNumber(err) == 102 {
-			t.Errorf("the lab rejected the adapter's SQL:\n%s\n%v", text, err)
-		}
+	var one int64
+	if err := db.QueryRowContext(ctx(t), "SELECT 1").Scan(&one); err != nil || one != 1 {
+		t.Fatalf("SELECT 1: %v %v", one, err)
 	}
-	if r := f.srv.Rejected(); len(r) != 0 {
-		t.Fatalf("rejected: %+v", r)
+	var version string
+	if err := db.QueryRowContext(ctx(t), "SELECT @@VERSION").Scan(&version); err != nil || !strings.HasPrefix(version, "Microsoft SQL Server 2019 (RTM) - 15.0.2000.5 (X64)") {
+		t.Fatalf("@@VERSION: %q %v", version, err)
 	}
-	if got := len(f.srv.Requests()); got != len(sqlserver.Statements) {
-		t.Fatalf("the lab saw %d requests, want %d", got, len(sqlserver.Statements))
+	rows, err := db.QueryContext(ctx(t), "SELECT name FROM sys.server_principals WHERE type = 'S' ORDER BY name")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, n)
+	}
+	rows.Close()
+	if strings.Join(names, ",") != "bastion_reader,sa" {
+		t.Fatalf("SQL logins = %v", names)
+	}
+	var disabled int64
+	var created time.Time
+	var sid []byte
+	if err := db.QueryRowContext(ctx(t), "SELECT is_disabled, create_date, sid FROM sys.server_principals WHERE name = @p1", "sa").Scan(&disabled, &created, &sid); err != nil || disabled != 1 || created.IsZero() || len(sid) == 0 {
+		t.Fatalf("sa: disabled %d created %v sid %x: %v", disabled, created, sid, err)
+	}
+	var prop any
+	if err := db.QueryRowContext(ctx(t), "SELECT SERVERPROPERTY('ComputerNamePhysicalNetBIOS')").Scan(&prop); err != nil || prop != "PRIV-APP1" {
+		t.Fatalf("sql_variant owner: %#v %v", prop, err)
+	}
+	var started time.Time
+	var service string
+	if err := db.QueryRowContext(ctx(t), "SELECT TOP 1 servicename, last_startup_time FROM sys.dm_server_services ORDER BY servicename").Scan(&service, &started); err != nil || service != "SQL Server (MSSQLSERVER)" {
+		t.Fatalf("dm_server_services: %q %v %v", service, started, err)
+	}
+	_, err = db.ExecContext(ctx(t), "SELECT name, no_such_column FROM sys.server_principals")
+	var e mssql.Error
+	if !errors.As(err, &e) || e.Number != 207 || e.Class != 16 || e.State != 1 || e.Message != "Invalid column name 'no_such_column'." {
+		t.Fatalf("misspelt column: %#v", err)
 	}
 }
 
-func TestUnknownSQLIsRejected(t *testing.T) {
+func TestCompileErrorsAreRejected(t *testing.T) {
 	f := start(t, tdssim.Options{})
 	db := f.open(t, model.SQLNetwork, model.SQLLoginUser, f.seed.SQLPassword, "")
 	f.env.ResetCounters()
 	_, err := db.ExecContext(ctx(t), "DROP LOGIN [sa]")
-	if sqlNumber(err) != 102 {
-		t.Fatalf("unknown batch: %v, want error 102", err)
+	if sqlNumber(err) != 15405 {
+		t.Fatalf("DROP LOGIN sa: %v, want error 15405", err)
 	}
-	_, err = db.ExecContext(ctx(t), "SELECT name FROM sys.sql_logins WHERE name = @p1", "sa")
-	if sqlNumber(err) != 102 {
-		t.Fatalf("unknown parameterised text: %v, want error 102", err)
+	_, err = db.ExecContext(ctx(t), "SELECT name FROM sys.sql_login WHERE name = @p1", "sa")
+	if sqlNumber(err) != 208 {
+		t.Fatalf("unknown view: %v, want error 208", err)
+	}
+	_, err = db.ExecContext(ctx(t), "SELECT nme FROM sys.sql_logins")
+	if sqlNumber(err) != 207 {
+		t.Fatalf("unknown column: %v, want error 207", err)
 	}
 	_, err = db.ExecContext(ctx(t), "sp_configure", sql.Named("configname", "xp_cmdshell"))
 	if sqlNumber(err) != 2812 {
@@ -133,11 +153,39 @@ func TestUnknownSQLIsRejected(t *testing.T) {
 	if got := len(f.env.Rejected()); got != 3 {
 		t.Fatalf("model recorded %d rejections, want 3", got)
 	}
-	if got := f.env.CallCount(model.TDS, model.SQLNetwork); got != 3 {
-		t.Fatalf("TDS calls = %d, want 3", got)
+	if got := f.env.CallCount(model.TDS, model.SQLNetwork); got != 4 {
+		t.Fatalf("TDS calls = %d, want 4", got)
 	}
 	if _, ok := f.env.SQLLoginSnapshot(model.SQLNetwork, "sa"); !ok {
 		t.Fatal("sa is gone")
+	}
+}
+
+func TestPermissionsOfALowLogin(t *testing.T) {
+	f := start(t, tdssim.Options{})
+	if err := f.env.AddSQLLogin(model.SQLNetwork, "low", "Low!Pass12345", false); err != nil {
+		t.Fatal(err)
+	}
+	db := f.open(t, model.SQLNetwork, "low", "Low!Pass12345", "")
+	_, err := db.ExecContext(ctx(t), "SELECT NodeName FROM sys.dm_os_cluster_nodes")
+	if sqlNumber(err) != 297 || !strings.Contains(err.Error(), "VIEW SERVER STATE permission was denied") {
+		t.Fatalf("DMV: %v, want 300 then 297", err)
+	}
+	_, err = db.ExecContext(ctx(t), "CREATE LOGIN [PRIV\\someone] FROM WINDOWS")
+	if sqlNumber(err) != 15247 {
+		t.Fatalf("CREATE LOGIN: %v, want 15247", err)
+	}
+	_, err = db.ExecContext(ctx(t), "EXEC xp_cmdshell 'dir'")
+	if sqlNumber(err) != 229 {
+		t.Fatalf("xp_cmdshell: %v, want 229", err)
+	}
+	var n int64
+	if err := db.QueryRowContext(ctx(t), "SELECT COUNT(*) FROM sys.server_principals WHERE type IN ('S', 'U') AND name NOT LIKE 'NT %'").Scan(&n); err != nil || n != 2 {
+		t.Fatalf("low sees %d logins (want itself and sa): %v", n, err)
+	}
+	var member, perm int64
+	if err := db.QueryRowContext(ctx(t), "SELECT IS_SRVROLEMEMBER('sysadmin'), HAS_PERMS_BY_NAME(NULL, NULL, 'VIEW SERVER STATE')").Scan(&member, &perm); err != nil || member != 0 || perm != 0 {
+		t.Fatalf("sysadmin %d, view server state %d: %v", member, perm, err)
 	}
 }
 
@@ -155,11 +203,11 @@ func TestLoginFailedFault(t *testing.T) {
 		t.Fatal(err)
 	}
 	db := f.open(t, model.SQLNetwork, model.SQLLoginUser, f.seed.SQLPassword, "")
-	_, err := db.ExecContext(ctx(t), sqlserver.QueryServerInfo)
+	_, err := db.ExecContext(ctx(t), "SELECT @@SERVERNAME")
 	if sqlNumber(err) != 18456 || !strings.Contains(err.Error(), "Login failed for user 'bastion_reader'.") {
 		t.Fatalf("first login: %v", err)
 	}
-	if _, err := db.ExecContext(ctx(t), sqlserver.QueryServerInfo); err != nil {
+	if _, err := db.ExecContext(ctx(t), "SELECT @@SERVERNAME"); err != nil {
 		t.Fatalf("second login: %v", err)
 	}
 }
@@ -167,14 +215,14 @@ func TestLoginFailedFault(t *testing.T) {
 func TestAttentionCancelsADelayedRequest(t *testing.T) {
 	f := start(t, tdssim.Options{})
 	db := f.open(t, model.SQLNetwork, model.SQLLoginUser, f.seed.SQLPassword, "")
-	if _, err := db.ExecContext(ctx(t), sqlserver.QueryServerInfo); err != nil {
+	if _, err := db.ExecContext(ctx(t), "SELECT @@SERVERNAME"); err != nil {
 		t.Fatal(err)
 	}
 	_ = f.env.SetSQLLatency(model.SQLNetwork, 5*time.Second)
 	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	began := time.Now()
-	if _, err := db.ExecContext(short, sqlserver.QueryServerInfo); err == nil {
+	if _, err := db.ExecContext(short, "SELECT @@SERVERNAME"); err == nil {
 		t.Fatal("no error from a cancelled request")
 	}
 	if d := time.Since(began); d > 2*time.Second {
@@ -208,7 +256,7 @@ func TestDeclaredNetworkNameAnswersOnceInstalled(t *testing.T) {
 		t.Fatal(err)
 	}
 	var owner string
-	if err := db.QueryRowContext(ctx(t), sqlserver.QueryServerInfo).Scan(new(int64), &owner, new(sql.NullString), new(string), new(string), new(string), new(string)); err != nil {
+	if err := db.QueryRowContext(ctx(t), "SELECT CAST(SERVERPROPERTY('ComputerNamePhysicalNetBIOS') AS nvarchar(128))").Scan(&owner); err != nil {
 		t.Fatal(err)
 	}
 	if owner != "PRIV-APP4" {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/tdssim/tsql"
 )
 
 // PRELOGIN options and ENCRYPTION values (MS-TDS 2.2.6.5).
@@ -46,7 +47,8 @@ type session struct {
 	pc    *packetConn
 	login string
 	epoch int
-	name  string // @@SERVERNAME, for ERROR tokens
+	tsql  *tsql.Session // the connection's T-SQL state (database, SET options)
+	name  string        // @@SERVERNAME, for ERROR tokens
 }
 
 // errDropped ends a session without a reply, as a restarting server does.
@@ -326,6 +328,7 @@ func (ss *session) doLogin(payload []byte, faultLoginFailed bool) error {
 		return fmt.Errorf("login failed for %q", lg.user)
 	}
 	ss.login = lg.user
+	ss.tsql = &tsql.Session{Database: "master", SPID: int(ss.spid)}
 	t.envChange(envDatabase, "master", "master")
 	t.message(tokInfo, model.SQLError{Number: 5701, State: 2, Message: "Changed database context to 'master'."}, ss.name)
 	t.envChange(envLanguage, "us_english", "")
@@ -417,7 +420,7 @@ func (ss *session) request(typ byte, payload []byte) error {
 		if err != nil {
 			return err
 		}
-		return ss.run("batch", text, nil, false)
+		return ss.run("batch", text, "", nil, false)
 	case pktRPC:
 		call, err := parseRPC(payload)
 		if err != nil {
@@ -441,61 +444,55 @@ func (ss *session) rpc(call rpcCall) error {
 		return ss.reply(&t)
 	}
 	text, _ := call.Params[0].Value.(string)
-	p := params{}
-	for i, prm := range call.Params {
-		if i >= 2 {
-			p[strings.ToLower(prm.Name)] = prm.Value
-		}
+	decl := ""
+	if len(call.Params) > 1 {
+		decl, _ = call.Params[1].Value.(string)
 	}
-	return ss.run("rpc", text, p, true)
+	var params []tsql.Param
+	for _, prm := range call.Params[min(2, len(call.Params)):] {
+		params = append(params, tsql.Param{Name: prm.Name, Value: prm.Value})
+	}
+	return ss.run("rpc", text, decl, params, true)
 }
 
-// run evaluates one SQL text and writes the reply.
-func (ss *session) run(kind, text string, p params, rpc bool) error {
+// compileErrors are the errors SQL Server raises before running a batch:
+// text it cannot parse or names it cannot resolve. The lab records such a
+// request as rejected.
+var compileErrors = map[int32]bool{102: true, 105: true, 113: true, 137: true, 156: true, 174: true, 189: true, 195: true, 207: true, 208: true, 209: true, 243: true, 2812: true, 4104: true, 4145: true, 8120: true}
+
+// run evaluates one SQL text (a batch, or sp_executesql's statement with its
+// parameters) with the T-SQL engine over the model, and writes the reply.
+func (ss *session) run(kind, text, decl string, params []tsql.Param, rpc bool) error {
 	network := ss.l.network
-	st, known := statements[normalize(text)]
-	var sets []resultSet
-	var sqlErr *model.SQLError
-	if !known {
-		sqlErr = unknownSQL(text)
-	} else {
-		_ = ss.srv.env.Do(func(e *model.Env) error {
-			s := e.SQLInstanceByName(network)
-			if s == nil {
-				sqlErr = &model.SQLError{Number: 4060, State: 1, Class: 11, Message: "Cannot open database \"master\" requested by the login."}
-				return nil
-			}
-			caller := s.Logins[strings.ToLower(ss.login)]
-			sets, sqlErr = st(e, s, caller, p)
+	var outs []tsql.Output
+	var sqlErr *tsql.Error
+	_ = ss.srv.env.Do(func(e *model.Env) error {
+		s := e.SQLInstanceByName(network)
+		if s == nil {
+			sqlErr = &tsql.Error{Number: 4060, State: 1, Class: 11, Message: "Cannot open database \"master\" requested by the login."}
 			return nil
-		})
-	}
+		}
+		ss.tsql.Host = &modelHost{e: e, s: s, caller: s.Logins[strings.ToLower(ss.login)], login: ss.login, spid: int(ss.spid)}
+		if rpc {
+			outs, sqlErr = ss.tsql.ExecuteSQL(text, decl, params)
+		} else {
+			outs, sqlErr = ss.tsql.Run(text)
+		}
+		ss.tsql.Host = nil
+		return nil
+	})
 	req := Request{Network: network, Login: ss.login, Kind: kind, Text: text, Params: map[string]any{}}
-	for k, v := range p {
-		req.Params[k] = v
+	for _, p := range params {
+		req.Params[strings.ToLower(p.Name)] = p.Value
 	}
+	rejected := false
 	if sqlErr != nil {
 		req.Error = sqlErr.Number
+		req.Message = sqlErr.Message
+		rejected = compileErrors[sqlErr.Number]
 	}
-	ss.srv.record(req, !known)
-
+	ss.srv.record(req, rejected)
 	var t tokens
-	switch {
-	case sqlErr != nil && rpc:
-		t.sqlError(sqlErr, ss.name)
-		t.done(tokDoneProc, doneError, 0, 0)
-	case sqlErr != nil:
-		t.sqlError(sqlErr, ss.name)
-		t.done(tokDone, doneError, 0, 0)
-	case rpc:
-		t.results(sets, true)
-		t.returnStatus(0)
-		t.done(tokDoneProc, doneFinal, 0, 0)
-	default:
-		t.results(sets, false)
-		if len(sets) == 0 {
-			t.done(tokDone, doneFinal, 0, 0)
-		}
-	}
+	t.reply(outs, sqlErr, rpc, ss.tsql.NoCount, ss.name)
 	return ss.reply(&t)
 }

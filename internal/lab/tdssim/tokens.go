@@ -2,9 +2,11 @@ package tdssim
 
 import (
 	"encoding/binary"
-	"unicode/utf16"
+	"math"
+	"time"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/tdssim/tsql"
 )
 
 // Token stream of a reply (MS-TDS 2.2.7).
@@ -38,26 +40,8 @@ const (
 // collation is SQL_Latin1_General_CP1_CI_AS as TDS sends it (LCID 0x0409, flags, sort id 52).
 var collation = [5]byte{0x09, 0x04, 0xD0, 0x00, 0x34}
 
-type colType int
-
-const (
-	colNVarChar colType = iota
-	colInt
-	colBigInt
-	colBit
-)
-
-type column struct {
-	name     string
-	typ      colType
-	chars    int // nvarchar length
-	nullable bool
-}
-
-type resultSet struct {
-	cols []column
-	rows [][]any // string, int64, bool or nil
-}
+// tdsVariantMax is the maximum length of a sql_variant (MS-TDS 2.2.5.5.4).
+const tdsVariantMax = 8009
 
 type tokens struct{ b []byte }
 
@@ -138,110 +122,241 @@ func (t *tokens) returnStatus(v int32) {
 	t.u32(uint32(v))
 }
 
-func (t *tokens) colMetadata(cols []column) {
+func (t *tokens) colMetadata(cols []tsql.Column) {
 	t.u8(tokColMetadata)
 	t.u16(uint16(len(cols)))
 	for _, c := range cols {
 		t.u32(0) // UserType
 		flags := uint16(0)
-		if c.nullable {
+		if c.Nullable {
 			flags |= 0x01
 		}
 		t.u16(flags)
-		switch c.typ {
-		case colNVarChar:
-			t.u8(0xE7)
-			t.u16(uint16(2 * c.chars))
-			t.b = append(t.b, collation[:]...)
-		case colInt:
-			t.u8(0x26)
-			t.u8(4)
-		case colBigInt:
-			t.u8(0x26)
-			t.u8(8)
-		case colBit:
-			t.u8(0x68)
-			t.u8(1)
-		}
-		t.bVarChar(c.name)
+		t.typeInfo(c.Type)
+		t.bVarChar(c.Name)
 	}
 }
 
-func (t *tokens) row(cols []column, values []any) {
+// typeInfo writes TYPE_INFO for a column type (MS-TDS 2.2.5.4).
+func (t *tokens) typeInfo(typ tsql.Type) {
+	switch typ.Kind {
+	case tsql.KindBit:
+		t.u8(0x68)
+		t.u8(1)
+	case tsql.KindTinyInt, tsql.KindSmallInt, tsql.KindInt, tsql.KindBigInt, tsql.KindNull:
+		t.u8(0x26)
+		t.u8(byte(intSize(typ.Kind)))
+	case tsql.KindFloat:
+		t.u8(0x6D)
+		t.u8(8)
+	case tsql.KindNVarChar, tsql.KindNChar:
+		t.u8(map[tsql.Kind]byte{tsql.KindNVarChar: 0xE7, tsql.KindNChar: 0xEF}[typ.Kind])
+		if typ.Len == tsql.Max {
+			t.u16(0xFFFF)
+		} else {
+			t.u16(uint16(2 * typ.Len))
+		}
+		t.b = append(t.b, collation[:]...)
+	case tsql.KindVarChar, tsql.KindChar:
+		t.u8(map[tsql.Kind]byte{tsql.KindVarChar: 0xA7, tsql.KindChar: 0xAF}[typ.Kind])
+		if typ.Len == tsql.Max {
+			t.u16(0xFFFF)
+		} else {
+			t.u16(uint16(typ.Len))
+		}
+		t.b = append(t.b, collation[:]...)
+	case tsql.KindVarBinary:
+		t.u8(0xA5)
+		if typ.Len == tsql.Max {
+			t.u16(0xFFFF)
+		} else {
+			t.u16(uint16(typ.Len))
+		}
+	case tsql.KindDateTime:
+		t.u8(0x6F)
+		t.u8(8)
+	case tsql.KindDateTimeOffset:
+		t.u8(0x2B)
+		t.u8(byte(typ.Len))
+	case tsql.KindVariant:
+		t.u8(0x62)
+		t.u32(tdsVariantMax)
+	}
+}
+
+func intSize(k tsql.Kind) int {
+	switch k {
+	case tsql.KindTinyInt:
+		return 1
+	case tsql.KindSmallInt:
+		return 2
+	case tsql.KindBigInt:
+		return 8
+	}
+	return 4
+}
+
+func (t *tokens) row(cols []tsql.Column, values []any) {
 	t.u8(tokRow)
 	for i, c := range cols {
-		v := values[i]
-		switch c.typ {
-		case colNVarChar:
-			s, ok := v.(string)
-			if !ok {
+		t.value(c.Type, values[i])
+	}
+}
+
+// value writes one value of a row in its column's type.
+func (t *tokens) value(typ tsql.Type, v any) {
+	switch typ.Kind {
+	case tsql.KindNVarChar, tsql.KindNChar, tsql.KindVarChar, tsql.KindChar, tsql.KindVarBinary:
+		var b []byte
+		switch x := v.(type) {
+		case string:
+			if typ.IsUnicode() {
+				b = ucs2(x)
+			} else {
+				b = []byte(x)
+			}
+		case []byte:
+			b = x
+		default:
+			if typ.Len == tsql.Max {
+				t.u64(0xFFFFFFFFFFFFFFFF)
+			} else {
 				t.u16(0xFFFF)
-				continue
 			}
-			u := utf16.Encode([]rune(s))
-			if len(u) > c.chars {
-				u = u[:c.chars]
+			return
+		}
+		if typ.Len == tsql.Max {
+			t.u64(uint64(len(b)))
+			if len(b) > 0 {
+				t.u32(uint32(len(b)))
+				t.b = append(t.b, b...)
 			}
-			t.u16(uint16(2 * len(u)))
-			for _, r := range u {
-				t.u16(r)
-			}
-		case colInt, colBigInt:
-			n, ok := toInt64(v)
-			if !ok {
-				t.u8(0)
-				continue
-			}
-			if c.typ == colInt {
-				t.u8(4)
-				t.u32(uint32(int32(n)))
-			} else {
-				t.u8(8)
-				t.u64(uint64(n))
-			}
-		case colBit:
-			b, ok := v.(bool)
-			if !ok {
-				t.u8(0)
-				continue
-			}
+			t.u32(0)
+			return
+		}
+		t.u16(uint16(len(b)))
+		t.b = append(t.b, b...)
+	case tsql.KindBit:
+		x, ok := v.(bool)
+		if !ok {
+			t.u8(0)
+			return
+		}
+		t.u8(1)
+		if x {
 			t.u8(1)
-			if b {
-				t.u8(1)
-			} else {
-				t.u8(0)
-			}
+		} else {
+			t.u8(0)
 		}
+	case tsql.KindTinyInt, tsql.KindSmallInt, tsql.KindInt, tsql.KindBigInt, tsql.KindNull:
+		n, ok := v.(int64)
+		if !ok {
+			t.u8(0)
+			return
+		}
+		size := intSize(typ.Kind)
+		t.u8(byte(size))
+		switch size {
+		case 1:
+			t.u8(byte(n))
+		case 2:
+			t.u16(uint16(n))
+		case 4:
+			t.u32(uint32(int32(n)))
+		default:
+			t.u64(uint64(n))
+		}
+	case tsql.KindFloat:
+		f, ok := v.(float64)
+		if !ok {
+			t.u8(0)
+			return
+		}
+		t.u8(8)
+		t.u64(math.Float64bits(f))
+	case tsql.KindDateTime:
+		tm, ok := v.(time.Time)
+		if !ok {
+			t.u8(0)
+			return
+		}
+		t.u8(8)
+		t.dateTime(tm)
+	case tsql.KindDateTimeOffset:
+		tm, ok := v.(time.Time)
+		if !ok {
+			t.u8(0)
+			return
+		}
+		t.u8(10)
+		t.dateTimeOffset(tm, typ.Len)
+	case tsql.KindVariant:
+		t.variant(v)
 	}
 }
 
-func toInt64(v any) (int64, bool) {
-	switch n := v.(type) {
-	case int:
-		return int64(n), true
-	case int32:
-		return int64(n), true
+// dateTime is DATETIME: days since 1900-01-01, then 1/300 s since midnight.
+func (t *tokens) dateTime(tm time.Time) {
+	base := time.Date(1900, 1, 1, 0, 0, 0, 0, tm.Location())
+	days := int32(tm.Sub(base).Hours() / 24)
+	day := base.AddDate(0, 0, int(days))
+	ticks := uint32(tm.Sub(day).Nanoseconds() * 300 / int64(time.Second))
+	t.u32(uint32(days))
+	t.u32(ticks)
+}
+
+// dateTimeOffset is DATETIMEOFFSET(scale) for scale 5-7: five bytes of time
+// (UTC) in 10^-scale s, three bytes of days since 0001-01-01, the offset in minutes.
+func (t *tokens) dateTimeOffset(tm time.Time, scale int) {
+	_, off := tm.Zone()
+	u := tm.UTC()
+	midnight := time.Date(u.Year(), u.Month(), u.Day(), 0, 0, 0, 0, time.UTC)
+	units := uint64(u.Sub(midnight).Nanoseconds())
+	for i := scale; i < 9; i++ {
+		units /= 10
+	}
+	for i := 0; i < 5; i++ {
+		t.u8(byte(units >> (8 * i)))
+	}
+	days := uint32(midnight.Sub(time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)).Hours() / 24)
+	t.u8(byte(days))
+	t.u8(byte(days >> 8))
+	t.u8(byte(days >> 16))
+	t.u16(uint16(int16(off / 60)))
+}
+
+// variant writes a sql_variant value: its length, base type, properties
+// and data (MS-TDS 2.2.5.5.4); NULL is a zero length.
+func (t *tokens) variant(v any) {
+	var inner tokens
+	switch x := v.(type) {
 	case int64:
-		return n, true
-	}
-	return 0, false
-}
-
-// results writes result sets: after each, DONE (batch) or DONEINPROC (RPC)
-// with a row count; more follows unless it is the last of a batch.
-func (t *tokens) results(sets []resultSet, rpc bool) {
-	for i, rs := range sets {
-		t.colMetadata(rs.cols)
-		for _, r := range rs.rows {
-			t.row(rs.cols, r)
+		inner.u8(0x38) // INT4
+		inner.u8(0)
+		inner.u32(uint32(int32(x)))
+	case bool:
+		inner.u8(0x32) // BIT
+		inner.u8(0)
+		if x {
+			inner.u8(1)
+		} else {
+			inner.u8(0)
 		}
-		status := uint16(doneCount)
-		token := byte(tokDone)
-		if rpc {
-			token, status = tokDoneInProc, status|doneMore
-		} else if i < len(sets)-1 {
-			status |= doneMore
-		}
-		t.done(token, status, curCmdSelect, uint64(len(rs.rows)))
+	case string:
+		b := ucs2(x)
+		inner.u8(0xE7) // NVARCHAR
+		inner.u8(7)
+		inner.u16(uint16(max(len(b), 2)))
+		inner.b = append(inner.b, collation[:]...)
+		inner.b = append(inner.b, b...)
+	case time.Time:
+		inner.u8(0x3D) // DATETIME
+		inner.u8(0)
+		inner.dateTime(x)
+	default:
+		t.u32(0)
+		return
 	}
+	t.u32(uint32(len(inner.b)))
+	t.b = append(t.b, inner.b...)
 }
