@@ -180,8 +180,11 @@ func (c *conn) serve() {
 			c.reply(id, op.Tag, gldap.ResultAuthMethodNotSupported, "the lab supports simple bind only; SASL (GSSAPI) is tested against Samba")
 			continue
 		}
-		if op.Tag == gldap.ApplicationBindRequest {
+		switch op.Tag {
+		case gldap.ApplicationBindRequest:
 			c.s.env.CountLogin(model.LDAP, c.host)
+		case gldap.ApplicationSearchRequest:
+			c.s.env.CountSearch(c.host)
 		}
 		if _, err := c.backend.Write(raw); err != nil {
 			return

@@ -51,6 +51,8 @@ type NetCounters struct {
 	TLSHandshakes int64 `json:"tls_handshakes"`
 	// Logins: LDAP binds, TDS logins, WinRM shells created.
 	Logins int64 `json:"logins"`
+	// Searches: LDAP search operations.
+	Searches int64 `json:"searches"`
 	// Scripts: WinRM commands (each one a PowerShell process).
 	Scripts  int64 `json:"scripts"`
 	BytesIn  int64 `json:"bytes_in"`
@@ -58,13 +60,13 @@ type NetCounters struct {
 }
 
 type netCounters struct {
-	requests, roundTrips, connections, tlsHandshakes, logins, scripts, bytesIn, bytesOut atomic.Int64
+	requests, roundTrips, connections, tlsHandshakes, logins, searches, scripts, bytesIn, bytesOut atomic.Int64
 }
 
 func (c *netCounters) snapshot() NetCounters {
 	return NetCounters{
 		Requests: c.requests.Load(), RoundTrips: c.roundTrips.Load(), Connections: c.connections.Load(),
-		TLSHandshakes: c.tlsHandshakes.Load(), Logins: c.logins.Load(), Scripts: c.scripts.Load(),
+		TLSHandshakes: c.tlsHandshakes.Load(), Logins: c.logins.Load(), Searches: c.searches.Load(), Scripts: c.scripts.Load(),
 		BytesIn: c.bytesIn.Load(), BytesOut: c.bytesOut.Load(),
 	}
 }
@@ -147,6 +149,7 @@ func (e *Env) NetTotals() map[string]NetCounters {
 			t.Connections += c.Connections
 			t.TLSHandshakes += c.TLSHandshakes
 			t.Logins += c.Logins
+			t.Searches += c.Searches
 			t.Scripts += c.Scripts
 			t.BytesIn += c.BytesIn
 			t.BytesOut += c.BytesOut
@@ -172,7 +175,14 @@ func (e *Env) NetHosts(protocol string) []string {
 func (e *Env) ResetNetCounters() {
 	e.net.mu.Lock()
 	defer e.net.mu.Unlock()
-	e.net.counters = nil
+	// Zeroed in place: listeners hold their host's counters.
+	for _, m := range e.net.counters {
+		for _, c := range m {
+			for _, v := range []*atomic.Int64{&c.requests, &c.roundTrips, &c.connections, &c.tlsHandshakes, &c.logins, &c.searches, &c.scripts, &c.bytesIn, &c.bytesOut} {
+				v.Store(0)
+			}
+		}
+	}
 }
 
 // CountRequest records one protocol request (an HTTP request, an LDAP
@@ -181,6 +191,9 @@ func (e *Env) CountRequest(protocol, host string) { e.net.get(protocol, host).re
 
 // CountLogin records an LDAP bind, a TDS login or a WinRM shell on host.
 func (e *Env) CountLogin(protocol, host string) { e.net.get(protocol, host).logins.Add(1) }
+
+// CountSearch records one LDAP search on host.
+func (e *Env) CountSearch(host string) { e.net.get(LDAP, host).searches.Add(1) }
 
 // StartPowerShell records one WinRM command on host and waits the
 // PowerShell start cost, or until stop is closed (false then).

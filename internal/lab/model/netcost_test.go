@@ -65,8 +65,12 @@ func TestCostListenerChargesRoundTrips(t *testing.T) {
 		t.Errorf("totals = %+v, want %+v", tot, want)
 	}
 	e.ResetNetCounters()
-	if n := len(e.NetCounters()); n != 0 {
-		t.Errorf("after reset: %d protocols with counters", n)
+	if got := e.NetTotals()[LDAP]; got != (NetCounters{}) {
+		t.Errorf("after reset: %+v", got)
+	}
+	exchange()
+	if got := e.NetTotals()[LDAP]; got.RoundTrips != 1 {
+		t.Errorf("after reset, one exchange counted %+v, want one round trip", got)
 	}
 }
 

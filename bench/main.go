@@ -1,0 +1,522 @@
+// Command bench is `make bench`: refresh-only plans (and an apply of the
+// demo) against the lab with its cost model, at parallelism 1 and 10 and at
+// 0 and 20 ms per round trip, for examples/demo, every configuration under
+// examples/topologies and a generated 200-resource bastion; and the same
+// refreshes in the peer style (one PowerShell command per read). It prints a
+// table and writes bench/results.json. bench/README.md defines the lower
+// bound and the ratio.
+//
+// The provider runs as Terraform starts it, through dev_overrides; this
+// program stands in for it (the overrides directory holds a link to this
+// binary named terraform-provider-bastion) to record the real provider's
+// peak RSS when it exits.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
+)
+
+// peerSerialLimit: the peer variant runs at parallelism 1 only for configurations
+// with at most this many reads (the generated one would spend 200 PowerShell
+// starts, over two minutes, per latency, and the comparison is at parallelism 10).
+const peerSerialLimit = 50
+
+const (
+	providerName = "terraform-provider-bastion"
+	// Environment the stand-in reads: the real provider and where to record its peak RSS.
+	envRealProvider = "BASTION_BENCH_PROVIDER"
+	envRSSFile      = "BASTION_BENCH_RSS_FILE"
+)
+
+// Run is one line of bench/results.json (the fields issue 14 lists).
+type Run struct {
+	Config                string  `json:"config"`
+	Variant               string  `json:"variant"` // provider or peer
+	Parallelism           int     `json:"parallelism"`
+	LatencyMs             int     `json:"latency_ms"`
+	Resources             int     `json:"resources"`
+	WallS                 float64 `json:"wall_s"`
+	BoundS                float64 `json:"bound_s"`
+	Ratio                 float64 `json:"ratio"`
+	SQLLoginsPerEndpoint  float64 `json:"sql_logins_per_endpoint"`
+	LDAPSearches          int64   `json:"ldap_searches"`
+	WinRMHTTPRequests     int64   `json:"winrm_http_requests"`
+	PowerShellRuns        int64   `json:"powershell_runs"`
+	PeakRSSMiB            float64 `json:"peak_rss_mib"`
+	counters              map[string]model.NetCounters
+	zeroWall, networkPart float64
+}
+
+type options struct {
+	provider    string
+	out         string
+	only        string
+	repeat      int
+	latencies   []int
+	parallelism []int
+	psStart     time.Duration
+	keep        bool
+}
+
+func main() {
+	if filepath.Base(os.Args[0]) == providerName {
+		os.Exit(standIn())
+	}
+	var o options
+	var lat, par string
+	flag.StringVar(&o.provider, "provider", "bin/"+providerName, "the provider binary to measure")
+	flag.StringVar(&o.out, "out", "bench/results.json", "where to write the results")
+	flag.StringVar(&o.only, "only", "", "run only configurations whose name contains this")
+	flag.IntVar(&o.repeat, "repeat", 2, "plans per measurement; the fastest counts (the machine is shared)")
+	flag.StringVar(&lat, "latency", "0,20", "round-trip times in ms (0 is needed: the ratio subtracts it)")
+	flag.StringVar(&par, "parallelism", "1,10", "terraform -parallelism values")
+	flag.DurationVar(&o.psStart, "powershell-start", model.DefaultPowerShellStart, "PowerShell start cost per WinRM command")
+	flag.BoolVar(&o.keep, "keep", false, "keep the work directory")
+	flag.Parse()
+	var err error
+	if o.latencies, err = ints(lat); err == nil {
+		o.parallelism, err = ints(par)
+	}
+	if err == nil {
+		err = run(o)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func ints(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a number", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// standIn runs the real provider with this process's arguments and standard
+// streams (Terraform reads the plugin handshake from its stdout), forwards
+// signals, and appends the provider's peak RSS in KiB to $BASTION_BENCH_RSS_FILE.
+func standIn() int {
+	cmd := exec.Command(os.Getenv(envRealProvider), os.Args[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench stand-in:", err)
+		return 1
+	}
+	sig := make(chan os.Signal, 4)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		for s := range sig {
+			_ = cmd.Process.Signal(s)
+		}
+	}()
+	err := cmd.Wait()
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		if f, ferr := os.OpenFile(os.Getenv(envRSSFile), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600); ferr == nil {
+			fmt.Fprintf(f, "%d\n", ru.Maxrss) // KiB on Linux
+			_ = f.Close()
+		}
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return 1
+	}
+	return 0
+}
+
+// config is one measured Terraform configuration.
+type config struct {
+	name  string // as reported: examples/demo, examples/topologies/x, generated/200-resources
+	files map[string][]byte
+	// apply: the configuration builds things (the demo): apply it first (measured).
+	apply bool
+	// importApply: the state comes from import blocks applied first (not measured).
+	importApply bool
+	// env builds the lab's model (nil: the default bastion).
+	env func() (*model.Env, model.Seed)
+}
+
+func run(o options) error {
+	root, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	provider, err := filepath.Abs(o.provider)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(provider); err != nil {
+		return fmt.Errorf("no provider binary at %s: run make build first", provider)
+	}
+	tf, err := exec.LookPath("terraform")
+	if err != nil {
+		return errors.New("terraform not found on PATH: install Terraform >= 1.11 (the benchmark runs the real CLI and never downloads one)")
+	}
+	work, err := os.MkdirTemp("", "bastion-bench-")
+	if err != nil {
+		return err
+	}
+	if !o.keep {
+		defer os.RemoveAll(work)
+	} else {
+		fmt.Println("work directory:", work)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	overrides := filepath.Join(work, "overrides")
+	if err := os.MkdirAll(overrides, 0o700); err != nil {
+		return err
+	}
+	if err := os.Symlink(self, filepath.Join(overrides, providerName)); err != nil {
+		return err
+	}
+	mirror := filepath.Join(work, "mirror", "registry.terraform.io", "bastion-pam", "bastion", "0.1.0", runtime.GOOS+"_"+runtime.GOARCH)
+	if err := os.MkdirAll(mirror, 0o700); err != nil {
+		return err
+	}
+	if err := os.Symlink(provider, filepath.Join(mirror, providerName+"_v0.1.0")); err != nil {
+		return err
+	}
+	rc := filepath.Join(work, "terraformrc")
+	rcText := fmt.Sprintf("provider_installation {\n  dev_overrides {\n    \"bastion-pam/bastion\" = %q\n  }\n  filesystem_mirror {\n    path    = %q\n    include = [\"bastion-pam/bastion\"]\n  }\n}\n",
+		overrides, filepath.Join(work, "mirror"))
+	if err := os.WriteFile(rc, []byte(rcText), 0o600); err != nil {
+		return err
+	}
+	configs, err := loadConfigs(root)
+	if err != nil {
+		return err
+	}
+	h := &harness{o: o, tf: tf, work: work, rc: rc, provider: provider}
+	start := time.Now()
+	var runs []*Run
+	for _, c := range configs {
+		if o.only != "" && !strings.Contains(c.name, o.only) {
+			continue
+		}
+		rs, err := h.config(c)
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.name, err)
+		}
+		runs = append(runs, rs...)
+	}
+	ratios(runs)
+	printTable(os.Stdout, runs)
+	fmt.Printf("bench: %d runs in %s (provider %s)\n", len(runs), time.Since(start).Round(time.Second), provider)
+	b, err := json.MarshalIndent(runs, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(o.out, append(b, '\n'), 0o644)
+}
+
+func loadConfigs(root string) ([]config, error) {
+	read := func(dir string) (map[string][]byte, error) {
+		files := map[string][]byte{}
+		m, err := filepath.Glob(filepath.Join(root, dir, "*.tf"))
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range m {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return nil, err
+			}
+			files[filepath.Base(f)] = b
+		}
+		if len(files) == 0 {
+			return nil, fmt.Errorf("no .tf files in %s", dir)
+		}
+		return files, nil
+	}
+	demo, err := read("examples/demo")
+	if err != nil {
+		return nil, err
+	}
+	out := []config{{name: "examples/demo", files: demo, apply: true}}
+	dirs, err := filepath.Glob(filepath.Join(root, "examples/topologies/*"))
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(dirs)
+	for _, d := range dirs {
+		rel, _ := filepath.Rel(root, d)
+		files, err := read(rel)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, config{name: rel, files: files})
+	}
+	out = append(out, generated200())
+	return out, nil
+}
+
+type harness struct {
+	o               options
+	tf, work, rc    string
+	provider        string
+	labDir, rssFile string
+	cfgDir          string
+	env             []string
+	l               *lab.Lab
+}
+
+// config measures one configuration at every latency and parallelism.
+func (h *harness) config(c config) ([]*Run, error) {
+	h.cfgDir = filepath.Join(h.work, strings.ReplaceAll(c.name, "/", "_"))
+	if err := os.MkdirAll(h.cfgDir, 0o700); err != nil {
+		return nil, err
+	}
+	for name, b := range c.files {
+		if err := os.WriteFile(filepath.Join(h.cfgDir, name), b, 0o600); err != nil {
+			return nil, err
+		}
+	}
+	var runs []*Run
+	var g *graph
+	initDone := false
+	for _, lat := range h.o.latencies {
+		if err := h.startLab(c, lat); err != nil {
+			return nil, err
+		}
+		rs, err := func() ([]*Run, error) {
+			defer h.stopLab()
+			if !initDone {
+				if _, err := h.terraform("init", "-input=false", "-no-color"); err != nil {
+					return nil, err
+				}
+				initDone = true
+			}
+			_ = os.Remove(filepath.Join(h.cfgDir, "terraform.tfstate"))
+			var runs []*Run
+			var applyRun *Run
+			if c.apply || c.importApply {
+				r, err := h.measure(c.name+":apply", 10, lat, "apply", "-input=false", "-auto-approve", "-no-color", "-parallelism=10")
+				if err != nil {
+					return nil, err
+				}
+				if c.apply {
+					applyRun = r
+					runs = append(runs, r)
+				}
+			}
+			if g == nil {
+				var err error
+				if g, err = h.graph(); err != nil {
+					return nil, err
+				}
+			}
+			if applyRun != nil {
+				applyRun.Resources = len(g.nodes)
+			}
+			for _, p := range h.o.parallelism {
+				var best *Run
+				for i := 0; i < max(1, h.o.repeat); i++ {
+					r, err := h.measure(c.name, p, lat, "plan", "-refresh-only", "-input=false", "-no-color", "-lock=false", fmt.Sprintf("-parallelism=%d", p))
+					if err != nil {
+						return nil, err
+					}
+					if best == nil || r.WallS < best.WallS {
+						best = r
+					}
+				}
+				best.Resources = len(g.nodes)
+				best.BoundS = g.bound(p, lat)
+				runs = append(runs, best)
+				if p == 1 && len(g.nodes) > peerSerialLimit {
+					continue // minutes of serial PowerShell starts: see peerSerialLimit
+				}
+				peer, err := h.peer(c.name, g, p, lat)
+				if err != nil {
+					return nil, err
+				}
+				peer.Resources = len(g.nodes)
+				peer.BoundS = best.BoundS
+				runs = append(runs, peer)
+			}
+			return runs, nil
+		}()
+		if err != nil {
+			return nil, err
+		}
+		runs = append(runs, rs...)
+	}
+	return runs, nil
+}
+
+func (h *harness) startLab(c config, latencyMs int) error {
+	h.labDir = filepath.Join(h.work, "lab")
+	_ = os.RemoveAll(h.labDir)
+	if err := os.MkdirAll(h.labDir, 0o700); err != nil {
+		return err
+	}
+	var err error
+	if c.env != nil {
+		env, seed := c.env()
+		h.l, err = lab.StartEnv(env, seed, h.labDir)
+	} else {
+		h.l, err = lab.Start(lab.Options{Dir: h.labDir})
+	}
+	if err != nil {
+		return err
+	}
+	rtt := time.Duration(latencyMs) * time.Millisecond
+	h.l.Env.SetCosts(model.Costs{RTT: map[string]time.Duration{model.WinRM: rtt, model.LDAP: rtt, model.TDS: rtt}, PowerShellStart: h.o.psStart})
+	h.rssFile = filepath.Join(h.work, "rss")
+	env := os.Environ()
+	for k, v := range h.l.EnvVars() {
+		env = append(env, k+"="+v)
+	}
+	env = append(env,
+		"TF_VAR_mim_service_account_password="+h.l.Seed.MIMSvcPassword,
+		"TF_VAR_dsrm_password="+model.RandomPassword(),
+		"TF_CLI_CONFIG_FILE="+h.rc, "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1",
+		envRealProvider+"="+h.provider, envRSSFile+"="+h.rssFile)
+	h.env = env
+	return nil
+}
+
+func (h *harness) stopLab() {
+	if h.l != nil {
+		h.l.Close()
+		h.l = nil
+	}
+}
+
+func (h *harness) terraform(args ...string) ([]byte, error) {
+	cmd := exec.Command(h.tf, append([]string{"-chdir=" + h.cfgDir}, args...)...)
+	cmd.Env = h.env
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return out.Bytes(), fmt.Errorf("terraform %s: %w\n%s", args[0], err, out.String())
+	}
+	return out.Bytes(), nil
+}
+
+// measure runs one terraform command with fresh counters.
+func (h *harness) measure(name string, p, latencyMs int, args ...string) (*Run, error) {
+	h.l.Env.ResetNetCounters()
+	_ = os.Remove(h.rssFile)
+	start := time.Now()
+	if _, err := h.terraform(args...); err != nil {
+		return nil, err
+	}
+	wall := time.Since(start).Seconds()
+	r := &Run{Config: name, Variant: "provider", Parallelism: p, LatencyMs: latencyMs, WallS: wall}
+	r.fill(h.l.Env)
+	if b, err := os.ReadFile(h.rssFile); err == nil {
+		for _, f := range strings.Fields(string(b)) {
+			if kib, err := strconv.ParseFloat(f, 64); err == nil && kib/1024 > r.PeakRSSMiB {
+				r.PeakRSSMiB = kib / 1024
+			}
+		}
+	}
+	return r, nil
+}
+
+// fill copies the cost model's counters into the run.
+func (r *Run) fill(e *model.Env) {
+	r.counters = e.NetTotals()
+	r.LDAPSearches = r.counters[model.LDAP].Searches
+	r.WinRMHTTPRequests = r.counters[model.WinRM].Requests
+	r.PowerShellRuns = r.counters[model.WinRM].Scripts
+	var logins, endpoints int64
+	for _, c := range e.NetCounters()[model.TDS] {
+		if c.Connections > 0 {
+			endpoints++
+			logins += c.Logins
+		}
+	}
+	if endpoints > 0 {
+		r.SQLLoginsPerEndpoint = float64(logins) / float64(endpoints)
+	}
+}
+
+// ratios sets each run's ratio: the network part of its wall time (the wall
+// time minus the same run's at 0 ms) over the lower bound.
+func ratios(runs []*Run) {
+	zero := map[string]float64{}
+	key := func(r *Run) string { return fmt.Sprintf("%s|%s|%d", r.Config, r.Variant, r.Parallelism) }
+	for _, r := range runs {
+		if r.LatencyMs == 0 {
+			zero[key(r)] = r.WallS
+		}
+	}
+	for _, r := range runs {
+		z, ok := zero[key(r)]
+		if !ok || r.LatencyMs == 0 {
+			continue
+		}
+		r.zeroWall, r.networkPart = z, r.WallS-z
+		total := r.counters[model.WinRM].Requests + r.counters[model.LDAP].Requests + r.counters[model.TDS].Requests
+		switch {
+		case r.BoundS > 0:
+			r.Ratio = round(r.networkPart/r.BoundS, 2)
+		case total == 0:
+			r.Ratio = 1 // nothing to read, nothing read: at the floor
+		}
+	}
+	for _, r := range runs {
+		r.WallS, r.BoundS, r.PeakRSSMiB = round(r.WallS, 3), round(r.BoundS, 3), round(r.PeakRSSMiB, 1)
+	}
+}
+
+func round(v float64, digits int) float64 {
+	p := 1.0
+	for i := 0; i < digits; i++ {
+		p *= 10
+	}
+	if v < 0 {
+		return -float64(int64(-v*p+0.5)) / p
+	}
+	return float64(int64(v*p+0.5)) / p
+}
+
+func printTable(w *os.File, runs []*Run) {
+	fmt.Fprintf(w, "%-44s %-8s %3s %4s %5s %8s %8s %8s %6s %6s %6s %6s %6s %6s %6s %7s\n",
+		"config", "variant", "par", "ms", "res", "wall_s", "net_s", "bound_s", "ratio", "sqlLg", "ldapS", "ldapOp", "wsman", "ps", "conns", "rssMiB")
+	for _, r := range runs {
+		conns := r.counters[model.WinRM].Connections + r.counters[model.LDAP].Connections + r.counters[model.TDS].Connections
+		net := "-"
+		if r.LatencyMs > 0 && r.zeroWall > 0 {
+			net = fmt.Sprintf("%.3f", r.networkPart)
+		}
+		fmt.Fprintf(w, "%-44s %-8s %3d %4d %5d %8.3f %8s %8.3f %6.2f %6.1f %6d %6d %6d %6d %6d %7.1f\n",
+			r.Config, r.Variant, r.Parallelism, r.LatencyMs, r.Resources, r.WallS, net, r.BoundS, r.Ratio,
+			r.SQLLoginsPerEndpoint, r.LDAPSearches, r.counters[model.LDAP].Requests, r.WinRMHTTPRequests, r.PowerShellRuns, conns, r.PeakRSSMiB)
+	}
+}
+
+// ctx bounds every remote call the harness makes itself.
+func ctx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), 10*time.Minute)
+}
