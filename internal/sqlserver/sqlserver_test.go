@@ -309,6 +309,30 @@ func TestDeadlineIsUnreachable(t *testing.T) {
 	}
 }
 
+// A burst of concurrent reads, as a plan at -parallelism=10 makes, logs in once.
+func TestConcurrentReadsLogInOnce(t *testing.T) {
+	l := newLab(t, tdssim.Options{})
+	c := l.client(t)
+	errs := make(chan error, 30)
+	for range 30 {
+		go func() {
+			_, err := c.ServerInfo(ctx(t))
+			errs <- err
+		}()
+	}
+	for range 30 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s := c.Stats(); s.Logins != 1 || s.Queries != 30 {
+		t.Fatalf("stats = %+v, want 1 login for 30 concurrent queries", s)
+	}
+	if n := l.srv.Logins(); n != 1 {
+		t.Fatalf("the lab saw %d logins", n)
+	}
+}
+
 func TestConnectionReuse(t *testing.T) {
 	l := newLab(t, tdssim.Options{})
 	c := l.client(t)
