@@ -143,6 +143,8 @@ type Client struct {
 	stats  map[string]*OpStats
 	ncs    *namingContexts
 	closed bool
+
+	inventory inventoryCache // see Inventory
 }
 
 // namingContexts are the DNs every read starts from.

@@ -207,21 +207,28 @@ func (c *Client) FSMORoles(ctx context.Context) (FSMORoles, error) {
 }
 
 func (s *session) fsmoRoles(n *namingContexts) (FSMORoles, error) {
+	roles, _, err := s.fsmoRolesWithConfig(n)
+	return roles, err
+}
+
+// fsmoRolesWithConfig also returns the Configuration NC entries it searched
+// (every server and NTDS Settings object), from which joinDCs lists the DCs.
+func (s *session) fsmoRolesWithConfig(n *namingContexts) (FSMORoles, []*ldap.Entry, error) {
 	dom, err := s.searchPaged(n.domain, ldap.ScopeWholeSubtree,
 		or(eq("objectCategory", "domainDNS"), eq("objectCategory", "rIDManager"), eq("objectCategory", "infrastructureUpdate")),
 		"objectClass", "fSMORoleOwner", "rIDManagerReference")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cfg, err := s.searchPaged(n.config, ldap.ScopeWholeSubtree,
 		or(eq("objectCategory", "crossRefContainer"), eq("objectCategory", "server"), dcFilter),
 		append([]string{"fSMORoleOwner", "msDS-Behavior-Version"}, dcAttrs...)...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	schema, err := s.searchBase(n.schema, "fSMORoleOwner")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	dcs := joinDCs(cfg)
 	hostOf := func(ntds string) string {
@@ -260,10 +267,10 @@ func (s *session) fsmoRoles(n *namingContexts) (FSMORoles, error) {
 	}
 	for _, r := range adnames.FSMORoles() {
 		if _, ok := out[r]; !ok {
-			return nil, fmt.Errorf("%w: the %s role object was not found", transport.ErrNotFound, r)
+			return nil, nil, fmt.Errorf("%w: the %s role object was not found", transport.ErrNotFound, r)
 		}
 	}
-	return out, nil
+	return out, cfg, nil
 }
 
 // FunctionalLevels reads msDS-Behavior-Version on CN=Partitions (forest)

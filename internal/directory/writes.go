@@ -31,6 +31,7 @@ const maxConflicts = 4
 // Cost: 1 search (DC list) + 1 modify + 1 search (read-back); no modify
 // when the bit is already right; 1 more search and modify per conflict.
 func (c *Client) SetGlobalCatalog(ctx context.Context, dc string, enable bool) (DomainController, error) {
+	defer c.Invalidate()
 	n, err := c.naming(ctx)
 	if err != nil {
 		return DomainController{}, err
@@ -141,6 +142,7 @@ func (c *Client) SeizeFSMO(ctx context.Context, role, target string) (FSMOHolder
 }
 
 func (c *Client) changeRole(ctx context.Context, role, target string, seize bool) (FSMOHolder, error) {
+	defer c.Invalidate()
 	attr, ok := becomeAttr[role]
 	if !ok {
 		return FSMOHolder{}, fmt.Errorf("%w: %q (want one of %v)", ErrUnknownRole, role, adnames.FSMORoles())

@@ -114,7 +114,8 @@ func (d *backupStatusDataSource) Read(ctx context.Context, req datasource.ReadRe
 		resp.Diagnostics.AddError("Backup Status Not Read", fmt.Sprintf("Reading the tombstone lifetime over LDAP failed: %v", err))
 		return
 	}
-	roles, err := d.data.dir.FSMORoles(ctx)
+	inv, err := d.data.dir.Inventory(ctx)
+	roles := inv.Roles
 	if err != nil {
 		resp.Diagnostics.AddError("Backup Status Not Read", fmt.Sprintf("Reading the FSMO role holders over LDAP failed: %v", err))
 		return

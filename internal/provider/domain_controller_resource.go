@@ -328,6 +328,8 @@ func (r *domainControllerResource) Create(ctx context.Context, req resource.Crea
 	}
 	var out dcScriptResult
 	lost := ""
+	// The promotion changes the DC list whatever its outcome: reads after it ask again.
+	defer r.data.dir.Invalidate()
 	if err := r.data.winrm.Run(ctx, host, scripts.Get("ad_install_dc"), in, &out); err != nil {
 		var remote *winrmexec.RemoteError
 		if errors.As(err, &remote) || !errors.Is(err, transport.ErrUnreachable) {
@@ -380,7 +382,7 @@ func (r *domainControllerResource) Read(ctx context.Context, req resource.ReadRe
 	if !dcNeedDirectory(r.data, &resp.Diagnostics) {
 		return
 	}
-	dc, found, err := dcFind(ctx, r.data.dir, host)
+	dc, found, err := dcLookup(ctx, r.data.dir, host)
 	if err != nil {
 		resp.Diagnostics.AddError("Domain Controller Not Read", fmt.Sprintf("Reading %s over LDAP failed (the state is kept unchanged): %v", host, err))
 		return
@@ -473,6 +475,7 @@ func (r *domainControllerResource) Delete(ctx context.Context, req resource.Dele
 	in := dcDemotionInput{AdminUsername: r.data.winrmCredential.Username, AdminPassword: r.data.winrmCredential.Password, LocalAdminPassword: localAdmin}
 	var out dcScriptResult
 	ran, lost := false, ""
+	defer r.data.dir.Invalidate()
 	if err := r.data.winrm.Run(ctx, host, scripts.Get("ad_uninstall_dc"), in, &out); err == nil {
 		ran = true
 		tflog.Info(ctx, "domain controller demoted; waiting for it to leave the directory", map[string]any{"host": host, "status": out.Status})
@@ -742,12 +745,27 @@ type dcView struct {
 	Roles []string
 }
 
-// dcFind reads host's DC object and roles; found is false when it is not a DC.
+// dcFind reads host's DC object and roles from the directory; found is
+// false when it is not a DC. Polls waiting for a change use it.
 func dcFind(ctx context.Context, dir *directory.Client, host string) (dcView, bool, error) {
 	dcs, roles, err := dcsAndRoles(ctx, dir)
 	if err != nil {
 		return dcView{}, false, err
 	}
+	return dcPick(dcs, roles, host)
+}
+
+// dcLookup is dcFind from the inventory every Read of the plan shares
+// (directory.Client.Inventory): a refresh of n DCs costs one read, not n.
+func dcLookup(ctx context.Context, dir *directory.Client, host string) (dcView, bool, error) {
+	inv, err := dir.Inventory(ctx)
+	if err != nil {
+		return dcView{}, false, err
+	}
+	return dcPick(inv.DCs, inv.Roles, host)
+}
+
+func dcPick(dcs []directory.DomainController, roles directory.FSMORoles, host string) (dcView, bool, error) {
 	for _, dc := range dcs {
 		if adnames.HostKey(dc.Host) == adnames.HostKey(host) {
 			return dcView{DomainController: dc, Roles: roles.HeldBy(dc.Host)}, true, nil

@@ -99,7 +99,8 @@ func (d *domainControllersDataSource) Read(ctx context.Context, _ datasource.Rea
 		return
 	}
 	ctx = d.data.logCtx(ctx)
-	dcs, roles, err := dcsAndRoles(ctx, d.data.dir)
+	inv, err := d.data.dir.Inventory(ctx)
+	dcs, roles := inv.DCs, inv.Roles
 	if err != nil {
 		resp.Diagnostics.AddError("Domain Controllers Not Read", fmt.Sprintf("Reading the domain controllers and FSMO roles over LDAP failed: %v", err))
 		return

@@ -228,7 +228,8 @@ func (r *fsmoRolesResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		return
 	}
 	ctx = r.data.logCtx(ctx)
-	dcs, err := r.data.dir.DomainControllers(ctx)
+	inv, err := r.data.dir.Inventory(ctx)
+	dcs := inv.DCs
 	if err != nil {
 		resp.Diagnostics.AddWarning("FSMO Role Holders Not Checked",
 			fmt.Sprintf("Could not read the domain controllers to check the new role holders; the transfers will tell: %v", err))
@@ -263,12 +264,14 @@ func dcHostList(dcs []directory.DomainController) string {
 }
 
 // read reads the holders and checks that they are the configured domain's.
-// Cost: 3 LDAP searches.
+// Cost: the plan's shared inventory (3 LDAP searches once; transfers and
+// seizures through the client invalidate it).
 func (r *fsmoRolesResource) read(ctx context.Context, domain string) (directory.FSMORoles, error) {
-	roles, err := r.data.dir.FSMORoles(ctx)
+	inv, err := r.data.dir.Inventory(ctx)
 	if err != nil {
 		return nil, err
 	}
+	roles := inv.Roles
 	// The PDC emulator's role object is the domain NC head: it names the domain read.
 	if pdc := roles[adnames.PDCEmulator].RoleObjectDN; !strings.EqualFold(adnames.DNSNameOfDN(pdc), strings.TrimSuffix(domain, ".")) {
 		return nil, fmt.Errorf("the provider's ldap settings reach the domain %s (%s), not %s: configure the provider for %s", adnames.DNSNameOfDN(pdc), pdc, domain, domain)
