@@ -128,7 +128,7 @@ func (h *harness) graph() (*graph, error) {
 	if _, err := h.terraform("plan", "-refresh-only", "-input=false", "-no-color", "-lock=false", "-out="+planFile); err != nil {
 		return nil, err
 	}
-	defer os.Remove(planFile)
+	defer func() { _ = os.Remove(planFile) }()
 	b, err := h.terraform("show", "-json", planFile)
 	if err != nil {
 		return nil, err

@@ -120,7 +120,7 @@ func ints(s string) ([]int, error) {
 // streams (Terraform reads the plugin handshake from its stdout), forwards
 // signals, and appends the provider's peak RSS in KiB to $BASTION_BENCH_RSS_FILE.
 func standIn() int {
-	cmd := exec.Command(os.Getenv(envRealProvider), os.Args[1:]...)
+	cmd := exec.Command(os.Getenv(envRealProvider), os.Args[1:]...) //nolint:gosec // the provider binary the benchmark was given, with Terraform's arguments
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintln(os.Stderr, "bench stand-in:", err)
@@ -135,8 +135,8 @@ func standIn() int {
 	}()
 	err := cmd.Wait()
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		if f, ferr := os.OpenFile(os.Getenv(envRSSFile), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600); ferr == nil {
-			fmt.Fprintf(f, "%d\n", ru.Maxrss) // KiB on Linux
+		if f, ferr := os.OpenFile(os.Getenv(envRSSFile), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600); ferr == nil { //nolint:gosec // the benchmark's own work directory
+			_, _ = fmt.Fprintf(f, "%d\n", ru.Maxrss) // KiB on Linux
 			_ = f.Close()
 		}
 	}
@@ -183,7 +183,7 @@ func run(o options) error {
 		return err
 	}
 	if !o.keep {
-		defer os.RemoveAll(work)
+		defer func() { _ = os.RemoveAll(work) }()
 	} else {
 		fmt.Println("work directory:", work)
 	}
@@ -235,7 +235,7 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(o.out, append(b, '\n'), 0o644)
+	return os.WriteFile(o.out, append(b, '\n'), 0o600)
 }
 
 func loadConfigs(root string) ([]config, error) {
@@ -246,7 +246,7 @@ func loadConfigs(root string) ([]config, error) {
 			return nil, err
 		}
 		for _, f := range m {
-			b, err := os.ReadFile(f)
+			b, err := os.ReadFile(filepath.Clean(f))
 			if err != nil {
 				return nil, err
 			}
@@ -502,7 +502,7 @@ func round(v float64, digits int) float64 {
 }
 
 func printTable(w *os.File, runs []*Run) {
-	fmt.Fprintf(w, "%-44s %-8s %3s %4s %5s %8s %8s %8s %6s %6s %6s %6s %6s %6s %6s %7s\n",
+	_, _ = fmt.Fprintf(w, "%-44s %-8s %3s %4s %5s %8s %8s %8s %6s %6s %6s %6s %6s %6s %6s %7s\n",
 		"config", "variant", "par", "ms", "res", "wall_s", "net_s", "bound_s", "ratio", "sqlLg", "ldapS", "ldapOp", "wsman", "ps", "conns", "rssMiB")
 	for _, r := range runs {
 		conns := r.counters[model.WinRM].Connections + r.counters[model.LDAP].Connections + r.counters[model.TDS].Connections
@@ -510,7 +510,7 @@ func printTable(w *os.File, runs []*Run) {
 		if r.LatencyMs > 0 && r.zeroWall > 0 {
 			net = fmt.Sprintf("%.3f", r.networkPart)
 		}
-		fmt.Fprintf(w, "%-44s %-8s %3d %4d %5d %8.3f %8s %8.3f %6.2f %6.1f %6d %6d %6d %6d %6d %7.1f\n",
+		_, _ = fmt.Fprintf(w, "%-44s %-8s %3d %4d %5d %8.3f %8s %8.3f %6.2f %6.1f %6d %6d %6d %6d %6d %7.1f\n",
 			r.Config, r.Variant, r.Parallelism, r.LatencyMs, r.Resources, r.WallS, net, r.BoundS, r.Ratio,
 			r.SQLLoginsPerEndpoint, r.LDAPSearches, r.counters[model.LDAP].Requests, r.WinRMHTTPRequests, r.PowerShellRuns, conns, r.PeakRSSMiB)
 	}

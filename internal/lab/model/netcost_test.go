@@ -18,13 +18,13 @@ func TestCostListenerChargesRoundTrips(t *testing.T) {
 		t.Fatal(err)
 	}
 	ln := e.CostListener(raw, LDAP, "PRIV-DC1.priv.contoso.test")
-	defer ln.Close()
+	defer func() { _ = ln.Close() }()
 	go func() {
 		c, err := ln.Accept()
 		if err != nil {
 			return
 		}
-		defer c.Close()
+		defer func() { _ = c.Close() }()
 		buf := make([]byte, 4)
 		for {
 			if _, err := io.ReadFull(c, buf); err != nil {
@@ -39,7 +39,7 @@ func TestCostListenerChargesRoundTrips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	exchange := func() time.Duration {
 		start := time.Now()
 		if _, err := c.Write([]byte("ping")); err != nil {
