@@ -5,6 +5,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/directory"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
 )
@@ -53,14 +54,14 @@ func TestInventorySharedUntilAWrite(t *testing.T) {
 	if n := c.TotalStats().Searches - before; n != 0 {
 		t.Errorf("a cached Inventory cost %d searches", n)
 	}
-	if _, err := c.TransferFSMO(ctx, directory.PDCEmulator, model.DC2); err != nil {
+	if _, err := c.TransferFSMO(ctx, adnames.PDCEmulator, model.DC2); err != nil {
 		t.Fatal(err)
 	}
 	inv, err := c.Inventory(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h := inv.Roles[directory.PDCEmulator].Host; h != model.DC2 {
+	if h := inv.Roles[adnames.PDCEmulator].Host; h != model.DC2 {
 		t.Errorf("after the transfer the inventory says the PDC emulator is %q, want %s", h, model.DC2)
 	}
 	// A change made elsewhere (a promotion over WinRM) shows after Invalidate.
