@@ -1,11 +1,13 @@
 package provider
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
@@ -93,4 +95,45 @@ func TestAccDomainController_guardsAtPlan(t *testing.T) {
 			})
 		})
 	}
+}
+
+// The PAM trust is refused at plan while a PAM domain configuration still
+// relies on it: tainted, or removed from the configuration alone. A
+// terraform destroy of both plans the configuration first and succeeds.
+func TestAccPAMTrust_guardsAtPlan(t *testing.T) {
+	skipUnlessAcc(t)
+	l := startLab(t)
+	pamPrepareHost(t, l, model.App1, true)
+	provider := strings.Replace(l.ProviderHCL(), "provider \"bastion\" {\n", fmt.Sprintf("provider \"bastion\" {\n  pam_corp_password = %q\n", corpPassword(l)), 1)
+	trust := pamTrustConfig{Host: model.App1, Password: corpPassword(l)}.hcl()
+	domain := pamDomainConfigHCL(model.App1, model.CorpAdminUser, corpPassword(l), "depends_on = [bastion_pam_trust.corp]")
+	used := `(?s)PAM Trust Still Used By A Domain Configuration.*%s\s+the\s+PAM\s+trust\s+with\s+corp\.contoso\.test.*Test-PAMDomainConfiguration.*bastion_pam_domain_configuration\s+for\s+CORP`
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy: func(*terraform.State) error {
+			if priv, corp := trustSides(l); priv != nil || corp != nil {
+				return fmt.Errorf("terraform destroy left the trust (PRIV side %v, CORP side %v)", priv != nil, corp != nil)
+			}
+			return expectConfigured(l, false)(nil)
+		},
+		Steps: []resource.TestStep{
+			{Config: provider + trust + domain},
+			{ // the trust alone leaves the configuration
+				Config:      provider + strings.Replace(domain, "depends_on = [bastion_pam_trust.corp]", "", 1),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(fmt.Sprintf(used, "destroy")),
+			},
+			{
+				PreConfig: func() {
+					if priv, _ := trustSides(l); priv == nil {
+						t.Fatal("a refused plan removed the trust")
+					}
+				},
+				Config:      provider + trust + domain,
+				Taint:       []string{pamTrustAddr},
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(fmt.Sprintf(used, `replace\s+\(tainted\)`)),
+			},
+		},
+	})
 }

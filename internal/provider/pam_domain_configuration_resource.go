@@ -270,6 +270,12 @@ func (r *pamDomainConfigurationResource) ImportState(ctx context.Context, req re
 // Cost: one script run on host per plan.
 func (r *pamDomainConfigurationResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
+		if !req.State.Raw.IsNull() && r.data != nil {
+			// The trust's guard lets the trust go when its configuration goes first in this plan.
+			var domain caseInsensitiveString
+			resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("source_domain"), &domain)...)
+			r.data.planned.add("pam_domain_configuration", domain.ValueString())
+		}
 		if !req.State.Raw.IsNull() && r.data.pamCorpPassword == "" {
 			var domain caseInsensitiveString
 			var host types.String

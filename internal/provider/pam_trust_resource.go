@@ -109,6 +109,9 @@ func (r *pamTrustResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			"**Credentials on the command line.** netdom takes the CORP password as `/passwordo:<password>`: while netdom runs, local administrators of `host` and " +
 			"process-creation auditing (event 4688 with command lines, EDR agents) can see it. `/passwordo:*` prompts on a console, which a WinRM session has not, so there is " +
 			"no documented way around it; the provider passes it as one quoted argument, never in script text, and masks it in netdom's output and in logs.\n\n" +
+			"**Plan-time guard.** A plan that takes the trust down (destroy, replacement, `-replace`, a tainted trust) runs `Test-PAMDomainConfiguration` for the trust's " +
+			"NetBIOS name on `host` and is refused while the PAM configuration of that domain is in place: destroy the `bastion_pam_domain_configuration` first, or both in one " +
+			"`terraform destroy` (which plans the configuration first). A replacement with `allow_trust_recreation = true` is the operator's explicit choice and is not refused.\n\n" +
 			"**Destroy.** Terraform gives a destroy no configuration, so the write-only CORP password cannot reach it. When the environment of the Terraform run holds `" +
 			pamCorpPasswordEnv + "`, destroy runs `Remove-PAMTrust` with it and `corp_username` (both sides go). Otherwise it deletes only PRIV's side (as the WinRM account, " +
 			"a PRIV administrator) and warns that CORP's side remains; a later create of the same trust clears such a half trust first.",
@@ -299,6 +302,7 @@ func (r *pamTrustResource) Create(ctx context.Context, req resource.CreateReques
 		}
 		return
 	}
+	resp.Diagnostics.Append(recordObject(ctx, resp.Private, pamTrustObjectOf(&plan))...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
@@ -346,6 +350,7 @@ func (r *pamTrustResource) Read(ctx context.Context, req resource.ReadRequest, r
 	if state.VerifyOnPlan.IsNull() {
 		state.VerifyOnPlan = types.BoolValue(false)
 	}
+	resp.Diagnostics.Append(recordObject(ctx, resp.Private, pamTrustObjectOf(&state))...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
@@ -398,6 +403,7 @@ func (r *pamTrustResource) Update(ctx context.Context, req resource.UpdateReques
 		return
 	}
 	pamNullUnknowns(&plan)
+	resp.Diagnostics.Append(recordObject(ctx, resp.Private, pamTrustObjectOf(&plan))...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
@@ -517,6 +523,12 @@ func pamTrustRecreation() planmodifier.Bool {
 // with verify_on_plan it also runs Test-PAMTrust on host. Cost per plan: a
 // bind and a search on a CORP DC; with verify_on_plan, one script run more.
 func (r *pamTrustResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if r.data != nil {
+		r.guardDemolition(ctx, req, resp)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+	}
 	if req.Plan.Raw.IsNull() {
 		if !req.State.Raw.IsNull() && r.data.pamCorpPassword == "" {
 			var forest caseInsensitiveString
@@ -886,5 +898,99 @@ func pamAddRemoteError(diags *diag.Diagnostics, summary, host, doing string, err
 			"in DNS (a conditional forwarder to the CORP DNS servers) and reaches its domain controllers.\n\n%v", host, doing, err))
 	default:
 		addRemoteError(diags, summary, host, doing, err)
+	}
+}
+
+// pamTrustObject identifies a trust in private state (see demolition).
+type pamTrustObject struct {
+	SourceForest string `json:"source_forest"`
+	FlatName     string `json:"flat_name"`
+	Host         string `json:"host"`
+	CorpUsername string `json:"corp_username"`
+}
+
+func pamTrustObjectOf(m *pamTrustResourceModel) pamTrustObject {
+	return pamTrustObject{SourceForest: m.SourceForest.ValueString(), FlatName: m.FlatName.ValueString(), Host: m.Host.ValueString(), CorpUsername: m.CorpUsername.ValueString()}
+}
+
+// guardDemolition refuses, at plan, to take down a trust that a PAM domain
+// configuration still relies on (MIMDocs step 5: New-PAMDomainConfiguration
+// runs after New-PAMTrust and works through it), whatever takes it down: a
+// destroy, a replacement, -replace or a tainted trust. A configuration whose
+// own destroy is planned first in the same plan (terraform destroy) does not
+// count. The witness is Test-PAMDomainConfiguration (one script run, only on
+// such plans), which needs the CORP credential: corp_password_wo on a
+// replacement, the provider's pam_corp_password on a destroy.
+func (r *pamTrustResource) guardDemolition(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	old, kind, d := demolition(ctx, req, func(o *pamTrustObject) diag.Diagnostics {
+		var state pamTrustResourceModel
+		d := req.State.Get(ctx, &state)
+		*o = pamTrustObjectOf(&state)
+		return d
+	})
+	resp.Diagnostics.Append(d...)
+	if kind == notDemolished || resp.Diagnostics.HasError() {
+		return
+	}
+	var config pamTrustResourceModel
+	password := r.data.pamCorpPassword
+	if kind != demolishedByDestroy {
+		resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+		if known(config.CorpPasswordWO) {
+			password = config.CorpPasswordWO.ValueString()
+		}
+	}
+	if kind == createOrTainted {
+		// A tainted trust is planned like a new one: the directory says
+		// whether the trust exists (and so would be removed first).
+		if r.data.dir == nil || !known(config.SourceForest.StringValue) || !known(config.Host) || !known(config.CorpUsername) {
+			return
+		}
+		t, err := r.data.dir.Trust(ctx, config.SourceForest.ValueString())
+		if err != nil {
+			return // none (a new trust), or unreadable: Create checks again
+		}
+		old = pamTrustObject{SourceForest: config.SourceForest.ValueString(), FlatName: t.FlatName, Host: config.Host.ValueString(), CorpUsername: config.CorpUsername.ValueString()}
+	}
+	if kind == demolishedByReplace && config.AllowTrustRecreation.ValueBool() {
+		return // the operator opted in to recreating the trust
+	}
+	flat := old.FlatName
+	if flat == "" || r.data.planned.has("pam_domain_configuration", flat) {
+		return
+	}
+	if kind == demolishedByDestroy {
+		r.data.planned.add("pam_trust", old.SourceForest)
+	}
+	if password == "" || r.data.isLost(old.Host) {
+		resp.Diagnostics.AddWarning("PAM Domain Configuration Not Checked",
+			fmt.Sprintf("This plan would %s the PAM trust with %s. The provider could not ask Test-PAMDomainConfiguration on %s whether the PAM configuration of %s still relies on the trust "+
+				"(no CORP password: set %s, or the host is in lost_hosts). Destroy the bastion_pam_domain_configuration for %s first if there is one.",
+				kind, old.SourceForest, old.Host, flat, pamCorpPasswordEnv, flat))
+		return
+	}
+	ctx = r.data.logCtx(ctx, password)
+	var out struct {
+		Configured bool `json:"configured"`
+	}
+	in := map[string]any{"source_domain": flat, "corp_username": old.CorpUsername, "corp_password": password}
+	if err := r.data.winrm.Run(ctx, old.Host, scripts.Get("pam_domain_configuration_test"), in, &out, winrmexec.Idempotent()); err != nil {
+		pamAddRemoteError(&resp.Diagnostics, "PAM Trust Removal Not Checked", old.Host,
+			"asking Test-PAMDomainConfiguration whether the PAM configuration of "+flat+" still relies on the trust with "+old.SourceForest, err)
+		return
+	}
+	if out.Configured {
+		extra := ""
+		if kind == demolishedByReplace {
+			extra = " A replacement the operator wants anyway (the trust's type changed) is allowed with allow_trust_recreation = true; run New-PAMDomainConfiguration again afterwards."
+		}
+		resp.Diagnostics.AddError("PAM Trust Still Used By A Domain Configuration",
+			fmt.Sprintf("This plan would %s the PAM trust with %s, but Test-PAMDomainConfiguration on %s says the PAM configuration of %s is in place, and it works through this trust "+
+				"(MIMDocs, \"Step 5 - Establish trust between PRIV and CORP forests\": New-PAMDomainConfiguration runs after New-PAMTrust). "+
+				"Destroy the bastion_pam_domain_configuration for %s first (remove it from the configuration and apply), or destroy both in one plan (terraform destroy plans the configuration first). "+
+				"Nothing was run.%s", kind, old.SourceForest, old.Host, flat, flat, extra))
 	}
 }
