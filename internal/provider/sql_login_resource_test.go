@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/tdssim"
 )
 
 const loginAddr = "bastion_sql_login.mim"
@@ -177,4 +180,60 @@ func TestAccSQLLogin_errors(t *testing.T) {
 			})
 		})
 	}
+}
+
+// The instance fails over in the middle of an apply: right after CREATE
+// LOGIN the group moves to priv-app2, the network name is offline for two
+// seconds (connections refused, the pooled one dropped) and the next two
+// logins fail with 18456. The role changes that follow ride through it.
+func TestAccSQLLogin_duringFailover(t *testing.T) {
+	skipUnlessAcc(t)
+	l := startLab(t)
+	failedOver := make(chan error, 1)
+	var once sync.Once
+	l.TDS.OnRequest(func(r tdssim.Request) {
+		if r.Error == 0 && strings.Contains(r.Text, "CREATE LOGIN") {
+			once.Do(func() {
+				failedOver <- l.Env.Failover(model.SQLNetwork, model.App2, model.FailoverOptions{Outage: 2 * time.Second, FailedLogins: 2})
+			})
+		}
+	})
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: l.ProviderHCL() + sqlLoginHCL(model.MIMSvcUser, "dbcreator", "securityadmin"),
+			Check: resource.ComposeTestCheckFunc(
+				labLogin(l, model.MIMSvcUser, "dbcreator,securityadmin"),
+				func(*terraform.State) error {
+					select {
+					case err := <-failedOver:
+						if err != nil {
+							return fmt.Errorf("failover: %w", err)
+						}
+					default:
+						return fmt.Errorf("the failover never ran: no CREATE LOGIN seen")
+					}
+					var owner string
+					_ = l.Env.Do(func(e *model.Env) error {
+						owner = e.ServerProperties(e.SQLInstanceByName(model.SQLNetwork)).PhysicalNode
+						return nil
+					})
+					if owner != "PRIV-APP2" {
+						return fmt.Errorf("owner %q after the failover, want PRIV-APP2", owner)
+					}
+					// The role changes were sent after the failover, on a new connection.
+					after := false
+					for _, r := range l.TDS.Requests() {
+						if strings.Contains(r.Text, "ADD MEMBER") && r.Error == 0 {
+							after = true
+						}
+					}
+					if !after {
+						return fmt.Errorf("no ALTER SERVER ROLE ... ADD MEMBER succeeded")
+					}
+					return nil
+				},
+			),
+		}},
+	})
 }

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	mrand "math/rand/v2"
 	"net"
 	"os"
 	"strconv"
@@ -98,9 +99,21 @@ type Config struct {
 	ConnectTo transport.ConnectTo
 	Kerberos  Kerberos
 	// Retry bounds retries of transient errors (default transport.DefaultRetry).
-	Retry  transport.RetryPolicy
-	Logger *slog.Logger
+	Retry transport.RetryPolicy
+	// FailoverTimeout is how long the client keeps retrying once a server it
+	// has reached starts failing transiently (connections refused or reset,
+	// logins failing with 18456): a failover of the instance to another node,
+	// which takes from seconds to a few minutes. 0 means
+	// DefaultFailoverTimeout, a negative value only Retry's attempts. The
+	// context's deadline always bounds it.
+	FailoverTimeout time.Duration
+	Logger          *slog.Logger
 }
+
+// DefaultFailoverTimeout rides through a typical failover cluster instance
+// failover (the group moves, the instance recovers and accepts logins).
+// https://learn.microsoft.com/sql/sql-server/failover-clusters/windows/failover-policy-for-failover-cluster-instances
+const DefaultFailoverTimeout = 3 * time.Minute
 
 // Stats counts the adapter's work since New.
 type Stats struct {
@@ -118,6 +131,11 @@ type Client struct {
 	db     *sql.DB
 	retry  transport.RetryPolicy
 	log    *slog.Logger
+	// failoverTimeout: see Config.FailoverTimeout.
+	failoverTimeout time.Duration
+	// reached is set once an operation succeeded: later transient errors
+	// are a failover to ride through, not a server that is not there.
+	reached atomic.Bool
 
 	dials, logins, loginFailures, queries, retries atomic.Int64
 }
@@ -128,9 +146,12 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{server: p.Host, port: int(p.Port), retry: cfg.Retry, log: cfg.Logger}
+	c := &Client{server: p.Host, port: int(p.Port), retry: cfg.Retry, log: cfg.Logger, failoverTimeout: cfg.FailoverTimeout}
 	if c.retry.Attempts == 0 {
 		c.retry = transport.DefaultRetry
+	}
+	if c.failoverTimeout == 0 {
+		c.failoverTimeout = DefaultFailoverTimeout
 	}
 	if c.log == nil {
 		c.log = transport.Discard
@@ -297,19 +318,50 @@ func (cn *connector) Connect(ctx context.Context) (driver.Conn, error) {
 func (cn *connector) Driver() driver.Driver { return mssql.NewConnectorConfig(cn.params).Driver() }
 
 // run runs op with retries of transient errors and maps the final error.
+// Retry's attempts bound the retries, except after the client has reached
+// the server: then a transient failure is taken as a failover in progress
+// and retries go on until FailoverTimeout has passed since the first
+// failure. The context's deadline bounds both.
 func (c *Client) run(ctx context.Context, what string, op func(ctx context.Context) error) error {
-	attempts := 0
-	err := transport.Retry(ctx, c.retry, c.log, what, isTransient, func(ctx context.Context) error {
-		attempts++
-		if attempts > 1 {
+	backoff := max(c.retry.Initial, time.Millisecond)
+	var firstFailure time.Time
+	for attempt := 1; ; attempt++ {
+		if attempt > 1 {
 			c.retries.Add(1)
 		}
-		return op(ctx)
-	})
-	if err != nil {
-		return c.wrap(what, err)
+		err := op(ctx)
+		if err == nil {
+			c.reached.Store(true)
+			return nil
+		}
+		if !isTransient(err) {
+			return c.wrap(what, err)
+		}
+		if firstFailure.IsZero() {
+			firstFailure = time.Now()
+		}
+		failingOver := c.reached.Load() && time.Since(firstFailure) < c.failoverTimeout
+		if attempt >= c.retry.Attempts && !failingOver {
+			return c.wrap(what, err)
+		}
+		// Full jitter keeps parallel resources from retrying in lockstep.
+		wait := time.Duration(mrand.Int64N(int64(backoff) + 1))
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+			return c.wrap(what, err)
+		}
+		c.log.DebugContext(ctx, "retrying after transient error", "operation", what, "attempt", attempt, "failing_over", failingOver, "wait", wait.String(), "error", err.Error())
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return c.wrap(what, errors.Join(err, ctx.Err()))
+		case <-t.C:
+		}
+		backoff *= 2
+		if c.retry.Max > 0 && backoff > c.retry.Max {
+			backoff = c.retry.Max
+		}
 	}
-	return nil
 }
 
 // query runs one query and hands its rows to scan.

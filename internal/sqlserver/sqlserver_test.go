@@ -546,3 +546,59 @@ func BenchmarkServerInfo(b *testing.B) {
 		}
 	}
 }
+
+// A failover with an outage longer than Retry's attempts: the pooled
+// connection dies, new connections are refused while the group is offline,
+// then logins fail while the instance recovers; the client rides it out
+// within FailoverTimeout and reads the new owner.
+func TestFailoverOutageIsRiddenOut(t *testing.T) {
+	l := newLab(t, tdssim.Options{})
+	c := l.client(t, func(c *sqlserver.Config) {
+		c.Retry = transport.RetryPolicy{Attempts: 2, Initial: 20 * time.Millisecond, Max: 50 * time.Millisecond}
+		c.FailoverTimeout = 5 * time.Second
+	})
+	if _, err := c.ServerInfo(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.env.Failover(model.SQLNetwork, model.App2, model.FailoverOptions{Outage: 400 * time.Millisecond, FailedLogins: 2}); err != nil {
+		t.Fatal(err)
+	}
+	began := time.Now()
+	info, err := c.ServerInfo(ctx(t))
+	if err != nil {
+		t.Fatalf("during the failover: %v", err)
+	}
+	if d := time.Since(began); d < 400*time.Millisecond {
+		t.Fatalf("answered after %v, inside the outage", d)
+	}
+	if info.CurrentOwner != "PRIV-APP2" {
+		t.Fatalf("owner after failover = %q", info.CurrentOwner)
+	}
+	if s := c.Stats(); s.Retries < 3 || s.LoginFailures < 2 {
+		t.Fatalf("stats = %+v, want the refusals and failed logins retried", s)
+	}
+}
+
+// The same outage with no FailoverTimeout left: Retry's attempts decide and
+// the error is ErrUnreachable, well before the outage ends.
+func TestFailoverTimeoutBoundsTheRide(t *testing.T) {
+	l := newLab(t, tdssim.Options{})
+	c := l.client(t, func(c *sqlserver.Config) {
+		c.Retry = transport.RetryPolicy{Attempts: 2, Initial: 20 * time.Millisecond, Max: 50 * time.Millisecond}
+		c.FailoverTimeout = 200 * time.Millisecond
+	})
+	if _, err := c.ServerInfo(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.env.Failover(model.SQLNetwork, model.App2, model.FailoverOptions{Outage: 10 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	began := time.Now()
+	_, err := c.ServerInfo(ctx(t))
+	if !errors.Is(err, transport.ErrUnreachable) {
+		t.Fatalf("long outage: %v", err)
+	}
+	if d := time.Since(began); d > 3*time.Second {
+		t.Fatalf("gave up after %v, want about FailoverTimeout", d)
+	}
+}

@@ -32,6 +32,9 @@ type Seed struct {
 	AdminPassword  string
 	MIMSvcPassword string
 	SQLPassword    string
+	// SQLVersion is the ProductVersion of the setup media and of the
+	// pre-created instance (default DefaultSQLVersion, SQL Server 2019).
+	SQLVersion string
 	// WithSQL pre-creates the SQL FCI on App1 and App2 (the baseline the MIM
 	// Service installs against). Tests of the FCI resource start without it.
 	WithSQL bool
@@ -48,6 +51,9 @@ func NewDefault(s Seed) (*Env, Seed) {
 	if s.SQLPassword == "" {
 		s.SQLPassword = RandomPassword()
 	}
+	if s.SQLVersion == "" {
+		s.SQLVersion = DefaultSQLVersion
+	}
 	e := New()
 	e.Credentials[strings.ToLower(AdminUser)] = s.AdminPassword
 	e.Credentials[strings.ToLower(MIMSvcUser)] = s.MIMSvcPassword
@@ -56,7 +62,7 @@ func NewDefault(s Seed) (*Env, Seed) {
 	for _, name := range []string{DC1, DC2, App1, App2, App3, Spare1} {
 		h := e.addHost(name)
 		h.WriteFile(DefaultMIMMSIPath, []byte("simulated MSI"))
-		h.WriteFile(DefaultSQLSetupPath, SQLMedia(DefaultSQLVersion))
+		h.WriteFile(DefaultSQLSetupPath, SQLMedia(s.SQLVersion))
 	}
 	for _, dc := range []string{DC1, DC2} {
 		e.Domain.DCs[Key(dc)] = &DomainController{Host: Key(dc), Site: DefaultSite, GlobalCatalog: true}
@@ -68,6 +74,7 @@ func NewDefault(s Seed) (*Env, Seed) {
 			Clustered:    true,
 			Nodes:        []*SQLNode{{Host: Key(App1), Owner: true}, {Host: Key(App2)}},
 			Databases:    map[string]bool{"master": true},
+			Version:      s.SQLVersion,
 		}
 	}
 	e.SeedDirectory()

@@ -89,6 +89,7 @@ type SQLInstance struct {
 	Epoch int
 
 	nextPrincipal    int
+	offlineUntil     time.Time // a failover's outage: the network name is offline
 	failedLoginsLeft int
 	failLoginsUntil  time.Time
 	faults           []*Fault
@@ -175,8 +176,12 @@ func (s *SQLInstance) EnsureDatabase(name string) {
 	s.Databases[Key(name)] = true
 }
 
-// sqlReachable reports whether the instance answers: its owner node is up.
+// sqlReachable reports whether the instance answers: its owner node is up
+// and no failover has the network name offline.
 func (e *Env) sqlReachable(s *SQLInstance) bool {
+	if e.Now().Before(s.offlineUntil) {
+		return false
+	}
 	for _, n := range s.Nodes {
 		if n.Owner {
 			h := e.Host(n.Host)
@@ -645,6 +650,7 @@ func (e *Env) ClearSQLFaults(network string) {
 		s.latency = 0
 		s.failedLoginsLeft = 0
 		s.failLoginsUntil = time.Time{}
+		s.offlineUntil = time.Time{}
 	}
 }
 
@@ -720,9 +726,13 @@ func (e *Env) SQLEpoch(network string) (int, bool) {
 
 // Cluster events ---------------------------------------------------------------
 
-// FailoverOptions say how long logins fail while the instance restarts on
-// the new owner: for FailedLogins attempts, and/or for Duration.
+// FailoverOptions shape a failover as a client sees it: first an Outage
+// while the group is offline (connections refused or reset), then logins
+// fail with 18456 while the instance recovers, for FailedLogins attempts
+// and/or for Duration after the outage.
+// https://learn.microsoft.com/sql/sql-server/failover-clusters/windows/failover-policy-for-failover-cluster-instances
 type FailoverOptions struct {
+	Outage       time.Duration
 	FailedLogins int
 	Duration     time.Duration
 }
@@ -759,8 +769,12 @@ func (e *Env) failover(s *SQLInstance, to *SQLNode, opts FailoverOptions) {
 	s.Epoch++
 	s.failedLoginsLeft = opts.FailedLogins
 	s.failLoginsUntil = time.Time{}
+	s.offlineUntil = time.Time{}
+	if opts.Outage > 0 {
+		s.offlineUntil = e.Now().Add(opts.Outage)
+	}
 	if opts.Duration > 0 {
-		s.failLoginsUntil = e.Now().Add(opts.Duration)
+		s.failLoginsUntil = e.Now().Add(opts.Outage + opts.Duration)
 	}
 	for _, n := range s.Nodes {
 		if h := e.Host(n.Host); h != nil {

@@ -72,6 +72,7 @@ type Server struct {
 	requests  []Request
 	rejected  []Request
 	logins    int
+	onRequest func(Request)
 	nextSPID  uint16
 	closed    bool
 	done      chan struct{}
@@ -227,6 +228,15 @@ func (s *Server) Logins() int {
 	return s.logins
 }
 
+// OnRequest sets a function called after each request is answered and
+// before its reply is sent, e.g. to start a failover at an exact point of a
+// test. The model is not locked while it runs.
+func (s *Server) OnRequest(f func(Request)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onRequest = f
+}
+
 // ResetLog clears the request log and counters.
 func (s *Server) ResetLog() {
 	s.mu.Lock()
@@ -240,7 +250,11 @@ func (s *Server) record(r Request, rejected bool) {
 	if rejected {
 		s.rejected = append(s.rejected, r)
 	}
+	hook := s.onRequest
 	s.mu.Unlock()
+	if hook != nil {
+		hook(r)
+	}
 	if rejected {
 		sum := sha256.Sum256([]byte(r.Text))
 		s.env.Reject(r.Network, hex.EncodeToString(sum[:]), fmt.Sprintf("tds: Msg %d: %s", r.Error, r.Message))

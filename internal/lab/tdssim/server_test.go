@@ -263,3 +263,32 @@ func TestDeclaredNetworkNameAnswersOnceInstalled(t *testing.T) {
 		t.Fatalf("owner = %q", owner)
 	}
 }
+
+// @@VERSION follows the release the lab installs, in the format of SQL
+// Server's documentation: product and year, level, version, (X64), build date.
+func TestVersionBannerPerRelease(t *testing.T) {
+	for release, want := range map[string]string{
+		model.SQL2019Version: "Microsoft SQL Server 2019 (RTM) - 15.0.2000.5 (X64) \n\tSep 24 2019 13:48:23 \n\tCopyright (C) 2019 Microsoft Corporation\n\tEnterprise Edition (64-bit) on Windows Server",
+		model.SQL2022Version: "Microsoft SQL Server 2022 (RTM) - 16.0.1000.6 (X64) \n\tOct  8 2022 05:58:25 \n\tCopyright (C) 2022 Microsoft Corporation\n\tEnterprise Edition (64-bit) on Windows Server",
+	} {
+		env, seed := model.NewDefault(model.Seed{WithSQL: true, SQLVersion: release})
+		ca, err := labca.New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv, err := tdssim.Start(env, ca, tdssim.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = srv.Close() })
+		f := &fixture{env: env, seed: seed, srv: srv}
+		db := f.open(t, model.SQLNetwork, model.SQLLoginUser, seed.SQLPassword, "")
+		var banner, version string
+		if err := db.QueryRowContext(ctx(t), "SELECT @@VERSION, CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128))").Scan(&banner, &version); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(banner, want) || version != release {
+			t.Errorf("release %s: @@VERSION %q, ProductVersion %q", release, banner, version)
+		}
+	}
+}

@@ -10,6 +10,8 @@
 //	                              counters, and rejected scripts
 //	bastion-lab fault  -dir DIR -host H -protocol winrm|ldap|tds -kind K [-n N]
 //	bastion-lab down   -dir DIR -host H       the server is lost: every protocol refuses
+//	bastion-lab failover -dir DIR -to NODE [-network N] [-outage 30s] [-failed-logins N]
+//	                                          move the SQL instance (Move-ClusterGroup)
 //
 // Every endpoint listens on 127.0.0.1 only.
 package main
@@ -53,6 +55,11 @@ func main() {
 	rttLDAP := fs.Duration("rtt-ldap", -1, "serve: round-trip time for LDAP (default -rtt)")
 	rttTDS := fs.Duration("rtt-tds", -1, "serve: round-trip time for TDS (default -rtt)")
 	psStart := fs.Duration("powershell-start", model.DefaultPowerShellStart, "serve: PowerShell start cost per WinRM command")
+	sqlRelease := fs.String("sql-version", "2019", "serve: SQL Server release of the lab's instance and setup media (2019 or 2022)")
+	network := fs.String("network", model.SQLNetwork, "failover: the instance's network name")
+	to := fs.String("to", "", "failover: the node (FQDN) to move the instance to")
+	outage := fs.Duration("outage", 0, "failover: how long the network name is offline (connections refused)")
+	failedLogins := fs.Int("failed-logins", 0, "failover: logins that fail with 18456 after the outage")
 	_ = fs.Parse(os.Args[2:])
 	costs := model.Costs{RTT: map[string]time.Duration{}, PowerShellStart: *psStart}
 	for p, d := range map[string]time.Duration{model.WinRM: *rttWinRM, model.LDAP: *rttLDAP, model.TDS: *rttTDS} {
@@ -64,13 +71,18 @@ func main() {
 	var err error
 	switch os.Args[1] {
 	case "serve":
-		err = serve(*dir, costs)
+		var version string
+		if version, err = model.SQLVersionForRelease(*sqlRelease); err == nil {
+			err = serve(*dir, costs, version)
+		}
 	case "status":
 		err = control(*dir, "GET", "/status", nil)
 	case "fault":
 		err = control(*dir, "POST", "/fault", map[string]any{"host": *host, "protocol": *protocol, "kind": *kind, "n": *n})
 	case "down":
 		err = control(*dir, "POST", "/reachable", map[string]any{"host": *host, "up": false})
+	case "failover":
+		err = control(*dir, "POST", "/failover", map[string]any{"network": *network, "to": *to, "outage": outage.String(), "failed_logins": *failedLogins})
 	default:
 		usage()
 	}
@@ -81,15 +93,15 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: bastion-lab serve|status|fault|down -dir DIR [flags]")
+	fmt.Fprintln(os.Stderr, "usage: bastion-lab serve|status|fault|down|failover -dir DIR [flags]")
 	os.Exit(2)
 }
 
-func serve(dir string, costs model.Costs) error {
+func serve(dir string, costs model.Costs, sqlVersion string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	l, err := lab.Start(lab.Options{Dir: dir})
+	l, err := lab.Start(lab.Options{Dir: dir, Seed: model.Seed{SQLVersion: sqlVersion}})
 	if err != nil {
 		return err
 	}
@@ -177,6 +189,26 @@ func controlHandler(l *lab.Lab, token string) http.Handler {
 			return
 		}
 		if err := l.Env.InjectFault(in.Host, in.Protocol, model.FaultKind(in.Kind), in.N); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		_, _ = io.WriteString(w, "{}")
+	}))
+	mux.HandleFunc("POST /failover", auth(func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Network, To, Outage string
+			FailedLogins        int `json:"failed_logins"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		outage, err := time.ParseDuration(in.Outage)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		if err := l.Env.Failover(in.Network, in.To, model.FailoverOptions{Outage: outage, FailedLogins: in.FailedLogins}); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
