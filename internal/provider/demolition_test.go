@@ -137,3 +137,43 @@ func TestAccPAMTrust_guardsAtPlan(t *testing.T) {
 		},
 	})
 }
+
+// The FCI that holds the MIM Service database is refused at plan, whatever
+// takes it down: an install-time setting changed (replacement), a tainted
+// instance, or a destroy.
+func TestAccSQLFailoverClusterInstance_guardsAtPlan(t *testing.T) {
+	skipUnlessAcc(t)
+	l := startLab(t)
+	pamPrepareHost(t, l, model.App1, false) // MIM Service setup creates FIMService on the FCI
+	agentPw := model.RandomPassword()
+	_ = l.Env.Do(func(e *model.Env) error { e.Credentials[strings.ToLower(fciAgent)] = agentPw; return nil })
+	fci := baseFCI(agentPw, model.App1, model.App2).hcl()
+	cfg := l.ProviderHCL() + fci
+	holds := `(?s)SQL Server Instance Holds The MIM Service Database.*%s\s+the\s+failover\s+cluster\s+instance\s+priv-sql\.priv\.contoso\.test.*FIMService.*bastion_mim_service_node`
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: cfg, ResourceName: fciAddr, ImportState: true, ImportStateId: model.SQLNetwork, ImportStatePersist: true},
+			{Config: cfg},
+			{
+				PreConfig:   l.Env.ResetCounters,
+				Config:      l.ProviderHCL() + strings.Replace(fci, `F:\\MSSQL\\Log`, `G:\\MSSQL\\Log`, 1),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(fmt.Sprintf(holds, "replace")),
+			},
+			{Config: l.ProviderHCL(), PlanOnly: true, ExpectError: regexp.MustCompile(fmt.Sprintf(holds, "destroy"))},
+			{Config: cfg, Taint: []string{fciAddr}, PlanOnly: true, ExpectError: regexp.MustCompile(fmt.Sprintf(holds, `replace\s+\(tainted\)`) + `.*terraform\s+untaint`)},
+			{
+				PreConfig: func() {
+					if runs := fciRuns(l); len(runs) != 0 {
+						t.Fatalf("a refused plan ran setup: %+v", runs)
+					}
+					if n := l.Env.CallCount(model.WinRM, ""); n != 0 {
+						t.Fatalf("the refused plans ran %d scripts", n)
+					}
+				},
+				Config: l.ProviderHCL() + "removed {\n  from = " + fciAddr + "\n  lifecycle {\n    destroy = false\n  }\n}\n",
+			},
+		},
+	})
+}

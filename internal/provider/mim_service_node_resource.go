@@ -476,6 +476,12 @@ func (notAliasValidator) ValidateResource(ctx context.Context, req resource.Vali
 // stopped is drift that the plan brings back to Running.
 func (r *mimServiceNodeResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
+		if !req.State.Raw.IsNull() && r.data != nil {
+			// The SQL instance's guard lets it go when its MIM nodes go first in this plan.
+			var sqlServer caseInsensitiveString
+			resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("sql_server"), &sqlServer)...)
+			r.data.planned.add("mim_service_node_sql", adnames.HostKey(sqlServer.ValueString()))
+		}
 		return
 	}
 	var plan mimServiceNodeResourceModel

@@ -127,6 +127,9 @@ func (r *sqlFailoverClusterInstanceResource) Schema(ctx context.Context, _ resou
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A SQL Server failover cluster instance (FCI) for the MIM Service database: the HA SQL Server of the bastion " +
 			"(rule HA-2), on at least two nodes that are not domain controllers (rule HA-3), with its files on shared storage.\n\n" +
+			"**Plan-time guard.** A plan that takes the instance down (destroy, replacement, `-replace`, a tainted instance) asks it over TDS whether it holds the MIM Service " +
+			"database (`FIMService`) and is refused if so, unless the `bastion_mim_service_node` resources whose `sql_server` is this network name are destroyed first in the same " +
+			"plan (as `terraform destroy` does).\n\n" +
 			"Create runs SQL Server setup over WinRM: `/ACTION=InstallFailoverCluster` on the first of `nodes`, then `/ACTION=AddNode` on each " +
 			"further one. Adding or removing a node later is done in place (`AddNode` / `RemoveNode` on that node), never by rebuilding the " +
 			"instance. Read is one TDS batch through the network name (`SERVERPROPERTY`, `sys.dm_os_cluster_nodes`, " +
@@ -339,6 +342,7 @@ func (r *sqlFailoverClusterInstanceResource) Create(ctx context.Context, req res
 					"to add the missing nodes in place instead, run `terraform untaint` on the resource and apply again.", plan.NetworkName.ValueString()))
 			if fc, err := r.readCluster(ctx); err == nil {
 				r.fromCluster(fc, &plan, nil)
+				resp.Diagnostics.Append(recordObject(ctx, resp.Private, fciObject{NetworkName: plan.NetworkName.ValueString()})...)
 				resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 			}
 			return
@@ -352,6 +356,7 @@ func (r *sqlFailoverClusterInstanceResource) Create(ctx context.Context, req res
 	}
 	r.fromCluster(fc, &plan, &resp.Diagnostics)
 	r.checkNodesMatch(ctx, &plan, nodes, &resp.Diagnostics)
+	resp.Diagnostics.Append(recordObject(ctx, resp.Private, fciObject{NetworkName: plan.NetworkName.ValueString()})...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
@@ -379,6 +384,7 @@ func (r *sqlFailoverClusterInstanceResource) Read(ctx context.Context, req resou
 		return
 	}
 	r.fromCluster(fc, &state, &resp.Diagnostics)
+	resp.Diagnostics.Append(recordObject(ctx, resp.Private, fciObject{NetworkName: state.NetworkName.ValueString()})...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
@@ -454,6 +460,7 @@ func (r *sqlFailoverClusterInstanceResource) Update(ctx context.Context, req res
 	}
 	// The configuration's install-time settings are now recorded: later changes replace.
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, fciImportedKey, nil)...)
+	resp.Diagnostics.Append(recordObject(ctx, resp.Private, fciObject{NetworkName: plan.NetworkName.ValueString()})...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
@@ -620,6 +627,12 @@ func isManagedServiceAccount(account string) bool { return strings.HasSuffix(acc
 // directory whether a node about to run setup is a domain controller (rule
 // HA-3). Only nodes that are new cost a directory lookup.
 func (r *sqlFailoverClusterInstanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if r.data != nil {
+		r.guardDemolition(ctx, req, resp)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+	}
 	if req.Plan.Raw.IsNull() || r.data == nil {
 		return
 	}
@@ -1185,4 +1198,77 @@ func addSQLRemoteError(diags *diag.Diagnostics, summary, server, doing string, e
 		next = "The SQL Server error follows."
 	}
 	diags.AddError(summary, fmt.Sprintf("On %s, %s failed. %s\n\n%v", server, doing, next, err))
+}
+
+// fciObject identifies an instance in private state (see demolition).
+type fciObject struct {
+	NetworkName string `json:"network_name"`
+}
+
+// fciMIMDatabase is the MIM Service database's name as the MIM Service and
+// Portal setup creates it by default (SQLSERVER_DATABASE).
+const fciMIMDatabase = "FIMService"
+
+// guardDemolition refuses, at plan, to take down the instance the MIM Service
+// runs on, whatever takes it down (destroy, replacement, -replace, a tainted
+// instance): the instance holds the MIM Service database (one TDS query, only
+// on such plans), and no bastion_mim_service_node that points its sql_server
+// at this network name is destroyed first in the same plan. The HA and DR
+// guide lists SQL Server right after the DCs in the recovery order: without
+// it no MIM Service node works.
+func (r *sqlFailoverClusterInstanceResource) guardDemolition(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	old, kind, d := demolition(ctx, req, func(o *fciObject) diag.Diagnostics {
+		var network types.String
+		d := req.State.GetAttribute(ctx, path.Root("network_name"), &network)
+		o.NetworkName = network.ValueString()
+		return d
+	})
+	resp.Diagnostics.Append(d...)
+	if kind == notDemolished || resp.Diagnostics.HasError() {
+		return
+	}
+	if kind == createOrTainted {
+		var network types.String
+		resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("network_name"), &network)...)
+		if !known(network) {
+			return
+		}
+		old.NetworkName = network.ValueString()
+	}
+	network := old.NetworkName
+	if r.data.planned.has("mim_service_node_sql", adnames.HostKey(network)) {
+		return // the MIM Service nodes on it are destroyed first in this plan
+	}
+	if r.data.sql == nil || !adnames.SameHost(r.data.sql.Server(), network) {
+		if kind != createOrTainted {
+			resp.Diagnostics.AddWarning("SQL Server Instance Removal Not Checked",
+				fmt.Sprintf("This plan would %s the failover cluster instance %s. The provider's sql.server does not point at it, so the provider could not check whether the MIM Service database lives there.", kind, network))
+		}
+		return
+	}
+	ctx = r.data.logCtx(ctx)
+	if kind == createOrTainted {
+		// A tainted instance is planned like a new one: only one that answers is taken down first.
+		if fc, err := r.readCluster(ctx); err != nil || !fc.Server.IsClustered {
+			return
+		}
+	}
+	has, err := r.data.sql.DatabaseExists(ctx, fciMIMDatabase)
+	if err != nil {
+		resp.Diagnostics.AddWarning("SQL Server Instance Removal Not Checked",
+			fmt.Sprintf("This plan would %s the failover cluster instance %s; asking it over TDS whether it holds the MIM Service database (%s) failed, so that was not checked: %v", kind, network, fciMIMDatabase, err))
+		return
+	}
+	if !has {
+		return
+	}
+	tainted := ""
+	if kind == createOrTainted {
+		tainted = fmt.Sprintf(" If this bastion_sql_failover_cluster_instance is tainted and the instance is healthy, run `terraform untaint` on it; if it is a new resource, import the instance (id %q) instead.", network)
+	}
+	resp.Diagnostics.AddError("SQL Server Instance Holds The MIM Service Database",
+		fmt.Sprintf("This plan would %s the failover cluster instance %s, which holds the MIM Service database (%s): every MIM Service node points its sql_server at it, "+
+			"and the HA and DR guide recovers SQL Server right after the domain controllers because no MIM Service works without it. "+
+			"Destroy the bastion_mim_service_node resources that use %s first (or in the same plan: terraform destroy plans them first), or move the database to another instance "+
+			"and point the nodes' sql_server there. Nothing was run.%s", kind, network, fciMIMDatabase, network, tainted))
 }
