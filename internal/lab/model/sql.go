@@ -90,6 +90,7 @@ type SQLInstance struct {
 
 	nextPrincipal    int
 	offlineUntil     time.Time // a failover's outage: the network name is offline
+	errorLog         []SQLLogEntry
 	failedLoginsLeft int
 	failLoginsUntil  time.Time
 	faults           []*Fault
@@ -443,7 +444,8 @@ func (e *Env) AuthenticateSQL(s *SQLInstance, user, password string) (*SQLLogin,
 	}
 	l := s.Logins[strings.ToLower(user)]
 	want, ok := e.Credentials[strings.ToLower(user)]
-	if l == nil || l.Type != LoginSQL || l.Disabled || !ok || want != password {
+	if state, reason := loginFailureState(l, ok && want == password); state != 0 {
+		e.logLoginFailure(s, user, state, reason)
 		return nil, 0, LoginFailed(user)
 	}
 	return l, s.Epoch, nil

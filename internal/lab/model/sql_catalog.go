@@ -250,3 +250,44 @@ func (s *SQLInstance) UseDatabase(name string) (string, *SQLError) {
 	}
 	return Key(name), nil
 }
+
+// SQLLogEntry is a line of SQL Server's error log (ERRORLOG).
+type SQLLogEntry struct {
+	Time        time.Time
+	ProcessInfo string // "Logon", "Server", "spid51", ...
+	Text        string
+}
+
+// loginFailureState is the state SQL Server writes to its error log for a
+// failed SQL Server authentication login, with its reason (the client only
+// ever sees state 1); 0 when the login succeeds. Windows-only mode (state
+// 58) is not enforced: the lab's SQL login stands in for the provider's
+// Windows identity, which the lab cannot authenticate over TDS.
+// https://learn.microsoft.com/sql/relational-databases/errors-events/mssqlserver-18456-database-engine-error
+func loginFailureState(l *SQLLogin, passwordOK bool) (uint8, string) {
+	switch {
+	case l == nil:
+		return 5, "Could not find a login matching the name provided."
+	case l.Type != LoginSQL:
+		return 6, "Attempting to use an NT account name with SQL Server Authentication."
+	case l.Disabled:
+		return 7, "The account is disabled."
+	case !passwordOK:
+		return 8, "Password did not match that for the login provided."
+	}
+	return 0, ""
+}
+
+func (e *Env) logLoginFailure(s *SQLInstance, user string, state uint8, reason string) {
+	now := e.Now()
+	s.errorLog = append(s.errorLog,
+		SQLLogEntry{Time: now, ProcessInfo: "Logon", Text: fmt.Sprintf("Error: 18456, Severity: 14, State: %d.", state)},
+		SQLLogEntry{Time: now, ProcessInfo: "Logon", Text: fmt.Sprintf("Login failed for user '%s'. Reason: %s [CLIENT: 127.0.0.1]", user, reason)},
+	)
+	if len(s.errorLog) > 1000 {
+		s.errorLog = s.errorLog[len(s.errorLog)-1000:]
+	}
+}
+
+// ErrorLog returns the instance's error log, oldest first. Callers hold the lock.
+func (s *SQLInstance) ErrorLog() []SQLLogEntry { return append([]SQLLogEntry(nil), s.errorLog...) }

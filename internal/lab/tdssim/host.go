@@ -261,7 +261,11 @@ func (h *modelHost) ExecProcedure(name string, _ []any) ([]tsql.ResultSet, *tsql
 		if !h.caller.IsSysadmin() {
 			return nil, tsql.ErrPermission("EXECUTE", name), true
 		}
-		return []tsql.ResultSet{{Columns: []tsql.Column{{Name: "LogDate", Type: tsql.DateTime}, {Name: "ProcessInfo", Type: tsql.NVarChar(100)}, {Name: "Text", Type: tsql.NVarChar(4000)}}}}, nil, true
+		rs := tsql.ResultSet{Columns: []tsql.Column{{Name: "LogDate", Type: tsql.DateTime}, {Name: "ProcessInfo", Type: tsql.NVarChar(100)}, {Name: "Text", Type: tsql.NVarChar(4000)}}}
+		for _, l := range h.s.ErrorLog() {
+			rs.Rows = append(rs.Rows, []any{l.Time, l.ProcessInfo, l.Text})
+		}
+		return []tsql.ResultSet{rs}, nil, true
 	}
 	return nil, nil, false
 }

@@ -292,3 +292,50 @@ func TestVersionBannerPerRelease(t *testing.T) {
 		}
 	}
 }
+
+// A failed login is Msg 18456 state 1 for the client; the error log, which
+// a sysadmin reads with xp_readerrorlog, holds the state that says why.
+func TestFailedLoginStatesInTheErrorLog(t *testing.T) {
+	f := start(t, tdssim.Options{})
+	if err := f.env.AddSQLLogin(model.SQLNetwork, "off", "Off!Pass12345", false); err != nil {
+		t.Fatal(err)
+	}
+	_ = f.env.Do(func(e *model.Env) error {
+		e.SQLInstanceByName(model.SQLNetwork).Logins["off"].Disabled = true
+		return nil
+	})
+	for _, c := range []struct{ user, password string }{
+		{model.SQLLoginUser, "wrong"}, {"nobody", "x"}, {"off", "Off!Pass12345"},
+	} {
+		err := f.open(t, model.SQLNetwork, c.user, c.password, "").PingContext(ctx(t))
+		var e mssql.Error
+		if !errors.As(err, &e) || e.Number != 18456 || e.State != 1 || e.Class != 14 {
+			t.Fatalf("%s: %#v, want Msg 18456, Level 14, State 1", c.user, err)
+		}
+	}
+	db := f.open(t, model.SQLNetwork, model.SQLLoginUser, f.seed.SQLPassword, "")
+	rows, err := db.QueryContext(ctx(t), "EXEC sys.xp_readerrorlog")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log []string
+	for rows.Next() {
+		var at time.Time
+		var process, text string
+		if err := rows.Scan(&at, &process, &text); err != nil {
+			t.Fatal(err)
+		}
+		log = append(log, text)
+	}
+	rows.Close()
+	got := strings.Join(log, "\n")
+	for _, want := range []string{
+		"Error: 18456, Severity: 14, State: 8.\nLogin failed for user 'bastion_reader'. Reason: Password did not match that for the login provided.",
+		"Error: 18456, Severity: 14, State: 5.\nLogin failed for user 'nobody'. Reason: Could not find a login matching the name provided.",
+		"Error: 18456, Severity: 14, State: 7.\nLogin failed for user 'off'. Reason: The account is disabled.",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("error log lacks %q:\n%s", want, got)
+		}
+	}
+}
