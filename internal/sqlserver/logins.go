@@ -50,10 +50,12 @@ func (c *Client) Login(ctx context.Context, name string) (Login, error) {
 		for rows.Next() {
 			var def sql.NullString
 			var id int64
-			if err := rows.Scan(&out.Name, &out.Type, &id, &out.Disabled, &def); err != nil {
+			// sys.server_principals.is_disabled is an int (1 = disabled), not a bit.
+			var disabled sql.NullInt64
+			if err := rows.Scan(&out.Name, &out.Type, &id, &disabled, &def); err != nil {
 				return err
 			}
-			out.PrincipalID, out.DefaultDatabase, found = int(id), def.String, true
+			out.PrincipalID, out.Disabled, out.DefaultDatabase, found = int(id), disabled.Int64 != 0, def.String, true
 		}
 		if !rows.NextResultSet() {
 			return errors.New("missing the server roles result set")

@@ -602,3 +602,20 @@ func TestFailoverTimeoutBoundsTheRide(t *testing.T) {
 		t.Fatalf("gave up after %v, want about FailoverTimeout", d)
 	}
 }
+
+// sys.server_principals.is_disabled is an int: sa, disabled by setup, reads as disabled.
+func TestLoginDisabledIsRead(t *testing.T) {
+	l := newLab(t, tdssim.Options{})
+	c := l.client(t)
+	sa, err := c.Login(ctx(t), "sa")
+	if err != nil {
+		t.Fatal(err)
+	}
+	me, err := c.Login(ctx(t), model.SQLLoginUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sa.Disabled || me.Disabled || sa.Type != model.LoginSQL {
+		t.Fatalf("sa %+v, %s %+v", sa, model.SQLLoginUser, me)
+	}
+}
