@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
 )
@@ -174,6 +175,50 @@ func TestAccSQLFailoverClusterInstance_guardsAtPlan(t *testing.T) {
 				},
 				Config: l.ProviderHCL() + "removed {\n  from = " + fciAddr + "\n  lifecycle {\n    destroy = false\n  }\n}\n",
 			},
+		},
+	})
+}
+
+// Teardown in one terraform destroy: a replica DC that Terraform gave a role
+// is demoted after bastion_fsmo_roles, destroyed first, returned every role
+// to holder_on_destroy. Without holder_on_destroy the same destroy is
+// refused at plan, naming the attribute.
+func TestAccFSMORoles_holderOnDestroy(t *testing.T) {
+	skipUnlessAcc(t)
+	l := startLab(t)
+	dc2 := dcConfig{Name: "dc2", Host: model.DC2}
+	roles := func(extra string) string {
+		return fmt.Sprintf("resource \"bastion_fsmo_roles\" \"priv\" {\n  domain_name = %q\n  pdc_emulator = bastion_domain_controller.dc2.host\n  rid_master = bastion_domain_controller.dc2.host\n%s}\n", model.DomainDNS, extra)
+	}
+	withReturn := roles(fmt.Sprintf("  holder_on_destroy = %q\n", model.DC1))
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy: func(*terraform.State) error {
+			if isLabDC(l, model.DC2) {
+				return fmt.Errorf("%s is still a DC after terraform destroy", model.DC2)
+			}
+			var wrong []string
+			_ = l.Env.Do(func(e *model.Env) error {
+				for _, role := range adnames.FSMORoles() {
+					if holder := e.Domain.FSMOHolder(role); !strings.EqualFold(holder, model.DC1) {
+						wrong = append(wrong, role+"="+holder)
+					}
+				}
+				return nil
+			})
+			if len(wrong) != 0 {
+				return fmt.Errorf("after terraform destroy these roles are not on %s: %v", model.DC1, wrong)
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{
+			{Config: l.ProviderHCL() + importBlock("dc2", model.DC2) + dc2.hcl() + roles("")},
+			{ // without holder_on_destroy the teardown is refused at plan
+				Config:      l.ProviderHCL() + dc2.hcl() + roles(""),
+				Destroy:     true,
+				ExpectError: regexp.MustCompile(`(?s)Domain Controller Holds FSMO Roles.*priv-dc2\.priv\.contoso\.test.*holder_on_destroy`),
+			},
+			{Config: l.ProviderHCL() + dc2.hcl() + withReturn},
 		},
 	})
 }

@@ -594,7 +594,7 @@ func (r *domainControllerResource) ModifyPlan(ctx context.Context, req resource.
 			err = fmt.Errorf("%w%s", err, tainted)
 		}
 	}
-	if errors.Is(err, topology.ErrHoldsFSMORoles) && r.data.planned.has("fsmo_roles_return", host) {
+	if errors.Is(err, topology.ErrHoldsFSMORoles) && r.data.planned.has("fsmo_roles_return", adnames.HostKey(host)) {
 		err = nil // bastion_fsmo_roles, destroyed first in this plan, returns them
 	}
 	dcHasDemotionCredential(r.data, host, &resp.Diagnostics)
@@ -709,7 +709,8 @@ func dcAddDemotionError(diags *diag.Diagnostics, host string, err error) {
 	case errors.Is(err, topology.ErrHoldsFSMORoles):
 		diags.AddError("Domain Controller Holds FSMO Roles",
 			fmt.Sprintf("%s still holds FSMO roles, and Uninstall-ADDSDomainController refuses to demote an operations master. Move the roles to the DC of your choice first: set their holders in bastion_fsmo_roles "+
-				"(an LDAP transfer on the new holder) or run Move-ADDirectoryServerOperationMasterRole, apply, then demote.\n\n%v", host, err))
+				"(an LDAP transfer on the new holder) or run Move-ADDirectoryServerOperationMasterRole, apply, then demote. To tear the bastion down in one terraform destroy, "+
+				"set holder_on_destroy on bastion_fsmo_roles to a DC that stays: the roles go back there before any DC is demoted.\n\n%v", host, err))
 	default:
 		diags.AddError("Demotion Not Checked", fmt.Sprintf("Before demoting %s the provider checks that a writable DC remains and that it holds no FSMO role; the check failed: %v", host, err))
 	}

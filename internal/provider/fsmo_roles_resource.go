@@ -47,6 +47,7 @@ type fsmoRolesResourceModel struct {
 	RIDMaster            caseInsensitiveString `tfsdk:"rid_master"`
 	InfrastructureMaster caseInsensitiveString `tfsdk:"infrastructure_master"`
 	AllowSeize           types.Bool            `tfsdk:"allow_seize"`
+	HolderOnDestroy      caseInsensitiveString `tfsdk:"holder_on_destroy"`
 	Timeouts             timeouts.Value        `tfsdk:"timeouts"`
 }
 
@@ -100,7 +101,16 @@ func (r *fsmoRolesResource) Schema(ctx context.Context, _ resource.SchemaRequest
 				"**The old holder must then never return to the network as a DC**: it would still believe it holds the role, and two DCs acting as the same operations master " +
 				"corrupt the directory (duplicate RID pools and so duplicate SIDs, conflicting schema or partition changes). Rebuild it instead. Use only for a holder lost for good.",
 		},
-		"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Read: true, Update: true}),
+		"holder_on_destroy": schema.StringAttribute{
+			CustomType: caseInsensitiveStringType{},
+			Optional:   true,
+			MarkdownDescription: "FQDN of a writable DC that stays, typically the forest's first DC, to return every role to when this resource is destroyed (a transfer per role " +
+				"not already there, like the role attributes). Set it when Terraform builds replica DCs and places roles on them: `terraform destroy` then destroys this resource " +
+				"first (it refers to those DCs), the roles go back, and the demotions that follow are allowed; the plan-time guard of `bastion_domain_controller` counts on it. " +
+				"Unset: destroy leaves the roles where they are, and a DC that holds one is refused.",
+			Validators: []validator.String{validators.FQDN()},
+		},
+		"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
 	}
 	for _, a := range fsmoAttributes {
 		attrs[a.attr] = schema.StringAttribute{
@@ -117,7 +127,8 @@ func (r *fsmoRolesResource) Schema(ctx context.Context, _ resource.SchemaRequest
 			"Seed 004: back up every DC that holds a role (see `bastion_backup_status`); before demoting a holder, move its roles here.\n\n" +
 			"Read uses LDAP only (the five `fSMORoleOwner` values, on the pinned DC). Create adopts the domain's roles and moves the configured ones; " +
 			"Update moves each role whose holder changed, one transfer at a time, each on the new holder. " +
-			"Delete only removes the resource from the state: the roles always live on some DC, and they stay where they are.",
+			"Delete returns every role to `holder_on_destroy` when it is set (for a teardown: see the decommission guide); otherwise it only removes the resource from the state, " +
+			"and the roles stay where they are.",
 		Attributes: attrs,
 	}
 }
@@ -189,9 +200,34 @@ func (r *fsmoRolesResource) Update(ctx context.Context, req resource.UpdateReque
 	r.apply(ctx, &plan, &resp.State, &resp.Diagnostics)
 }
 
-// Delete removes the resource from the state only: the roles always live on
-// some DC.
-func (r *fsmoRolesResource) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {
+const fsmoDeleteTimeout = 20 * time.Minute
+
+// Delete returns every role to holder_on_destroy when set; otherwise it
+// removes the resource from the state only (the roles always live on some DC).
+func (r *fsmoRolesResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state fsmoRolesResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || !known(state.HolderOnDestroy.StringValue) {
+		return
+	}
+	ctx, cancel, ok := r.data.operation(ctx, state.Timeouts.Delete, fsmoDeleteTimeout, &resp.Diagnostics)
+	if !ok {
+		return
+	}
+	defer cancel()
+	if !dcNeedDirectory(r.data, &resp.Diagnostics) {
+		return
+	}
+	current, err := r.read(ctx, state.DomainName.ValueString())
+	if err != nil {
+		resp.Diagnostics.AddError("FSMO Roles Not Returned", fmt.Sprintf("Reading the FSMO role holders over LDAP failed, so no role was moved to %s: %v", state.HolderOnDestroy.ValueString(), err))
+		return
+	}
+	want := map[string]string{}
+	for _, a := range fsmoAttributes {
+		want[a.role] = state.HolderOnDestroy.ValueString()
+	}
+	fsmoMove(ctx, r.data.dir, current, want, false, &resp.Diagnostics)
 }
 
 func (r *fsmoRolesResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
@@ -206,6 +242,10 @@ func (r *fsmoRolesResource) ImportState(ctx context.Context, req resource.Import
 // ModifyPlan checks, when a role is to move, that its new holder is a
 // writable DC of the forest (1 LDAP search).
 func (r *fsmoRolesResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() && !req.State.Raw.IsNull() && r.data != nil && r.data.dir != nil {
+		r.planReturn(ctx, req, resp)
+		return
+	}
 	if req.Plan.Raw.IsNull() || r.data == nil || r.data.dir == nil {
 		return
 	}
@@ -364,5 +404,45 @@ func fsmoFromDirectory(roles directory.FSMORoles, m *fsmoRolesResourceModel, dia
 			continue
 		}
 		*m.holder(a.role) = newCaseInsensitiveString(h.Host)
+	}
+}
+
+// planReturn checks, when the resource is destroyed with holder_on_destroy,
+// that the DC is a writable DC of the forest, and records for the
+// bastion_domain_controller guard (planned after this resource in a destroy)
+// which DCs give their roles back first.
+func (r *fsmoRolesResource) planReturn(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	var state fsmoRolesResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || !known(state.HolderOnDestroy.StringValue) {
+		return
+	}
+	target := state.HolderOnDestroy.ValueString()
+	ctx = r.data.logCtx(ctx)
+	inv, err := r.data.dir.Inventory(ctx)
+	if err != nil {
+		resp.Diagnostics.AddWarning("FSMO Role Return Not Checked", fmt.Sprintf("Could not read the domain controllers to check holder_on_destroy (%s); the transfers will tell: %v", target, err))
+		return
+	}
+	var dc *directory.DomainController
+	for i := range inv.DCs {
+		if adnames.SameHost(inv.DCs[i].Host, target) {
+			dc = &inv.DCs[i]
+		}
+	}
+	switch {
+	case dc == nil:
+		resp.Diagnostics.AddAttributeError(path.Root("holder_on_destroy"), "FSMO Role Holder Not A Domain Controller",
+			fmt.Sprintf("holder_on_destroy names %s, which is not a domain controller of the forest, so destroying bastion_fsmo_roles cannot return the roles there. Domain controllers: %s.", target, dcHostList(inv.DCs)))
+		return
+	case dc.ReadOnly:
+		resp.Diagnostics.AddAttributeError(path.Root("holder_on_destroy"), "FSMO Role Holder Read-Only",
+			fmt.Sprintf("holder_on_destroy names %s, a read-only domain controller, which cannot hold an operations master role. Choose a writable DC that stays.", target))
+		return
+	}
+	for _, a := range fsmoAttributes {
+		if h := inv.Roles[a.role].Host; h != "" && !adnames.SameHost(h, target) {
+			r.data.planned.add("fsmo_roles_return", adnames.HostKey(h))
+		}
 	}
 }
