@@ -1,6 +1,7 @@
 package lab_test
 
 import (
+	"errors"
 	"os/exec"
 	"strings"
 	"testing"
@@ -70,7 +71,8 @@ func goList(t *testing.T, args ...string) []string {
 	out, err := exec.Command("go", append([]string{"list"}, args...)...).Output()
 	if err != nil {
 		msg := ""
-		if ee, ok := err.(*exec.ExitError); ok {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
 			msg = string(ee.Stderr)
 		}
 		t.Fatalf("go list %v: %v\n%s", args, err, msg)

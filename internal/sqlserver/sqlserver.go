@@ -345,7 +345,7 @@ func (c *Client) run(ctx context.Context, what string, op func(ctx context.Conte
 			return c.wrap(what, err)
 		}
 		// Full jitter keeps parallel resources from retrying in lockstep.
-		wait := time.Duration(mrand.Int64N(int64(backoff) + 1))
+		wait := time.Duration(mrand.Int64N(int64(backoff) + 1)) //nolint:gosec // jitter, not a secret
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
 			return c.wrap(what, err)
 		}

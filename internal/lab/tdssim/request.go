@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
 )
 
 // reader walks a request payload; every read checks bounds.
@@ -222,10 +221,4 @@ func readPLP(r *reader) ([]byte, bool) {
 		}
 	}
 	return out, false
-}
-
-// normalize collapses whitespace and drops a trailing semicolon, the form in
-// which the lab compares SQL texts.
-func normalize(sql string) string {
-	return strings.TrimRight(strings.Join(strings.Fields(sql), " "), "; ")
 }

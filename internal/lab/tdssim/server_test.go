@@ -101,7 +101,7 @@ func TestAdHocQueries(t *testing.T) {
 		}
 		names = append(names, n)
 	}
-	rows.Close()
+	_ = rows.Close()
 	if strings.Join(names, ",") != "bastion_reader,sa" {
 		t.Fatalf("SQL logins = %v", names)
 	}
@@ -327,7 +327,7 @@ func TestFailedLoginStatesInTheErrorLog(t *testing.T) {
 		}
 		log = append(log, text)
 	}
-	rows.Close()
+	_ = rows.Close()
 	got := strings.Join(log, "\n")
 	for _, want := range []string{
 		"Error: 18456, Severity: 14, State: 8.\nLogin failed for user 'bastion_reader'. Reason: Password did not match that for the login provided.",

@@ -384,7 +384,7 @@ func (p *parser) selectItem() (SelectItem, *Error) {
 		return SelectItem{Expr: e, Assign: t.text}, nil
 	}
 	// alias = expr
-	if t := p.peek(); (t.kind == tIdent || t.kind == tString) && p.peekAt(1).op("=") && !(t.kind == tIdent && !t.quoted && reserved[strings.ToUpper(t.text)]) {
+	if t := p.peek(); (t.kind == tIdent || t.kind == tString) && p.peekAt(1).op("=") && (t.kind != tIdent || t.quoted || !reserved[strings.ToUpper(t.text)]) {
 		p.i += 2
 		e, err := p.expr()
 		if err != nil {
@@ -660,8 +660,8 @@ func (p *parser) loginOptions(into map[string]Expr) *Error {
 			return err
 		}
 		var v Expr
-		switch tk := p.peek(); {
-		case tk.kind == tIdent:
+		switch tk := p.peek(); tk.kind {
+		case tIdent:
 			p.i++
 			v = &Literal{Value: tk.text, Type: SysName}
 		default:
@@ -864,7 +864,7 @@ func (p *parser) additive() (Expr, *Error) {
 	}
 	for {
 		t := p.peek()
-		if !(t.op("+") || t.op("-") || t.op("&") || t.op("|") || t.op("^")) {
+		if !t.op("+") && !t.op("-") && !t.op("&") && !t.op("|") && !t.op("^") {
 			return l, nil
 		}
 		p.i++
@@ -883,7 +883,7 @@ func (p *parser) multiplicative() (Expr, *Error) {
 	}
 	for {
 		t := p.peek()
-		if !(t.op("*") || t.op("/") || t.op("%")) {
+		if !t.op("*") && !t.op("/") && !t.op("%") {
 			return l, nil
 		}
 		p.i++

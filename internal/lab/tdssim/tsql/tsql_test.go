@@ -11,7 +11,6 @@ import (
 // fakeHost serves fixed rows: three logins, sysadmin membership, one cluster node.
 type fakeHost struct {
 	created []string
-	roles   map[string]bool
 }
 
 var t0 = time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
