@@ -37,6 +37,14 @@ func TestOperationCosts(t *testing.T) {
 		{"Trusts", func(ctx context.Context, c *directory.Client) error { _, err := c.Trusts(ctx); return err }, 1, 1, 0},
 		{"Trust", func(ctx context.Context, c *directory.Client) error { _, err := c.Trust(ctx, "CORP"); return err }, 1, 1, 0},
 		{"OptionalFeatures", func(ctx context.Context, c *directory.Client) error { _, err := c.OptionalFeatures(ctx); return err }, 2, 1, 0},
+		{"ObjectMetadata", func(ctx context.Context, c *directory.Client) error {
+			_, err := c.ObjectMetadata(ctx, "DC=priv,DC=contoso,DC=test")
+			return err
+		}, 1, 1, 0},
+		{"GroupMembers", func(ctx context.Context, c *directory.Client) error {
+			_, err := c.GroupMembers(ctx, "Domain Admins")
+			return err
+		}, 1, 1, 0},
 		{"IsDomainController", func(ctx context.Context, c *directory.Client) error {
 			_, err := c.IsDomainController(ctx, model.DC2)
 			return err
@@ -766,4 +774,36 @@ func ExampleNew() {
 	defer c.Close()
 	fmt.Println(len(adnames.FSMORoles()))
 	// Output: 5
+}
+
+// TestGroupMembersFollowsRanges: a group of more members than MaxValRange
+// comes back as member;range=0-1499 and the adapter asks for the rest
+// (member;range=1500-*, ...) on the same connection: 3 searches for 3200.
+func TestGroupMembersFollowsRanges(t *testing.T) {
+	l := startLab(t)
+	members := make([]string, 3200)
+	for i := range members {
+		members[i] = fmt.Sprintf("pam-user-%04d", i)
+	}
+	_ = l.env.Do(func(e *model.Env) error { e.Domain.Groups = map[string][]string{"PAM Operators": members}; return nil })
+	c := l.client(t)
+	got, err := c.GroupMembers(ctxT(t), "PAM Operators")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(members) {
+		t.Fatalf("%d members, want %d", len(got), len(members))
+	}
+	seen := map[string]bool{}
+	for _, dn := range got {
+		seen[strings.ToLower(dn)] = true
+	}
+	for _, m := range members {
+		if !seen[strings.ToLower("CN="+m+",CN=Users,DC=priv,DC=contoso,DC=test")] {
+			t.Fatalf("member %s missing", m)
+		}
+	}
+	if st := c.TotalStats(); st.Searches != 3 || st.Dials != 1 {
+		t.Errorf("%d searches, %d dials; want 3 searches (one range each) on one connection", st.Searches, st.Dials)
+	}
 }

@@ -177,3 +177,33 @@ func (r labReference) EnabledOptionalFeatures(context.Context) ([]string, error)
 	})
 	return out, nil
 }
+
+// ComputerObject: the model knows a DC computer's GUID and the domain's SID;
+// the creation time is the lab's own bookkeeping, so it is not asked.
+func (r labReference) ComputerObject(_ context.Context, host string) (directorytest.Object, error) {
+	var out directorytest.Object
+	r.with(func(_ *model.Env, d *model.Domain) {
+		if dc := d.DC(host); dc != nil {
+			out.GUID = dc.ComputerGUID
+		}
+		out.DomainSID = d.SID
+		out.ObjectCategory = "CN=Computer,CN=Schema,CN=Configuration," + adnames.DomainDN(d.DNSName)
+	})
+	return out, nil
+}
+
+// GroupMembers: the built-in Administrator is in Domain Admins ([MS-ADTS]
+// 6.1.1.6, well-known accounts); other groups are the model's.
+func (r labReference) GroupMembers(_ context.Context, name string) ([]string, error) {
+	var out []string
+	r.with(func(_ *model.Env, d *model.Domain) {
+		users := "CN=Users," + adnames.DomainDN(d.DNSName)
+		if name == "Domain Admins" {
+			out = append(out, "CN=Administrator,"+users)
+		}
+		for _, m := range d.Groups[name] {
+			out = append(out, "CN="+m+","+users)
+		}
+	})
+	return out, nil
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	ber "github.com/go-asn1-ber/asn1-ber"
@@ -18,7 +19,11 @@ var rootDSEAttrs = []string{
 	"schemaNamingContext", "rootDomainNamingContext", "namingContexts", "domainFunctionality",
 	"forestFunctionality", "domainControllerFunctionality", "isGlobalCatalogReady", "isSynchronized",
 	"supportedControl", "supportedCapabilities", "supportedSASLMechanisms", "highestCommittedUSN", "currentTime",
+	"supportedExtension", "supportedLDAPPolicies",
 }
+
+// objectMetadataAttrs are the attributes every AD object carries.
+var objectMetadataAttrs = []string{"objectGUID", "objectSid", "objectCategory", "instanceType", "whenCreated", "whenChanged", "uSNCreated", "uSNChanged"}
 
 // RootDSE reads the rootDSE of the DC serving this client. Cost: 1 search.
 func (c *Client) RootDSE(ctx context.Context) (RootDSE, error) {
@@ -49,6 +54,8 @@ func (s *session) rootDSE() (RootDSE, error) {
 		IsGlobalCatalogReady:       attrBool(e, "isGlobalCatalogReady"),
 		IsSynchronized:             attrBool(e, "isSynchronized"),
 		SupportedControls:          e.GetAttributeValues("supportedControl"),
+		SupportedExtensions:        e.GetAttributeValues("supportedExtension"),
+		SupportedLDAPPolicies:      e.GetAttributeValues("supportedLDAPPolicies"),
 		SupportedCapabilities:      e.GetAttributeValues("supportedCapabilities"),
 		SupportedSASLMechanisms:    e.GetAttributeValues("supportedSASLMechanisms"),
 	}
@@ -415,6 +422,63 @@ func (c *Client) OptionalFeatures(ctx context.Context) ([]OptionalFeature, error
 			out = append(out, f)
 		}
 		sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+		return nil
+	})
+	return out, err
+}
+
+// ObjectMetadata reads the metadata of the object dn from the home DC (the
+// USNs are that DC's). A missing object is transport.ErrNotFound.
+func (c *Client) ObjectMetadata(ctx context.Context, dn string) (ObjectMetadata, error) {
+	var out ObjectMetadata
+	err := c.do(ctx, "", "read object metadata", nil, func(ctx context.Context, s *session) error {
+		e, err := s.searchBase(dn, objectMetadataAttrs...)
+		if err != nil {
+			return err
+		}
+		out = objectMetadata(e)
+		return nil
+	})
+	return out, err
+}
+
+func objectMetadata(e *ldap.Entry) ObjectMetadata {
+	m := ObjectMetadata{DN: e.DN, GUID: guidString(e.GetRawAttributeValue("objectGUID")), ObjectCategory: e.GetAttributeValue("objectCategory")}
+	if raw := e.GetRawAttributeValue("objectSid"); len(raw) > 0 {
+		m.SID, _ = sidString(raw)
+	}
+	m.InstanceType, _ = attrInt(e, "instanceType")
+	if t, err := ber.ParseGeneralizedTime([]byte(e.GetAttributeValue("whenCreated"))); err == nil {
+		m.WhenCreated = t
+	}
+	if t, err := ber.ParseGeneralizedTime([]byte(e.GetAttributeValue("whenChanged"))); err == nil {
+		m.WhenChanged = t
+	}
+	m.USNCreated, _ = strconv.ParseInt(e.GetAttributeValue("uSNCreated"), 10, 64)
+	m.USNChanged, _ = strconv.ParseInt(e.GetAttributeValue("uSNChanged"), 10, 64)
+	return m
+}
+
+// GroupMembers returns the member DNs of the domain's group whose
+// sAMAccountName is name, sorted; a group of more members than the DC's
+// MaxValRange (1500 on Windows) is read with range retrieval. A missing
+// group is transport.ErrNotFound.
+func (c *Client) GroupMembers(ctx context.Context, name string) ([]string, error) {
+	n, err := c.naming(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	err = c.do(ctx, "", "read group members", nil, func(ctx context.Context, s *session) error {
+		groups, err := s.searchPaged(n.domain, ldap.ScopeWholeSubtree, and(eq("objectCategory", "group"), eq("sAMAccountName", name)), "member")
+		if err != nil {
+			return err
+		}
+		if len(groups) == 0 {
+			return ldap.NewError(ldap.LDAPResultNoSuchObject, fmt.Errorf("no group %q in %s", name, n.domain))
+		}
+		out = append([]string(nil), groups[0].GetAttributeValues("member")...)
+		sort.Strings(out)
 		return nil
 	})
 	return out, err

@@ -276,6 +276,29 @@ func (r sambaReference) EnabledOptionalFeatures(ctx context.Context) ([]string, 
 	return r.lab.EnabledOptionalFeatures(ctx, r.dc)
 }
 
+// ComputerObject: ldbsearch of the DC's computer object on the DC's own
+// database (objectGUID and objectSid as ldb prints them, whenCreated).
+func (r sambaReference) ComputerObject(ctx context.Context, host string) (directorytest.Object, error) {
+	e, err := r.lab.FindObject(ctx, r.dc, r.forest.BaseDN, "(&(objectClass=computer)(dNSHostName="+host+"))",
+		"objectGUID", "objectSid", "objectCategory", "whenCreated")
+	if err != nil {
+		return directorytest.Object{}, err
+	}
+	o := directorytest.Object{GUID: e["objectguid"], SID: e["objectsid"], ObjectCategory: e["objectcategory"]}
+	if i := strings.LastIndex(o.SID, "-"); i > 0 {
+		o.DomainSID = o.SID[:i]
+	}
+	if t, err := time.Parse("20060102150405.0Z", e["whencreated"]); err == nil {
+		o.WhenCreated = t
+	}
+	return o, nil
+}
+
+// GroupMembers: member of the group, from ldbsearch on the DC.
+func (r sambaReference) GroupMembers(ctx context.Context, name string) ([]string, error) {
+	return r.lab.GroupMembers(ctx, r.dc, name)
+}
+
 // runParity runs every case against c, counting assertions into the totals.
 func runParity(t *testing.T, c *directory.Client, ref directorytest.Reference) {
 	t.Helper()

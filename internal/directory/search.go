@@ -19,6 +19,9 @@ func (s *session) searchBase(dn string, attrs ...string) (*ldap.Entry, error) {
 	if len(res.Entries) == 0 {
 		return nil, ldap.NewError(ldap.LDAPResultNoSuchObject, fmt.Errorf("no object %s", dn))
 	}
+	if err := s.completeRanges(res.Entries); err != nil {
+		return nil, err
+	}
 	return res.Entries[0], nil
 }
 
@@ -38,10 +41,71 @@ func (s *session) searchPaged(base string, scope int, filter string, attrs ...st
 		out = append(out, res.Entries...)
 		ctrl, ok := ldap.FindControl(res.Controls, ldap.ControlTypePaging).(*ldap.ControlPaging)
 		if !ok || len(ctrl.Cookie) == 0 {
-			return out, nil
+			return out, s.completeRanges(out)
 		}
 		paging.SetCookie(ctrl.Cookie)
 	}
+}
+
+// completeRanges follows range retrieval ([MS-ADTS] 3.1.1.3.1.3.3): a DC
+// returns an attribute with more values than its MaxValRange policy as
+// "member;range=0-1499", and the rest only when asked for
+// "member;range=1500-*", and so on until a range ends in "*". Each such
+// attribute is completed in place and renamed to its plain name, so callers
+// read every value of any multi-valued attribute.
+func (s *session) completeRanges(entries []*ldap.Entry) error {
+	for _, e := range entries {
+		for _, a := range e.Attributes {
+			name, high, ok := rangedAttribute(a.Name)
+			if !ok {
+				continue
+			}
+			for high != "*" {
+				last, err := strconv.Atoi(high)
+				if err != nil {
+					return fmt.Errorf("ldap range retrieval of %s on %s: bad range end %q", name, e.DN, high)
+				}
+				s.c.count(s.dc, func(st *OpStats) { st.Searches++ })
+				ask := fmt.Sprintf("%s;range=%d-*", name, last+1)
+				res, err := s.conn.Search(ldap.NewSearchRequest(e.DN, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 0, false, "(objectClass=*)", []string{ask}, nil))
+				if err != nil {
+					return err
+				}
+				var next *ldap.EntryAttribute
+				if len(res.Entries) == 1 {
+					for _, na := range res.Entries[0].Attributes {
+						if n, _, ok := rangedAttribute(na.Name); ok && strings.EqualFold(n, name) {
+							next = na
+						}
+					}
+				}
+				if next == nil {
+					return fmt.Errorf("ldap range retrieval of %s on %s: no values after %d", name, e.DN, last)
+				}
+				a.Values = append(a.Values, next.Values...)
+				a.ByteValues = append(a.ByteValues, next.ByteValues...)
+				_, high, _ = rangedAttribute(next.Name)
+			}
+			a.Name = name
+		}
+	}
+	return nil
+}
+
+// rangedAttribute splits "member;range=0-1499" into member and 1499.
+func rangedAttribute(desc string) (name, high string, ok bool) {
+	name, opts, found := strings.Cut(desc, ";")
+	if !found {
+		return "", "", false
+	}
+	for _, o := range strings.Split(opts, ";") {
+		if spec, ok := strings.CutPrefix(strings.ToLower(o), "range="); ok {
+			if _, h, ok := strings.Cut(spec, "-"); ok && h != "" {
+				return name, h, true
+			}
+		}
+	}
+	return "", "", false
 }
 
 // modify sends one modify request.

@@ -30,10 +30,31 @@ type RootDSE struct {
 	IsGlobalCatalogReady          bool
 	IsSynchronized                bool
 	SupportedControls             []string
+	SupportedExtensions           []string
 	SupportedCapabilities         []string
 	SupportedSASLMechanisms       []string
-	HighestCommittedUSN           int64
-	CurrentTime                   time.Time
+	// SupportedLDAPPolicies names the DC's LDAP policies (MaxPageSize,
+	// MaxValRange, ...); their values are on the query policy object.
+	SupportedLDAPPolicies []string
+	HighestCommittedUSN   int64
+	CurrentTime           time.Time
+}
+
+// ObjectMetadata is what AD records of every object ([MS-ADTS] 3.1.1.1.3,
+// 3.1.1.1.9): identity, where it sits, and when and at which update
+// sequence number (local to the DC read) it was created and last changed.
+// Comparing USNChanged with a value read earlier from the same DC tells
+// whether the object changed since, without reading it whole.
+type ObjectMetadata struct {
+	DN             string
+	GUID           string
+	SID            string // security principals only
+	ObjectCategory string
+	InstanceType   int
+	WhenCreated    time.Time
+	WhenChanged    time.Time
+	USNCreated     int64
+	USNChanged     int64
 }
 
 // SupportsControl reports whether the DC lists a control OID.

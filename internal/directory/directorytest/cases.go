@@ -43,6 +43,23 @@ type Reference interface {
 	// EnabledOptionalFeatures are the names of the enabled optional
 	// features; nil skips the check.
 	EnabledOptionalFeatures(ctx context.Context) ([]string, error)
+	// ComputerObject is what the directory holds of a DC's computer object.
+	ComputerObject(ctx context.Context, host string) (Object, error)
+	// GroupMembers are the member DNs of the domain's group with that
+	// sAMAccountName.
+	GroupMembers(ctx context.Context, name string) ([]string, error)
+}
+
+// Object is what every AD object carries, as the Reference knows it.
+type Object struct {
+	GUID string
+	// SID is the full objectSid; "" checks only that it is DomainSID-RID.
+	SID       string
+	DomainSID string
+	// ObjectCategory is the class's DN in the schema.
+	ObjectCategory string
+	// WhenCreated is the replicated creation time; zero skips the check.
+	WhenCreated time.Time
 }
 
 // DC is a domain controller as the Reference knows it.
@@ -137,6 +154,8 @@ var Cases = []Case{
 	{Name: "trust lookup and escaping", Run: caseTrustLookup},
 	{Name: "is domain controller", Run: caseIsDC},
 	{Name: "optional features", Run: caseOptionalFeatures},
+	{Name: "object metadata", Run: caseObjectMetadata},
+	{Name: "group members", Run: caseGroupMembers},
 }
 
 func refDCs(ctx context.Context, ref Reference) (map[string]DC, error) {
@@ -171,6 +190,10 @@ func caseRootDSE(ctx context.Context, c *directory.Client, ref Reference) error 
 	k.check(strings.EqualFold(r.SchemaNamingContext, "CN=Schema,CN=Configuration,"+base), "schemaNamingContext = %q", r.SchemaNamingContext)
 	k.check(strings.EqualFold(r.RootDomainNamingContext, base), "rootDomainNamingContext = %q", r.RootDomainNamingContext)
 	k.check(r.SupportsControl("1.2.840.113556.1.4.319"), "rootDSE does not list the paged results control")
+	// [MS-ADTS] 3.1.1.3.2: every DC lists StartTLS, its LDAP policies and its highest USN.
+	k.check(contains(r.SupportedExtensions, "1.3.6.1.4.1.1466.20037"), "supportedExtension %v lacks StartTLS", r.SupportedExtensions)
+	k.check(contains(r.SupportedLDAPPolicies, "MaxPageSize") && contains(r.SupportedLDAPPolicies, "MaxValRange"), "supportedLDAPPolicies %v lacks MaxPageSize or MaxValRange", r.SupportedLDAPPolicies)
+	k.check(r.HighestCommittedUSN > 0, "highestCommittedUSN = %d", r.HighestCommittedUSN)
 	k.check(r.DomainFunctionality == domain, "domainFunctionality = %d, want %d", r.DomainFunctionality, domain)
 	k.check(r.ForestFunctionality == forest, "forestFunctionality = %d, want %d", r.ForestFunctionality, forest)
 	dc, known := want[host(r.DNSHostName)]
@@ -481,5 +504,106 @@ func caseOptionalFeatures(ctx context.Context, c *directory.Client, ref Referenc
 	sort.Strings(enabled)
 	sort.Strings(exp)
 	k.check(strings.Join(enabled, "|") == strings.Join(exp, "|"), "enabled optional features %v, want %v", enabled, exp)
+	return k.err()
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, v) {
+			return true
+		}
+	}
+	return false
+}
+
+// caseObjectMetadata reads each DC's computer object and the naming context
+// heads: identity and creation from the Reference; instanceType from the
+// Instance-Type flags (head 1, writable 4, parent NC held 8); USNs that are
+// the answering DC's own (uSNCreated <= uSNChanged <= its
+// highestCommittedUSN, read afterwards).
+func caseObjectMetadata(ctx context.Context, c *directory.Client, ref Reference) error {
+	k := &checker{ctx: ctx}
+	dcs, err := c.DomainControllers(ctx)
+	if err != nil {
+		return k.fail(err)
+	}
+	var metas []directory.ObjectMetadata
+	for _, dc := range dcs {
+		m, err := c.ObjectMetadata(ctx, dc.ComputerDN)
+		if err != nil {
+			return k.fail(err)
+		}
+		want, err := ref.ComputerObject(ctx, dc.Host)
+		if err != nil {
+			return k.fail(err)
+		}
+		metas = append(metas, m)
+		k.check(strings.EqualFold(m.GUID, want.GUID), "%s objectGUID %q, want %q", dc.Host, m.GUID, want.GUID)
+		if want.SID != "" {
+			k.check(m.SID == want.SID, "%s objectSid %q, want %q", dc.Host, m.SID, want.SID)
+		}
+		k.check(strings.HasPrefix(m.SID, want.DomainSID+"-"), "%s objectSid %q is not in the domain %s", dc.Host, m.SID, want.DomainSID)
+		k.check(strings.EqualFold(m.ObjectCategory, want.ObjectCategory), "%s objectCategory %q, want %q", dc.Host, m.ObjectCategory, want.ObjectCategory)
+		if !want.WhenCreated.IsZero() {
+			d := m.WhenCreated.Sub(want.WhenCreated)
+			k.check(d > -time.Second && d < time.Second, "%s whenCreated %s, want %s", dc.Host, m.WhenCreated, want.WhenCreated)
+		}
+		k.check(!m.WhenCreated.IsZero() && !m.WhenChanged.Before(m.WhenCreated), "%s whenCreated %s, whenChanged %s", dc.Host, m.WhenCreated, m.WhenChanged)
+		k.check(m.USNCreated > 0 && m.USNCreated <= m.USNChanged, "%s uSNCreated %d, uSNChanged %d", dc.Host, m.USNCreated, m.USNChanged)
+	}
+	base := adnames.DomainDN(ref.Domain())
+	heads := map[string]int{base: 1, "CN=Configuration," + base: 1 | 8, "CN=Schema,CN=Configuration," + base: 1 | 8}
+	for dn := range heads {
+		m, err := c.ObjectMetadata(ctx, dn)
+		if err != nil {
+			return k.fail(err)
+		}
+		metas = append(metas, m)
+		k.check(len(m.GUID) == 36, "%s objectGUID %q", dn, m.GUID)
+	}
+	r, err := c.RootDSE(ctx)
+	if err != nil {
+		return k.fail(err)
+	}
+	writable := 4
+	if r.ReadOnly() {
+		writable = 0
+	}
+	for _, m := range metas {
+		k.check(m.USNChanged <= r.HighestCommittedUSN, "%s uSNChanged %d above %s's highestCommittedUSN %d", m.DN, m.USNChanged, r.DNSHostName, r.HighestCommittedUSN)
+		want := writable
+		for dn, it := range heads {
+			if strings.EqualFold(dn, m.DN) {
+				want |= it
+			}
+		}
+		k.check(m.InstanceType == want, "%s instanceType %d, want %d on %s", m.DN, m.InstanceType, want, r.DNSHostName)
+	}
+	return k.err()
+}
+
+// caseGroupMembers: Domain Admins holds what the Reference says; a group
+// that does not exist is ErrNotFound.
+func caseGroupMembers(ctx context.Context, c *directory.Client, ref Reference) error {
+	k := &checker{ctx: ctx}
+	want, err := ref.GroupMembers(ctx, "Domain Admins")
+	if err != nil {
+		return k.fail(err)
+	}
+	got, err := c.GroupMembers(ctx, "Domain Admins")
+	if err != nil {
+		return k.fail(err)
+	}
+	norm := func(dns []string) string {
+		out := make([]string, len(dns))
+		for i, d := range dns {
+			out[i] = strings.ToLower(d)
+		}
+		sort.Strings(out)
+		return strings.Join(out, "|")
+	}
+	k.check(len(want) > 0 && norm(got) == norm(want), "Domain Admins members %v, want %v", got, want)
+	_, err = c.GroupMembers(ctx, "No Such Group*")
+	k.check(errors.Is(err, transport.ErrNotFound), "members of a missing group: %v, want ErrNotFound", err)
 	return k.err()
 }

@@ -238,7 +238,7 @@ func (b *backend) search(w *gldap.ResponseWriter, r *gldap.Request) {
 	}
 	var v *view
 	_ = b.s.env.Do(func(e *model.Env) error {
-		v = buildView(e, b.host)
+		v = buildStampedView(e, b.host, b.s.stamps)
 		return nil
 	})
 	if v == nil {
@@ -255,10 +255,15 @@ func (b *backend) search(w *gldap.ResponseWriter, r *gldap.Request) {
 		}
 	}
 	var next []byte
-	if paging != nil {
-		entries, next = page(entries, paging.PagingSize, paging.Cookie)
-	}
 	code := res.code
+	if paging != nil {
+		// A page never exceeds MaxPageSize, whatever the client asks ([MS-ADTS] 3.1.1.3.4.6).
+		entries, next = page(entries, min(paging.PagingSize, MaxPageSize), paging.Cookie)
+	} else if len(entries) > MaxPageSize {
+		// Without paging, AD returns MaxPageSize entries, then sizeLimitExceeded.
+		entries = entries[:MaxPageSize]
+		code = gldap.ResultSizeLimitExceeded
+	}
 	if m.SizeLimit > 0 && int64(len(entries)) > m.SizeLimit {
 		entries = entries[:m.SizeLimit]
 		code = gldap.ResultSizeLimitExceeded
@@ -305,6 +310,9 @@ func (b *backend) modify(w *gldap.ResponseWriter, r *gldap.Request) {
 		code, diag = applyModify(e, b.host, account, m.DN, changes)
 		return nil
 	})
+	if code == gldap.ResultSuccess && adnames.NormDN(m.DN) != "" {
+		b.s.stamps.wrote(m.DN)
+	}
 }
 
 // change is one modification with its values decoded.

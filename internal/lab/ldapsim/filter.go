@@ -14,14 +14,14 @@ import (
 // case-insensitively after normalisation, integers numerically, binary values
 // byte for byte, everything else as case-ignore strings.
 var (
-	dnSyntax = set("distinguishedName", "objectCategory", "fSMORoleOwner", "rIDManagerReference",
+	dnSyntax = set("distinguishedName", "objectCategory", "fSMORoleOwner", "rIDManagerReference", "member",
 		"serverReference", "serverReferenceBL", "hasMasterNCs", "msDS-hasMasterNCs", "msDS-HasDomainNCs",
 		"msDS-hasFullReplicaNCs", "dMDLocation", "nCName", "msDS-EnabledFeature")
 	intSyntax = set("options", "msDS-Behavior-Version", "trustDirection", "trustType", "trustAttributes",
 		"tombstoneLifetime", "msDS-deletedObjectLifetime", "userAccountControl", "primaryGroupID", "systemFlags",
 		"instanceType", "nTMixedDomain", "msDS-OptionalFeatureFlags", "msDS-RequiredForestBehaviorVersion",
 		"objectVersion", "domainFunctionality", "forestFunctionality", "domainControllerFunctionality",
-		"highestCommittedUSN", "rIDAvailablePool")
+		"highestCommittedUSN", "rIDAvailablePool", "uSNCreated", "uSNChanged", "groupType")
 	binSyntax = set("objectGUID", "objectSid", "invocationId", "securityIdentifier", "replPropertyMetaData",
 		"msDS-OptionalFeatureGUID")
 	sidSyntax = set("objectSid", "securityIdentifier")
@@ -63,6 +63,8 @@ var classCategory = map[string]string{
 	"ntdsdsaro":            "NTDS-DSA-RO",
 	"ntdsservice":          "NTDS-Service",
 	"msds-optionalfeature": "ms-DS-Optional-Feature",
+	"group":                "Group",
+	"querypolicy":          "Query-Policy",
 }
 
 // Bitwise matching rules of AD ([MS-ADTS] 3.1.1.3.4.4).

@@ -117,32 +117,90 @@ func (v *view) bestMatch(dn string) string {
 
 // selectAttributes applies the requested attribute list: none or "*" means
 // every stored attribute, "1.1" none, and a constructed attribute only when
-// named.
+// named. An attribute with more than MaxValRange values, or asked for with a
+// range option ("member;range=1500-*"), is returned with range retrieval
+// ([MS-ADTS] 3.1.1.3.1.3.3): at most MaxValRange values, named
+// "member;range=low-high", high being "*" for the last value.
 func selectAttributes(en *entry, req []string, typesOnly bool) map[string][]string {
 	all := len(req) == 0
 	named := map[string]bool{}
+	ranged := map[string][2]int{} // attribute -> low, high (-1 = *)
 	for _, r := range req {
 		switch r {
 		case "*":
 			all = true
 		case "1.1":
 		default:
+			name, opt, hasOpt := strings.Cut(r, ";")
+			if lo, hi, ok := rangeOption(opt); hasOpt && ok {
+				ranged[strings.ToLower(name)] = [2]int{lo, hi}
+				continue
+			}
 			named[strings.ToLower(r)] = true
 		}
 	}
 	out := map[string][]string{}
 	for _, a := range en.attrs {
-		want := named[strings.ToLower(a.name)] || (all && !a.constructed)
+		lname := strings.ToLower(a.name)
+		rg, isRanged := ranged[lname]
+		want := named[lname] || (all && !a.constructed) || isRanged
 		if !want || len(a.vals) == 0 {
 			continue
 		}
+		name, vals := a.name, a.vals
+		if isRanged || len(vals) > MaxValRange {
+			lo, hi := 0, -1
+			if isRanged {
+				lo, hi = rg[0], rg[1]
+			}
+			if lo >= len(vals) {
+				continue
+			}
+			end := len(vals) - 1
+			if hi >= 0 && hi < end {
+				end = hi
+			}
+			if end-lo+1 > MaxValRange {
+				end = lo + MaxValRange - 1
+			}
+			high := strconv.Itoa(end)
+			if end == len(vals)-1 {
+				high = "*"
+			}
+			name = a.name + ";range=" + strconv.Itoa(lo) + "-" + high
+			vals = vals[lo : end+1]
+		}
 		if typesOnly {
-			out[a.name] = []string{}
+			out[name] = []string{}
 			continue
 		}
-		out[a.name] = append([]string(nil), a.vals...)
+		out[name] = append([]string(nil), vals...)
 	}
 	return out
+}
+
+// rangeOption parses "range=low-high" (high a number or "*", -1 returned).
+func rangeOption(opt string) (int, int, bool) {
+	spec, ok := strings.CutPrefix(strings.ToLower(opt), "range=")
+	if !ok {
+		return 0, 0, false
+	}
+	l, h, ok := strings.Cut(spec, "-")
+	if !ok {
+		return 0, 0, false
+	}
+	lo, err := strconv.Atoi(l)
+	if err != nil || lo < 0 {
+		return 0, 0, false
+	}
+	if h == "*" {
+		return lo, -1, true
+	}
+	hi, err := strconv.Atoi(h)
+	if err != nil || hi < lo {
+		return 0, 0, false
+	}
+	return lo, hi, true
 }
 
 // page cuts a result for the paged results control (RFC 2696). The cookie

@@ -61,6 +61,7 @@ type Server struct {
 	log     *slog.Logger
 	opts    Options
 	closing chan struct{}
+	stamps  *stamps
 
 	mu     sync.Mutex
 	closed bool
@@ -96,7 +97,7 @@ func Start(env *model.Env, ca *labca.CA, opts Options) (*Server, error) {
 		lg = transport.Discard
 	}
 	env.SeedDirectory()
-	s := &Server{env: env, ca: ca, log: lg, opts: opts, closing: make(chan struct{}), hosts: map[string]*hostServer{}}
+	s := &Server{env: env, ca: ca, log: lg, opts: opts, closing: make(chan struct{}), hosts: map[string]*hostServer{}, stamps: newStamps()}
 	if err := s.Sync(); err != nil {
 		s.Close()
 		return nil, err

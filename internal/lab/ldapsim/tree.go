@@ -91,7 +91,11 @@ func rdn(name string) string { return ldap.EscapeDN(name) }
 
 // buildView renders the forest of host as host shows it; nil when host is
 // not a DC. Callers hold the model's lock.
-func buildView(e *model.Env, host string) *view {
+func buildView(e *model.Env, host string) *view { return buildStampedView(e, host, nil) }
+
+// buildStampedView is buildView with each object's history from st (see
+// stamps); a nil st leaves objects without it.
+func buildStampedView(e *model.Env, host string, st *stamps) *view {
 	d, self := e.DirectoryOf(host)
 	if self == nil {
 		return nil
@@ -110,6 +114,9 @@ func buildView(e *model.Env, host string) *view {
 		normCache:   map[string]string{},
 	}
 	v.render(e)
+	if st != nil {
+		st.stamp(v, e.Now())
+	}
 	return v
 }
 
@@ -233,21 +240,14 @@ func (v *view) render(e *model.Env) {
 	root.set("schemaNamingContext", v.schema)
 	root.set("serverName", v.serverDN(self))
 	root.set("subschemaSubentry", "CN=Aggregate,"+v.schema)
-	caps := []string{"1.2.840.113556.1.4.800", "1.2.840.113556.1.4.1670", "1.2.840.113556.1.4.1791", "1.2.840.113556.1.4.1935", "1.2.840.113556.1.4.2080", "1.2.840.113556.1.4.2237"}
+	caps := append([]string(nil), supportedCapabilities...)
 	if self.ReadOnly {
-		caps = append(caps, "1.2.840.113556.1.4.1920")
+		caps = append(caps, capPartialSecrets)
 	}
 	root.set("supportedCapabilities", caps...)
-	root.set("supportedControl",
-		"1.2.840.113556.1.4.319",  // paged results
-		"1.2.840.113556.1.4.801",  // SD flags
-		"1.2.840.113556.1.4.473",  // sort
-		"1.2.840.113556.1.4.528",  // notification
-		"1.2.840.113556.1.4.417",  // show deleted
-		"1.2.840.113556.1.4.1413", // permissive modify
-		"1.2.840.113556.1.4.1339", // domain scope
-	)
-	root.set("supportedLDAPPolicies", "MaxPageSize", "MaxResultSetSize", "MaxQueryDuration")
+	root.set("supportedControl", supportedControls...)
+	root.set("supportedExtension", supportedExtensions...)
+	root.set("supportedLDAPPolicies", supportedLDAPPolicies...)
 	root.set("supportedLDAPVersion", "3", "2")
 	root.set("supportedSASLMechanisms", "GSSAPI", "GSS-SPNEGO", "EXTERNAL", "DIGEST-MD5")
 	v.root = root
@@ -284,13 +284,12 @@ func (v *view) render(e *model.Env) {
 		}
 	}
 	sort.Strings(users)
-	for i, u := range users {
-		name := u
-		if u == "administrator" {
-			name = "Administrator"
-		}
-		usid, _ := sidBytes(d.SID + "-" + itoa(userRID(u, i)))
-		v.add("CN="+rdn(name)+",CN=Users,"+v.base, v.base).
+	userDN := map[string]string{}
+	addUser := func(name string, rid int) {
+		usid, _ := sidBytes(d.SID + "-" + itoa(rid))
+		dn := "CN=" + rdn(name) + ",CN=Users," + v.base
+		userDN[strings.ToLower(name)] = dn
+		v.add(dn, v.base).
 			set("objectClass", objClass("person", "organizationalPerson", "user")...).
 			set("objectCategory", v.category("Person")).
 			set("cn", name).set("name", name).
@@ -299,6 +298,14 @@ func (v *view) render(e *model.Env) {
 			set("objectSid", bin(usid)).
 			set("userAccountControl", "66048")
 	}
+	for i, u := range users {
+		name := u
+		if u == "administrator" {
+			name = "Administrator"
+		}
+		addUser(name, userRID(u, i))
+	}
+	v.renderGroups(userDN, addUser)
 
 	// Computer objects of the DCs.
 	for i, dc := range dcs {
@@ -418,6 +425,11 @@ func (v *view) render(e *model.Env) {
 	if d.DeletedObjectLifetimeDays > 0 {
 		ds.set("msDS-deletedObjectLifetime", itoa(d.DeletedObjectLifetimeDays))
 	}
+	qp := "CN=Query-Policies,CN=Directory Service,CN=Windows NT," + svc
+	v.add(qp, v.config).set("objectClass", objClass("container")...).set("objectCategory", v.category("Container")).set("cn", "Query-Policies")
+	v.add("CN=Default Query Policy,"+qp, v.config).
+		set("objectClass", objClass("queryPolicy")...).set("objectCategory", v.category("Query-Policy")).
+		set("cn", "Default Query Policy").set("lDAPAdminLimits", ldapAdminLimits...)
 	of := "CN=Optional Features,CN=Directory Service,CN=Windows NT," + svc
 	v.add(of, v.config).set("objectClass", objClass("container")...).set("objectCategory", v.category("Container")).set("cn", "Optional Features")
 	for _, f := range []string{adnames.FeatureRecycleBin, adnames.FeaturePAM} {
@@ -457,4 +469,71 @@ func userRID(u string, i int) int {
 		return 500
 	}
 	return 1100 + i
+}
+
+// wellKnownGroups are the domain's global groups the lab renders, with their
+// RIDs ([MS-DTYP] 2.4.2.4) and whether the built-in Administrator is a member.
+var wellKnownGroups = []struct {
+	name  string
+	rid   int
+	admin bool
+}{
+	{"Domain Admins", 512, true},
+	{"Domain Users", 513, false}, // members by primaryGroupID, never in member
+	{"Domain Controllers", 516, false},
+	{"Schema Admins", 518, true},
+	{"Enterprise Admins", 519, true},
+}
+
+// renderGroups adds the well-known groups and the model's groups under
+// CN=Users, adding a user for each member that has no account yet.
+func (v *view) renderGroups(userDN map[string]string, addUser func(string, int)) {
+	d := v.dom
+	names := make([]string, 0, len(d.Groups))
+	for g := range d.Groups {
+		names = append(names, g)
+	}
+	sort.Strings(names)
+	var extra []string
+	seen := map[string]bool{}
+	for _, g := range names {
+		for _, m := range d.Groups[g] {
+			k := strings.ToLower(m)
+			if _, ok := userDN[k]; !ok && !seen[k] {
+				seen[k] = true
+				extra = append(extra, m)
+			}
+		}
+	}
+	sort.Strings(extra)
+	for i, m := range extra {
+		addUser(m, 3000+i)
+	}
+	group := func(name string, rid int, members []string) {
+		gsid, _ := sidBytes(d.SID + "-" + itoa(rid))
+		en := v.add("CN="+rdn(name)+",CN=Users,"+v.base, v.base).
+			set("objectClass", objClass("group")...).
+			set("objectCategory", v.category("Group")).
+			set("cn", name).set("name", name).
+			set("sAMAccountName", name).
+			set("groupType", "-2147483646"). // ACCOUNT_GROUP | SECURITY_ENABLED
+			set("objectSid", bin(gsid))
+		if len(members) > 0 {
+			en.set("member", members...)
+		}
+	}
+	for _, g := range wellKnownGroups {
+		var members []string
+		if dn, ok := userDN["administrator"]; ok && g.admin {
+			members = append(members, dn)
+		}
+		group(g.name, g.rid, members)
+	}
+	for i, g := range names {
+		members := make([]string, 0, len(d.Groups[g]))
+		for _, m := range d.Groups[g] {
+			members = append(members, userDN[strings.ToLower(m)])
+		}
+		group(g, 2000+i, members)
+	}
 }

@@ -45,6 +45,11 @@ type Domain struct {
 	DNSPartitions bool
 	// Sites declared in the forest beyond those the DCs sit in.
 	Sites []string
+	// Groups are global security groups under CN=Users beyond the
+	// well-known ones, by name, each with its members' sAMAccountNames (a
+	// member with no account of that name is a user the directory holds
+	// without lab credentials).
+	Groups map[string][]string
 
 	usn           int64
 	backupVersion map[string]int

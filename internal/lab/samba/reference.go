@@ -460,3 +460,51 @@ func parseLDIF(s string) ([]ldifEntry, error) {
 	flush()
 	return entries, nil
 }
+
+// FindObject returns the first attribute values (keys lower-cased) of the one
+// object under base that filter matches, read with ldbsearch from dc's own
+// database. ldb prints objectGUID and objectSid as strings.
+func (l *Lab) FindObject(ctx context.Context, dc, base, filter string, attrs ...string) (map[string]string, error) {
+	if _, ok := l.DC(dc); !ok {
+		return nil, fmt.Errorf("find object on %q: %w", dc, ErrUnknownDC)
+	}
+	out, err := l.Exec(ctx, dc, append([]string{"ldbsearch", "-H", samLDB, "-b", base, filter}, attrs...)...)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := parseLDIF(out)
+	if err != nil {
+		return nil, err
+	}
+	if len(entries) != 1 {
+		return nil, fmt.Errorf("%s under %s: %d entries: %w", filter, base, len(entries), ErrNotFound)
+	}
+	m := map[string]string{"dn": entries[0].DN}
+	for k, v := range entries[0].Attrs {
+		if len(v) > 0 {
+			m[k] = v[0]
+		}
+	}
+	return m, nil
+}
+
+// GroupMembers returns the member DNs of the group with that sAMAccountName
+// in dc's domain, from dc's own database.
+func (l *Lab) GroupMembers(ctx context.Context, dc, name string) ([]string, error) {
+	d, ok := l.DC(dc)
+	if !ok {
+		return nil, fmt.Errorf("group members on %q: %w", dc, ErrUnknownDC)
+	}
+	out, err := l.Exec(ctx, dc, "ldbsearch", "-H", samLDB, "-b", d.BaseDN, "(&(objectClass=group)(sAMAccountName="+name+"))", "member")
+	if err != nil {
+		return nil, err
+	}
+	entries, err := parseLDIF(out)
+	if err != nil {
+		return nil, err
+	}
+	if len(entries) != 1 {
+		return nil, fmt.Errorf("group %q: %d entries: %w", name, len(entries), ErrNotFound)
+	}
+	return entries[0].Attrs["member"], nil
+}

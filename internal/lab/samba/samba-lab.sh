@@ -741,10 +741,19 @@ teardown_namespaces() {
 	for d in "$@"; do
 		for f in "$d"/ns/*.mnt; do stop_mntns_processes "$f"; done
 	done
+	# The host veth goes first: deleting the hub namespace destroys its peer, and with it
+	# bl-host, asynchronously, so a check-then-delete afterwards races the kernel.
+	ip link del "$HOST_IF" 2>/dev/null || true
 	for ns in $(for n in "${ALL_DCS[@]}"; do ns_of "$n"; done) "$HUB_NS"; do
-		if ip netns list | awk '{print $1}' | grep -qx "$ns"; then ip netns del "$ns"; fi
+		if ip netns list | awk '{print $1}' | grep -qx "$ns"; then ip netns del "$ns" 2>/dev/null || true; fi
 	done
-	if ip link show "$HOST_IF" >/dev/null 2>&1; then ip link del "$HOST_IF"; fi
+	local i
+	for ((i = 0; i < 100; i++)); do
+		ip link show "$HOST_IF" >/dev/null 2>&1 || break
+		ip link del "$HOST_IF" 2>/dev/null || true
+		sleep 0.1
+	done
+	! ip link show "$HOST_IF" >/dev/null 2>&1 || die "veth $HOST_IF still present after teardown"
 	return 0
 }
 

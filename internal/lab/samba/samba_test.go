@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,10 +17,14 @@ import (
 	"github.com/go-ldap/ldap/v3"
 )
 
-// The lab is built once for the package (about 20 s) and torn down after the
-// tests, then TestMain checks that nothing is left.
+// The lab is built once for the package (about 20 s), by the first test that
+// needs it, so `-run TestParse` or `-skip Samba` never touches the machine;
+// TestMain tears it down after the tests and checks that nothing is left.
+// Every test that needs the lab is called TestSamba*.
 var (
+	labOnce    sync.Once
 	lab        *Lab
+	labErr     error
 	skipReason string
 )
 
@@ -29,37 +34,10 @@ func TestMain(m *testing.M) {
 }
 
 func runMain(m *testing.M) int {
-	if err := Available(); err != nil {
-		skipReason = err.Error()
-		return m.Run()
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
-	defer cancel()
-
-	if !failedUpLeavesNothing(ctx) {
-		return 1
-	}
-
-	stateDir, err := os.MkdirTemp("", "bastion-samba-lab-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "samba lab:", err)
-		return 1
-	}
-	start := time.Now()
-	lab, err = Up(ctx, stateDir)
-	upTime := time.Since(start)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "samba lab: up failed after %s: %v\n", upTime.Round(time.Millisecond), err)
-		if leftovers := Leftovers(stateDir, "", nil); len(leftovers) > 0 {
-			fmt.Fprintf(os.Stderr, "samba lab: left behind after the failed up: %s\n", strings.Join(leftovers, "; "))
-		}
-		return 1
-	}
-	Report("samba lab [internal/lab/samba]: up in %s (Samba %s, functional level %s, state %s)",
-		upTime.Round(time.Millisecond), lab.SambaVersion, lab.FunctionalLevel, lab.StateDir)
-
 	code := m.Run()
-
+	if lab == nil {
+		return code
+	}
 	// Remember what to look for once the lab is gone.
 	_ = lab.Reload()
 	pids := []int{lab.Network.DnsmasqPID}
@@ -67,14 +45,14 @@ func runMain(m *testing.M) int {
 		pids = append(pids, d.PIDs...)
 	}
 	scriptPath := lab.scriptPath
-	start = time.Now()
-	err = lab.Down(context.Background())
+	start := time.Now()
+	err := lab.Down(context.Background())
 	Report("samba lab [internal/lab/samba]: down in %s", time.Since(start).Round(time.Millisecond))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "samba lab: down failed:", err)
 		code = 1
 	}
-	if leftovers := Leftovers(stateDir, scriptPath, pids); len(leftovers) > 0 {
+	if leftovers := Leftovers(lab.StateDir, scriptPath, pids); len(leftovers) > 0 {
 		fmt.Fprintf(os.Stderr, "FAIL: samba lab left behind: %s\n", strings.Join(leftovers, "; "))
 		code = 1
 	} else {
@@ -83,40 +61,72 @@ func runMain(m *testing.M) int {
 	return code
 }
 
+// bringUp first makes an up fail on purpose and checks it left nothing, then
+// builds the lab the tests share.
+func bringUp() {
+	if err := Available(); err != nil {
+		skipReason = err.Error()
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	if labErr = failedUpLeavesNothing(ctx); labErr != nil {
+		return
+	}
+	stateDir, err := os.MkdirTemp("", "bastion-samba-lab-")
+	if err != nil {
+		labErr = err
+		return
+	}
+	start := time.Now()
+	l, err := Up(ctx, stateDir)
+	upTime := time.Since(start)
+	if err != nil {
+		labErr = fmt.Errorf("up failed after %s: %w", upTime.Round(time.Millisecond), err)
+		if leftovers := Leftovers(stateDir, "", nil); len(leftovers) > 0 {
+			labErr = fmt.Errorf("%w; left behind after the failed up: %s", labErr, strings.Join(leftovers, "; "))
+		}
+		return
+	}
+	lab = l
+	Report("samba lab [internal/lab/samba]: up in %s (Samba %s, functional level %s, state %s)",
+		upTime.Round(time.Millisecond), lab.SambaVersion, lab.FunctionalLevel, lab.StateDir)
+}
+
 // failedUpLeavesNothing makes an up fail on purpose once both first DCs run (the
 // script's BASTION_LAB_FAIL_AT hook) and checks that its trap tore everything down.
-func failedUpLeavesNothing(ctx context.Context) bool {
+func failedUpLeavesNothing(ctx context.Context) error {
 	stateDir, err := os.MkdirTemp("", "bastion-samba-lab-fail-")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "samba lab:", err)
-		return false
+		return err
 	}
 	os.Setenv("BASTION_LAB_FAIL_AT", "trust")
 	start := time.Now()
 	l, err := Up(ctx, stateDir)
 	os.Unsetenv("BASTION_LAB_FAIL_AT")
 	if err == nil {
-		fmt.Fprintln(os.Stderr, "FAIL: samba lab: up with BASTION_LAB_FAIL_AT=trust succeeded")
 		_ = l.Down(context.Background())
-		return false
+		return fmt.Errorf("up with BASTION_LAB_FAIL_AT=trust succeeded")
 	}
 	if !strings.Contains(err.Error(), "failure injected at step trust") {
-		fmt.Fprintln(os.Stderr, "FAIL: samba lab: the failing up failed for another reason:", err)
-		return false
+		return fmt.Errorf("the failing up failed for another reason: %w", err)
 	}
 	if left := Leftovers(stateDir, "", nil); len(left) > 0 {
-		fmt.Fprintf(os.Stderr, "FAIL: samba lab: a failed up left behind: %s\n", strings.Join(left, "; "))
-		return false
+		return fmt.Errorf("a failed up left behind: %s", strings.Join(left, "; "))
 	}
 	Report("samba lab [internal/lab/samba]: failed up (injected after the first DCs started) cleaned up after itself in %s",
 		time.Since(start).Round(time.Millisecond))
-	return true
+	return nil
 }
 
 func needLab(t *testing.T) *Lab {
 	t.Helper()
-	if lab == nil {
+	labOnce.Do(bringUp)
+	if skipReason != "" {
 		t.Skip(skipReason)
+	}
+	if labErr != nil {
+		t.Fatalf("samba lab: %v", labErr)
 	}
 	return lab
 }
@@ -180,7 +190,7 @@ func sameDN(a, b string) bool {
 	return err1 == nil && err2 == nil && da.EqualFold(db)
 }
 
-func TestLDAPSVerifiesLabCertificates(t *testing.T) {
+func TestSambaLDAPSVerifiesLabCertificates(t *testing.T) {
 	l := needLab(t)
 	for _, dc := range []string{"priv-dc1", "priv-dc2", "corp-dc1"} {
 		conn := dial(t, l, dc, false)
@@ -216,7 +226,7 @@ func TestLDAPSVerifiesLabCertificates(t *testing.T) {
 	}
 }
 
-func TestBothPRIVDCsAreNTDSDSAs(t *testing.T) {
+func TestSambaBothPRIVDCsAreNTDSDSAs(t *testing.T) {
 	l := needLab(t)
 	ctx := testContext(t)
 	ref, err := l.DCs(ctx, "priv-dc1")
@@ -267,7 +277,7 @@ func fsmoOverLDAP(t *testing.T, conn *ldap.Conn, base string) map[FSMORole]strin
 	}
 }
 
-func TestFSMORoleOwnersMatchSambaTool(t *testing.T) {
+func TestSambaFSMORoleOwnersMatchSambaTool(t *testing.T) {
 	l := needLab(t)
 	ctx := testContext(t)
 	for _, dc := range []string{"priv-dc1", "priv-dc2", "corp-dc1"} {
@@ -292,7 +302,7 @@ func TestFSMORoleOwnersMatchSambaTool(t *testing.T) {
 	}
 }
 
-func TestForestTrustObjectMatchesSambaTool(t *testing.T) {
+func TestSambaForestTrustObjectMatchesSambaTool(t *testing.T) {
 	l := needLab(t)
 	ctx := testContext(t)
 	for _, side := range []struct{ dc, partnerNetBIOS, partnerDNS string }{
@@ -332,7 +342,7 @@ func TestForestTrustObjectMatchesSambaTool(t *testing.T) {
 	}
 }
 
-func TestFunctionalLevelsAndTombstoneLifetime(t *testing.T) {
+func TestSambaFunctionalLevelsAndTombstoneLifetime(t *testing.T) {
 	l := needLab(t)
 	ctx := testContext(t)
 	for _, dc := range []string{"priv-dc1", "corp-dc1"} {
@@ -382,7 +392,7 @@ func waitNTDSDSAs(t *testing.T, l *Lab, dc string, want int, timeout time.Durati
 }
 
 // Last in the file on purpose: it changes the topology the tests above read.
-func TestJoinAndDemoteThirdDC(t *testing.T) {
+func TestSambaJoinAndDemoteThirdDC(t *testing.T) {
 	l := needLab(t)
 	ctx := testContext(t)
 	if d, _ := l.DC("priv-dc3"); d.State != "prepared" {
@@ -428,10 +438,10 @@ func TestJoinAndDemoteThirdDC(t *testing.T) {
 }
 
 func TestSkipMessageSaysHowToRun(t *testing.T) {
-	if lab != nil {
-		return
+	if Available() == nil {
+		t.Skip("this machine can run the lab: there is no skip message")
 	}
-	if !strings.Contains(skipReason, "sudo go test ./internal/lab/samba/...") {
-		t.Errorf("skip reason %q does not say how to run the suite", skipReason)
+	if reason := Available().Error(); !strings.Contains(reason, "sudo go test ./internal/lab/samba/...") {
+		t.Errorf("skip reason %q does not say how to run the suite", reason)
 	}
 }
