@@ -207,3 +207,9 @@ func (r labReference) GroupMembers(_ context.Context, name string) ([]string, er
 	})
 	return out, nil
 }
+
+// RootDSELists: what [MS-ADTS] 3.1.1.3.4.2 and 3.1.1.3.4.6 say every AD DC
+// lists: StartTLS, and the MaxPageSize and MaxValRange policies.
+func (r labReference) RootDSELists(context.Context) ([]string, []string, error) {
+	return []string{"1.3.6.1.4.1.1466.20037"}, []string{"MaxPageSize", "MaxValRange"}, nil
+}

@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-ldap/ldap/v3"
+
 	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/directory"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/directory/directorytest"
@@ -297,6 +299,17 @@ func (r sambaReference) ComputerObject(ctx context.Context, host string) (direct
 // GroupMembers: member of the group, from ldbsearch on the DC.
 func (r sambaReference) GroupMembers(ctx context.Context, name string) ([]string, error) {
 	return r.lab.GroupMembers(ctx, r.dc, name)
+}
+
+// RootDSELists: the rootDSE as Samba's own ldbsearch reads it over LDAP
+// from inside the DC (Samba 4.17 lists neither supportedExtension nor
+// supportedLDAPPolicies there).
+func (r sambaReference) RootDSELists(ctx context.Context) ([]string, []string, error) {
+	root, err := r.lab.RootDSE(ctx, r.dc, "supportedExtension", "supportedLDAPPolicies")
+	if err != nil {
+		return nil, nil, err
+	}
+	return root["supportedextension"], root["supportedldappolicies"], nil
 }
 
 // runParity runs every case against c, counting assertions into the totals.
@@ -696,4 +709,31 @@ func TestSambaBindModes(t *testing.T) {
 			t.Fatalf("err = %v, want ErrUnauthorized", err)
 		}
 	})
+}
+
+// TestSambaAdapterAttributesExist: every attribute the adapter reads or
+// filters on (collected against the lab) is in real AD's schema, as Samba's
+// schema NC holds it.
+func TestSambaAdapterAttributesExist(t *testing.T) {
+	l := sambaLab.Lab(t)
+	attrs := adapterAttributes(t)
+	f, _ := l.Forest("priv")
+	d, _ := l.DC(privDC1)
+	cfg, err := l.TLSConfig(privDC1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := ldap.DialURL(d.LDAPSURL, ldap.DialWithTLSConfig(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.Bind(f.AdminUPN, f.AdminPassword); err != nil {
+		t.Fatal(err)
+	}
+	missing := missingFromSchema(t, conn, f.SchemaDN, append(attrs, "uSNChangd"))
+	if len(missing) != 1 || missing[0] != "uSNChangd" {
+		t.Errorf("not in Samba's schema: %v (only the planted misspelling uSNChangd should be)", missing)
+	}
+	samba.Report("samba schema: the %d attributes the adapter uses all exist in Samba %s's schema", len(attrs), l.SambaVersion)
 }

@@ -8,10 +8,21 @@ import (
 	"github.com/go-ldap/ldap/v3"
 )
 
+// observeSearch, when set (tests), sees the base, filter and attributes of
+// every search the adapter sends.
+var observeSearch func(base, filter string, attrs []string)
+
+func observe(base, filter string, attrs []string) {
+	if f := observeSearch; f != nil {
+		f(base, filter, attrs)
+	}
+}
+
 // searchBase reads one object. A missing object is an *ldap.Error with
 // noSuchObject, which classify turns into transport.ErrNotFound.
 func (s *session) searchBase(dn string, attrs ...string) (*ldap.Entry, error) {
 	s.c.count(s.dc, func(st *OpStats) { st.Searches++ })
+	observe(dn, "(objectClass=*)", attrs)
 	res, err := s.conn.Search(ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 0, false, "(objectClass=*)", attrs, nil))
 	if err != nil {
 		return nil, err
@@ -33,6 +44,7 @@ func (s *session) searchPaged(base string, scope int, filter string, attrs ...st
 	var out []*ldap.Entry
 	for {
 		s.c.count(s.dc, func(st *OpStats) { st.Searches++ })
+		observe(base, filter, attrs)
 		req := ldap.NewSearchRequest(base, scope, ldap.NeverDerefAliases, 0, 0, false, filter, attrs, []ldap.Control{paging})
 		res, err := s.conn.Search(req)
 		if err != nil {
@@ -67,6 +79,7 @@ func (s *session) completeRanges(entries []*ldap.Entry) error {
 				}
 				s.c.count(s.dc, func(st *OpStats) { st.Searches++ })
 				ask := fmt.Sprintf("%s;range=%d-*", name, last+1)
+				observe(e.DN, "(objectClass=*)", []string{name})
 				res, err := s.conn.Search(ldap.NewSearchRequest(e.DN, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 0, false, "(objectClass=*)", []string{ask}, nil))
 				if err != nil {
 					return err

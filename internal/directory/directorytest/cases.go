@@ -48,6 +48,9 @@ type Reference interface {
 	// GroupMembers are the member DNs of the domain's group with that
 	// sAMAccountName.
 	GroupMembers(ctx context.Context, name string) ([]string, error)
+	// RootDSELists are values the DC's rootDSE must list in
+	// supportedExtension and supportedLDAPPolicies.
+	RootDSELists(ctx context.Context) (extensions, policies []string, err error)
 }
 
 // Object is what every AD object carries, as the Reference knows it.
@@ -190,10 +193,17 @@ func caseRootDSE(ctx context.Context, c *directory.Client, ref Reference) error 
 	k.check(strings.EqualFold(r.SchemaNamingContext, "CN=Schema,CN=Configuration,"+base), "schemaNamingContext = %q", r.SchemaNamingContext)
 	k.check(strings.EqualFold(r.RootDomainNamingContext, base), "rootDomainNamingContext = %q", r.RootDomainNamingContext)
 	k.check(r.SupportsControl("1.2.840.113556.1.4.319"), "rootDSE does not list the paged results control")
-	// [MS-ADTS] 3.1.1.3.2: every DC lists StartTLS, its LDAP policies and its highest USN.
-	k.check(contains(r.SupportedExtensions, "1.3.6.1.4.1.1466.20037"), "supportedExtension %v lacks StartTLS", r.SupportedExtensions)
-	k.check(contains(r.SupportedLDAPPolicies, "MaxPageSize") && contains(r.SupportedLDAPPolicies, "MaxValRange"), "supportedLDAPPolicies %v lacks MaxPageSize or MaxValRange", r.SupportedLDAPPolicies)
 	k.check(r.HighestCommittedUSN > 0, "highestCommittedUSN = %d", r.HighestCommittedUSN)
+	exts, policies, err := ref.RootDSELists(ctx)
+	if err != nil {
+		return k.fail(err)
+	}
+	for _, x := range exts {
+		k.check(contains(r.SupportedExtensions, x), "supportedExtension %v lacks %s", r.SupportedExtensions, x)
+	}
+	for _, p := range policies {
+		k.check(contains(r.SupportedLDAPPolicies, p), "supportedLDAPPolicies %v lacks %s", r.SupportedLDAPPolicies, p)
+	}
 	k.check(r.DomainFunctionality == domain, "domainFunctionality = %d, want %d", r.DomainFunctionality, domain)
 	k.check(r.ForestFunctionality == forest, "forestFunctionality = %d, want %d", r.ForestFunctionality, forest)
 	dc, known := want[host(r.DNSHostName)]

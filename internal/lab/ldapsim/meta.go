@@ -189,6 +189,9 @@ func (s *stamps) stamp(v *view, now time.Time) {
 	firstSight := len(ds.objs) == 0
 	seen := make(map[string]bool, len(v.order))
 	for _, en := range v.order {
+		if en.fixed {
+			continue
+		}
 		seen[en.key] = true
 		if en.get("objectGUID") == nil {
 			en.set("objectGUID", guid(model.LabGUID("object", en.key)))

@@ -256,3 +256,30 @@ func TestRangedRetrievalAndMaxPageSize(t *testing.T) {
 		t.Errorf("paged search: %d entries, %v", len(all.Entries), err)
 	}
 }
+
+// TestLabAttributesAreInTheSchema: every attribute the lab puts on an object
+// is one AD's schema defines (by lDAPDisplayName), so a misspelt name in the
+// lab fails here rather than passing the adapter's tests.
+func TestLabAttributesAreInTheSchema(t *testing.T) {
+	rodc := seededView(t) // an RODC and a trust besides the default lab
+	env, _ := model.NewDefault(model.Seed{})
+	env.SeedDirectory()
+	var v *view
+	_ = env.Do(func(e *model.Env) error {
+		e.Domain.Groups = map[string][]string{"PAM Operators": {"pam-user-1"}}
+		v = buildStampedView(e, model.DC1, newStamps())
+		return nil
+	})
+	seen := map[string]bool{}
+	for _, en := range append(rodc.order, v.order...) {
+		for _, a := range en.attrs {
+			if !seen[a.name] && !SchemaHasAttribute(a.name) {
+				t.Errorf("%s: attribute %s is not in AD's schema", en.dn, a.name)
+			}
+			seen[a.name] = true
+		}
+	}
+	if len(seen) < 40 || SchemaHasAttribute("uSNChangd") {
+		t.Errorf("%d attribute names seen; the schema accepts a misspelling: %t", len(seen), SchemaHasAttribute("uSNChangd"))
+	}
+}

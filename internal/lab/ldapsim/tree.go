@@ -32,6 +32,8 @@ type entry struct {
 	parent string // normalised parent DN
 	nc     string // normalised DN of the naming context head holding it
 	attrs  []*attribute
+	// fixed objects carry stamps that never change (the schema's).
+	fixed bool
 }
 
 type attribute struct {
@@ -442,11 +444,12 @@ func (v *view) render(e *model.Env) {
 			set("msDS-RequiredForestBehaviorVersion", itoa(featureLevel[f]))
 	}
 
-	// Schema NC (its head only: the lab has no classSchema objects).
+	// Schema NC: its head and AD's attributeSchema objects (no classSchema objects).
 	sch := v.add(v.schema, v.schema)
 	sch.set("objectClass", objClass("dMD")...).set("objectCategory", v.category("DMD")).set("cn", "Schema").set("instanceType", "13")
 	sch.set("fSMORoleOwner", v.holderDN(adnames.SchemaMaster)).set("objectVersion", "88")
 	sch.set("replPropertyMetaData", v.ncHeadMeta(adnames.NCSchema))
+	v.renderSchema()
 
 	// DNS application partitions, each with its own infrastructure object.
 	if d.DNSPartitions {

@@ -508,3 +508,24 @@ func (l *Lab) GroupMembers(ctx context.Context, dc, name string) ([]string, erro
 	}
 	return entries[0].Attrs["member"], nil
 }
+
+// RootDSE reads the given rootDSE attributes of dc with ldbsearch over LDAP
+// from inside the DC (keys lower-cased).
+func (l *Lab) RootDSE(ctx context.Context, dc string, attrs ...string) (map[string][]string, error) {
+	d, ok := l.DC(dc)
+	if !ok {
+		return nil, fmt.Errorf("rootDSE of %q: %w", dc, ErrUnknownDC)
+	}
+	out, err := l.Exec(ctx, dc, append([]string{"ldbsearch", "-H", "ldap://" + d.IP, "-s", "base", "-b", "", "(objectClass=*)"}, attrs...)...)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := parseLDIF(out)
+	if err != nil {
+		return nil, err
+	}
+	if len(entries) != 1 {
+		return nil, fmt.Errorf("rootDSE of %s: %d entries: %w", dc, len(entries), ErrNotFound)
+	}
+	return entries[0].Attrs, nil
+}
