@@ -76,6 +76,7 @@ type ldapModel struct {
 	Krb5Conf           types.String `tfsdk:"krb5_conf"`
 	KerberosCCache     types.String `tfsdk:"kerberos_ccache"`
 	KerberosKeytab     types.String `tfsdk:"kerberos_keytab"`
+	KerberosProtection types.String `tfsdk:"kerberos_protection"`
 }
 
 type sqlModel struct {
@@ -169,6 +170,8 @@ func (p *bastionProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 					"krb5_conf":            schema.StringAttribute{Optional: true, MarkdownDescription: "Path of the krb5.conf to use." + envDoc("BASTION_KRB5_CONF")},
 					"kerberos_ccache":      schema.StringAttribute{Optional: true, MarkdownDescription: "Kerberos credential cache path." + envDoc("BASTION_KERBEROS_CCACHE")},
 					"kerberos_keytab":      schema.StringAttribute{Optional: true, MarkdownDescription: "Kerberos keytab path." + envDoc("BASTION_KERBEROS_KEYTAB")},
+					"kerberos_protection": schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.OneOf("seal", "sign")},
+						MarkdownDescription: "SASL security layer of a Kerberos bind with `tls_mode = \"none\"` (RFC 4752 section 3.3): `seal` (default; every LDAP message encrypted and integrity-protected, as Windows' own LDAP clients do) or `sign` (integrity only, what a DC that requires LDAP signing accepts at least). Over `ldaps` and `starttls` TLS protects the connection and no layer is negotiated: Windows refuses one inside TLS." + envDoc("BASTION_LDAP_KERBEROS_PROTECTION")},
 				},
 			},
 			"sql": schema.SingleNestedBlock{

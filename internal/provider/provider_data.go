@@ -130,6 +130,7 @@ func configureDirectory(ctx context.Context, m *ldapModel, connectTo transport.C
 		KrbConfPath: str(m.Krb5Conf, "BASTION_KRB5_CONF"),
 		CCachePath:  str(m.KerberosCCache, "BASTION_KERBEROS_CCACHE"),
 		KeytabPath:  str(m.KerberosKeytab, "BASTION_KERBEROS_KEYTAB"),
+		Protection:  str(m.KerberosProtection, "BASTION_LDAP_KERBEROS_PROTECTION"),
 	}
 	if d.HasError() {
 		return d
