@@ -86,7 +86,7 @@ func TestAdapterAttributesExistInLabSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	if err := conn.Bind(model.AdminUser, l.seed.AdminPassword); err != nil {
 		t.Fatal(err)
 	}

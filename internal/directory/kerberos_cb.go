@@ -113,7 +113,7 @@ func (g *gssapiClient) InitSecContextWithOptions(target string, input []byte, ap
 		if err != nil {
 			return nil, false, fmt.Errorf("kerberos authenticator: %w", err)
 		}
-		g.seq = uint64(auth.SeqNumber)
+		g.seq = uint64(auth.SeqNumber) //nolint:gosec // NewAuthenticator masks it to 30 bits
 		bindings := g.bindings
 		if tamperChannelBindings != nil {
 			bindings = tamperChannelBindings(bindings)

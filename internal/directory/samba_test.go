@@ -727,7 +727,7 @@ func TestSambaAdapterAttributesExist(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	if err := conn.Bind(f.AdminUPN, f.AdminPassword); err != nil {
 		t.Fatal(err)
 	}

@@ -147,8 +147,8 @@ func TestSASLConn(t *testing.T) {
 	ini, acc := layers(t, 18, true)
 	ini.maxSend = 200
 	a, b := net.Pipe()
-	defer a.Close()
-	defer b.Close()
+	defer func() { _ = a.Close() }()
+	defer func() { _ = b.Close() }()
 	sc := &saslConn{Conn: a}
 	go func() { _, _ = sc.Write([]byte("bind request")) }()
 	buf := make([]byte, 64)

@@ -45,7 +45,7 @@ func Ensure(ctx context.Context, pkgs ...string) error {
 			ErrUnavailable, strings.Join(missing, " "), strings.Join(missing, " "))
 	}
 	if _, err := exec.LookPath("apt-get"); err != nil {
-		return fmt.Errorf("%w: %s not installed and apt-get not found: %v", ErrUnavailable, strings.Join(missing, " "), err)
+		return fmt.Errorf("%w: %s not installed and apt-get not found: %w", ErrUnavailable, strings.Join(missing, " "), err)
 	}
 	unlock, err := Lock(ctx)
 	if err != nil {
@@ -97,12 +97,12 @@ func Lock(ctx context.Context) (func(), error) {
 			return func() { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN); _ = f.Close() }, nil
 		}
 		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			f.Close()
+			_ = f.Close()
 			return nil, fmt.Errorf("apt lock %s: %w", LockPath, err)
 		}
 		select {
 		case <-ctx.Done():
-			f.Close()
+			_ = f.Close()
 			return nil, fmt.Errorf("apt lock %s held by another installer: %w", LockPath, ctx.Err())
 		case <-time.After(200 * time.Millisecond):
 		}

@@ -446,6 +446,9 @@ func parseLDIF(s string) ([]ldifEntry, error) {
 		default:
 			val = strings.TrimPrefix(val, " ")
 		}
+		if strings.EqualFold(attr, "ref") && cur == nil {
+			continue // a subtree search's referral to another partition (DomainDnsZones, ...)
+		}
 		if strings.EqualFold(attr, "dn") {
 			flush()
 			cur = &ldifEntry{DN: val, Attrs: map[string][]string{}}

@@ -263,3 +263,14 @@ func TestRedact(t *testing.T) {
 		t.Errorf("redact left the password: %v", got)
 	}
 }
+
+// A subtree ldbsearch from a domain head also prints referrals to the DNS
+// partitions below it; they are not entries.
+func TestParseLDIFSkipsReferrals(t *testing.T) {
+	in := "# record 1\ndn: CN=Domain Admins,CN=Users,DC=priv,DC=contoso,DC=test\nmember: CN=Administrator,CN=Users,DC=priv,DC=contoso,DC=test\n\n" +
+		"# Referral\nref: ldap:///DC=DomainDnsZones,DC=priv,DC=contoso,DC=test\n\n# returned 2 records\n# 1 entries\n# 1 referrals\n"
+	entries, err := parseLDIF(in)
+	if err != nil || len(entries) != 1 || entries[0].first("member") != "CN=Administrator,CN=Users,DC=priv,DC=contoso,DC=test" {
+		t.Fatalf("parseLDIF = %+v, %v", entries, err)
+	}
+}
