@@ -47,19 +47,19 @@ func ParseReplPropertyMetaData(b []byte) ([]PropertyMetaData, error) {
 		return nil, fmt.Errorf("%w: replPropertyMetaData version %d, want 1", ErrMalformed, v)
 	}
 	n := binary.LittleEndian.Uint32(b[8:12])
-	if uint64(len(b)-header) < uint64(n)*size {
+	if uint64(len(b)-header) < uint64(n)*size { //nolint:gosec // G115: len(b) >= header was checked above
 		return nil, fmt.Errorf("%w: replPropertyMetaData announces %d entries in %d bytes", ErrMalformed, n, len(b))
 	}
 	out := make([]PropertyMetaData, 0, n)
 	for i := uint32(0); i < n; i++ {
 		e := b[header+int(i)*size : header+int(i+1)*size]
-		secs := int64(binary.LittleEndian.Uint64(e[8:16]))
+		secs := int64(binary.LittleEndian.Uint64(e[8:16])) //nolint:gosec // G115: DSTIME is a signed LONGLONG on the wire (MS-DRSR 5.49)
 		m := PropertyMetaData{
 			AttributeID:             binary.LittleEndian.Uint32(e[0:4]),
 			Version:                 binary.LittleEndian.Uint32(e[4:8]),
 			OriginatingInvocationID: guidString(e[16:32]),
-			OriginatingUSN:          int64(binary.LittleEndian.Uint64(e[32:40])),
-			LocalUSN:                int64(binary.LittleEndian.Uint64(e[40:48])),
+			OriginatingUSN:          int64(binary.LittleEndian.Uint64(e[32:40])), //nolint:gosec // G115: USN is a signed LONGLONG (MS-DRSR 5.212)
+			LocalUSN:                int64(binary.LittleEndian.Uint64(e[40:48])), //nolint:gosec // G115: USN is a signed LONGLONG (MS-DRSR 5.212)
 		}
 		if secs > 0 {
 			m.OriginatingChangeTime = time.Unix(secs-dsTimeUnixOffset, 0).UTC()

@@ -28,7 +28,7 @@ func TestFilterBuildersEscape(t *testing.T) {
 				t.Errorf("%q: filter %s holds a non-equality (%d)", v, f, c.Tag)
 				continue
 			}
-			if got := string(c.Children[1].Data.Bytes()); got != v {
+			if got := c.Children[1].Data.String(); got != v {
 				t.Errorf("%q: value compiled as %q", v, got)
 			}
 		}

@@ -58,7 +58,7 @@ func startStubKDC(t *testing.T, code int32) *stubKDC {
 }
 
 func (k *stubKDC) serve(c net.Conn) {
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	var n uint32
 	if err := binary.Read(c, binary.BigEndian, &n); err != nil || n > 1<<20 {
 		return

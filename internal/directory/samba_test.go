@@ -598,7 +598,7 @@ func TestSambaBindModes(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		defer c.Close()
+		defer func() { _ = c.Close() }()
 		got, err := c.DomainControllers(sambaCtx(t))
 		if err != nil {
 			return err

@@ -40,7 +40,7 @@ func (s *session) searchBase(dn string, attrs ...string) (*ldap.Entry, error) {
 // control (RFC 2696), one request per page, so large results never hit the
 // DC's MaxPageSize.
 func (s *session) searchPaged(base string, scope int, filter string, attrs ...string) ([]*ldap.Entry, error) {
-	paging := ldap.NewControlPaging(uint32(s.c.cfg.PageSize))
+	paging := ldap.NewControlPaging(uint32(s.c.cfg.PageSize)) //nolint:gosec // G115: the page size is a small positive setting
 	var out []*ldap.Entry
 	for {
 		s.c.count(s.dc, func(st *OpStats) { st.Searches++ })

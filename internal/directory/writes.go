@@ -97,7 +97,7 @@ func (s *session) readOptions(dn string) (uint32, bool, error) {
 		return 0, false, err
 	}
 	v, ok := attrInt(e, "options")
-	return uint32(v), ok, nil
+	return uint32(v), ok, nil //nolint:gosec // G115: options is a 32-bit flags attribute; AD returns it as a signed integer
 }
 
 // becomeAttr is the rootDSE operational attribute that transfers a role to

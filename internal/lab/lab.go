@@ -175,7 +175,7 @@ func (l *Lab) Close() {
 		l.LDAP.Close()
 	}
 	if l.TDS != nil {
-		l.TDS.Close()
+		_ = l.TDS.Close()
 	}
 	if l.ownDir && l.Dir != "" {
 		_ = os.RemoveAll(l.Dir)

@@ -158,7 +158,7 @@ func findServiceTag(content []byte) (*serviceTag, error) {
 	for {
 		before := dec.InputOffset()
 		tok, err := dec.RawToken()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return nil, ErrNoServiceElement
 		}
 		if err != nil {
@@ -178,7 +178,7 @@ func wellFormed(content []byte) error {
 	dec := xml.NewDecoder(bytes.NewReader(content))
 	dec.Strict = true
 	for {
-		if _, err := dec.Token(); err == io.EOF {
+		if _, err := dec.Token(); errors.Is(err, io.EOF) {
 			return nil
 		} else if err != nil {
 			return err

@@ -202,7 +202,7 @@ func TestAccDomainController_lifecycle(t *testing.T) {
 						defer cancel()
 						root, err := labDirectory(t, l, model.Spare1).RootDSE(ctx)
 						if err != nil || !strings.Contains(root.DSServiceName, "CN=PRIV-SPARE1,") {
-							return fmt.Errorf("the new DC's own rootDSE: %+v, %v", root, err)
+							return fmt.Errorf("the new DC's own rootDSE: %+v, %w", root, err)
 						}
 						return nil
 					},
@@ -679,7 +679,7 @@ func TestDomainControllerModifyPlanCredentials(t *testing.T) {
 		t.Helper()
 		r, null := dcResource(t, data, dcModel(model.Spare1))
 		null.Raw = tftypes.NewValue(null.Schema.Type().TerraformType(ctx), nil)
-		req := fwresource.ModifyPlanRequest{State: null, Plan: tfsdk.Plan{Schema: null.Schema, Raw: null.Raw}, Config: tfsdk.Config{Schema: null.Schema, Raw: null.Raw}}
+		req := fwresource.ModifyPlanRequest{State: null, Plan: tfsdk.Plan(null), Config: tfsdk.Config(null)}
 		if state != nil {
 			_, st := dcResource(t, data, *state)
 			req.State = st

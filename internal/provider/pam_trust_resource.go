@@ -704,7 +704,7 @@ func (r *pamTrustResource) readCorpSide(ctx context.Context, m *pamTrustResource
 	if err != nil {
 		return nil, err
 	}
-	defer client.Close()
+	defer func() { _ = client.Close() }()
 	t, err := client.Trust(ctx, privForest)
 	if errors.Is(err, transport.ErrNotFound) {
 		return nil, nil

@@ -263,7 +263,7 @@ func sambaBackupStatusAgrees(ctx context.Context, sl *samba.Lab, s *terraform.St
 // withAttribute is a copy of s in which the resource (or data source) addr
 // has attr = value.
 func withAttribute(s *terraform.State, addr, attr, value string) *terraform.State {
-	c := s.DeepCopy()
+	c := s.DeepCopy() //nolint:staticcheck // SA1019: terraform-plugin-testing exports no other copy of a state; only this test's checks use it
 	c.RootModule().Resources[addr].Primary.Attributes[attr] = value
 	return c
 }

@@ -199,7 +199,7 @@ func probeSQL(l *lab.Lab) error {
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	_, err = c.ServerInfo(context.Background())
 	return err
 }
@@ -343,7 +343,7 @@ func TestAccSQLFailoverClusterInstance_lifecycle(t *testing.T) {
 					func(*terraform.State) error {
 						// The failed logins were spent by the refresh: a single login now succeeds.
 						if err := probeSQL(l); err != nil {
-							return fmt.Errorf("the refresh did not go through the failed logins: %v", err)
+							return fmt.Errorf("the refresh did not go through the failed logins: %w", err)
 						}
 						return nil
 					},

@@ -98,7 +98,7 @@ func EncodeCommand(text string) string {
 	u := utf16.Encode([]rune(text))
 	b := make([]byte, 2*len(u))
 	for i, r := range u {
-		b[2*i] = byte(r)
+		b[2*i] = byte(r) //nolint:gosec // G115: UTF-16LE: the low byte, then the high byte
 		b[2*i+1] = byte(r >> 8)
 	}
 	return base64.StdEncoding.EncodeToString(b)

@@ -28,7 +28,7 @@ func TestKerberosReachesTheConfiguredKDC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer kdc.Close()
+	defer func() { _ = kdc.Close() }()
 	asReq := make(chan []byte, 4)
 	go func() {
 		for {

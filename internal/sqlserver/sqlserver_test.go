@@ -288,7 +288,7 @@ func TestNoListenerIsUnreachable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	if _, err := c.ServerInfo(ctx(t)); !errors.Is(err, transport.ErrUnreachable) {
 		t.Fatalf("closed port: %v", err)
 	}
@@ -516,13 +516,13 @@ func TestNamedInstance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Close()
+	defer func() { _ = srv.Close() }()
 	c, err := sqlserver.New(sqlserver.Config{Server: model.SQLNetwork, Instance: "PAM", Username: model.SQLLoginUser, Password: seed.SQLPassword,
 		CACertPEM: ca.CertPEM(), ConnectTo: srv.ConnectTo(), Retry: fastRetry})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	info, err := c.ServerInfo(ctx(t))
 	if err != nil {
 		t.Fatal(err)

@@ -288,7 +288,7 @@ func TestEvaluateIsDeterministic(t *testing.T) {
 		if got := Evaluate(top); !reflect.DeepEqual(got, first) {
 			t.Fatal("Evaluate differs between runs")
 		}
-		if RenderMermaid(top, first) != RenderMermaid(top, first) {
+		if m := RenderMermaid(top, first); m != RenderMermaid(top, first) {
 			t.Fatal("RenderMermaid differs between runs")
 		}
 	}

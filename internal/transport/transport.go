@@ -85,7 +85,7 @@ func (c ConnectTo) DialContext(ctx context.Context, network, addr string) (net.C
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, network, c.Resolve(addr))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrUnreachable, addr, err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrUnreachable, addr, err)
 	}
 	return conn, nil
 }
@@ -114,7 +114,7 @@ func Retry(ctx context.Context, p RetryPolicy, log *slog.Logger, what string, tr
 			return err
 		}
 		// Full jitter keeps parallel resources from retrying in lockstep.
-		wait := time.Duration(rand.Int64N(int64(backoff) + 1))
+		wait := time.Duration(rand.Int64N(int64(backoff) + 1)) //nolint:gosec // G404: jitter needs no unpredictability
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
 			return err
 		}

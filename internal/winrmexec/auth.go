@@ -107,7 +107,7 @@ func (a *kerberosAuth) wrap(base http.RoundTripper) http.RoundTripper {
 		err := spnego.SetSPNEGOHeader(a.cl, r, a.spn)
 		a.mu.Unlock()
 		if err != nil {
-			return nil, fmt.Errorf("%w: kerberos: %v", transport.ErrUnauthorized, err)
+			return nil, fmt.Errorf("%w: kerberos: %w", transport.ErrUnauthorized, err)
 		}
 		return base.RoundTrip(r)
 	})

@@ -355,8 +355,8 @@ func (c *Client) conn(host string) *hostConn {
 		DialContext: dial,
 		TLSClientConfig: &tls.Config{
 			RootCAs:            c.roots,
-			ServerName:         serverName, // the host's name, not the address dialed
-			InsecureSkipVerify: c.cfg.Insecure,
+			ServerName:         serverName,     // the host's name, not the address dialed
+			InsecureSkipVerify: c.cfg.Insecure, //nolint:gosec // G402: winrm.insecure is an explicit opt-in that warns at configure time
 			MinVersion:         tls.VersionTLS12,
 		},
 		TLSHandshakeTimeout: 30 * time.Second,
@@ -402,7 +402,7 @@ func decode(host, script string, r *output, out any) error {
 		if err == nil {
 			err = errors.New(`no "ok" reply`)
 		}
-		return fmt.Errorf("winrm %s: the output of %s is not one JSON reply (%v); something on the host printed to the console, e.g. a logon script or a module (exit code %d); stdout: %s; stderr: %s",
+		return fmt.Errorf("winrm %s: the output of %s is not one JSON reply (%w); something on the host printed to the console, e.g. a logon script or a module (exit code %d); stdout: %s; stderr: %s",
 			host, script, err, r.exitCode, quote(stdout), quote(stderr))
 	}
 	if !*reply.OK {

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -266,7 +267,7 @@ func TestBusyForeverGivesUp(t *testing.T) {
 	c := f.client(t, nil)
 	err := c.Run(timeout(t, 10*time.Second), model.App1, labTest, nil, nil)
 	var he *HTTPError
-	if !errors.As(err, &he) || he.StatusCode != 503 {
+	if !errors.As(err, &he) || he.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("got %v", err)
 	}
 	if n := f.srv.Stats(model.App1).Requests; n != fastRetry.Attempts {

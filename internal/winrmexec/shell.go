@@ -38,7 +38,7 @@ func (h *hostConn) execute(ctx context.Context, cmdline string, stdin []byte) (o
 	}
 	shellID, err := winrm.ParseOpenShellResponse(body)
 	if err != nil || shellID == "" {
-		return nil, false, fmt.Errorf("creating a shell: no ShellId in the answer (%v): %s", err, quote([]byte(body)))
+		return nil, false, fmt.Errorf("creating a shell: no ShellId in the answer (%w): %s", err, quote([]byte(body)))
 	}
 	defer h.deleteShell(ctx, shellID)
 
@@ -48,7 +48,7 @@ func (h *hostConn) execute(ctx context.Context, cmdline string, stdin []byte) (o
 	}
 	cmdID, err := winrm.ParseExecuteCommandResponse(body)
 	if err != nil || cmdID == "" {
-		return nil, true, fmt.Errorf("starting powershell.exe: no CommandId in the answer (%v): %s", err, quote([]byte(body)))
+		return nil, true, fmt.Errorf("starting powershell.exe: no CommandId in the answer (%w): %s", err, quote([]byte(body)))
 	}
 
 	// Base64 grows the data by 4/3; keep each Send within MaxEnvelopeSize.
@@ -121,7 +121,7 @@ func (h *hostConn) post(ctx context.Context, msg *soap.SoapMessage) (string, err
 	if err != nil {
 		return "", h.netError(ctx, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxOutput))
 	if err != nil {
 		return "", h.netError(ctx, err)

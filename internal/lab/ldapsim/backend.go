@@ -69,6 +69,7 @@ func startBackend(s *Server, host string) (*backend, error) {
 	// own random loopback address: labs running in parallel (tests) could
 	// otherwise be handed the same released port, and one lab's relay would
 	// talk to another lab's directory.
+	var lastErr error
 	for attempt := 0; attempt < 20; attempt++ {
 		ln, err := net.Listen("tcp", randomLoopback()+":0")
 		if err != nil {
@@ -77,14 +78,15 @@ func startBackend(s *Server, host string) (*backend, error) {
 		addr := ln.Addr().String()
 		_ = ln.Close()
 		errc := make(chan error, 1)
-		go func() { errc <- srv.Run(addr) }()
-		if waitListening(srv, addr, errc) {
+		stopped := make(chan struct{})
+		go func() { errc <- srv.Run(addr); close(stopped) }()
+		if lastErr = waitListening(srv, addr, errc); lastErr == nil {
 			b.addr = addr
-			go func() { <-errc; close(b.done) }()
+			b.done = stopped
 			return b, nil
 		}
 	}
-	return nil, fmt.Errorf("ldapsim: backend for %s could not listen", host)
+	return nil, fmt.Errorf("ldapsim: backend for %s could not listen: %w", host, lastErr)
 }
 
 // randomLoopback returns a random address in 127.0.0.0/8 other than 127.0.0.1.
@@ -98,26 +100,29 @@ func randomLoopback() string {
 }
 
 // waitListening waits until gldap has tried to listen (Ready), then until it
-// accepts connections on addr, or Run fails.
-func waitListening(srv *gldap.Server, addr string, errc chan error) bool {
+// accepts connections on addr, or Run fails; nil means listening.
+func waitListening(srv *gldap.Server, addr string, errc chan error) error {
 	deadline := time.Now().Add(5 * time.Second)
 	for !srv.Ready() && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
 	for time.Now().Before(deadline) {
 		select {
-		case <-errc:
-			return false
+		case err := <-errc:
+			if err == nil {
+				err = errors.New("the server stopped before it listened")
+			}
+			return fmt.Errorf("%s: %w", addr, err)
 		default:
 		}
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
 			_ = c.Close()
-			return true
+			return nil
 		}
 		time.Sleep(time.Millisecond)
 	}
-	return false
+	return fmt.Errorf("%s: not accepting connections after 5s", addr)
 }
 
 // stop stops gldap and waits for its Run to return.
@@ -333,7 +338,7 @@ func modValues(raw []string) ([]string, error) {
 			if err != nil {
 				return nil, fmt.Errorf("modification value: %w", err)
 			}
-			out = append(out, string(p.Data.Bytes()))
+			out = append(out, p.Data.String())
 			n := len(p.Bytes())
 			if n == 0 || n > len(buf) {
 				return nil, errors.New("modification value: bad length")

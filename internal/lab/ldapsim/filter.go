@@ -112,7 +112,7 @@ func (v *view) matches(en *entry, f *ber.Packet) (bool, error) {
 		ok, err := v.matches(en, f.Children[0])
 		return !ok, err
 	case ldap.FilterPresent:
-		name := string(f.Data.Bytes())
+		name := f.Data.String()
 		if strings.EqualFold(name, "objectClass") {
 			return true, nil
 		}
@@ -144,7 +144,7 @@ func (v *view) matches(en *entry, f *ber.Packet) (bool, error) {
 		if len(f.Children) != 2 {
 			return false, fmt.Errorf("malformed substring filter")
 		}
-		name := string(f.Children[0].Data.Bytes())
+		name := f.Children[0].Data.String()
 		for _, have := range en.values(name) {
 			if substrMatch(strings.ToLower(have), f.Children[1].Children) {
 				return true, nil
@@ -156,11 +156,11 @@ func (v *view) matches(en *entry, f *ber.Packet) (bool, error) {
 		for _, c := range f.Children {
 			switch c.Tag {
 			case 1:
-				rule = string(c.Data.Bytes())
+				rule = c.Data.String()
 			case 2:
-				name = string(c.Data.Bytes())
+				name = c.Data.String()
 			case 3:
-				val = string(c.Data.Bytes())
+				val = c.Data.String()
 			}
 		}
 		want, err := strconv.ParseUint(val, 10, 64)
@@ -197,7 +197,7 @@ func ava(f *ber.Packet) (string, string, error) {
 	if len(f.Children) != 2 {
 		return "", "", fmt.Errorf("malformed attribute value assertion")
 	}
-	return string(f.Children[0].Data.Bytes()), string(f.Children[1].Data.Bytes()), nil
+	return f.Children[0].Data.String(), f.Children[1].Data.String(), nil
 }
 
 // equal compares one stored value with an asserted one by the attribute's syntax.
@@ -263,7 +263,7 @@ func compare(name, have, want string) int {
 func substrMatch(have string, parts []*ber.Packet) bool {
 	pos := 0
 	for i, p := range parts {
-		s := strings.ToLower(string(p.Data.Bytes()))
+		s := strings.ToLower(p.Data.String())
 		switch p.Tag {
 		case ldap.FilterSubstringsInitial:
 			if i != 0 || !strings.HasPrefix(have, s) {

@@ -169,7 +169,7 @@ func (c *conn) serve() {
 				continue // accepted and never answered
 			}
 		}
-		if op.Tag == gldap.ApplicationExtendedRequest && len(op.Children) > 0 && string(op.Children[0].Data.Bytes()) == oidStartTLS {
+		if op.Tag == gldap.ApplicationExtendedRequest && len(op.Children) > 0 && op.Children[0].Data.String() == oidStartTLS {
 			if err := c.startTLS(id); err != nil {
 				c.s.log.Debug("ldapsim: StartTLS failed", "host", c.host, "error", err.Error())
 				return

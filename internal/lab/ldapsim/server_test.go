@@ -203,7 +203,7 @@ func TestProtocolEdges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	if err := c.StartTLS(&tls.Config{RootCAs: f.ca.Pool(), ServerName: model.DC1}); err != nil {
 		t.Fatalf("StartTLS: %v", err)
 	}
@@ -277,7 +277,7 @@ func TestListenersFollowTheModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c, err := net.DialTimeout("tcp", dc1, time.Second); err == nil {
-		c.Close()
+		_ = c.Close()
 		t.Error("an unreachable DC still accepts connections")
 	}
 	_ = f.env.SetReachable(model.DC1, true)

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -561,7 +562,7 @@ func (e *Env) DropLogin(s *SQLInstance, caller *SQLLogin, name string) *SQLError
 func (e *Env) AlterServerRole(s *SQLInstance, caller *SQLLogin, role, member string, add bool) *SQLError {
 	e.sqlDefaults(s)
 	r := strings.ToLower(role)
-	if _, ok := FixedServerRoles[r]; !ok || !(caller.IsSysadmin() || (caller != nil && caller.Roles[r])) {
+	if _, ok := FixedServerRoles[r]; !ok || (!caller.IsSysadmin() && (caller == nil || !caller.Roles[r])) {
 		return sqlErr(15151, 16, "Cannot alter the server role '%s', because it does not exist or you do not have permission.", role)
 	}
 	if r == "public" {
@@ -983,11 +984,7 @@ func (e *Env) RunSQLSetup(h *Host, action, version string, p SQLSetupParams) SQL
 }
 
 func asSetupErr(err error, target **SQLSetupError) bool {
-	se, ok := err.(*SQLSetupError)
-	if ok {
-		*target = se
-	}
-	return ok
+	return errors.As(err, target)
 }
 
 // recordSetup records a setup run (secrets removed) on the instance, when
@@ -1005,7 +1002,7 @@ func (e *Env) recordSetup(s *SQLInstance, host, action string, p SQLSetupParams,
 	sort.Strings(names)
 	if err != nil {
 		run.ExitCode, run.Message = SetupFailed, err.Error()
-		if se, ok := err.(*SQLSetupError); ok {
+		if se := (*SQLSetupError)(nil); errors.As(err, &se) {
 			run.ExitCode, run.Message = se.ExitCode, se.Message
 		}
 	}

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -117,7 +118,7 @@ func TestFCILifecycle(t *testing.T) {
 		t.Fatalf("after AddNode: %s", nodesOf(s))
 	}
 	err := do(t, e, func(e *Env) error { return e.AddNode(App2, nodeParams()) })
-	if se, ok := err.(*SQLSetupError); !ok || se.ExitCode != SetupFailed || !strings.Contains(se.Message, "already a node") {
+	if se := (*SQLSetupError)(nil); !errors.As(err, &se) || se.ExitCode != SetupFailed || !strings.Contains(se.Message, "already a node") {
 		t.Fatalf("AddNode twice: %v", err)
 	}
 	err = do(t, e, func(e *Env) error { return e.RemoveNode(App3, SQLSetupParams{"INSTANCENAME": {"MSSQLSERVER"}}) })
@@ -197,8 +198,8 @@ func TestInstallValidation(t *testing.T) {
 				c.mutate(p)
 			}
 			err := do(t, e, func(e *Env) error { _, err := e.InstallFailoverCluster(c.host, p); return err })
-			se, ok := err.(*SQLSetupError)
-			if !ok || se.ExitCode != SetupFailed || !strings.Contains(se.Message, c.want) {
+			se := (*SQLSetupError)(nil)
+			if !errors.As(err, &se) || se.ExitCode != SetupFailed || !strings.Contains(se.Message, c.want) {
 				t.Fatalf("err = %v, want setup failure containing %q", err, c.want)
 			}
 			if _, ok := e.SQL[fciNetwork]; ok {
@@ -226,7 +227,7 @@ func TestManagedServiceAccountNeedsNoPassword(t *testing.T) {
 		t.Fatalf("AddNode with FEATURES: %v", err)
 	}
 	delete(n, "FEATURES")
-	n["SQLSVCACCOUNT"] = []string{`PRIV\other$`}
+	n["SQLSVCACCOUNT"] = []string{`PRIV\svc-other$`}
 	if err := do(t, e, func(e *Env) error { return e.AddNode(App3, n) }); err == nil || !strings.Contains(err.Error(), "same on every node") {
 		t.Fatalf("AddNode with other service accounts: %v", err)
 	}
@@ -366,7 +367,7 @@ func TestLoginRules(t *testing.T) {
 		check("bad characters", e.CreateWindowsLogin(s, admin, `PRIV\a]b`), 15401)
 		check("create", e.CreateWindowsLogin(s, admin, `PRIV\svc-mim`), 0)
 		check("create twice", e.CreateWindowsLogin(s, admin, `priv\SVC-MIM`), 15025)
-		check("no permission", e.CreateWindowsLogin(s, limited, `PRIV\other`), 15247)
+		check("no permission", e.CreateWindowsLogin(s, limited, `PRIV\svc-other`), 15247)
 		check("add role", e.AlterServerRole(s, admin, "DBCreator", `PRIV\svc-mim`, true), 0)
 		check("add again", e.AlterServerRole(s, admin, "dbcreator", `PRIV\svc-mim`, true), 0)
 		check("unknown role", e.AlterServerRole(s, admin, "nope", `PRIV\svc-mim`, true), 15151)

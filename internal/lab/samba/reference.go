@@ -366,7 +366,7 @@ func parseTombstoneLifetime(ldif string) (int, error) {
 		return 0, err
 	}
 	if len(entries) != 1 {
-		return 0, fmt.Errorf("Directory Service object: %d entries: %w", len(entries), ErrNotFound)
+		return 0, fmt.Errorf("directory service object: %d entries: %w", len(entries), ErrNotFound)
 	}
 	v := entries[0].first("tombstoneLifetime")
 	if v == "" {

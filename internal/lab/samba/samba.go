@@ -62,7 +62,7 @@ func available(euid int, lookPath func(string) (string, error)) error {
 	}
 	for _, tool := range []string{"bash", "ip", "nsenter", "unshare", "mount", "apt-get"} {
 		if _, err := lookPath(tool); err != nil {
-			return fmt.Errorf("%w: %s not found in PATH (%v); %s", ErrUnavailable, tool, err, HowToRun)
+			return fmt.Errorf("%w: %s not found in PATH (%w); %s", ErrUnavailable, tool, err, HowToRun)
 		}
 	}
 	return nil
@@ -188,19 +188,19 @@ func Up(ctx context.Context, stateDir string) (*Lab, error) {
 		return nil, err
 	}
 	if _, err := runScript(ctx, path, "install"); err != nil {
-		os.Remove(path)
+		_ = os.Remove(path)
 		return nil, err
 	}
 	if err := upWhenFree(ctx, path, abs); err != nil {
 		// The script tears down after its own failures; this also covers being killed.
 		_, _ = runScript(context.WithoutCancel(ctx), path, "down", abs)
-		os.Remove(path)
+		_ = os.Remove(path)
 		return nil, err
 	}
 	l, err := load(abs)
 	if err != nil {
 		_, _ = runScript(context.WithoutCancel(ctx), path, "down", abs)
-		os.Remove(path)
+		_ = os.Remove(path)
 		return nil, err
 	}
 	l.scriptPath = path
@@ -419,12 +419,12 @@ func writeScript() (string, error) {
 		return "", fmt.Errorf("write samba-lab.sh: %w", err)
 	}
 	if _, err := f.Write(script); err != nil {
-		f.Close()
-		os.Remove(f.Name())
+		_ = f.Close()
+		_ = os.Remove(f.Name())
 		return "", fmt.Errorf("write samba-lab.sh: %w", err)
 	}
 	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
+		_ = os.Remove(f.Name())
 		return "", err
 	}
 	return f.Name(), os.Chmod(f.Name(), 0o700)

@@ -29,7 +29,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	os.Setenv("CHECKPOINT_DISABLE", "1") // project policy for anything that might run Terraform
+	_ = os.Setenv("CHECKPOINT_DISABLE", "1") // project policy for anything that might run Terraform
 	os.Exit(runMain(m))
 }
 
@@ -100,10 +100,10 @@ func failedUpLeavesNothing(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	os.Setenv("BASTION_LAB_FAIL_AT", "trust")
+	_ = os.Setenv("BASTION_LAB_FAIL_AT", "trust")
 	start := time.Now()
 	l, err := Up(ctx, stateDir)
-	os.Unsetenv("BASTION_LAB_FAIL_AT")
+	_ = os.Unsetenv("BASTION_LAB_FAIL_AT")
 	if err == nil {
 		_ = l.Down(context.Background())
 		return fmt.Errorf("up with BASTION_LAB_FAIL_AT=trust succeeded")
@@ -154,7 +154,7 @@ func dial(t *testing.T, l *Lab, dc string, byDN bool) *ldap.Conn {
 	if err != nil {
 		t.Fatalf("LDAPS %s (%s): %v", dc, d.LDAPSURL, err)
 	}
-	t.Cleanup(func() { conn.Close() })
+	t.Cleanup(func() { _ = conn.Close() })
 	user := f.AdminUPN
 	if byDN {
 		user = f.AdminBindDN
@@ -207,11 +207,11 @@ func TestSambaLDAPSVerifiesLabCertificates(t *testing.T) {
 	cfg, _ := l.TLSConfig("priv-dc1")
 	cfg.ServerName = "priv-dc2.priv.contoso.test"
 	if conn, err := ldap.DialURL(d.LDAPSURL, ldap.DialWithTLSConfig(cfg)); err == nil {
-		conn.Close()
+		_ = conn.Close()
 		t.Error("LDAPS to priv-dc1 verified as priv-dc2")
 	}
 	if conn, err := ldap.DialURL(d.LDAPSURL, ldap.DialWithTLSConfig(&tls.Config{ServerName: d.FQDN})); err == nil {
-		conn.Close()
+		_ = conn.Close()
 		t.Error("LDAPS to priv-dc1 verified without the lab CA")
 	}
 	// Simple bind on plain 389 is refused unless the lab was built to allow it.
@@ -219,7 +219,7 @@ func TestSambaLDAPSVerifiesLabCertificates(t *testing.T) {
 	if err != nil {
 		t.Fatalf("LDAP %s: %v", d.IP, err)
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	f, _ := l.Forest("priv")
 	if err := conn.Bind(f.AdminUPN, f.AdminPassword); (err == nil) != l.LDAPPlainSimpleBind {
 		t.Errorf("simple bind on 389: err = %v, lab ldap_plain_simple_bind = %v", err, l.LDAPPlainSimpleBind)

@@ -31,7 +31,7 @@ func Leftovers(stateDir, scriptPath string, pids []int) []string {
 		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX) == nil {
 			defer syscall.Flock(int(f.Fd()), syscall.LOCK_UN) //nolint:errcheck // closing releases it anyway
 		}
-		defer f.Close()
+		defer func() { _ = f.Close() }()
 	}
 	for _, pid := range pids {
 		if pid <= 0 {

@@ -3,6 +3,7 @@ package winrmsim
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -111,7 +112,7 @@ func mimInstall(env *model.Env, h *model.Host, raw json.RawMessage) (any, error)
 		}
 	}
 	if err := env.InstallMIM(h, in.InstallerPath, props); err != nil {
-		if me, ok := err.(model.MSIError); ok {
+		if me := (model.MSIError{}); errors.As(err, &me) {
 			return nil, invalidOperation(fmt.Sprintf("msiexec failed with exit code %d.", me.Code))
 		}
 		return nil, err

@@ -188,7 +188,7 @@ func (s *Server) open(h *hostState, ep *endpoint) error {
 	if ep.tls {
 		cfg, err := s.ca.ServerConfig(h.fqdn)
 		if err != nil {
-			ln.Close()
+			_ = ln.Close()
 			return err
 		}
 		cfg.NextProtos = []string{"http/1.1"}

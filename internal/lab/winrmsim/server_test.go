@@ -167,7 +167,7 @@ func TestUnauthenticated401(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		got := resp.Header.Values("WWW-Authenticate")
 		if resp.StatusCode != http.StatusUnauthorized || len(got) != 2 || got[0] != "Negotiate" || got[1] != `Basic realm="WSMAN"` {
 			t.Errorf("%s: status %d, WWW-Authenticate %q", name, resp.StatusCode, got)
@@ -314,17 +314,17 @@ func TestInjectedFaults(t *testing.T) {
 			t.Fatal(err)
 		}
 		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		if resp.StatusCode != tc.status || !strings.Contains(string(b), tc.body) {
 			t.Errorf("%s: status %d body %.200s", tc.kind, resp.StatusCode, b)
 		}
 	}
 	// The faults were consumed: the next request succeeds.
 	resp, err := post(context.Background())
-	if err != nil || resp.StatusCode != 200 {
+	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("after faults: %v %v", resp, err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 
 	// Refuse: the connection is reset, no HTTP answer.
 	_ = l.env.InjectFault(model.App1, model.WinRM, model.FaultRefuse, 1)
@@ -392,7 +392,7 @@ func (r *rawShell) post(msg *soap.SoapMessage) (int, string) {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
 }
@@ -466,7 +466,7 @@ func TestHostGoneRefusesConnections(t *testing.T) {
 		if _, err := conn.Read(make([]byte, 1)); err == nil {
 			t.Error("gone host's connection stayed open")
 		}
-		conn.Close()
+		_ = conn.Close()
 	}
 	if err := l.srv.Sync(); err != nil {
 		t.Fatal(err)
@@ -519,7 +519,7 @@ func TestTLSNamesTheHost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn.Close()
+	_ = conn.Close()
 	if _, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: l.ca.Pool(), ServerName: model.App2}); err == nil {
 		t.Error("App1's listener presented a certificate valid for App2")
 	}
@@ -559,7 +559,7 @@ func TestNTLM(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		return resp.StatusCode
 	}
 	if code := post(model.AdminUser, "wrong"); code != 401 {

@@ -172,7 +172,7 @@ func CheckStrictPreamble(s *Summary, role Role) Findings {
 	switch {
 	case stop < 0:
 		add(at(1), "$ErrorActionPreference = 'Stop' is missing: it must follow Set-StrictMode")
-	case stop != 1 && !(strict < 0 && stop == 0):
+	case stop != 1 && (strict >= 0 || stop != 0):
 		add(at(stop), "$ErrorActionPreference = 'Stop' must be the second statement, right after Set-StrictMode")
 	}
 	for _, c := range s.Commands {

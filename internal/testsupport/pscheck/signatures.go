@@ -15,7 +15,7 @@ const (
 	KStringArray  Kind = "string[]"
 	KSwitch       Kind = "switch"
 	KSecureString Kind = "SecureString"
-	KCredential   Kind = "PSCredential"
+	KCredential   Kind = "PSCredential" //nolint:gosec // G101: a PowerShell type name, not a credential
 	// KSecretString is a plain string that carries a secret (the -String of
 	// ConvertTo-SecureString, a password option of an external program): it
 	// must come from $Params, never from the script text.

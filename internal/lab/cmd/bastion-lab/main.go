@@ -117,7 +117,7 @@ func serve(dir string, costs model.Costs, sqlVersion string) error {
 	}
 	srv := &http.Server{Handler: controlHandler(l, token), ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
+	defer func() { _ = srv.Close() }()
 
 	vars := l.EnvVars()
 	vars["TF_VAR_mim_service_account_password"] = l.Seed.MIMSvcPassword
@@ -255,7 +255,7 @@ func control(dir, method, path string, body any) error {
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	out, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusOK {
 		return errors.New(strings.TrimSpace(string(out)))
