@@ -101,5 +101,3 @@ func sidString(b []byte) (string, error) {
 	}
 	return s.String(), nil
 }
-
-func hex32(v uint32) string { return strconv.FormatUint(uint64(v), 16) }

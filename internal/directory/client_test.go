@@ -236,7 +236,7 @@ func TestSetGlobalCatalogConcurrentChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Options != uint32(adnames.NTDSOptDisableInboundRepl) {
+	if got.Options != adnames.NTDSOptDisableInboundRepl {
 		t.Errorf("options 0x%x, want 0x2: the concurrent change was clobbered or the GC bit not cleared", got.Options)
 	}
 	if v := modelOptions(t, l, model.DC2); v != 0x2 {
@@ -771,7 +771,7 @@ func ExampleNew() {
 		fmt.Println(err)
 		return
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	fmt.Println(len(adnames.FSMORoles()))
 	// Output: 5
 }

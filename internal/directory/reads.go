@@ -130,7 +130,7 @@ func joinDCs(entries []*ldap.Entry) []DomainController {
 			dc.ComputerDN = srv.GetAttributeValue("serverReference")
 		}
 		if v, ok := attrInt(e, "options"); ok {
-			dc.Options = uint32(v)
+			dc.Options = uint32(v) //nolint:gosec // G115: options is a 32-bit flags attribute; AD returns it as a signed integer
 			dc.optionsSet = true
 		}
 		dc.GlobalCatalog = dc.Options&adnames.NTDSOptIsGC != 0
@@ -370,7 +370,7 @@ func (c *Client) trusts(ctx context.Context, filter, what string) ([]Trust, erro
 			t.Direction, _ = attrInt(e, "trustDirection")
 			t.Type, _ = attrInt(e, "trustType")
 			a, _ := attrInt(e, "trustAttributes")
-			t.Attributes = uint32(a)
+			t.Attributes = uint32(a) //nolint:gosec // G115: trustAttributes is a 32-bit flags attribute; AD returns it as a signed integer
 			t.AttributeNames = adnames.TrustAttributeNames(t.Attributes)
 			if raw := e.GetRawAttributeValue("securityIdentifier"); len(raw) > 0 {
 				sid, err := sidString(raw)

@@ -204,7 +204,7 @@ func (r sambaReference) FSMOHolders(ctx context.Context) (map[string]string, err
 		if !ok {
 			return nil, fmt.Errorf("samba-tool fsmo show: %s held by %s, which is no DC", role, ntds)
 		}
-		out[string(role)] = h
+		out[role] = h
 	}
 	return out, nil
 }
@@ -489,7 +489,7 @@ func TestSambaFSMOTransfer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := samba.ServerOf(holders[samba.FSMORole(role)]); !strings.EqualFold(got, to) {
+			if got := samba.ServerOf(holders[role]); !strings.EqualFold(got, to) {
 				t.Errorf("after TransferFSMO(%s, %s): samba-tool fsmo show on %s says %s", role, to, to, got)
 			}
 			t.Logf("%s -> %s in %s", role, to, time.Since(start).Round(time.Millisecond))

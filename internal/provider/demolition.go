@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"sort"
 	"strings"
 	"sync"
 
@@ -139,21 +138,4 @@ func (p *plannedDestroys) has(kind, name string) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.keys[destroyKey(kind, name)]
-}
-
-// all lists the names recorded for kind.
-func (p *plannedDestroys) all(kind string) []string {
-	if p == nil {
-		return nil
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var out []string
-	for k := range p.keys {
-		if name, ok := strings.CutPrefix(k, kind+"|"); ok {
-			out = append(out, name)
-		}
-	}
-	sort.Strings(out)
-	return out
 }

@@ -189,7 +189,7 @@ func sambaDomainControllersAgree(ctx context.Context, sl *samba.Lab, s *terrafor
 		var held []string
 		for _, role := range samba.FSMORoles {
 			if strings.EqualFold(samba.ServerOf(holders[role]), d.Name) {
-				held = append(held, string(role))
+				held = append(held, role)
 			}
 		}
 		var listed []string
@@ -203,7 +203,7 @@ func sambaDomainControllersAgree(ctx context.Context, sl *samba.Lab, s *terrafor
 	}
 	for _, role := range samba.FSMORoles {
 		want := hostOf[strings.ToUpper(samba.ServerOf(holders[role]))]
-		if h := got["fsmo_role_holders."+string(role)]; want == "" || !strings.EqualFold(h, want) {
+		if h := got["fsmo_role_holders."+role]; want == "" || !strings.EqualFold(h, want) {
 			return fmt.Errorf("fsmo_role_holders[%s] = %q; samba-tool fsmo show names %s (%q)", role, h, holders[role], want)
 		}
 	}
