@@ -732,6 +732,17 @@ lock_registry() {
 }
 unlock_registry() { exec 9>&-; }
 
+# For up: a registry lock held for long (another lab's teardown on a loaded machine) is
+# "busy", so the caller waits and retries rather than failing.
+lock_registry_or_busy() {
+	mkdir -p "${LOCK%/*}"
+	exec 9>>"$LOCK"
+	flock -w 60 9 || {
+		log "busy: $LOCK held for 60 s (another lab going up or down)"
+		exit "$EXIT_BUSY"
+	}
+}
+
 # Kill every process in the lab's namespaces, then delete the namespaces and the host veth.
 teardown_namespaces() {
 	local ns n d f
@@ -825,7 +836,7 @@ cmd_up() {
 	if [[ -d $S && -n $(ls -A "$S") && ! -e $S/$MARKER ]]; then
 		die "$S is not empty and not a lab state dir; refusing to use it"
 	fi
-	lock_registry
+	lock_registry_or_busy
 	if other_lab_live "$S"; then
 		if [[ $(sed -n 2p "$REGISTRY") == 0 ]]; then
 			die "a lab started by hand is up in $(sed -n 1p "$REGISTRY"): run '$0 down $(sed -n 1p "$REGISTRY")' first"
