@@ -146,7 +146,7 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{server: p.Host, port: int(p.Port), retry: cfg.Retry, log: cfg.Logger, failoverTimeout: cfg.FailoverTimeout}
+	c := &Client{server: p.Host, port: int(p.Port), retry: cfg.Retry, log: cfg.Logger, failoverTimeout: cfg.FailoverTimeout} //nolint:gosec // G115: msdsn parses the port as a 16-bit number
 	if c.retry.Attempts == 0 {
 		c.retry = transport.DefaultRetry
 	}
@@ -226,7 +226,7 @@ func buildParams(cfg Config) (msdsn.Config, error) {
 		}
 	case AuthWindows:
 		k := cfg.Kerberos
-		if !(cfg.Username != "" && (cfg.Password != "" || k.KeytabFile != "")) && k.CredCacheFile == "" {
+		if (cfg.Username == "" || (cfg.Password == "" && k.KeytabFile == "")) && k.CredCacheFile == "" {
 			return msdsn.Config{}, errors.New("sqlserver: Windows authentication needs a username with a password or a keytab, or a Kerberos credential cache")
 		}
 		p.Parameters["authenticator"] = "krb5"
@@ -372,7 +372,7 @@ func (c *Client) query(ctx context.Context, what, text string, scan func(*sql.Ro
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
+		defer func() { _ = rows.Close() }() // rows.Err below reports what went wrong
 		if err := scan(rows); err != nil {
 			return err
 		}
