@@ -6,6 +6,7 @@ import (
 	"context"
 	"flag"
 	"log"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
@@ -25,6 +26,11 @@ func main() {
 		Debug:           debug,
 		ProtocolVersion: 6,
 	})
+	// Terraform has stopped the provider: delete the WinRM shells kept for
+	// reuse, within the grace Terraform gives a plugin before it kills it.
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	provider.Shutdown(ctx)
+	cancel()
 	if err != nil {
 		log.Fatal(err.Error())
 	}

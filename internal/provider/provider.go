@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -311,6 +312,7 @@ func (p *bastionProvider) Configure(ctx context.Context, req provider.ConfigureR
 			return
 		}
 		data.winrm = remoteExec{client: wc}
+		openWinRM.add(wc)
 		data.winrmCredential = credential{Username: winrmCfg.Username, Password: winrmCfg.Password}
 		data.secrets = append(data.secrets, winrmCfg.Password)
 	}
@@ -384,4 +386,38 @@ func (p *bastionProvider) DataSources(context.Context) []func() datasource.DataS
 		NewDomainControllersDataSource,
 		NewBackupStatusDataSource,
 	}
+}
+
+// openWinRM holds the WinRM clients Configure made in this process: each
+// keeps a shell per host for reuse, which Shutdown deletes.
+var openWinRM winrmClients
+
+type winrmClients struct {
+	mu      sync.Mutex
+	clients []*winrmexec.Client
+}
+
+func (w *winrmClients) add(c *winrmexec.Client) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.clients = append(w.clients, c)
+}
+
+// Shutdown deletes the WinRM shells the provider kept for reuse (in
+// parallel, bounded by ctx). main calls it when Terraform stops the
+// provider; shells left by a killed process end on the host's idle timeout.
+func Shutdown(ctx context.Context) {
+	openWinRM.mu.Lock()
+	clients := openWinRM.clients
+	openWinRM.clients = nil
+	openWinRM.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.Close(ctx)
+		}()
+	}
+	wg.Wait()
 }

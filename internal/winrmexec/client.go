@@ -115,6 +115,8 @@ type HostStats struct {
 	Attempts int
 	// Requests counts HTTP requests sent, authentication round trips included.
 	Requests int
+	// Shells counts shells created (a shell serves many scripts in turn).
+	Shells int
 }
 
 // New validates cfg and returns a Client. It dials nothing.
@@ -303,6 +305,28 @@ func (c *Client) Stats() map[string]HostStats {
 	return out
 }
 
+// Close deletes the shells kept for reuse on every host (in parallel,
+// bounded by ctx) and closes idle connections; later runs still work and
+// delete their shell when done. The provider calls it when it stops.
+func (c *Client) Close(ctx context.Context) {
+	c.mu.Lock()
+	hosts := make([]*hostConn, 0, len(c.hosts))
+	for _, h := range c.hosts {
+		hosts = append(hosts, h)
+	}
+	c.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, h := range hosts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h.closeShells(ctx)
+		}()
+	}
+	wg.Wait()
+	c.CloseIdleConnections()
+}
+
 // CloseIdleConnections closes kept-alive connections to every host.
 func (c *Client) CloseIdleConnections() {
 	c.mu.Lock()
@@ -312,13 +336,19 @@ func (c *Client) CloseIdleConnections() {
 	}
 }
 
-// hostConn is everything kept per host: its URL, HTTP client and pool.
+// hostConn is everything kept per host: its URL, HTTP client and pools of
+// connections and shells.
 type hostConn struct {
 	c        *Client
 	key, url string
 	http     *http.Client
 	requests atomic.Int64
 	stats    HostStats // guarded by c.mu
+
+	shellMu sync.Mutex
+	idle    []idleShell // shells waiting for a script, oldest first
+	reaper  *time.Timer
+	closed  bool
 }
 
 func (h *hostConn) count(f func(*HostStats)) {

@@ -127,7 +127,9 @@ func TestRunDecodesResult(t *testing.T) {
 	}
 }
 
-func TestOneRunCostsFiveRequests(t *testing.T) {
+// Runs on one host share a shell: Create once, then Command, Send and
+// Receive per run; Close deletes the shell.
+func TestRunsShareOneShell(t *testing.T) {
 	f := setup(t)
 	c := f.client(t, nil)
 	for i := 0; i < 3; i++ {
@@ -136,14 +138,63 @@ func TestOneRunCostsFiveRequests(t *testing.T) {
 		}
 	}
 	st := c.Stats()[model.App1]
-	if st.Runs != 3 || st.Attempts != 3 || st.Failures != 0 || st.Requests != 15 {
-		t.Errorf("client stats %+v, want 3 runs of 5 requests", st)
+	if st.Runs != 3 || st.Attempts != 3 || st.Failures != 0 || st.Requests != 10 || st.Shells != 1 {
+		t.Errorf("client stats %+v, want 3 runs in 1 shell: 1 + 3x3 requests", st)
 	}
-	if lab := f.srv.Stats(model.App1); lab.Requests != 15 || lab.Commands != 3 || lab.Shells != 0 {
-		t.Errorf("lab stats %+v", lab)
+	if lab := f.srv.Stats(model.App1); lab.Requests != 10 || lab.Commands != 3 || lab.Shells != 1 {
+		t.Errorf("lab stats %+v, want 10 requests, 3 commands, 1 shell open", lab)
 	}
 	if n := f.env.CallCount(model.WinRM, model.App1); n != 3 {
 		t.Errorf("model counted %d calls", n)
+	}
+	c.Close(timeout(t, 10*time.Second))
+	if lab := f.srv.Stats(model.App1); lab.Requests != 11 || lab.Shells != 0 {
+		t.Errorf("after Close: lab stats %+v, want the Delete sent and no shell open", lab)
+	}
+	// A run after Close still works and leaves nothing open.
+	if err := c.Run(timeout(t, 10*time.Second), model.App1, labTest, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.srv.Stats(model.App1).Shells; n != 0 {
+		t.Errorf("after Close a run left %d shells open", n)
+	}
+}
+
+// A shell idle for shellIdleTimeout is deleted; a kept shell the host
+// refuses a Command in is replaced without running the script twice.
+func TestKeptShellIdleAndRefused(t *testing.T) {
+	defer func(d time.Duration) { shellIdleTimeout = d }(shellIdleTimeout)
+	shellIdleTimeout = 50 * time.Millisecond
+	f := setup(t)
+	c := f.client(t, nil)
+	if err := c.Run(timeout(t, 10*time.Second), model.App1, labTest, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for f.srv.Stats(model.App1).Shells != 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := f.srv.Stats(model.App1).Shells; n != 0 {
+		t.Errorf("%d shells open after the idle timeout", n)
+	}
+
+	shellIdleTimeout = time.Minute
+	if err := c.Run(timeout(t, 10*time.Second), model.App1, labTest, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	_ = f.srv.FailAction(model.App1, "Command", model.FaultHTTP500, 1)
+	if err := c.Run(timeout(t, 10*time.Second), model.App1, labTest, nil, nil); err != nil {
+		t.Fatalf("a refused Command in a kept shell: %v", err)
+	}
+	if n := f.env.ScriptRuns()[labTest.Name]; n != 3 {
+		t.Errorf("script ran %d times, want 3", n)
+	}
+	if st := c.Stats()[model.App1]; st.Shells != 3 {
+		t.Errorf("shells created %d, want 3 (idle one deleted, refused one replaced)", st.Shells)
+	}
+	c.Close(timeout(t, 10*time.Second))
+	if n := f.srv.Stats(model.App1).Shells; n != 0 {
+		t.Errorf("%d shells open after Close", n)
 	}
 }
 
@@ -252,8 +303,8 @@ func TestBusyRetriedThenSuccess(t *testing.T) {
 		if err := c.Run(timeout(t, 10*time.Second), model.App1, labTest, echoInput{Value: "x"}, &got); err != nil || got.Input.Value != "x" {
 			t.Fatalf("%s: %v %+v", kind, err, got)
 		}
-		if st := c.Stats()[model.App1]; st.Attempts != 3 || st.Requests != 7 {
-			t.Errorf("%s: %+v, want 3 attempts, 7 requests", kind, st)
+		if st := c.Stats()[model.App1]; st.Attempts != 3 || st.Requests != 6 {
+			t.Errorf("%s: %+v, want 3 attempts, 6 requests (2 refused Creates, then Create, Command, Send, Receive)", kind, st)
 		}
 	}
 	if n := f.env.ScriptRuns()[labTest.Name]; n != 2 {
@@ -393,11 +444,12 @@ func TestConnectionReuse(t *testing.T) {
 		if st.Connections > 2 {
 			t.Errorf("%s: 20 runs opened %d connections", auth, st.Connections)
 		}
-		// NTLM authenticates the connection once: the first request goes
+		// One shell: Create, then Command, Send, Receive per run. NTLM
+		// authenticates the connection once: the first request goes
 		// anonymous, then negotiate, then authenticate: 2 extra in all.
-		want := 100
+		want := 1 + 20*3
 		if auth == AuthNTLM {
-			want = 102
+			want += 2
 		}
 		if st.Requests != want {
 			t.Errorf("%s: %d requests for 20 runs, want %d", auth, st.Requests, want)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -26,23 +27,43 @@ type output struct {
 	exitCode       int
 }
 
-// execute is one script execution: Create, Command, Send (stdin, end),
-// Receive until Done, Delete: five requests when the output fits in one
-// Receive. started reports that the Command was accepted (or may have been):
-// from then on the script may run on the host.
+// execute is one script execution in a shell of the host's pool (see
+// takeShell): Command, Send (stdin, end), Receive until Done: three requests
+// when the output fits in one Receive, plus a Create when no shell is idle.
+// The shell goes back to the pool only after a clean run; any failure
+// deletes it. started reports that the Command was accepted (or may have
+// been): from then on the script may run on the host.
 func (h *hostConn) execute(ctx context.Context, cmdline string, stdin []byte) (out *output, started bool, err error) {
 	p := h.c.params
-	body, err := h.post(ctx, winrm.NewOpenShellRequest(h.url, p))
+	shellID, reused, err := h.takeShell(ctx)
 	if err != nil {
-		return nil, false, fmt.Errorf("creating a shell: %w", err)
+		return nil, false, err
 	}
-	shellID, err := winrm.ParseOpenShellResponse(body)
-	if err != nil || shellID == "" {
-		return nil, false, fmt.Errorf("creating a shell: no ShellId in the answer (%w): %s", err, quote([]byte(body)))
+	body, err := h.post(ctx, winrm.NewExecuteCommandRequest(h.url, shellID, cmdline, nil, p))
+	var fault *HTTPError
+	if err != nil && reused && (errors.As(err, &fault) || failedWriting(err)) {
+		// The host refused the Command in a kept shell (it may have ended the
+		// shell: idle time-out, WinRM restart), or the kept connection was
+		// dead before the request got through: nothing started, so a new
+		// shell gets the Command (and a gone host fails its Create, as a
+		// first run would).
+		h.c.log.DebugContext(ctx, "winrm kept shell refused a command; opening a new one", "host", h.key, "error", err.Error())
+		if fault != nil {
+			h.deleteShell(ctx, shellID)
+		}
+		if shellID, err = h.createShell(ctx); err != nil {
+			return nil, false, err
+		}
+		body, err = h.post(ctx, winrm.NewExecuteCommandRequest(h.url, shellID, cmdline, nil, p))
 	}
-	defer h.deleteShell(ctx, shellID)
-
-	body, err = h.post(ctx, winrm.NewExecuteCommandRequest(h.url, shellID, cmdline, nil, p))
+	clean := false
+	defer func() {
+		if clean {
+			h.putShell(shellID)
+		} else {
+			h.deleteShell(ctx, shellID)
+		}
+	}()
 	if err != nil {
 		return nil, !neverSent(err), fmt.Errorf("starting powershell.exe: %w", err)
 	}
@@ -84,8 +105,112 @@ func (h *hostConn) execute(ctx context.Context, cmdline string, stdin []byte) (o
 		}
 		if done {
 			out.stdout, out.stderr, out.exitCode = stdout.Bytes(), stderr.Bytes(), code
+			clean = true
 			return out, true, nil
 		}
+	}
+}
+
+// createShell opens a shell on the host (one request).
+func (h *hostConn) createShell(ctx context.Context) (string, error) {
+	body, err := h.post(ctx, winrm.NewOpenShellRequest(h.url, h.c.params))
+	if err != nil {
+		return "", fmt.Errorf("creating a shell: %w", err)
+	}
+	shellID, err := winrm.ParseOpenShellResponse(body)
+	if err != nil || shellID == "" {
+		return "", fmt.Errorf("creating a shell: no ShellId in the answer (%w): %s", err, quote([]byte(body)))
+	}
+	h.count(func(st *HostStats) { st.Shells++ })
+	return shellID, nil
+}
+
+// shellIdleTimeout is how long a shell may wait in the pool for the next
+// script before it is deleted. A plan's reads of one host come in bursts;
+// between Terraform commands nothing should be left open (each shell counts
+// against the host's MaxShellsPerUser, 30 by default).
+var shellIdleTimeout = 5 * time.Second
+
+type idleShell struct {
+	id    string
+	since time.Time
+}
+
+// takeShell returns the most recently used idle shell of the host, or
+// creates one. At most MaxConcurrencyPerHost scripts run at once per host
+// (the limiter), so the pool never holds more shells than that.
+func (h *hostConn) takeShell(ctx context.Context) (id string, reused bool, err error) {
+	h.shellMu.Lock()
+	for len(h.idle) > 0 {
+		s := h.idle[len(h.idle)-1]
+		h.idle = h.idle[:len(h.idle)-1]
+		if time.Since(s.since) < shellIdleTimeout {
+			h.shellMu.Unlock()
+			return s.id, true, nil
+		}
+		h.shellMu.Unlock()
+		h.deleteShell(context.WithoutCancel(ctx), s.id)
+		h.shellMu.Lock()
+	}
+	h.shellMu.Unlock()
+	id, err = h.createShell(ctx)
+	return id, false, err
+}
+
+// putShell keeps a shell for the next script, and schedules its deletion
+// when it idles too long. After Close, shells are deleted at once.
+func (h *hostConn) putShell(id string) {
+	h.shellMu.Lock()
+	if h.closed {
+		h.shellMu.Unlock()
+		h.deleteShell(context.Background(), id)
+		return
+	}
+	h.idle = append(h.idle, idleShell{id: id, since: time.Now()})
+	if h.reaper == nil {
+		h.reaper = time.AfterFunc(shellIdleTimeout, h.reap)
+	}
+	h.shellMu.Unlock()
+}
+
+// reap deletes the shells idle for shellIdleTimeout.
+func (h *hostConn) reap() {
+	h.shellMu.Lock()
+	var stale []string
+	keep := h.idle[:0]
+	for _, s := range h.idle {
+		if time.Since(s.since) >= shellIdleTimeout {
+			stale = append(stale, s.id)
+		} else {
+			keep = append(keep, s)
+		}
+	}
+	h.idle = keep
+	h.reaper = nil
+	if len(h.idle) > 0 {
+		h.reaper = time.AfterFunc(time.Until(h.idle[0].since.Add(shellIdleTimeout)), h.reap)
+	}
+	h.shellMu.Unlock()
+	for _, id := range stale {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		h.deleteShell(ctx, id)
+		cancel()
+	}
+}
+
+// closeShells deletes every idle shell and keeps none from now on.
+func (h *hostConn) closeShells(ctx context.Context) {
+	h.shellMu.Lock()
+	h.closed = true
+	idle := h.idle
+	h.idle = nil
+	if h.reaper != nil {
+		h.reaper.Stop()
+		h.reaper = nil
+	}
+	h.shellMu.Unlock()
+	for _, s := range idle {
+		h.deleteShell(ctx, s.id)
 	}
 }
 
@@ -159,4 +284,11 @@ func (h *hostConn) netError(ctx context.Context, err error) error {
 		err = fmt.Errorf("%w: %w", ctxErr, err)
 	}
 	return &unreachableError{err: err, permanent: isCertificateError(err)}
+}
+
+// failedWriting reports that the request could not be written: the host had
+// closed the connection, so it cannot have read, let alone run, the request.
+func failedWriting(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "write"
 }
