@@ -21,6 +21,23 @@ type model struct {
 	now     time.Time
 	tomb    int
 	servers []string // every bastion computer, deduped (SameHost)
+	// hostLists caches dcHosts, writableDCHosts, readOnlyDCHosts, sqlHosts and pamHosts: the readiness
+	// simulation asks for them in every loss scenario, and deduplicating
+	// with SameHost is quadratic.
+	hostLists map[string][]string
+}
+
+// cachedHosts returns the list named key, computing it once per model.
+func (m *model) cachedHosts(key string, compute func() []string) []string {
+	if l, ok := m.hostLists[key]; ok {
+		return l
+	}
+	if m.hostLists == nil {
+		m.hostLists = map[string][]string{}
+	}
+	l := compute()
+	m.hostLists[key] = l
+	return l
 }
 
 func newModel(t Topology) *model {
@@ -58,48 +75,56 @@ func containsFunction(fs []Function, f Function) bool {
 }
 
 func (m *model) dcHosts() []string {
-	var out []string
-	for _, d := range m.t.DomainControllers {
-		out = append(out, d.Host)
-	}
-	return uniqueHosts(out)
+	return m.cachedHosts("dcHosts", func() []string {
+		var out []string
+		for _, d := range m.t.DomainControllers {
+			out = append(out, d.Host)
+		}
+		return uniqueHosts(out)
+	})
 }
 
 func (m *model) writableDCHosts() []string {
-	var out []string
-	for _, d := range m.t.DomainControllers {
-		if !d.ReadOnly {
-			out = append(out, d.Host)
+	return m.cachedHosts("writableDCHosts", func() []string {
+		var out []string
+		for _, d := range m.t.DomainControllers {
+			if !d.ReadOnly {
+				out = append(out, d.Host)
+			}
 		}
-	}
-	return uniqueHosts(out)
+		return uniqueHosts(out)
+	})
 }
 
 func (m *model) readOnlyDCHosts() []string {
-	var out []string
-	for _, d := range m.t.DomainControllers {
-		if d.ReadOnly {
-			out = append(out, d.Host)
+	return m.cachedHosts("readOnlyDCHosts", func() []string {
+		var out []string
+		for _, d := range m.t.DomainControllers {
+			if d.ReadOnly {
+				out = append(out, d.Host)
+			}
 		}
-	}
-	return uniqueHosts(out)
+		return uniqueHosts(out)
+	})
 }
 
 // sqlHosts are the servers SQL Server can run on: the FCI nodes, or the one
 // server of a standalone instance (its first node, else its network name).
 func (m *model) sqlHosts() []string {
-	s := m.t.SQL
-	if s == nil {
-		return nil
-	}
-	nodes := uniqueHosts(s.Nodes)
-	if s.Clustered {
-		return nodes
-	}
-	if len(nodes) > 0 {
-		return nodes[:1]
-	}
-	return uniqueHosts([]string{s.NetworkName})
+	return m.cachedHosts("sqlHosts", func() []string {
+		s := m.t.SQL
+		if s == nil {
+			return nil
+		}
+		nodes := uniqueHosts(s.Nodes)
+		if s.Clustered {
+			return nodes
+		}
+		if len(nodes) > 0 {
+			return nodes[:1]
+		}
+		return uniqueHosts([]string{s.NetworkName})
+	})
 }
 
 func (m *model) mimHosts() []string {
@@ -111,13 +136,15 @@ func (m *model) mimHosts() []string {
 }
 
 func (m *model) pamHosts() []string {
-	var out []string
-	for _, n := range m.t.MIMNodes {
-		if n.PAMComponents {
-			out = append(out, n.Host)
+	return m.cachedHosts("pamHosts", func() []string {
+		var out []string
+		for _, n := range m.t.MIMNodes {
+			if n.PAMComponents {
+				out = append(out, n.Host)
+			}
 		}
-	}
-	return uniqueHosts(out)
+		return uniqueHosts(out)
+	})
 }
 
 func (m *model) isDC(h string) bool { return adnames.HostIn(h, m.dcHosts()) }
