@@ -251,3 +251,13 @@ func collectRefs(raw json.RawMessage, out map[string]bool) {
 	}
 	walk(v)
 }
+
+// remote reports whether any read needs a server.
+func (g *graph) remote() bool {
+	for _, n := range g.nodes {
+		if endpoint(n) != "" {
+			return true
+		}
+	}
+	return false
+}

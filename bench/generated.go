@@ -7,12 +7,10 @@ import (
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
 )
 
-// The generated bastion: 20 DCs across 4 sites and 180 SQL logins, all
-// imported (import blocks) and then refreshed.
-const (
-	genDCs    = 20
-	genLogins = 180
-)
+// The generated bastions: n/10 DCs across 4 sites and the rest SQL logins,
+// all imported (import blocks) and then refreshed. 200 resources is the
+// issue's size; 50 and 100 show how the wall time grows.
+var genSizes = []int{50, 100, 200}
 
 var genSites = []string{model.DefaultSite, "Site-B", "Site-C", "Site-D"}
 
@@ -28,7 +26,8 @@ func genDCHost(i int) string {
 
 func genLogin(i int) string { return fmt.Sprintf(`%s\svc-app%03d`, model.DomainNB, i) }
 
-func generated200() config {
+func generated(size int) config {
+	genDCs, genLogins := size/10, size-size/10
 	var dcs, logins strings.Builder
 	for i := 1; i <= genDCs; i++ {
 		site := genSites[0]
@@ -90,7 +89,8 @@ resource "bastion_sql_login" "login" {
 }
 `, genDCs, len(genSites), genLogins, dcs.String(), logins.String(), model.DomainDNS)
 	return config{
-		name:        "generated/200-resources",
+		name:        fmt.Sprintf("generated/%d-resources", size),
+		scaleOnly:   size != 200,
 		files:       map[string][]byte{"main.tf": []byte(tf)},
 		importApply: true,
 		env: func() (*model.Env, model.Seed) {

@@ -85,7 +85,7 @@ func main() {
 	flag.StringVar(&o.provider, "provider", "bin/"+providerName, "the provider binary to measure")
 	flag.StringVar(&o.out, "out", "bench/results.json", "where to write the results")
 	flag.StringVar(&o.only, "only", "", "run only configurations whose name contains this")
-	flag.IntVar(&o.repeat, "repeat", 2, "plans per measurement; the fastest counts (the machine is shared)")
+	flag.IntVar(&o.repeat, "repeat", 3, "plans per measurement (one fewer for the generated bastions); the fastest counts (the machine is shared)")
 	flag.StringVar(&lat, "latency", "0,20", "round-trip times in ms (0 is needed: the ratio subtracts it)")
 	flag.StringVar(&par, "parallelism", "1,10", "terraform -parallelism values")
 	flag.DurationVar(&o.psStart, "powershell-start", model.DefaultPowerShellStart, "PowerShell start cost per WinRM command")
@@ -160,6 +160,8 @@ type config struct {
 	importApply bool
 	// env builds the lab's model (nil: the default bastion).
 	env func() (*model.Env, model.Seed)
+	// scaleOnly: measured at parallelism 10 only, for the growth check.
+	scaleOnly bool
 }
 
 func run(o options) error {
@@ -230,6 +232,7 @@ func run(o options) error {
 	}
 	ratios(runs)
 	printTable(os.Stdout, runs)
+	printGrowth(os.Stdout, runs)
 	fmt.Printf("bench: %d runs in %s (provider %s)\n", len(runs), time.Since(start).Round(time.Second), provider)
 	b, err := json.MarshalIndent(runs, "", "  ")
 	if err != nil {
@@ -275,7 +278,9 @@ func loadConfigs(root string) ([]config, error) {
 		}
 		out = append(out, config{name: rel, files: files})
 	}
-	out = append(out, generated200())
+	for _, n := range genSizes {
+		out = append(out, generated(n))
+	}
 	return out, nil
 }
 
@@ -338,8 +343,15 @@ func (h *harness) config(c config) ([]*Run, error) {
 				applyRun.Resources = len(g.nodes)
 			}
 			for _, p := range h.o.parallelism {
+				if c.scaleOnly && p != 10 {
+					continue
+				}
+				repeat := h.o.repeat
+				if c.env != nil {
+					repeat = max(1, repeat-1) // the generated bastions' plans take seconds each
+				}
 				var best *Run
-				for i := 0; i < max(1, h.o.repeat); i++ {
+				for i := 0; i < max(1, repeat); i++ {
 					r, err := h.measure(c.name, p, lat, "plan", "-refresh-only", "-input=false", "-no-color", "-lock=false", fmt.Sprintf("-parallelism=%d", p))
 					if err != nil {
 						return nil, err
@@ -351,8 +363,8 @@ func (h *harness) config(c config) ([]*Run, error) {
 				best.Resources = len(g.nodes)
 				best.BoundS = g.bound(p, lat)
 				runs = append(runs, best)
-				if p == 1 && len(g.nodes) > peerSerialLimit {
-					continue // minutes of serial PowerShell starts: see peerSerialLimit
+				if p == 1 && len(g.nodes) > peerSerialLimit || c.scaleOnly || !g.remote() {
+					continue // serial PowerShell starts for minutes (peerSerialLimit), a growth-check size, or nothing to read
 				}
 				peer, err := h.peer(c.name, g, p, lat)
 				if err != nil {
@@ -431,6 +443,13 @@ func (h *harness) measure(name string, p, latencyMs int, args ...string) (*Run, 
 		return nil, err
 	}
 	wall := time.Since(start).Seconds()
+	open := 0
+	for _, host := range h.l.Env.HostNames() {
+		open += h.l.WinRM.Stats(host).Shells
+	}
+	if open > 0 {
+		fmt.Fprintf(os.Stderr, "bench: %s left %d WinRM shells open after terraform %s exited\n", name, open, args[0])
+	}
 	r := &Run{Config: name, Variant: "provider", Parallelism: p, LatencyMs: latencyMs, WallS: wall}
 	r.fill(h.l.Env)
 	if b, err := os.ReadFile(h.rssFile); err == nil {
@@ -519,4 +538,15 @@ func printTable(w *os.File, runs []*Run) {
 // ctx bounds every remote call the harness makes itself.
 func ctx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), 10*time.Minute)
+}
+
+// printGrowth prints the generated bastions' wall time per resource at
+// parallelism 10: flat when the wall time grows linearly.
+func printGrowth(w *os.File, runs []*Run) {
+	for _, r := range runs {
+		if strings.HasPrefix(r.Config, "generated/") && r.Variant == "provider" && r.Parallelism == 10 && r.Resources > 0 {
+			_, _ = fmt.Fprintf(w, "growth: %-26s %3d ms: %6.3f s for %3d resources = %5.1f ms per resource, network part %6.3f s\n",
+				r.Config, r.LatencyMs, r.WallS, r.Resources, 1000*r.WallS/float64(r.Resources), r.networkPart)
+		}
+	}
 }
