@@ -377,6 +377,7 @@ func (p *bastionProvider) Resources(context.Context) []func() resource.Resource 
 		NewFSMORolesResource,
 		NewPAMTrustResource,
 		NewPAMDomainConfigurationResource,
+		NewADOptionalFeatureResource,
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -106,6 +107,9 @@ func TestAccSamba(t *testing.T) {
 	// role on priv-dc1), which the join and demotion of priv-dc3 also keep.
 	t.Run("FSMORolesAndDataSources", func(t *testing.T) { testSambaFSMORoles(t, sl) })
 	t.Run("DomainController", func(t *testing.T) { testSambaDomainController(t, sl) })
+	// Last: an optional feature cannot be disabled, so this one leaves the
+	// Recycle Bin on.
+	t.Run("OptionalFeatureRecycleBin", func(t *testing.T) { testSambaOptionalFeature(t, sl) })
 	samba.Report("samba provider: tests %s after the lab was up in %s", time.Since(start).Round(time.Second), suite.UpTime.Round(time.Second))
 }
 
@@ -569,6 +573,78 @@ func testSambaDomainController(t *testing.T, sl *samba.Lab) {
 				ConfigStateChecks: stateChecks,
 				Check: resource.ComposeTestCheckFunc(joined(true), invocationMatches, calls("join priv-dc3", "join priv-dc3"),
 					func(*terraform.State) error { steps[2] = time.Now(); return nil }),
+			},
+		},
+	})
+}
+
+// testSambaOptionalFeature enables the Recycle Bin through the provider
+// against Samba (the rootDSE enableOptionalFeature modify, which Samba
+// implements for that feature) and checks it with ldbsearch of
+// msDS-EnabledFeature in each PRIV DC's own database; it imports it by name,
+// and shows that a feature Samba has no object for (Privileged Access
+// Management) fails the plan. Destroy leaves the feature on: it cannot be
+// disabled. An attached lab that has it on already is adopted without a write.
+func testSambaOptionalFeature(t *testing.T, sl *samba.Lab) {
+	l := startLab(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	f, _ := sl.Forest("priv")
+	levels, err := sl.FunctionalLevels(ctx, "priv-dc1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := "bastion_ad_optional_feature.f"
+	provider := sambaProviderHCL(l, sl)
+	cfg := provider + featureHCL(model.FeatureRecycleBin)
+	enabledOn := func(dc string) error {
+		on, err := sl.EnabledOptionalFeatures(ctx, dc)
+		if err != nil {
+			return err
+		}
+		for _, n := range on {
+			if n == model.FeatureRecycleBin {
+				return nil
+			}
+		}
+		return fmt.Errorf("ldbsearch on %s: msDS-EnabledFeature lists %v, not the Recycle Bin", dc, on)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             func(*terraform.State) error { return enabledOn("priv-dc1") },
+		Steps: []resource.TestStep{
+			{
+				Config:      provider + featureHCL(model.FeaturePAM),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Optional Feature Not Available.*no optional feature`),
+			},
+			{
+				Config: cfg,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("id"), knownvalue.StringExact(model.FeatureRecycleBin)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("guid"), knownvalue.StringExact("766ddcd8-acd0-445e-f3b9-a7f9b6744f2a")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("required_forest_level"), knownvalue.Int64Exact(4)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("forest_functional_level"), knownvalue.Int64Exact(int64(levels.ForestVersion))),
+				},
+				Check: func(*terraform.State) error {
+					if err := enabledOn("priv-dc1"); err != nil {
+						return err
+					}
+					// The feature is in the Configuration NC: replicate it and read
+					// it from the other DC's database too.
+					if err := sl.Replicate(ctx, "priv-dc1", f.ConfigDN); err != nil {
+						return err
+					}
+					return enabledOn("priv-dc2")
+				},
+			},
+			{
+				Config:                  cfg,
+				ResourceName:            addr,
+				ImportState:             true,
+				ImportStateId:           model.FeatureRecycleBin,
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"timeouts"},
 			},
 		},
 	})

@@ -508,6 +508,12 @@ func rootDSEModify(e *model.Env, v *view, account string, changes []change) (int
 		return gldap.ResultInsufficientAccessRights, diagInsuffAccess
 	}
 	for _, c := range changes {
+		if strings.EqualFold(c.attr, "enableOptionalFeature") {
+			if code, diag := enableOptionalFeature(e, v, c); code != gldap.ResultSuccess {
+				return code, diag
+			}
+			continue
+		}
 		role, ok := becomeRoles[strings.ToLower(c.attr)]
 		if !ok {
 			return gldap.ResultUnwillingToPerform, "rootdse_modify: unknown attribute to change: " + c.attr
@@ -535,5 +541,62 @@ func rootDSEModify(e *model.Env, v *view, account string, changes []change) (int
 		v.dom.NextUSN()
 		e.Record(v.self.Host, "fsmo-transfer", fmt.Sprintf("%s transferred from %s", role, cur))
 	}
+	return gldap.ResultSuccess, ""
+}
+
+// Windows' answers to a refused enableOptionalFeature ([MS-ADTS]
+// 3.1.1.3.3.28): ERROR_INVALID_PARAMETER (0x57) and ERROR_DS_NOT_SUPPORTED
+// (0x2040) in AD's diagnostic format.
+const (
+	diagFeatureParam       = "00000057: LdapErr: DSID-0C090F3E, comment: Error in attribute conversion operation, data 0, v4563"
+	diagFeatureUnsupported = "00002040: SvcErr: DSID-03152D2C, problem 5003 (WILL_NOT_PERFORM), data 0"
+)
+
+// enableOptionalFeature is the rootDSE modify of [MS-ADTS] 3.1.1.3.3.28:
+// the value is "<scope DN>:<feature GUID>"; the forest-wide scope is
+// CN=Partitions and only the domain naming master accepts it; an enabled
+// feature answers attributeOrValueExists. The forest must be at the
+// feature's msDS-RequiredForestBehaviorVersion ([MS-ADTS] 3.1.1.9); the spec
+// names no error for that case, so the lab refuses it as unsupported.
+func enableOptionalFeature(e *model.Env, v *view, c change) (int, string) {
+	if c.op != gldap.AddAttribute && c.op != gldap.ReplaceAttribute {
+		return gldap.ResultUnwillingToPerform, diagWillNotModify
+	}
+	if len(c.vals) != 1 {
+		return gldap.ResultOperationsError, diagFeatureParam
+	}
+	i := strings.LastIndex(c.vals[0], ":")
+	if i < 0 {
+		return gldap.ResultOperationsError, diagFeatureParam
+	}
+	scope, id := c.vals[0][:i], strings.ToLower(strings.TrimSpace(c.vals[0][i+1:]))
+	feature := ""
+	for f, g := range featureGUIDs {
+		if g == id {
+			feature = f
+		}
+	}
+	if feature == "" {
+		return gldap.ResultOperationsError, diagFeatureParam
+	}
+	if v.byKey[normDN(scope)] == nil {
+		return gldap.ResultOperationsError, diagFeatureParam
+	}
+	if normDN(scope) != normDN("CN=Partitions,"+v.config) {
+		// An existing object that is not a scope this forest's features use.
+		return gldap.ResultUnwillingToPerform, diagFeatureUnsupported
+	}
+	if v.dom.FSMO[model.DomainNamingMaster] != v.self.Host {
+		return gldap.ResultUnwillingToPerform, diagFeatureUnsupported
+	}
+	if v.dom.ForestFunctionalLevel < featureLevel[feature] {
+		return gldap.ResultUnwillingToPerform, diagFeatureUnsupported
+	}
+	if v.dom.OptionalFeatures[feature] {
+		return gldap.ResultAttributeOrValueExists, diagAttrExists("enableOptionalFeature")
+	}
+	v.dom.OptionalFeatures[feature] = true
+	v.dom.NextUSN()
+	e.Record(v.self.Host, "optional-feature", "enabled "+feature)
 	return gldap.ResultSuccess, ""
 }

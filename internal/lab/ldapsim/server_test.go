@@ -355,3 +355,48 @@ func TestDomainNameReachesADC(t *testing.T) {
 		t.Errorf("trustAttributes %s, want 1032 (FOREST_TRANSITIVE | PIM_TRUST)", a)
 	}
 }
+
+// TestEnableOptionalFeature holds the rootDSE operation to [MS-ADTS]
+// 3.1.1.3.3.28: only the domain naming master enables a forest-wide feature,
+// an unknown GUID or scope is a parameter error, an enabled feature answers
+// attributeOrValueExists, and the forest level must be high enough.
+func TestEnableOptionalFeature(t *testing.T) {
+	f := start(t)
+	config := "CN=Configuration," + domainDN(model.DomainDNS)
+	value := func(scope, guid string) *ldap.ModifyRequest {
+		req := ldap.NewModifyRequest("", nil)
+		req.Add("enableOptionalFeature", []string{scope + ":" + guid})
+		return req
+	}
+	rb := featureGUIDs[model.FeatureRecycleBin]
+	parts := "CN=Partitions," + config
+	if err := f.env.TransferFSMO(model.DomainNamingMaster, model.DC2); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		host string
+		req  *ldap.ModifyRequest
+		want uint16
+	}{
+		{"not the naming master", model.DC1, value(parts, rb), ldap.LDAPResultUnwillingToPerform},
+		{"unknown feature", model.DC2, value(parts, "00000000-0000-0000-0000-000000000001"), ldap.LDAPResultOperationsError},
+		{"scope that does not exist", model.DC2, value("CN=Nothing,"+config, rb), ldap.LDAPResultOperationsError},
+		{"object that is not a scope", model.DC2, value("CN=Sites,"+config, rb), ldap.LDAPResultUnwillingToPerform},
+		{"enabled", model.DC2, value(parts, rb), ldap.LDAPResultSuccess},
+		{"enabled twice", model.DC2, value(parts, strings.ToUpper(rb)), ldap.LDAPResultAttributeOrValueExists},
+	} {
+		err := f.admin(t, tc.host).Modify(tc.req)
+		if got := code(err); got != tc.want {
+			t.Errorf("%s: result %d (%v), want %d", tc.name, got, err, tc.want)
+		}
+	}
+	_ = f.env.Do(func(e *model.Env) error {
+		e.Domain.ForestFunctionalLevel = 6
+		e.Domain.OptionalFeatures[model.FeaturePAM] = false
+		return nil
+	})
+	if got := code(f.admin(t, model.DC2).Modify(value(parts, featureGUIDs[model.FeaturePAM]))); got != ldap.LDAPResultUnwillingToPerform {
+		t.Errorf("PAM at forest level 6: result %d, want unwillingToPerform", got)
+	}
+}
