@@ -378,6 +378,7 @@ func (p *bastionProvider) Resources(context.Context) []func() resource.Resource 
 		NewPAMTrustResource,
 		NewPAMDomainConfigurationResource,
 		NewADOptionalFeatureResource,
+		NewDNSRecordResource,
 	}
 }
 

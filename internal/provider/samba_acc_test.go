@@ -578,13 +578,19 @@ func testSambaDomainController(t *testing.T, sl *samba.Lab) {
 	})
 }
 
-// testSambaOptionalFeature enables the Recycle Bin through the provider
-// against Samba (the rootDSE enableOptionalFeature modify, which Samba
-// implements for that feature) and checks it with ldbsearch of
-// msDS-EnabledFeature in each PRIV DC's own database; it imports it by name,
-// and shows that a feature Samba has no object for (Privileged Access
-// Management) fails the plan. Destroy leaves the feature on: it cannot be
-// disabled. An attached lab that has it on already is adopted without a write.
+// testSambaOptionalFeature holds bastion_ad_optional_feature to Samba AD.
+// Samba 4.17 implements the rootDSE enableOptionalFeature modify for the
+// Recycle Bin but accepts it only from a system session (a local ldbmodify
+// of sam.ldb): over LDAP, even as Administrator, it answers unwillingToPerform
+// "rootdse: Insufficient rights for enableoptionalfeature". So the test
+// checks that refusal reaches the user as it is, then enables the feature the
+// way Samba allows and proves the rest against Samba: create adopts the
+// enabled feature without a write, the state matches ldbsearch of
+// msDS-EnabledFeature in each PRIV DC's own database, import by name works,
+// and a feature Samba has no object for (Privileged Access Management) fails
+// the plan. The enable itself against Windows' semantics (naming master only,
+// level check) is covered by the lab's tests. Destroy leaves the feature on:
+// it cannot be disabled.
 func testSambaOptionalFeature(t *testing.T, sl *samba.Lab) {
 	l := startLab(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -597,55 +603,81 @@ func testSambaOptionalFeature(t *testing.T, sl *samba.Lab) {
 	addr := "bastion_ad_optional_feature.f"
 	provider := sambaProviderHCL(l, sl)
 	cfg := provider + featureHCL(model.FeatureRecycleBin)
-	enabledOn := func(dc string) error {
+	enabledOn := func(dc string) (bool, error) {
 		on, err := sl.EnabledOptionalFeatures(ctx, dc)
 		if err != nil {
-			return err
+			return false, err
 		}
 		for _, n := range on {
 			if n == model.FeatureRecycleBin {
-				return nil
+				return true, nil
 			}
 		}
-		return fmt.Errorf("ldbsearch on %s: msDS-EnabledFeature lists %v, not the Recycle Bin", dc, on)
+		return false, nil
 	}
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             func(*terraform.State) error { return enabledOn("priv-dc1") },
-		Steps: []resource.TestStep{
-			{
-				Config:      provider + featureHCL(model.FeaturePAM),
-				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)Optional Feature Not Available.*no optional feature`),
+	already, err := enabledOn("priv-dc1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []resource.TestStep{{
+		Config:      provider + featureHCL(model.FeaturePAM),
+		PlanOnly:    true,
+		ExpectError: regexp.MustCompile(`(?s)Optional Feature Not Available.*no optional feature`),
+	}}
+	if !already { // an attached lab may have it on from an earlier run
+		steps = append(steps, resource.TestStep{
+			Config:      cfg,
+			ExpectError: regexp.MustCompile(`(?s)Optional Feature Not Enabled.*Unwilling To Perform.*Insufficient rights for\s+enableoptionalfeature`),
+		})
+	}
+	steps = append(steps,
+		resource.TestStep{
+			PreConfig: func() {
+				if already {
+					return
+				}
+				t.Log("Samba refuses enableOptionalFeature over LDAP (system sessions only): enabling the Recycle Bin with a local ldbmodify of sam.ldb on priv-dc1")
+				ldif := fmt.Sprintf("dn:\nchangetype: modify\nadd: enableOptionalFeature\nenableOptionalFeature: CN=Partitions,%s:766ddcd8-acd0-445e-f3b9-a7f9b6744f2a\n", f.ConfigDN)
+				if _, err := sl.Exec(ctx, "priv-dc1", "sh", "-c", `printf '%s' "$1" | ldbmodify -H /var/lib/samba/private/sam.ldb`, "_", ldif); err != nil {
+					t.Fatalf("enable the Recycle Bin on priv-dc1: %v", err)
+				}
+				if err := sl.Replicate(ctx, "priv-dc1", f.ConfigDN); err != nil {
+					t.Fatal(err)
+				}
 			},
-			{
-				Config: cfg,
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("id"), knownvalue.StringExact(model.FeatureRecycleBin)),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("guid"), knownvalue.StringExact("766ddcd8-acd0-445e-f3b9-a7f9b6744f2a")),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("required_forest_level"), knownvalue.Int64Exact(4)),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("forest_functional_level"), knownvalue.Int64Exact(int64(levels.ForestVersion))),
-				},
-				Check: func(*terraform.State) error {
-					if err := enabledOn("priv-dc1"); err != nil {
-						return err
-					}
-					// The feature is in the Configuration NC: replicate it and read
-					// it from the other DC's database too.
-					if err := sl.Replicate(ctx, "priv-dc1", f.ConfigDN); err != nil {
-						return err
-					}
-					return enabledOn("priv-dc2")
-				},
+			Config: cfg,
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("id"), knownvalue.StringExact(model.FeatureRecycleBin)),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("guid"), knownvalue.StringExact("766ddcd8-acd0-445e-f3b9-a7f9b6744f2a")),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("required_forest_level"), knownvalue.Int64Exact(4)),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("forest_functional_level"), knownvalue.Int64Exact(int64(levels.ForestVersion))),
 			},
-			{
-				Config:                  cfg,
-				ResourceName:            addr,
-				ImportState:             true,
-				ImportStateId:           model.FeatureRecycleBin,
-				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"timeouts"},
+			Check: func(*terraform.State) error {
+				for _, dc := range []string{"priv-dc1", "priv-dc2"} {
+					if on, err := enabledOn(dc); err != nil || !on {
+						return fmt.Errorf("ldbsearch on %s: Recycle Bin enabled = %t (%v)", dc, on, err)
+					}
+				}
+				return nil
 			},
 		},
+		resource.TestStep{
+			Config:                  cfg,
+			ResourceName:            addr,
+			ImportState:             true,
+			ImportStateId:           model.FeatureRecycleBin,
+			ImportStateVerify:       true,
+			ImportStateVerifyIgnore: []string{"timeouts"},
+		},
+	)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy: func(*terraform.State) error {
+			if on, err := enabledOn("priv-dc1"); err != nil || !on {
+				return fmt.Errorf("after destroy, the Recycle Bin is enabled = %t on priv-dc1 (%v); it cannot be disabled", on, err)
+			}
+			return nil
+		},
+		Steps: steps,
 	})
 }

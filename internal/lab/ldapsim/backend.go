@@ -54,8 +54,8 @@ func startBackend(s *Server, host string) (*backend, error) {
 		mux.Bind(b.bind),
 		mux.Search(b.search),
 		mux.Modify(b.modify),
-		mux.Add(b.unwilling(gldap.ApplicationAddResponse, "the lab does not create objects")),
-		mux.Delete(b.unwilling(gldap.ApplicationDelResponse, "the lab does not delete objects")),
+		mux.Add(b.add),
+		mux.Delete(b.del),
 		mux.DefaultRoute(b.unwilling(gldap.ApplicationExtendedResponse, "operation not supported by the lab")),
 		srv.Router(mux),
 	} {
@@ -380,6 +380,9 @@ func applyModify(e *model.Env, host, account, dn string, changes []change) (int,
 	if !isAdmin(account) {
 		return gldap.ResultInsufficientAccessRights, diagInsuffAccess
 	}
+	if z, node, _ := v.dnsNodeAt(dn); node != nil {
+		return modifyDNSNode(e, v, z, node, changes)
+	}
 	for _, dc := range d.SortedDCs() {
 		if adnames.NormDN(v.ntdsDN(dc)) == key {
 			return modifyOptions(e, d, dc, changes)
@@ -400,7 +403,7 @@ func applyModify(e *model.Env, host, account, dn string, changes []change) (int,
 			return gldap.ResultUnwillingToPerform, "LSA objectclasses cannot be created or changed over LDAP; use LSA RPC (netdom, New-PAMTrust)"
 		}
 	}
-	return gldap.ResultUnwillingToPerform, "the lab changes only NTDS Settings options, fSMORoleOwner and rootDSE become* operations"
+	return gldap.ResultUnwillingToPerform, "the lab changes only NTDS Settings options, fSMORoleOwner, dnsNode records and rootDSE operations"
 }
 
 func writableDC(d *model.Domain) string {

@@ -459,6 +459,37 @@ func (v *view) render(e *model.Env) {
 			zh.set("replPropertyMetaData", v.ncHeadMeta(z.kind))
 			v.add("CN=Infrastructure,"+z.dn, z.dn).set("objectClass", objClass("infrastructureUpdate")...).set("objectCategory", v.category("Infrastructure-Update")).set("cn", "Infrastructure").set("fSMORoleOwner", v.holderDN(adnames.InfrastructureMaster))
 		}
+		v.renderDNSZones()
+	}
+}
+
+// microsoftDNS is the container of the domain's AD-integrated zones
+// ([MS-DNSP] 2.3).
+func (v *view) microsoftDNS() string { return "CN=MicrosoftDNS," + v.domainZones }
+
+func (v *view) zoneDN(z *model.DNSZone) string { return "DC=" + rdn(z.Name) + "," + v.microsoftDNS() }
+
+// renderDNSZones renders each zone as a dnsZone and its names as dnsNode
+// objects holding the raw dnsRecord values.
+func (v *view) renderDNSZones() {
+	v.add(v.microsoftDNS(), v.domainZones).set("objectClass", objClass("container")...).set("objectCategory", v.category("Container")).set("cn", "MicrosoftDNS")
+	names := make([]string, 0, len(v.dom.DNSZones))
+	for k := range v.dom.DNSZones {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		z := v.dom.DNSZones[k]
+		zdn := v.zoneDN(z)
+		v.add(zdn, v.domainZones).set("objectClass", objClass("dnsZone")...).set("objectCategory", v.category("Dns-Zone")).set("dc", z.Name).set("name", z.Name)
+		for _, n := range z.SortedNodes() {
+			v.add("DC="+rdn(n.Name)+","+zdn, v.domainZones).
+				set("objectClass", objClass("dnsNode")...).
+				set("objectCategory", v.category("Dns-Node")).
+				set("dc", n.Name).set("name", n.Name).
+				set("dnsRecord", n.Records...).
+				set("dNSTombstoned", "FALSE")
+		}
 	}
 }
 

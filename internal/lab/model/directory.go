@@ -43,6 +43,9 @@ type Domain struct {
 	OptionalFeatures map[string]bool
 	// DNSPartitions is true when DomainDnsZones and ForestDnsZones exist.
 	DNSPartitions bool
+	// DNSZones are the AD-integrated zones in DomainDnsZones, by lower-case
+	// zone name (the seed adds the domain's own zone).
+	DNSZones map[string]*DNSZone
 	// Sites declared in the forest beyond those the DCs sit in.
 	Sites []string
 	// Groups are global security groups under CN=Users beyond the

@@ -69,6 +69,7 @@ func seedDomain(d *Domain, priv bool, now time.Time) {
 	}
 	d.DNSPartitions = true
 	d.normalize()
+	d.seedDNSZone()
 	dcs := d.SortedDCs()
 	for _, dc := range dcs {
 		if dc.GlobalCatalog {
