@@ -3,6 +3,7 @@ package ad
 import (
 	"fmt"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/directory"
 )
 
@@ -13,7 +14,7 @@ import (
 // Access Management feature that MIM PAM's time-limited group memberships
 // need (MIM PAM deployment step 2).
 func OptionalFeatureNames() []string {
-	return []string{directory.FeatureRecycleBin, directory.FeaturePAM}
+	return []string{adnames.FeatureRecycleBin, adnames.FeaturePAM}
 }
 
 // FeatureBlocked says why a feature cannot be enabled in the forest as read,
@@ -25,27 +26,5 @@ func FeatureBlocked(st directory.OptionalFeatureState) error {
 		return nil
 	}
 	return fmt.Errorf("%w: %q needs forest functional level %d (%s) or higher; the forest is at %d (%s). Raise the forest functional level first (Set-ADForestMode)",
-		directory.ErrFunctionalLevel, st.Name, st.RequiredForestLevel, LevelName(st.RequiredForestLevel), st.ForestLevel, LevelName(st.ForestLevel))
-}
-
-// LevelName is the Windows Server release of an msDS-Behavior-Version value
-// ([MS-ADTS] 6.1.4.4).
-func LevelName(level int) string {
-	switch {
-	case level <= 0:
-		return "Windows 2000"
-	case level <= 2:
-		return "Windows Server 2003"
-	case level == 3:
-		return "Windows Server 2008"
-	case level == 4:
-		return "Windows Server 2008 R2"
-	case level == 5:
-		return "Windows Server 2012"
-	case level == 6:
-		return "Windows Server 2012 R2"
-	case level == 7:
-		return "Windows Server 2016"
-	}
-	return "newer than Windows Server 2016"
+		directory.ErrFunctionalLevel, st.Name, st.RequiredForestLevel, adnames.LevelName(st.RequiredForestLevel), st.ForestLevel, adnames.LevelName(st.ForestLevel))
 }

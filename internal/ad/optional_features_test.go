@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/directory"
 )
 
@@ -17,11 +18,11 @@ func TestFeatureBlocked(t *testing.T) {
 		st   directory.OptionalFeatureState
 		want string // substring of the error; "" = allowed
 	}{
-		{"recycle bin at 2008 R2", f(directory.FeatureRecycleBin, 4, 4, false), ""},
-		{"recycle bin at 2008", f(directory.FeatureRecycleBin, 4, 3, false), "needs forest functional level 4 (Windows Server 2008 R2) or higher; the forest is at 3 (Windows Server 2008)"},
-		{"PAM at 2012 R2", f(directory.FeaturePAM, 7, 6, false), "level 7 (Windows Server 2016)"},
-		{"PAM at 2016", f(directory.FeaturePAM, 7, 7, false), ""},
-		{"already enabled below the level", f(directory.FeaturePAM, 7, 6, true), ""},
+		{"recycle bin at 2008 R2", f(adnames.FeatureRecycleBin, 4, 4, false), ""},
+		{"recycle bin at 2008", f(adnames.FeatureRecycleBin, 4, 3, false), "needs forest functional level 4 (Windows Server 2008 R2) or higher; the forest is at 3 (Windows Server 2008)"},
+		{"PAM at 2012 R2", f(adnames.FeaturePAM, 7, 6, false), "level 7 (Windows Server 2016)"},
+		{"PAM at 2016", f(adnames.FeaturePAM, 7, 7, false), ""},
+		{"already enabled below the level", f(adnames.FeaturePAM, 7, 6, true), ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := FeatureBlocked(tc.st)
@@ -35,13 +36,5 @@ func TestFeatureBlocked(t *testing.T) {
 				t.Fatalf("err = %v, want ErrFunctionalLevel containing %q", err, tc.want)
 			}
 		})
-	}
-}
-
-func TestLevelName(t *testing.T) {
-	for level, want := range map[int]string{0: "Windows 2000", 2: "Windows Server 2003", 4: "Windows Server 2008 R2", 7: "Windows Server 2016", 10: "newer than Windows Server 2016"} {
-		if got := LevelName(level); got != want {
-			t.Errorf("LevelName(%d) = %q, want %q", level, got, want)
-		}
 	}
 }

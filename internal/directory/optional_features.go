@@ -7,6 +7,7 @@ import (
 
 	"github.com/go-ldap/ldap/v3"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
 )
 
@@ -64,7 +65,7 @@ func (s *session) optionalFeature(n *namingContexts, name string) (OptionalFeatu
 	out.GUID = guidString(e.GetRawAttributeValue("msDS-OptionalFeatureGUID"))
 	out.RequiredForestLevel, _ = attrInt(e, "msDS-RequiredForestBehaviorVersion")
 	for _, dn := range parts.GetAttributeValues("msDS-EnabledFeature") {
-		if sameDN(dn, e.DN) {
+		if adnames.SameDN(dn, e.DN) {
 			out.Enabled = true
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
 )
@@ -44,16 +45,16 @@ func featureEvents(l *lab.Lab) []string {
 func TestAccADOptionalFeature_lifecycle(t *testing.T) {
 	skipUnlessAcc(t)
 	l := startLab(t)
-	if err := l.Env.TransferFSMO(model.DomainNamingMaster, model.DC2); err != nil {
+	if err := l.Env.TransferFSMO(adnames.DomainNamingMaster, model.DC2); err != nil {
 		t.Fatal(err)
 	}
 	addr := "bastion_ad_optional_feature.f"
-	cfg := l.ProviderHCL() + featureHCL(model.FeatureRecycleBin)
+	cfg := l.ProviderHCL() + featureHCL(adnames.FeatureRecycleBin)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy: func(*terraform.State) error {
 			// Destroy forgets: AD cannot disable an optional feature.
-			if !labFeatureEnabled(l, model.FeatureRecycleBin) {
+			if !labFeatureEnabled(l, adnames.FeatureRecycleBin) {
 				return fmt.Errorf("the Recycle Bin was disabled on destroy")
 			}
 			return nil
@@ -62,17 +63,17 @@ func TestAccADOptionalFeature_lifecycle(t *testing.T) {
 			{ // create: enabled on the naming master
 				Config: cfg,
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("id"), knownvalue.StringExact(model.FeatureRecycleBin)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("id"), knownvalue.StringExact(adnames.FeatureRecycleBin)),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("guid"), knownvalue.StringExact("766ddcd8-acd0-445e-f3b9-a7f9b6744f2a")),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("required_forest_level"), knownvalue.Int64Exact(4)),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("forest_functional_level"), knownvalue.Int64Exact(7)),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("enabled_by"), knownvalue.StringExact(model.DC2)),
 				},
 				Check: func(*terraform.State) error {
-					if !labFeatureEnabled(l, model.FeatureRecycleBin) {
+					if !labFeatureEnabled(l, adnames.FeatureRecycleBin) {
 						return fmt.Errorf("the lab's forest has no Recycle Bin after apply")
 					}
-					if ev := featureEvents(l); len(ev) != 1 || ev[0] != model.DC2+": enabled "+model.FeatureRecycleBin {
+					if ev := featureEvents(l); len(ev) != 1 || ev[0] != model.DC2+": enabled "+adnames.FeatureRecycleBin {
 						return fmt.Errorf("enableOptionalFeature writes = %q, want one on %s", ev, model.DC2)
 					}
 					return nil
@@ -88,21 +89,21 @@ func TestAccADOptionalFeature_lifecycle(t *testing.T) {
 				Config:                  cfg,
 				ResourceName:            addr,
 				ImportState:             true,
-				ImportStateId:           model.FeatureRecycleBin,
+				ImportStateId:           adnames.FeatureRecycleBin,
 				ImportStateVerify:       true,
 				ImportStateVerifyIgnore: []string{"timeouts"},
 			},
 			{ // drift: the forest was recovered from a backup older than the feature; the plan enables it again
 				PreConfig: func() {
-					_ = l.Env.Do(func(e *model.Env) error { e.Domain.OptionalFeatures[model.FeatureRecycleBin] = false; return nil })
+					_ = l.Env.Do(func(e *model.Env) error { e.Domain.OptionalFeatures[adnames.FeatureRecycleBin] = false; return nil })
 				},
 				Config: cfg,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate),
 				}},
 				Check: func(*terraform.State) error {
-					if !labFeatureEnabled(l, model.FeatureRecycleBin) || len(featureEvents(l)) != 2 {
-						return fmt.Errorf("after the drift apply: enabled=%t, writes %q", labFeatureEnabled(l, model.FeatureRecycleBin), featureEvents(l))
+					if !labFeatureEnabled(l, adnames.FeatureRecycleBin) || len(featureEvents(l)) != 2 {
+						return fmt.Errorf("after the drift apply: enabled=%t, writes %q", labFeatureEnabled(l, adnames.FeatureRecycleBin), featureEvents(l))
 					}
 					return nil
 				},
@@ -120,7 +121,7 @@ func TestAccADOptionalFeature_adoptsEnabled(t *testing.T) {
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
-			Config: l.ProviderHCL() + featureHCL(model.FeaturePAM),
+			Config: l.ProviderHCL() + featureHCL(adnames.FeaturePAM),
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue(addr, tfjsonpath.New("required_forest_level"), knownvalue.Int64Exact(7)),
 				statecheck.ExpectKnownValue(addr, tfjsonpath.New("enabled_by"), knownvalue.StringExact(model.DC1)),
@@ -142,14 +143,14 @@ func TestAccADOptionalFeature_rules(t *testing.T) {
 	l := startLab(t)
 	_ = l.Env.Do(func(e *model.Env) error {
 		e.Domain.ForestFunctionalLevel = 6
-		e.Domain.OptionalFeatures[model.FeaturePAM] = false
+		e.Domain.OptionalFeatures[adnames.FeaturePAM] = false
 		return nil
 	})
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
-				Config:      l.ProviderHCL() + featureHCL(model.FeaturePAM),
+				Config:      l.ProviderHCL() + featureHCL(adnames.FeaturePAM),
 				PlanOnly:    true,
 				ExpectError: regexp.MustCompile(`(?s)Forest Functional Level Too Low.*needs\s+forest\s+functional\s+level\s+7\s+\(Windows\s+Server\s+2016\)\s+or\s+higher;\s+the\s+forest\s+is\s+at\s+6\s+\(Windows\s+Server\s+2012\s+R2\)`),
 			},

@@ -21,6 +21,7 @@ import (
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/aptpkg"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/samba"
 )
@@ -109,6 +110,7 @@ func TestAccSamba(t *testing.T) {
 	t.Run("DomainController", func(t *testing.T) { testSambaDomainController(t, sl) })
 	// Last: an optional feature cannot be disabled, so this one leaves the
 	// Recycle Bin on.
+	t.Run("DNSRecord", func(t *testing.T) { testSambaDNSRecord(t, sl) })
 	t.Run("OptionalFeatureRecycleBin", func(t *testing.T) { testSambaOptionalFeature(t, sl) })
 	samba.Report("samba provider: tests %s after the lab was up in %s", time.Since(start).Round(time.Second), suite.UpTime.Round(time.Second))
 }
@@ -602,14 +604,14 @@ func testSambaOptionalFeature(t *testing.T, sl *samba.Lab) {
 	}
 	addr := "bastion_ad_optional_feature.f"
 	provider := sambaProviderHCL(l, sl)
-	cfg := provider + featureHCL(model.FeatureRecycleBin)
+	cfg := provider + featureHCL(adnames.FeatureRecycleBin)
 	enabledOn := func(dc string) (bool, error) {
 		on, err := sl.EnabledOptionalFeatures(ctx, dc)
 		if err != nil {
 			return false, err
 		}
 		for _, n := range on {
-			if n == model.FeatureRecycleBin {
+			if n == adnames.FeatureRecycleBin {
 				return true, nil
 			}
 		}
@@ -620,7 +622,7 @@ func testSambaOptionalFeature(t *testing.T, sl *samba.Lab) {
 		t.Fatal(err)
 	}
 	steps := []resource.TestStep{{
-		Config:      provider + featureHCL(model.FeaturePAM),
+		Config:      provider + featureHCL(adnames.FeaturePAM),
 		PlanOnly:    true,
 		ExpectError: regexp.MustCompile(`(?s)Optional Feature Not Available.*no optional feature`),
 	}}
@@ -647,7 +649,7 @@ func testSambaOptionalFeature(t *testing.T, sl *samba.Lab) {
 			},
 			Config: cfg,
 			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("id"), knownvalue.StringExact(model.FeatureRecycleBin)),
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("id"), knownvalue.StringExact(adnames.FeatureRecycleBin)),
 				statecheck.ExpectKnownValue(addr, tfjsonpath.New("guid"), knownvalue.StringExact("766ddcd8-acd0-445e-f3b9-a7f9b6744f2a")),
 				statecheck.ExpectKnownValue(addr, tfjsonpath.New("required_forest_level"), knownvalue.Int64Exact(4)),
 				statecheck.ExpectKnownValue(addr, tfjsonpath.New("forest_functional_level"), knownvalue.Int64Exact(int64(levels.ForestVersion))),
@@ -665,7 +667,7 @@ func testSambaOptionalFeature(t *testing.T, sl *samba.Lab) {
 			Config:                  cfg,
 			ResourceName:            addr,
 			ImportState:             true,
-			ImportStateId:           model.FeatureRecycleBin,
+			ImportStateId:           adnames.FeatureRecycleBin,
 			ImportStateVerify:       true,
 			ImportStateVerifyIgnore: []string{"timeouts"},
 		},
@@ -679,5 +681,88 @@ func testSambaOptionalFeature(t *testing.T, sl *samba.Lab) {
 			return nil
 		},
 		Steps: steps,
+	})
+}
+
+// testSambaDNSRecord holds bastion_dns_record to Samba AD end to end: the
+// records the provider writes over LDAP are answered by Samba's own DNS
+// server (dig from Debian's dnsutils, inside priv-dc1's namespace), a change
+// made with `samba-tool dns update` (Samba's RPC path, not LDAP) shows as
+// drift and the apply puts the records back, import works, and destroy
+// leaves the name unanswered.
+func testSambaDNSRecord(t *testing.T, sl *samba.Lab) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	dig, err := aptpkg.EnsureCommand(ctx, "dig", "dnsutils")
+	if errors.Is(err, aptpkg.ErrUnavailable) {
+		t.Skip(err.Error())
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := startLab(t)
+	f, _ := sl.Forest("priv")
+	dc1, _ := sl.DC("priv-dc1")
+	zone := f.DNSDomain
+	fqdn := "mim-alias." + zone
+	query := func() (string, error) {
+		out, err := sl.Exec(ctx, "priv-dc1", dig, "@"+dc1.IP, "+short", "+norecurse", "+time=2", "+tries=2", fqdn, "A")
+		if err != nil {
+			return "", err
+		}
+		lines := strings.Fields(out)
+		sort.Strings(lines)
+		return strings.Join(lines, ","), nil
+	}
+	expectDig := func(want string) func(*terraform.State) error {
+		return func(*terraform.State) error {
+			got, err := query()
+			if err != nil {
+				return err
+			}
+			if got != want {
+				return fmt.Errorf("dig @%s %s A answers %q, want %q", dc1.IP, fqdn, got, want)
+			}
+			return nil
+		}
+	}
+	addr := "bastion_dns_record.mim"
+	cfg := sambaProviderHCL(l, sl) + dnsRecordHCL("mim", zone, "mim-alias", "A", 300, "10.77.0.201", "10.77.0.202")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             func(s *terraform.State) error { return expectDig("")(s) },
+		Steps: []resource.TestStep{
+			{
+				Config: cfg,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("ttl"), knownvalue.Int64Exact(300)),
+				},
+				Check: expectDig("10.77.0.201,10.77.0.202"),
+			},
+			{
+				Config:                  cfg,
+				ResourceName:            addr,
+				ImportState:             true,
+				ImportStateId:           zone + "/mim-alias/A",
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"timeouts"},
+			},
+			{ // drift made with samba-tool over RPC: the plan shows it, the apply puts the record back
+				PreConfig: func() {
+					if _, err := sl.Exec(ctx, "priv-dc1", "samba-tool", "dns", "update", dc1.IP, zone, "mim-alias", "A", "10.77.0.202", "10.77.0.209",
+						"-U", f.AdminNetBIOS, "--password="+f.AdminPassword); err != nil {
+						t.Fatalf("samba-tool dns update: %v", err)
+					}
+					if got, err := query(); err != nil || got != "10.77.0.201,10.77.0.209" {
+						t.Fatalf("after samba-tool dns update, dig answers %q (%v)", got, err)
+					}
+				},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+				}},
+				Check: expectDig("10.77.0.201,10.77.0.202"),
+			},
+		},
 	})
 }

@@ -582,14 +582,14 @@ func enableOptionalFeature(e *model.Env, v *view, c change) (int, string) {
 	if feature == "" {
 		return gldap.ResultOperationsError, diagFeatureParam
 	}
-	if v.byKey[normDN(scope)] == nil {
+	if v.byKey[adnames.NormDN(scope)] == nil {
 		return gldap.ResultOperationsError, diagFeatureParam
 	}
-	if normDN(scope) != normDN("CN=Partitions,"+v.config) {
+	if adnames.NormDN(scope) != adnames.NormDN("CN=Partitions,"+v.config) {
 		// An existing object that is not a scope this forest's features use.
 		return gldap.ResultUnwillingToPerform, diagFeatureUnsupported
 	}
-	if v.dom.FSMO[model.DomainNamingMaster] != v.self.Host {
+	if v.dom.FSMO[adnames.DomainNamingMaster] != v.self.Host {
 		return gldap.ResultUnwillingToPerform, diagFeatureUnsupported
 	}
 	if v.dom.ForestFunctionalLevel < featureLevel[feature] {

@@ -7,6 +7,7 @@ import (
 	"github.com/go-ldap/ldap/v3"
 	"github.com/jimlambrt/gldap"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
 )
 
@@ -16,9 +17,9 @@ const diagEntryExists = "00000524: UpdErr: DSID-031A11E0, problem 6005 (ENTRY_EX
 // dnsNodeAt finds the zone and node a DN names (node nil when the DN is a
 // zone's child that does not exist yet; zone nil when the parent is no zone).
 func (v *view) dnsNodeAt(dn string) (*model.DNSZone, *model.DNSNode, string) {
-	parent := normDN(parentDN(dn))
+	parent := adnames.NormDN(adnames.ParentDN(dn))
 	for _, z := range v.dom.DNSZones {
-		if normDN(v.zoneDN(z)) != parent {
+		if adnames.NormDN(v.zoneDN(z)) != parent {
 			continue
 		}
 		name := firstRDNValue(dn)
@@ -66,10 +67,10 @@ func addDNSNode(e *model.Env, host, account, dn string, attrs []gldap.Attribute)
 	if v.self.ReadOnly {
 		return gldap.ResultReferral, diagReferral(writableDC(v.dom))
 	}
-	if v.byKey[normDN(dn)] != nil {
+	if v.byKey[adnames.NormDN(dn)] != nil {
 		return gldap.ResultEntryAlreadyExists, diagEntryExists
 	}
-	if v.byKey[normDN(parentDN(dn))] == nil {
+	if v.byKey[adnames.NormDN(adnames.ParentDN(dn))] == nil {
 		return gldap.ResultNoSuchObject, diagNoObject(v.bestMatch(dn))
 	}
 	if !isAdmin(account) {
@@ -121,7 +122,7 @@ func (b *backend) del(w *gldap.ResponseWriter, r *gldap.Request) {
 		switch {
 		case v == nil:
 			code, diag = gldap.ResultUnavailable, "not a domain controller any more"
-		case v.byKey[normDN(m.DN)] == nil:
+		case v.byKey[adnames.NormDN(m.DN)] == nil:
 			code, diag = gldap.ResultNoSuchObject, diagNoObject(v.bestMatch(m.DN))
 		case v.self.ReadOnly:
 			code, diag = gldap.ResultReferral, diagReferral(writableDC(v.dom))

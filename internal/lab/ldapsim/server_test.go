@@ -362,15 +362,15 @@ func TestDomainNameReachesADC(t *testing.T) {
 // attributeOrValueExists, and the forest level must be high enough.
 func TestEnableOptionalFeature(t *testing.T) {
 	f := start(t)
-	config := "CN=Configuration," + domainDN(model.DomainDNS)
+	config := "CN=Configuration," + adnames.DomainDN(model.DomainDNS)
 	value := func(scope, guid string) *ldap.ModifyRequest {
 		req := ldap.NewModifyRequest("", nil)
 		req.Add("enableOptionalFeature", []string{scope + ":" + guid})
 		return req
 	}
-	rb := featureGUIDs[model.FeatureRecycleBin]
+	rb := featureGUIDs[adnames.FeatureRecycleBin]
 	parts := "CN=Partitions," + config
-	if err := f.env.TransferFSMO(model.DomainNamingMaster, model.DC2); err != nil {
+	if err := f.env.TransferFSMO(adnames.DomainNamingMaster, model.DC2); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -393,10 +393,10 @@ func TestEnableOptionalFeature(t *testing.T) {
 	}
 	_ = f.env.Do(func(e *model.Env) error {
 		e.Domain.ForestFunctionalLevel = 6
-		e.Domain.OptionalFeatures[model.FeaturePAM] = false
+		e.Domain.OptionalFeatures[adnames.FeaturePAM] = false
 		return nil
 	})
-	if got := code(f.admin(t, model.DC2).Modify(value(parts, featureGUIDs[model.FeaturePAM]))); got != ldap.LDAPResultUnwillingToPerform {
+	if got := code(f.admin(t, model.DC2).Modify(value(parts, featureGUIDs[adnames.FeaturePAM]))); got != ldap.LDAPResultUnwillingToPerform {
 		t.Errorf("PAM at forest level 6: result %d, want unwillingToPerform", got)
 	}
 }
