@@ -78,7 +78,7 @@ func MarshalDNSRecord(r DNSRecord) ([]byte, error) {
 		rank = dnsRankZone
 	}
 	b := make([]byte, 24+len(data))
-	binary.LittleEndian.PutUint16(b[0:], uint16(len(data)))
+	binary.LittleEndian.PutUint16(b[0:], uint16(len(data))) //nolint:gosec // at most 0xFFFF, checked above
 	binary.LittleEndian.PutUint16(b[2:], r.Type)
 	b[4] = 5
 	b[5] = rank
@@ -138,14 +138,14 @@ func marshalCountName(name string) ([]byte, error) {
 		if l == "" || len(l) > 63 {
 			return nil, fmt.Errorf("%w: %q has an empty or over-long label", ErrMalformedDNSRecord, name)
 		}
-		raw = append(raw, byte(len(l)))
+		raw = append(raw, byte(len(l))) //nolint:gosec // at most 63, checked above
 		raw = append(raw, l...)
 	}
 	raw = append(raw, 0)
 	if len(raw) > 255 {
 		return nil, fmt.Errorf("%w: %q is longer than 255 bytes", ErrMalformedDNSRecord, name)
 	}
-	return append([]byte{byte(len(raw)), byte(len(labels))}, raw...), nil
+	return append([]byte{byte(len(raw)), byte(len(labels))}, raw...), nil //nolint:gosec // raw is at most 255 bytes, so fewer labels
 }
 
 func parseCountName(b []byte) (string, error) {

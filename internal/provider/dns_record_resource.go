@@ -268,7 +268,7 @@ func (r *dnsRecordResource) write(ctx context.Context, plan *dnsRecordResourceMo
 		return
 	}
 	zone, name, typ := plan.Zone.ValueString(), plan.Name.ValueString(), plan.Type.ValueString()
-	set, err := r.data.dir.SetDNSRecords(ctx, zone, name, directory.DNSTypeNames[typ], uint32(plan.TTL.ValueInt64()), values)
+	set, err := r.data.dir.SetDNSRecords(ctx, zone, name, directory.DNSTypeNames[typ], uint32(plan.TTL.ValueInt64()), values) //nolint:gosec // ttl is validated to 0..2147483647
 	if err != nil {
 		diags.AddError("DNS Records Not Written", fmt.Sprintf("Writing the %s records of %s in zone %s over LDAP failed: %v", typ, name, zone, err))
 		return

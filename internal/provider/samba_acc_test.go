@@ -656,8 +656,12 @@ func testSambaOptionalFeature(t *testing.T, sl *samba.Lab) {
 			},
 			Check: func(*terraform.State) error {
 				for _, dc := range []string{"priv-dc1", "priv-dc2"} {
-					if on, err := enabledOn(dc); err != nil || !on {
-						return fmt.Errorf("ldbsearch on %s: Recycle Bin enabled = %t (%v)", dc, on, err)
+					on, err := enabledOn(dc)
+					if err != nil {
+						return err
+					}
+					if !on {
+						return fmt.Errorf("ldbsearch on %s: the Recycle Bin is not enabled", dc)
 					}
 				}
 				return nil
@@ -675,8 +679,12 @@ func testSambaOptionalFeature(t *testing.T, sl *samba.Lab) {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy: func(*terraform.State) error {
-			if on, err := enabledOn("priv-dc1"); err != nil || !on {
-				return fmt.Errorf("after destroy, the Recycle Bin is enabled = %t on priv-dc1 (%v); it cannot be disabled", on, err)
+			on, err := enabledOn("priv-dc1")
+			if err != nil {
+				return err
+			}
+			if !on {
+				return fmt.Errorf("after destroy, the Recycle Bin is off on priv-dc1; it cannot be disabled")
 			}
 			return nil
 		},
