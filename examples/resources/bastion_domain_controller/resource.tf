@@ -25,7 +25,7 @@ resource "bastion_domain_controller" "dc2" {
   # stored in state or plan.
   safe_mode_password_wo = var.dsrm_password
 
-  timeouts {
+  timeouts = {
     create = "2h"
   }
 }

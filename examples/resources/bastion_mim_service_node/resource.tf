@@ -15,7 +15,7 @@ resource "bastion_mim_service_node" "app1" {
   mail_server    = "mail.corp.contoso.com"
   installer_path = "\\\\priv-files.priv.contoso.com\\media\\MIM\\Service and Portal\\Service and Portal.msi"
 
-  timeouts {
+  timeouts = {
     create = "90m"
   }
 }

@@ -31,7 +31,7 @@ resource "bastion_sql_failover_cluster_instance" "mim" {
 
   setup_media_path = "\\\\priv-fs.priv.contoso.com\\media\\SQL2019"
 
-  timeouts {
+  timeouts = {
     create = "3h"
     update = "90m"
   }
