@@ -301,15 +301,29 @@ func (r sambaReference) GroupMembers(ctx context.Context, name string) ([]string
 	return r.lab.GroupMembers(ctx, r.dc, name)
 }
 
-// RootDSELists: the rootDSE as Samba's own ldbsearch reads it over LDAP
-// from inside the DC (Samba 4.17 lists neither supportedExtension nor
-// supportedLDAPPolicies there).
+// RootDSELists: the rootDSE as an anonymous go-ldap search (not the adapter)
+// reads it from the reference DC (Samba 4.17 lists neither supportedExtension
+// nor supportedLDAPPolicies there).
 func (r sambaReference) RootDSELists(ctx context.Context) ([]string, []string, error) {
-	root, err := r.lab.RootDSE(ctx, r.dc, "supportedExtension", "supportedLDAPPolicies")
+	d, _ := r.lab.DC(r.dc)
+	cfg, err := r.lab.TLSConfig(r.dc)
 	if err != nil {
 		return nil, nil, err
 	}
-	return root["supportedextension"], root["supportedldappolicies"], nil
+	conn, err := ldap.DialURL(d.LDAPSURL, ldap.DialWithTLSConfig(cfg))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer func() { _ = conn.Close() }()
+	res, err := conn.Search(ldap.NewSearchRequest("", ldap.ScopeBaseObject, 0, 0, 0, false, "(objectClass=*)", []string{"supportedExtension", "supportedLDAPPolicies"}, nil))
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(res.Entries) != 1 {
+		return nil, nil, fmt.Errorf("rootDSE of %s: %d entries", r.dc, len(res.Entries))
+	}
+	e := res.Entries[0]
+	return e.GetAttributeValues("supportedExtension"), e.GetAttributeValues("supportedLDAPPolicies"), nil
 }
 
 // runParity runs every case against c, counting assertions into the totals.

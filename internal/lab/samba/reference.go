@@ -509,26 +509,13 @@ func (l *Lab) GroupMembers(ctx context.Context, dc, name string) ([]string, erro
 	if len(entries) != 1 {
 		return nil, fmt.Errorf("group %q: %d entries: %w", name, len(entries), ErrNotFound)
 	}
-	return entries[0].Attrs["member"], nil
-}
-
-// RootDSE reads the given rootDSE attributes of dc with ldbsearch over LDAP
-// from inside the DC (keys lower-cased).
-func (l *Lab) RootDSE(ctx context.Context, dc string, attrs ...string) (map[string][]string, error) {
-	d, ok := l.DC(dc)
-	if !ok {
-		return nil, fmt.Errorf("rootDSE of %q: %w", dc, ErrUnknownDC)
+	var members []string
+	for _, dn := range entries[0].Attrs["member"] {
+		// Shown with extended components (<GUID=...>;<SID=...>;CN=...) or not.
+		if i := strings.LastIndex(dn, ">;"); strings.HasPrefix(dn, "<") && i >= 0 {
+			dn = dn[i+2:]
+		}
+		members = append(members, dn)
 	}
-	out, err := l.Exec(ctx, dc, append([]string{"ldbsearch", "-H", "ldap://" + d.IP, "-s", "base", "-b", "", "(objectClass=*)"}, attrs...)...)
-	if err != nil {
-		return nil, err
-	}
-	entries, err := parseLDIF(out)
-	if err != nil {
-		return nil, err
-	}
-	if len(entries) != 1 {
-		return nil, fmt.Errorf("rootDSE of %s: %d entries: %w", dc, len(entries), ErrNotFound)
-	}
-	return entries[0].Attrs, nil
+	return members, nil
 }
