@@ -333,7 +333,7 @@ func (r *domainControllerResource) Create(ctx context.Context, req resource.Crea
 	if err := r.data.winrm.Run(ctx, host, scripts.Get("ad_install_dc"), in, &out); err != nil {
 		var remote *winrmexec.RemoteError
 		if errors.As(err, &remote) || !errors.Is(err, transport.ErrUnreachable) {
-			addRemoteError(&resp.Diagnostics, "Domain Controller Not Promoted", host, "promoting the server with Install-ADDSDomainController", err)
+			report(&resp.Diagnostics, failure{"Domain Controller Not Promoted", host, viaWinRM, "promoting the server with Install-ADDSDomainController"}, err)
 			return
 		}
 		// The server reboots when the promotion completes, which may cut the
@@ -458,7 +458,7 @@ func (r *domainControllerResource) Delete(ctx context.Context, req resource.Dele
 		if errors.Is(err, topology.ErrNotDomainController) {
 			return // already demoted
 		}
-		dcAddDemotionError(&resp.Diagnostics, host, err)
+		report(&resp.Diagnostics, failure{"Demotion Not Checked", host, viaLDAP, "checking that a writable domain controller remains and that it holds no FSMO role before demoting it"}, err)
 		return
 	}
 	if !dcHasDemotionCredential(r.data, host, &resp.Diagnostics) {
@@ -482,7 +482,7 @@ func (r *domainControllerResource) Delete(ctx context.Context, req resource.Dele
 	} else {
 		var remote *winrmexec.RemoteError
 		if errors.As(err, &remote) || !errors.Is(err, transport.ErrUnreachable) {
-			addRemoteError(&resp.Diagnostics, "Domain Controller Not Demoted", host, "demoting the domain controller with Uninstall-ADDSDomainController", err)
+			report(&resp.Diagnostics, failure{"Domain Controller Not Demoted", host, viaWinRM, "demoting the domain controller with Uninstall-ADDSDomainController"}, err)
 			return
 		}
 		// The server reboots when the demotion completes, which may cut the
@@ -599,7 +599,7 @@ func (r *domainControllerResource) ModifyPlan(ctx context.Context, req resource.
 	}
 	dcHasDemotionCredential(r.data, host, &resp.Diagnostics)
 	if err != nil {
-		dcAddDemotionError(&resp.Diagnostics, host, err)
+		report(&resp.Diagnostics, failure{"Demotion Not Checked", host, viaLDAP, "checking that a writable domain controller remains and that it holds no FSMO role before demoting it"}, err)
 		return
 	}
 	if pinned := r.data.pinnedDC; pinned != "" && adnames.SameHost(pinned, host) {
@@ -698,22 +698,6 @@ func dcCanDemote(ctx context.Context, dir *directory.Client, host string) error 
 		list = append(list, topology.DomainController{Host: dc.Host, Site: dc.Site, GlobalCatalog: dc.GlobalCatalog, ReadOnly: dc.ReadOnly, FSMORoles: roles.HeldBy(dc.Host)})
 	}
 	return topology.CanDemote(host, list)
-}
-
-func dcAddDemotionError(diags *diag.Diagnostics, host string, err error) {
-	switch {
-	case errors.Is(err, topology.ErrLastDomainController):
-		diags.AddError("Last Domain Controller Not Demoted",
-			fmt.Sprintf("Demoting %s would leave the domain without a writable domain controller. Seed 004: while any DC works, recovery adds a replica; "+
-				"a domain with no DC can only come back from a backup. Promote another DC first (a second bastion_domain_controller), then demote this one.\n\n%v", host, err))
-	case errors.Is(err, topology.ErrHoldsFSMORoles):
-		diags.AddError("Domain Controller Holds FSMO Roles",
-			fmt.Sprintf("%s still holds FSMO roles, and Uninstall-ADDSDomainController refuses to demote an operations master. Move the roles to the DC of your choice first: set their holders in bastion_fsmo_roles "+
-				"(an LDAP transfer on the new holder) or run Move-ADDirectoryServerOperationMasterRole, apply, then demote. To tear the bastion down in one terraform destroy, "+
-				"set holder_on_destroy on bastion_fsmo_roles to a DC that stays: the roles go back there before any DC is demoted.\n\n%v", host, err))
-	default:
-		diags.AddError("Demotion Not Checked", fmt.Sprintf("Before demoting %s the provider checks that a writable DC remains and that it holds no FSMO role; the check failed: %v", host, err))
-	}
 }
 
 // dcNeedDirectory reports the missing ldap settings.

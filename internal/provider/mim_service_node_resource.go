@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -217,7 +216,7 @@ func (r *mimServiceNodeResource) Create(ctx context.Context, req resource.Create
 
 	node, err := mim.Read(ctx, r.data.winrm, host)
 	if err != nil {
-		addRemoteError(&resp.Diagnostics, "MIM Service Node Not Created", host, "reading the server before installing", err)
+		report(&resp.Diagnostics, failure{"MIM Service Node Not Created", host, viaWinRM, "reading the server before installing"}, err)
 		return
 	}
 	if node.Installed {
@@ -237,15 +236,14 @@ func (r *mimServiceNodeResource) Create(ctx context.Context, req resource.Create
 		PAMComponents:          plan.PAMComponents.ValueBool(),
 	}
 	if err := mim.Install(ctx, r.data.winrm, host, spec); err != nil {
-		addRemoteError(&resp.Diagnostics, "MIM Service Not Installed", host, "running the MIM Service and Portal installer", err)
+		report(&resp.Diagnostics, failure{"MIM Service Not Installed", host, viaWinRM, "running the MIM Service and Portal installer"}, err)
 		// The MSI may have got part of the way: record whatever is there so the state says so.
 		r.saveAfterFailure(ctx, host, &plan, resp)
 		return
 	}
 	node, failed, err := r.converge(ctx, host, configuredNames(&plan), nil)
 	if err != nil {
-		addRemoteError(&resp.Diagnostics, failed.summary, host,
-			failed.doing+" after the install (the MIM Service is installed; the resource is saved as tainted, so the next apply replaces it)", err)
+		report(&resp.Diagnostics, failure{failed.summary, host, viaWinRM, failed.doing + " after the install (the MIM Service is installed; the resource is saved as tainted, so the next apply replaces it)"}, err)
 		r.saveAfterFailure(ctx, host, &plan, resp)
 		return
 	}
@@ -372,7 +370,7 @@ func (r *mimServiceNodeResource) Read(ctx context.Context, req resource.ReadRequ
 	node, err := mim.Read(ctx, r.data.winrm, host)
 	if err != nil {
 		// An unreachable host is an outage, not a deletion: keep the state and say so.
-		addRemoteError(&resp.Diagnostics, "MIM Service Node Not Read", host, "refreshing the node (the state is kept unchanged)", err)
+		report(&resp.Diagnostics, failure{"MIM Service Node Not Read", host, viaWinRM, "refreshing the node (the state is kept unchanged)"}, err)
 		return
 	}
 	if !node.Installed {
@@ -408,7 +406,7 @@ func (r *mimServiceNodeResource) Update(ctx context.Context, req resource.Update
 	}
 	node, failed, err := r.converge(ctx, host, changedNames(&plan, &state), rotate)
 	if err != nil {
-		addRemoteError(&resp.Diagnostics, failed.summary, host, failed.doing, err)
+		report(&resp.Diagnostics, failure{failed.summary, host, viaWinRM, failed.doing}, err)
 		return
 	}
 	r.fromNode(node, &plan)
@@ -432,7 +430,7 @@ func (r *mimServiceNodeResource) Delete(ctx context.Context, req resource.Delete
 		return
 	}
 	if _, err := mim.Uninstall(ctx, r.data.winrm, host); err != nil {
-		addRemoteError(&resp.Diagnostics, "MIM Service Not Uninstalled", host, "uninstalling the MIM Service and Portal", err)
+		report(&resp.Diagnostics, failure{"MIM Service Not Uninstalled", host, viaWinRM, "uninstalling the MIM Service and Portal"}, err)
 	}
 }
 
@@ -570,21 +568,4 @@ func (r *mimServiceNodeResource) fromNode(n *mim.Node, m *mimServiceNodeResource
 	m.FIMServiceState = state(mim.ServiceFIM)
 	m.PAMMonitoringServiceState = state(mim.ServicePAMMonitoring)
 	m.PAMComponentServiceState = state(mim.ServicePAMComponent)
-}
-
-// addRemoteError turns an adapter error into a diagnostic that says what
-// happened, on which host, why, and what to do next.
-func addRemoteError(diags *diag.Diagnostics, summary, host, doing string, err error) {
-	var next string
-	switch {
-	case errors.Is(err, transport.ErrUnreachable):
-		next = "The host could not be reached. Check that it is up, that WinRM listens (winrm quickconfig -transport:https) and that the name resolves; if the server is lost for good, move the resource to a new host (see the guide \"Recovering a lost MIM Service node\")."
-	case errors.Is(err, transport.ErrUnauthorized):
-		next = "The host refused the provider's credentials. Check winrm.username / winrm.password (or BASTION_WINRM_*) and that the account is a local administrator of the host."
-	case errors.Is(err, context.DeadlineExceeded):
-		next = "The operation did not finish within its timeout. Raise it in the resource's timeouts block if the host is just slow."
-	default:
-		next = "The remote error follows."
-	}
-	diags.AddError(summary, fmt.Sprintf("On %s, %s failed. %s\n\n%v", host, doing, next, err))
 }

@@ -16,9 +16,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/bastion-pam/terraform-provider-bastion/internal/scripts"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/pam"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/validators"
-	"github.com/bastion-pam/terraform-provider-bastion/internal/winrmexec"
 )
 
 var (
@@ -140,14 +139,12 @@ func (r *pamDomainConfigurationResource) Create(ctx context.Context, req resourc
 // configure runs New-PAMDomainConfiguration and records the test's answer in m.
 func (r *pamDomainConfigurationResource) configure(ctx context.Context, host string, m *pamDomainConfigurationResourceModel, password string, diags *diagsT) bool {
 	domain := m.SourceDomain.ValueString()
-	var out struct {
-		Configured bool `json:"configured"`
-	}
-	if err := r.data.winrm.Run(ctx, host, scripts.Get("pam_domain_configuration_set"), pamDomainInput(m, password), &out); err != nil {
-		pamAddRemoteError(diags, "PAM Domain Configuration Not Created", host, "configuring "+domain+" for PAM (New-PAMDomainConfiguration)", err)
+	configured, err := pam.SetDomainConfiguration(ctx, r.data.winrm, host, pamDomain(m, password))
+	if err != nil {
+		report(diags, failure{"PAM Domain Configuration Not Created", host, viaWinRM, "configuring " + domain + " for PAM (New-PAMDomainConfiguration)"}, err)
 		return false
 	}
-	if !out.Configured {
+	if !configured {
 		diags.AddError("PAM Domain Configuration Not Valid",
 			fmt.Sprintf("New-PAMDomainConfiguration for %s succeeded on %s, but Test-PAMDomainConfiguration then answered false. Check the PAM trust, the group %s$$$ "+
 				"and auditing in %s, and the cmdlets' events on %s.", domain, host, strings.ToUpper(domain), domain, host))
@@ -201,9 +198,9 @@ func (r *pamDomainConfigurationResource) Update(ctx context.Context, req resourc
 			return
 		}
 	case check:
-		configured, err := r.test(ctx, host, &plan, password)
+		configured, err := pam.TestDomainConfiguration(ctx, r.data.winrm, host, pamDomain(&plan, password))
 		if err != nil {
-			pamAddRemoteError(&resp.Diagnostics, "PAM Domain Configuration Not Checked", host, "testing the configuration of "+plan.SourceDomain.ValueString()+" with the new credential", err)
+			report(&resp.Diagnostics, failure{"PAM Domain Configuration Not Checked", host, viaWinRM, "testing the configuration of " + plan.SourceDomain.ValueString() + " with the new credential"}, err)
 			return
 		}
 		if !configured {
@@ -238,11 +235,8 @@ func (r *pamDomainConfigurationResource) Delete(ctx context.Context, req resourc
 			fmt.Sprintf(lostHostDetail+"Set host to another PRIV server with the MIMPAM module (an in-place change), apply, then destroy.", host))
 		return
 	}
-	var out struct {
-		Removed bool `json:"removed"`
-	}
-	if err := r.data.winrm.Run(ctx, host, scripts.Get("pam_domain_configuration_remove"), pamDomainInput(&state, password), &out); err != nil {
-		pamAddRemoteError(&resp.Diagnostics, "PAM Domain Configuration Not Removed", host, "removing the PAM configuration of "+domain+" (Remove-PAMDomainConfiguration)", err)
+	if _, err := pam.RemoveDomainConfiguration(ctx, r.data.winrm, host, pamDomain(&state, password)); err != nil {
+		report(&resp.Diagnostics, failure{"PAM Domain Configuration Not Removed", host, viaWinRM, "removing the PAM configuration of " + domain + " (Remove-PAMDomainConfiguration)"}, err)
 	}
 }
 
@@ -308,9 +302,9 @@ func (r *pamDomainConfigurationResource) ModifyPlan(ctx context.Context, req res
 		return
 	}
 	password := config.CorpPasswordWO.ValueString()
-	configured, err := r.test(r.data.logCtx(ctx, password), host, &plan, password)
+	configured, err := pam.TestDomainConfiguration(r.data.logCtx(ctx, password), r.data.winrm, host, pamDomain(&plan, password))
 	if err != nil {
-		pamAddRemoteError(&resp.Diagnostics, "PAM Domain Configuration Not Checked", host, "testing the configuration of "+plan.SourceDomain.ValueString()+" (Test-PAMDomainConfiguration)", err)
+		report(&resp.Diagnostics, failure{"PAM Domain Configuration Not Checked", host, viaWinRM, "testing the configuration of " + plan.SourceDomain.ValueString() + " (Test-PAMDomainConfiguration)"}, err)
 		return
 	}
 	if configured {
@@ -323,19 +317,7 @@ func (r *pamDomainConfigurationResource) ModifyPlan(ctx context.Context, req res
 			"or the group %s$$$, auditing or the trust changed). Apply runs New-PAMDomainConfiguration again.", host, plan.SourceDomain.ValueString(), strings.ToUpper(plan.SourceDomain.ValueString())))
 }
 
-// test runs Test-PAMDomainConfiguration.
-func (r *pamDomainConfigurationResource) test(ctx context.Context, host string, m *pamDomainConfigurationResourceModel, password string) (bool, error) {
-	var out struct {
-		Configured bool `json:"configured"`
-	}
-	err := r.data.winrm.Run(ctx, host, scripts.Get("pam_domain_configuration_test"), pamDomainInput(m, password), &out, winrmexec.Idempotent())
-	return out.Configured, err
-}
-
-func pamDomainInput(m *pamDomainConfigurationResourceModel, password string) map[string]any {
-	return map[string]any{
-		"source_domain": m.SourceDomain.ValueString(),
-		"corp_username": m.CorpUsername.ValueString(),
-		"corp_password": password,
-	}
+// pamDomain is the configuration of m with the CORP password from the config.
+func pamDomain(m *pamDomainConfigurationResourceModel, password string) pam.DomainConfiguration {
+	return pam.DomainConfiguration{SourceDomain: m.SourceDomain.ValueString(), Corp: pam.Credential{Username: m.CorpUsername.ValueString(), Password: password}}
 }

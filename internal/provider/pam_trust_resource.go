@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -25,6 +24,7 @@ import (
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/directory"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/pam"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/scripts"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/validators"
@@ -82,9 +82,6 @@ func (r *pamTrustResource) Metadata(_ context.Context, req resource.MetadataRequ
 // provider's pam_corp_password, or this environment variable): Terraform gives
 // a delete no configuration, so a write-only attribute cannot reach it.
 const pamCorpPasswordEnv = "pam_corp_password (or BASTION_PAM_CORP_PASSWORD)"
-
-// trustAttributes bits the netdom step manages on the CORP side (MS-ADTS 6.1.6.7.9).
-const pamNetdomBits = adnames.TrustAttrTreatAsExternal | adnames.TrustAttrQuarantinedDomain | adnames.TrustAttrPIMTrust
 
 const pamCorpSideDoc = " Read from the source forest's `trustedDomain` object for the PRIV forest (the trusting, outbound side, where netdom sets these bits) " +
 	"over LDAP from the source forest's domain controllers with the CORP credential at every plan of an existing trust, and by the netdom script after create and update. " +
@@ -275,21 +272,19 @@ func (r *pamTrustResource) Create(ctx context.Context, req resource.CreateReques
 		return
 	}
 
-	var created struct {
-		Repaired bool `json:"repaired_half_trust"`
-	}
-	if err := r.data.winrm.Run(ctx, host, scripts.Get("pam_trust_create"), pamTrustInput(&plan, password), &created); err != nil {
-		pamAddRemoteError(&resp.Diagnostics, "PAM Trust Not Created", host, "creating the trust with "+forest+" (New-PAMTrust)", err)
+	repaired, err := pam.CreateTrust(ctx, r.data.winrm, host, pamTrust(&plan, password))
+	if err != nil {
+		report(&resp.Diagnostics, failure{"PAM Trust Not Created", host, viaWinRM, "creating the trust with " + forest + " (New-PAMTrust)"}, err)
 		return
 	}
-	if created.Repaired {
+	if repaired {
 		resp.Diagnostics.AddWarning("Half PAM Trust Replaced",
 			fmt.Sprintf("Only one side of a trust with %s was left (a destroy without the CORP password, or a removal outside Terraform). It was removed with Remove-PAMTrust before New-PAMTrust built the trust again.", forest))
 	}
 	reply, err := r.settings(ctx, host, &plan, password, true, plan.VerifyOnPlan.ValueBool())
 	if err != nil {
-		pamAddRemoteError(&resp.Diagnostics, "PAM Trust Settings Not Applied", host,
-			"setting SID history, quarantine and the PIM trust with netdom after New-PAMTrust (the trust exists; the resource is saved as tainted, so the next apply replaces it)", err)
+		report(&resp.Diagnostics, failure{"PAM Trust Settings Not Applied", host, viaWinRM,
+			"setting SID history, quarantine and the PIM trust with netdom after New-PAMTrust (the trust exists; the resource is saved as tainted, so the next apply replaces it)"}, err)
 		r.saveAfterFailure(ctx, &plan, resp)
 		return
 	}
@@ -340,7 +335,7 @@ func (r *pamTrustResource) Read(ctx context.Context, req resource.ReadRequest, r
 		return
 	}
 	if err != nil {
-		pamAddLDAPError(&resp.Diagnostics, "PAM Trust Not Read", "reading PRIV's trustedDomain object for "+forest+" (the state is kept unchanged)", err)
+		report(&resp.Diagnostics, failure{summary: "PAM Trust Not Read", protocol: viaLDAP, doing: "reading PRIV's trustedDomain object for " + forest + " (the state is kept unchanged)"}, err)
 		return
 	}
 	pamFromPRIVSide(t, &state)
@@ -386,7 +381,7 @@ func (r *pamTrustResource) Update(ctx context.Context, req resource.UpdateReques
 			if apply {
 				doing = "setting SID history, quarantine and the PIM trust with netdom"
 			}
-			pamAddRemoteError(&resp.Diagnostics, "PAM Trust Not Updated", host, doing, err)
+			report(&resp.Diagnostics, failure{"PAM Trust Not Updated", host, viaWinRM, doing}, err)
 			return
 		}
 		if apply {
@@ -425,13 +420,9 @@ func (r *pamTrustResource) Delete(ctx context.Context, req resource.DeleteReques
 			fmt.Sprintf(lostHostDetail+"The trust with %s is still there: set host to another PRIV server with the MIMPAM module (an in-place change), apply, then destroy.", host, forest))
 		return
 	}
-	input := map[string]any{"source_forest": strings.TrimSuffix(forest, "."), "corp_username": state.CorpUsername.ValueString(), "corp_password": password}
-	var out struct {
-		Removed         bool `json:"removed"`
-		CorpSideRemoved bool `json:"corp_side_removed"`
-	}
-	if err := r.data.winrm.Run(ctx, host, scripts.Get("pam_trust_remove"), input, &out); err != nil {
-		pamAddRemoteError(&resp.Diagnostics, "PAM Trust Not Removed", host, "removing the trust with "+forest, err)
+	out, err := pam.RemoveTrust(ctx, r.data.winrm, host, pamTrust(&state, password))
+	if err != nil {
+		report(&resp.Diagnostics, failure{"PAM Trust Not Removed", host, viaWinRM, "removing the trust with " + forest}, err)
 		return
 	}
 	if password == "" && out.Removed {
@@ -584,7 +575,8 @@ func (r *pamTrustResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 	ctx = r.data.logCtx(ctx, password.ValueString())
 	corp, err := r.readCorpSide(ctx, &plan, password.ValueString())
 	if err != nil {
-		pamAddCorpLDAPError(&resp.Diagnostics, "PAM Trust Not Checked", "reading the CORP side of the trust (the source forest's trustedDomain object for the PRIV forest) from "+forest, err)
+		report(&resp.Diagnostics, failure{summary: "PAM Trust Not Checked", protocol: viaCorpLDAP,
+			doing: "reading the CORP side of the trust (the source forest's trustedDomain object for the PRIV forest) from " + forest}, err)
 		return
 	}
 	if corp == nil {
@@ -595,14 +587,14 @@ func (r *pamTrustResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 		return
 	}
 	want, wantKnown := pamWantedBits(&plan)
-	have := corp.Attributes & pamNetdomBits
+	have := corp.Attributes & pam.NetdomBits
 	switch {
 	case !wantKnown || have != want:
 		setCorp(types.Int64Unknown(), types.Int64Value(int64(corp.Direction)))
 		if wantKnown && !configChanged {
 			resp.Diagnostics.AddWarning("PAM Trust Changed Outside Terraform",
 				fmt.Sprintf("The CORP side of the trust with %s has trustAttributes 0x%X: %s. The configuration wants %s; apply runs netdom on %s to set them back.",
-					forest, corp.Attributes, pamDescribeBits(have), pamDescribeBits(want), host))
+					forest, corp.Attributes, pam.DescribeBits(have), pam.DescribeBits(want), host))
 		}
 	default:
 		setCorp(types.Int64Value(int64(corp.Attributes)), types.Int64Value(int64(corp.Direction)))
@@ -616,7 +608,7 @@ func (r *pamTrustResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 		}
 		reply, err := r.settings(ctx, host, &plan, password.ValueString(), false, true)
 		if err != nil {
-			pamAddRemoteError(&resp.Diagnostics, "PAM Trust Not Checked", host, "testing the trust with "+forest+" (Test-PAMTrust)", err)
+			report(&resp.Diagnostics, failure{"PAM Trust Not Checked", host, viaWinRM, "testing the trust with " + forest + " (Test-PAMTrust)"}, err)
 			return
 		}
 		v := pamVerifiedValue(reply)
@@ -635,52 +627,21 @@ func pamNotVerifiedDetail(forest, host string) string {
 
 // Remote calls and conversions ---------------------------------------------
 
-// pamTrustSettingsReply is pam_trust_settings' result.
-type pamTrustSettingsReply struct {
-	PrivForest          string          `json:"priv_forest"`
-	CorpSidePresent     bool            `json:"corp_side_present"`
-	CorpTrustDirection  int64           `json:"corp_trust_direction"`
-	CorpTrustAttributes int64           `json:"corp_trust_attributes"`
-	NetdomRuns          json.RawMessage `json:"netdom_runs"`
-	Verified            *bool           `json:"verified"`
+// pamTrust is the trust of m with the CORP password from the config.
+func pamTrust(m *pamTrustResourceModel, password string) pam.Trust {
+	return pam.Trust{SourceForest: m.SourceForest.ValueString(), Corp: pam.Credential{Username: m.CorpUsername.ValueString(), Password: password},
+		Bidirectional: m.Bidirectional.ValueBool()}
 }
 
-func pamTrustInput(m *pamTrustResourceModel, password string) map[string]any {
-	return map[string]any{
-		"source_forest": strings.TrimSuffix(m.SourceForest.ValueString(), "."),
-		"corp_username": m.CorpUsername.ValueString(),
-		"corp_password": password,
-		"bidirectional": m.Bidirectional.ValueBool(),
-	}
+// settings runs pam_trust_settings with m's wanted settings.
+func (r *pamTrustResource) settings(ctx context.Context, host string, m *pamTrustResourceModel, password string, apply, verify bool) (*pam.SettingsReply, error) {
+	want := pam.Settings{SIDHistory: m.SIDHistory.ValueBool(), Quarantine: m.Quarantine.ValueBool(), PIMTrust: m.PIMTrust.ValueBool()}
+	return pam.ApplySettings(ctx, r.data.winrm, host, pamTrust(m, password), want, apply, verify)
 }
 
-// settings runs pam_trust_settings: read the CORP side and, with apply, run
-// netdom for each wanted setting that differs; with verify, Test-PAMTrust.
-func (r *pamTrustResource) settings(ctx context.Context, host string, m *pamTrustResourceModel, password string, apply, verify bool) (*pamTrustSettingsReply, error) {
-	in := pamTrustInput(m, password)
-	in["apply"] = apply
-	in["sid_history"] = m.SIDHistory.ValueBool()
-	in["quarantine"] = m.Quarantine.ValueBool()
-	in["pim_trust"] = m.PIMTrust.ValueBool()
-	in["verify"] = verify
-	var opts []winrmexec.RunOption
-	if !apply {
-		opts = append(opts, winrmexec.Idempotent())
-	}
-	var out pamTrustSettingsReply
-	if err := r.data.winrm.Run(ctx, host, scripts.Get("pam_trust_settings"), in, &out, opts...); err != nil {
-		return nil, err
-	}
-	return &out, nil
-}
-
-// readCorpSide reads the CORP side of the trust (the source forest's
-// trustedDomain object for the PRIV forest, where netdom sets its bits)
-// over LDAP from the source forest's DCs, with the CORP credential and the
-// provider's LDAP transport settings; nil when the object is absent.
-// Cost: 2 LDAP operations on a CORP DC (bind, search) on a short-lived
-// connection, plus a rootDSE read on PRIV when the provider's ldap block
-// names no domain.
+// readCorpSide reads the CORP side of the trust over LDAP (pam.ReadCorpSide),
+// learning the PRIV forest's name from PRIV's rootDSE when the provider's
+// ldap block names no domain (one more search).
 func (r *pamTrustResource) readCorpSide(ctx context.Context, m *pamTrustResourceModel, password string) (*directory.Trust, error) {
 	base := r.data.dirConfig
 	if base == nil {
@@ -694,25 +655,7 @@ func (r *pamTrustResource) readCorpSide(ctx context.Context, m *pamTrustResource
 		}
 		privForest = adnames.DNSNameOfDN(dse.RootDomainNamingContext)
 	}
-	forest := strings.TrimSuffix(m.SourceForest.ValueString(), ".")
-	c := *base
-	c.Servers = []string{forest} // a domain's DNS name resolves to its DCs
-	c.Domain = forest
-	c.Username = m.CorpUsername.ValueString()
-	c.Password = password
-	client, err := directory.New(c)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = client.Close() }()
-	t, err := client.Trust(ctx, privForest)
-	if errors.Is(err, transport.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &t, nil
+	return pam.ReadCorpSide(ctx, *base, privForest, pamTrust(m, password))
 }
 
 // readPRIVSide reads PRIV's trustedDomain object into m; false when absent.
@@ -723,7 +666,7 @@ func (r *pamTrustResource) readPRIVSide(ctx context.Context, m *pamTrustResource
 		return false
 	}
 	if err != nil {
-		pamAddLDAPError(diags, "PAM Trust Not Read", "reading PRIV's trustedDomain object for "+m.SourceForest.ValueString(), err)
+		report(diags, failure{summary: "PAM Trust Not Read", protocol: viaLDAP, doing: "reading PRIV's trustedDomain object for " + m.SourceForest.ValueString()}, err)
 		return false
 	}
 	pamFromPRIVSide(t, m)
@@ -741,13 +684,12 @@ func pamFromPRIVSide(t directory.Trust, m *pamTrustResourceModel) {
 	m.PartnerSID = types.StringValue(t.SID)
 }
 
-func pamFromSettings(reply *pamTrustSettingsReply, m *pamTrustResourceModel) {
-	attrs := pamBits(reply.CorpTrustAttributes)
-	m.CorpTrustDirection = types.Int64Value(reply.CorpTrustDirection)
-	m.CorpTrustAttributes = types.Int64Value(reply.CorpTrustAttributes)
-	m.SIDHistoryEnabled = types.BoolValue(attrs&adnames.TrustAttrTreatAsExternal != 0)
-	m.Quarantined = types.BoolValue(attrs&adnames.TrustAttrQuarantinedDomain != 0)
-	m.PIMTrustEnabled = types.BoolValue(attrs&adnames.TrustAttrPIMTrust != 0)
+func pamFromSettings(reply *pam.SettingsReply, m *pamTrustResourceModel) {
+	m.CorpTrustDirection = types.Int64Value(int64(reply.CorpTrustDirection))
+	m.CorpTrustAttributes = types.Int64Value(int64(reply.CorpTrustAttributes))
+	m.SIDHistoryEnabled = types.BoolValue(reply.Has(adnames.TrustAttrTreatAsExternal))
+	m.Quarantined = types.BoolValue(reply.Has(adnames.TrustAttrQuarantinedDomain))
+	m.PIMTrustEnabled = types.BoolValue(reply.Has(adnames.TrustAttrPIMTrust))
 }
 
 // pamBits reads a trustAttributes value (32 bits) the script returned as a number.
@@ -758,7 +700,7 @@ func pamBits(v int64) uint32 {
 	return uint32(v)
 }
 
-func pamVerifiedValue(reply *pamTrustSettingsReply) types.Bool {
+func pamVerifiedValue(reply *pam.SettingsReply) types.Bool {
 	if reply.Verified == nil {
 		return types.BoolNull()
 	}
@@ -766,7 +708,7 @@ func pamVerifiedValue(reply *pamTrustSettingsReply) types.Bool {
 }
 
 // pamCheckVerified records Test-PAMTrust's answer after an apply.
-func pamCheckVerified(reply *pamTrustSettingsReply, m *pamTrustResourceModel, diags *diag.Diagnostics) {
+func pamCheckVerified(reply *pam.SettingsReply, m *pamTrustResourceModel, diags *diag.Diagnostics) {
 	if !m.VerifyOnPlan.ValueBool() {
 		if m.Verified.IsUnknown() {
 			m.Verified = types.BoolNull()
@@ -784,28 +726,7 @@ func pamWantedBits(m *pamTrustResourceModel) (uint32, bool) {
 	if m.SIDHistory.IsUnknown() || m.Quarantine.IsUnknown() || m.PIMTrust.IsUnknown() {
 		return 0, false
 	}
-	var bits uint32
-	if m.SIDHistory.ValueBool() {
-		bits |= adnames.TrustAttrTreatAsExternal
-	}
-	if m.Quarantine.ValueBool() {
-		bits |= adnames.TrustAttrQuarantinedDomain
-	}
-	if m.PIMTrust.ValueBool() {
-		bits |= adnames.TrustAttrPIMTrust
-	}
-	return bits, true
-}
-
-func pamDescribeBits(bits uint32) string {
-	on := func(bit uint32) string {
-		if bits&bit != 0 {
-			return "on"
-		}
-		return "off"
-	}
-	return fmt.Sprintf("SID history (TREAT_AS_EXTERNAL) %s, quarantine %s, PIM trust %s",
-		on(adnames.TrustAttrTreatAsExternal), on(adnames.TrustAttrQuarantinedDomain), on(adnames.TrustAttrPIMTrust))
+	return pam.Settings{SIDHistory: m.SIDHistory.ValueBool(), Quarantine: m.Quarantine.ValueBool(), PIMTrust: m.PIMTrust.ValueBool()}.Bits(), true
 }
 
 func pamAnyPRIVUnknown(m *pamTrustResourceModel) bool {
@@ -842,63 +763,6 @@ func pamNeedDirectory(data *providerData, diags *diag.Diagnostics) bool {
 		"The PAM trust is read from the PRIV directory over LDAP (its trustedDomain object), never PowerShell. "+
 			"Set the provider's ldap block (domain, pinned_dc, username, password, ca_file) or the BASTION_LDAP_* variables.")
 	return false
-}
-
-// pamAddLDAPError reports a failed directory read.
-func pamAddLDAPError(diags *diag.Diagnostics, summary, doing string, err error) {
-	next := "The directory error follows."
-	switch {
-	case errors.Is(err, transport.ErrUnreachable):
-		next = "No PRIV domain controller answered over LDAP. Check ldap.servers / ldap.pinned_dc and that LDAPS (636) is reachable."
-	case errors.Is(err, transport.ErrUnauthorized):
-		next = "The domain controller refused the provider's LDAP credentials. Check ldap.username / ldap.password (or BASTION_LDAP_*)."
-	case errors.Is(err, context.DeadlineExceeded):
-		next = "The read did not finish within its timeout. Raise it in the resource's timeouts block if the DC is just slow."
-	}
-	diags.AddError(summary, fmt.Sprintf("%s failed. %s\n\n%v", doing, next, err))
-}
-
-// pamAddCorpLDAPError reports a failed LDAP read of the source forest's
-// directory with the CORP credential.
-func pamAddCorpLDAPError(diags *diag.Diagnostics, summary, doing string, err error) {
-	switch {
-	case errors.Is(err, transport.ErrUnauthorized):
-		diags.AddAttributeError(path.Root("corp_username"), "CORP Credential Refused",
-			fmt.Sprintf("%s failed: the source domain's domain controller refused corp_username and corp_password_wo over LDAP. Check both; the account must be a domain "+
-				"administrator there. After rotating the password, update corp_password_wo and bump corp_password_wo_version.\n\n%v", doing, err))
-	case errors.Is(err, transport.ErrUnreachable):
-		diags.AddAttributeError(path.Root("source_forest"), summary,
-			fmt.Sprintf("%s failed: no domain controller of the source domain answered over LDAP. Terraform reads the CORP side from where it runs: "+
-				"the source domain's DNS name must resolve to its domain controllers there (or be mapped in connect_to), LDAPS (636, or the provider's ldap.port "+
-				"and ldap.tls_mode) must be reachable, and ldap.ca_file must hold the CA that issued their certificates.\n\n%v", doing, err))
-	default:
-		pamAddLDAPError(diags, summary, doing, err)
-	}
-}
-
-// pamAddRemoteError turns a PAM script's failure into a diagnostic that
-// names the likely cause; transport failures get addRemoteError's advice.
-func pamAddRemoteError(diags *diag.Diagnostics, summary, host, doing string, err error) {
-	var re *winrmexec.RemoteError
-	if !errors.As(err, &re) {
-		addRemoteError(diags, summary, host, doing, err)
-		return
-	}
-	switch {
-	case strings.HasSuffix(re.Type, ".AuthenticationException") || strings.HasSuffix(re.Type, ".UnauthorizedAccessException"):
-		diags.AddAttributeError(path.Root("corp_username"), "CORP Credential Refused",
-			fmt.Sprintf("On %s, %s failed: the source domain refused corp_username and corp_password_wo. Check both; the account must be a domain "+
-				"administrator there. After rotating the password, update corp_password_wo and bump corp_password_wo_version.\n\n%v", host, doing, err))
-	case strings.Contains(re.Message, "MIMPAM") && strings.HasSuffix(re.Type, "FileNotFoundException"):
-		diags.AddAttributeError(path.Root("host"), "MIMPAM Module Not Found",
-			fmt.Sprintf("On %s, %s failed: the host has no MIMPAM PowerShell module. Point host at a MIM Service node installed with the PAM components "+
-				"(bastion_mim_service_node with pam_components = true).\n\n%v", host, doing, err))
-	case strings.HasSuffix(re.Type, ".ActiveDirectoryObjectNotFoundException"):
-		diags.AddError(summary, fmt.Sprintf("On %s, %s failed: the source forest or domain was not found from the host. Check the name, that the host resolves it "+
-			"in DNS (a conditional forwarder to the CORP DNS servers) and reaches its domain controllers.\n\n%v", host, doing, err))
-	default:
-		addRemoteError(diags, summary, host, doing, err)
-	}
 }
 
 // pamTrustObject identifies a trust in private state (see demolition).
@@ -978,8 +842,7 @@ func (r *pamTrustResource) guardDemolition(ctx context.Context, req resource.Mod
 	}
 	in := map[string]any{"source_domain": flat, "corp_username": old.CorpUsername, "corp_password": password}
 	if err := r.data.winrm.Run(ctx, old.Host, scripts.Get("pam_domain_configuration_test"), in, &out, winrmexec.Idempotent()); err != nil {
-		pamAddRemoteError(&resp.Diagnostics, "PAM Trust Removal Not Checked", old.Host,
-			"asking Test-PAMDomainConfiguration whether the PAM configuration of "+flat+" still relies on the trust with "+old.SourceForest, err)
+		report(&resp.Diagnostics, failure{"PAM Trust Removal Not Checked", old.Host, viaWinRM, "asking Test-PAMDomainConfiguration whether the PAM configuration of " + flat + " still relies on the trust with " + old.SourceForest}, err)
 		return
 	}
 	if out.Configured {

@@ -350,8 +350,7 @@ func (r *sqlFailoverClusterInstanceResource) Create(ctx context.Context, req res
 	}
 	fc, err := r.readCluster(ctx)
 	if err != nil {
-		addSQLRemoteError(&resp.Diagnostics, "SQL Server Failover Cluster Instance Not Read", plan.NetworkName.ValueString(),
-			"reading the new instance after setup (it is installed; list the provider's account in sysadmin_accounts so it can log in)", err)
+		report(&resp.Diagnostics, failure{"SQL Server Failover Cluster Instance Not Read", plan.NetworkName.ValueString(), viaSQL, "reading the new instance after setup (it is installed; list the provider's account in sysadmin_accounts so it can log in)"}, err)
 		return
 	}
 	r.fromCluster(fc, &plan, &resp.Diagnostics)
@@ -379,8 +378,7 @@ func (r *sqlFailoverClusterInstanceResource) Read(ctx context.Context, req resou
 	fc, err := r.readCluster(ctx)
 	if err != nil {
 		// Unreachable is an outage (or a lost instance), not a deletion: keep the state.
-		addSQLRemoteError(&resp.Diagnostics, "SQL Server Failover Cluster Instance Not Read", state.NetworkName.ValueString(),
-			"refreshing the instance through its network name (the state is kept unchanged)", err)
+		report(&resp.Diagnostics, failure{"SQL Server Failover Cluster Instance Not Read", state.NetworkName.ValueString(), viaSQL, "refreshing the instance through its network name (the state is kept unchanged)"}, err)
 		return
 	}
 	r.fromCluster(fc, &state, &resp.Diagnostics)
@@ -444,13 +442,13 @@ func (r *sqlFailoverClusterInstanceResource) Update(ctx context.Context, req res
 			return
 		}
 		if err := r.setSysadmins(ctx, haveAdmins, wantAdmins); err != nil {
-			addSQLRemoteError(&resp.Diagnostics, "Sysadmin Accounts Not Changed", plan.NetworkName.ValueString(), "changing the members of sysadmin", err)
+			report(&resp.Diagnostics, failure{"Sysadmin Accounts Not Changed", plan.NetworkName.ValueString(), viaSQL, "changing the members of sysadmin"}, err)
 			return
 		}
 	}
 	fc, err := r.readCluster(ctx)
 	if err != nil {
-		addSQLRemoteError(&resp.Diagnostics, "SQL Server Failover Cluster Instance Not Read", plan.NetworkName.ValueString(), "reading the instance after the update", err)
+		report(&resp.Diagnostics, failure{"SQL Server Failover Cluster Instance Not Read", plan.NetworkName.ValueString(), viaSQL, "reading the instance after the update"}, err)
 		return
 	}
 	r.fromCluster(fc, &plan, &resp.Diagnostics)
@@ -841,7 +839,7 @@ func (r *sqlFailoverClusterInstanceResource) runSetup(ctx context.Context, host,
 	in := map[string]any{"media_path": media, "action": action, "parameters": params}
 	var out sqlSetupReply
 	if err := r.data.winrm.Run(ctx, host, scripts.Get("sql_setup"), in, &out); err != nil {
-		addRemoteError(diags, summary, host, "running SQL Server setup /ACTION="+action, err)
+		report(diags, failure{summary, host, viaWinRM, "running SQL Server setup /ACTION=" + action}, err)
 		return false
 	}
 	// The script shows passwords as ********: the arguments are safe to log.
@@ -1181,23 +1179,6 @@ func (m fciReplaceUnlessImported) PlanModifyList(ctx context.Context, req planmo
 		return
 	}
 	resp.RequiresReplace = m.replace(ctx, req.StateValue, req.PlanValue, req.Private)
-}
-
-// addSQLRemoteError turns a TDS adapter error into a diagnostic that says
-// what happened, on which instance, why, and what to do next.
-func addSQLRemoteError(diags *diag.Diagnostics, summary, server, doing string, err error) {
-	var next string
-	switch {
-	case errors.Is(err, transport.ErrUnreachable):
-		next = "SQL Server did not answer on its network name. Check that the instance's cluster role is online on a node (Get-ClusterGroup), that the name resolves, that TCP 1433 is open, and that sql.ca_file trusts its certificate."
-	case errors.Is(err, transport.ErrUnauthorized):
-		next = "SQL Server refused the provider's login or a permission. The provider's login (sql.username, or its Windows account) must be sysadmin on the instance: list the account in sysadmin_accounts. Login failures (error 18456) are also what clients see while the instance fails over; the provider retried them, so if a failover is still under way, run the command again once the instance is online."
-	case errors.Is(err, context.DeadlineExceeded):
-		next = "The operation did not finish within its timeout. Raise it in the resource's timeouts block if the instance is just slow."
-	default:
-		next = "The SQL Server error follows."
-	}
-	diags.AddError(summary, fmt.Sprintf("On %s, %s failed. %s\n\n%v", server, doing, next, err))
 }
 
 // fciObject identifies an instance in private state (see demolition).

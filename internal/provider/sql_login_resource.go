@@ -125,12 +125,12 @@ func (r *sqlLoginResource) Create(ctx context.Context, req resource.CreateReques
 				fmt.Sprintf("%s already has a login %q. Bring it under Terraform with `terraform import` (or an import block) using id %q instead of creating it.", r.data.sql.Server(), name, name))
 			return
 		}
-		addSQLRemoteError(&resp.Diagnostics, "SQL Login Not Created", r.data.sql.Server(), fmt.Sprintf("creating the login %q with the roles [%s]", name, strings.Join(roles, ", ")), err)
+		report(&resp.Diagnostics, failure{"SQL Login Not Created", r.data.sql.Server(), viaSQL, fmt.Sprintf("creating the login %q with the roles [%s]", name, strings.Join(roles, ", "))}, err)
 		return
 	}
 	l, err := r.data.sql.Login(ctx, name)
 	if err != nil {
-		addSQLRemoteError(&resp.Diagnostics, "SQL Login Not Read", r.data.sql.Server(), fmt.Sprintf("reading the new login %q", name), err)
+		report(&resp.Diagnostics, failure{"SQL Login Not Read", r.data.sql.Server(), viaSQL, fmt.Sprintf("reading the new login %q", name)}, err)
 		return
 	}
 	sqlLoginInto(l, &plan)
@@ -163,7 +163,7 @@ func (r *sqlLoginResource) Read(ctx context.Context, req resource.ReadRequest, r
 		return
 	}
 	if err != nil {
-		addSQLRemoteError(&resp.Diagnostics, "SQL Login Not Read", r.data.sql.Server(), fmt.Sprintf("refreshing the login %q (the state is kept unchanged)", name), err)
+		report(&resp.Diagnostics, failure{"SQL Login Not Read", r.data.sql.Server(), viaSQL, fmt.Sprintf("refreshing the login %q (the state is kept unchanged)", name)}, err)
 		return
 	}
 	sqlLoginInto(l, &state)
@@ -191,12 +191,12 @@ func (r *sqlLoginResource) Update(ctx context.Context, req resource.UpdateReques
 	}
 	sort.Strings(roles)
 	if err := r.data.sql.SetLoginRoles(ctx, name, roles); err != nil {
-		addSQLRemoteError(&resp.Diagnostics, "SQL Login Roles Not Changed", r.data.sql.Server(), fmt.Sprintf("setting the roles of %q to [%s]", name, strings.Join(roles, ", ")), err)
+		report(&resp.Diagnostics, failure{"SQL Login Roles Not Changed", r.data.sql.Server(), viaSQL, fmt.Sprintf("setting the roles of %q to [%s]", name, strings.Join(roles, ", "))}, err)
 		return
 	}
 	l, err := r.data.sql.Login(ctx, name)
 	if err != nil {
-		addSQLRemoteError(&resp.Diagnostics, "SQL Login Not Read", r.data.sql.Server(), fmt.Sprintf("reading the login %q after the update", name), err)
+		report(&resp.Diagnostics, failure{"SQL Login Not Read", r.data.sql.Server(), viaSQL, fmt.Sprintf("reading the login %q after the update", name)}, err)
 		return
 	}
 	sqlLoginInto(l, &plan)
@@ -219,7 +219,7 @@ func (r *sqlLoginResource) Delete(ctx context.Context, req resource.DeleteReques
 	}
 	name := state.Name.ValueString()
 	if err := r.data.sql.DropLogin(ctx, name); err != nil && !errors.Is(err, transport.ErrNotFound) {
-		addSQLRemoteError(&resp.Diagnostics, "SQL Login Not Dropped", r.data.sql.Server(), fmt.Sprintf("dropping the login %q", name), err)
+		report(&resp.Diagnostics, failure{"SQL Login Not Dropped", r.data.sql.Server(), viaSQL, fmt.Sprintf("dropping the login %q", name)}, err)
 	}
 }
 

@@ -1,0 +1,140 @@
+package provider
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/pam"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/topology"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/winrmexec"
+)
+
+// The one place where typed errors become diagnostics. Every resource and
+// data source reports a failed remote operation with report: the summary,
+// the host, the protocol and the operation, then why and what to do next
+// (chosen by the error's type), then the underlying error.
+
+// protocol is the adapter an operation went through; it picks the advice.
+type protocol int
+
+const (
+	viaWinRM protocol = iota
+	viaLDAP
+	viaSQL
+	viaCorpLDAP // a CORP forest's DCs, read with the CORP credential
+)
+
+// failure describes a failed operation.
+type failure struct {
+	summary  string
+	host     string // "" when the adapter picked the server (the LDAP pool)
+	protocol protocol
+	doing    string // the operation, as a phrase: "promoting the server with ..."
+}
+
+// advice is, per protocol, what to do next for each kind of error.
+var advice = map[protocol]struct{ unreachable, unauthorized, certificate, deadline, other string }{
+	viaWinRM: {
+		unreachable:  "The host could not be reached. Check that it is up, that WinRM listens (winrm quickconfig -transport:https) and that the name resolves; if the server is lost for good, move the resource to a new host (see the guide \"Recovering a lost MIM Service node\").",
+		unauthorized: "The host refused the provider's credentials. Check winrm.username / winrm.password (or BASTION_WINRM_*) and that the account is a local administrator of the host.",
+		certificate:  "The host's WinRM HTTPS certificate was not accepted. Check that winrm.ca_file holds the CA that issued it and that the certificate names the host.",
+		deadline:     "The operation did not finish within its timeout. Raise it in the resource's timeouts block if the host is just slow.",
+		other:        "The remote error follows.",
+	},
+	viaLDAP: {
+		unreachable:  "No PRIV domain controller answered over LDAP. Check ldap.servers / ldap.pinned_dc and that LDAPS (636) is reachable.",
+		unauthorized: "The domain controller refused the provider's LDAP credentials. Check ldap.username / ldap.password (or BASTION_LDAP_*).",
+		certificate:  "The domain controller's LDAPS certificate was not accepted. Check that ldap.ca_file holds the CA that issued it and that the certificate names the DC.",
+		deadline:     "The read did not finish within its timeout. Raise it in the resource's timeouts block if the DC is just slow.",
+		other:        "The directory error follows.",
+	},
+	viaCorpLDAP: {
+		unreachable: "No domain controller of the source domain answered over LDAP. Terraform reads the CORP side from where it runs: " +
+			"the source domain's DNS name must resolve to its domain controllers there (or be mapped in connect_to), LDAPS (636, or the provider's ldap.port " +
+			"and ldap.tls_mode) must be reachable, and ldap.ca_file must hold the CA that issued their certificates.",
+		unauthorized: "The source domain's domain controller refused corp_username and corp_password_wo.",
+		certificate:  "The source domain's domain controller presented an LDAPS certificate the provider does not trust: ldap.ca_file must hold the CA that issued it.",
+		deadline:     "The read did not finish within its timeout. Raise it in the resource's timeouts block if the DC is just slow.",
+		other:        "The directory error follows.",
+	},
+	viaSQL: {
+		unreachable:  "SQL Server did not answer on its network name. Check that the instance's cluster role is online on a node (Get-ClusterGroup), that the name resolves, that TCP 1433 is open, and that sql.ca_file trusts its certificate.",
+		unauthorized: "SQL Server refused the provider's login or a permission. The provider's login (sql.username, or its Windows account) must be sysadmin on the instance: list the account in sysadmin_accounts. Login failures (error 18456) are also what clients see while the instance fails over; the provider retried them, so if a failover is still under way, run the command again once the instance is online.",
+		certificate:  "SQL Server's TLS certificate was not accepted. Check that sql.ca_file holds the CA that issued it and that the certificate names the instance's network name.",
+		deadline:     "The operation did not finish within its timeout. Raise it in the resource's timeouts block if the instance is just slow.",
+		other:        "The SQL Server error follows.",
+	},
+}
+
+// report adds the diagnostic for err.
+func report(diags *diag.Diagnostics, f failure, err error) {
+	on := ""
+	if f.host != "" {
+		on = "On " + f.host + ", "
+	}
+	// Domain errors that name an attribute or a rule come first.
+	switch {
+	case errors.Is(err, pam.ErrCorpCredentialRefused):
+		diags.AddAttributeError(path.Root("corp_username"), "CORP Credential Refused",
+			fmt.Sprintf("%s%s failed: the source domain refused corp_username and corp_password_wo. Check both; the account must be a domain "+
+				"administrator there. After rotating the password, update corp_password_wo and bump corp_password_wo_version.\n\n%v", on, f.doing, err))
+		return
+	case errors.Is(err, pam.ErrModuleMissing):
+		diags.AddAttributeError(path.Root("host"), "MIMPAM Module Not Found",
+			fmt.Sprintf("%s%s failed: the host has no MIMPAM PowerShell module. Point host at a MIM Service node installed with the PAM components "+
+				"(bastion_mim_service_node with pam_components = true).\n\n%v", on, f.doing, err))
+		return
+	case errors.Is(err, pam.ErrForestNotFound):
+		diags.AddError(f.summary, fmt.Sprintf("%s%s failed: the source forest or domain was not found from the host. Check the name, that the host resolves it "+
+			"in DNS (a conditional forwarder to the CORP DNS servers) and reaches its domain controllers.\n\n%v", on, f.doing, err))
+		return
+	case errors.Is(err, topology.ErrLastDomainController):
+		diags.AddError("Last Domain Controller Not Demoted",
+			fmt.Sprintf("Demoting %s would leave the domain without a writable domain controller. Seed 004: while any DC works, recovery adds a replica; "+
+				"a domain with no DC can only come back from a backup. Promote another DC first (a second bastion_domain_controller), then demote this one.\n\n%v", f.host, err))
+		return
+	case errors.Is(err, topology.ErrHoldsFSMORoles):
+		diags.AddError("Domain Controller Holds FSMO Roles",
+			fmt.Sprintf("%s still holds FSMO roles, and Uninstall-ADDSDomainController refuses to demote an operations master. Move the roles to the DC of your choice first: set their holders in bastion_fsmo_roles "+
+				"(an LDAP transfer on the new holder) or run Move-ADDirectoryServerOperationMasterRole, apply, then demote. To tear the bastion down in one terraform destroy, "+
+				"set holder_on_destroy on bastion_fsmo_roles to a DC that stays: the roles go back there before any DC is demoted.\n\n%v", f.host, err))
+		return
+	}
+	a := advice[f.protocol]
+	next := a.other
+	switch {
+	case isCertificateError(err):
+		next = a.certificate
+	case errors.Is(err, transport.ErrUnreachable):
+		next = a.unreachable
+	case errors.Is(err, transport.ErrUnauthorized):
+		next = a.unauthorized
+	case errors.Is(err, context.DeadlineExceeded):
+		next = a.deadline
+	}
+	diags.AddError(f.summary, fmt.Sprintf("%s%s failed. %s\n\n%v", on, f.doing, next, err))
+}
+
+// isCertificateError reports a TLS peer certificate the provider did not
+// trust (unknown CA, wrong name, expired).
+func isCertificateError(err error) bool {
+	var unknownCA x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var verify *tls.CertificateVerificationError
+	return errors.As(err, &unknownCA) || errors.As(err, &hostname) || errors.As(err, &invalid) || errors.As(err, &verify)
+}
+
+// isRemoteError reports a script that ran and failed, as opposed to a
+// transport failure.
+func isRemoteError(err error) bool {
+	var re *winrmexec.RemoteError
+	return errors.As(err, &re)
+}
