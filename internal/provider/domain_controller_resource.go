@@ -2,10 +2,8 @@ package provider
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
-	"math/big"
 	"strings"
 	"time"
 
@@ -25,13 +23,12 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/ad"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/directory"
-	"github.com/bastion-pam/terraform-provider-bastion/internal/scripts"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/topology"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/validators"
-	"github.com/bastion-pam/terraform-provider-bastion/internal/winrmexec"
 )
 
 var (
@@ -245,38 +242,6 @@ const (
 	dcDeleteTimeout = 60 * time.Minute
 )
 
-// dcInstallInput is ad_install_dc.ps1's $Params: every field the script reads.
-type dcInstallInput struct {
-	DomainName            string `json:"domain_name"`
-	AdminUsername         string `json:"admin_username"`
-	AdminPassword         string `json:"admin_password"`
-	SafeModePassword      string `json:"safe_mode_password"`
-	SiteName              string `json:"site_name"`
-	InstallDNS            *bool  `json:"install_dns"`
-	GlobalCatalog         bool   `json:"global_catalog"`
-	DatabasePath          string `json:"database_path"`
-	LogPath               string `json:"log_path"`
-	SysvolPath            string `json:"sysvol_path"`
-	InstallationMediaPath string `json:"installation_media_path"`
-	ReplicationSourceDC   string `json:"replication_source_dc"`
-}
-
-// dcDemotionInput is ad_uninstall_dc.ps1's $Params: the provider's WinRM
-// credential and the fresh local Administrator password.
-type dcDemotionInput struct {
-	AdminUsername      string `json:"admin_username"`
-	AdminPassword      string `json:"admin_password"`
-	LocalAdminPassword string `json:"local_admin_password"`
-}
-
-// dcScriptResult is what both scripts return.
-type dcScriptResult struct {
-	Status           string `json:"status"`
-	Message          string `json:"message"`
-	RebootRequired   bool   `json:"reboot_required"`
-	FeatureInstalled bool   `json:"feature_installed"`
-}
-
 func (r *domainControllerResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan, config domainControllerResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -312,7 +277,7 @@ func (r *domainControllerResource) Create(ctx context.Context, req resource.Crea
 		return
 	}
 
-	in := dcInstallInput{
+	in := ad.PromoteSpec{
 		DomainName: plan.DomainName.ValueString(), AdminUsername: admin.Username,
 		AdminPassword: admin.Password, SafeModePassword: safeMode,
 		GlobalCatalog: plan.GlobalCatalog.ValueBool(), DatabasePath: plan.DatabasePath.ValueString(),
@@ -326,24 +291,22 @@ func (r *domainControllerResource) Create(ctx context.Context, req resource.Crea
 		v := plan.InstallDNS.ValueBool()
 		in.InstallDNS = &v
 	}
-	var out dcScriptResult
+	out, err := ad.Promote(ctx, r.data.winrm, host, in)
+	if err != nil {
+		report(&resp.Diagnostics, failure{"Domain Controller Not Promoted", host, viaWinRM, "promoting the server with Install-ADDSDomainController"}, err)
+		return
+	}
 	lost := ""
 	// The promotion changes the DC list whatever its outcome: reads after it ask again.
 	defer r.data.dir.Invalidate()
-	if err := r.data.winrm.Run(ctx, host, scripts.Get("ad_install_dc"), in, &out); err != nil {
-		var remote *winrmexec.RemoteError
-		if errors.As(err, &remote) || !errors.Is(err, transport.ErrUnreachable) {
-			report(&resp.Diagnostics, failure{"Domain Controller Not Promoted", host, viaWinRM, "promoting the server with Install-ADDSDomainController"}, err)
-			return
-		}
-		// The server reboots when the promotion completes, which may cut the
-		// connection before the result arrives: the directory tells.
-		lost = fmt.Sprintf(" The WinRM connection was lost before the promotion's result arrived (%v).", err)
+	if out.ConnectionLost != nil {
+		// The directory tells whether the promotion happened.
+		lost = fmt.Sprintf(" The WinRM connection was lost before the promotion's result arrived (%v).", out.ConnectionLost)
 	} else {
 		tflog.Info(ctx, "domain controller promoted; waiting for it in the directory", map[string]any{
 			"host": host, "status": out.Status, "feature_installed": out.FeatureInstalled, "reboot_required": out.RebootRequired})
 	}
-	dc, err := dcWaitFor(ctx, r.data.dir, host, true)
+	dc, err := ad.WaitForDC(ctx, r.data.dir, host, true)
 	if err != nil {
 		resp.Diagnostics.AddError("Domain Controller Not Promoted",
 			fmt.Sprintf("%s did not appear as a domain controller (no NTDS Settings object on the pinned DC) within the create timeout.%s "+
@@ -421,7 +384,7 @@ func (r *domainControllerResource) Update(ctx context.Context, req resource.Upda
 			return
 		}
 	}
-	dc, found, err := dcFind(ctx, r.data.dir, host)
+	dc, found, err := ad.FindDC(ctx, r.data.dir, host)
 	if err != nil || !found {
 		if err == nil {
 			err = fmt.Errorf("%w: no NTDS Settings object for %s", transport.ErrNotFound, host)
@@ -454,7 +417,7 @@ func (r *domainControllerResource) Delete(ctx context.Context, req resource.Dele
 		return
 	}
 	// The plan checked the demotion; roles may have moved onto the DC since.
-	if err := dcCanDemote(ctx, r.data.dir, host); err != nil {
+	if err := ad.CanDemote(ctx, r.data.dir, host); err != nil {
 		if errors.Is(err, topology.ErrNotDomainController) {
 			return // already demoted
 		}
@@ -466,30 +429,27 @@ func (r *domainControllerResource) Delete(ctx context.Context, req resource.Dele
 	}
 	// Windows sets the local Administrator password of the demoted server to
 	// this value; it is masked in every log and kept nowhere.
-	localAdmin, err := dcRandomPassword()
+	localAdmin, err := ad.RandomPassword()
 	if err != nil {
 		resp.Diagnostics.AddError("Domain Controller Not Demoted", fmt.Sprintf("Generating the local Administrator password for %s failed, so nothing was run: %v", host, err))
 		return
 	}
 	ctx = r.data.logCtx(ctx, localAdmin)
-	in := dcDemotionInput{AdminUsername: r.data.winrmCredential.Username, AdminPassword: r.data.winrmCredential.Password, LocalAdminPassword: localAdmin}
-	var out dcScriptResult
-	ran, lost := false, ""
 	defer r.data.dir.Invalidate()
-	if err := r.data.winrm.Run(ctx, host, scripts.Get("ad_uninstall_dc"), in, &out); err == nil {
-		ran = true
+	in := ad.DemoteSpec{AdminUsername: r.data.winrmCredential.Username, AdminPassword: r.data.winrmCredential.Password, LocalAdminPassword: localAdmin}
+	out, err := ad.Demote(ctx, r.data.winrm, host, in)
+	if err != nil {
+		report(&resp.Diagnostics, failure{"Domain Controller Not Demoted", host, viaWinRM, "demoting the domain controller with Uninstall-ADDSDomainController"}, err)
+		return
+	}
+	ran, lost := out.ConnectionLost == nil, ""
+	if ran {
 		tflog.Info(ctx, "domain controller demoted; waiting for it to leave the directory", map[string]any{"host": host, "status": out.Status})
 	} else {
-		var remote *winrmexec.RemoteError
-		if errors.As(err, &remote) || !errors.Is(err, transport.ErrUnreachable) {
-			report(&resp.Diagnostics, failure{"Domain Controller Not Demoted", host, viaWinRM, "demoting the domain controller with Uninstall-ADDSDomainController"}, err)
-			return
-		}
-		// The server reboots when the demotion completes, which may cut the
-		// connection before the result arrives: the directory tells.
-		lost = fmt.Sprintf(" The WinRM connection was lost before the demotion's result arrived (%v).", err)
+		// The directory tells whether the demotion happened.
+		lost = fmt.Sprintf(" The WinRM connection was lost before the demotion's result arrived (%v).", out.ConnectionLost)
 	}
-	_, err = dcWaitFor(ctx, r.data.dir, host, false)
+	_, err = ad.WaitForDC(ctx, r.data.dir, host, false)
 	if ran || err == nil {
 		resp.Diagnostics.AddWarning("Local Administrator Password Randomised",
 			fmt.Sprintf("The demotion set the local Administrator password of %s to a random value that was not recorded anywhere (not in the state, the plan or the logs). "+
@@ -582,7 +542,7 @@ func (r *domainControllerResource) ModifyPlan(ctx context.Context, req resource.
 			" leaves a writable domain controller and moves no FSMO role. Configure the ldap block (or BASTION_LDAP_*): the demotion needs it anyway.")
 		return
 	}
-	err := dcCanDemote(ctx, r.data.dir, host)
+	err := ad.CanDemote(ctx, r.data.dir, host)
 	if errors.Is(err, topology.ErrNotDomainController) {
 		return // already demoted (or a new DC): Delete runs nothing
 	}
@@ -640,66 +600,6 @@ func dcHasDemotionCredential(data *providerData, host string, diags *diag.Diagno
 	return false
 }
 
-// dcPasswordClasses are the four character classes of the AD complexity
-// rule; the random local Administrator password draws from each.
-var dcPasswordClasses = [...]string{
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZ",
-	"abcdefghijklmnopqrstuvwxyz",
-	"0123456789",
-	"!#$%&()*+,-./:;<=>?@[]^_{}~",
-}
-
-const dcRandomPasswordLength = 32
-
-// dcRandomPassword returns dcRandomPasswordLength characters from
-// crypto/rand with at least one of each class, so it meets the domain's
-// complexity rule (three of four classes) whatever the policy's length.
-func dcRandomPassword() (string, error) {
-	pick := func(set string) (byte, error) {
-		n, err := rand.Int(rand.Reader, big.NewInt(int64(len(set))))
-		if err != nil {
-			return 0, err
-		}
-		return set[n.Int64()], nil
-	}
-	all := strings.Join(dcPasswordClasses[:], "")
-	b := make([]byte, dcRandomPasswordLength)
-	for i := range b {
-		set := all
-		if i < len(dcPasswordClasses) {
-			set = dcPasswordClasses[i]
-		}
-		c, err := pick(set)
-		if err != nil {
-			return "", fmt.Errorf("reading crypto/rand: %w", err)
-		}
-		b[i] = c
-	}
-	// Shuffle so the classes' places are not predictable (Fisher-Yates).
-	for i := len(b) - 1; i > 0; i-- {
-		j, err := rand.Int(rand.Reader, big.NewInt(int64(i+1)))
-		if err != nil {
-			return "", fmt.Errorf("reading crypto/rand: %w", err)
-		}
-		b[i], b[j.Int64()] = b[j.Int64()], b[i]
-	}
-	return string(b), nil
-}
-
-// dcCanDemote applies topology.CanDemote to the directory's DCs and roles.
-// Cost: 4 LDAP searches.
-func dcCanDemote(ctx context.Context, dir *directory.Client, host string) error {
-	dcs, roles, err := dcsAndRoles(ctx, dir)
-	if err != nil {
-		return fmt.Errorf("reading the domain controllers and FSMO roles over LDAP: %w", err)
-	}
-	var list []topology.DomainController
-	for _, dc := range dcs {
-		list = append(list, topology.DomainController{Host: dc.Host, Site: dc.Site, GlobalCatalog: dc.GlobalCatalog, ReadOnly: dc.ReadOnly, FSMORoles: roles.HeldBy(dc.Host)})
-	}
-	return topology.CanDemote(host, list)
-}
-
 // dcNeedDirectory reports the missing ldap settings.
 func dcNeedDirectory(data *providerData, diags *diag.Diagnostics) bool {
 	if data.dir != nil {
@@ -711,109 +611,19 @@ func dcNeedDirectory(data *providerData, diags *diag.Diagnostics) bool {
 	return false
 }
 
-// dcsAndRoles reads every DC and the FSMO holders. Cost: 1 + 3 LDAP searches.
-func dcsAndRoles(ctx context.Context, dir *directory.Client) ([]directory.DomainController, directory.FSMORoles, error) {
-	dcs, err := dir.DomainControllers(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	roles, err := dir.FSMORoles(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	return dcs, roles, nil
-}
-
-// dcView is one DC with the roles it holds.
-type dcView struct {
-	directory.DomainController
-	Roles []string
-}
-
-// dcFind reads host's DC object and roles from the directory; found is
-// false when it is not a DC. Polls waiting for a change use it.
-func dcFind(ctx context.Context, dir *directory.Client, host string) (dcView, bool, error) {
-	dcs, roles, err := dcsAndRoles(ctx, dir)
-	if err != nil {
-		return dcView{}, false, err
-	}
-	return dcPick(dcs, roles, host)
-}
-
-// dcLookup is dcFind from the inventory every Read of the plan shares
+// dcLookup is ad.FindDC from the inventory every Read of the plan shares
 // (directory.Client.Inventory): a refresh of n DCs costs one read, not n.
-func dcLookup(ctx context.Context, dir *directory.Client, host string) (dcView, bool, error) {
+func dcLookup(ctx context.Context, dir *directory.Client, host string) (ad.DC, bool, error) {
 	inv, err := dir.Inventory(ctx)
 	if err != nil {
-		return dcView{}, false, err
+		return ad.DC{}, false, err
 	}
-	return dcPick(inv.DCs, inv.Roles, host)
-}
-
-func dcPick(dcs []directory.DomainController, roles directory.FSMORoles, host string) (dcView, bool, error) {
-	for _, dc := range dcs {
-		if adnames.HostKey(dc.Host) == adnames.HostKey(host) {
-			return dcView{DomainController: dc, Roles: roles.HeldBy(dc.Host)}, true, nil
-		}
-	}
-	return dcView{}, false, nil
-}
-
-// dcPollInitial and dcPollMax bound the backoff between directory polls.
-var (
-	dcPollInitial = time.Second
-	dcPollMax     = 30 * time.Second
-)
-
-// dcPoll calls check until it reports done, returns an error that waiting
-// cannot fix, or ctx ends; the wait doubles from dcPollInitial to dcPollMax.
-// Unreachable and busy are waited out (a DC rebooting, replication catching up).
-func dcPoll(ctx context.Context, check func(context.Context) (bool, error)) error {
-	wait := dcPollInitial
-	var last error
-	for {
-		done, err := check(ctx)
-		if done && err == nil {
-			return nil
-		}
-		if err != nil {
-			if !errors.Is(err, transport.ErrUnreachable) && !errors.Is(err, directory.ErrBusy) {
-				return err
-			}
-			last = err
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			if last != nil {
-				return fmt.Errorf("%w (last error: %w)", ctx.Err(), last)
-			}
-			return ctx.Err()
-		case <-t.C:
-		}
-		if wait *= 2; wait > dcPollMax {
-			wait = dcPollMax
-		}
-	}
-}
-
-// dcWaitFor polls the directory until host is (present) or is no longer a DC.
-func dcWaitFor(ctx context.Context, dir *directory.Client, host string, present bool) (dcView, error) {
-	var dc dcView
-	err := dcPoll(ctx, func(ctx context.Context) (bool, error) {
-		v, found, err := dcFind(ctx, dir, host)
-		if err != nil {
-			return false, err
-		}
-		dc = v
-		return found == present, nil
-	})
-	return dc, err
+	dc, found := ad.PickDC(inv.DCs, inv.Roles, host)
+	return dc, found, nil
 }
 
 // fromDirectory copies what the directory says about the DC into m.
-func (r *domainControllerResource) fromDirectory(ctx context.Context, dc dcView, m *domainControllerResourceModel, diags *diag.Diagnostics) {
+func (r *domainControllerResource) fromDirectory(ctx context.Context, dc ad.DC, m *domainControllerResourceModel, diags *diag.Diagnostics) {
 	m.ID = types.StringValue(m.Host.ValueString())
 	if m.DomainName.IsNull() || m.DomainName.IsUnknown() {
 		m.DomainName = newCaseInsensitiveString(adnames.DNSNameOfDN(dc.ComputerDN))

@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -30,7 +29,6 @@ import (
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/winrmsim"
-	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
 )
 
 const labDSRMPassword = "Dsrm!Passw0rd-lab"
@@ -438,43 +436,6 @@ func TestAccDomainController_promotionFails(t *testing.T) {
 	})
 }
 
-// dcPoll waits out unreachable and busy, gives up on other errors at once,
-// and stops at the deadline.
-func TestDCPoll(t *testing.T) {
-	saved := dcPollInitial
-	dcPollInitial = time.Millisecond
-	t.Cleanup(func() { dcPollInitial = saved })
-	ctx := context.Background()
-
-	calls := 0
-	err := dcPoll(ctx, func(context.Context) (bool, error) {
-		calls++
-		switch calls {
-		case 1:
-			return false, fmt.Errorf("dial: %w", transport.ErrUnreachable)
-		case 2:
-			return false, nil
-		}
-		return true, nil
-	})
-	if err != nil || calls != 3 {
-		t.Fatalf("poll = %v after %d calls, want success after 3", err, calls)
-	}
-
-	denied := errors.New("access denied")
-	calls = 0
-	if err := dcPoll(ctx, func(context.Context) (bool, error) { calls++; return false, denied }); !errors.Is(err, denied) || calls != 1 {
-		t.Fatalf("poll = %v after %d calls, want the error at once", err, calls)
-	}
-
-	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
-	defer cancel()
-	err = dcPoll(short, func(context.Context) (bool, error) { return false, fmt.Errorf("refused: %w", transport.ErrUnreachable) })
-	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, transport.ErrUnreachable) {
-		t.Fatalf("poll past the deadline = %v, want the deadline and the last error", err)
-	}
-}
-
 func TestDNSNameOfDN(t *testing.T) {
 	for dn, want := range map[string]string{
 		"CN=PRIV-DC1,OU=Domain Controllers,DC=priv,DC=contoso,DC=test": "priv.contoso.test",
@@ -572,23 +533,6 @@ func TestAccDomainController_secretsStayOut(t *testing.T) {
 	}
 	if err := noSecret("TF_LOG=trace log", log); err != nil {
 		t.Fatal(err)
-	}
-}
-
-func TestDCRandomPassword(t *testing.T) {
-	seen := map[string]bool{}
-	for range 200 {
-		pw, err := dcRandomPassword()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := checkRandomPassword(pw); err != nil {
-			t.Fatalf("%v", err)
-		}
-		if seen[pw] {
-			t.Fatal("the same password twice")
-		}
-		seen[pw] = true
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/ad"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/directory"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/validators"
@@ -349,43 +350,31 @@ func (r *fsmoRolesResource) apply(ctx context.Context, plan *fsmoRolesResourceMo
 	diags.Append(st.Set(ctx, plan)...)
 }
 
-// fsmoMove moves each role of want whose current holder differs, in
-// Microsoft's order, stopping at the first failure. A transfer needs the
-// current holder online; when it does not answer, allowSeize decides between
-// seizing (with a warning) and an error.
-func fsmoMove(ctx context.Context, dir *directory.Client, current directory.FSMORoles, want map[string]string, allowSeize bool, diags *diag.Diagnostics) {
+// fsmoMove moves the roles of want (ad.MoveRoles) and reports each seizure
+// and the first failure on the role's attribute.
+func fsmoMove(ctx context.Context, dir ad.Directory, current directory.FSMORoles, want map[string]string, allowSeize bool, diags *diag.Diagnostics) {
+	attrOf := map[string]string{}
 	for _, a := range fsmoAttributes {
-		target, ok := want[a.role]
-		if !ok || adnames.HostKey(target) == adnames.HostKey(current[a.role].Host) {
-			continue
-		}
-		holder := current[a.role].Host
-		if holder == "" {
-			holder = current[a.role].NTDSSettingsDN + " (a DSA no longer in the directory)"
-		}
-		_, err := dir.TransferFSMO(ctx, a.role, target)
-		if errors.Is(err, directory.ErrRoleOwnerUnavailable) {
-			if !allowSeize {
-				diags.AddAttributeError(path.Root(a.attr), "FSMO Role Not Transferred",
-					fmt.Sprintf("The %s role could not be transferred to %s because its current holder %s did not answer: a transfer needs the holder online. "+
-						"If %s is back soon, apply again then. If it is lost for good, set allow_seize = true to seize the role on %s; %s must then never return to the network "+
-						"as a domain controller (two DCs that both believe they hold %s corrupt the directory).\n\n%v",
-						a.role, target, holder, holder, target, holder, a.role, err))
-				return
-			}
-			if _, err = dir.SeizeFSMO(ctx, a.role, target); err == nil {
-				diags.AddAttributeWarning(path.Root(a.attr), "FSMO Role Seized",
-					fmt.Sprintf("The %s role was seized by %s because its holder %s did not answer. %s must never return to the network as a domain controller: "+
-						"it still believes it holds %s, and two DCs acting as the same operations master corrupt the directory (for the RID master, duplicate RID pools and so "+
-						"duplicate SIDs; for the schema or domain naming master, conflicting schema or partition changes). Clean up its metadata (ntdsutil metadata cleanup) "+
-						"and rebuild the server before it is reconnected.", a.role, target, holder, holder, a.role))
-				continue
-			}
-		}
-		if err != nil {
-			diags.AddAttributeError(path.Root(a.attr), "FSMO Role Not Transferred",
-				fmt.Sprintf("Moving the %s role from %s to %s over LDAP failed: %v", a.role, holder, target, err))
-			return
+		attrOf[a.role] = a.attr
+	}
+	for _, m := range ad.MoveRoles(ctx, dir, current, want, allowSeize) {
+		at := path.Root(attrOf[m.Role])
+		switch {
+		case m.Seized:
+			diags.AddAttributeWarning(at, "FSMO Role Seized",
+				fmt.Sprintf("The %s role was seized by %s because its holder %s did not answer. %s must never return to the network as a domain controller: "+
+					"it still believes it holds %s, and two DCs acting as the same operations master corrupt the directory (for the RID master, duplicate RID pools and so "+
+					"duplicate SIDs; for the schema or domain naming master, conflicting schema or partition changes). Clean up its metadata (ntdsutil metadata cleanup) "+
+					"and rebuild the server before it is reconnected.", m.Role, m.Target, m.Holder, m.Holder, m.Role))
+		case errors.Is(m.Err, directory.ErrRoleOwnerUnavailable) && !allowSeize:
+			diags.AddAttributeError(at, "FSMO Role Not Transferred",
+				fmt.Sprintf("The %s role could not be transferred to %s because its current holder %s did not answer: a transfer needs the holder online. "+
+					"If %s is back soon, apply again then. If it is lost for good, set allow_seize = true to seize the role on %s; %s must then never return to the network "+
+					"as a domain controller (two DCs that both believe they hold %s corrupt the directory).\n\n%v",
+					m.Role, m.Target, m.Holder, m.Holder, m.Target, m.Holder, m.Role, m.Err))
+		case m.Err != nil:
+			diags.AddAttributeError(at, "FSMO Role Not Transferred",
+				fmt.Sprintf("Moving the %s role from %s to %s over LDAP failed: %v", m.Role, m.Holder, m.Target, m.Err))
 		}
 	}
 }

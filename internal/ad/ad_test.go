@@ -1,0 +1,235 @@
+package ad
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/directory"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/scripts"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/topology"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/winrmexec"
+)
+
+// Poll waits out unreachable and busy, gives up on other errors at once,
+// and stops at the deadline.
+func TestPoll(t *testing.T) {
+	saved := PollInitial
+	PollInitial = time.Millisecond
+	t.Cleanup(func() { PollInitial = saved })
+	ctx := context.Background()
+
+	calls := 0
+	err := Poll(ctx, func(context.Context) (bool, error) {
+		calls++
+		switch calls {
+		case 1:
+			return false, fmt.Errorf("dial: %w", transport.ErrUnreachable)
+		case 2:
+			return false, nil
+		}
+		return true, nil
+	})
+	if err != nil || calls != 3 {
+		t.Fatalf("poll = %v after %d calls, want success after 3", err, calls)
+	}
+
+	denied := errors.New("access denied")
+	calls = 0
+	if err := Poll(ctx, func(context.Context) (bool, error) { calls++; return false, denied }); !errors.Is(err, denied) || calls != 1 {
+		t.Fatalf("poll = %v after %d calls, want the error at once", err, calls)
+	}
+
+	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	err = Poll(short, func(context.Context) (bool, error) { return false, fmt.Errorf("refused: %w", transport.ErrUnreachable) })
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, transport.ErrUnreachable) {
+		t.Fatalf("poll past the deadline = %v, want the deadline and the last error", err)
+	}
+}
+
+// RandomPassword: 32 characters from all four classes, never twice the same.
+func TestRandomPassword(t *testing.T) {
+	seen := map[string]bool{}
+	for range 200 {
+		pw, err := RandomPassword()
+		if err != nil {
+			t.Fatal(err)
+		}
+		classes := 0
+		for _, set := range passwordClasses {
+			if strings.ContainsAny(pw, set) {
+				classes++
+			}
+		}
+		if len(pw) != RandomPasswordLength || classes != len(passwordClasses) || seen[pw] {
+			t.Fatalf("password of %d characters from %d classes (seen before: %v)", len(pw), classes, seen[pw])
+		}
+		seen[pw] = true
+	}
+}
+
+type fakeExec struct {
+	script string
+	input  map[string]any
+	reply  string
+	err    error
+}
+
+func (f *fakeExec) Run(_ context.Context, _ string, s scripts.Script, in any, out any, _ ...winrmexec.RunOption) error {
+	f.script = s.Name
+	b, _ := json.Marshal(in)
+	f.input = map[string]any{}
+	_ = json.Unmarshal(b, &f.input)
+	if f.err != nil {
+		return f.err
+	}
+	return json.Unmarshal([]byte(f.reply), out)
+}
+
+func TestPromoteAndDemote(t *testing.T) {
+	ctx := context.Background()
+	yes := true
+	f := &fakeExec{reply: `{"status":"promoted","reboot_required":true,"feature_installed":true}`}
+	out, err := Promote(ctx, f, "h", PromoteSpec{DomainName: "priv.test", AdminUsername: "PRIV\\a", AdminPassword: "x", SafeModePassword: "y", InstallDNS: &yes, GlobalCatalog: true})
+	if err != nil || out.Status != "promoted" || !out.RebootRequired || !out.FeatureInstalled || out.ConnectionLost != nil {
+		t.Fatalf("Promote = %+v, %v", out, err)
+	}
+	want := map[string]any{"domain_name": "priv.test", "admin_username": "PRIV\\a", "admin_password": "x", "safe_mode_password": "y", "site_name": "",
+		"install_dns": true, "global_catalog": true, "database_path": "", "log_path": "", "sysvol_path": "", "installation_media_path": "", "replication_source_dc": ""}
+	if f.script != "ad_install_dc" || !reflect.DeepEqual(f.input, want) {
+		t.Errorf("ran %s with %v", f.script, f.input)
+	}
+	for _, c := range []struct {
+		err      error
+		lost, ok bool
+	}{
+		{fmt.Errorf("read: %w", transport.ErrUnreachable), true, true},
+		{&winrmexec.RemoteError{Type: "System.Exception", Message: "no"}, false, false},
+		{fmt.Errorf("401: %w", transport.ErrUnauthorized), false, false},
+	} {
+		f := &fakeExec{err: c.err}
+		out, err := Demote(ctx, f, "h", DemoteSpec{AdminUsername: "a", AdminPassword: "b", LocalAdminPassword: "c"})
+		if (err == nil) != c.ok || (out.ConnectionLost != nil) != c.lost || f.script != "ad_uninstall_dc" || f.input["local_admin_password"] != "c" {
+			t.Errorf("Demote with %v = %+v, %v", c.err, out, err)
+		}
+	}
+}
+
+// fakeDir is a domain of DCs and role holders; moves change the holders.
+type fakeDir struct {
+	dcs     []directory.DomainController
+	roles   directory.FSMORoles
+	offline map[string]bool
+	readErr error
+}
+
+func (d *fakeDir) DomainControllers(context.Context) ([]directory.DomainController, error) {
+	return d.dcs, d.readErr
+}
+func (d *fakeDir) FSMORoles(context.Context) (directory.FSMORoles, error) { return d.roles, d.readErr }
+func (d *fakeDir) TransferFSMO(_ context.Context, role, target string) (directory.FSMOHolder, error) {
+	if d.offline[d.roles[role].Host] {
+		return directory.FSMOHolder{}, fmt.Errorf("transfer: %w", directory.ErrRoleOwnerUnavailable)
+	}
+	return d.SeizeFSMO(context.Background(), role, target)
+}
+func (d *fakeDir) SeizeFSMO(_ context.Context, role, target string) (directory.FSMOHolder, error) {
+	h := directory.FSMOHolder{Role: role, Host: target}
+	d.roles[role] = h
+	return h, nil
+}
+
+func domain() *fakeDir {
+	d := &fakeDir{roles: directory.FSMORoles{}, offline: map[string]bool{}}
+	for _, h := range []string{"dc1.priv.test", "dc2.priv.test"} {
+		d.dcs = append(d.dcs, directory.DomainController{Host: h, Site: "S"})
+	}
+	for _, r := range adnames.FSMORoles() {
+		d.roles[r] = directory.FSMOHolder{Role: r, Host: "dc1.priv.test"}
+	}
+	return d
+}
+
+func TestFindAndCanDemote(t *testing.T) {
+	ctx := context.Background()
+	d := domain()
+	dc, found, err := FindDC(ctx, d, "DC1.priv.test.")
+	if err != nil || !found || len(dc.Roles) != 5 {
+		t.Fatalf("FindDC = %+v, %v, %v", dc, found, err)
+	}
+	if _, found, _ := FindDC(ctx, d, "dc3.priv.test"); found {
+		t.Error("found a DC that is not one")
+	}
+	for host, want := range map[string]error{"dc1.priv.test": topology.ErrHoldsFSMORoles, "dc2.priv.test": nil, "dc3.priv.test": topology.ErrNotDomainController} {
+		if err := CanDemote(ctx, d, host); !errors.Is(err, want) || (want == nil && err != nil) {
+			t.Errorf("CanDemote(%s) = %v, want %v", host, err, want)
+		}
+	}
+	d.dcs = d.dcs[1:]
+	if err := CanDemote(ctx, d, "dc2.priv.test"); !errors.Is(err, topology.ErrLastDomainController) {
+		t.Errorf("CanDemote(last) = %v", err)
+	}
+	d.readErr = transport.ErrUnreachable
+	if err := CanDemote(ctx, d, "dc2.priv.test"); !errors.Is(err, transport.ErrUnreachable) {
+		t.Errorf("CanDemote(unreachable) = %v", err)
+	}
+}
+
+func TestWaitForDC(t *testing.T) {
+	saved := PollInitial
+	PollInitial = time.Millisecond
+	t.Cleanup(func() { PollInitial = saved })
+	d := domain()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if dc, err := WaitForDC(ctx, d, "dc2.priv.test", true); err != nil || dc.Host != "dc2.priv.test" {
+		t.Fatalf("WaitForDC(present) = %+v, %v", dc, err)
+	}
+	short, cancel2 := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel2()
+	if _, err := WaitForDC(short, d, "dc2.priv.test", false); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("WaitForDC(gone) on a DC that stays = %v", err)
+	}
+}
+
+func TestMoveRoles(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		name       string
+		offline    bool
+		allowSeize bool
+		want       []Move
+	}{
+		{"transfer", false, false, []Move{{Role: adnames.PDCEmulator, Target: "dc2.priv.test", Holder: "dc1.priv.test"}, {Role: adnames.RIDMaster, Target: "dc2.priv.test", Holder: "dc1.priv.test"}}},
+		{"holder offline", true, false, []Move{{Role: adnames.PDCEmulator, Target: "dc2.priv.test", Holder: "dc1.priv.test", Err: directory.ErrRoleOwnerUnavailable}}},
+		{"seize", true, true, []Move{{Role: adnames.PDCEmulator, Target: "dc2.priv.test", Holder: "dc1.priv.test", Seized: true}, {Role: adnames.RIDMaster, Target: "dc2.priv.test", Holder: "dc1.priv.test", Seized: true}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d := domain()
+			d.offline["dc1.priv.test"] = c.offline
+			current := directory.FSMORoles{}
+			for k, v := range d.roles {
+				current[k] = v
+			}
+			// Microsoft's order, whatever the map's; a role already held is left alone.
+			got := MoveRoles(ctx, d, current, map[string]string{adnames.RIDMaster: "dc2.priv.test", adnames.PDCEmulator: "dc2.priv.test", adnames.SchemaMaster: "DC1.priv.test"}, c.allowSeize)
+			if len(got) != len(c.want) {
+				t.Fatalf("moves %+v, want %+v", got, c.want)
+			}
+			for i := range got {
+				w := c.want[i]
+				if got[i].Role != w.Role || got[i].Target != w.Target || got[i].Holder != w.Holder || got[i].Seized != w.Seized || !errors.Is(got[i].Err, w.Err) || (w.Err == nil) != (got[i].Err == nil) {
+					t.Errorf("move %d = %+v, want %+v", i, got[i], w)
+				}
+			}
+		})
+	}
+}

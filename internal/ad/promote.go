@@ -1,0 +1,148 @@
+package ad
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/scripts"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/winrmexec"
+)
+
+// PromoteSpec is a promotion (Install-ADDSDomainController). Passwords are
+// secrets: callers mask them in logs.
+type PromoteSpec struct {
+	DomainName            string
+	AdminUsername         string
+	AdminPassword         string
+	SafeModePassword      string
+	SiteName              string // "" lets Windows choose
+	InstallDNS            *bool  // nil lets Windows choose
+	GlobalCatalog         bool
+	DatabasePath          string
+	LogPath               string
+	SysvolPath            string
+	InstallationMediaPath string
+	ReplicationSourceDC   string
+}
+
+// installInput is ad_install_dc.ps1's $Params: every field the script reads.
+type installInput struct {
+	DomainName            string `json:"domain_name"`
+	AdminUsername         string `json:"admin_username"`
+	AdminPassword         string `json:"admin_password"`
+	SafeModePassword      string `json:"safe_mode_password"`
+	SiteName              string `json:"site_name"`
+	InstallDNS            *bool  `json:"install_dns"`
+	GlobalCatalog         bool   `json:"global_catalog"`
+	DatabasePath          string `json:"database_path"`
+	LogPath               string `json:"log_path"`
+	SysvolPath            string `json:"sysvol_path"`
+	InstallationMediaPath string `json:"installation_media_path"`
+	ReplicationSourceDC   string `json:"replication_source_dc"`
+}
+
+// DemoteSpec is a demotion (Uninstall-ADDSDomainController): a domain
+// admin's credential (a WinRM session cannot make the second hop to a
+// partner DC) and the local Administrator password Windows sets.
+type DemoteSpec struct {
+	AdminUsername      string
+	AdminPassword      string
+	LocalAdminPassword string
+}
+
+type demoteInput struct {
+	AdminUsername      string `json:"admin_username"`
+	AdminPassword      string `json:"admin_password"`
+	LocalAdminPassword string `json:"local_admin_password"`
+}
+
+// Result is what both scripts report.
+type Result struct {
+	Status           string `json:"status"`
+	Message          string `json:"message"`
+	RebootRequired   bool   `json:"reboot_required"`
+	FeatureInstalled bool   `json:"feature_installed"`
+	// ConnectionLost is the transport error when the server rebooted before
+	// the reply arrived: the directory tells whether the step happened.
+	ConnectionLost error `json:"-"`
+}
+
+// Promote runs the promotion on host. A script failure or a refused
+// connection is an error; a connection lost during the reboot is not (see
+// Result.ConnectionLost): wait for the DC with WaitForDC.
+func Promote(ctx context.Context, x Executor, host string, s PromoteSpec) (Result, error) {
+	return runRebooting(ctx, x, host, "ad_install_dc", installInput(s))
+}
+
+// Demote runs the demotion on host, like Promote.
+func Demote(ctx context.Context, x Executor, host string, s DemoteSpec) (Result, error) {
+	return runRebooting(ctx, x, host, "ad_uninstall_dc", demoteInput(s))
+}
+
+func runRebooting(ctx context.Context, x Executor, host, script string, in any) (Result, error) {
+	var out Result
+	err := x.Run(ctx, host, scripts.Get(script), in, &out)
+	if err == nil {
+		return out, nil
+	}
+	var remote *winrmexec.RemoteError
+	if errors.As(err, &remote) || !errors.Is(err, transport.ErrUnreachable) {
+		return Result{}, err
+	}
+	// The server reboots when the step completes, which may cut the
+	// connection before the result arrives.
+	return Result{ConnectionLost: err}, nil
+}
+
+// passwordClasses are the four character classes of the AD complexity
+// rule; RandomPassword draws from each.
+var passwordClasses = [...]string{
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+	"abcdefghijklmnopqrstuvwxyz",
+	"0123456789",
+	"!#$%&()*+,-./:;<=>?@[]^_{}~",
+}
+
+// RandomPasswordLength is the length of RandomPassword's passwords.
+const RandomPasswordLength = 32
+
+// RandomPassword returns RandomPasswordLength characters from crypto/rand
+// with at least one of each class, so it meets the domain's complexity rule
+// (three of four classes) whatever the policy's length. A demotion sets the
+// local Administrator password to it.
+func RandomPassword() (string, error) {
+	pick := func(set string) (byte, error) {
+		n, err := rand.Int(rand.Reader, big.NewInt(int64(len(set))))
+		if err != nil {
+			return 0, err
+		}
+		return set[n.Int64()], nil
+	}
+	all := strings.Join(passwordClasses[:], "")
+	b := make([]byte, RandomPasswordLength)
+	for i := range b {
+		set := all
+		if i < len(passwordClasses) {
+			set = passwordClasses[i]
+		}
+		c, err := pick(set)
+		if err != nil {
+			return "", fmt.Errorf("reading crypto/rand: %w", err)
+		}
+		b[i] = c
+	}
+	// Shuffle so the classes' places are not predictable (Fisher-Yates).
+	for i := len(b) - 1; i > 0; i-- {
+		j, err := rand.Int(rand.Reader, big.NewInt(int64(i+1)))
+		if err != nil {
+			return "", fmt.Errorf("reading crypto/rand: %w", err)
+		}
+		b[i], b[j.Int64()] = b[j.Int64()], b[i]
+	}
+	return string(b), nil
+}
