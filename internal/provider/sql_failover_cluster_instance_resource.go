@@ -2,10 +2,8 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
-	"sort"
 	"strings"
 	"time"
 
@@ -29,10 +27,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
-	"github.com/bastion-pam/terraform-provider-bastion/internal/scripts"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/fci"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/sqlserver"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/topology"
-	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/validators"
 )
 
@@ -324,18 +321,16 @@ func (r *sqlFailoverClusterInstanceResource) Create(ctx context.Context, req res
 		return
 	}
 
-	install, err := fciInstallParams(ctx, &plan, secrets)
-	if err != nil {
-		resp.Diagnostics.AddError("Invalid Failover Cluster Instance Settings", err.Error())
+	spec := fciSpec(ctx, &plan, secrets, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
 		return
 	}
 	media := plan.SetupMediaPath.ValueString()
-	if !r.runSetup(ctx, nodes[0], media, "InstallFailoverCluster", install, "SQL Server Failover Cluster Instance Not Installed", &resp.Diagnostics) {
+	if !r.runSetup(ctx, nodes[0], media, fci.ActionInstall, spec.InstallParams(), "SQL Server Failover Cluster Instance Not Installed", &resp.Diagnostics) {
 		return
 	}
-	add := fciAddNodeParams(ctx, &plan, secrets)
 	for _, host := range nodes[1:] {
-		if !r.runSetup(ctx, host, media, "AddNode", add, "Failover Cluster Node Not Added", &resp.Diagnostics) {
+		if !r.runSetup(ctx, host, media, fci.ActionAddNode, spec.AddNodeParams(), "Failover Cluster Node Not Added", &resp.Diagnostics) {
 			// The instance exists: save what it has (Terraform marks it tainted).
 			resp.Diagnostics.AddWarning("Failover Cluster Instance Partly Built",
 				fmt.Sprintf("The instance %s was installed but not every node was added. It is saved in the state as tainted, so the next apply would rebuild it; "+
@@ -408,7 +403,7 @@ func (r *sqlFailoverClusterInstanceResource) Update(ctx context.Context, req res
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	added, removed := fciNodeChanges(have, want)
+	added, removed := fci.NodeChanges(have, want)
 	if !r.checkNodesUsable(ctx, want, added, &resp.Diagnostics) {
 		return
 	}
@@ -421,17 +416,18 @@ func (r *sqlFailoverClusterInstanceResource) Update(ctx context.Context, req res
 		}
 	}
 	media := plan.SetupMediaPath.ValueString()
+	spec := fciSpec(ctx, &plan, secrets, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	// Add before removing, so the instance never has fewer nodes than both lists share.
-	if len(added) > 0 {
-		params := fciAddNodeParams(ctx, &plan, secrets)
-		for _, host := range added {
-			if !r.runSetup(ctx, host, media, "AddNode", params, "Failover Cluster Node Not Added", &resp.Diagnostics) {
-				return
-			}
+	for _, host := range added {
+		if !r.runSetup(ctx, host, media, fci.ActionAddNode, spec.AddNodeParams(), "Failover Cluster Node Not Added", &resp.Diagnostics) {
+			return
 		}
 	}
 	for _, host := range removed {
-		if !r.runSetup(ctx, host, media, "RemoveNode", fciRemoveNodeParams(&plan), "Failover Cluster Node Not Removed", &resp.Diagnostics) {
+		if !r.runSetup(ctx, host, media, fci.ActionRemoveNode, spec.RemoveNodeParams(), "Failover Cluster Node Not Removed", &resp.Diagnostics) {
 			return
 		}
 	}
@@ -441,7 +437,7 @@ func (r *sqlFailoverClusterInstanceResource) Update(ctx context.Context, req res
 		if resp.Diagnostics.HasError() {
 			return
 		}
-		if err := r.setSysadmins(ctx, haveAdmins, wantAdmins); err != nil {
+		if err := fci.SetSysadmins(ctx, r.data.sql, haveAdmins, wantAdmins); err != nil {
 			report(&resp.Diagnostics, failure{"Sysadmin Accounts Not Changed", plan.NetworkName.ValueString(), viaSQL, "changing the members of sysadmin"}, err)
 			return
 		}
@@ -492,7 +488,7 @@ func (r *sqlFailoverClusterInstanceResource) Delete(ctx context.Context, req res
 					fmt.Sprintf("%s answers as a stand-alone SQL Server instance, which RemoveNode cannot remove. Nothing was uninstalled; uninstall it with setup /ACTION=Uninstall if it must go.", network))
 				return
 			}
-			order = fciRemovalOrder(r.fromClusterNodes(network, nodes, fc))
+			order = fci.RemovalOrder(fci.NodeViews(network, nodes, fc))
 		}
 	}
 	for _, host := range order {
@@ -500,7 +496,7 @@ func (r *sqlFailoverClusterInstanceResource) Delete(ctx context.Context, req res
 			resp.Diagnostics.AddWarning("Failover Cluster Node Not Removed", fmt.Sprintf(lostHostDetail+"RemoveNode was not run on it; evict it from the cluster with Remove-ClusterNode.", host))
 			continue
 		}
-		if !r.runSetup(ctx, host, state.SetupMediaPath.ValueString(), "RemoveNode", fciRemoveNodeParams(&state), "Failover Cluster Node Not Removed", &resp.Diagnostics) {
+		if !r.runSetup(ctx, host, state.SetupMediaPath.ValueString(), fci.ActionRemoveNode, fci.Spec{InstanceName: state.InstanceName.ValueString()}.RemoveNodeParams(), "Failover Cluster Node Not Removed", &resp.Diagnostics) {
 			return
 		}
 	}
@@ -603,7 +599,7 @@ func (v fciServicePassword) ValidateResource(ctx context.Context, req resource.V
 	if !known(account) || password.IsUnknown() {
 		return
 	}
-	gmsa := isManagedServiceAccount(account.ValueString())
+	gmsa := fci.IsManagedServiceAccount(account.ValueString())
 	switch {
 	case !gmsa && password.IsNull():
 		resp.Diagnostics.AddAttributeError(path.Root(v.password), "Service Account Password Missing",
@@ -616,8 +612,6 @@ func (v fciServicePassword) ValidateResource(ctx context.Context, req resource.V
 				"Remove %s.", v.account, account.ValueString(), v.password))
 	}
 }
-
-func isManagedServiceAccount(account string) bool { return strings.HasSuffix(account, "$") }
 
 // ModifyPlan fills in the cluster group's default name, keeps is_clustered
 // true (a stand-alone instance found by a refresh is replaced), checks that
@@ -648,7 +642,7 @@ func (r *sqlFailoverClusterInstanceResource) ModifyPlan(ctx context.Context, req
 		}
 	}
 	if plan.ClusterGroupName.IsUnknown() && known(plan.InstanceName) {
-		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("cluster_group_name"), fciDefaultGroup(plan.InstanceName.ValueString()))...)
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("cluster_group_name"), fci.DefaultGroup(plan.InstanceName.ValueString()))...)
 	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("is_clustered"), true)...)
 	if state != nil && !state.IsClustered.IsNull() && !state.IsClustered.IsUnknown() && !state.IsClustered.ValueBool() {
@@ -777,7 +771,7 @@ func fciLastError(err error) error {
 // checkNodesMatch reports nodes setup did not leave as the plan wants.
 func (r *sqlFailoverClusterInstanceResource) checkNodesMatch(ctx context.Context, m *sqlFailoverClusterInstanceResourceModel, want []string, diags *diag.Diagnostics) {
 	got := fciStrings(ctx, m.Nodes, diags)
-	added, removed := fciNodeChanges(got, want)
+	added, removed := fci.NodeChanges(got, want)
 	if len(added) > 0 || len(removed) > 0 {
 		diags.AddAttributeError(path.Root("nodes"), "Failover Cluster Nodes Differ After Setup",
 			fmt.Sprintf("Setup reported success, but %s now lists the nodes [%s] (missing: [%s]; not expected: [%s]). Check the cluster (Get-ClusterOwnerNode) and setup's Summary.txt on the nodes.",
@@ -785,60 +779,11 @@ func (r *sqlFailoverClusterInstanceResource) checkNodesMatch(ctx context.Context
 	}
 }
 
-// setSysadmins makes the sysadmin members follow a change of sysadmin_accounts.
-func (r *sqlFailoverClusterInstanceResource) setSysadmins(ctx context.Context, have, want []string) error {
-	added, removed := fciNodeChangesFold(have, want)
-	for _, name := range added {
-		l, err := r.data.sql.Login(ctx, name)
-		switch {
-		case errors.Is(err, transport.ErrNotFound):
-			if err := r.data.sql.CreateLogin(ctx, name, []string{"sysadmin"}); err != nil {
-				return err
-			}
-		case err != nil:
-			return err
-		default:
-			if err := r.data.sql.SetLoginRoles(ctx, name, append(l.Roles, "sysadmin")); err != nil {
-				return err
-			}
-		}
-	}
-	for _, name := range removed {
-		l, err := r.data.sql.Login(ctx, name)
-		if errors.Is(err, transport.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		var keep []string
-		for _, role := range l.Roles {
-			if !strings.EqualFold(role, "sysadmin") {
-				keep = append(keep, role)
-			}
-		}
-		if err := r.data.sql.SetLoginRoles(ctx, name, keep); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// sqlSetupReply is sql_setup.ps1's result.
-type sqlSetupReply struct {
-	Action         string   `json:"action"`
-	ExitCode       int      `json:"exit_code"`
-	RebootRequired bool     `json:"reboot_required"`
-	SummaryLog     string   `json:"summary_log"`
-	Arguments      []string `json:"arguments"`
-}
-
 // runSetup runs setup.exe /ACTION=action on host (sql_setup.ps1), every
 // value as data; it reports a failure under summary and returns false.
 func (r *sqlFailoverClusterInstanceResource) runSetup(ctx context.Context, host, media, action string, params map[string]any, summary string, diags *diag.Diagnostics) bool {
-	in := map[string]any{"media_path": media, "action": action, "parameters": params}
-	var out sqlSetupReply
-	if err := r.data.winrm.Run(ctx, host, scripts.Get("sql_setup"), in, &out); err != nil {
+	out, err := fci.Setup(ctx, r.data.winrm, host, media, action, params)
+	if err != nil {
 		report(diags, failure{summary, host, viaWinRM, "running SQL Server setup /ACTION=" + action}, err)
 		return false
 	}
@@ -853,37 +798,6 @@ func (r *sqlFailoverClusterInstanceResource) runSetup(ctx context.Context, host,
 
 func (r *sqlFailoverClusterInstanceResource) readCluster(ctx context.Context) (sqlserver.FailoverCluster, error) {
 	return r.data.sql.FailoverCluster(ctx)
-}
-
-// fciNodeView is a node as a refresh sees it, named by FQDN.
-type fciNodeView struct {
-	Host   string
-	Status sqlserver.NodeStatus
-	Owner  bool
-}
-
-// fromClusterNodes names the instance's nodes by FQDN: a node that prior
-// lists keeps its spelling and place; others (an import, a node added out
-// of band) get <NetBIOS name>.<network name's domain>, in name order.
-func (r *sqlFailoverClusterInstanceResource) fromClusterNodes(network string, prior []string, fc sqlserver.FailoverCluster) []fciNodeView {
-	read := fc.Nodes
-	used := make([]bool, len(read))
-	var out []fciNodeView
-	for _, p := range prior {
-		for i, n := range read {
-			if !used[i] && strings.EqualFold(adnames.ShortName(p), n.Name) {
-				used[i] = true
-				out = append(out, fciNodeView{Host: p, Status: n.Status, Owner: n.IsCurrentOwner})
-				break
-			}
-		}
-	}
-	for i, n := range read {
-		if !used[i] {
-			out = append(out, fciNodeView{Host: fciHostOf(n.Name, network), Status: n.Status, Owner: n.IsCurrentOwner})
-		}
-	}
-	return out
 }
 
 // fromCluster copies a refresh into m; diags, when given, receive warnings
@@ -907,7 +821,7 @@ func (r *sqlFailoverClusterInstanceResource) fromCluster(fc sqlserver.FailoverCl
 			}
 		}
 	}
-	views := r.fromClusterNodes(network, prior, fc)
+	views := fci.NodeViews(network, prior, fc)
 	hosts := make([]attr.Value, 0, len(views))
 	status := map[string]attr.Value{}
 	m.CurrentOwner = types.StringNull()
@@ -923,7 +837,7 @@ func (r *sqlFailoverClusterInstanceResource) fromCluster(fc sqlserver.FailoverCl
 		}
 	}
 	if m.CurrentOwner.IsNull() && fc.Server.CurrentOwner != "" {
-		m.CurrentOwner = types.StringValue(fciHostOf(fc.Server.CurrentOwner, network))
+		m.CurrentOwner = types.StringValue(fci.HostOf(fc.Server.CurrentOwner, network))
 	}
 	m.Nodes = types.ListValueMust(types.StringType, hosts)
 	m.NodeStatus = types.MapValueMust(types.StringType, status)
@@ -943,23 +857,6 @@ func (r *sqlFailoverClusterInstanceResource) fromCluster(fc sqlserver.FailoverCl
 	}
 }
 
-// fciRemovalOrder: passive nodes first, from the last listed, then the owner.
-func fciRemovalOrder(views []fciNodeView) []string {
-	var out []string
-	owner := ""
-	for i := len(views) - 1; i >= 0; i-- {
-		if views[i].Owner {
-			owner = views[i].Host
-			continue
-		}
-		out = append(out, views[i].Host)
-	}
-	if owner != "" {
-		out = append(out, owner)
-	}
-	return out
-}
-
 // fciSecretValues are the write-only passwords from the configuration.
 type fciSecretValues struct{ sql, agent string }
 
@@ -967,92 +864,25 @@ func fciSecrets(config *sqlFailoverClusterInstanceResourceModel) fciSecretValues
 	return fciSecretValues{sql: config.SQLServicePasswordWO.ValueString(), agent: config.AgentServicePasswordWO.ValueString()}
 }
 
-// fciServiceParams are the service accounts and their passwords (none for a gMSA).
-func fciServiceParams(m *sqlFailoverClusterInstanceResourceModel, secrets fciSecretValues, p map[string]any) {
-	p["SQLSVCACCOUNT"] = m.SQLServiceAccount.ValueString()
-	if !isManagedServiceAccount(m.SQLServiceAccount.ValueString()) {
-		p["SQLSVCPASSWORD"] = secrets.sql
+// fciSpec is the instance the plan m describes, with the write-only passwords.
+func fciSpec(ctx context.Context, m *sqlFailoverClusterInstanceResourceModel, secrets fciSecretValues, diags *diag.Diagnostics) fci.Spec {
+	spec := fci.Spec{
+		InstanceName: m.InstanceName.ValueString(), NetworkName: m.NetworkName.ValueString(),
+		Features: fciStrings(ctx, m.Features, diags), SysadminAccounts: fciStrings(ctx, m.SysadminAccounts, diags), ClusterDisks: fciStrings(ctx, m.ClusterDisks, diags),
+		ClusterGroupName: m.ClusterGroupName.ValueString(), DataDirectory: m.DataDirectory.ValueString(),
+		LogDirectory: m.LogDirectory.ValueString(), TempDBDirectory: m.TempDBDirectory.ValueString(), BackupDirectory: m.BackupDirectory.ValueString(),
+		SQLServiceAccount: m.SQLServiceAccount.ValueString(), SQLServicePassword: secrets.sql,
+		AgentServiceAccount: m.AgentServiceAccount.ValueString(), AgentServicePassword: secrets.agent,
 	}
-	p["AGTSVCACCOUNT"] = m.AgentServiceAccount.ValueString()
-	if !isManagedServiceAccount(m.AgentServiceAccount.ValueString()) {
-		p["AGTSVCPASSWORD"] = secrets.agent
-	}
-}
-
-// fciIPSettings renders ip_addresses as setup's FAILOVERCLUSTERIPADDRESSES values.
-func fciIPSettings(ctx context.Context, m *sqlFailoverClusterInstanceResourceModel) []string {
-	if m.IPAddresses.IsNull() || m.IPAddresses.IsUnknown() {
-		return []string{"DEFAULT"}
-	}
-	var ips []fciIPAddressModel
-	_ = m.IPAddresses.ElementsAs(ctx, &ips, false)
-	out := make([]string, 0, len(ips))
-	for _, ip := range ips {
-		out = append(out, "IPv4;"+ip.Address.ValueString()+";"+ip.ClusterNetwork.ValueString()+";"+ip.SubnetMask.ValueString())
-	}
-	if len(out) == 0 {
-		return []string{"DEFAULT"}
-	}
-	return out
-}
-
-// fciInstallParams are setup's settings for InstallFailoverCluster.
-func fciInstallParams(ctx context.Context, m *sqlFailoverClusterInstanceResourceModel, secrets fciSecretValues) (map[string]any, error) {
-	var diags diag.Diagnostics
-	features := fciStrings(ctx, m.Features, &diags)
-	admins := fciStrings(ctx, m.SysadminAccounts, &diags)
-	disks := fciStrings(ctx, m.ClusterDisks, &diags)
-	if diags.HasError() {
-		return nil, fmt.Errorf("reading the plan: %v", diags)
-	}
-	for i := range features {
-		features[i] = strings.ToUpper(features[i])
-	}
-	sort.Strings(features)
-	sort.Strings(admins)
-	group := m.ClusterGroupName.ValueString()
-	if group == "" {
-		group = fciDefaultGroup(m.InstanceName.ValueString())
-	}
-	p := map[string]any{
-		"INSTANCENAME":               m.InstanceName.ValueString(),
-		"FEATURES":                   strings.Join(features, ","),
-		"FAILOVERCLUSTERNETWORKNAME": strings.ToUpper(adnames.ShortName(m.NetworkName.ValueString())),
-		"FAILOVERCLUSTERIPADDRESSES": fciIPSettings(ctx, m),
-		"FAILOVERCLUSTERGROUP":       group,
-		"INSTALLSQLDATADIR":          m.DataDirectory.ValueString(),
-		"SQLUSERDBDIR":               m.DataDirectory.ValueString(),
-		"SQLSYSADMINACCOUNTS":        admins,
-	}
-	if len(disks) > 0 {
-		sort.Strings(disks)
-		p["FAILOVERCLUSTERDISKS"] = disks
-	}
-	for setting, v := range map[string]types.String{"SQLUSERDBLOGDIR": m.LogDirectory, "SQLTEMPDBDIR": m.TempDBDirectory, "SQLBACKUPDIR": m.BackupDirectory} {
-		if known(v) {
-			p[setting] = v.ValueString()
+	if !m.IPAddresses.IsNull() && !m.IPAddresses.IsUnknown() {
+		var ips []fciIPAddressModel
+		diags.Append(m.IPAddresses.ElementsAs(ctx, &ips, false)...)
+		for _, ip := range ips {
+			spec.IPAddresses = append(spec.IPAddresses, fci.IPAddress{Address: ip.Address.ValueString(), ClusterNetwork: ip.ClusterNetwork.ValueString(), SubnetMask: ip.SubnetMask.ValueString()})
 		}
 	}
-	fciServiceParams(m, secrets, p)
-	return p, nil
+	return spec
 }
-
-// fciAddNodeParams are setup's settings for AddNode (no FEATURES: they are the instance's).
-func fciAddNodeParams(ctx context.Context, m *sqlFailoverClusterInstanceResourceModel, secrets fciSecretValues) map[string]any {
-	p := map[string]any{
-		"INSTANCENAME":               m.InstanceName.ValueString(),
-		"FAILOVERCLUSTERIPADDRESSES": fciIPSettings(ctx, m),
-	}
-	fciServiceParams(m, secrets, p)
-	return p
-}
-
-// fciRemoveNodeParams are setup's settings for RemoveNode.
-func fciRemoveNodeParams(m *sqlFailoverClusterInstanceResourceModel) map[string]any {
-	return map[string]any{"INSTANCENAME": m.InstanceName.ValueString()}
-}
-
-func fciDefaultGroup(instance string) string { return "SQL Server (" + strings.ToUpper(instance) + ")" }
 
 // fciStrings returns a list's or set's known strings (nil for null or unknown).
 func fciStrings(ctx context.Context, v interface {
@@ -1077,62 +907,7 @@ func fciStrings(ctx context.Context, v interface {
 	return out
 }
 
-func fciContains(hosts []string, h string) bool {
-	for _, x := range hosts {
-		if adnames.SameHost(x, h) {
-			return true
-		}
-	}
-	return false
-}
-
-// fciNodeChanges returns the hosts of want not in have (in want's order)
-// and those of have not in want (in have's order).
-func fciNodeChanges(have, want []string) (added, removed []string) {
-	for _, h := range want {
-		if !fciContains(have, h) {
-			added = append(added, h)
-		}
-	}
-	for _, h := range have {
-		if !fciContains(want, h) {
-			removed = append(removed, h)
-		}
-	}
-	return added, removed
-}
-
-// fciNodeChangesFold is fciNodeChanges for account names (case-insensitive).
-func fciNodeChangesFold(have, want []string) (added, removed []string) {
-	in := func(list []string, s string) bool {
-		for _, x := range list {
-			if strings.EqualFold(x, s) {
-				return true
-			}
-		}
-		return false
-	}
-	for _, s := range want {
-		if !in(have, s) {
-			added = append(added, s)
-		}
-	}
-	for _, s := range have {
-		if !in(want, s) {
-			removed = append(removed, s)
-		}
-	}
-	return added, removed
-}
-
-// fciHostOf names a node's NetBIOS name as an FQDN in the network name's domain.
-func fciHostOf(netbios, network string) string {
-	h := adnames.HostKey(network)
-	if i := strings.IndexByte(h, '.'); i >= 0 {
-		return strings.ToLower(netbios) + h[i:]
-	}
-	return strings.ToLower(netbios)
-}
+func fciContains(hosts []string, h string) bool { return adnames.HostIn(h, hosts) }
 
 // fciReplaceUnlessImported requires replacement when an install-time
 // setting changes, except on the first apply after an import, which only

@@ -749,28 +749,3 @@ func TestSQLFailoverClusterInstanceDCCheckWithoutDirectory(t *testing.T) {
 		t.Fatalf("no fresh node, yet %v", diags)
 	}
 }
-
-func TestSQLFailoverClusterInstanceNodeViews(t *testing.T) {
-	r := &sqlFailoverClusterInstanceResource{}
-	fc := sqlserver.FailoverCluster{Nodes: []sqlserver.ClusterNode{
-		{Name: "PRIV-APP1", Status: sqlserver.NodeUp},
-		{Name: "PRIV-APP2", Status: sqlserver.NodeDown, IsCurrentOwner: true},
-		{Name: "PRIV-APP9", Status: sqlserver.NodeUp},
-	}}
-	views := r.fromClusterNodes("priv-sql.priv.contoso.test", []string{"PRIV-APP2.priv.contoso.test", "priv-app1.priv.contoso.test", "priv-app3.priv.contoso.test"}, fc)
-	var got []string
-	for _, v := range views {
-		got = append(got, fmt.Sprintf("%s/%s/%v", v.Host, v.Status, v.Owner))
-	}
-	want := "PRIV-APP2.priv.contoso.test/down/true priv-app1.priv.contoso.test/up/false priv-app9.priv.contoso.test/up/false"
-	if strings.Join(got, " ") != want {
-		t.Fatalf("views %v\nwant %s", got, want)
-	}
-	if order := fciRemovalOrder(views); strings.Join(order, " ") != "priv-app9.priv.contoso.test priv-app1.priv.contoso.test PRIV-APP2.priv.contoso.test" {
-		t.Fatalf("removal order %v: passive nodes from the last listed, the owner last", order)
-	}
-	added, removed := fciNodeChanges([]string{"priv-app1.priv.contoso.test", "priv-app2.priv.contoso.test"}, []string{"PRIV-APP2.priv.contoso.test.", "priv-app3.priv.contoso.test"})
-	if strings.Join(added, ",") != "priv-app3.priv.contoso.test" || strings.Join(removed, ",") != "priv-app1.priv.contoso.test" {
-		t.Fatalf("changes: added %v removed %v", added, removed)
-	}
-}
