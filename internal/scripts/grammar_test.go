@@ -37,7 +37,7 @@ func TestEveryScriptFileIsEmbedded(t *testing.T) {
 	for _, s := range embedded() {
 		inBinary = append(inBinary, s.Name)
 		b, err := os.ReadFile(s.Name + ".ps1")
-		if err != nil || string(b) != s.Text {
+		if x, xerr := scripts.Expand(string(b)); err != nil || xerr != nil || x != s.Text {
 			t.Errorf("%s.ps1 on disk differs from the embedded text", s.Name)
 		}
 	}

@@ -10,53 +10,10 @@ param([Parameter(Mandatory = $true)] $Params)
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 
-# A .NET call's failure reaches PowerShell wrapped in MethodInvocationException:
-# rethrow the real one, so its type tells what went wrong.
-function Get-CallException {
-    param([System.Management.Automation.ErrorRecord] $Record)
-    $exception = $Record.Exception
-    if ($exception -is [System.Management.Automation.MethodInvocationException] -and $null -ne $exception.InnerException) {
-        return $exception.InnerException
-    }
-    return $exception
-}
-
-function ConvertTo-LdapFilterValue {
-    param([string] $Value)
-    $builder = New-Object -TypeName System.Text.StringBuilder
-    foreach ($ch in $Value.ToCharArray()) {
-        if ('\*()'.IndexOf($ch) -ge 0 -or [int]$ch -eq 0) {
-            [void]$builder.Append('\' + ([int]$ch).ToString('x2'))
-        }
-        else {
-            [void]$builder.Append($ch)
-        }
-    }
-    return $builder.ToString()
-}
-
-function Get-MIMPAMModulePath {
-    $path = 'C:\Program Files\Microsoft Forefront Identity Manager\2010\Service\PAM\PowerShell\Modules\MIMPAM\MIMPAM.psd1'
-    $key = Get-ItemProperty -LiteralPath 'HKLM:\System\CurrentControlSet\Services\FIMService' -Name 'ImagePath' -ErrorAction SilentlyContinue
-    if ($null -ne $key) {
-        $folder = [System.IO.Path]::GetDirectoryName(([string]$key.ImagePath).Trim().Trim('"'))
-        $candidate = [System.IO.Path]::Combine($folder, 'PAM\PowerShell\Modules\MIMPAM\MIMPAM.psd1')
-        if (Test-Path -LiteralPath $candidate -PathType Leaf) {
-            $path = $candidate
-        }
-    }
-    return $path
-}
-
-$source = [string]$Params.source_forest
-if ($source -notmatch '^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$') {
-    throw (New-Object -TypeName System.ArgumentException -ArgumentList ('source_forest must be a DNS domain name, not ' + $source))
-}
-$user = [string]$Params.corp_username
-$password = [string]$Params.corp_password
+# include: pam
+# include: pam_trust
 $bidirectional = [bool]$Params.bidirectional
-$secure = ConvertTo-SecureString -String $password -AsPlainText -Force
-$credential = New-Object -TypeName System.Management.Automation.PSCredential -ArgumentList $user, $secure
+$credential = New-CorpCredential -User $user -Password $password
 
 Import-Module -Name (Get-MIMPAMModulePath)
 
@@ -71,23 +28,8 @@ try {
 catch {
     throw (Get-CallException -Record $_)
 }
-try {
-    $current = [System.DirectoryServices.ActiveDirectory.Forest]::GetCurrentForest()
-}
-catch {
-    throw (Get-CallException -Record $_)
-}
-$privSide = $true
-try {
-    $null = $current.GetTrustRelationship($source)
-}
-catch {
-    $inner = Get-CallException -Record $_
-    if ($inner -isnot [System.DirectoryServices.ActiveDirectory.ActiveDirectoryObjectNotFoundException]) {
-        throw $inner
-    }
-    $privSide = $false
-}
+$current = Get-PrivForest
+$privSide = Test-PrivSide -Forest $current
 
 $repaired = $false
 if ($privSide -ne $corpSide) {

@@ -20,30 +20,7 @@ param([Parameter(Mandatory = $true)] $Params)
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 
-# A .NET call's failure reaches PowerShell wrapped in MethodInvocationException:
-# rethrow the real one, so its type tells what went wrong.
-function Get-CallException {
-    param([System.Management.Automation.ErrorRecord] $Record)
-    $exception = $Record.Exception
-    if ($exception -is [System.Management.Automation.MethodInvocationException] -and $null -ne $exception.InnerException) {
-        return $exception.InnerException
-    }
-    return $exception
-}
-
-function ConvertTo-LdapFilterValue {
-    param([string] $Value)
-    $builder = New-Object -TypeName System.Text.StringBuilder
-    foreach ($ch in $Value.ToCharArray()) {
-        if ('\*()'.IndexOf($ch) -ge 0 -or [int]$ch -eq 0) {
-            [void]$builder.Append('\' + ([int]$ch).ToString('x2'))
-        }
-        else {
-            [void]$builder.Append($ch)
-        }
-    }
-    return $builder.ToString()
-}
+# include: pam
 
 # CommandLineToArgvW quoting: netdom receives the value as one argument,
 # whatever quotes, spaces or backslashes it holds.
@@ -123,25 +100,7 @@ function Invoke-NetdomTrust {
     }
 }
 
-function Get-MIMPAMModulePath {
-    $path = 'C:\Program Files\Microsoft Forefront Identity Manager\2010\Service\PAM\PowerShell\Modules\MIMPAM\MIMPAM.psd1'
-    $key = Get-ItemProperty -LiteralPath 'HKLM:\System\CurrentControlSet\Services\FIMService' -Name 'ImagePath' -ErrorAction SilentlyContinue
-    if ($null -ne $key) {
-        $folder = [System.IO.Path]::GetDirectoryName(([string]$key.ImagePath).Trim().Trim('"'))
-        $candidate = [System.IO.Path]::Combine($folder, 'PAM\PowerShell\Modules\MIMPAM\MIMPAM.psd1')
-        if (Test-Path -LiteralPath $candidate -PathType Leaf) {
-            $path = $candidate
-        }
-    }
-    return $path
-}
-
-$source = [string]$Params.source_forest
-if ($source -notmatch '^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$') {
-    throw (New-Object -TypeName System.ArgumentException -ArgumentList ('source_forest must be a DNS domain name, not ' + $source))
-}
-$user = [string]$Params.corp_username
-$password = [string]$Params.corp_password
+# include: pam_trust
 if ($password -eq '') {
     throw (New-Object -TypeName System.ArgumentException -ArgumentList 'corp_password is empty.')
 }
@@ -193,7 +152,7 @@ if ($apply) {
 $verified = $null
 if ($verifyTrust) {
     Import-Module -Name (Get-MIMPAMModulePath)
-    $verified = [bool](Test-PAMTrust -SourceForest $source -CorpCredentials (New-Object -TypeName System.Management.Automation.PSCredential -ArgumentList $user, (ConvertTo-SecureString -String $password -AsPlainText -Force)) -Bidirectional:$bidirectional)
+    $verified = [bool](Test-PAMTrust -SourceForest $source -CorpCredentials (New-CorpCredential -User $user -Password $password) -Bidirectional:$bidirectional)
 }
 
 [ordered]@{

@@ -20,6 +20,15 @@ import (
 //go:embed *.ps1
 var files embed.FS
 
+// Shared PowerShell: a script line "# include: <name>" stands for
+// include/<name>.ps1, expanded when the catalogue loads, so what runs (and
+// what the lab accepts by digest) is one self-contained script.
+//
+//go:embed include/*.ps1
+var includes embed.FS
+
+const includeMarker = "# include: "
+
 // Script is one embedded PowerShell script.
 type Script struct {
 	// Name is the file name without the .ps1 extension, e.g. "mim_read".
@@ -50,11 +59,38 @@ func load() map[string]Script {
 		if err != nil {
 			panic(err)
 		}
-		sum := sha256.Sum256(b)
+		text, err := Expand(string(b))
+		if err != nil {
+			panic(fmt.Sprintf("scripts: %s: %v", e.Name(), err))
+		}
+		sum := sha256.Sum256([]byte(text))
 		name := strings.TrimSuffix(e.Name(), ".ps1")
-		out[name] = Script{Name: name, Text: string(b), SHA256: hex.EncodeToString(sum[:])}
+		out[name] = Script{Name: name, Text: text, SHA256: hex.EncodeToString(sum[:])}
 	}
 	return out
+}
+
+// Expand replaces each "# include: <name>" line of a script's source with
+// the text of include/<name>.ps1.
+func Expand(source string) (string, error) {
+	lines := strings.SplitAfter(source, "\n")
+	var b strings.Builder
+	for _, l := range lines {
+		name, ok := strings.CutPrefix(strings.TrimRight(l, "\r\n"), includeMarker)
+		if !ok {
+			b.WriteString(l)
+			continue
+		}
+		inc, err := includes.ReadFile("include/" + name + ".ps1")
+		if err != nil {
+			return "", fmt.Errorf("no shared PowerShell %q: %w", name, err)
+		}
+		b.Write(inc)
+		if !strings.HasSuffix(string(inc), "\n") {
+			b.WriteString("\n")
+		}
+	}
+	return b.String(), nil
 }
 
 // All returns every runnable script (the bootstrap excluded), sorted by name.

@@ -22,7 +22,7 @@ import (
 // catalogue is not trusted to say what may run. Regenerate after changing a
 // script (and review the diff):
 //
-//go:generate sh -c "cd ../../scripts && sha256sum *.ps1 > ../lab/winrmsim/accepted_scripts.sha256"
+//go:generate sh -c "cd ../../.. && go run ./internal/testsupport/pscheck/cmd/acceptlist > internal/lab/winrmsim/accepted_scripts.sha256"
 //go:embed accepted_scripts.sha256
 var acceptedFile string
 
