@@ -9,14 +9,11 @@ import (
 	"context"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/directory"
-	"github.com/bastion-pam/terraform-provider-bastion/internal/scripts"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/winrmexec"
 )
 
 // Executor runs an embedded script on a host (winrmexec.Client).
-type Executor interface {
-	Run(ctx context.Context, host string, s scripts.Script, input any, out any, opts ...winrmexec.RunOption) error
-}
+type Executor = winrmexec.Runner
 
 // Directory is what this package reads and writes over LDAP (directory.Client).
 type Directory interface {

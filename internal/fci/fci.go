@@ -16,9 +16,7 @@ import (
 )
 
 // Executor runs an embedded script on a host (winrmexec.Client).
-type Executor interface {
-	Run(ctx context.Context, host string, s scripts.Script, input any, out any, opts ...winrmexec.RunOption) error
-}
+type Executor = winrmexec.Runner
 
 // Setup actions (setup.exe /ACTION=).
 const (

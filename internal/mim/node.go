@@ -20,9 +20,7 @@ const (
 )
 
 // Executor runs an embedded script on a host (winrmexec.Client).
-type Executor interface {
-	Run(ctx context.Context, host string, s scripts.Script, input any, out any, opts ...winrmexec.RunOption) error
-}
+type Executor = winrmexec.Runner
 
 // Service is the state of one Windows service.
 type Service struct {

@@ -18,9 +18,7 @@ import (
 )
 
 // Executor runs an embedded script on a host (winrmexec.Client).
-type Executor interface {
-	Run(ctx context.Context, host string, s scripts.Script, input any, out any, opts ...winrmexec.RunOption) error
-}
+type Executor = winrmexec.Runner
 
 // What a MIMPAM cmdlet's failure means, read from the PowerShell exception
 // the bootstrap reports (errors.Is on the error an operation returns).

@@ -449,3 +449,11 @@ func decode(host, script string, r *output, out any) error {
 	}
 	return nil
 }
+
+// Runner runs an embedded script on a host: what the domain packages
+// (internal/mim, ad, pam, fci) need of a Client, so tests can fake it.
+type Runner interface {
+	Run(ctx context.Context, host string, s scripts.Script, input any, out any, opts ...RunOption) error
+}
+
+var _ Runner = (*Client)(nil)
