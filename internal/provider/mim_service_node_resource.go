@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -19,7 +18,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/mim"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/validators"
@@ -441,104 +439,6 @@ func (r *mimServiceNodeResource) ImportState(ctx context.Context, req resource.I
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("host"), req.ID)...)
-}
-
-func (r *mimServiceNodeResource) ConfigValidators(context.Context) []resource.ConfigValidator {
-	return []resource.ConfigValidator{notAliasValidator{}}
-}
-
-// notAliasValidator: a node is addressed by its own FQDN, never by the
-// load-balancer alias, which lands on a random node.
-type notAliasValidator struct{}
-
-func (notAliasValidator) Description(context.Context) string {
-	return "host must differ from external_host_name"
-}
-func (v notAliasValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
-
-func (notAliasValidator) ValidateResource(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	var host, alias types.String
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("host"), &host)...)
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("external_host_name"), &alias)...)
-	if !known(host) || !known(alias) {
-		return
-	}
-	if adnames.HostKey(host.ValueString()) == adnames.HostKey(alias.ValueString()) {
-		resp.Diagnostics.AddAttributeError(path.Root("host"), "Node Addressed By Its Alias",
-			fmt.Sprintf("host and external_host_name are both %q. host must be the server's own FQDN: the alias is shared by every MIM node behind the load balancer, so calls to it land on a random node.", host.ValueString()))
-	}
-}
-
-// ModifyPlan asks the directory whether a new node's host is a domain
-// controller (rule HA-4), and keeps the services running: a service found
-// stopped is drift that the plan brings back to Running.
-func (r *mimServiceNodeResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() {
-		if !req.State.Raw.IsNull() && r.data != nil {
-			// The SQL instance's guard lets it go when its MIM nodes go first in this plan.
-			var sqlServer caseInsensitiveString
-			resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("sql_server"), &sqlServer)...)
-			r.data.planned.add("mim_service_node_sql", adnames.HostKey(sqlServer.ValueString()))
-		}
-		return
-	}
-	var plan mimServiceNodeResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if req.State.Raw.IsNull() {
-		// Only a new node costs a directory lookup; an unknown host is checked at apply.
-		if known(plan.Host) && r.data != nil {
-			r.checkNotDC(r.data.logCtx(ctx), plan.Host.ValueString(), false, &resp.Diagnostics)
-		}
-		return
-	}
-	var state mimServiceNodeResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	for _, p := range []struct {
-		at    path.Path
-		value types.String
-	}{
-		{path.Root("fim_service_state"), state.FIMServiceState},
-		{path.Root("pam_monitoring_service_state"), state.PAMMonitoringServiceState},
-		{path.Root("pam_component_service_state"), state.PAMComponentServiceState},
-	} {
-		want := p.value
-		if known(p.value) && p.value.ValueString() != "Absent" {
-			want = types.StringValue("Running")
-		}
-		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, p.at, want)...)
-	}
-}
-
-// checkNotDC enforces rule HA-4: the MIM Service must not be installed on a
-// domain controller, to keep each server's attack surface small. At plan time
-// a directory that cannot be asked gives a warning (the check runs again at
-// apply); at apply it is an error.
-func (r *mimServiceNodeResource) checkNotDC(ctx context.Context, host string, atApply bool, diags *diag.Diagnostics) {
-	if r.data.dir == nil {
-		diags.AddAttributeWarning(path.Root("host"), "HA Rule HA-4 Not Checked",
-			"The provider has no ldap settings, so it cannot ask the directory whether "+host+" is a domain controller. Configure the ldap block (or BASTION_LDAP_*) to have the rule checked.")
-		return
-	}
-	isDC, err := r.data.dir.IsDomainController(ctx, host)
-	if err != nil {
-		msg := fmt.Sprintf("Could not ask the directory whether %s is a domain controller (rule HA-4): %v", host, err)
-		if atApply {
-			diags.AddAttributeError(path.Root("host"), "HA Rule HA-4 Not Checked", msg+". Nothing was installed.")
-		} else {
-			diags.AddAttributeWarning(path.Root("host"), "HA Rule HA-4 Not Checked", msg+". The check runs again before anything is installed.")
-		}
-		return
-	}
-	if isDC {
-		diags.AddAttributeError(path.Root("host"), "HA Rule HA-4 Violated",
-			fmt.Sprintf("%s is a domain controller of the PRIV domain. Rule HA-4 (HA and DR guide, \"Minimal high availability topologies\"): the MIM Service should not be installed on a domain controller, to minimize the attack surface of each server. Choose a member server for host.", host))
-	}
 }
 
 // fromNode copies a refreshed node into the model.

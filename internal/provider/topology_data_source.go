@@ -3,11 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
-	"net"
-	"regexp"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
@@ -21,7 +17,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
@@ -205,7 +200,7 @@ func (d *topologyDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 					"addresses": schema.ListAttribute{
 						ElementType: types.StringType, Optional: true,
 						MarkdownDescription: "IP addresses of the DC. Optional, but without them HA-7 cannot tell which DC a DNS server address in `dns_servers` is.",
-						Validators:          []validator.List{listvalidator.ValueStringsAre(ipAddress())},
+						Validators:          []validator.List{listvalidator.ValueStringsAre(validators.IPAddress())},
 					},
 				}},
 			},
@@ -266,7 +261,7 @@ func (d *topologyDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 					"HA-7 wants no computer to depend on one domain controller. A computer left out is not checked.",
 				Validators: []validator.Map{
 					mapvalidator.KeysAre(validators.FQDN()),
-					mapvalidator.ValueListsAre(listvalidator.ValueStringsAre(dnsServerEntry())),
+					mapvalidator.ValueListsAre(listvalidator.ValueStringsAre(validators.DNSServerEntry())),
 				},
 			},
 			"backups": schema.ListNestedAttribute{
@@ -278,7 +273,7 @@ func (d *topologyDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 					"naming_context": schema.StringAttribute{Optional: true, MarkdownDescription: "Distinguished name of the naming context, e.g. `DC=priv,DC=contoso,DC=com`.", Validators: []validator.String{validators.SingleLine()}},
 					"last_backup": schema.StringAttribute{Optional: true,
 						MarkdownDescription: "Time of the last backup as an RFC 3339 timestamp, e.g. `2025-05-31T10:00:00Z`. Unset means never backed up.",
-						Validators:          []validator.String{rfc3339()}},
+						Validators:          []validator.String{validators.RFC3339()}},
 				}},
 			},
 			"tombstone_lifetime_days": schema.Int64Attribute{
@@ -454,7 +449,7 @@ func addViolation(diags *diag.Diagnostics, v topology.Violation, enforce bool) {
 	default:
 		b.WriteString("\n\nFix the topology as the message says. To plan anyway while you do, set enforce = false: violations are then warnings and the ok output is false.")
 	}
-	p, ok := attributePath(v.Attribute)
+	p, ok := attributePath(v.Path)
 	switch {
 	case isError && ok:
 		diags.AddAttributeError(p, summary, b.String())
@@ -467,322 +462,30 @@ func addViolation(diags *diag.Diagnostics, v topology.Violation, enforce bool) {
 	}
 }
 
-// attrSegment matches one step of a topology attribute hint: a name, a list
-// index or a quoted map key.
-var attrSegment = regexp.MustCompile(`^(?:\.?([a-z_]+)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\])`)
-
-// listAttributes are the list attributes whose elements a hint can only name
-// with an index.
+// listAttributes are the list attributes whose elements a path can only
+// name with an index.
 var listAttributes = map[string]bool{"domain_controllers": true, "mim_nodes": true, "backups": true}
 
-// attributePath turns a Violation.Attribute hint ("mim_nodes[1].host",
-// `dns_servers["h"]`, "sql.data_directories[0]") into the schema path. A
-// name after a list without an index ("mim_nodes.service_partition_name")
-// stops at the list. ok is false for an empty or unparsable hint.
-func attributePath(hint string) (path.Path, bool) {
-	if hint == "" {
+// attributePath turns a violation's topology.Path into the schema path. A
+// name after a list without an index (mim_nodes, then service_partition_name:
+// every node's) stops at the list. ok is false for an empty path or one that
+// does not start with an attribute name.
+func attributePath(tp topology.Path) (path.Path, bool) {
+	if len(tp) == 0 || tp[0].IsIndex || tp[0].IsKey {
 		return path.Empty(), false
 	}
-	var p path.Path
-	started, lastList := false, false
-	for rest := hint; rest != ""; {
-		m := attrSegment.FindStringSubmatch(rest)
-		if m == nil {
-			return p, started
-		}
-		rest = rest[len(m[0]):]
+	p, lastList := path.Root(tp[0].Name), listAttributes[tp[0].Name]
+	for _, s := range tp[1:] {
 		switch {
-		case m[1] != "" && !started:
-			p, started, lastList = path.Root(m[1]), true, listAttributes[m[1]]
-		case m[1] != "":
-			if lastList {
-				return p, true
-			}
-			p, lastList = p.AtName(m[1]), false
-		case !started:
-			return p, false
-		case m[2] != "":
-			i, err := strconv.Atoi(m[2])
-			if err != nil {
-				return p, true
-			}
-			p, lastList = p.AtListIndex(i), false
+		case s.IsIndex:
+			p, lastList = p.AtListIndex(s.Index), false
+		case s.IsKey:
+			p, lastList = p.AtMapKey(s.Key), false
+		case lastList:
+			return p, true
 		default:
-			key, err := strconv.Unquote(m[3])
-			if err != nil {
-				return p, true
-			}
-			p, lastList = p.AtMapKey(key), false
+			p = p.AtName(s.Name)
 		}
 	}
-	return p, started
-}
-
-// objectAsOptions: nested objects are wholly known when converted.
-var objectAsOptions = basetypes.ObjectAsOptions{}
-
-// toTopology converts the (wholly known) configuration.
-func (m *topologyDataSourceModel) toTopology(ctx context.Context) (topology.Topology, diag.Diagnostics) {
-	var diags diag.Diagnostics
-	t := topology.Topology{LongLivedRequests: m.LongLivedRequests.IsNull() || m.LongLivedRequests.ValueBool()}
-
-	var dom topologyDomainModel
-	diags.Append(m.Domain.As(ctx, &dom, objectAsOptions)...)
-	t.Domain = topology.Domain{DNSName: dom.DNSName.ValueString(), ForestFunctionalLevel: int(dom.ForestFunctionalLevel.ValueInt64())}
-
-	var dcs []topologyDCModel
-	diags.Append(m.DomainControllers.ElementsAs(ctx, &dcs, false)...)
-	for _, dc := range dcs {
-		t.DomainControllers = append(t.DomainControllers, topology.DomainController{
-			Host: dc.Host.ValueString(), Site: dc.Site.ValueString(),
-			GlobalCatalog: dc.GlobalCatalog.ValueBool(), ReadOnly: dc.ReadOnly.ValueBool(),
-			FSMORoles: topologyStrings(ctx, dc.FSMORoles, &diags), Addresses: topologyStrings(ctx, dc.Addresses, &diags),
-		})
-	}
-
-	if !m.SQL.IsNull() {
-		var s topologySQLModel
-		diags.Append(m.SQL.As(ctx, &s, objectAsOptions)...)
-		t.SQL = &topology.SQLInstance{
-			NetworkName: s.NetworkName.ValueString(), Clustered: s.Clustered.ValueBool(),
-			Nodes:           topologyStrings(ctx, s.Nodes, &diags),
-			DataDirectories: topologyStrings(ctx, s.DataDirectories, &diags),
-			LogDirectories:  topologyStrings(ctx, s.LogDirectories, &diags),
-		}
-	}
-
-	var nodes []topologyMIMNodeModel
-	if !m.MIMNodes.IsNull() {
-		diags.Append(m.MIMNodes.ElementsAs(ctx, &nodes, false)...)
-	}
-	for _, n := range nodes {
-		t.MIMNodes = append(t.MIMNodes, topology.MIMNode{
-			Host: n.Host.ValueString(), ServiceName: n.ServiceName.ValueString(),
-			ServicePartitionName: n.ServicePartitionName.ValueString(), ExternalHostName: n.ExternalHostName.ValueString(),
-			PAMComponents: n.PAMComponents.IsNull() || n.PAMComponents.ValueBool(), Site: n.Site.ValueString(),
-		})
-	}
-
-	if !m.DNSServers.IsNull() {
-		var dns map[string][]string
-		diags.Append(m.DNSServers.ElementsAs(ctx, &dns, false)...)
-		t.DNSServers = dns
-	}
-
-	var backups []topologyBackupModel
-	if !m.Backups.IsNull() {
-		diags.Append(m.Backups.ElementsAs(ctx, &backups, false)...)
-	}
-	for i, b := range backups {
-		tb := topology.Backup{DC: b.DC.ValueString(), NamingContext: b.NamingContext.ValueString()}
-		if s := b.LastBackup.ValueString(); s != "" {
-			at, err := time.Parse(time.RFC3339, s)
-			if err != nil { // the validator has said so already
-				diags.AddAttributeError(path.Root("backups").AtListIndex(i).AtName("last_backup"), "Invalid Backup Time", err.Error())
-				continue
-			}
-			tb.LastBackup = at
-		}
-		t.Backups = append(t.Backups, tb)
-	}
-
-	if !m.TombstoneLifetimeDays.IsNull() {
-		days := int(m.TombstoneLifetimeDays.ValueInt64())
-		t.TombstoneLifetimeDays = &days
-	}
-	for _, f := range topologyStrings(ctx, m.HAFunctions, &diags) {
-		t.HAFunctions = append(t.HAFunctions, topology.Function(f))
-	}
-	// A set has no order; the seed's table order keeps messages stable.
-	t.HAFunctions = inSeedOrder(t.HAFunctions)
-	return t, diags
-}
-
-func inSeedOrder(fs []topology.Function) []topology.Function {
-	var out []topology.Function
-	for _, f := range topology.AllFunctions() {
-		for _, g := range fs {
-			if f == g {
-				out = append(out, f)
-				break
-			}
-		}
-	}
-	// Unknown ids (the validator rejects them) keep their place at the end,
-	// so HA-10 still names them.
-	for _, g := range fs {
-		if _, ok := g.Info(); !ok {
-			out = append(out, g)
-		}
-	}
-	return out
-}
-
-// stringsOf reads a list or set of strings; nil when null.
-func topologyStrings(ctx context.Context, v interface {
-	IsNull() bool
-	ElementsAs(context.Context, any, bool) diag.Diagnostics
-}, diags *diag.Diagnostics) []string {
-	if v.IsNull() {
-		return nil
-	}
-	var out []string
-	diags.Append(v.ElementsAs(ctx, &out, false)...)
-	return out
-}
-
-func (m *topologyDataSourceModel) setUnknownOutputs() {
-	m.Violations = types.ListUnknown(types.ObjectType{AttrTypes: violationAttrTypes})
-	m.Readiness = types.ListUnknown(types.ObjectType{AttrTypes: readinessAttrTypes})
-	m.RecoveryRunbook = types.ListUnknown(types.ObjectType{AttrTypes: runbookAttrTypes})
-	m.Mermaid = types.StringUnknown()
-	m.OK = types.BoolUnknown()
-}
-
-func stringOrNull(s string) types.String {
-	if s == "" {
-		return types.StringNull()
-	}
-	return types.StringValue(s)
-}
-
-func stringListValue(xs []string) types.List {
-	vals := make([]attr.Value, len(xs))
-	for i, x := range xs {
-		vals[i] = types.StringValue(x)
-	}
-	return types.ListValueMust(types.StringType, vals)
-}
-
-func (m *topologyDataSourceModel) setOutputs(t topology.Topology, r topology.Result) diag.Diagnostics {
-	var diags diag.Diagnostics
-	obj := func(attrTypes map[string]attr.Type, vals map[string]attr.Value) attr.Value {
-		o, d := types.ObjectValue(attrTypes, vals)
-		diags.Append(d...)
-		return o
-	}
-
-	violations := []attr.Value{}
-	for _, v := range r.Violations {
-		var fs []string
-		for _, f := range v.Functions {
-			fs = append(fs, string(f))
-		}
-		violations = append(violations, obj(violationAttrTypes, map[string]attr.Value{
-			"rule_id":   types.StringValue(v.RuleID),
-			"severity":  types.StringValue(v.Severity.String()),
-			"functions": stringListValue(fs),
-			"hosts":     stringListValue(v.Hosts),
-			"attribute": stringOrNull(v.Attribute),
-			"message":   types.StringValue(v.Message),
-		}))
-	}
-
-	readiness := []attr.Value{}
-	for _, fr := range r.Readiness {
-		losses := []attr.Value{}
-		for _, l := range fr.Losses {
-			losses = append(losses, obj(lossAttrTypes, map[string]attr.Value{
-				"host": types.StringValue(l.Host), "reason": types.StringValue(l.Reason),
-			}))
-		}
-		readiness = append(readiness, obj(readinessAttrTypes, map[string]attr.Value{
-			"function":             types.StringValue(string(fr.Function)),
-			"display_name":         types.StringValue(fr.DisplayName),
-			"priority":             types.StringValue(fr.Priority.String()),
-			"needs_ha":             types.BoolValue(fr.NeedsHA),
-			"available":            types.BoolValue(fr.Available),
-			"survives_single_loss": types.BoolValue(fr.SurvivesSingleLoss),
-			"summary":              types.StringValue(fr.Summary),
-			"losses":               types.ListValueMust(types.ObjectType{AttrTypes: lossAttrTypes}, losses),
-		}))
-	}
-
-	runbook := []attr.Value{}
-	for _, s := range r.RecoveryOrder {
-		runbook = append(runbook, obj(runbookAttrTypes, map[string]attr.Value{
-			"order":   types.Int64Value(int64(s.Order)),
-			"action":  types.StringValue(s.Action),
-			"hosts":   stringListValue(s.Hosts),
-			"command": stringOrNull(s.Command),
-			"reason":  types.StringValue(s.Reason),
-		}))
-	}
-	if diags.HasError() {
-		return diags
-	}
-	var d diag.Diagnostics
-	m.Violations, d = types.ListValue(types.ObjectType{AttrTypes: violationAttrTypes}, violations)
-	diags.Append(d...)
-	m.Readiness, d = types.ListValue(types.ObjectType{AttrTypes: readinessAttrTypes}, readiness)
-	diags.Append(d...)
-	m.RecoveryRunbook, d = types.ListValue(types.ObjectType{AttrTypes: runbookAttrTypes}, runbook)
-	diags.Append(d...)
-	m.Mermaid = types.StringValue(topology.RenderMermaid(t, r))
-	m.OK = types.BoolValue(!r.HasErrors())
-	return diags
-}
-
-// rfc3339 validates an RFC 3339 timestamp such as 2025-05-31T10:00:00Z.
-func rfc3339() validator.String {
-	return topologyStringCheck{desc: "value must be an RFC 3339 timestamp such as `2025-05-31T10:00:00Z` or `2025-05-31T12:00:00+02:00`", check: checkRFC3339}
-}
-
-func checkRFC3339(s string) error {
-	if _, err := time.Parse(time.RFC3339, s); err != nil {
-		return fmt.Errorf("%q is not an RFC 3339 timestamp", s)
-	}
-	return nil
-}
-
-// ipAddress validates an IPv4 or IPv6 address.
-func ipAddress() validator.String {
-	return topologyStringCheck{desc: "value must be an IP address such as `10.0.0.11` or `fd00::11`", check: checkIPAddress}
-}
-
-func checkIPAddress(s string) error {
-	if net.ParseIP(s) == nil {
-		return fmt.Errorf("%q is not an IP address", s)
-	}
-	return nil
-}
-
-// dnsServerEntry validates a DNS server list entry: an IP address or a host
-// name.
-func dnsServerEntry() validator.String {
-	return topologyStringCheck{desc: "value must be a DNS server as an IP address (`10.0.0.11`, `127.0.0.1`) or a host name", check: checkDNSServerEntry}
-}
-
-var dnsLabel = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
-
-func checkDNSServerEntry(s string) error {
-	if net.ParseIP(s) != nil {
-		return nil
-	}
-	for _, l := range strings.Split(strings.TrimSuffix(s, "."), ".") {
-		if !dnsLabel.MatchString(l) {
-			return fmt.Errorf("%q is neither an IP address nor a host name", s)
-		}
-	}
-	return nil
-}
-
-// topologyStringCheck is a string validator from a check function. Like
-// internal/validators, it skips null and unknown values (checked once
-// known, at apply) and reports on the attribute's path.
-type topologyStringCheck struct {
-	desc  string
-	check func(string) error
-}
-
-func (v topologyStringCheck) Description(context.Context) string         { return v.desc }
-func (v topologyStringCheck) MarkdownDescription(context.Context) string { return v.desc }
-
-func (v topologyStringCheck) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if err := v.check(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Attribute Value", fmt.Sprintf("%s %s; %s.", req.Path, err, v.desc))
-	}
+	return p, true
 }

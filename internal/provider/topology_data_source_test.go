@@ -27,6 +27,7 @@ import (
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/topology"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/validators"
 )
 
 // Host names of topology.MinimalHATopology.
@@ -743,29 +744,29 @@ func TestAccTopology_dataSourceExample(t *testing.T) {
 }
 
 func TestTopologyAttributePath(t *testing.T) {
+	tp := topology.AttrPath
 	cases := []struct {
-		hint string
+		hint topology.Path
 		want path.Path
 		ok   bool
 	}{
-		{"", path.Empty(), false},
-		{"domain_controllers", path.Root("domain_controllers"), true},
-		{"mim_nodes[1].host", path.Root("mim_nodes").AtListIndex(1).AtName("host"), true},
-		{"mim_nodes[0].pam_components", path.Root("mim_nodes").AtListIndex(0).AtName("pam_components"), true},
-		{"mim_nodes.service_partition_name", path.Root("mim_nodes"), true},
-		{"sql", path.Root("sql"), true},
-		{"sql.clustered", path.Root("sql").AtName("clustered"), true},
-		{"sql.data_directories[2]", path.Root("sql").AtName("data_directories").AtListIndex(2), true},
-		{`dns_servers["priv-app1.priv.contoso.com"]`, path.Root("dns_servers").AtMapKey("priv-app1.priv.contoso.com"), true},
-		{`dns_servers["a\"b"]`, path.Root("dns_servers").AtMapKey(`a"b`), true},
-		{"ha_functions", path.Root("ha_functions"), true},
-		{"[0]", path.Empty(), false},
-		{"backups!", path.Root("backups"), true},
+		{nil, path.Empty(), false},
+		{tp("domain_controllers"), path.Root("domain_controllers"), true},
+		{tp("mim_nodes").Index(1).Name("host"), path.Root("mim_nodes").AtListIndex(1).AtName("host"), true},
+		{tp("mim_nodes").Index(0).Name("pam_components"), path.Root("mim_nodes").AtListIndex(0).AtName("pam_components"), true},
+		{tp("mim_nodes").Name("service_partition_name"), path.Root("mim_nodes"), true},
+		{tp("sql"), path.Root("sql"), true},
+		{tp("sql").Name("clustered"), path.Root("sql").AtName("clustered"), true},
+		{tp("sql").Name("data_directories").Index(2), path.Root("sql").AtName("data_directories").AtListIndex(2), true},
+		{tp("dns_servers").Key("priv-app1.priv.contoso.com"), path.Root("dns_servers").AtMapKey("priv-app1.priv.contoso.com"), true},
+		{tp("dns_servers").Key(`a"b`), path.Root("dns_servers").AtMapKey(`a"b`), true},
+		{tp("ha_functions"), path.Root("ha_functions"), true},
+		{topology.Path{{Index: 0, IsIndex: true}}, path.Empty(), false},
 	}
 	for _, c := range cases {
 		got, ok := attributePath(c.hint)
 		if ok != c.ok || (ok && !got.Equal(c.want)) {
-			t.Errorf("attributePath(%q) = %s, %v; want %s, %v", c.hint, got, ok, c.want, c.ok)
+			t.Errorf("attributePath(%s) = %s, %v; want %s, %v", c.hint, got, ok, c.want, c.ok)
 		}
 	}
 	// Every hint the rules produce for the minimal topology's mistakes maps.
@@ -775,7 +776,7 @@ func TestTopologyAttributePath(t *testing.T) {
 		t.SQL.LogDirectories = []string{`C:\Log`}
 		t.DNSServers[topoApp2] = []string{"10.0.0.12"}
 	})).Violations {
-		if _, ok := attributePath(v.Attribute); !ok && v.Attribute != "" {
+		if _, ok := attributePath(v.Path); !ok && v.Attribute != "" {
 			t.Errorf("%s: attribute %q does not map to a path", v.RuleID, v.Attribute)
 		}
 	}
@@ -788,23 +789,23 @@ func TestTopologyValidators(t *testing.T) {
 		value types.String
 		want  string // "" for valid
 	}{
-		{"rfc3339 UTC", rfc3339(), types.StringValue("2025-05-31T10:00:00Z"), ""},
-		{"rfc3339 offset", rfc3339(), types.StringValue("2025-05-31T12:00:00+02:00"), ""},
-		{"rfc3339 date only", rfc3339(), types.StringValue("2025-05-31"), "is not an RFC 3339 timestamp"},
-		{"rfc3339 month 13", rfc3339(), types.StringValue("2025-13-01T00:00:00Z"), "is not an RFC 3339 timestamp"},
-		{"rfc3339 null", rfc3339(), types.StringNull(), ""},
-		{"rfc3339 unknown", rfc3339(), types.StringUnknown(), ""},
-		{"ip v4", ipAddress(), types.StringValue("10.0.0.11"), ""},
-		{"ip v6", ipAddress(), types.StringValue("fd00::11"), ""},
-		{"ip bad octet", ipAddress(), types.StringValue("10.0.0.256"), "is not an IP address"},
-		{"ip host name", ipAddress(), types.StringValue("priv-dc1"), "is not an IP address"},
-		{"ip unknown", ipAddress(), types.StringUnknown(), ""},
-		{"dns address", dnsServerEntry(), types.StringValue("127.0.0.1"), ""},
-		{"dns host", dnsServerEntry(), types.StringValue("priv-dc1.priv.contoso.com."), ""},
-		{"dns short name", dnsServerEntry(), types.StringValue("priv-dc1"), ""},
-		{"dns space", dnsServerEntry(), types.StringValue("priv dc1"), "is neither an IP address nor a host name"},
-		{"dns empty", dnsServerEntry(), types.StringValue(""), "is neither an IP address nor a host name"},
-		{"dns null", dnsServerEntry(), types.StringNull(), ""},
+		{"rfc3339 UTC", validators.RFC3339(), types.StringValue("2025-05-31T10:00:00Z"), ""},
+		{"rfc3339 offset", validators.RFC3339(), types.StringValue("2025-05-31T12:00:00+02:00"), ""},
+		{"rfc3339 date only", validators.RFC3339(), types.StringValue("2025-05-31"), "is not an RFC 3339 timestamp"},
+		{"rfc3339 month 13", validators.RFC3339(), types.StringValue("2025-13-01T00:00:00Z"), "is not an RFC 3339 timestamp"},
+		{"rfc3339 null", validators.RFC3339(), types.StringNull(), ""},
+		{"rfc3339 unknown", validators.RFC3339(), types.StringUnknown(), ""},
+		{"ip v4", validators.IPAddress(), types.StringValue("10.0.0.11"), ""},
+		{"ip v6", validators.IPAddress(), types.StringValue("fd00::11"), ""},
+		{"ip bad octet", validators.IPAddress(), types.StringValue("10.0.0.256"), "is not an IP address"},
+		{"ip host name", validators.IPAddress(), types.StringValue("priv-dc1"), "is not an IP address"},
+		{"ip unknown", validators.IPAddress(), types.StringUnknown(), ""},
+		{"dns address", validators.DNSServerEntry(), types.StringValue("127.0.0.1"), ""},
+		{"dns host", validators.DNSServerEntry(), types.StringValue("priv-dc1.priv.contoso.com."), ""},
+		{"dns short name", validators.DNSServerEntry(), types.StringValue("priv-dc1"), ""},
+		{"dns space", validators.DNSServerEntry(), types.StringValue("priv dc1"), "is neither an IP address nor a host name"},
+		{"dns empty", validators.DNSServerEntry(), types.StringValue(""), "is neither an IP address nor a host name"},
+		{"dns null", validators.DNSServerEntry(), types.StringNull(), ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

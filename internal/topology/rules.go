@@ -59,6 +59,9 @@ func Evaluate(t Topology) Result {
 	}
 	readiness := m.readiness()
 	vs = append(vs, m.ruleHA10(readiness, vs)...)
+	for i := range vs {
+		vs[i].Attribute = vs[i].Path.String()
+	}
 	return Result{Violations: vs, Readiness: readiness, RecoveryOrder: m.recoveryOrder()}
 }
 
@@ -83,7 +86,7 @@ func (m *model) ruleHA1() []Violation {
 		have += fmt.Sprintf(" (read-only domain controllers such as %s do not count: PAM writes group memberships)", joinAnd(ro))
 	}
 	return []Violation{{
-		RuleID: "HA-1", Severity: Error, Functions: fs, Hosts: w, Attribute: "domain_controllers",
+		RuleID: "HA-1", Severity: Error, Functions: fs, Hosts: w, Path: AttrPath("domain_controllers"),
 		Message: fmt.Sprintf("%s %s marked as needing high availability, which requires at least two domain controllers in the bastion domain, but %s has %s; add a replica domain controller (Install-ADDSDomainController), preferably in another site or on other hardware.",
 			capitalize(functionList(fs)), isAre(len(fs)), m.domainName(), have),
 	}}
@@ -126,14 +129,14 @@ func (m *model) ruleHA2() []Violation {
 			have = "only " + h[0] + " hosts it"
 		}
 		out = append(out, Violation{
-			RuleID: "HA-2", Severity: Error, Functions: fs, Hosts: h, Attribute: "mim_nodes",
+			RuleID: "HA-2", Severity: Error, Functions: fs, Hosts: h, Path: AttrPath("mim_nodes"),
 			Message: fmt.Sprintf("%s, which needs at least two computers hosting the MIM Service, but %s; install the MIM Service with the PAM components on a second member server (not a domain controller) with the same servicePartitionName.", what, have),
 		})
 	}
 	switch s := m.t.SQL; {
 	case s == nil:
 		out = append(out, Violation{
-			RuleID: "HA-2", Severity: Error, Functions: fs, Attribute: "sql",
+			RuleID: "HA-2", Severity: Error, Functions: fs, Path: AttrPath("sql"),
 			Message: fmt.Sprintf("%s, which needs high availability for the SQL Server holding the FIMService database, but no SQL Server instance is described; use a SQL Server failover cluster instance with at least two nodes.", what),
 		})
 	case !s.Clustered:
@@ -143,7 +146,7 @@ func (m *model) ruleHA2() []Violation {
 			where = " on " + hosts[0]
 		}
 		out = append(out, Violation{
-			RuleID: "HA-2", Severity: Error, Functions: fs, Hosts: hosts, Attribute: "sql.clustered",
+			RuleID: "HA-2", Severity: Error, Functions: fs, Hosts: hosts, Path: AttrPath("sql").Name("clustered"),
 			Message: fmt.Sprintf("%s, which needs high availability for the SQL Server, but SQL Server %s is a standalone instance%s; move the FIMService database to a SQL Server failover cluster instance with at least two nodes.", what, orUnnamed(s.NetworkName, "(unnamed)"), where),
 		})
 	}
@@ -174,17 +177,17 @@ func (m *model) ruleHA3() []Violation {
 			}
 		}
 		if len(bad) > 0 {
-			out = append(out, Violation{RuleID: "HA-3", Severity: Warning, Functions: fs, Hosts: bad, Attribute: "sql.nodes",
+			out = append(out, Violation{RuleID: "HA-3", Severity: Warning, Functions: fs, Hosts: bad, Path: AttrPath("sql").Name("nodes"),
 				Message: fmt.Sprintf("SQL Server %s runs on the domain controller %s; the seed recommends \"that the SQL Server be deployed on a dedicated server, distinct from that of the domain controller\": move it to a member server.", orUnnamed(s.NetworkName, ""), joinAnd(bad))})
 		}
 		return out
 	}
 	if err := checkFCINodeCount(s.Nodes); err != nil && sev == Error {
-		out = append(out, Violation{RuleID: "HA-3", Severity: Error, Functions: fs, Hosts: err.Hosts, Attribute: "sql.nodes",
+		out = append(out, Violation{RuleID: "HA-3", Severity: Error, Functions: fs, Hosts: err.Hosts, Path: AttrPath("sql").Name("nodes"),
 			Message: fmt.Sprintf("%s %s marked as needing high availability, but SQL Server %s: %s.", capitalize(functionList(fs)), isAre(len(fs)), orUnnamed(s.NetworkName, "(unnamed)"), strings.TrimPrefix(err.Message, "a SQL Server failover cluster instance "))})
 	}
 	if err := checkFCINodesNotDCs(s.Nodes, m.dcHosts()); err != nil {
-		out = append(out, Violation{RuleID: "HA-3", Severity: sev, Functions: fs, Hosts: err.Hosts, Attribute: "sql.nodes",
+		out = append(out, Violation{RuleID: "HA-3", Severity: sev, Functions: fs, Hosts: err.Hosts, Path: AttrPath("sql").Name("nodes"),
 			Message: err.Message + "."})
 	}
 	return out
@@ -197,8 +200,8 @@ func (m *model) ruleHA4() []Violation {
 			continue
 		}
 		out = append(out, Violation{RuleID: "HA-4", Severity: Error, Functions: m.allNeeding(compMIM), Hosts: []string{n.Host},
-			Attribute: fmt.Sprintf("mim_nodes[%d].host", i),
-			Message:   fmt.Sprintf("The MIM Service is installed on %s, a domain controller; \"MIM Service should not be installed on the domain controller, in order to minimize the attack surface of each server\": install it on a member server and uninstall it from %s.", n.Host, n.Host)})
+			Path:    AttrPath("mim_nodes").Index(i).Name("host"),
+			Message: fmt.Sprintf("The MIM Service is installed on %s, a domain controller; \"MIM Service should not be installed on the domain controller, in order to minimize the attack surface of each server\": install it on a member server and uninstall it from %s.", n.Host, n.Host)})
 	}
 	return out
 }
@@ -212,7 +215,7 @@ func (m *model) ruleHA5() []Violation {
 		return nil
 	}
 	sev, fs := m.severityFor(compMIM)
-	return []Violation{{RuleID: "HA-5", Severity: sev, Functions: fs, Hosts: re.Hosts, Attribute: "mim_nodes.service_partition_name",
+	return []Violation{{RuleID: "HA-5", Severity: sev, Functions: fs, Hosts: re.Hosts, Path: AttrPath("mim_nodes").Name("service_partition_name"),
 		Message: capitalize(re.Message) + "."}}
 }
 
@@ -220,7 +223,7 @@ func (m *model) ruleHA6() []Violation {
 	var out []Violation
 	fs := m.markedNeeding(compSQL)
 	if len(fs) > 0 && len(m.servers) < 4 {
-		out = append(out, Violation{RuleID: "HA-6", Severity: Error, Functions: fs, Hosts: m.servers, Attribute: "",
+		out = append(out, Violation{RuleID: "HA-6", Severity: Error, Functions: fs, Hosts: m.servers,
 			Message: fmt.Sprintf("%s %s marked as needing high availability; the smallest such topology \"comprises at least four servers, and shared storage\": two domain controllers and two member servers that are both SQL Server failover cluster nodes and MIM Service hosts, but the bastion has %d (%s).",
 				capitalize(functionList(fs)), isAre(len(fs)), len(m.servers), orUnnamed(strings.Join(m.servers, ", "), "none"))})
 	}
@@ -229,21 +232,21 @@ func (m *model) ruleHA6() []Violation {
 		return out
 	}
 	sev, sfs := m.severityFor(compSQL)
-	check := func(attr string, dirs []string) {
+	check := func(attr Path, dirs []string) {
 		for i, d := range dirs {
 			if ok, why := IsSharedStoragePath(d); !ok {
-				out = append(out, Violation{RuleID: "HA-6", Severity: sev, Functions: sfs, Hosts: m.sqlHosts(), Attribute: fmt.Sprintf("%s[%d]", attr, i),
+				out = append(out, Violation{RuleID: "HA-6", Severity: sev, Functions: sfs, Hosts: m.sqlHosts(), Path: attr.Index(i),
 					Message: fmt.Sprintf("SQL Server failover cluster instance %s cannot keep data or logs there, because every node must reach them: %s.", orUnnamed(s.NetworkName, "(unnamed)"), strings.TrimSuffix(why, "."))})
 				continue
 			}
 			if srv := uncServer(d); srv != "" && adnames.HostIn(srv, m.servers) {
-				out = append(out, Violation{RuleID: "HA-6", Severity: sev, Functions: sfs, Hosts: []string{srv}, Attribute: fmt.Sprintf("%s[%d]", attr, i),
+				out = append(out, Violation{RuleID: "HA-6", Severity: sev, Functions: sfs, Hosts: []string{srv}, Path: attr.Index(i),
 					Message: fmt.Sprintf("SQL Server failover cluster instance %s keeps data or logs on %s, a share served by %s, which is itself a bastion server: losing it stops SQL Server; use a cluster disk, a Cluster Shared Volume or an SMB server dedicated to the bastion storage.", orUnnamed(s.NetworkName, "(unnamed)"), d, srv)})
 			}
 		}
 	}
-	check("sql.data_directories", s.DataDirectories)
-	check("sql.log_directories", s.LogDirectories)
+	check(AttrPath("sql").Name("data_directories"), s.DataDirectories)
+	check(AttrPath("sql").Name("log_directories"), s.LogDirectories)
 	return out
 }
 
@@ -274,13 +277,13 @@ func (m *model) ruleHA7() []Violation {
 		if len(entries) == 0 {
 			continue
 		}
-		attr := fmt.Sprintf("dns_servers[%q]", h)
+		attr := AttrPath("dns_servers").Key(h)
 		if len(entries) < 2 {
 			hosts := []string{h}
 			if dc := m.dnsTarget(h, entries[0]); dc != "" && !adnames.SameHost(dc, h) {
 				hosts = append(hosts, dc)
 			}
-			out = append(out, Violation{RuleID: "HA-7", Severity: Error, Functions: fs, Hosts: hosts, Attribute: attr,
+			out = append(out, Violation{RuleID: "HA-7", Severity: Error, Functions: fs, Hosts: hosts, Path: attr,
 				Message: fmt.Sprintf("%s has a single DNS server, %s: when it is down %s cannot find the domain; list at least two domain controllers as DNS servers so that no computer depends on one particular domain controller.", h, entries[0], h)})
 			continue
 		}
@@ -292,7 +295,7 @@ func (m *model) ruleHA7() []Violation {
 			}
 		}
 		if same {
-			out = append(out, Violation{RuleID: "HA-7", Severity: Error, Functions: fs, Hosts: uniqueHosts([]string{h, first}), Attribute: attr,
+			out = append(out, Violation{RuleID: "HA-7", Severity: Error, Functions: fs, Hosts: uniqueHosts([]string{h, first}), Path: attr,
 				Message: fmt.Sprintf("Every DNS server of %s (%s) is the domain controller %s: %s depends on that one domain controller; add a second domain controller to its DNS server list.", h, strings.Join(entries, ", "), first, h)})
 		}
 	}
@@ -308,12 +311,12 @@ func (m *model) ruleHA8() []Violation {
 		if n.PAMComponents {
 			continue
 		}
-		out = append(out, Violation{RuleID: "HA-8", Severity: Warning, Functions: m.allNeeding(compMIM), Hosts: []string{n.Host}, Attribute: fmt.Sprintf("mim_nodes[%d].pam_components", i),
+		out = append(out, Violation{RuleID: "HA-8", Severity: Warning, Functions: m.allNeeding(compMIM), Hosts: []string{n.Host}, Path: AttrPath("mim_nodes").Index(i).Name("pam_components"),
 			Message: fmt.Sprintf("%s runs the MIM Service without the PAM components, so it cannot serve PAM requests or run the PAM Monitoring and PAM Component services that recovery starts; the seed says they \"cannot be added subsequently\": reinstall the MIM Service on %s with the PAM components.", n.Host, n.Host)})
 	}
 	if len(m.pamHosts()) == 0 {
 		sev, fs := m.severityFor(compMIM)
-		out = append(out, Violation{RuleID: "HA-8", Severity: sev, Functions: fs, Hosts: m.mimHosts(), Attribute: "mim_nodes",
+		out = append(out, Violation{RuleID: "HA-8", Severity: sev, Functions: fs, Hosts: m.mimHosts(), Path: AttrPath("mim_nodes"),
 			Message: fmt.Sprintf("No MIM Service host has the PAM components (%s), so the recovery steps \"net start \"PAM Monitoring service\"\" and \"PAM Component service\" have nowhere to run; install the MIM Service with the PAM components on each MIM Service computer.", joinAnd(m.mimHosts()))})
 	}
 	return out
@@ -344,16 +347,16 @@ func (m *model) ruleHA9() []Violation {
 			nc := orUnnamed(b.NamingContext, "(naming context not given)")
 			switch {
 			case b.LastBackup.IsZero():
-				out = append(out, Violation{RuleID: "HA-9", Severity: sev, Functions: fs, Hosts: []string{d.Host}, Attribute: "backups",
+				out = append(out, Violation{RuleID: "HA-9", Severity: sev, Functions: fs, Hosts: []string{d.Host}, Path: AttrPath("backups"),
 					Message: fmt.Sprintf("%s%s has never backed up %s; back up its system state (repadmin /showbackup shows the result).", d.Host, holder, nc)})
 			case !b.LastBackup.After(limit):
 				age := int(m.now.Sub(b.LastBackup).Hours() / 24)
-				out = append(out, Violation{RuleID: "HA-9", Severity: sev, Functions: fs, Hosts: []string{d.Host}, Attribute: "backups",
+				out = append(out, Violation{RuleID: "HA-9", Severity: sev, Functions: fs, Hosts: []string{d.Host}, Path: AttrPath("backups"),
 					Message: fmt.Sprintf("The last backup of %s on %s%s is from %s, %d days ago, not younger than the tombstone lifetime of %d days, so it cannot be restored; back up %s's system state now.", nc, d.Host, holder, b.LastBackup.UTC().Format("2006-01-02"), age, m.tomb, d.Host)})
 			}
 		}
 		if !seen && len(roles) > 0 {
-			out = append(out, Violation{RuleID: "HA-9", Severity: sev, Functions: fs, Hosts: []string{d.Host}, Attribute: "backups",
+			out = append(out, Violation{RuleID: "HA-9", Severity: sev, Functions: fs, Hosts: []string{d.Host}, Path: AttrPath("backups"),
 				Message: fmt.Sprintf("%s holds the FSMO roles %s but has no backup; seed 004: \"make sure all the ones holding the FSMO roles are backed up\", within the tombstone lifetime of %d days.", d.Host, strings.Join(roles, ", "), m.tomb)})
 		}
 	}
@@ -363,7 +366,7 @@ func (m *model) ruleHA9() []Violation {
 func (m *model) ruleHA10(readiness []FunctionReadiness, earlier []Violation) []Violation {
 	var out []Violation
 	for _, u := range m.unknown {
-		out = append(out, Violation{RuleID: "HA-10", Severity: Error, Attribute: "ha_functions",
+		out = append(out, Violation{RuleID: "HA-10", Severity: Error, Path: AttrPath("ha_functions"),
 			Message: fmt.Sprintf("%q is not a bastion function; the seed's functions are %s.", u, strings.Join(functionIDs(), ", "))})
 	}
 	// The catch-all: a marked function that the simulation shows failing,
@@ -376,7 +379,7 @@ func (m *model) ruleHA10(readiness []FunctionReadiness, earlier []Violation) []V
 		for _, l := range fr.Losses {
 			hosts = append(hosts, l.Host)
 		}
-		out = append(out, Violation{RuleID: "HA-10", Severity: Error, Functions: []Function{fr.Function}, Hosts: hosts, Attribute: "ha_functions",
+		out = append(out, Violation{RuleID: "HA-10", Severity: Error, Functions: []Function{fr.Function}, Hosts: hosts, Path: AttrPath("ha_functions"),
 			Message: fmt.Sprintf("%s is marked as needing high availability but %s.", fr.DisplayName, strings.TrimPrefix(fr.Summary, fr.Function.lowerName()+": "))})
 	}
 	return out

@@ -120,9 +120,10 @@ type Violation struct {
 	Functions []Function
 	// Hosts involved, as the caller spelled them.
 	Hosts []string
-	// Attribute is a hint at the offending input, as a snake_case path into
-	// Topology ("sql.nodes", "mim_nodes[1].service_partition_name"); the
-	// provider maps it to its own attribute path. Empty when none fits.
+	// Path points at the offending input (empty when none fits); the
+	// provider maps it step by step to its own attribute path.
+	Path Path
+	// Attribute is Path for people ("sql.nodes", "mim_nodes[1].host").
 	Attribute string
 	// Message says what is wrong, with which hosts, and what to do.
 	Message string

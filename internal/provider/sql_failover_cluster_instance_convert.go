@@ -1,0 +1,154 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/fci"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/sqlserver"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+)
+
+// Conversions between the bastion_sql_failover_cluster_instance model and
+// the fci and sqlserver packages, and the setup run with its diagnostics.
+
+// runSetup runs setup.exe /ACTION=action on host (sql_setup.ps1), every
+// value as data; it reports a failure under summary and returns false.
+func (r *sqlFailoverClusterInstanceResource) runSetup(ctx context.Context, host, media, action string, params map[string]any, summary string, diags *diag.Diagnostics) bool {
+	out, err := fci.Setup(ctx, r.data.winrm, host, media, action, params)
+	if err != nil {
+		report(diags, failure{summary, host, viaWinRM, "running SQL Server setup /ACTION=" + action}, err)
+		return false
+	}
+	// The script shows passwords as ********: the arguments are safe to log.
+	tflog.Info(ctx, "SQL Server setup finished", map[string]any{"host": host, "action": action, "exit_code": out.ExitCode, "arguments": out.Arguments, "summary_log": out.SummaryLog})
+	if out.RebootRequired {
+		diags.AddWarning("Restart Required After SQL Server Setup",
+			fmt.Sprintf("SQL Server setup /ACTION=%s on %s finished with exit code 3010: restart %s before the instance fails over to it (summary: %s).", action, host, host, out.SummaryLog))
+	}
+	return true
+}
+
+func (r *sqlFailoverClusterInstanceResource) readCluster(ctx context.Context) (sqlserver.FailoverCluster, error) {
+	return r.data.sql.FailoverCluster(ctx)
+}
+
+// fromCluster copies a refresh into m; diags, when given, receive warnings
+// about nodes that are not up.
+func (r *sqlFailoverClusterInstanceResource) fromCluster(fc sqlserver.FailoverCluster, m *sqlFailoverClusterInstanceResourceModel, diags *diag.Diagnostics) {
+	network := m.NetworkName.ValueString()
+	m.ID = types.StringValue(adnames.HostKey(network))
+	if !strings.EqualFold(m.InstanceName.ValueString(), fc.Server.InstanceName) {
+		m.InstanceName = types.StringValue(fc.Server.InstanceName)
+	}
+	m.IsClustered = types.BoolValue(fc.Server.IsClustered)
+	m.Version = types.StringValue(fc.Server.ProductVersion)
+	if m.HA.IsNull() || m.HA.IsUnknown() {
+		m.HA = types.BoolValue(true)
+	}
+	var prior []string
+	if !m.Nodes.IsNull() && !m.Nodes.IsUnknown() {
+		for _, el := range m.Nodes.Elements() {
+			if s, ok := el.(types.String); ok && known(s) {
+				prior = append(prior, s.ValueString())
+			}
+		}
+	}
+	views := fci.NodeViews(network, prior, fc)
+	hosts := make([]attr.Value, 0, len(views))
+	status := map[string]attr.Value{}
+	m.CurrentOwner = types.StringNull()
+	var notUp []string
+	for _, v := range views {
+		hosts = append(hosts, types.StringValue(v.Host))
+		status[v.Host] = types.StringValue(v.Status.String())
+		if v.Owner {
+			m.CurrentOwner = types.StringValue(v.Host)
+		}
+		if v.Status == sqlserver.NodeDown || v.Status == sqlserver.NodePaused {
+			notUp = append(notUp, fmt.Sprintf("%s is %s", v.Host, v.Status))
+		}
+	}
+	if m.CurrentOwner.IsNull() && fc.Server.CurrentOwner != "" {
+		m.CurrentOwner = types.StringValue(fci.HostOf(fc.Server.CurrentOwner, network))
+	}
+	m.Nodes = types.ListValueMust(types.StringType, hosts)
+	m.NodeStatus = types.MapValueMust(types.StringType, status)
+	paths := make([]attr.Value, 0, len(fc.Paths))
+	for _, p := range fc.Paths {
+		paths = append(paths, types.StringValue(p.Path))
+	}
+	m.SharedPaths = types.ListValueMust(types.StringType, paths)
+	if diags != nil && len(notUp) > 0 {
+		diags.AddWarning("Failover Cluster Node Not Up",
+			fmt.Sprintf("%s: %s. The instance cannot fail over to such a node, so it is less available than nodes says until the node is back (Start-ClusterNode, Resume-ClusterNode).",
+				network, strings.Join(notUp, "; ")))
+	}
+	if diags != nil && !fc.Server.IsClustered {
+		diags.AddWarning("Not A Failover Cluster Instance",
+			fmt.Sprintf("%s answers as a stand-alone SQL Server instance (SERVERPROPERTY('IsClustered') is 0). The plan replaces the resource to build the failover cluster instance again.", network))
+	}
+}
+
+// fciSecretValues are the write-only passwords from the configuration.
+type fciSecretValues struct{ sql, agent string }
+
+func fciSecrets(config *sqlFailoverClusterInstanceResourceModel) fciSecretValues {
+	return fciSecretValues{sql: config.SQLServicePasswordWO.ValueString(), agent: config.AgentServicePasswordWO.ValueString()}
+}
+
+// fciSpec is the instance the plan m describes, with the write-only passwords.
+func fciSpec(ctx context.Context, m *sqlFailoverClusterInstanceResourceModel, secrets fciSecretValues, diags *diag.Diagnostics) fci.Spec {
+	spec := fci.Spec{
+		InstanceName: m.InstanceName.ValueString(), NetworkName: m.NetworkName.ValueString(),
+		Features: fciStrings(ctx, m.Features, diags), SysadminAccounts: fciStrings(ctx, m.SysadminAccounts, diags), ClusterDisks: fciStrings(ctx, m.ClusterDisks, diags),
+		ClusterGroupName: m.ClusterGroupName.ValueString(), DataDirectory: m.DataDirectory.ValueString(),
+		LogDirectory: m.LogDirectory.ValueString(), TempDBDirectory: m.TempDBDirectory.ValueString(), BackupDirectory: m.BackupDirectory.ValueString(),
+		SQLServiceAccount: m.SQLServiceAccount.ValueString(), SQLServicePassword: secrets.sql,
+		AgentServiceAccount: m.AgentServiceAccount.ValueString(), AgentServicePassword: secrets.agent,
+	}
+	if !m.IPAddresses.IsNull() && !m.IPAddresses.IsUnknown() {
+		var ips []fciIPAddressModel
+		diags.Append(m.IPAddresses.ElementsAs(ctx, &ips, false)...)
+		for _, ip := range ips {
+			spec.IPAddresses = append(spec.IPAddresses, fci.IPAddress{Address: ip.Address.ValueString(), ClusterNetwork: ip.ClusterNetwork.ValueString(), SubnetMask: ip.SubnetMask.ValueString()})
+		}
+	}
+	return spec
+}
+
+// fciStrings returns a list's or set's known strings (nil for null or unknown).
+func fciStrings(ctx context.Context, v interface {
+	IsNull() bool
+	IsUnknown() bool
+	Elements() []attr.Value
+}, diags *diag.Diagnostics) []string {
+	if v.IsNull() || v.IsUnknown() {
+		return nil
+	}
+	out := make([]string, 0, len(v.Elements()))
+	for _, el := range v.Elements() {
+		s, ok := el.(types.String)
+		if !ok {
+			diags.AddError("Unexpected Element Type", fmt.Sprintf("Expected a string, got %T. This is a bug in the provider; please report it.", el))
+			return nil
+		}
+		if known(s) {
+			out = append(out, s.ValueString())
+		}
+	}
+	return out
+}
+
+func fciContains(hosts []string, h string) bool { return adnames.HostIn(h, hosts) }
+
+type fciIPAddressModel struct {
+	Address        types.String `tfsdk:"address"`
+	ClusterNetwork types.String `tfsdk:"cluster_network"`
+	SubnetMask     types.String `tfsdk:"subnet_mask"`
+}

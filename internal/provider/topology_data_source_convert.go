@@ -1,0 +1,221 @@
+package provider
+
+import (
+	"context"
+	"time"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/topology"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+)
+
+// Conversions between the bastion_topology data source model and the
+// topology package.
+
+// objectAsOptions: nested objects are wholly known when converted.
+var objectAsOptions = basetypes.ObjectAsOptions{}
+
+// toTopology converts the (wholly known) configuration.
+func (m *topologyDataSourceModel) toTopology(ctx context.Context) (topology.Topology, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	t := topology.Topology{LongLivedRequests: m.LongLivedRequests.IsNull() || m.LongLivedRequests.ValueBool()}
+
+	var dom topologyDomainModel
+	diags.Append(m.Domain.As(ctx, &dom, objectAsOptions)...)
+	t.Domain = topology.Domain{DNSName: dom.DNSName.ValueString(), ForestFunctionalLevel: int(dom.ForestFunctionalLevel.ValueInt64())}
+
+	var dcs []topologyDCModel
+	diags.Append(m.DomainControllers.ElementsAs(ctx, &dcs, false)...)
+	for _, dc := range dcs {
+		t.DomainControllers = append(t.DomainControllers, topology.DomainController{
+			Host: dc.Host.ValueString(), Site: dc.Site.ValueString(),
+			GlobalCatalog: dc.GlobalCatalog.ValueBool(), ReadOnly: dc.ReadOnly.ValueBool(),
+			FSMORoles: topologyStrings(ctx, dc.FSMORoles, &diags), Addresses: topologyStrings(ctx, dc.Addresses, &diags),
+		})
+	}
+
+	if !m.SQL.IsNull() {
+		var s topologySQLModel
+		diags.Append(m.SQL.As(ctx, &s, objectAsOptions)...)
+		t.SQL = &topology.SQLInstance{
+			NetworkName: s.NetworkName.ValueString(), Clustered: s.Clustered.ValueBool(),
+			Nodes:           topologyStrings(ctx, s.Nodes, &diags),
+			DataDirectories: topologyStrings(ctx, s.DataDirectories, &diags),
+			LogDirectories:  topologyStrings(ctx, s.LogDirectories, &diags),
+		}
+	}
+
+	var nodes []topologyMIMNodeModel
+	if !m.MIMNodes.IsNull() {
+		diags.Append(m.MIMNodes.ElementsAs(ctx, &nodes, false)...)
+	}
+	for _, n := range nodes {
+		t.MIMNodes = append(t.MIMNodes, topology.MIMNode{
+			Host: n.Host.ValueString(), ServiceName: n.ServiceName.ValueString(),
+			ServicePartitionName: n.ServicePartitionName.ValueString(), ExternalHostName: n.ExternalHostName.ValueString(),
+			PAMComponents: n.PAMComponents.IsNull() || n.PAMComponents.ValueBool(), Site: n.Site.ValueString(),
+		})
+	}
+
+	if !m.DNSServers.IsNull() {
+		var dns map[string][]string
+		diags.Append(m.DNSServers.ElementsAs(ctx, &dns, false)...)
+		t.DNSServers = dns
+	}
+
+	var backups []topologyBackupModel
+	if !m.Backups.IsNull() {
+		diags.Append(m.Backups.ElementsAs(ctx, &backups, false)...)
+	}
+	for i, b := range backups {
+		tb := topology.Backup{DC: b.DC.ValueString(), NamingContext: b.NamingContext.ValueString()}
+		if s := b.LastBackup.ValueString(); s != "" {
+			at, err := time.Parse(time.RFC3339, s)
+			if err != nil { // the validator has said so already
+				diags.AddAttributeError(path.Root("backups").AtListIndex(i).AtName("last_backup"), "Invalid Backup Time", err.Error())
+				continue
+			}
+			tb.LastBackup = at
+		}
+		t.Backups = append(t.Backups, tb)
+	}
+
+	if !m.TombstoneLifetimeDays.IsNull() {
+		days := int(m.TombstoneLifetimeDays.ValueInt64())
+		t.TombstoneLifetimeDays = &days
+	}
+	for _, f := range topologyStrings(ctx, m.HAFunctions, &diags) {
+		t.HAFunctions = append(t.HAFunctions, topology.Function(f))
+	}
+	// A set has no order; the seed's table order keeps messages stable.
+	t.HAFunctions = inSeedOrder(t.HAFunctions)
+	return t, diags
+}
+
+func inSeedOrder(fs []topology.Function) []topology.Function {
+	var out []topology.Function
+	for _, f := range topology.AllFunctions() {
+		for _, g := range fs {
+			if f == g {
+				out = append(out, f)
+				break
+			}
+		}
+	}
+	// Unknown ids (the validator rejects them) keep their place at the end,
+	// so HA-10 still names them.
+	for _, g := range fs {
+		if _, ok := g.Info(); !ok {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// stringsOf reads a list or set of strings; nil when null.
+func topologyStrings(ctx context.Context, v interface {
+	IsNull() bool
+	ElementsAs(context.Context, any, bool) diag.Diagnostics
+}, diags *diag.Diagnostics) []string {
+	if v.IsNull() {
+		return nil
+	}
+	var out []string
+	diags.Append(v.ElementsAs(ctx, &out, false)...)
+	return out
+}
+
+func (m *topologyDataSourceModel) setUnknownOutputs() {
+	m.Violations = types.ListUnknown(types.ObjectType{AttrTypes: violationAttrTypes})
+	m.Readiness = types.ListUnknown(types.ObjectType{AttrTypes: readinessAttrTypes})
+	m.RecoveryRunbook = types.ListUnknown(types.ObjectType{AttrTypes: runbookAttrTypes})
+	m.Mermaid = types.StringUnknown()
+	m.OK = types.BoolUnknown()
+}
+
+func stringOrNull(s string) types.String {
+	if s == "" {
+		return types.StringNull()
+	}
+	return types.StringValue(s)
+}
+
+func stringListValue(xs []string) types.List {
+	vals := make([]attr.Value, len(xs))
+	for i, x := range xs {
+		vals[i] = types.StringValue(x)
+	}
+	return types.ListValueMust(types.StringType, vals)
+}
+
+func (m *topologyDataSourceModel) setOutputs(t topology.Topology, r topology.Result) diag.Diagnostics {
+	var diags diag.Diagnostics
+	obj := func(attrTypes map[string]attr.Type, vals map[string]attr.Value) attr.Value {
+		o, d := types.ObjectValue(attrTypes, vals)
+		diags.Append(d...)
+		return o
+	}
+
+	violations := []attr.Value{}
+	for _, v := range r.Violations {
+		var fs []string
+		for _, f := range v.Functions {
+			fs = append(fs, string(f))
+		}
+		violations = append(violations, obj(violationAttrTypes, map[string]attr.Value{
+			"rule_id":   types.StringValue(v.RuleID),
+			"severity":  types.StringValue(v.Severity.String()),
+			"functions": stringListValue(fs),
+			"hosts":     stringListValue(v.Hosts),
+			"attribute": stringOrNull(v.Attribute),
+			"message":   types.StringValue(v.Message),
+		}))
+	}
+
+	readiness := []attr.Value{}
+	for _, fr := range r.Readiness {
+		losses := []attr.Value{}
+		for _, l := range fr.Losses {
+			losses = append(losses, obj(lossAttrTypes, map[string]attr.Value{
+				"host": types.StringValue(l.Host), "reason": types.StringValue(l.Reason),
+			}))
+		}
+		readiness = append(readiness, obj(readinessAttrTypes, map[string]attr.Value{
+			"function":             types.StringValue(string(fr.Function)),
+			"display_name":         types.StringValue(fr.DisplayName),
+			"priority":             types.StringValue(fr.Priority.String()),
+			"needs_ha":             types.BoolValue(fr.NeedsHA),
+			"available":            types.BoolValue(fr.Available),
+			"survives_single_loss": types.BoolValue(fr.SurvivesSingleLoss),
+			"summary":              types.StringValue(fr.Summary),
+			"losses":               types.ListValueMust(types.ObjectType{AttrTypes: lossAttrTypes}, losses),
+		}))
+	}
+
+	runbook := []attr.Value{}
+	for _, s := range r.RecoveryOrder {
+		runbook = append(runbook, obj(runbookAttrTypes, map[string]attr.Value{
+			"order":   types.Int64Value(int64(s.Order)),
+			"action":  types.StringValue(s.Action),
+			"hosts":   stringListValue(s.Hosts),
+			"command": stringOrNull(s.Command),
+			"reason":  types.StringValue(s.Reason),
+		}))
+	}
+	if diags.HasError() {
+		return diags
+	}
+	var d diag.Diagnostics
+	m.Violations, d = types.ListValue(types.ObjectType{AttrTypes: violationAttrTypes}, violations)
+	diags.Append(d...)
+	m.Readiness, d = types.ListValue(types.ObjectType{AttrTypes: readinessAttrTypes}, readiness)
+	diags.Append(d...)
+	m.RecoveryRunbook, d = types.ListValue(types.ObjectType{AttrTypes: runbookAttrTypes}, runbook)
+	diags.Append(d...)
+	m.Mermaid = types.StringValue(topology.RenderMermaid(t, r))
+	m.OK = types.BoolValue(!r.HasErrors())
+	return diags
+}
