@@ -7,8 +7,6 @@ import (
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/pam"
-	"github.com/bastion-pam/terraform-provider-bastion/internal/scripts"
-	"github.com/bastion-pam/terraform-provider-bastion/internal/winrmexec"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -269,15 +267,12 @@ func (r *pamTrustResource) guardDemolition(ctx context.Context, req resource.Mod
 		return
 	}
 	ctx = r.data.logCtx(ctx, password)
-	var out struct {
-		Configured bool `json:"configured"`
-	}
-	in := map[string]any{"source_domain": flat, "corp_username": old.CorpUsername, "corp_password": password}
-	if err := r.data.winrm.Run(ctx, old.Host, scripts.Get("pam_domain_configuration_test"), in, &out, winrmexec.Idempotent()); err != nil {
+	configured, err := pam.TestDomainConfiguration(ctx, r.data.winrm, old.Host, pam.DomainConfiguration{SourceDomain: flat, Corp: pam.Credential{Username: old.CorpUsername, Password: password}})
+	if err != nil {
 		report(&resp.Diagnostics, failure{"PAM Trust Removal Not Checked", old.Host, viaWinRM, "asking Test-PAMDomainConfiguration whether the PAM configuration of " + flat + " still relies on the trust with " + old.SourceForest}, err)
 		return
 	}
-	if out.Configured {
+	if configured {
 		extra := ""
 		if kind == demolishedByReplace {
 			extra = " A replacement the operator wants anyway (the trust's type changed) is allowed with allow_trust_recreation = true; run New-PAMDomainConfiguration again afterwards."
