@@ -1,8 +1,10 @@
 # Every setting can also come from a BASTION_* environment variable, so a
 # pipeline can keep credentials out of the configuration entirely.
 provider "bastion" {
+  # NTLM over HTTPS works on domain controllers and member servers alike
+  # (Basic cannot reach a DC: Windows accepts it for local accounts only).
   winrm {
-    auth     = "kerberos"
+    auth     = "ntlm"
     username = "PRIV\\tf-bastion"
     password = var.priv_admin_password
     ca_file  = "/etc/bastion/priv-ca.pem"

@@ -75,7 +75,8 @@ func StartEnv(env *model.Env, seed model.Seed, dir string) (l *Lab, err error) {
 	if err = os.WriteFile(l.CAFile, l.CA.CertPEM(), 0o600); err != nil {
 		return nil, err
 	}
-	if l.WinRM, err = winrmsim.Start(env, l.CA, winrmsim.Options{}); err != nil {
+	// Both of Windows' listeners: HTTPS 5986 and HTTP 5985 (sealed NTLM only).
+	if l.WinRM, err = winrmsim.Start(env, l.CA, winrmsim.Options{HTTP: true}); err != nil {
 		return nil, fmt.Errorf("lab: winrm: %w", err)
 	}
 	if l.LDAP, err = ldapsim.Start(env, l.CA, ldapsim.Options{}); err != nil {
@@ -108,7 +109,7 @@ func (l *Lab) ConnectTo() transport.ConnectTo {
 func (l *Lab) EnvVars() map[string]string {
 	return map[string]string{
 		"BASTION_CONNECT_TO":     l.ConnectTo().String(),
-		"BASTION_WINRM_AUTH":     "basic",
+		"BASTION_WINRM_AUTH":     "ntlm",
 		"BASTION_WINRM_USERNAME": model.AdminUser,
 		"BASTION_WINRM_PASSWORD": l.Seed.AdminPassword,
 		"BASTION_WINRM_CA_FILE":  l.CAFile,
@@ -139,7 +140,7 @@ func (l *Lab) ProviderHCL() string {
 %s
   }
   winrm {
-    auth     = "basic"
+    auth     = "ntlm"
     username = %q
     password = %q
     ca_file  = %q

@@ -22,7 +22,7 @@ func newLab(t testing.TB) (*lab.Lab, *winrmexec.Client) {
 	}
 	t.Cleanup(l.Close)
 	c, err := winrmexec.New(winrmexec.Config{
-		HTTPS: true, Auth: "basic", Username: model.AdminUser, Password: l.Seed.AdminPassword,
+		HTTPS: true, Auth: "ntlm", Username: model.AdminUser, Password: l.Seed.AdminPassword,
 		CACertPEM: l.CA.CertPEM(), ConnectTo: l.ConnectTo(), MaxConcurrencyPerHost: 4,
 		OperationTimeout: 30 * time.Second, Retry: transport.RetryPolicy{Attempts: 3, Initial: 10 * time.Millisecond, Max: 50 * time.Millisecond},
 	})

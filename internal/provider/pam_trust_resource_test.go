@@ -585,7 +585,7 @@ func TestAccPAMTrust_planTimeErrors(t *testing.T) {
 func labProviderData(t *testing.T, l *lab.Lab) *providerData {
 	t.Helper()
 	data := &providerData{lostHosts: map[string]bool{}}
-	wc, err := winrmexec.New(winrmexec.Config{ConnectTo: l.ConnectTo(), HTTPS: true, Auth: winrmexec.AuthBasic,
+	wc, err := winrmexec.New(winrmexec.Config{ConnectTo: l.ConnectTo(), HTTPS: true, Auth: winrmexec.AuthNTLM,
 		Username: model.AdminUser, Password: l.Seed.AdminPassword, CACertPEM: l.CA.CertPEM()})
 	if err != nil {
 		t.Fatal(err)

@@ -138,11 +138,17 @@ func (p *bastionProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 		},
 		Blocks: map[string]schema.Block{
 			"winrm": schema.SingleNestedBlock{
-				MarkdownDescription: "How to reach Windows hosts over WinRM (WS-Management) for what must run on the box: installs, promotions, config file edits, service control.",
+				MarkdownDescription: "How to reach Windows hosts over WinRM (WS-Management) for what must run on the box: installs, promotions, config file edits, service control.\n\n" +
+					"What works where, as Windows decides it:\n\n" +
+					"| auth | HTTPS 5986 | HTTP 5985 (Windows' default listener) | domain controller | member server |\n" +
+					"|---|---|---|---|---|\n" +
+					"| `ntlm` (default) | yes | yes, every message sealed ([MS-WSMV] 2.2.9.1.1), never sent in clear | domain account | domain or local account |\n" +
+					"| `kerberos` | yes | no (this client cannot seal Kerberos messages) | domain account | domain account |\n" +
+					"| `basic` | yes | only with `insecure = true` and `AllowUnencrypted` on the host | never (no local accounts on a DC) | local account by bare name, where the service allows Basic |\n",
 				Attributes: map[string]schema.Attribute{
 					"port":                     schema.Int64Attribute{Optional: true, MarkdownDescription: "WinRM port. Defaults to 5986 with HTTPS and 5985 without." + envDoc("BASTION_WINRM_PORT")},
-					"https":                    schema.BoolAttribute{Optional: true, MarkdownDescription: "Use HTTPS. Defaults to `true`. Plain HTTP is accepted only for NTLM (which encrypts its messages) or with `insecure = true`." + envDoc("BASTION_WINRM_HTTPS")},
-					"auth":                     schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.OneOf(authValues...)}, MarkdownDescription: "Authentication: `ntlm` (default), `kerberos` (HTTPS only) or `basic` (local accounts, HTTPS only)." + envDoc("BASTION_WINRM_AUTH")},
+					"https":                    schema.BoolAttribute{Optional: true, MarkdownDescription: "Use HTTPS (port 5986). Defaults to `true`. With `false` (Windows' default listener, port 5985) NTLM seals every message as WinRM requires ([MS-WSMV] 2.2.9.1.1) and never sends one in clear text; Kerberos is refused on HTTP (this client cannot seal it); Basic needs `insecure = true` and a host that allows unencrypted traffic." + envDoc("BASTION_WINRM_HTTPS")},
+					"auth":                     schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.OneOf(authValues...)}, MarkdownDescription: "Authentication: `ntlm` (default: domain accounts on every host, HTTPS or sealed HTTP), `kerberos` (HTTPS only) or `basic` (a member server's local account by its bare name, e.g. `Administrator`, on a host whose WinRM service allows Basic; Windows refuses Basic for domain accounts, and a domain controller has no local accounts, so never on a DC)." + envDoc("BASTION_WINRM_AUTH")},
 					"username":                 schema.StringAttribute{Optional: true, MarkdownDescription: "User name, `DOMAIN\\user` or `user@domain`." + envDoc("BASTION_WINRM_USERNAME")},
 					"password":                 schema.StringAttribute{Optional: true, Sensitive: true, MarkdownDescription: "Password. Sensitive: never logged." + envDoc("BASTION_WINRM_PASSWORD")},
 					"ca_file":                  schema.StringAttribute{Optional: true, MarkdownDescription: "PEM file with the CA certificates that sign the hosts' WinRM HTTPS certificates. Defaults to the system roots." + envDoc("BASTION_WINRM_CA_FILE")},

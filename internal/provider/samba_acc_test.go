@@ -51,7 +51,7 @@ func sambaProviderHCL(l *lab.Lab, sl *samba.Lab) string {
 %s
   }
   winrm {
-    auth     = "basic"
+    auth     = "ntlm"
     username = %q
     password = %q
     ca_file  = %q

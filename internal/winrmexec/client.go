@@ -162,15 +162,14 @@ func New(cfg Config) (*Client, error) {
 		if cfg.Username == "" || cfg.Password == "" {
 			return nil, fmt.Errorf("winrm %s authentication needs a username and a password", cfg.Auth)
 		}
-		if !cfg.HTTPS && !cfg.Insecure {
-			if cfg.Auth == AuthBasic {
-				return nil, errors.New("winrm basic authentication over plain HTTP sends the password and every script in clear text: use HTTPS (port 5986), or set insecure to accept that")
-			}
-			return nil, errors.New("winrm NTLM over plain HTTP: this client does not seal WinRM messages, so scripts and their data would cross the network in clear text (and Windows refuses unencrypted traffic by default): use HTTPS (port 5986), or set insecure on a host that allows AllowUnencrypted")
-		}
 		if cfg.Auth == AuthBasic {
+			if !cfg.HTTPS && !cfg.Insecure {
+				return nil, errors.New("winrm basic authentication over plain HTTP sends the password and every script in clear text: use HTTPS (port 5986), or NTLM, which seals every message on HTTP; set insecure only for a host that allows AllowUnencrypted")
+			}
 			c.auth = basicAuth{cfg.Username, cfg.Password}
 		} else {
+			// On HTTP, NTLM seals every message (sealed.go); it never
+			// sends one in clear text, insecure or not.
 			c.auth = ntlmAuth{cfg.Username, cfg.Password}
 		}
 	case AuthKerberos:
@@ -241,6 +240,9 @@ func (c *Client) Run(ctx context.Context, host string, s scripts.Script, input a
 	stdin, err := json.Marshal(scripts.Envelope{Script: s.Text, Input: input})
 	if err != nil {
 		return fmt.Errorf("winrm: encoding the input of %s: %w", s.Name, err)
+	}
+	if stdin, err = asciiJSON(stdin); err != nil {
+		return fmt.Errorf("winrm: the input of %s: %w", s.Name, err)
 	}
 	h := c.conn(host)
 	h.count(func(st *HostStats) { st.Runs++ })
@@ -400,8 +402,14 @@ func (c *Client) conn(host string) *hostConn {
 		h.requests.Add(1)
 		return base.RoundTrip(r)
 	})
+	var rt http.RoundTripper = c.auth.wrap(counted)
+	if !c.cfg.HTTPS && c.cfg.Auth == AuthNTLM {
+		st := newSealedTransport(dial, c.cfg.Username, c.cfg.Password, c.cfg.MaxConcurrencyPerHost)
+		st.onRequest = func() { h.requests.Add(1) }
+		rt = st
+	}
 	h.http = &http.Client{
-		Transport: c.auth.wrap(counted),
+		Transport: rt,
 		// WinRM never redirects; a redirect would resend the credentials elsewhere.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}

@@ -77,7 +77,21 @@ func setup(tb testing.TB) *fixture {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(srv.Close)
+	// Basic works only for a member server's local account, and only where
+	// the WinRM service allows it (Windows' default: it does not).
+	env.SetWinRMService(model.App1, model.WinRMService{AllowBasic: true})
 	return &fixture{env: env, seed: seed, ca: ca, srv: srv}
+}
+
+// auth sets the scheme with the account Windows accepts for it: the
+// domain administrator for NTLM, the host's local Administrator for Basic.
+func (f *fixture) auth(auth string) func(*Config) {
+	return func(c *Config) {
+		c.Auth = auth
+		if auth == AuthBasic {
+			c.Username, c.Password = "Administrator", f.seed.LocalAdminPassword
+		}
+	}
 }
 
 var fastRetry = transport.RetryPolicy{Attempts: 3, Initial: time.Millisecond, Max: 4 * time.Millisecond}
@@ -85,7 +99,7 @@ var fastRetry = transport.RetryPolicy{Attempts: 3, Initial: time.Millisecond, Ma
 func (f *fixture) client(tb testing.TB, mod func(*Config)) *Client {
 	tb.Helper()
 	cfg := Config{
-		HTTPS: true, Auth: AuthBasic, Username: model.AdminUser, Password: f.seed.AdminPassword,
+		HTTPS: true, Auth: AuthNTLM, Username: model.AdminUser, Password: f.seed.AdminPassword,
 		CACertPEM: f.ca.CertPEM(), ConnectTo: f.srv.ConnectTo(), Retry: fastRetry,
 	}
 	if mod != nil {
@@ -108,7 +122,7 @@ func timeout(tb testing.TB, d time.Duration) context.Context {
 func TestRunDecodesResult(t *testing.T) {
 	f := setup(t)
 	for _, auth := range []string{AuthBasic, AuthNTLM} {
-		c := f.client(t, func(c *Config) { c.Auth = auth })
+		c := f.client(t, f.auth(auth))
 		var got echoResult
 		in := echoInput{Value: `it's "quoted" <&> ünïcode`}
 		if err := c.Run(timeout(t, 10*time.Second), model.App1, labTest, in, &got); err != nil {
@@ -137,18 +151,20 @@ func TestRunsShareOneShell(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// NTLM authenticates the kept-alive connection once: an anonymous
+	// request, then negotiate and authenticate, 2 more requests in all.
 	st := c.Stats()[model.App1]
-	if st.Runs != 3 || st.Attempts != 3 || st.Failures != 0 || st.Requests != 10 || st.Shells != 1 {
-		t.Errorf("client stats %+v, want 3 runs in 1 shell: 1 + 3x3 requests", st)
+	if st.Runs != 3 || st.Attempts != 3 || st.Failures != 0 || st.Requests != 12 || st.Shells != 1 {
+		t.Errorf("client stats %+v, want 3 runs in 1 shell: 1 + 3x3 requests and a 2-request handshake", st)
 	}
-	if lab := f.srv.Stats(model.App1); lab.Requests != 10 || lab.Commands != 3 || lab.Shells != 1 {
-		t.Errorf("lab stats %+v, want 10 requests, 3 commands, 1 shell open", lab)
+	if lab := f.srv.Stats(model.App1); lab.Requests != 12 || lab.Commands != 3 || lab.Shells != 1 {
+		t.Errorf("lab stats %+v, want 12 requests, 3 commands, 1 shell open", lab)
 	}
 	if n := f.env.CallCount(model.WinRM, model.App1); n != 3 {
 		t.Errorf("model counted %d calls", n)
 	}
 	c.Close(timeout(t, 10*time.Second))
-	if lab := f.srv.Stats(model.App1); lab.Requests != 11 || lab.Shells != 0 {
+	if lab := f.srv.Stats(model.App1); lab.Requests != 13 || lab.Shells != 0 {
 		t.Errorf("after Close: lab stats %+v, want the Delete sent and no shell open", lab)
 	}
 	// A run after Close still works and leaves nothing open.
@@ -238,9 +254,11 @@ func TestRemoteErrors(t *testing.T) {
 func TestUnauthorized(t *testing.T) {
 	f := setup(t)
 	for name, mod := range map[string]func(*Config){
-		"basic wrong password": func(c *Config) { c.Password = "wrong" },
-		"ntlm wrong password":  func(c *Config) { c.Password = "wrong"; c.Auth = AuthNTLM },
+		"basic wrong password": func(c *Config) { f.auth(AuthBasic)(c); c.Password = "wrong" },
+		"ntlm wrong password":  func(c *Config) { c.Password = "wrong" },
 		"unknown user":         func(c *Config) { c.Username = `PRIV\mallory` },
+		// Windows refuses Basic for a domain account on any host.
+		"basic domain account": func(c *Config) { c.Auth = AuthBasic },
 	} {
 		f.srv.ResetStats()
 		err := f.client(t, mod).Run(timeout(t, 10*time.Second), model.App1, labTest, nil, nil)
@@ -254,9 +272,10 @@ func TestUnauthorized(t *testing.T) {
 			t.Errorf("%s: shells open", name)
 		}
 	}
-	// An injected 401 is not retried either.
+	// An injected 401 is not retried either (Basic: NTLM would answer the
+	// 401 with a new handshake, as it should).
 	_ = f.env.InjectFault(model.App1, model.WinRM, model.FaultUnauthorized, 1)
-	c := f.client(t, nil)
+	c := f.client(t, f.auth(AuthBasic))
 	if err := c.Run(timeout(t, 10*time.Second), model.App1, labTest, nil, nil); !errors.Is(err, transport.ErrUnauthorized) {
 		t.Errorf("injected 401: %v", err)
 	}
@@ -297,7 +316,7 @@ func TestHostGoneIsUnreachable(t *testing.T) {
 func TestBusyRetriedThenSuccess(t *testing.T) {
 	f := setup(t)
 	for _, kind := range []model.FaultKind{model.FaultHTTP503, model.FaultHTTP500} {
-		c := f.client(t, nil)
+		c := f.client(t, f.auth(AuthBasic)) // Basic: no handshake in the request count
 		_ = f.env.InjectFault(model.App1, model.WinRM, kind, 2)
 		var got echoResult
 		if err := c.Run(timeout(t, 10*time.Second), model.App1, labTest, echoInput{Value: "x"}, &got); err != nil || got.Input.Value != "x" {
@@ -434,7 +453,7 @@ func TestConnectionReuse(t *testing.T) {
 	f := setup(t)
 	for _, auth := range []string{AuthBasic, AuthNTLM} {
 		f.srv.ResetStats()
-		c := f.client(t, func(c *Config) { c.Auth = auth })
+		c := f.client(t, f.auth(auth))
 		for i := 0; i < 20; i++ {
 			if err := c.Run(timeout(t, 10*time.Second), model.App1, labTest, nil, nil); err != nil {
 				t.Fatal(err)
@@ -543,11 +562,20 @@ func TestTLSVerification(t *testing.T) {
 	}
 }
 
-func TestPlainHTTP(t *testing.T) {
+// Basic on HTTP sends messages in clear text: Windows refuses them
+// (HTTP 500) unless the service allows unencrypted traffic.
+func TestPlainHTTPBasic(t *testing.T) {
 	f := setup(t)
-	c := f.client(t, func(c *Config) { c.HTTPS = false; c.Insecure = true; c.CACertPEM = nil })
+	c := f.client(t, func(c *Config) { f.auth(AuthBasic)(c); c.HTTPS = false; c.Insecure = true; c.CACertPEM = nil })
+	if err := c.Run(timeout(t, 10*time.Second), model.App1, labTest, nil, nil); err == nil {
+		t.Fatal("basic over HTTP ran on a host that refuses unencrypted traffic")
+	}
+	f.env.SetWinRMService(model.App1, model.WinRMService{AllowBasic: true, AllowUnencrypted: true})
 	if err := c.Run(timeout(t, 10*time.Second), model.App1, labTest, nil, nil); err != nil {
-		t.Fatalf("basic over HTTP with insecure: %v", err)
+		t.Fatalf("basic over HTTP with insecure on a host that allows it: %v", err)
+	}
+	if st := f.srv.Stats(model.App1); st.Sealed != 0 || st.Unsealed == 0 {
+		t.Errorf("stats %+v: want clear messages only", st)
 	}
 }
 
@@ -564,7 +592,7 @@ func TestNewValidates(t *testing.T) {
 		{"kerberos over http insecure", func(c *Config) { c.Auth = AuthKerberos; c.HTTPS = false; c.Insecure = true }, "kerberos over plain HTTP is not supported"},
 		{"basic over http", func(c *Config) { c.Auth = AuthBasic; c.HTTPS = false }, "clear text"},
 		{"basic over http insecure", func(c *Config) { c.Auth = AuthBasic; c.HTTPS = false; c.Insecure = true }, ""},
-		{"ntlm over http", func(c *Config) { c.HTTPS = false }, "does not seal"},
+		{"ntlm over http (sealed)", func(c *Config) { c.HTTPS = false }, ""},
 		{"unknown auth", func(c *Config) { c.Auth = "credssp" }, `auth "credssp"`},
 		{"no password", func(c *Config) { c.Password = "" }, "needs a username and a password"},
 		{"bad port", func(c *Config) { c.Port = 70000 }, "not a TCP port"},
@@ -599,7 +627,7 @@ func TestNewValidates(t *testing.T) {
 	if err != nil || c.cfg.Port != 5986 || c.cfg.Retry != transport.DefaultRetry || c.params.Timeout != "PT60.000S" {
 		t.Errorf("defaults: %+v %v", c.cfg, err)
 	}
-	if c, _ := New(Config{Auth: AuthBasic, Username: "u", Password: "p", Insecure: true}); c.cfg.Port != 5985 {
+	if c, _ := New(Config{Auth: AuthNTLM, Username: "u", Password: "p"}); c.cfg.Port != 5985 {
 		t.Errorf("HTTP default port %d", c.cfg.Port)
 	}
 }
@@ -631,7 +659,7 @@ func BenchmarkRun(b *testing.B) {
 	f := setup(b)
 	for _, auth := range []string{AuthBasic, AuthNTLM} {
 		b.Run(auth, func(b *testing.B) {
-			c := f.client(b, func(c *Config) { c.Auth = auth })
+			c := f.client(b, f.auth(auth))
 			ctx := context.Background()
 			var out echoResult
 			for b.Loop() {

@@ -277,7 +277,9 @@ func schemes(hd http.Header) []string {
 }
 
 func (h *hostConn) netError(ctx context.Context, err error) error {
-	if errors.Is(err, transport.ErrUnauthorized) {
+	// A sealing failure is final: retrying would only repeat it, and
+	// nothing is ever resent in clear text.
+	if errors.Is(err, transport.ErrUnauthorized) || errors.Is(err, ErrNotSealed) {
 		return err
 	}
 	if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {

@@ -28,6 +28,14 @@ func (e *Env) PromoteDCLocked(domainDNS, host string, o DCOptions) (*DomainContr
 		dc.Options = adnames.NTDSOptIsGC
 	}
 	d.DCs[dc.Host] = dc
+	// The host's SAM accounts go with promotion: a DC has no local
+	// accounts to log on with (its old Administrator becomes DSRM's).
+	computer, _, _ := strings.Cut(dc.Host, ".")
+	for k := range e.Credentials {
+		if strings.HasPrefix(k, computer+`\`) {
+			delete(e.Credentials, k)
+		}
+	}
 	d.normalize()
 	d.NextUSN()
 	e.Record(dc.Host, "dc-promoted", "domain controller of "+d.DNSName)

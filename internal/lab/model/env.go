@@ -153,6 +153,8 @@ type Host struct {
 	Services map[string]*Service
 	// Products installed (Uninstall registry entries) by product code.
 	Products map[string]*Product
+	// WinRM is the WinRM service's configuration (identity.go).
+	WinRM WinRMService
 
 	faults  map[string][]*Fault
 	latency map[string]time.Duration

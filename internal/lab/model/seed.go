@@ -35,6 +35,9 @@ type Seed struct {
 	// SQLVersion is the ProductVersion of the setup media and of the
 	// pre-created instance (default DefaultSQLVersion, SQL Server 2019).
 	SQLVersion string
+	// LocalAdminPassword is every member server's local Administrator
+	// password (a DC has no local accounts).
+	LocalAdminPassword string
 	// WithSQL pre-creates the SQL FCI on App1 and App2 (the baseline the MIM
 	// Service installs against). Tests of the FCI resource start without it.
 	WithSQL bool
@@ -54,6 +57,9 @@ func NewDefault(s Seed) (*Env, Seed) {
 	if s.SQLVersion == "" {
 		s.SQLVersion = DefaultSQLVersion
 	}
+	if s.LocalAdminPassword == "" {
+		s.LocalAdminPassword = RandomPassword()
+	}
 	e := New()
 	e.Credentials[strings.ToLower(AdminUser)] = s.AdminPassword
 	e.Credentials[strings.ToLower(MIMSvcUser)] = s.MIMSvcPassword
@@ -63,6 +69,9 @@ func NewDefault(s Seed) (*Env, Seed) {
 		h := e.addHost(name)
 		h.WriteFile(DefaultMIMMSIPath, []byte("simulated MSI"))
 		h.WriteFile(DefaultSQLSetupPath, SQLMedia(s.SQLVersion))
+		if name != DC1 && name != DC2 {
+			e.Credentials[LocalAccountKey(name, "Administrator")] = s.LocalAdminPassword
+		}
 	}
 	for _, dc := range []string{DC1, DC2} {
 		e.Domain.DCs[Key(dc)] = &DomainController{Host: Key(dc), Site: DefaultSite, GlobalCatalog: true}

@@ -279,6 +279,5 @@ func adUninstallDC(env *model.Env, h *model.Host, raw json.RawMessage) (any, err
 // LocalAdministrator is the env.Credentials key of host's local
 // Administrator account (COMPUTER\Administrator, lower case).
 func LocalAdministrator(host string) string {
-	name, _, _ := strings.Cut(model.Key(host), ".")
-	return strings.ToLower(name + `\Administrator`)
+	return model.LocalAccountKey(host, "Administrator")
 }

@@ -17,10 +17,12 @@ import (
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
 )
 
-// NTLMv2 server side, enough for HTTP authentication without message
-// sealing ([MS-NLMP] 2.2.1, 3.3.2): NEGOTIATE -> 401 with a CHALLENGE ->
-// AUTHENTICATE checked against the model's password. NTLM authenticates the
-// TCP connection: later requests on it need no Authorization header.
+// NTLMv2 server side ([MS-NLMP] 2.2.1, 3.2.5, 3.3.2, 3.4): NEGOTIATE ->
+// 401 with a CHALLENGE -> AUTHENTICATE checked against the model's accounts
+// (model.NTLMCandidates: the host's SAM, the domain, a trusted forest).
+// NTLM authenticates the TCP connection: later requests on it need no
+// Authorization header. The session key it derives seals WinRM messages
+// on HTTP (sealing.go).
 
 const (
 	ntlmUnicode          = 0x00000001
@@ -32,38 +34,51 @@ const (
 	ntlmTargetInfo       = 0x00800000
 	ntlmVersion          = 0x02000000
 	ntlm128              = 0x20000000
+	ntlmKeyExch          = 0x40000000
 	ntlm56               = 0x80000000
+	ntlmSign             = 0x00000010
+	ntlmSealFlag         = 0x00000020
 )
+
+// ntlmServerFlags are the flags the lab's CHALLENGE may grant; it grants
+// the client's requested subset of the optional ones ([MS-NLMP] 3.2.5.1.1).
+const ntlmServerFlags = ntlmUnicode | ntlmRequestTarget | ntlmSign | ntlmSealFlag | ntlmNTLM | ntlmAlwaysSign |
+	ntlmExtendedSecurity | ntlm128 | ntlmKeyExch | ntlm56
 
 var ntlmSignature = []byte("NTLMSSP\x00")
 
-func (s *Server) ntlm(w http.ResponseWriter, cs *connState, scheme, token string) (string, bool) {
+func (s *Server) ntlm(w http.ResponseWriter, host string, cs *connState, scheme, token string) (model.Identity, bool) {
 	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(token))
 	if err != nil || len(raw) < 12 || !bytes.Equal(raw[:8], ntlmSignature) {
-		writeUnauthorized(w, "")
-		return "", false
+		s.unauthorized(w, host)
+		return model.Identity{}, false
 	}
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	switch binary.LittleEndian.Uint32(raw[8:12]) {
 	case 1: // NEGOTIATE
-		cs.user = ""
+		cs.id, cs.seal = model.Identity{}, nil
 		cs.challenge = make([]byte, 8)
 		_, _ = rand.Read(cs.challenge)
-		writeUnauthorized(w, scheme+" "+base64.StdEncoding.EncodeToString(s.challengeMessage(cs.challenge)))
-		return "", false
+		var requested uint32
+		if len(raw) >= 16 {
+			requested = binary.LittleEndian.Uint32(raw[12:16])
+		}
+		cs.flags = requested&ntlmServerFlags | ntlmTargetTypeDomain | ntlmTargetInfo | ntlmVersion | ntlmNTLM | ntlmUnicode | ntlmExtendedSecurity
+		writeUnauthorized(w, scheme+" "+base64.StdEncoding.EncodeToString(s.challengeMessage(cs.challenge, cs.flags)), false)
+		return model.Identity{}, false
 	case 3: // AUTHENTICATE
 		if cs.challenge != nil {
-			key, ok := s.verifyNTLM(raw, cs.challenge)
+			id, seal, ok := s.verifyNTLM(host, raw, cs.challenge)
 			cs.challenge = nil
 			if ok {
-				cs.user = key
-				return key, true
+				cs.id, cs.seal = id, seal
+				return id, true
 			}
 		}
 	}
-	writeUnauthorized(w, "")
-	return "", false
+	s.unauthorized(w, host)
+	return model.Identity{}, false
 }
 
 func utf16le(s string) []byte {
@@ -83,7 +98,7 @@ func fromUTF16le(b []byte) string {
 	return string(utf16.Decode(u))
 }
 
-func (s *Server) challengeMessage(challenge []byte) []byte {
+func (s *Server) challengeMessage(challenge []byte, flags uint32) []byte {
 	var nb, dns string
 	_ = s.env.Do(func(e *model.Env) error {
 		if e.Domain != nil {
@@ -105,8 +120,6 @@ func (s *Server) challengeMessage(challenge []byte) []byte {
 	av(7, ts)
 	av(0, nil)
 
-	flags := uint32(ntlmUnicode | ntlmRequestTarget | ntlmNTLM | ntlmAlwaysSign | ntlmTargetTypeDomain |
-		ntlmExtendedSecurity | ntlmTargetInfo | ntlmVersion | ntlm128 | ntlm56)
 	const header = 56
 	var m bytes.Buffer
 	m.Write(ntlmSignature)
@@ -127,11 +140,12 @@ func (s *Server) challengeMessage(challenge []byte) []byte {
 	return m.Bytes()
 }
 
-// verifyNTLM checks an AUTHENTICATE message's NTLMv2 response and returns
-// the canonical credentials key of the user.
-func (s *Server) verifyNTLM(msg, challenge []byte) (string, bool) {
+// verifyNTLM checks an AUTHENTICATE message's NTLMv2 response against the
+// accounts it may stand for on host and derives the session's sealing
+// state ([MS-NLMP] 3.3.2 NTOWFv2, 3.4.5 KXKEY/SIGNKEY/SEALKEY).
+func (s *Server) verifyNTLM(host string, msg, challenge []byte) (model.Identity, *sealState, bool) {
 	if len(msg) < 64 {
-		return "", false
+		return model.Identity{}, nil, false
 	}
 	field := func(at int) ([]byte, bool) {
 		n := int(binary.LittleEndian.Uint16(msg[at:]))
@@ -144,36 +158,36 @@ func (s *Server) verifyNTLM(msg, challenge []byte) (string, bool) {
 	nt, ok1 := field(20)
 	dom, ok2 := field(28)
 	usr, ok3 := field(36)
-	if !ok1 || !ok2 || !ok3 || len(nt) <= 16 {
-		return "", false
+	encKey, ok4 := field(52)
+	if !ok1 || !ok2 || !ok3 || !ok4 || len(nt) <= 16 {
+		return model.Identity{}, nil, false
 	}
+	flags := binary.LittleEndian.Uint32(msg[60:64])
 	user, domain := fromUTF16le(usr), fromUTF16le(dom)
-	name := user
-	if domain != "" {
-		name = domain + `\` + user
-	}
 	proof, blob := nt[:16], nt[16:]
-	var key string
-	var ok bool
-	_ = s.env.Do(func(e *model.Env) error {
-		for _, k := range credentialKeys(e, name) {
-			pw, found := e.Credentials[k]
-			if !found {
-				continue
-			}
-			h := md4.New()
-			h.Write(utf16le(pw))
-			v2 := hmac.New(md5.New, h.Sum(nil))
-			v2.Write(utf16le(strings.ToUpper(user) + domain))
-			mac := hmac.New(md5.New, v2.Sum(nil))
-			mac.Write(challenge)
-			mac.Write(blob)
-			if hmac.Equal(mac.Sum(nil), proof) {
-				key, ok = k, true
-				return nil
-			}
+	for _, c := range s.env.NTLMCandidates(host, domain, user) {
+		h := md4.New()
+		h.Write(utf16le(c.Password))
+		v2 := hmac.New(md5.New, h.Sum(nil))
+		v2.Write(utf16le(strings.ToUpper(user) + domain))
+		ntowf := v2.Sum(nil)
+		mac := hmac.New(md5.New, ntowf)
+		mac.Write(challenge)
+		mac.Write(blob)
+		if !hmac.Equal(mac.Sum(nil), proof) {
+			continue
 		}
-		return nil
-	})
-	return key, ok
+		base := hmac.New(md5.New, ntowf)
+		base.Write(proof)
+		exported := base.Sum(nil) // KXKEY of NTLMv2 is the SessionBaseKey
+		if flags&ntlmKeyExch != 0 && len(encKey) == 16 {
+			exported = rc4Once(exported, encKey)
+		}
+		var seal *sealState
+		if flags&(ntlmSealFlag|ntlmSign) != 0 {
+			seal = newNTLMSeal(flags, exported)
+		}
+		return c.Identity, seal, true
+	}
+	return model.Identity{}, nil, false
 }

@@ -15,8 +15,21 @@ import (
 	"sync"
 	"unicode/utf16"
 
+	"golang.org/x/text/encoding/charmap"
+
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
 )
+
+// consoleInput decodes stdin as code page 437, as [Console]::In does on
+// an en-US Windows Server (Microsoft: "Code Page Identifiers"; Console
+// input code page defaults to the OEM code page).
+func consoleInput(b []byte) []byte {
+	out, err := charmap.CodePage437.NewDecoder().Bytes(b)
+	if err != nil {
+		return b
+	}
+	return out
+}
 
 // The lab knows scripts only by digest, from its own list: the provider's
 // catalogue is not trusted to say what may run. Regenerate after changing a
@@ -250,6 +263,10 @@ type runResult struct {
 // runBootstrap does what bootstrap.ps1 does with stdin on host: parse the
 // envelope, run the script (here: its handler), print one JSON reply.
 func (s *Server) runBootstrap(host string, stdin []byte) runResult {
+	// powershell.exe reads stdin through the console's input code page; a
+	// server without a console session has an OEM page, 437 in en-US.
+	// UTF-8 bytes arrive as the 437 characters they happen to be.
+	stdin = consoleInput(stdin)
 	var env map[string]json.RawMessage
 	if err := json.Unmarshal(bytes.TrimSpace(stdin), &env); err != nil || env == nil {
 		msg := "not an object"

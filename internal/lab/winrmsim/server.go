@@ -2,8 +2,12 @@
 // HTTPS and optionally HTTP, path /wsman) for every host of the lab model,
 // speaking the Windows Remote Shell subset that WinRM clients use to run a
 // command: Create, Command, Send, Receive (a long poll), Signal and Delete
-// ([MS-WSMV] 3.1.4). It authenticates with Basic or NTLMv2 against the
-// model's credentials.
+// ([MS-WSMV] 3.1.4). It authenticates as Windows does (model/identity.go):
+// NTLMv2 for local, domain and trusted accounts, Basic only for a host's
+// local accounts by bare name and only where the host's WinRM service
+// allows Basic. On HTTP it requires NTLM-sealed messages (sealing.go)
+// unless the host allows unencrypted traffic. Each shell carries its
+// logon (model.Identity).
 //
 // It runs exactly one program: powershell.exe with the bastion bootstrap as
 // -EncodedCommand, checked against its own list of script digests
@@ -73,6 +77,11 @@ type HostStats struct {
 	// Shells is the number of shells open now; MaxShells the most open at once.
 	Shells    int
 	MaxShells int
+	// Sealed counts requests on the HTTP listener whose SOAP message came
+	// NTLM-sealed ([MS-WSMV] 2.2.9.1.1); Unsealed those that came in clear
+	// (refused with HTTP 500 unless the host allows unencrypted traffic).
+	Sealed   int
+	Unsealed int
 }
 
 // Server is the WinRM side of the lab.
@@ -97,6 +106,9 @@ type hostState struct {
 	stats     HostStats
 	faults    map[string][]*injected // short action name -> faults
 	banner    string
+	// badSeals is how many sealed messages to come are answered as
+	// undecryptable (FailSealed).
+	badSeals int
 }
 
 type injected struct {
@@ -294,6 +306,27 @@ func (s *Server) FailAction(host, action string, kind model.FaultKind, n int) er
 	return nil
 }
 
+// FailSealed makes the next n sealed messages to host fail as a message
+// Windows cannot unseal does (HTTP 400), so tests can see that a client
+// gives up rather than resending in clear text.
+func (s *Server) FailSealed(host string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if h := s.hosts[model.Key(host)]; h != nil {
+		h.badSeals = n
+	}
+}
+
+func (s *Server) takeBadSeal(host string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if h := s.hosts[host]; h != nil && h.badSeals > 0 {
+		h.badSeals--
+		return true
+	}
+	return false
+}
+
 // ClearActionFaults removes the faults FailAction placed on host.
 func (s *Server) ClearActionFaults(host string) {
 	s.mu.Lock()
@@ -390,11 +423,14 @@ func reset(c net.Conn) {
 
 type connKey struct{}
 
-// connState is per TCP connection: NTLM authenticates connections, not requests.
+// connState is per TCP connection: NTLM authenticates connections, not
+// requests, and its sealing state belongs to the connection too.
 type connState struct {
 	mu        sync.Mutex
-	user      string
+	id        model.Identity
 	challenge []byte
+	flags     uint32
+	seal      *sealState
 }
 
 func connFrom(ctx context.Context) *connState {

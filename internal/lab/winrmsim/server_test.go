@@ -68,6 +68,11 @@ func startWSLab(t testing.TB, opts Options) *wsLab {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Raw-request tests use Basic with a member server's local account,
+	// the one form of Basic Windows accepts once the service allows it.
+	for _, h := range []string{model.App1, model.App2, model.App3, model.Spare1} {
+		env.SetWinRMService(h, model.WinRMService{AllowBasic: true})
+	}
 	opts.ExtraScripts = append(opts.ExtraScripts, ExtraScript{Name: "lab_test", Text: wsTestScript, Handler: wsTestHandler})
 	srv, err := Start(env, ca, opts)
 	if err != nil {
@@ -82,9 +87,12 @@ func (l *wsLab) stock(t testing.TB, host, user, pass string, timeout string) *wi
 	t.Helper()
 	ct := l.srv.ConnectTo()
 	params := winrm.NewParameters(timeout, "en-US", 153600)
-	params.Dial = func(network, addr string) (net.Conn, error) {
+	dial := func(network, addr string) (net.Conn, error) {
 		return ct.DialContext(context.Background(), network, addr)
 	}
+	params.Dial = dial
+	// NTLM: the domain accounts' way in (Basic is for local accounts only).
+	params.TransportDecorator = func() winrm.Transporter { return winrm.NewClientNTLMWithDial(dial) }
 	c, err := winrm.NewClientWithParameters(&winrm.Endpoint{Host: host, Port: PortHTTPS, HTTPS: true, CACert: l.ca.CertPEM(), Timeout: 10 * time.Second}, user, pass, params)
 	if err != nil {
 		t.Fatal(err)
@@ -157,8 +165,14 @@ func TestUnauthenticated401(t *testing.T) {
 	body := winrm.NewOpenShellRequest(url, nil).String()
 	for name, set := range map[string]func(*http.Request){
 		"none":           func(*http.Request) {},
-		"wrong password": func(r *http.Request) { r.SetBasicAuth(model.AdminUser, "nope") },
-		"unknown user":   func(r *http.Request) { r.SetBasicAuth(`PRIV\mallory`, l.seed.AdminPassword) },
+		"wrong password": func(r *http.Request) { r.SetBasicAuth("Administrator", "nope") },
+		"unknown user":   func(r *http.Request) { r.SetBasicAuth("mallory", l.seed.LocalAdminPassword) },
+		// Basic is for local accounts by bare name only (Microsoft's
+		// ConnectionOptions.UserName; Ansible's WinRM guide).
+		"domain account":         func(r *http.Request) { r.SetBasicAuth(model.AdminUser, l.seed.AdminPassword) },
+		"domain account as UPN":  func(r *http.Request) { r.SetBasicAuth("Administrator@"+model.DomainDNS, l.seed.AdminPassword) },
+		"qualified local name":   func(r *http.Request) { r.SetBasicAuth(`PRIV-APP1\Administrator`, l.seed.LocalAdminPassword) },
+		"bare name, domain pass": func(r *http.Request) { r.SetBasicAuth("Administrator", l.seed.AdminPassword) },
 	} {
 		req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
 		req.Header.Set("Content-Type", soapContentType)
@@ -173,7 +187,7 @@ func TestUnauthenticated401(t *testing.T) {
 			t.Errorf("%s: status %d, WWW-Authenticate %q", name, resp.StatusCode, got)
 		}
 	}
-	if st := l.srv.Stats(model.App1); st.Shells != 0 || st.Requests != 3 {
+	if st := l.srv.Stats(model.App1); st.Shells != 0 || st.Requests != 7 {
 		t.Errorf("stats %+v", st)
 	}
 }
@@ -294,7 +308,7 @@ func TestInjectedFaults(t *testing.T) {
 	post := func(ctx context.Context) (*http.Response, error) {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(winrm.NewOpenShellRequest(url, nil).String()))
 		req.Header.Set("Content-Type", soapContentType)
-		req.SetBasicAuth(model.AdminUser, l.seed.AdminPassword)
+		req.SetBasicAuth("Administrator", l.seed.LocalAdminPassword)
 		return hc.Do(req)
 	}
 	for _, tc := range []struct {
@@ -387,7 +401,7 @@ func (r *rawShell) post(msg *soap.SoapMessage) (int, string) {
 	r.t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, r.url, strings.NewReader(msg.String()))
 	req.Header.Set("Content-Type", soapContentType)
-	req.SetBasicAuth(model.AdminUser, r.l.seed.AdminPassword)
+	req.SetBasicAuth("Administrator", r.l.seed.LocalAdminPassword)
 	resp, err := r.hc.Do(req)
 	if err != nil {
 		r.t.Fatal(err)
@@ -645,5 +659,25 @@ func TestParseAccepted(t *testing.T) {
 	m := parseAccepted(strings.Repeat("A", 64) + " *bootstrap.ps1\n")
 	if !bytes.Equal([]byte(m["bootstrap"]), []byte(strings.Repeat("a", 64))) {
 		t.Errorf("binary-mode line: %v", m)
+	}
+}
+
+// The lab's console reads stdin as code page 437: raw UTF-8 arrives
+// mangled, \u escapes arrive intact (what the provider sends).
+func TestConsoleCodePage437(t *testing.T) {
+	l := startWSLab(t, Options{})
+	c := l.stock(t, model.App1, model.AdminUser, l.seed.AdminPassword, "PT60S")
+	raw := wsEnvelope(t, wsTestScript, map[string]any{"v": "Привет"})
+	stdout, _, code, err := c.RunWithContextWithString(wsCtx(t, 10*time.Second), scripts.CommandLine(), raw)
+	if err != nil || code != 0 {
+		t.Fatalf("code %d err %v", code, err)
+	}
+	if strings.Contains(stdout, "Привет") || strings.Contains(stdout, `\u041f`) {
+		t.Errorf("raw UTF-8 survived a code page 437 console: %s", stdout)
+	}
+	escaped := strings.ReplaceAll(raw, "Привет", `\u041f\u0440\u0438\u0432\u0435\u0442`)
+	stdout, _, code, err = c.RunWithContextWithString(wsCtx(t, 10*time.Second), scripts.CommandLine(), escaped)
+	if err != nil || code != 0 || !strings.Contains(stdout, `"v":"\u041f\u0440\u0438\u0432\u0435\u0442"`) {
+		t.Errorf("escaped input: code %d err %v stdout %s", code, err, stdout)
 	}
 }

@@ -1,7 +1,6 @@
 package winrmsim
 
 import (
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/xml"
 	"fmt"
@@ -24,7 +23,9 @@ const receiveChunk = 64 * 1024
 
 type shell struct {
 	id, host, user string
-	commands       map[string]*command
+	// logon is the session the shell's processes run in.
+	logon    model.Identity
+	commands map[string]*command
 }
 
 type command struct {
@@ -66,19 +67,35 @@ func (s *Server) serve(host string, secure bool, w http.ResponseWriter, r *http.
 		s.log.Debug("winrmsim fault", "host", host, "fault", string(kind))
 		return
 	}
-	user, ok := s.authenticate(w, r)
+	id, ok := s.authenticate(host, secure, w, r)
 	if !ok {
 		return
 	}
+	user := id.Account
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxEnvelope+1))
 	if err != nil {
 		return
+	}
+	if !secure {
+		var sealed bool
+		if body, w, sealed, ok = s.unsealRequest(host, w, r, body); !ok {
+			return
+		}
+		if !sealed && len(body) == 0 {
+			// An authenticated empty POST sets up the NTLM context before
+			// the first sealed message (pywinrm, masterzen/winrm do this).
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		if sw, isSealed := w.(*sealingWriter); isSealed {
+			defer sw.flush()
+		}
 	}
 	if len(body) > maxEnvelope {
 		writeFault(w, "", wsmanFault{"w:EncodingLimit", 2150858817, "The WS-Management service cannot process the request because the request packet is larger than the maximum envelope size. "})
 		return
 	}
-	if !strings.Contains(strings.ToLower(r.Header.Get("Content-Type")), "application/soap+xml") {
+	if ct := r.Header.Get("Content-Type"); !strings.Contains(strings.ToLower(ct), "application/soap+xml") && !isEncrypted(ct) {
 		w.WriteHeader(http.StatusUnsupportedMediaType)
 		return
 	}
@@ -104,7 +121,7 @@ func (s *Server) serve(host string, secure bool, w http.ResponseWriter, r *http.
 		return
 	}
 	if action == actionCreate {
-		s.create(host, secure, user, &req, w)
+		s.create(host, secure, id, &req, w)
 		return
 	}
 	sh, f := s.shellFor(host, user, req.selector("ShellId"))
@@ -143,7 +160,7 @@ func (s *Server) fault(w http.ResponseWriter, r *http.Request, kind model.FaultK
 	case model.FaultHTTP503:
 		writeUnavailable(w)
 	case model.FaultUnauthorized:
-		writeUnauthorized(w, "")
+		writeUnauthorized(w, "", false)
 	case model.FaultTimeout:
 		select {
 		case <-r.Context().Done():
@@ -156,73 +173,40 @@ func (s *Server) fault(w http.ResponseWriter, r *http.Request, kind model.FaultK
 	return true
 }
 
-// authenticate accepts Basic (and NTLM, see ntlm.go) against the model's
-// credentials and returns the canonical "DOMAIN\user".
-func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, bool) {
+// authenticate accepts a logon as Windows would (model/identity.go) and
+// returns who the session runs as.
+func (s *Server) authenticate(host string, secure bool, w http.ResponseWriter, r *http.Request) (model.Identity, bool) {
 	cs := connFrom(r.Context())
 	authz := r.Header.Get("Authorization")
 	if authz == "" && cs != nil {
 		cs.mu.Lock()
-		user := cs.user
+		id := cs.id
 		cs.mu.Unlock()
-		if user != "" {
-			return user, true
+		if id.Account != "" {
+			return id, true
 		}
 	}
 	scheme, token, _ := strings.Cut(authz, " ")
 	switch strings.ToLower(scheme) {
 	case "basic":
-		if user, pass, ok := r.BasicAuth(); ok {
-			if key, ok := s.checkPassword(user, pass); ok {
-				return key, true
+		// Basic on HTTP also needs AllowUnencrypted: the password would
+		// cross the network in clear.
+		if user, pass, ok := r.BasicAuth(); ok && (secure || s.env.WinRMServiceOf(host).AllowUnencrypted) {
+			if id, ok := s.env.BasicLogon(host, user, pass); ok {
+				return id, true
 			}
 		}
 	case "negotiate", "ntlm":
 		if cs != nil {
-			return s.ntlm(w, cs, scheme, token)
+			return s.ntlm(w, host, cs, scheme, token)
 		}
 	}
-	writeUnauthorized(w, "")
-	return "", false
+	s.unauthorized(w, host)
+	return model.Identity{}, false
 }
 
-// credentialKeys lists the Credentials keys a user name may stand for:
-// "DOMAIN\user", "user@dns.domain" or "user@DOMAIN", or a bare name.
-func credentialKeys(e *model.Env, user string) []string {
-	u := strings.ToLower(user)
-	if strings.Contains(u, `\`) {
-		return []string{u}
-	}
-	nb := ""
-	if e.Domain != nil {
-		nb = strings.ToLower(e.Domain.NetBIOSName)
-	}
-	if name, dom, ok := strings.Cut(u, "@"); ok {
-		if e.Domain != nil && (dom == strings.ToLower(e.Domain.DNSName) || dom == nb) {
-			return []string{nb + `\` + name}
-		}
-		return []string{strings.SplitN(dom, ".", 2)[0] + `\` + name}
-	}
-	keys := []string{u}
-	if nb != "" {
-		keys = append(keys, nb+`\`+u)
-	}
-	return keys
-}
-
-func (s *Server) checkPassword(user, pass string) (string, bool) {
-	var key string
-	var ok bool
-	_ = s.env.Do(func(e *model.Env) error {
-		for _, k := range credentialKeys(e, user) {
-			if want, found := e.Credentials[k]; found && subtle.ConstantTimeCompare([]byte(want), []byte(pass)) == 1 {
-				key, ok = k, true
-				return nil
-			}
-		}
-		return nil
-	})
-	return key, ok
+func (s *Server) unauthorized(w http.ResponseWriter, host string) {
+	writeUnauthorized(w, "", s.env.WinRMServiceOf(host).AllowBasic)
 }
 
 func (s *Server) shellFor(host, user, id string) (*shell, wsmanFault) {
@@ -236,7 +220,8 @@ func (s *Server) shellFor(host, user, id string) (*shell, wsmanFault) {
 	return sh, wsmanFault{}
 }
 
-func (s *Server) create(host string, secure bool, user string, req *request, w http.ResponseWriter) {
+func (s *Server) create(host string, secure bool, id model.Identity, req *request, w http.ResponseWriter) {
+	user := id.Account
 	if req.Body.Shell == nil {
 		writeFault(w, req.Header.MessageID, faultBadRequest("The Create request has no Shell element."))
 		return
@@ -254,7 +239,7 @@ func (s *Server) create(host string, secure bool, user string, req *request, w h
 		writeFault(w, req.Header.MessageID, faultMaxShells(s.opts.MaxShellsPerUser))
 		return
 	}
-	sh := &shell{id: newUUID(), host: host, user: user, commands: map[string]*command{}}
+	sh := &shell{id: newUUID(), host: host, user: user, logon: id, commands: map[string]*command{}}
 	s.shells[sh.id] = sh
 	if h := s.hosts[host]; h != nil {
 		h.stats.Shells++

@@ -184,13 +184,15 @@ func writeFault(w http.ResponseWriter, relatesTo string, f wsmanFault) {
 }
 
 // writeUnauthorized answers like HTTP.sys in front of WinRM: no body, the
-// schemes the service accepts.
-func writeUnauthorized(w http.ResponseWriter, challenge string) {
+// schemes the service accepts (Basic only where it is enabled).
+func writeUnauthorized(w http.ResponseWriter, challenge string, basic bool) {
 	if challenge != "" {
 		w.Header().Add("WWW-Authenticate", challenge)
 	} else {
 		w.Header().Add("WWW-Authenticate", "Negotiate")
-		w.Header().Add("WWW-Authenticate", `Basic realm="WSMAN"`)
+		if basic {
+			w.Header().Add("WWW-Authenticate", `Basic realm="WSMAN"`)
+		}
 	}
 	w.Header().Set("Content-Length", "0")
 	w.WriteHeader(http.StatusUnauthorized)
