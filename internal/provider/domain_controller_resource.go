@@ -158,12 +158,12 @@ func (r *domainControllerResource) Schema(ctx context.Context, _ resource.Schema
 				Validators: []validator.String{validators.WindowsAccount()},
 			},
 			"admin_password_wo": schema.StringAttribute{
-				Optional: true, WriteOnly: true, Sensitive: true,
+				Optional: true, WriteOnly: true, Sensitive: true, Validators: []validator.String{validators.Password()},
 				MarkdownDescription: "Password of `admin_username`, set together with it. Write-only: sent to the host as data, never stored in the state or plan, masked in logs. " +
 					"Used only when promoting, so there is no `admin_password_wo_version`: once the server is a DC nothing holds this password, and a rotation has nothing to re-apply.",
 			},
 			"safe_mode_password_wo": schema.StringAttribute{
-				Required: true, WriteOnly: true, Sensitive: true,
+				Required: true, WriteOnly: true, Sensitive: true, Validators: []validator.String{validators.Password()},
 				MarkdownDescription: "Directory Services Restore Mode (DSRM) administrator password (`-SafeModeAdministratorPassword`); it must meet the domain's complexity rules. " +
 					"Write-only. Used only when promoting, so there is no version attribute: a change has nothing to re-apply through this resource, and Windows offers no " +
 					"non-interactive way to reset it on a running DC anyway (`ntdsutil \"set dsrm password\"` prompts).",

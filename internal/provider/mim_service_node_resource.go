@@ -130,7 +130,7 @@ func (r *mimServiceNodeResource) Schema(ctx context.Context, _ resource.SchemaRe
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},
 			"service_account_password_wo": schema.StringAttribute{
-				Required: true, WriteOnly: true, Sensitive: true,
+				Required: true, WriteOnly: true, Sensitive: true, Validators: []validator.String{validators.Password()},
 				MarkdownDescription: "Password of `service_account`. Write-only: sent to the host as data on stdin, never stored in state or plan, masked in logs. " +
 					"Bump `service_account_password_wo_version` to apply a new one.",
 			},

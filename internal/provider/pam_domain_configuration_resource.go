@@ -88,7 +88,7 @@ func (r *pamDomainConfigurationResource) Schema(ctx context.Context, _ resource.
 				Validators:          []validator.String{validators.WindowsAccount()},
 			},
 			"corp_password_wo": schema.StringAttribute{
-				Required: true, WriteOnly: true, Sensitive: true,
+				Required: true, WriteOnly: true, Sensitive: true, Validators: []validator.String{validators.Password()},
 				MarkdownDescription: "Password of `corp_username`. Write-only: sent to the host as data on stdin, never stored in state or plan, masked in logs. " +
 					"Used by create, update and every plan; a destroy takes it from `" + pamCorpPasswordEnv + "`.",
 			},

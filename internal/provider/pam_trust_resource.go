@@ -145,7 +145,7 @@ func (r *pamTrustResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 				Validators:          []validator.String{validators.WindowsAccount()},
 			},
 			"corp_password_wo": schema.StringAttribute{
-				Required: true, WriteOnly: true, Sensitive: true,
+				Required: true, WriteOnly: true, Sensitive: true, Validators: []validator.String{validators.Password()},
 				MarkdownDescription: "Password of `corp_username`. Write-only: sent to the host as data on stdin, never stored in state or plan, masked in logs " +
 					"(netdom still receives it on its command line, see above). Used by create and update (on `host`) and by every plan (the LDAP bind on the " +
 					"source forest's domain controllers); a destroy takes it from `" + pamCorpPasswordEnv + "`.",

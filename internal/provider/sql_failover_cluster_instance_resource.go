@@ -95,7 +95,7 @@ func (r *sqlFailoverClusterInstanceResource) Schema(ctx context.Context, _ resou
 	}
 	password := func(account string) schema.StringAttribute {
 		return schema.StringAttribute{
-			Optional: true, WriteOnly: true, Sensitive: true,
+			Optional: true, WriteOnly: true, Sensitive: true, Validators: []validator.String{validators.Password()},
 			MarkdownDescription: "Password of `" + account + "`. Required for a domain account, refused for a (group) managed service account " +
 				"(a name ending in `$` has no password). Write-only: sent to the node as data for setup's InstallFailoverCluster and AddNode runs, " +
 				"never stored in state or plan, masked in logs.",

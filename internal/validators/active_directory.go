@@ -20,15 +20,15 @@ func CheckDNSDomainName(s string) error {
 	}
 	parts := strings.Split(d, ".")
 	if len(parts) < 2 {
-		return fmt.Errorf("%q is a single label: an Active Directory domain needs a DNS name such as priv.contoso.com (single-label domains are not supported)", s)
+		return fmt.Errorf("%s is a single label: an Active Directory domain needs a DNS name such as priv.contoso.com (single-label domains are not supported)", Quote(s))
 	}
 	for _, p := range parts {
 		if !label.MatchString(p) {
-			return fmt.Errorf("%q has an invalid label %q", s, p)
+			return fmt.Errorf("has an invalid label %s", Quote(p))
 		}
 	}
 	if strings.Trim(parts[len(parts)-1], "0123456789") == "" {
-		return fmt.Errorf("%q ends in a numeric label, which no DNS domain does", s)
+		return fmt.Errorf("%s ends in a numeric label, which no DNS domain does", Quote(s))
 	}
 	return nil
 }

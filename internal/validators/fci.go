@@ -113,7 +113,7 @@ func (v fciNodes) ValidateList(ctx context.Context, req validator.ListRequest, r
 func quoteList(items []string) string {
 	q := make([]string, len(items))
 	for i, s := range items {
-		q[i] = fmt.Sprintf("%q", s)
+		q[i] = Quote(s)
 	}
 	return strings.Join(q, ", ")
 }
@@ -126,10 +126,10 @@ var sqlReservedInstanceNames = map[string]bool{"DEFAULT": true, "SQLSERVER": tru
 // CheckSQLInstanceName reports why s cannot be a SQL Server instance name.
 func CheckSQLInstanceName(s string) error {
 	if !sqlInstanceName.MatchString(s) {
-		return fmt.Errorf("%q is not a SQL Server instance name (1 to 16 characters: a letter or _ first, then letters, digits, _ or $)", s)
+		return fmt.Errorf("%s is not a SQL Server instance name (1 to 16 characters: a letter or _ first, then letters, digits, _ or $)", Quote(s))
 	}
 	if sqlReservedInstanceNames[strings.ToUpper(s)] {
-		return fmt.Errorf("%q is reserved and cannot name an instance", s)
+		return fmt.Errorf("%s is reserved and cannot name an instance", Quote(s))
 	}
 	return nil
 }
@@ -143,10 +143,10 @@ func SQLInstanceName() validator.String {
 func CheckClusterIPv4(s string) error {
 	ip := net.ParseIP(s)
 	if ip == nil || ip.To4() == nil || strings.Contains(s, ":") {
-		return fmt.Errorf("%q is not an IPv4 address", s)
+		return fmt.Errorf("%s is not an IPv4 address", Quote(s))
 	}
 	if ip.IsUnspecified() || ip.IsLoopback() || ip.IsMulticast() || ip.Equal(net.IPv4bcast) {
-		return fmt.Errorf("%q cannot be a cluster resource's address", s)
+		return fmt.Errorf("%s cannot be a cluster resource's address", Quote(s))
 	}
 	return nil
 }
@@ -160,10 +160,10 @@ func ClusterIPv4() validator.String {
 func CheckSubnetMask(s string) error {
 	ip := net.ParseIP(s)
 	if ip == nil || ip.To4() == nil || strings.Contains(s, ":") {
-		return fmt.Errorf("%q is not an IPv4 subnet mask", s)
+		return fmt.Errorf("%s is not an IPv4 subnet mask", Quote(s))
 	}
 	if ones, bits := net.IPMask(ip.To4()).Size(); bits == 0 || ones == 0 {
-		return fmt.Errorf("%q is not a contiguous subnet mask", s)
+		return fmt.Errorf("%s is not a contiguous subnet mask", Quote(s))
 	}
 	return nil
 }
@@ -180,7 +180,7 @@ func CheckClusterNetworkName(s string) error {
 		return err
 	}
 	if s == "" || strings.Contains(s, ";") {
-		return fmt.Errorf("%q cannot name a cluster network here (empty, or holds the ; that separates the fields of FAILOVERCLUSTERIPADDRESSES)", s)
+		return fmt.Errorf("%s cannot name a cluster network here (empty, or holds the ; that separates the fields of FAILOVERCLUSTERIPADDRESSES)", Quote(s))
 	}
 	return nil
 }
@@ -193,13 +193,13 @@ func ClusterNetworkName() validator.String {
 // CheckSQLServerRole reports why s cannot name a server role a login is added to.
 func CheckSQLServerRole(s string) error {
 	if s == "" || utf8.RuneCountInString(s) > 128 {
-		return fmt.Errorf("%q must have 1 to 128 characters (sysname)", s)
+		return fmt.Errorf("%s must have 1 to 128 characters (sysname)", Quote(s))
 	}
 	if err := CheckSingleLine(s); err != nil {
 		return err
 	}
 	if strings.EqualFold(s, "public") {
-		return fmt.Errorf("%q is the role every login belongs to implicitly; it cannot be granted or revoked", s)
+		return fmt.Errorf("%s is the role every login belongs to implicitly; it cannot be granted or revoked", Quote(s))
 	}
 	return nil
 }

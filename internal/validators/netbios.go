@@ -10,10 +10,10 @@ import (
 // CheckNetBIOSDomainName reports why s is not a domain's NetBIOS name.
 func CheckNetBIOSDomainName(s string) error {
 	if strings.Contains(s, ".") {
-		return fmt.Errorf("%q has a dot: give the domain's NetBIOS name, e.g. CORP, not its DNS name", s)
+		return fmt.Errorf("%s has a dot: give the domain's NetBIOS name, e.g. CORP, not its DNS name", Quote(s))
 	}
 	if !netbios.MatchString(s) {
-		return fmt.Errorf("%q is not a NetBIOS name (1 to 15 characters, starting with a letter or digit)", s)
+		return fmt.Errorf("%s is not a NetBIOS name (1 to 15 characters, starting with a letter or digit)", Quote(s))
 	}
 	return nil
 }

@@ -38,21 +38,21 @@ func CheckFQDN(s string) error {
 	if h == "" {
 		return fmt.Errorf("is empty")
 	}
-	if len(h) > 253 {
-		return fmt.Errorf("is %d characters long (at most 253)", len(h))
+	if err := CheckLength(h, MaxFQDN); err != nil {
+		return fmt.Errorf("%w: a DNS name is at most 255 octets on the wire (RFC 1035 2.3.4)", err)
 	}
 	parts := strings.Split(h, ".")
 	if len(parts) < 2 {
-		return fmt.Errorf("%q is a short name, not a fully qualified domain name", s)
+		return fmt.Errorf("%s is a short name, not a fully qualified domain name", Quote(s))
 	}
 	for _, p := range parts {
 		if !label.MatchString(p) {
-			return fmt.Errorf("%q has an invalid label %q", s, p)
+			return fmt.Errorf("has an invalid label %s (letters, digits and hyphens, at most 63 characters)", Quote(p))
 		}
 	}
 	if len(parts[0]) > 15 {
 		// The first label is the computer's NetBIOS name on Windows.
-		return fmt.Errorf("%q has a first label longer than 15 characters, which no Windows computer name can be", s)
+		return fmt.Errorf("%s has a first label longer than 15 characters, which no Windows computer name can be", Quote(s))
 	}
 	return nil
 }
@@ -60,35 +60,38 @@ func CheckFQDN(s string) error {
 // FQDN validates a fully qualified host name whose first label can be a
 // Windows computer name.
 func FQDN() validator.String {
-	return stringCheck{desc: "value must be a fully qualified domain name such as `host.priv.contoso.com` (letters, digits and hyphens; first label at most 15 characters)", check: CheckFQDN}
+	return stringCheck{desc: "value must be a fully qualified domain name such as `host.priv.contoso.com` (letters, digits and hyphens; labels at most 63 characters, the first at most 15, the whole at most 253)", check: CheckFQDN}
 }
 
 // HostName validates a DNS name (fully qualified or not), for aliases.
 func HostName() validator.String {
-	return stringCheck{desc: "value must be a DNS host name (letters, digits, hyphens and dots)", check: func(s string) error {
+	return stringCheck{desc: "value must be a DNS host name (letters, digits, hyphens and dots; labels at most 63 characters, the whole at most 253)", check: func(s string) error {
+		if err := CheckLength(strings.TrimSuffix(s, "."), MaxFQDN); err != nil {
+			return err
+		}
 		for _, p := range strings.Split(strings.TrimSuffix(s, "."), ".") {
 			if !label.MatchString(p) {
-				return fmt.Errorf("%q has an invalid label %q", s, p)
+				return fmt.Errorf("has an invalid label %s (letters, digits and hyphens, at most 63 characters)", Quote(p))
 			}
 		}
 		return nil
 	}}
 }
 
-var samName = regexp.MustCompile(`^[^"/\\\[\]:;|=,+*?<>@\x00-\x1f]{1,64}$`)
+var samName = regexp.MustCompile(`^[^"/\\\[\]:;|=,+*?<>@\x00-\x1f]{1,20}$`)
 var netbios = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9!#$%&'()\-.^_{}~]{0,14}$`)
 
 // CheckWindowsAccount reports why s is not DOMAIN\name.
 func CheckWindowsAccount(s string) error {
 	domain, name, ok := strings.Cut(s, `\`)
 	if !ok {
-		return fmt.Errorf("%q is not in the form DOMAIN\\name", s)
+		return fmt.Errorf("%s is not in the form DOMAIN\\name", Quote(s))
 	}
 	if !netbios.MatchString(domain) {
-		return fmt.Errorf("%q has an invalid NetBIOS domain name %q", s, domain)
+		return fmt.Errorf("has an invalid NetBIOS domain name %s (at most 15 characters)", Quote(domain))
 	}
 	if !samName.MatchString(name) {
-		return fmt.Errorf("%q has an invalid account name %q (at most 64 characters, none of \"/\\[]:;|=,+*?<>@)", s, name)
+		return fmt.Errorf("has an invalid account name %s (at most 20 characters, the sAMAccountName limit, none of \"/\\[]:;|=,+*?<>@)", Quote(name))
 	}
 	return nil
 }
@@ -101,13 +104,21 @@ func WindowsAccount() validator.String {
 var drivePath = regexp.MustCompile(`^[A-Za-z]:\\`)
 var uncPath = regexp.MustCompile(`^\\\\[^\\/:*?"<>|]+\\[^\\/:*?"<>|]+`)
 
-// CheckWindowsPath reports why s is not an absolute Windows path.
+// CheckWindowsPath reports why s is not an absolute Windows path of at
+// most MAX_PATH characters.
 func CheckWindowsPath(s string) error {
+	return checkPath(s, MaxPath)
+}
+
+func checkPath(s string, max int) error {
+	if err := CheckLength(s, max); err != nil {
+		return fmt.Errorf("%w: Windows paths are limited to MAX_PATH (260 with the terminating NUL) unless long paths are enabled", err)
+	}
 	if !drivePath.MatchString(s) && !uncPath.MatchString(s) {
-		return fmt.Errorf("%q is not an absolute Windows path", s)
+		return fmt.Errorf("%s is not an absolute Windows path", Quote(s))
 	}
 	if strings.ContainsAny(s, "\"<>|\r\n\t") || strings.ContainsRune(s[2:], ':') {
-		return fmt.Errorf("%q contains a character Windows paths cannot hold", s)
+		return fmt.Errorf("%s contains a character Windows paths cannot hold", Quote(s))
 	}
 	return nil
 }
@@ -125,7 +136,7 @@ func CheckSingleLine(s string) error {
 		}
 	}
 	if strings.TrimSpace(s) != s {
-		return fmt.Errorf("%q has leading or trailing white space", s)
+		return fmt.Errorf("%s has leading or trailing white space", Quote(s))
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package validators
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -64,5 +65,50 @@ func TestValidators(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestLimits(t *testing.T) {
+	long := func(n int) string { return strings.Repeat("a", n) }
+	label := func(n int) string { return strings.Repeat("b", n) }
+	cases := []struct {
+		name  string
+		check func(string) error
+		value string
+		ok    bool
+	}{
+		{"sAMAccountName 20", CheckWindowsAccount, `PRIV\` + long(20), true},
+		{"sAMAccountName 21", CheckWindowsAccount, `PRIV\` + long(21), false},
+		{"NetBIOS 15", CheckNetBIOSDomainName, "ABCDEFGHIJKLMNO", true},
+		{"NetBIOS 16", CheckNetBIOSDomainName, "ABCDEFGHIJKLMNOP", false},
+		{"DNS label 63", CheckFQDN, "host." + label(63) + ".test", true},
+		{"DNS label 64", CheckFQDN, "host." + label(64) + ".test", false},
+		{"FQDN 253", CheckFQDN, "host." + strings.Repeat(label(60)+".", 4)[:243] + ".test", true},
+		{"FQDN 254", CheckFQDN, "host." + strings.Repeat(label(60)+".", 4)[:244] + ".test", false},
+		{"path 259", CheckWindowsPath, `C:\` + long(256), true},
+		{"path 260", CheckWindowsPath, `C:\` + long(257), false},
+		{"long path 1000", CheckWindowsLongPath, `C:\` + long(1000), true},
+		{"password 256", CheckPassword, long(256), true},
+		{"password 257", CheckPassword, long(257), false},
+		{"password empty", CheckPassword, "", false},
+		{"password NUL", CheckPassword, "a\x00b", false},
+		{"path NUL", CheckWindowsPath, "C:\\a\x00b", false},
+	}
+	for _, tc := range cases {
+		err := tc.check(tc.value)
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+		if err != nil && strings.Contains(err.Error(), long(201)) {
+			t.Errorf("%s: the error shows more than 200 characters of the value", tc.name)
+		}
+	}
+	// A megabyte value is quoted once and cut.
+	err := CheckWindowsPath(`C:\` + long(1<<20))
+	if err == nil || len(err.Error()) > 600 || strings.Count(err.Error(), `"C:\\aaa`) > 1 {
+		t.Errorf("megabyte path: %d characters: %.300v", len(fmt.Sprint(err)), err)
+	}
+	if err := CheckPassword(long(300)); err == nil || strings.Contains(err.Error(), long(20)) {
+		t.Errorf("a password error shows the value: %v", err)
 	}
 }

@@ -218,7 +218,7 @@ func (t *sealedTransport) handshake(req *http.Request, sc *sealedConn) error {
 	}
 	authenticate, err := cl.Authenticate(challenge, nil)
 	if err != nil {
-		return fmt.Errorf("%w: NTLM: %v", transport.ErrUnauthorized, err)
+		return fmt.Errorf("%w: NTLM: %w", transport.ErrUnauthorized, err)
 	}
 	h = baseHeader(req)
 	h.Set("Authorization", "Negotiate "+base64.StdEncoding.EncodeToString(authenticate))
@@ -255,7 +255,10 @@ func negotiateToken(h http.Header) []byte {
 func (t *sealedTransport) exchange(req *http.Request, sc *sealedConn, plain []byte) (*http.Response, bool, error) {
 	sealed, sig, err := sc.sess.Wrap(plain)
 	if err != nil {
-		return nil, false, fmt.Errorf("%w: %v", ErrNotSealed, err)
+		return nil, false, fmt.Errorf("%w: %w", ErrNotSealed, err)
+	}
+	if len(sig) != 16 {
+		return nil, false, fmt.Errorf("%w: NTLM gave a %d-byte signature, not 16", ErrNotSealed, len(sig))
 	}
 	var b bytes.Buffer
 	b.WriteString(sealBoundary + "\r\n")
@@ -263,7 +266,7 @@ func (t *sealedTransport) exchange(req *http.Request, sc *sealedConn, plain []by
 	b.WriteString("\tOriginalContent: type=" + soapContentTypeV + ";Length=" + strconv.Itoa(len(plain)) + "\r\n")
 	b.WriteString(sealBoundary + "\r\n")
 	b.WriteString("\tContent-Type: application/octet-stream\r\n")
-	_ = binary.Write(&b, binary.LittleEndian, uint32(len(sig)))
+	_ = binary.Write(&b, binary.LittleEndian, uint32(16)) // the signature length
 	b.Write(sig)
 	b.Write(sealed)
 	b.WriteString(sealBoundary + "--\r\n")
@@ -284,7 +287,7 @@ func (t *sealedTransport) exchange(req *http.Request, sc *sealedConn, plain []by
 	case strings.HasPrefix(strings.ToLower(ct), "multipart/encrypted"):
 		plainResp, err := unsealBody(sc.sess, body)
 		if err != nil {
-			return nil, false, fmt.Errorf("%w: the host's answer: %v", ErrNotSealed, err)
+			return nil, false, fmt.Errorf("%w: the host's answer: %w", ErrNotSealed, err)
 		}
 		body = plainResp
 		out.Header.Set("Content-Type", soapContentTypeV)

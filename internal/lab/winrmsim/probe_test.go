@@ -211,6 +211,6 @@ func writeSummary(t *testing.T, line string) {
 	if err != nil {
 		return
 	}
-	defer f.Close()
 	_, _ = fmt.Fprintln(f, line)
+	_ = f.Close()
 }

@@ -1,0 +1,83 @@
+package validators
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+)
+
+// Length limits of the strings that reach Windows, with where they come from.
+const (
+	// MaxSAMAccountName: a user's sAMAccountName (pre-Windows 2000 logon
+	// name) holds at most 20 characters ([MS-SAMR] 2.2.7.11 and Microsoft's
+	// "sAMAccountName attribute": "must be less than 20 characters" for users).
+	MaxSAMAccountName = 20
+	// MaxNetBIOSName: NetBIOS computer and domain names, 15 characters
+	// (Microsoft: "Naming conventions in Active Directory").
+	MaxNetBIOSName = 15
+	// MaxDNSLabel and MaxFQDN: RFC 1035 2.3.4 (63 octets a label, 255 a
+	// name on the wire, which is 253 characters written out).
+	MaxDNSLabel = 63
+	MaxFQDN     = 253
+	// MaxPath is MAX_PATH (260) less the terminating NUL (Microsoft:
+	// "Maximum Path Length Limitation"); MaxLongPath the \\?\ limit.
+	MaxPath     = 259
+	MaxLongPath = 32767
+	// MaxPassword: Active Directory takes passwords of up to 256 characters
+	// (Microsoft: "Password must meet complexity requirements", "Maximum
+	// password length"); an empty password is never a bastion account's.
+	MaxPassword = 256
+	// quoteLimit is how much of a value an error message shows.
+	quoteLimit = 200
+)
+
+// Quote renders a value for an error message: quoted once, cut to 200
+// characters, with how much was cut.
+func Quote(s string) string {
+	if utf8.RuneCountInString(s) <= quoteLimit {
+		return strconv.Quote(s)
+	}
+	r := []rune(s)
+	return strconv.Quote(string(r[:quoteLimit])) + fmt.Sprintf(" (cut: %d characters in all)", len(r))
+}
+
+// CheckLength reports a value longer than max characters, or with NUL.
+func CheckLength(s string, max int) error {
+	if strings.ContainsRune(s, 0) {
+		return fmt.Errorf("contains a NUL character (U+0000), which Windows cuts a value at")
+	}
+	if n := utf8.RuneCountInString(s); n > max {
+		return fmt.Errorf("is %d characters long (at most %d)", n, max)
+	}
+	return nil
+}
+
+// CheckPassword reports why s cannot be an Active Directory password. It
+// never shows the value.
+func CheckPassword(s string) error {
+	if s == "" {
+		return fmt.Errorf("is empty")
+	}
+	return CheckLength(s, MaxPassword)
+}
+
+// Password validates a password for Active Directory (1 to 256
+// characters, no NUL). Errors never show the value.
+func Password() validator.String {
+	return stringCheck{desc: fmt.Sprintf("value must be a password of 1 to %d characters without NUL, as Active Directory allows", MaxPassword), check: CheckPassword}
+}
+
+// CheckWindowsLongPath reports why s is not an absolute Windows path of
+// up to 32767 characters (for a resource that opts into long paths).
+func CheckWindowsLongPath(s string) error {
+	return checkPath(s, MaxLongPath)
+}
+
+// WindowsLongPath validates an absolute Windows path for a step that opts
+// into long paths (\\?\ prefix or LongPathsEnabled).
+func WindowsLongPath() validator.String {
+	return stringCheck{desc: fmt.Sprintf("value must be an absolute Windows path of at most %d characters", MaxLongPath), check: CheckWindowsLongPath}
+}
