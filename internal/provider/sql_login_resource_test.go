@@ -142,7 +142,8 @@ func TestAccSQLLogin_lifecycle(t *testing.T) {
 func TestAccSQLLogin_hostileName(t *testing.T) {
 	skipUnlessAcc(t)
 	l := startLab(t)
-	name := `PRIV\o'brien') DROP LOGIN sa -- $(x) ` + "`y`"
+	// At most 20 characters after PRIV\: the sAMAccountName limit.
+	name := `PRIV\o'b') DROP--$(x)` + "`y`"
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             labLogin(l, name, ""),
