@@ -155,3 +155,30 @@ func missingResources(t *testing.T, src string) []string {
 		}
 	}
 }
+
+// TestNoInternalShorthand keeps the project's internal name for its source
+// documents out of everything a user reads: they are Microsoft's documents
+// and are named as such.
+func TestNoInternalShorthand(t *testing.T) {
+	word := regexp.MustCompile(`(?i)\bseeds?\b`)
+	for _, root := range []string{"README.md", "CHANGELOG.md", "docs", "templates", "examples"} {
+		err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			for i, line := range strings.Split(string(b), "\n") {
+				if word.MatchString(line) {
+					t.Errorf("%s:%d says %q: name Microsoft's document instead", p, i+1, word.FindString(line))
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}

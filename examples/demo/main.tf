@@ -1,4 +1,4 @@
-# The demo bastion: the seed's minimal HA topology in the lab. Two domain
+# The demo bastion: Microsoft's minimal HA topology in the lab. Two domain
 # controllers and the SQL Server failover cluster instance (on the two
 # application servers) exist already; this configuration adds the MIM Service
 # with the PAM components on both application servers, the SQL login the MIM
@@ -57,7 +57,7 @@ resource "bastion_mim_service_node" "node" {
   installer_path                      = "C:\\Sources\\MIM\\Service and Portal\\Service and Portal.msi"
 }
 
-# The seed's HA rules, judged at every plan. With enforce = false a violation is
+# Microsoft's HA rules, judged at every plan. With enforce = false a violation is
 # a warning; the check block below reports it on every plan and apply.
 data "bastion_topology" "bastion" {
   domain = {
@@ -125,6 +125,6 @@ output "backup_warnings" {
 }
 
 output "recovery_runbook" {
-  description = "The seed's recovery order for this bastion."
+  description = "Microsoft's recovery order for this bastion."
   value       = [for s in data.bastion_topology.bastion.recovery_runbook : "${s.order}. ${s.action}"]
 }

@@ -138,7 +138,7 @@ func TestErrorsClassified(t *testing.T) {
 			t.Errorf("%v: the underlying error is lost: %v", c.err, err)
 		}
 		for _, s := range []error{ErrCorpCredentialRefused, ErrModuleMissing, ErrForestNotFound} {
-			if errors.Is(err, s) != (s == c.want) {
+			if errors.Is(err, s) != (s == c.want) { //nolint:errorlint // s and c.want are sentinels compared by identity, not the error under test
 				t.Errorf("%v: errors.Is(%v) = %v", c.err, s, errors.Is(err, s))
 			}
 		}

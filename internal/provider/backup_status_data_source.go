@@ -59,7 +59,7 @@ func (d *backupStatusDataSource) Metadata(_ context.Context, req datasource.Meta
 
 func (d *backupStatusDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "How fresh the Active Directory backups are (seed 004): a backup older than the tombstone lifetime cannot be restored, and every DC holding FSMO roles must be backed up. " +
+		MarkdownDescription: "How fresh the Active Directory backups are (*Back up and restore Active Directory*): a backup older than the tombstone lifetime cannot be restored, and every DC holding FSMO roles must be backed up. " +
 			"A backup writes `dSASignature` on each naming context head as an originating change of the DC backed up; its replication metadata (parsed from `replPropertyMetaData`, " +
 			"which Samba has too) gives the time and the DC, as `repadmin /showbackup` and PingCastle's A-BackupMetadata read them. The stamp replicates, so the directory keeps " +
 			"**only the latest backup of each naming context**, whichever DC it was taken on.\n\n" +
@@ -186,7 +186,7 @@ type backupJudgement struct {
 // judgeBackups ages every stamp against the threshold (the tombstone
 // lifetime, or maxAgeDays when set and smaller) and lists the problems:
 // unreadable DCs, naming contexts whose latest backup is stale, and FSMO
-// holders with no recorded backup younger than the threshold (seed 004:
+// holders with no recorded backup younger than the threshold (*Back up and restore Active Directory*:
 // "make sure all the ones holding the FSMO roles are backed up").
 func judgeBackups(report *directory.BackupReport, tomb directory.TombstoneLifetime, roles directory.FSMORoles, maxAgeDays int, now time.Time) backupJudgement {
 	j := backupJudgement{thresholdDays: tomb.Days}
@@ -218,7 +218,7 @@ func judgeBackups(report *directory.BackupReport, tomb directory.TombstoneLifeti
 		case !ok:
 		case !b.Backed:
 			j.warnings = append(j.warnings, backupWarning{"Active Directory Never Backed Up",
-				fmt.Sprintf("The %s naming context (%s) has never been backed up on any DC: back up a DC's system state (seed 004: back up at least one DC, and every FSMO holder).", nc, b.DN)})
+				fmt.Sprintf("The %s naming context (%s) has never been backed up on any DC: back up a DC's system state (*Back up and restore Active Directory*: back up at least one DC, and every FSMO holder).", nc, b.DN)})
 		case now.Sub(b.LastBackup) >= limit:
 			j.warnings = append(j.warnings, backupWarning{"Active Directory Backup Too Old",
 				fmt.Sprintf("The last backup of the %s naming context (%s) was taken on %s at %s, %d days ago: not younger than %s. "+
@@ -257,7 +257,7 @@ func judgeBackups(report *directory.BackupReport, tomb directory.TombstoneLifeti
 			recorded = "the latest backups recorded are " + strings.Join(newest, ", ")
 		}
 		j.warnings = append(j.warnings, backupWarning{"FSMO Role Holder Without Recent Backup",
-			fmt.Sprintf("%s holds the FSMO roles %s, but the directory records no backup of it younger than %s (%s). Seed 004: \"make sure all the ones holding the FSMO roles are backed up\". "+
+			fmt.Sprintf("%s holds the FSMO roles %s, but the directory records no backup of it younger than %s (%s). *Back up and restore Active Directory*: \"make sure all the ones holding the FSMO roles are backed up\". "+
 				"The directory keeps only the latest backup of each naming context, whichever DC it was taken on, so back up %s now (or last).",
 				h, strings.Join(held[adnames.HostKey(h)], ", "), limitName, recorded, h)})
 	}

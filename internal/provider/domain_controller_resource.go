@@ -79,7 +79,7 @@ const dcPromotedKey = "promoted"
 
 func (r *domainControllerResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "An additional (replica) domain controller of the PRIV domain. Seed 004: while any DC works, recover by adding a replica, not by restoring a backup; " +
+		MarkdownDescription: "An additional (replica) domain controller of the PRIV domain. *Back up and restore Active Directory*: while any DC works, recover by adding a replica, not by restoring a backup; " +
 			"and any HA function needs at least two DCs (rule HA-1).\n\n" +
 			"Create promotes the server over WinRM with `Install-ADDSDomainController` (installing the AD-Domain-Services feature first when it is absent), " +
 			"lets it reboot, and waits, within the create timeout, until the DC's NTDS Settings object (nTDSDSA) appears in the directory. " +

@@ -125,7 +125,7 @@ func (r *fsmoRolesResource) Schema(ctx context.Context, _ resource.SchemaRequest
 	}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Where the five FSMO (operations master) roles of the bastion domain live. One per domain (id: the domain's DNS name). " +
-			"Seed 004: back up every DC that holds a role (see `bastion_backup_status`); before demoting a holder, move its roles here.\n\n" +
+			"*Back up and restore Active Directory*: back up every DC that holds a role (see `bastion_backup_status`); before demoting a holder, move its roles here.\n\n" +
 			"Read uses LDAP only (the five `fSMORoleOwner` values, on the pinned DC). Create adopts the domain's roles and moves the configured ones; " +
 			"Update moves each role whose holder changed, one transfer at a time, each on the new holder. " +
 			"Delete returns every role to `holder_on_destroy` when it is set (for a teardown: see the decommission guide); otherwise it only removes the resource from the state, " +

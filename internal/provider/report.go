@@ -13,7 +13,6 @@ import (
 	"github.com/bastion-pam/terraform-provider-bastion/internal/pam"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/topology"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
-	"github.com/bastion-pam/terraform-provider-bastion/internal/winrmexec"
 )
 
 // The one place where typed errors become diagnostics. Every resource and
@@ -97,7 +96,7 @@ func report(diags *diag.Diagnostics, f failure, err error) {
 		return
 	case errors.Is(err, topology.ErrLastDomainController):
 		diags.AddError("Last Domain Controller Not Demoted",
-			fmt.Sprintf("Demoting %s would leave the domain without a writable domain controller. Seed 004: while any DC works, recovery adds a replica; "+
+			fmt.Sprintf("Demoting %s would leave the domain without a writable domain controller. *Back up and restore Active Directory*: while any DC works, recovery adds a replica; "+
 				"a domain with no DC can only come back from a backup. Promote another DC first (a second bastion_domain_controller), then demote this one.\n\n%v", f.host, err))
 		return
 	case errors.Is(err, topology.ErrHoldsFSMORoles):
@@ -130,11 +129,4 @@ func isCertificateError(err error) bool {
 	var invalid x509.CertificateInvalidError
 	var verify *tls.CertificateVerificationError
 	return errors.As(err, &unknownCA) || errors.As(err, &hostname) || errors.As(err, &invalid) || errors.As(err, &verify)
-}
-
-// isRemoteError reports a script that ran and failed, as opposed to a
-// transport failure.
-func isRemoteError(err error) bool {
-	var re *winrmexec.RemoteError
-	return errors.As(err, &re)
 }

@@ -131,7 +131,7 @@ func (d *topologyDataSource) Metadata(_ context.Context, req datasource.Metadata
 	resp.TypeName = req.ProviderTypeName + "_topology"
 }
 
-// functionIDs lists the six function ids in the order of the seed's table.
+// functionIDs lists the six function ids in the order of Microsoft's table.
 func topologyFunctionIDs() []string {
 	var ids []string
 	for _, f := range topology.AllFunctions() {
@@ -153,7 +153,7 @@ func (d *topologyDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Checks a bastion environment against the high availability topology rules HA-1 to HA-10 of the HA and disaster recovery " +
 			"considerations for the MIM PAM bastion, at plan time, and writes its disaster-recovery assessment: which functions survive the " +
-			"loss of any one server, the recovery runbook in the order the seed gives, and a Mermaid diagram.\n\n" +
+			"loss of any one server, the recovery runbook in the order Microsoft's document gives, and a Mermaid diagram.\n\n" +
 			"It contacts no server. Describe the environment with plain values: references to resources " +
 			"(`[for n in bastion_mim_service_node.node : { host = n.host, ... }]`) or literal lists. " +
 			"When an input is not known until apply, or refers to a resource with changes pending (a node about to be created), Terraform " +
@@ -314,11 +314,11 @@ func (d *topologyDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 			},
 			"readiness": schema.ListNestedAttribute{
 				Computed:            true,
-				MarkdownDescription: "For each of the six functions, in the seed's order, whether it survives the loss of any one server, found by taking each server offline in turn.",
+				MarkdownDescription: "For each of the six functions, in Microsoft's order, whether it survives the loss of any one server, found by taking each server offline in turn.",
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 					"function":             schema.StringAttribute{Computed: true, MarkdownDescription: "Function id."},
-					"display_name":         schema.StringAttribute{Computed: true, MarkdownDescription: "The seed's name of the function."},
-					"priority":             schema.StringAttribute{Computed: true, MarkdownDescription: "The seed's recovery priority: `Low`, `Medium` or `High`."},
+					"display_name":         schema.StringAttribute{Computed: true, MarkdownDescription: "Microsoft's name of the function."},
+					"priority":             schema.StringAttribute{Computed: true, MarkdownDescription: "Microsoft's recovery priority: `Low`, `Medium` or `High`."},
 					"needs_ha":             schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether the function is in `ha_functions`."},
 					"available":            schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether the function works at all with every server online."},
 					"survives_single_loss": schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether the function keeps working whichever one server is lost."},
@@ -341,8 +341,8 @@ func (d *topologyDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 					"order":   schema.Int64Attribute{Computed: true, MarkdownDescription: "Position of the step, from 1."},
 					"action":  schema.StringAttribute{Computed: true, MarkdownDescription: "What to do."},
 					"hosts":   schema.ListAttribute{ElementType: types.StringType, Computed: true, MarkdownDescription: "Hosts the step acts on (for \"at least one of\" steps, any of them)."},
-					"command": schema.StringAttribute{Computed: true, MarkdownDescription: "Command to run, when the seed names one; otherwise null."},
-					"reason":  schema.StringAttribute{Computed: true, MarkdownDescription: "The seed's words for the step."},
+					"command": schema.StringAttribute{Computed: true, MarkdownDescription: "Command to run, when Microsoft's document names one; otherwise null."},
+					"reason":  schema.StringAttribute{Computed: true, MarkdownDescription: "Microsoft's words for the step."},
 				}},
 			},
 			"mermaid": schema.StringAttribute{

@@ -90,7 +90,7 @@ func (m *topologyDataSourceModel) toTopology(ctx context.Context) (topology.Topo
 	for _, f := range topologyStrings(ctx, m.HAFunctions, &diags) {
 		t.HAFunctions = append(t.HAFunctions, topology.Function(f))
 	}
-	// A set has no order; the seed's table order keeps messages stable.
+	// A set has no order; Microsoft's table order keeps messages stable.
 	t.HAFunctions = inSeedOrder(t.HAFunctions)
 	return t, diags
 }

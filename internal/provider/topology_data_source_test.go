@@ -263,7 +263,7 @@ func runbookStep(order int64, action string, hosts []string, command string) kno
 		"action":  knownvalue.StringRegexp(regexp.MustCompile(action)),
 		"hosts":   knownvalue.ListExact(hs),
 		"command": cmd,
-		"reason":  knownvalue.StringRegexp(regexp.MustCompile(`^Seed 000`)),
+		"reason":  knownvalue.StringRegexp(regexp.MustCompile(`^Microsoft's HA and disaster recovery considerations`)),
 	})
 }
 

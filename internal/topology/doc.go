@@ -8,15 +8,15 @@
 //
 // The rules come from two Microsoft documents (the project's seeds):
 // "High availability and disaster recovery considerations for the bastion
-// environment" (MIM PAM, seed 000) and "Back up and restore Active
-// Directory" (seed 004).
+// environment" (MIM PAM, Microsoft's HA and disaster recovery considerations) and "Back up and restore Active
+// Directory" (*Back up and restore Active Directory*).
 //
 // # Rule IDs
 //
 // RuleID is "HA-<n>", where n is the number of the rule in domain-facts
 // section 6, so a diagnostic, a doc page and a test all point at the same
 // line of that list. One rule may yield several violations (one per host or
-// naming context). Rules returns the catalog with a title and the seed's
+// naming context). Rules returns the catalog with a title and Microsoft's
 // wording for each:
 //
 //	HA-1  at least two (writable) DCs when any function is marked for HA
@@ -45,13 +45,13 @@
 // path for FCI storage, differing servicePartitionNames with long-lived
 // requests, missing PAM components, stale backups) is an Error when a marked
 // function depends on it and a Warning otherwise. HA-4 (no MIM Service on a
-// DC) is always an Error: the seed gives attack surface, not availability, as
+// DC) is always an Error: Microsoft's document gives attack surface, not availability, as
 // its reason.
 //
 // # Partial data
 //
 // Evaluate treats what it is not given as unknown and checks nothing about
-// it, except where the seed makes absence itself the fault (no SQL Server, or
+// it, except where Microsoft's document makes absence itself the fault (no SQL Server, or
 // fewer than two MIM Service computers, while a function that uses the MIM
 // Service is marked for HA):
 //   - DNSServers: a host without an entry (or with an empty list) is not

@@ -7,7 +7,7 @@ import (
 	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 )
 
-// Example topologies for the deployment options of seed 000 ("Minimal high
+// Example topologies for the deployment options of Microsoft's HA and disaster recovery considerations ("Minimal high
 // availability topologies" and "Deployments supporting multiple sites"). Each
 // evaluates without violations for the functions it marks for HA; docs and
 // examples tests build on them. They are fixed in time (ExampleNow) so their
@@ -61,7 +61,7 @@ func domainNC(dns string) string {
 	return out
 }
 
-// minimalBastion is the seed's smallest HA topology for all functions: two
+// minimalBastion is Microsoft's smallest HA topology for all functions: two
 // DCs, and two member servers that are both SQL Server FCI nodes and MIM
 // Service hosts, plus shared storage.
 func minimalBastion(s bastionSpec) Topology {
@@ -94,7 +94,7 @@ func minimalBastion(s bastionSpec) Topology {
 	}
 }
 
-// MinimalHATopology is the seed's minimal HA topology in one site: "at least
+// MinimalHATopology is Microsoft's minimal HA topology in one site: "at least
 // four servers, and shared storage. Two of the servers must be configured as
 // domain controllers ... The other two servers can be configured as a
 // failover cluster providing SQL Server, and provide the MIM Service." Every
@@ -151,7 +151,7 @@ func BastionPerSiteTopology() Topology {
 }
 
 // ReplicatedDirectoryTopology replicates only the PRIV directory to the
-// second site, the seed's alternative when a SQL cluster spanning sites is
+// second site, Microsoft's alternative when a SQL cluster spanning sites is
 // too complex: site A holds a DC and one server with a standalone SQL Server
 // and the MIM Service; site B holds a second DC. "Users in site B who have
 // previously already activated their privileged roles would be able to
@@ -189,7 +189,7 @@ func ReplicatedDirectoryTopology() Topology {
 // IndependentBastionTopologies are "multiple independent bastion
 // environments", one per administrative boundary: same software, different
 // domain names, "no commonality between the directories and databases".
-// Each is the seed's minimal HA topology with every function marked.
+// Each is Microsoft's minimal HA topology with every function marked.
 func IndependentBastionTopologies() []Topology {
 	return []Topology{
 		minimalBastion(bastionSpec{domain: "priv-a.contoso.com", site: "SiteA", prefix: "priv-a-", subnet: "10.1.0."}),

@@ -8,7 +8,7 @@ import (
 )
 
 // Function is one function of the bastion forest, by stable id. The six come
-// from the priority table of seed 000 ("Bastion forest function").
+// from the priority table of Microsoft's HA and disaster recovery considerations ("Bastion forest function").
 type Function string
 
 const (
@@ -20,7 +20,7 @@ const (
 	Monitoring               Function = "monitoring"
 )
 
-// Priority is the seed's "relative priority during recovery".
+// Priority is Microsoft's "relative priority during recovery".
 type Priority int
 
 const (
@@ -41,22 +41,22 @@ func (p Priority) String() string {
 	return fmt.Sprintf("Priority(%d)", int(p))
 }
 
-// FunctionInfo is one row of the seed's priority table plus what the
+// FunctionInfo is one row of Microsoft's priority table plus what the
 // function's own section says it needs online.
 type FunctionInfo struct {
 	ID          Function
 	DisplayName string
 	Priority    Priority
-	// Mitigation is the seed's "mitigation if function unavailable".
+	// Mitigation is Microsoft's "mitigation if function unavailable".
 	Mitigation string
-	// Requires quotes the seed's sentence on what must be online.
+	// Requires quotes Microsoft's sentence on what must be online.
 	Requires string
 }
 
 const waitMitigation = "Wait until bastion environment is restored"
 const smartcardMitigation = "Dedicated smartcard-backed accounts to manually add users to administrative groups"
 
-// The seed's table calls the second row "User and group mitigation"; its
+// Microsoft's table calls the second row "User and group mitigation"; its
 // section heading and text say "User and group migration", which is meant.
 var functionTable = []FunctionInfo{
 	{TrustEstablishment, "Trust establishment", Low, waitMitigation,
@@ -73,14 +73,14 @@ var functionTable = []FunctionInfo{
 		"Monitoring requires that the existing forest domain controllers be online, as well as the MIM and AD components of the bastion environment."},
 }
 
-// Functions returns the seed's six functions in the order of its table.
+// Functions returns Microsoft's six functions in the order of its table.
 func Functions() []FunctionInfo {
 	out := make([]FunctionInfo, len(functionTable))
 	copy(out, functionTable)
 	return out
 }
 
-// AllFunctions returns the six function ids, in the order of the seed's table.
+// AllFunctions returns the six function ids, in the order of Microsoft's table.
 func AllFunctions() []Function {
 	out := make([]Function, len(functionTable))
 	for i, f := range functionTable {
@@ -99,7 +99,7 @@ func (f Function) Info() (FunctionInfo, bool) {
 	return FunctionInfo{}, false
 }
 
-// DisplayName is the seed's name for f, or the id itself when unknown.
+// DisplayName is Microsoft's name for f, or the id itself when unknown.
 func (f Function) DisplayName() string {
 	if fi, ok := f.Info(); ok {
 		return fi.DisplayName
@@ -107,7 +107,7 @@ func (f Function) DisplayName() string {
 	return string(f)
 }
 
-// Priority is the seed's recovery priority of f (0 when unknown).
+// Priority is Microsoft's recovery priority of f (0 when unknown).
 func (f Function) Priority() Priority {
 	fi, _ := f.Info()
 	return fi.Priority
@@ -152,7 +152,7 @@ const (
 	compMIM
 )
 
-// requirements reads each function's section of seed 000. Every function but
+// requirements reads each function's section of Microsoft's HA and disaster recovery considerations. Every function but
 // resource management needs "the MIM and AD components of the bastion
 // environment", and the MIM Service needs its SQL Server. Resource
 // management needs only a bastion DC, but only at forest level 2016 or later

@@ -143,7 +143,7 @@ func checkFCINodesNotDCs(nodes []string, dcs []string) *RuleError {
 		return nil
 	}
 	return &RuleError{RuleID: "HA-3", Hosts: bad, Message: fmt.Sprintf(
-		"%s %s both a SQL Server failover cluster node and a domain controller; the seed says the servers providing SQL Server \"cannot be the same as a domain controller\": use dedicated member servers as FCI nodes",
+		"%s %s both a SQL Server failover cluster node and a domain controller; Microsoft's document says the servers providing SQL Server \"cannot be the same as a domain controller\": use dedicated member servers as FCI nodes",
 		strings.Join(bad, " and "), isAre(len(bad)))}
 }
 
@@ -213,7 +213,7 @@ func uncServer(path string) string {
 // CanDemote tells whether dc may be demoted (Uninstall-ADDSDomainController)
 // without harm: it refuses the last writable DC of the domain
 // (ErrLastDomainController) and a DC that still holds FSMO roles
-// (ErrHoldsFSMORoles), naming the roles and where to move them. Seed 004:
+// (ErrHoldsFSMORoles), naming the roles and where to move them. *Back up and restore Active Directory*:
 // while any DC works, recover by adding a replica, so keep one.
 func CanDemote(dc string, dcs []DomainController) error {
 	idx := -1

@@ -9,7 +9,7 @@ import (
 )
 
 // DefaultTombstoneLifetimeDays applies when tombstoneLifetime is unset
-// (domain-facts section 1; seed 004: "never be more than 60 days old").
+// (domain-facts section 1; *Back up and restore Active Directory*: "never be more than 60 days old").
 const DefaultTombstoneLifetimeDays = 60
 
 // model is a Topology with the derived facts the rules share.

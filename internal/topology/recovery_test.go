@@ -46,7 +46,7 @@ func TestRecoveryOrderMinimalTopology(t *testing.T) {
 		"ensure that the MIM PAM monitoring service is also running on that server",
 	}
 	for i, r := range reasons {
-		if !strings.Contains(got[i].Reason, r) || !strings.HasPrefix(got[i].Reason, "Seed 000") {
+		if !strings.Contains(got[i].Reason, r) || !strings.HasPrefix(got[i].Reason, "Microsoft's HA and disaster recovery considerations") {
 			t.Errorf("step %d reason %q lacks %q", i+1, got[i].Reason, r)
 		}
 	}

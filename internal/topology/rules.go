@@ -8,7 +8,7 @@ import (
 	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 )
 
-// Rule is one entry of domain-facts section 6, with the seed's wording.
+// Rule is one entry of domain-facts section 6, with Microsoft's wording.
 type Rule struct {
 	ID    string
 	Title string
@@ -18,25 +18,25 @@ type Rule struct {
 
 var rules = []Rule{
 	{"HA-1", "At least two domain controllers",
-		"\"High availability for any function provided by the bastion environment requires at least two domain controllers.\" (seed 000, Minimal high availability topologies)"},
+		"\"High availability for any function provided by the bastion environment requires at least two domain controllers.\" (HA and disaster recovery considerations, Minimal high availability topologies)"},
 	{"HA-2", "Two MIM Service computers and a clustered SQL Server",
-		"\"High availability for activation requests requires at least two computers hosting the MIM Service and also requires high availability for the SQL Server.\" (seed 000)"},
+		"\"High availability for activation requests requires at least two computers hosting the MIM Service and also requires high availability for the SQL Server.\" (HA and disaster recovery considerations)"},
 	{"HA-3", "SQL Server FCI: two nodes, none a domain controller",
-		"\"SQL Server high availability with failover clusters requires at least two servers providing SQL Server, and these cannot be the same as a domain controller.\" (seed 000)"},
+		"\"SQL Server high availability with failover clusters requires at least two servers providing SQL Server, and these cannot be the same as a domain controller.\" (HA and disaster recovery considerations)"},
 	{"HA-4", "No MIM Service on a domain controller",
-		"\"MIM Service should not be installed on the domain controller, in order to minimize the attack surface of each server.\" (seed 000)"},
+		"\"MIM Service should not be installed on the domain controller, in order to minimize the attack surface of each server.\" (HA and disaster recovery considerations)"},
 	{"HA-5", "Same servicePartitionName on every MIM Service",
-		"\"If the PAM scenario includes manual approvals or other long-lived request processing, ensure that each MIM Service has the same servicePartitionName attribute in that configuration file.\" (seed 000, MIM Service)"},
+		"\"If the PAM scenario includes manual approvals or other long-lived request processing, ensure that each MIM Service has the same servicePartitionName attribute in that configuration file.\" (HA and disaster recovery considerations, MIM Service)"},
 	{"HA-6", "Four servers and shared storage",
-		"\"The smallest high availability topology for all functions in a bastion environment comprises at least four servers, and shared storage.\" SQL Server FCIs \"rely upon shared storage between all nodes for database and log storage\" (seed 000)"},
+		"\"The smallest high availability topology for all functions in a bastion environment comprises at least four servers, and shared storage.\" SQL Server FCIs \"rely upon shared storage between all nodes for database and log storage\" (HA and disaster recovery considerations)"},
 	{"HA-7", "No dependency on one particular domain controller",
-		"\"Make sure that they are not inadvertently configured with a dependency on a particular domain controller for services such as DNS.\" (seed 000, Windows Server)"},
+		"\"Make sure that they are not inadvertently configured with a dependency on a particular domain controller for services such as DNS.\" (HA and disaster recovery considerations, Windows Server)"},
 	{"HA-8", "Recovery order and the PAM services",
-		"\"After an outage, ensure that at least one domain controller is available in the bastion environment before restarting other servers\"; then SQL Server, then restart each MIM Service, then \"net start \"PAM Monitoring service\"\" (seed 000, Recovery sections). The PAM components \"cannot be added subsequently\"."},
+		"\"After an outage, ensure that at least one domain controller is available in the bastion environment before restarting other servers\"; then SQL Server, then restart each MIM Service, then \"net start \"PAM Monitoring service\"\" (HA and disaster recovery considerations, Recovery sections). The PAM components \"cannot be added subsequently\"."},
 	{"HA-9", "Back up every FSMO holder within the tombstone lifetime",
-		"\"If you back up more than one domain controller, make sure all the ones holding the FSMO roles are backed up.\" \"The backup should never be more than 60 days old\" (seed 004; the limit is the tombstone lifetime)"},
+		"\"If you back up more than one domain controller, make sure all the ones holding the FSMO roles are backed up.\" \"The backup should never be more than 60 days old\" (*Back up and restore Active Directory*; the limit is the tombstone lifetime)"},
 	{"HA-10", "HA applies to the functions marked for it",
-		"\"An organization can select which functions in their bastion environment require high availability\"; priorities: trust establishment, user and group migration, MIM administration and monitoring Low, privileged role activation Medium, resource management High (seed 000)"},
+		"\"An organization can select which functions in their bastion environment require high availability\"; priorities: trust establishment, user and group migration, MIM administration and monitoring Low, privileged role activation Medium, resource management High (HA and disaster recovery considerations)"},
 }
 
 // Rules returns the catalog of rule IDs.
@@ -178,7 +178,7 @@ func (m *model) ruleHA3() []Violation {
 		}
 		if len(bad) > 0 {
 			out = append(out, Violation{RuleID: "HA-3", Severity: Warning, Functions: fs, Hosts: bad, Path: AttrPath("sql").Name("nodes"),
-				Message: fmt.Sprintf("SQL Server %s runs on the domain controller %s; the seed recommends \"that the SQL Server be deployed on a dedicated server, distinct from that of the domain controller\": move it to a member server.", orUnnamed(s.NetworkName, ""), joinAnd(bad))})
+				Message: fmt.Sprintf("SQL Server %s runs on the domain controller %s; Microsoft's document recommends \"that the SQL Server be deployed on a dedicated server, distinct from that of the domain controller\": move it to a member server.", orUnnamed(s.NetworkName, ""), joinAnd(bad))})
 		}
 		return out
 	}
@@ -312,7 +312,7 @@ func (m *model) ruleHA8() []Violation {
 			continue
 		}
 		out = append(out, Violation{RuleID: "HA-8", Severity: Warning, Functions: m.allNeeding(compMIM), Hosts: []string{n.Host}, Path: AttrPath("mim_nodes").Index(i).Name("pam_components"),
-			Message: fmt.Sprintf("%s runs the MIM Service without the PAM components, so it cannot serve PAM requests or run the PAM Monitoring and PAM Component services that recovery starts; the seed says they \"cannot be added subsequently\": reinstall the MIM Service on %s with the PAM components.", n.Host, n.Host)})
+			Message: fmt.Sprintf("%s runs the MIM Service without the PAM components, so it cannot serve PAM requests or run the PAM Monitoring and PAM Component services that recovery starts; Microsoft's document says they \"cannot be added subsequently\": reinstall the MIM Service on %s with the PAM components.", n.Host, n.Host)})
 	}
 	if len(m.pamHosts()) == 0 {
 		sev, fs := m.severityFor(compMIM)
@@ -357,7 +357,7 @@ func (m *model) ruleHA9() []Violation {
 		}
 		if !seen && len(roles) > 0 {
 			out = append(out, Violation{RuleID: "HA-9", Severity: sev, Functions: fs, Hosts: []string{d.Host}, Path: AttrPath("backups"),
-				Message: fmt.Sprintf("%s holds the FSMO roles %s but has no backup; seed 004: \"make sure all the ones holding the FSMO roles are backed up\", within the tombstone lifetime of %d days.", d.Host, strings.Join(roles, ", "), m.tomb)})
+				Message: fmt.Sprintf("%s holds the FSMO roles %s but has no backup; *Back up and restore Active Directory*: \"make sure all the ones holding the FSMO roles are backed up\", within the tombstone lifetime of %d days.", d.Host, strings.Join(roles, ", "), m.tomb)})
 		}
 	}
 	return out
@@ -367,7 +367,7 @@ func (m *model) ruleHA10(readiness []FunctionReadiness, earlier []Violation) []V
 	var out []Violation
 	for _, u := range m.unknown {
 		out = append(out, Violation{RuleID: "HA-10", Severity: Error, Path: AttrPath("ha_functions"),
-			Message: fmt.Sprintf("%q is not a bastion function; the seed's functions are %s.", u, strings.Join(functionIDs(), ", "))})
+			Message: fmt.Sprintf("%q is not a bastion function; Microsoft's functions are %s.", u, strings.Join(functionIDs(), ", "))})
 	}
 	// The catch-all: a marked function that the simulation shows failing,
 	// for a cause no other rule reported as an Error.

@@ -80,7 +80,7 @@ type MIMNode struct {
 	ExternalHostName     string
 	// PAMComponents is true when the PAM components (MIMPAM module, PAM
 	// Monitoring and PAM Component services) were installed with the MIM
-	// Service; they "cannot be added subsequently" (seed 000).
+	// Service; they "cannot be added subsequently" (HA and disaster recovery considerations).
 	PAMComponents bool
 	Site          string
 }
@@ -162,9 +162,9 @@ type RecoveryStep struct {
 	Action string
 	// Hosts the step acts on. For "at least one of" steps, any of them.
 	Hosts []string
-	// Command is what to run, when the seed names one.
+	// Command is what to run, when Microsoft's document names one.
 	Command string
-	// Reason quotes the seed.
+	// Reason quotes Microsoft's document.
 	Reason string
 }
 

@@ -1,6 +1,6 @@
 # "Multiple independent bastion environments", one per administrative
 # boundary: the same software and the same shape, different domain names, and
-# "no commonality between the directories and databases". Each is the seed's
+# "no commonality between the directories and databases". Each is Microsoft's
 # minimal HA topology with every function marked, checked on its own.
 
 terraform {

@@ -1,4 +1,4 @@
-# The seed's minimal high availability topology, in one site: "at least four
+# Microsoft's minimal high availability topology, in one site: "at least four
 # servers, and shared storage. Two of the servers must be configured as domain
 # controllers ... The other two servers can be configured as a failover cluster
 # providing SQL Server, and provide the MIM Service." Every function is marked

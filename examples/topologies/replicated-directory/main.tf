@@ -1,4 +1,4 @@
-# Only the PRIV directory is replicated to the second site, the seed's
+# Only the PRIV directory is replicated to the second site, Microsoft's
 # alternative when a SQL cluster spanning sites is too complex. Site A holds a
 # DC and one server with a standalone SQL Server and the MIM Service; site B
 # holds a second DC. "Users in site B who have previously already activated
