@@ -402,7 +402,7 @@ func (c *Client) conn(host string) *hostConn {
 		h.requests.Add(1)
 		return base.RoundTrip(r)
 	})
-	var rt http.RoundTripper = c.auth.wrap(counted)
+	rt := c.auth.wrap(counted)
 	if !c.cfg.HTTPS && c.cfg.Auth == AuthNTLM {
 		st := newSealedTransport(dial, c.cfg.Username, c.cfg.Password, c.cfg.MaxConcurrencyPerHost)
 		st.onRequest = func() { h.requests.Add(1) }
