@@ -403,6 +403,14 @@ func (c *Client) conn(host string) *hostConn {
 		return base.RoundTrip(r)
 	})
 	rt := c.auth.wrap(counted)
+	if c.cfg.HTTPS && c.cfg.Auth == AuthNTLM {
+		rt = newNTLMSlots(base, c.cfg.MaxConcurrencyPerHost, func(t http.RoundTripper) http.RoundTripper {
+			return c.auth.wrap(roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				h.requests.Add(1)
+				return t.RoundTrip(r)
+			}))
+		})
+	}
 	if !c.cfg.HTTPS && c.cfg.Auth == AuthNTLM {
 		st := newSealedTransport(dial, c.cfg.Username, c.cfg.Password, c.cfg.MaxConcurrencyPerHost)
 		st.onRequest = func() { h.requests.Add(1) }
