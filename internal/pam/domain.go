@@ -26,21 +26,21 @@ func (d DomainConfiguration) input() domainInput {
 // SetDomainConfiguration runs New-PAMDomainConfiguration on host, then
 // Test-PAMDomainConfiguration; configured is the test's answer.
 func SetDomainConfiguration(ctx context.Context, x Executor, host string, d DomainConfiguration) (configured bool, err error) {
-	var out struct {
-		Configured bool `json:"configured"`
+	var out TestDomainConfigurationAnswer
+	if err = run(ctx, x, host, "pam_domain_configuration_set", d.input(), &out); err != nil {
+		return false, err
 	}
-	err = run(ctx, x, host, "pam_domain_configuration_set", d.input(), &out)
-	return out.Configured, err
+	return out.Configured()
 }
 
 // TestDomainConfiguration runs Test-PAMDomainConfiguration on host; it
 // changes nothing and may be retried.
 func TestDomainConfiguration(ctx context.Context, x Executor, host string, d DomainConfiguration) (bool, error) {
-	var out struct {
-		Configured bool `json:"configured"`
+	var out TestDomainConfigurationAnswer
+	if err := run(ctx, x, host, "pam_domain_configuration_test", d.input(), &out, winrmexec.Idempotent()); err != nil {
+		return false, err
 	}
-	err := run(ctx, x, host, "pam_domain_configuration_test", d.input(), &out, winrmexec.Idempotent())
-	return out.Configured, err
+	return out.Configured()
 }
 
 // RemoveDomainConfiguration runs Remove-PAMDomainConfiguration on host.

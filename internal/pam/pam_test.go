@@ -78,7 +78,8 @@ func TestScriptInputs(t *testing.T) {
 		}, map[string]any{"source_domain": "CORP", "corp_username": `CORP\admin`, "corp_password": "p@ss"}, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			f := &fake{reply: `{}`}
+			// Test-PAMDomainConfiguration's String answer; the other scripts' readers ignore it.
+			f := &fake{reply: `{"output":"True","output_type":"System.String"}`}
 			if err := c.call(f); err != nil {
 				t.Fatal(err)
 			}

@@ -6,7 +6,9 @@
 # <NETBIOS>$$$ and auditing of account management and directory service
 # access in the source domain (MIMDocs, planning the bastion environment).
 # Input: source_domain (NetBIOS name), corp_username, corp_password.
-# Output: configured.
+# Output: output, output_type: Test-PAMDomainConfiguration's answer as text
+# and its .NET type (a String: the provider reads it, see
+# pam_domain_configuration_test.ps1).
 param([Parameter(Mandatory = $true)] $Params)
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
@@ -16,5 +18,9 @@ $ErrorActionPreference = 'Stop'
 $domain = [string]$Params.source_domain
 $credential = Connect-MIMPAM -Params $Params
 $null = New-PAMDomainConfiguration -SourceDomain $domain -Credentials $credential
-$configured = [bool](Test-PAMDomainConfiguration -SourceDomain $domain -Credentials $credential)
-[ordered]@{ configured = $configured }
+$answer = @(Test-PAMDomainConfiguration -SourceDomain $domain -Credentials $credential)
+$types = @($answer | ForEach-Object { if ($null -eq $_) { 'null' } else { $_.GetType().FullName } })
+[ordered]@{
+    output      = (($answer | ForEach-Object { [string]$_ }) -join "`n")
+    output_type = ($types -join ',')
+}

@@ -374,7 +374,9 @@ func pamDomainConfigurationSet(env *model.Env, h *model.Host, raw json.RawMessag
 	}
 	f.Configured = true
 	env.Record(h.FQDN, "pam-domain-configured", d.NetBIOSName)
-	return map[string]any{"configured": domainConfigured(env, d)}, nil
+	// The cmdlet returns a String (Microsoft's reference: "Outputs:
+	// String"); the script hands it back as text with its type.
+	return map[string]any{"output": cmdletBool(domainConfigured(env, d)), "output_type": "System.String"}, nil
 }
 
 func pamDomainConfigurationTest(env *model.Env, h *model.Host, raw json.RawMessage) (any, error) {
@@ -389,7 +391,9 @@ func pamDomainConfigurationTest(env *model.Env, h *model.Host, raw json.RawMessa
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"configured": domainConfigured(env, d)}, nil
+	// The cmdlet returns a String (Microsoft's reference: "Outputs:
+	// String"); the script hands it back as text with its type.
+	return map[string]any{"output": cmdletBool(domainConfigured(env, d)), "output_type": "System.String"}, nil
 }
 
 func pamDomainConfigurationRemove(env *model.Env, h *model.Host, raw json.RawMessage) (any, error) {
@@ -410,4 +414,12 @@ func pamDomainConfigurationRemove(env *model.Env, h *model.Host, raw json.RawMes
 		env.Record(h.FQDN, "pam-domain-unconfigured", d.NetBIOSName)
 	}
 	return map[string]any{"removed": removed}, nil
+}
+
+// cmdletBool is a Boolean as [string] renders it: "True" or "False".
+func cmdletBool(b bool) string {
+	if b {
+		return "True"
+	}
+	return "False"
 }
