@@ -546,7 +546,7 @@ func TestAccSQLFailoverClusterInstance_hostileStrings(t *testing.T) {
 	const svcSQL = `PRIV\svc-sql`
 	sqlPw := `P@ss'"; $(Invoke-Expression 'calc') ` + "`n" + `; exit 0 # & | > \"\\`
 	agentPw := `a"b\" c\\" ; $(Stop-Computer) ` + "`whoami`" + ` %PATH% {{.}} \`
-	admin := `PRIV\o'brien $(Stop-Computer) ` + "`whoami`" + ` & x`
+	admin := `PRIV\o'b $(Stop) ` + "`w`" + ` & x` // within sAMAccountName's 20 characters
 	laterAdmin := `PRIV\x') DROP LOGIN sa --`
 	share := `\\priv-fs.priv.contoso.test\sql$\it's $(calc); ` + "`whoami`" + ` & {x}`
 	media := `C:\Sources\it's $(calc); ` + "`x`" + ` & {y}`
