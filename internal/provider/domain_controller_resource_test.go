@@ -101,6 +101,20 @@ func localAdminPassword(l *lab.Lab, host string) string {
 	return pw
 }
 
+// lastDemotionPassword is the local Administrator password the lab's
+// Uninstall-ADDSDomainController last set on host, even after a later
+// promotion removed the account ("" when none).
+func lastDemotionPassword(l *lab.Lab, host string) string {
+	var pw string
+	_ = l.Env.Do(func(e *model.Env) error {
+		if set := e.DemotionPasswords[model.Key(host)]; len(set) > 0 {
+			pw = set[len(set)-1]
+		}
+		return nil
+	})
+	return pw
+}
+
 // checkRandomPassword: 32 characters with upper and lower case letters,
 // digits and symbols.
 func checkRandomPassword(pw string) error {
@@ -293,7 +307,8 @@ func TestAccDomainController_lifecycle(t *testing.T) {
 					if strings.Join(kinds, ",") != "dc-demoted,dc-promoted" {
 						return fmt.Errorf("events on %s: %v, want a demotion then a promotion", model.Spare1, kinds)
 					}
-					firstLocalPassword = localAdminPassword(l, model.Spare1)
+					// The promotion removed the account again; the demotion's password is in the lab's record.
+					firstLocalPassword = lastDemotionPassword(l, model.Spare1)
 					return checkRandomPassword(firstLocalPassword)
 				},
 			},

@@ -40,6 +40,10 @@ type Env struct {
 
 	// Credentials the simulated hosts accept (WinRM Basic, LDAP simple bind, SQL login).
 	Credentials map[string]string
+	// DemotionPasswords lists, per host key, every local Administrator
+	// password a demotion set, oldest first: a later promotion removes the
+	// account itself (a DC has no local accounts), not what was set.
+	DemotionPasswords map[string][]string
 
 	// DCBackend, when set, performs DC promotions and demotions on a real
 	// directory (see backend.go); nil means the model's own directory.
@@ -73,13 +77,14 @@ type RejectedScript struct {
 // New returns an empty environment.
 func New() *Env {
 	return &Env{
-		Forests:     map[string]*Domain{},
-		Hosts:       map[string]*Host{},
-		SQL:         map[string]*SQLInstance{},
-		Credentials: map[string]string{},
-		calls:       map[string]map[string]int{},
-		scripts:     map[string]int{},
-		Now:         time.Now,
+		Forests:           map[string]*Domain{},
+		Hosts:             map[string]*Host{},
+		SQL:               map[string]*SQLInstance{},
+		Credentials:       map[string]string{},
+		DemotionPasswords: map[string][]string{},
+		calls:             map[string]map[string]int{},
+		scripts:           map[string]int{},
+		Now:               time.Now,
 	}
 }
 

@@ -271,6 +271,7 @@ func adUninstallDC(env *model.Env, h *model.Host, raw json.RawMessage) (any, err
 		return nil, err
 	}
 	env.Credentials[LocalAdministrator(h.FQDN)] = localPassword
+	env.DemotionPasswords[model.Key(h.FQDN)] = append(env.DemotionPasswords[model.Key(h.FQDN)], localPassword)
 	env.Record(h.FQDN, "local-administrator-password-set", "Administrator")
 	env.Record(h.FQDN, "reboot", "restart after the demotion")
 	return map[string]any{"status": "Success", "message": "Operation completed successfully", "reboot_required": true}, nil
