@@ -27,7 +27,13 @@ func TestMain(m *testing.M) {
 		}
 		_ = os.Setenv("TF_ACC_TERRAFORM_PATH", p)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	// One check over the whole suite: no secret any test used appears on
+	// any process command line any lab recorded.
+	if !scanCommandLines(os.Stdout) && code == 0 {
+		code = 1
+	}
+	os.Exit(code)
 }
 
 // startLab starts a simulated bastion for one test and stops it afterwards.
@@ -38,6 +44,7 @@ func startLab(t *testing.T) *lab.Lab {
 		t.Fatalf("starting the lab: %v", err)
 	}
 	t.Cleanup(l.Close)
+	watchLab(t, l)
 	return l
 }
 

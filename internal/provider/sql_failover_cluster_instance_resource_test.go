@@ -119,6 +119,7 @@ func startFCILab(t *testing.T, agentPassword string) *lab.Lab {
 		t.Fatalf("starting the lab: %v", err)
 	}
 	t.Cleanup(l.Close)
+	watchLab(t, l)
 	_ = l.Env.Do(func(e *model.Env) error { e.Credentials[strings.ToLower(fciAgent)] = agentPassword; return nil })
 	return l
 }

@@ -53,7 +53,11 @@ type Env struct {
 	scripts  map[string]int            // script name -> runs
 	rejected []RejectedScript
 	events   []Event
-	net      netCost // the cost model and its counters (netcost.go)
+	// processes and secrets: every command line started (process.go) and
+	// the secrets the lab received, to scan them for leaks.
+	processes []ProcessStart
+	secrets   map[string]bool
+	net       netCost // the cost model and its counters (netcost.go)
 
 	// Now is the model's clock; tests may replace it.
 	Now func() time.Time

@@ -273,6 +273,11 @@ func (s *Server) command(host string, sh *shell, req *request, w http.ResponseWr
 	cmd := &command{id: newUUID(), done: make(chan struct{}), cancel: make(chan struct{})}
 	s.env.CountCall(model.WinRM, host)
 	reason, sum := checkCommandLine(cl.Command, cl.Arguments)
+	// WinRM starts the command as a process in the shell's logon session.
+	_ = s.env.Do(func(e *model.Env) error {
+		e.StartProcess(host, sh.logon.Account, strings.Join(append([]string{cl.Command}, cl.Arguments...), " "))
+		return nil
+	})
 	s.mu.Lock()
 	sh.commands[cmd.id] = cmd
 	if h := s.hosts[host]; h != nil {
