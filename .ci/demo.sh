@@ -1,13 +1,26 @@
 #!/usr/bin/env bash
-# make demo: the provider's main job against the simulated bastion.
+# make demo: the provider's main job against the simulated bastion. Every long
+# step says what it does before it starts. The demo fails when Terraform
+# prints a warning or a failed check: a demo that warns is a broken demo.
 set -euo pipefail
 export CHECKPOINT_DISABLE=1
 root=$(cd "$(dirname "$0")/.." && pwd)
 demo="$root/.demo"
+# The configuration the demo applies.
+config="${DEMO_CONFIG:-$root/examples/demo}"
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "building the provider and the lab (bin/terraform-provider-bastion, bin/bastion-lab)"
+echo "   The first build compiles every dependency: several minutes on a 2-core machine;"
+echo "   each package is listed below as it compiles. Later builds take seconds."
+(cd "$root" && go build -v -trimpath -o bin/terraform-provider-bastion . && go build -v -trimpath -o bin/bastion-lab ./internal/lab/cmd/bastion-lab) 2>&1 | sed 's/^/   compiled /'
+
 rm -rf "$demo"
 mkdir -p "$demo/lab" "$demo/work"
-cp "$root"/examples/demo/*.tf "$demo/work/"
+cp "$config"/*.tf "$demo/work/"
 
+step "starting the lab: two domain controllers, the SQL Server failover cluster instance, the MIM hosts and a CORP forest, on 127.0.0.1"
 "$root/bin/bastion-lab" serve -dir "$demo/lab" >"$demo/lab.log" 2>&1 &
 lab_pid=$!
 cleanup() {
@@ -19,25 +32,23 @@ cleanup() {
 trap cleanup EXIT
 for _ in $(seq 1 300); do
   [ -f "$demo/lab/ready" ] && break
-  kill -0 "$lab_pid" 2>/dev/null || { cat "$demo/lab.log"; echo "the lab did not start"; exit 1; }
+  kill -0 "$lab_pid" 2>/dev/null || { cat "$demo/lab.log"; echo "FAIL: the lab did not start"; exit 1; }
   sleep 0.1
 done
-[ -f "$demo/lab/ready" ] || { cat "$demo/lab.log"; echo "the lab did not become ready"; exit 1; }
-cat "$demo/lab.log"
+[ -f "$demo/lab/ready" ] || { cat "$demo/lab.log"; echo "FAIL: the lab did not become ready"; exit 1; }
+sed 's/^/   /' "$demo/lab.log"
+lab() { "$root/bin/bastion-lab" "$@" -dir "$demo/lab" | sed 's/^/   /'; }
 
 # shellcheck disable=SC1091
 source "$demo/lab/lab.env"
-# dev_overrides serves the provider just built; terraform init still lists the
-# provider's versions, so a local filesystem mirror answers that, and there is
-# no "direct" installation method: nothing is ever fetched from a registry.
+# terraform init installs the provider just built from a local filesystem
+# mirror; there is no "direct" installation method, so nothing is ever fetched
+# from a registry (and no development override, which Terraform warns about).
 mirror="$demo/mirror/registry.terraform.io/bastion-pam/bastion/0.1.0/$(go env GOOS)_$(go env GOARCH)"
 mkdir -p "$mirror"
 cp "$root/bin/terraform-provider-bastion" "$mirror/terraform-provider-bastion_v0.1.0"
 cat >"$demo/terraformrc" <<RC
 provider_installation {
-  dev_overrides {
-    "bastion-pam/bastion" = "$root/bin"
-  }
   filesystem_mirror {
     path    = "$demo/mirror"
     include = ["bastion-pam/bastion"]
@@ -45,28 +56,56 @@ provider_installation {
 }
 RC
 export TF_CLI_CONFIG_FILE="$demo/terraformrc" TF_IN_AUTOMATION=1
-tf() { terraform -chdir="$demo/work" "$@"; }
 
-echo "== terraform init"
-tf init -input=false -no-color >"$demo/init.txt" 2>&1 || { cat "$demo/init.txt"; echo "FAIL: terraform init"; exit 1; }
-grep -E "Terraform has been successfully initialized|Installed bastion-pam/bastion" "$demo/init.txt" || true
-echo "== terraform apply"
-tf apply -input=false -auto-approve -no-color
-echo "== the next plan must be empty"
+# tf runs terraform in the demo's directory, shows its output and keeps it in
+# $demo/terraform.log, which the demo checks at the end.
+tf() {
+  set -o pipefail
+  terraform -chdir="$demo/work" "$@" -no-color 2>&1 | tee -a "$demo/terraform.log" | sed 's/^/   /'
+}
+
+step "terraform init (the provider comes from the local mirror of what was just built)"
+terraform -chdir="$demo/work" init -input=false -no-color >"$demo/init.txt" 2>&1 || { cat "$demo/init.txt"; echo "FAIL: terraform init"; exit 1; }
+grep -E "Installed bastion-pam/bastion|Terraform has been successfully initialized" "$demo/init.txt" | sed 's/^/   /'
+
+# Microsoft's Back up and restore Active Directory asks for a backup of every
+# FSMO role holder; the lab starts with the latest backup taken on priv-dc2.
+step "backing up priv-dc1, the FSMO role holder, as Back up and restore Active Directory asks (the lab's latest backup is priv-dc2's)"
+lab backup -host priv-dc1.priv.contoso.test -age 10m
+
+step "terraform apply: the SQL login for the MIM Service account, the MIM Service with PAM on both application servers, and the HA judgement (seconds in the lab)"
+tf apply -input=false -auto-approve
+
+step "terraform plan: after an apply, the next plan must be empty"
 set +e
-tf plan -input=false -detailed-exitcode -no-color >"$demo/plan.txt" 2>&1
+terraform -chdir="$demo/work" plan -input=false -detailed-exitcode -no-color >"$demo/plan.txt" 2>&1
 code=$?
 set -e
+cat "$demo/plan.txt" >>"$demo/terraform.log"
 if [ "$code" -ne 0 ]; then
   cat "$demo/plan.txt"
   echo "FAIL: the plan after apply is not empty (exit code $code)"
   exit 1
 fi
-grep -E "No changes" "$demo/plan.txt"
-echo "== what the provider built"
-tf output -no-color
-"$root/bin/bastion-lab" status -dir "$demo/lab"
+grep -E "No changes" "$demo/plan.txt" | sed 's/^/   /'
+
+step "what the lab answered (bastion-lab status)"
+lab status
+
 cleanup
 trap - EXIT
 if kill -0 "$lab_pid" 2>/dev/null; then echo "FAIL: the lab is still running"; exit 1; fi
-echo "== demo finished: the lab has stopped"
+
+# No warning and no failed check: the demo's bastion is healthy.
+if grep -nE "Warning:|Error:|assertion failed" "$demo/terraform.log"; then
+  echo "FAIL: Terraform warned or a check failed (above; full output in $demo/terraform.log)"
+  exit 1
+fi
+
+step "demo finished: the lab has stopped"
+cat <<'NEXT'
+   Next: run the lab yourself and try every example, inject faults and latency,
+   lose a server and rebuild it: docs/guides/lab.md. In short:
+     bin/bastion-lab serve &            # then: source .bastion-lab/lab.env
+     bin/bastion-lab help               # every command and flag
+NEXT
