@@ -155,7 +155,7 @@ func (r *sqlLoginResource) Read(ctx context.Context, req resource.ReadRequest, r
 	if name == "" {
 		name = state.ID.ValueString()
 	}
-	l, err := r.data.sql.Login(ctx, name)
+	l, err := r.data.sql.CachedLogin(ctx, name)
 	if errors.Is(err, transport.ErrNotFound) {
 		resp.Diagnostics.AddWarning("SQL Login Not Found",
 			fmt.Sprintf("%s has no login %q any more (or the provider's login may not see it). It is removed from the state; the next plan creates it again.", r.data.sql.Server(), name))

@@ -82,6 +82,7 @@ func statementNames() map[string]string {
 	return map[string]string{
 		"QueryServerInfo": QueryServerInfo, "QueryClusterNodes": QueryClusterNodes, "QuerySharedPaths": QuerySharedPaths,
 		"QueryFailoverCluster": QueryFailoverCluster, "QueryDatabaseExists": QueryDatabaseExists, "QueryLogin": QueryLogin,
+		"QueryAllLogins":         QueryAllLogins,
 		"StmtCreateWindowsLogin": StmtCreateWindowsLogin, "StmtDropLogin": StmtDropLogin,
 		"StmtAddRoleMember": StmtAddRoleMember, "StmtDropRoleMember": StmtDropRoleMember,
 	}

@@ -170,6 +170,7 @@ func (c *Client) DropLogin(ctx context.Context, name string) error {
 // means the first attempt succeeded.
 func (c *Client) execIdempotent(ctx context.Context, what, text string, errAlreadyDone int32, args ...any) error {
 	maybeRan := false
+	defer c.invalidateLogins()
 	return c.run(ctx, what, func(ctx context.Context) error {
 		c.queries.Add(1)
 		_, err := c.db.ExecContext(ctx, text, args...)

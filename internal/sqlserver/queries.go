@@ -52,6 +52,19 @@ JOIN sys.server_principals AS p ON p.principal_id = m.member_principal_id
 WHERE p.name = @p1
 ORDER BY r.name;`
 
+// QueryAllLogins returns every login (first result set) and every server
+// role membership of a login (second): a plan's refresh of all its
+// bastion_sql_login resources in one round trip (Client.CachedLogin).
+const QueryAllLogins = `SELECT p.name, p.type_desc, p.principal_id, p.is_disabled, p.default_database_name
+FROM sys.server_principals AS p
+WHERE p.type IN ('S', 'U', 'G');
+SELECT p.name, r.name
+FROM sys.server_role_members AS m
+JOIN sys.server_principals AS r ON r.principal_id = m.role_principal_id
+JOIN sys.server_principals AS p ON p.principal_id = m.member_principal_id
+WHERE p.type IN ('S', 'U', 'G')
+ORDER BY p.name, r.name;`
+
 // StmtCreateWindowsLogin creates a Windows login. QUOTENAME returns NULL for a
 // name over 128 characters, and sp_executesql would run NULL silently: THROW.
 const StmtCreateWindowsLogin = `DECLARE @sql nvarchar(max) = N'CREATE LOGIN ' + QUOTENAME(@p1) + N' FROM WINDOWS';
@@ -76,6 +89,6 @@ EXEC sys.sp_executesql @sql;`
 // Statements is every SQL text the adapter sends.
 var Statements = []string{
 	QueryServerInfo, QueryClusterNodes, QuerySharedPaths, QueryFailoverCluster,
-	QueryDatabaseExists, QueryLogin,
+	QueryDatabaseExists, QueryLogin, QueryAllLogins,
 	StmtCreateWindowsLogin, StmtDropLogin, StmtAddRoleMember, StmtDropRoleMember,
 }

@@ -138,6 +138,9 @@ type Client struct {
 	reached atomic.Bool
 
 	dials, logins, loginFailures, queries, retries atomic.Int64
+
+	// loginsRead is the plan's shared read of every login (CachedLogin).
+	loginsRead loginCache
 }
 
 // New validates cfg and prepares a pooled client; it dials nothing.
@@ -382,6 +385,7 @@ func (c *Client) query(ctx context.Context, what, text string, scan func(*sql.Ro
 
 // exec runs one statement.
 func (c *Client) exec(ctx context.Context, what, text string, args ...any) error {
+	defer c.invalidateLogins()
 	return c.run(ctx, what, func(ctx context.Context) error {
 		c.queries.Add(1)
 		_, err := c.db.ExecContext(ctx, text, args...)

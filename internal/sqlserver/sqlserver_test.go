@@ -3,6 +3,7 @@ package sqlserver_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -617,5 +618,60 @@ func TestLoginDisabledIsRead(t *testing.T) {
 	}
 	if !sa.Disabled || me.Disabled || sa.Type != model.LoginSQL {
 		t.Fatalf("sa %+v, %s %+v", sa, model.SQLLoginUser, me)
+	}
+}
+
+// A plan's login reads share one query of every login until a write.
+func TestCachedLoginSharedUntilAWrite(t *testing.T) {
+	l := newLab(t, tdssim.Options{})
+	c := l.client(t)
+	names := []string{`PRIV\svc-a`, `PRIV\svc-b`, `PRIV\svc-c`}
+	for i, n := range names {
+		roles := []string{"dbcreator"}
+		if i == 1 {
+			roles = append(roles, "securityadmin")
+		}
+		if err := c.CreateLogin(ctx(t), n, roles); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := c.Stats().Queries
+	errs := make(chan error, 30)
+	for i := range 30 {
+		go func() {
+			// Names compare as the server's case-insensitive collation does.
+			got, err := c.CachedLogin(ctx(t), strings.ToUpper(names[i%3]))
+			if err == nil && (got.Name != names[i%3] || got.Type != "WINDOWS_LOGIN" || got.Roles[0] != "dbcreator") {
+				err = fmt.Errorf("CachedLogin(%s) = %+v", names[i%3], got)
+			}
+			errs <- err
+		}()
+	}
+	for range 30 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, _ := c.CachedLogin(ctx(t), names[1]); strings.Join(got.Roles, ",") != "dbcreator,securityadmin" {
+		t.Fatalf("roles = %v", got.Roles)
+	}
+	if _, err := c.CachedLogin(ctx(t), `PRIV\nobody`); !errors.Is(err, transport.ErrNotFound) {
+		t.Fatalf("missing login: %v", err)
+	}
+	if n := c.Stats().Queries - before; n != 1 {
+		t.Fatalf("32 cached reads sent %d queries, want 1", n)
+	}
+	// A write through the client drops the shared read.
+	if err := c.SetLoginRoles(ctx(t), names[0], []string{"sysadmin"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.CachedLogin(ctx(t), names[0]); err != nil || strings.Join(got.Roles, ",") != "sysadmin" {
+		t.Fatalf("after the write: %+v, %v", got, err)
+	}
+	if err := c.DropLogin(ctx(t), names[2]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CachedLogin(ctx(t), names[2]); !errors.Is(err, transport.ErrNotFound) {
+		t.Fatalf("after the drop: %v", err)
 	}
 }
