@@ -47,7 +47,11 @@ const (
 
 // Defaults for zero Config fields.
 const (
-	DefaultOperationTimeout      = 60 * time.Second
+	DefaultOperationTimeout = 60 * time.Second
+	// ServerShellIdleTimeout is the IdleTimeOut each shell is created with
+	// (at least twice OperationTimeout): the host deletes a shell left idle
+	// that long, e.g. by a provider that was killed.
+	ServerShellIdleTimeout       = 2 * time.Minute
 	DefaultMaxConcurrencyPerHost = 4
 )
 
@@ -95,12 +99,14 @@ type Config struct {
 // Client runs scripts on hosts. It is safe for concurrent use; it keeps one
 // pool of connections per host.
 type Client struct {
-	cfg     Config
-	log     *slog.Logger
-	auth    authenticator
-	roots   *x509.CertPool
-	params  *winrm.Parameters
-	limiter *transport.Limiter
+	cfg    Config
+	log    *slog.Logger
+	auth   authenticator
+	roots  *x509.CertPool
+	params *winrm.Parameters
+	// shellIdle is the IdleTimeOut sent with every shell Create.
+	shellIdle time.Duration
+	limiter   *transport.Limiter
 
 	mu    sync.Mutex
 	hosts map[string]*hostConn
@@ -152,6 +158,9 @@ func New(cfg Config) (*Client, error) {
 		limiter: transport.NewLimiter(cfg.MaxConcurrencyPerHost),
 		hosts:   map[string]*hostConn{},
 		params:  winrm.NewParameters(fmt.Sprintf("PT%.3fS", cfg.OperationTimeout.Seconds()), "en-US", 153600),
+		// Longer than any Receive may wait, so a running script's shell
+		// never idles out; short enough that a killed provider's shells go.
+		shellIdle: max(2*cfg.OperationTimeout, ServerShellIdleTimeout),
 	}
 	if c.log == nil {
 		c.log = transport.Discard

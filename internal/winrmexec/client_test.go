@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -727,5 +728,34 @@ func TestRunChecksScriptDigest(t *testing.T) {
 	}
 	if n := f.srv.Stats(model.App1).Requests; n != 0 {
 		t.Errorf("%d requests sent", n)
+	}
+}
+
+// Every shell asks the host to delete it after ServerShellIdleTimeout
+// without a request: a provider killed with shells in its pool leaves none
+// open for long.
+func TestShellsAskForAnIdleTimeOut(t *testing.T) {
+	f := setup(t)
+	var offset atomic.Int64
+	f.env.Now = func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	c := f.client(t, nil)
+	if err := c.Run(timeout(t, 10*time.Second), model.App1, labTest, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.srv.Stats(model.App1).Shells; n != 1 {
+		t.Fatalf("%d shells open, want the kept one", n)
+	}
+	// The provider is gone without deleting it (no Close).
+	offset.Store(int64(ServerShellIdleTimeout - time.Second))
+	if n := f.srv.Stats(model.App1).Shells; n != 1 {
+		t.Fatalf("the shell went before its IdleTimeOut")
+	}
+	offset.Store(int64(ServerShellIdleTimeout + time.Second))
+	if st := f.srv.Stats(model.App1); st.Shells != 0 || st.IdleExpired != 1 {
+		t.Fatalf("stats %+v: the host should have deleted the idle shell", st)
+	}
+	s := openShellRequest("https://h:5986/wsman", c.params, 90*time.Second).String()
+	if i, j := strings.Index(s, "<rsp:IdleTimeOut>PT90.000S</rsp:IdleTimeOut>"), strings.Index(s, "<rsp:InputStreams>stdin</rsp:InputStreams>"); i < 0 || j < i {
+		t.Fatalf("Create body:\n%s", s)
 	}
 }

@@ -3,6 +3,7 @@ package winrmexec
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -113,7 +114,7 @@ func (h *hostConn) execute(ctx context.Context, cmdline string, stdin []byte) (o
 
 // createShell opens a shell on the host (one request).
 func (h *hostConn) createShell(ctx context.Context) (string, error) {
-	body, err := h.post(ctx, winrm.NewOpenShellRequest(h.url, h.c.params))
+	body, err := h.post(ctx, openShellRequest(h.url, h.c.params, h.c.shellIdle))
 	if err != nil {
 		return "", fmt.Errorf("creating a shell: %w", err)
 	}
@@ -123,6 +124,43 @@ func (h *hostConn) createShell(ctx context.Context) (string, error) {
 	}
 	h.count(func(st *HostStats) { st.Shells++ })
 	return shellID, nil
+}
+
+// openShellRequest is winrm.NewOpenShellRequest plus the shell's
+// IdleTimeOut ([MS-WSMV] 2.2.4.37 Shell, before InputStreams): the service
+// deletes a shell no request touched for that long (the smaller of this and
+// its own IdleTimeout setting), so the shells of a provider that was killed
+// do not stay open on the host, each counting against MaxShellsPerUser.
+// https://learn.microsoft.com/openspecs/windows_protocols/ms-wsmv/b3dd6257-9326-466b-9fc5-9f788973d40e
+// https://learn.microsoft.com/windows/win32/api/wsman/ns-wsman-wsman_shell_startup_info_v10
+func openShellRequest(uri string, params *winrm.Parameters, idle time.Duration) *soap.SoapMessage {
+	m := soap.NewMessage()
+	m.Header().
+		To(uri).
+		ReplyTo("http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous").
+		MaxEnvelopeSize(params.EnvelopeSize).
+		Id(messageID()).
+		Locale(params.Locale).
+		Timeout(params.Timeout).
+		Action("http://schemas.xmlsoap.org/ws/2004/09/transfer/Create").
+		ResourceURI("http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd").
+		AddOption(soap.NewHeaderOption("WINRS_NOPROFILE", "FALSE")).
+		AddOption(soap.NewHeaderOption("WINRS_CODEPAGE", "65001")).
+		Build()
+	shell := m.CreateBodyElement("Shell", soap.DOM_NS_WIN_SHELL)
+	m.CreateElement(shell, "IdleTimeOut", soap.DOM_NS_WIN_SHELL).SetContent(fmt.Sprintf("PT%.3fS", idle.Seconds()))
+	m.CreateElement(shell, "InputStreams", soap.DOM_NS_WIN_SHELL).SetContent("stdin")
+	m.CreateElement(shell, "OutputStreams", soap.DOM_NS_WIN_SHELL).SetContent("stdout stderr")
+	return m
+}
+
+// messageID is a WS-Addressing MessageID: a random (version 4) UUID URI.
+func messageID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("uuid:%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 // shellIdleTimeout is how long a shell may wait in the pool for the next

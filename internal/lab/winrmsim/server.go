@@ -77,6 +77,8 @@ type HostStats struct {
 	// Shells is the number of shells open now; MaxShells the most open at once.
 	Shells    int
 	MaxShells int
+	// IdleExpired counts shells the service deleted after their IdleTimeOut.
+	IdleExpired int
 	// Sealed counts requests on the HTTP listener whose SOAP message came
 	// NTLM-sealed ([MS-WSMV] 2.2.9.1.1); Unsealed those that came in clear
 	// (refused with HTTP 500 unless the host allows unencrypted traffic).
@@ -269,6 +271,7 @@ func (s *Server) Close() {
 func (s *Server) Stats(host string) HostStats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.expireLocked(s.env.Now())
 	if h := s.hosts[model.Key(host)]; h != nil {
 		return h.stats
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +27,62 @@ type shell struct {
 	// logon is the session the shell's processes run in.
 	logon    model.Identity
 	commands map[string]*command
+	// idle is the shell's IdleTimeOut; last the time of its last request.
+	idle time.Duration
+	last time.Time
+}
+
+// MaxShellIdle is the WinRM service's IdleTimeout (winrm/config/Winrs,
+// 7200000 ms by default): a shell's IdleTimeOut is the smaller of the
+// client's and this; without one the shell gets this.
+// https://learn.microsoft.com/windows/win32/api/wsman/ns-wsman-wsman_shell_startup_info_v10
+const MaxShellIdle = 2 * time.Hour
+
+// xsDurationRE matches the xs:duration forms WS-Management clients send for a
+// time span (PT120S, PT120.000S, P0DT0H2M0S); ok is false otherwise.
+var xsDurationRE = regexp.MustCompile(`^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$`)
+
+func xsDuration(v string) (time.Duration, bool) {
+	m := xsDurationRE.FindStringSubmatch(strings.TrimSpace(v))
+	if m == nil || v == "P" || strings.HasSuffix(v, "T") {
+		return 0, false
+	}
+	var d time.Duration
+	for i, unit := range []time.Duration{24 * time.Hour, time.Hour, time.Minute} {
+		if m[i+1] != "" {
+			n, err := strconv.Atoi(m[i+1])
+			if err != nil {
+				return 0, false
+			}
+			d += time.Duration(n) * unit
+		}
+	}
+	if m[4] != "" {
+		f, err := strconv.ParseFloat(m[4], 64)
+		if err != nil {
+			return 0, false
+		}
+		d += time.Duration(f * float64(time.Second))
+	}
+	return d, true
+}
+
+// expireLocked deletes the shells no request touched for their IdleTimeOut,
+// as the WinRM service does, ending their processes. s.mu is held.
+func (s *Server) expireLocked(now time.Time) {
+	for id, sh := range s.shells {
+		if now.Sub(sh.last) < sh.idle {
+			continue
+		}
+		delete(s.shells, id)
+		for _, c := range sh.commands {
+			c.stop()
+		}
+		if h := s.hosts[sh.host]; h != nil {
+			h.stats.Shells--
+			h.stats.IdleExpired++
+		}
+	}
 }
 
 type command struct {
@@ -212,11 +269,14 @@ func (s *Server) unauthorized(w http.ResponseWriter, host string) {
 func (s *Server) shellFor(host, user, id string) (*shell, wsmanFault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	now := s.env.Now()
+	s.expireLocked(now)
 	sh := s.shells[id]
 	// Another user's shell does not exist for this user.
 	if sh == nil || sh.host != host || sh.user != user {
 		return nil, faultNoShell(id)
 	}
+	sh.last = now
 	return sh, wsmanFault{}
 }
 
@@ -226,8 +286,19 @@ func (s *Server) create(host string, secure bool, id model.Identity, req *reques
 		writeFault(w, req.Header.MessageID, faultBadRequest("The Create request has no Shell element."))
 		return
 	}
+	idle := MaxShellIdle
+	if v := req.Body.Shell.IdleTimeOut; v != "" {
+		d, ok := xsDuration(v)
+		if !ok {
+			writeFault(w, req.Header.MessageID, faultBadRequest("The IdleTimeOut value "+esc(v)+" is not a valid xs:duration."))
+			return
+		}
+		idle = min(idle, d)
+	}
 	s.env.CountLogin(model.WinRM, host)
 	s.mu.Lock()
+	now := s.env.Now()
+	s.expireLocked(now)
 	n := 0
 	for _, sh := range s.shells {
 		if sh.host == host && sh.user == user {
@@ -239,7 +310,7 @@ func (s *Server) create(host string, secure bool, id model.Identity, req *reques
 		writeFault(w, req.Header.MessageID, faultMaxShells(s.opts.MaxShellsPerUser))
 		return
 	}
-	sh := &shell{id: newUUID(), host: host, user: user, logon: id, commands: map[string]*command{}}
+	sh := &shell{id: newUUID(), host: host, user: user, logon: id, commands: map[string]*command{}, idle: idle, last: now}
 	s.shells[sh.id] = sh
 	if h := s.hosts[host]; h != nil {
 		h.stats.Shells++
@@ -259,7 +330,7 @@ func (s *Server) create(host string, secure bool, id model.Identity, req *reques
 		`</w:Selector></w:SelectorSet></a:ReferenceParameters></x:ResourceCreated>` +
 		`<rsp:Shell xmlns:rsp="` + nsShell + `"><rsp:ShellId>` + sh.id + `</rsp:ShellId><rsp:ResourceUri>` + shellCmdURI +
 		`</rsp:ResourceUri><rsp:Owner>` + esc(user) + `</rsp:Owner><rsp:ClientIP>127.0.0.1</rsp:ClientIP>` +
-		`<rsp:IdleTimeOut>PT7200.000S</rsp:IdleTimeOut><rsp:InputStreams>` + esc(in) + `</rsp:InputStreams><rsp:OutputStreams>` +
+		`<rsp:IdleTimeOut>` + fmt.Sprintf("PT%.3fS", idle.Seconds()) + `</rsp:IdleTimeOut><rsp:InputStreams>` + esc(in) + `</rsp:InputStreams><rsp:OutputStreams>` +
 		esc(out) + `</rsp:OutputStreams><rsp:ShellRunTime>P0DT0H0M0S</rsp:ShellRunTime><rsp:ShellInactivity>P0DT0H0M0S</rsp:ShellInactivity></rsp:Shell>`
 	writeSOAP(w, http.StatusOK, envelope("http://schemas.xmlsoap.org/ws/2004/09/transfer/CreateResponse", req.Header.MessageID, body))
 }
