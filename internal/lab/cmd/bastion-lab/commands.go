@@ -32,7 +32,8 @@ func serveCmd() command {
   ca.pem        the lab's certificate authority (lab.env points at it)
   control.json  where the other commands reach this lab
   ready         written last, once every endpoint listens
-Stopping the lab forgets everything it holds.
+The application servers have the AD DS tools (netdom), as Microsoft's PAM
+deployment installs them. Stopping the lab forgets everything it holds.
 
 The cost model makes the lab as slow as a network: -rtt is charged for every
 request/response exchange (and TCP/TLS handshake flight) on every protocol,
@@ -350,6 +351,11 @@ func checkProtocol(p string) error {
 
 // serve starts the lab, writes DIR's files and runs until ctx ends.
 func serve(ctx context.Context, out io.Writer, dir string, costs model.Costs, sqlVersion string) error {
+	// lab.env names files in dir: absolute, so terraform -chdir finds them.
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
@@ -359,6 +365,16 @@ func serve(ctx context.Context, out io.Writer, dir string, costs model.Costs, sq
 	}
 	defer l.Close()
 	l.Env.SetCosts(costs)
+	// The MIM hosts get the AD DS tools (netdom), as Microsoft's PAM deployment
+	// installs them, so bastion_pam_trust can be tried as it is.
+	_ = l.Env.Do(func(e *model.Env) error {
+		for _, h := range []string{model.App1, model.App2, model.App3} {
+			if host := e.Host(h); host != nil {
+				model.InstallADDSTools(host)
+			}
+		}
+		return nil
+	})
 
 	tokenBytes := make([]byte, 16)
 	if _, err := rand.Read(tokenBytes); err != nil {

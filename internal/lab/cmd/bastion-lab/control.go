@@ -285,7 +285,7 @@ func printStatus(out io.Writer, st status, all bool) error {
 		st.Costs.RTTms[model.WinRM], st.Costs.RTTms[model.LDAP], st.Costs.RTTms[model.TDS], st.Costs.PowerShellStartMs)
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	_, _ = fmt.Fprintln(tw, "PROTOCOL\tHOST\tCALLS\tREQUESTS\tROUND TRIPS\tCONNECTIONS\tTLS\tLOGINS\tSCRIPTS\tBYTES IN\tBYTES OUT\t")
+	_, _ = fmt.Fprintln(tw, "PROTOCOL\tHOST\tCALLS\tREQUESTS\tROUND TRIPS\tCONNECTIONS\tTLS\tLOGINS\tSCRIPTS\tBYTES IN\tBYTES OUT")
 	rows := 0
 	for _, p := range []string{model.WinRM, model.LDAP, model.TDS} {
 		seen := map[string]bool{}
@@ -306,7 +306,7 @@ func printStatus(out io.Writer, st status, all bool) error {
 				continue
 			}
 			rows++
-			_, _ = fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", p, h, calls, c.Requests, c.RoundTrips, c.Connections, c.TLSHandshakes, c.Logins, c.Scripts, c.BytesIn, c.BytesOut)
+			_, _ = fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", p, h, calls, c.Requests, c.RoundTrips, c.Connections, c.TLSHandshakes, c.Logins, c.Scripts, c.BytesIn, c.BytesOut)
 		}
 	}
 	_ = tw.Flush() // into a strings.Builder: cannot fail
