@@ -36,6 +36,7 @@ type backupStatusDataSourceModel struct {
 	TombstoneLifetimeSet  types.Bool  `tfsdk:"tombstone_lifetime_set"`
 	ThresholdDays         types.Int64 `tfsdk:"threshold_days"`
 	Backups               types.List  `tfsdk:"backups"`
+	StampsFound           types.Bool  `tfsdk:"backup_stamps_found"`
 	Warnings              types.List  `tfsdk:"warnings"`
 	OK                    types.Bool  `tfsdk:"ok"`
 }
@@ -63,6 +64,12 @@ func (d *backupStatusDataSource) Schema(_ context.Context, _ datasource.SchemaRe
 			"A backup writes `dSASignature` on each naming context head as an originating change of the DC backed up; its replication metadata (parsed from `replPropertyMetaData`, " +
 			"which Samba has too) gives the time and the DC, as `repadmin /showbackup` and PingCastle's A-BackupMetadata read them. The stamp replicates, so the directory keeps " +
 			"**only the latest backup of each naming context**, whichever DC it was taken on.\n\n" +
+			"**Where the stamp comes from.** Microsoft's schema reference defines `dSASignature` (DSA-Signature) as the `invocationId` of the directory that last " +
+			"modified it; a system state backup of a DC writes it on every naming context head the DC holds, through the Active Directory VSS writer: Windows Server Backup " +
+			"(`wbadmin start systemstatebackup`) and backup products that use that writer. A copy of the DC's disk taken without it (a hypervisor snapshot without " +
+			"application-consistent backup, a file copy of `ntds.dit`) leaves no stamp, and neither does Samba's `samba-tool domain backup`: a Samba domain backed up that " +
+			"way still reads as never backed up. When no naming context carries a stamp at all, `backup_stamps_found` is `false` and a single warning says so " +
+			"plainly instead of one per naming context.\n\n" +
 			"LDAP only: the tombstone lifetime, the FSMO holders and, on the pinned DC (each DC when none is pinned), the stamp of every naming context it holds. " +
 			"Each problem is in `warnings` and raised as a warning diagnostic: a naming context whose last backup is stale, and an FSMO holder with no recorded backup " +
 			"younger than the threshold.",
@@ -92,6 +99,9 @@ func (d *backupStatusDataSource) Schema(_ context.Context, _ datasource.SchemaRe
 					"stale":                     schema.BoolAttribute{Computed: true, MarkdownDescription: "Never backed up, or the last backup is `threshold_days` old or older."},
 				}},
 			},
+			"backup_stamps_found": schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether any naming context on any DC read carries a backup stamp (`dSASignature` in its " +
+				"replication metadata). `false`: the directory records no backup of any kind, either because none was ever taken or because the backups in use do not " +
+				"write the stamp (see above); backups this data source cannot see may still exist."},
 			"warnings": schema.ListAttribute{ElementType: types.StringType, Computed: true, MarkdownDescription: "Every problem found, one sentence each; empty when all is well."},
 			"ok":       schema.BoolAttribute{Computed: true, MarkdownDescription: "`true` when `warnings` is empty: use it in a `check` block or a precondition."},
 		},
@@ -154,6 +164,7 @@ func (d *backupStatusDataSource) Read(ctx context.Context, req datasource.ReadRe
 	list, diags := types.ListValue(types.ObjectType{AttrTypes: backupAttrTypes}, items)
 	resp.Diagnostics.Append(diags...)
 	m.Backups = list
+	m.StampsFound = types.BoolValue(judged.stampsFound)
 	var warnings []attr.Value
 	for _, w := range judged.warnings {
 		warnings = append(warnings, types.StringValue(w.text))
@@ -181,6 +192,8 @@ type backupJudgement struct {
 	thresholdDays int
 	backups       []judgedBackup
 	warnings      []backupWarning
+	// stampsFound: some naming context on some DC read carries a stamp.
+	stampsFound bool
 }
 
 // judgeBackups ages every stamp against the threshold (the tombstone
@@ -206,10 +219,15 @@ func judgeBackups(report *directory.BackupReport, tomb directory.TombstoneLifeti
 			jb.stale = jb.age >= limit
 		}
 		j.backups = append(j.backups, jb)
+		j.stampsFound = j.stampsFound || b.Backed
 	}
 	for _, dc := range sortedKeysOf(report.Unreadable) {
 		j.warnings = append(j.warnings, backupWarning{"Backup Metadata Not Read",
 			fmt.Sprintf("The backup metadata of %s could not be read over LDAP: %v.", dc, report.Unreadable[dc])})
+	}
+	if !j.stampsFound && len(report.Backups) > 0 {
+		j.warnings = append(j.warnings, noStampsWarning(report, roles))
+		return j
 	}
 	latest := report.Latest()
 	for _, nc := range []string{adnames.NCDomain, adnames.NCConfiguration, adnames.NCSchema, adnames.NCDomainDNSZones, adnames.NCForestDNSZones} {
@@ -262,6 +280,41 @@ func judgeBackups(report *directory.BackupReport, tomb directory.TombstoneLifeti
 				h, strings.Join(held[adnames.HostKey(h)], ", "), limitName, recorded, h)})
 	}
 	return j
+}
+
+// noStampsWarning says in one warning that the directory records no backup at
+// all, rather than one "never backed up" per naming context and FSMO holder.
+func noStampsWarning(report *directory.BackupReport, roles directory.FSMORoles) backupWarning {
+	var dcs, ncs []string
+	seenDC, seenNC := map[string]bool{}, map[string]bool{}
+	for _, b := range report.Backups {
+		if !seenDC[adnames.HostKey(b.DC)] {
+			seenDC[adnames.HostKey(b.DC)] = true
+			dcs = append(dcs, b.DC)
+		}
+		if !seenNC[b.NamingContext] {
+			seenNC[b.NamingContext] = true
+			ncs = append(ncs, b.NamingContext)
+		}
+	}
+	var holders []string
+	seen := map[string]bool{}
+	for _, role := range adnames.FSMORoles() {
+		if h := roles[role].Host; h != "" && !seen[adnames.HostKey(h)] {
+			seen[adnames.HostKey(h)] = true
+			holders = append(holders, h)
+		}
+	}
+	backUp := "a DC's system state"
+	if len(holders) > 0 {
+		backUp = "the system state of every FSMO role holder (" + strings.Join(holders, ", ") + ")"
+	}
+	return backupWarning{"No Backup Recorded In The Directory",
+		fmt.Sprintf("No naming context (%s) on %s carries a backup stamp (dSASignature in its replication metadata): the directory records no backup at all. "+
+			"A system state backup through the Active Directory VSS writer (Windows Server Backup, wbadmin start systemstatebackup, or a backup product using that writer) writes the stamp; "+
+			"disk snapshots without that writer and Samba's samba-tool domain backup do not, so backups taken that way, if any, are invisible here and cannot be judged. "+
+			"Back up %s (*Back up and restore Active Directory*).",
+			strings.Join(ncs, ", "), strings.Join(dcs, ", "), backUp)}
 }
 
 func orUnknownDC(h string) string {

@@ -132,6 +132,7 @@ func TestAccBackupStatusDataSource(t *testing.T) {
 				Config: l.ProviderHCL() + backupHCL(0),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(ds, tfjsonpath.New("ok"), knownvalue.Bool(true)),
+					statecheck.ExpectKnownValue(ds, tfjsonpath.New("backup_stamps_found"), knownvalue.Bool(true)),
 					statecheck.ExpectKnownValue(ds, tfjsonpath.New("backups").AtSliceIndex(0).AtMapKey("stale"), knownvalue.Bool(false)),
 				},
 			},
@@ -148,8 +149,11 @@ func TestAccBackupStatusDataSource(t *testing.T) {
 					statecheck.ExpectKnownValue(ds, tfjsonpath.New("backups").AtSliceIndex(0).AtMapKey("backed_up"), knownvalue.Bool(false)),
 					statecheck.ExpectKnownValue(ds, tfjsonpath.New("backups").AtSliceIndex(0).AtMapKey("last_backup"), knownvalue.Null()),
 					statecheck.ExpectKnownValue(ds, tfjsonpath.New("backups").AtSliceIndex(0).AtMapKey("stale"), knownvalue.Bool(true)),
-					statecheck.ExpectKnownValue(ds, tfjsonpath.New("warnings").AtSliceIndex(0), knownvalue.StringRegexp(regexp.MustCompile(`^The Domain naming context .* has never been backed up`))),
-					statecheck.ExpectKnownValue(ds, tfjsonpath.New("warnings").AtSliceIndex(5), knownvalue.StringRegexp(regexp.MustCompile(`no backup at all is recorded`))),
+					// One plain warning, not one per naming context and holder.
+					statecheck.ExpectKnownValue(ds, tfjsonpath.New("backup_stamps_found"), knownvalue.Bool(false)),
+					statecheck.ExpectKnownValue(ds, tfjsonpath.New("warnings"), knownvalue.ListExact([]knownvalue.Check{
+						knownvalue.StringRegexp(regexp.MustCompile(`^No naming context \(Domain, Configuration, Schema, DomainDnsZones, ForestDnsZones\) on .* carries a backup stamp .*: the directory records no backup at all\. .*samba-tool domain backup do not.* Back up the system state of every FSMO role holder \(`)),
+					})),
 				},
 			},
 		},
@@ -194,6 +198,28 @@ func TestJudgeBackups(t *testing.T) {
 	// dc3 unreadable; Schema never backed up; holders dc1 (59 days < 60) and DC2 (3 hours) covered.
 	if got := strings.Join(summaries, "|"); got != "Backup Metadata Not Read|Active Directory Never Backed Up" {
 		t.Fatalf("warnings = %s", got)
+	}
+
+	if !j.stampsFound {
+		t.Fatal("stampsFound false with two stamps")
+	}
+
+	// No stamp anywhere: one warning naming it plainly, instead of one per naming context and holder.
+	bare := &directory.BackupReport{Backups: []directory.NCBackup{
+		{DC: "dc1.x.test", NamingContext: adnames.NCDomain, DN: "d"}, {DC: "dc1.x.test", NamingContext: adnames.NCSchema, DN: "s"},
+		{DC: "DC2.x.test", NamingContext: adnames.NCDomain, DN: "d"},
+	}}
+	nj := judgeBackups(bare, tomb, roles, 0, now)
+	if nj.stampsFound || len(nj.warnings) != 1 || nj.warnings[0].summary != "No Backup Recorded In The Directory" {
+		t.Fatalf("no stamps: found %t, warnings %+v", nj.stampsFound, nj.warnings)
+	}
+	if w := nj.warnings[0].text; !strings.Contains(w, "No naming context (Domain, Schema) on dc1.x.test, DC2.x.test carries") ||
+		!strings.Contains(w, "every FSMO role holder (dc1.x.test, DC2.x.test)") {
+		t.Fatalf("no stamps: %s", w)
+	}
+	// No naming context read at all (every DC unreadable) is not "no stamps".
+	if ej := judgeBackups(&directory.BackupReport{Unreadable: report.Unreadable}, tomb, roles, 0, now); len(ej.warnings) == 0 || ej.warnings[0].summary != "Backup Metadata Not Read" {
+		t.Fatalf("unreadable only: %+v", ej.warnings)
 	}
 
 	// With max_age_days = 30, dc1's 59-day-old backup is stale and dc1 is no longer covered.

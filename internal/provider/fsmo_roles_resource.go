@@ -236,8 +236,8 @@ func (r *fsmoRolesResource) ImportState(ctx context.Context, req resource.Import
 		resp.Diagnostics.AddError("Invalid Import ID", fmt.Sprintf("The import ID is the domain's DNS name, e.g. priv.contoso.com: %s.", err))
 		return
 	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("domain_name"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), fsmoID(req.ID))...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("domain_name"), newCaseInsensitiveString(fsmoID(req.ID)))...)
 }
 
 // ModifyPlan checks, when a role is to move, that its new holder is a
@@ -345,7 +345,6 @@ func (r *fsmoRolesResource) apply(ctx context.Context, plan *fsmoRolesResourceMo
 		diags.AddError("FSMO Roles Not Read", fmt.Sprintf("Reading the FSMO role holders back over LDAP failed: %v", err))
 		return
 	}
-	plan.ID = types.StringValue(domain)
 	fsmoFromDirectory(after, plan, diags)
 	diags.Append(st.Set(ctx, plan)...)
 }
@@ -380,9 +379,12 @@ func fsmoMove(ctx context.Context, dir ad.Directory, current directory.FSMORoles
 }
 
 // fsmoFromDirectory copies the holders into m; a role whose holder is no
-// longer a DC is null, with a warning.
+// longer a DC is null, with a warning. Names are in lower case, however the DC's
+// dNSHostName spells them (DNS names compare without case, RFC 4343): an import
+// then plans empty against a configuration in lower case, as generated ones are.
+// A configuration spelled otherwise keeps its spelling through semantic equality.
 func fsmoFromDirectory(roles directory.FSMORoles, m *fsmoRolesResourceModel, diags *diag.Diagnostics) {
-	m.ID = types.StringValue(m.DomainName.ValueString())
+	m.ID = types.StringValue(fsmoID(m.DomainName.ValueString()))
 	for _, a := range fsmoAttributes {
 		h := roles[a.role]
 		if h.Host == "" {
@@ -392,9 +394,12 @@ func fsmoFromDirectory(roles directory.FSMORoles, m *fsmoRolesResourceModel, dia
 					"set %s to a working DC with allow_seize = true to seize it.", a.role, h.NTDSSettingsDN, a.attr))
 			continue
 		}
-		*m.holder(a.role) = newCaseInsensitiveString(h.Host)
+		*m.holder(a.role) = newCaseInsensitiveString(strings.ToLower(h.Host))
 	}
 }
+
+// fsmoID is the resource's ID for a domain, the same after create and import.
+func fsmoID(domain string) string { return strings.ToLower(strings.TrimSuffix(domain, ".")) }
 
 // planReturn checks, when the resource is destroyed with holder_on_destroy,
 // that the DC is a writable DC of the forest, and records for the

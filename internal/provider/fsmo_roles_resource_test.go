@@ -97,6 +97,14 @@ func TestAccFSMORoles_lifecycle(t *testing.T) {
 				// The configuration spells the RID master in upper case; the directory in lower.
 				ImportStateVerifyIgnore: []string{"rid_master", "timeouts"},
 			},
+			{ // the same import ID however it is spelled: the ID after import is the ID after create
+				Config:                  cfg,
+				ResourceName:            addr,
+				ImportState:             true,
+				ImportStateId:           strings.ToUpper(model.DomainDNS) + ".",
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"rid_master", "timeouts"},
+			},
 			{ // drift: the PDC emulator moved back out of band; the plan moves it again
 				PreConfig: func() {
 					if err := l.Env.TransferFSMO(adnames.PDCEmulator, model.DC1); err != nil {

@@ -64,6 +64,44 @@ func (r *pamTrustResource) readPRIVSide(ctx context.Context, m *pamTrustResource
 	return true
 }
 
+// refreshCorpSide reads the CORP side on a refresh when the provider has the
+// CORP password (pam_corp_password) and the state names the account: a refresh
+// gets no configuration, so the write-only corp_password_wo cannot reach it.
+// After an import, the settings not yet in the state are taken from the CORP
+// side as it is, so the first plan compares the configuration with CORP.
+// Cost: a bind and a search on a short-lived connection to the source forest.
+func (r *pamTrustResource) refreshCorpSide(ctx context.Context, m *pamTrustResourceModel, diags *diag.Diagnostics) {
+	password := r.data.pamCorpPassword
+	if password == "" || !known(m.CorpUsername) || m.CorpUsername.ValueString() == "" {
+		return
+	}
+	ctx = r.data.logCtx(ctx, password)
+	corp, err := r.readCorpSide(ctx, m, password)
+	if err != nil {
+		diags.AddWarning("CORP Side Of PAM Trust Not Read",
+			fmt.Sprintf("Reading the CORP side of the trust (the source forest's trustedDomain object for the PRIV forest) from %s as %s with pam_corp_password failed; "+
+				"the state keeps the CORP side as last read, and the plan reads it again with corp_password_wo: %v", m.SourceForest.ValueString(), m.CorpUsername.ValueString(), err))
+		return
+	}
+	if corp == nil {
+		return // the plan, which reads it too, replaces the trust and says why
+	}
+	m.CorpTrustDirection = types.Int64Value(int64(corp.Direction))
+	m.CorpTrustAttributes = types.Int64Value(int64(corp.Attributes))
+	m.SIDHistoryEnabled = types.BoolValue(corp.Has(adnames.TrustAttrTreatAsExternal))
+	m.Quarantined = types.BoolValue(corp.Has(adnames.TrustAttrQuarantinedDomain))
+	m.PIMTrustEnabled = types.BoolValue(corp.Has(adnames.TrustAttrPIMTrust))
+	if m.SIDHistory.IsNull() {
+		m.SIDHistory = m.SIDHistoryEnabled
+	}
+	if m.Quarantine.IsNull() {
+		m.Quarantine = m.Quarantined
+	}
+	if m.PIMTrust.IsNull() {
+		m.PIMTrust = m.PIMTrustEnabled
+	}
+}
+
 func pamFromPRIVSide(t directory.Trust, m *pamTrustResourceModel) {
 	m.ID = types.StringValue(strings.ToLower(strings.TrimSuffix(m.SourceForest.ValueString(), ".")))
 	m.Bidirectional = types.BoolValue(t.Direction == adnames.TrustDirectionBidirectional)

@@ -79,8 +79,8 @@ func (r *pamTrustResource) Metadata(_ context.Context, req resource.MetadataRequ
 const pamCorpPasswordEnv = "pam_corp_password (or BASTION_PAM_CORP_PASSWORD)"
 
 const pamCorpSideDoc = " Read from the source forest's `trustedDomain` object for the PRIV forest (the trusting, outbound side, where netdom sets these bits) " +
-	"over LDAP from the source forest's domain controllers with the CORP credential at every plan of an existing trust, and by the netdom script after create and update. " +
-	"`null` after an import until the first apply."
+	"over LDAP from the source forest's domain controllers with the CORP credential: at every plan of an existing trust, at every refresh when the provider has " +
+	"`pam_corp_password`, and by the netdom script after create and update. `null` after an import without `pam_corp_password` until the first apply."
 
 func (r *pamTrustResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
@@ -97,7 +97,10 @@ func (r *pamTrustResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			"`connect_to`), and no PowerShell. Terraform must therefore reach the source forest's domain controllers over LDAPS, and `ldap.ca_file` must " +
 			"trust their certificates. With `verify_on_plan`, a plan also runs `Test-PAMTrust` on `host`. A bit changed outside Terraform shows as a planned " +
 			"change and apply re-runs netdom; a trust gone from PRIV is recreated. (`terraform apply -refresh-only` runs no plan, so no CORP read; the deprecated " +
-			"`terraform refresh` plans internally and does.)\n\n" +
+			"`terraform refresh` plans internally and does.) When the provider has `pam_corp_password` (the password destroys use), every refresh reads the CORP side " +
+			"too, as `corp_username` from the state: its bits are in the state at once, and an import (ID `<host>/<source_forest>/<corp_username>`) records " +
+			"`sid_history`, `quarantine` and `pim_trust` as the CORP side holds them, so the first plan after the import is empty when the configuration matches " +
+			"and shows the difference when the CORP side drifted.\n\n" +
 			"**Credentials on the command line.** netdom takes the CORP password as `/passwordo:<password>`: while netdom runs, local administrators of `host` and " +
 			"process-creation auditing (event 4688 with command lines, EDR agents) can see it. `/passwordo:*` prompts on a console, which a WinRM session has not, so there is " +
 			"no documented way around it; the provider passes it as one quoted argument, never in script text, and masks it in netdom's output and in logs.\n\n" +
@@ -334,6 +337,7 @@ func (r *pamTrustResource) Read(ctx context.Context, req resource.ReadRequest, r
 		return
 	}
 	pamFromPRIVSide(t, &state)
+	r.refreshCorpSide(ctx, &state, &resp.Diagnostics)
 	if state.AllowTrustRecreation.IsNull() {
 		state.AllowTrustRecreation = types.BoolValue(false)
 	}
@@ -434,11 +438,17 @@ func pamCorpSideLeftDetail(forest, host string) string {
 }
 
 func (r *pamTrustResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	host, forest, ok := strings.Cut(req.ID, "/")
-	if !ok || validators.CheckFQDN(host) != nil || validators.CheckDNSDomainName(forest) != nil {
+	parts := strings.Split(req.ID, "/")
+	if len(parts) < 2 || len(parts) > 3 || validators.CheckFQDN(parts[0]) != nil || validators.CheckDNSDomainName(parts[1]) != nil ||
+		(len(parts) == 3 && validators.CheckWindowsAccount(parts[2]) != nil) {
 		resp.Diagnostics.AddError("Invalid Import ID",
-			fmt.Sprintf("The import ID is <host>/<source_forest>, e.g. priv-app1.priv.contoso.com/corp.contoso.com: the PRIV server with the MIMPAM module, then the CORP forest's DNS name. Got %q.", req.ID))
+			fmt.Sprintf("The import ID is <host>/<source_forest>[/<corp_username>], e.g. priv-app1.priv.contoso.com/corp.contoso.com/CORP\\Administrator: the PRIV server with the MIMPAM module, "+
+				"the CORP forest's DNS name, and optionally the CORP account to read the CORP side with (with the provider's pam_corp_password). Got %q.", req.ID))
 		return
+	}
+	host, forest := parts[0], parts[1]
+	if len(parts) == 3 {
+		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("corp_username"), parts[2])...)
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), strings.ToLower(strings.TrimSuffix(forest, ".")))...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("host"), host)...)

@@ -223,6 +223,22 @@ func TestAccPAMTrust_lifecycle(t *testing.T) {
 				ImportStateVerifyIgnore: []string{"corp_username", "corp_password_wo_version", "sid_history", "quarantine", "pim_trust",
 					"corp_trust_direction", "corp_trust_attributes", "sid_history_enabled", "quarantined", "pim_trust_enabled", "timeouts"},
 			},
+			{ // with pam_corp_password and the CORP account in the ID, the import reads the CORP side too:
+				// only the secret and its version trigger are missing
+				Config:                  strings.Replace(l.ProviderHCL(), "provider \"bastion\" {\n", fmt.Sprintf("provider \"bastion\" {\n  pam_corp_password = %q\n", corpPassword(l)), 1) + quarantined.hcl(),
+				ResourceName:            pamTrustAddr,
+				ImportState:             true,
+				ImportStateId:           model.App1 + "/" + model.CorpDomainDNS + "/" + model.CorpAdminUser,
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"corp_password_wo_version", "timeouts"},
+			},
+			{ // a malformed CORP account in the ID is refused
+				Config:        l.ProviderHCL() + quarantined.hcl(),
+				ResourceName:  pamTrustAddr,
+				ImportState:   true,
+				ImportStateId: model.App1 + "/" + model.CorpDomainDNS + "/not an account/x",
+				ExpectError:   regexp.MustCompile(`(?s)Invalid Import ID.*<host>/<source_forest>\[/<corp_username>\]`),
+			},
 			{ // a plan (plugin-testing runs two: without and with refresh): the CORP side read over LDAP from a CORP DC, no script
 				PreConfig: l.Env.ResetCounters,
 				Config:    l.ProviderHCL() + quarantined.hcl(),

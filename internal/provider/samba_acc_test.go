@@ -110,6 +110,7 @@ func TestAccSamba(t *testing.T) {
 	t.Run("DomainController", func(t *testing.T) { testSambaDomainController(t, sl) })
 	// Last: an optional feature cannot be disabled, so this one leaves the
 	// Recycle Bin on.
+	t.Run("PAMTrustCorpSide", func(t *testing.T) { testSambaPAMTrustCorpSide(t, sl) })
 	t.Run("DNSRecord", func(t *testing.T) { testSambaDNSRecord(t, sl) })
 	t.Run("OptionalFeatureRecycleBin", func(t *testing.T) { testSambaOptionalFeature(t, sl) })
 	samba.Report("samba provider: tests %s after the lab was up in %s", time.Since(start).Round(time.Second), suite.UpTime.Round(time.Second))
@@ -122,7 +123,8 @@ func TestAccSamba(t *testing.T) {
 func sambaFSMOHCL(domain, holder string, importBlock bool) string {
 	var b strings.Builder
 	if importBlock {
-		fmt.Fprintf(&b, "import {\n  to = bastion_fsmo_roles.roles\n  id = %q\n}\n\n", domain)
+		// The ID in upper case: the import normalises it, so it still plans no change.
+		fmt.Fprintf(&b, "import {\n  to = bastion_fsmo_roles.roles\n  id = %q\n}\n\n", strings.ToUpper(domain))
 	}
 	fmt.Fprintf(&b, "resource \"bastion_fsmo_roles\" \"roles\" {\n  domain_name = %q\n", domain)
 	for _, a := range fsmoAttributes {
@@ -263,6 +265,21 @@ func sambaBackupStatusAgrees(ctx context.Context, sl *samba.Lab, s *terraform.St
 			return fmt.Errorf("%s: backed_up %s, Samba's replPropertyMetaData says %t", st.NamingContext, b, st.Backed)
 		}
 	}
+	// Samba's own backups write no stamp: until StampBackup, no naming context has
+	// one, and the data source must say so in one plain warning.
+	anyStamp := false
+	for _, st := range stamps {
+		anyStamp = anyStamp || st.Backed
+	}
+	if got["backup_stamps_found"] != strconv.FormatBool(anyStamp) {
+		return fmt.Errorf("backup_stamps_found %s, Samba's replPropertyMetaData has a stamp: %t", got["backup_stamps_found"], anyStamp)
+	}
+	if !anyStamp {
+		if got["warnings.#"] != "1" || !strings.Contains(got["warnings.0"], "the directory records no backup at all") ||
+			!strings.Contains(got["warnings.0"], "samba-tool domain backup") {
+			return fmt.Errorf("no stamp on Samba: want the one warning saying no backup is recorded, got %s warnings: %q", got["warnings.#"], got["warnings.0"])
+		}
+	}
 	return nil
 }
 
@@ -396,6 +413,7 @@ func testSambaFSMORoles(t *testing.T, sl *samba.Lab) {
 							"PDC emulator on priv-dc2":     {"data.bastion_domain_controllers.dcs", "fsmo_role_holders.PDCEmulator", dc2.FQDN, sambaDomainControllersAgree},
 							"PRIV-DC1 holding three roles": {"data.bastion_domain_controllers.dcs", "domain_controllers.0.fsmo_roles.#", "3", sambaDomainControllersAgree},
 							"60-day tombstone lifetime":    {"data.bastion_backup_status.backups", "tombstone_lifetime_days", "60", sambaBackupStatusAgrees},
+							"a backup stamp found":         {"data.bastion_backup_status.backups", "backup_stamps_found", "true", sambaBackupStatusAgrees},
 						} {
 							if err := c.agree(ctx, sl, withAttribute(s, c.data, c.attr, c.value)); err == nil {
 								return fmt.Errorf("the comparison with Samba passed a state that says %s", name)
@@ -773,4 +791,191 @@ func testSambaDNSRecord(t *testing.T, sl *samba.Lab) {
 			},
 		},
 	})
+}
+
+// sambaTrustProviderHCL is sambaProviderHCL with the CORP password for
+// refreshes (pam_corp_password) and the CORP forest's DNS name dialled at its
+// only DC, whose certificate names the realm (as a domain's DNS name resolves
+// to its DCs).
+func sambaTrustProviderHCL(l *lab.Lab, sl *samba.Lab) string {
+	corp, _ := sl.Forest("corp")
+	dc, _ := sl.DC("corp-dc1")
+	return strings.Replace(sambaProviderHCL(l, sl), "provider \"bastion\" {\n  connect_to = {\n",
+		fmt.Sprintf("provider \"bastion\" {\n  pam_corp_password = %q\n  connect_to = {\n    \"%s:636\" = \"%s:636\"\n", corp.AdminPassword, corp.DNSDomain, dc.IP), 1)
+}
+
+// sambaTrustHCL is a bastion_pam_trust for the Samba lab's real PRIV <-> CORP
+// forest trust as samba-tool builds it (both ways, no netdom bits: sid_history,
+// quarantine and pim_trust all false), imported with the CORP account in its ID
+// when importBlock, or forgotten (a removed block) when forget.
+func sambaTrustHCL(sl *samba.Lab, importBlock, forget bool) string {
+	corp, _ := sl.Forest("corp")
+	if forget {
+		return "removed {\n  from = bastion_pam_trust.corp\n  lifecycle {\n    destroy = false\n  }\n}\n"
+	}
+	var b strings.Builder
+	if importBlock {
+		fmt.Fprintf(&b, "import {\n  to = bastion_pam_trust.corp\n  id = %q\n}\n\n", model.App1+"/"+corp.DNSDomain+"/"+corp.AdminNetBIOS)
+	}
+	fmt.Fprintf(&b, `resource "bastion_pam_trust" "corp" {
+  host             = %q
+  source_forest    = %q
+  corp_username    = %q
+  corp_password_wo = %q
+  bidirectional    = true
+  sid_history      = false
+  quarantine       = false
+  pim_trust        = false
+}
+`, model.App1, corp.DNSDomain, corp.AdminNetBIOS, corp.AdminPassword)
+	return b.String()
+}
+
+// sambaSetCorpTrustAttributes writes trustAttributes of CORP's trustedDomain
+// object for PRIV on corp-dc1 (ldbmodify on its own database: what netdom's
+// /EnableSIDHistory changes on Windows) and checks samba-tool reads it back.
+func sambaSetCorpTrustAttributes(ctx context.Context, sl *samba.Lab, attrs uint32) error {
+	corp, _ := sl.Forest("corp")
+	priv, _ := sl.Forest("priv")
+	ldif := fmt.Sprintf("dn: CN=%s,CN=System,%s\nchangetype: modify\nreplace: trustAttributes\ntrustAttributes: %d\n", priv.DNSDomain, corp.BaseDN, attrs)
+	if out, err := sl.Exec(ctx, "corp-dc1", "sh", "-c", `printf '%s' "$1" | ldbmodify -H /var/lib/samba/private/sam.ldb`, "_", ldif); err != nil {
+		return fmt.Errorf("ldbmodify trustAttributes %d on corp-dc1: %w\n%s", attrs, err, out)
+	}
+	trusts, err := sl.Trusts(ctx, "corp-dc1")
+	if err != nil {
+		return err
+	}
+	for _, tr := range trusts {
+		if strings.EqualFold(tr.Name, priv.DNSDomain) {
+			if tr.Attributes != attrs {
+				return fmt.Errorf("after ldbmodify, samba-tool domain trust show on corp-dc1 says trustAttributes 0x%X, want 0x%X", tr.Attributes, attrs)
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("samba-tool domain trust list on corp-dc1 has no trust with %s", priv.DNSDomain)
+}
+
+// expectImportUpdate checks that the plan imports addr and changes attr from
+// before (what the import read) to after (the configuration).
+func expectImportUpdate(addr, attr string, before, after any) plancheck.PlanCheck {
+	return planCheckFunc(func(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
+		for _, rc := range req.Plan.ResourceChanges {
+			if rc.Address != addr {
+				continue
+			}
+			b, _ := rc.Change.Before.(map[string]any)
+			a, _ := rc.Change.After.(map[string]any)
+			if rc.Change.Importing == nil || !rc.Change.Actions.Update() || b[attr] != before || a[attr] != after {
+				resp.Error = fmt.Errorf("%s: planned %v (importing: %t) with %s %v -> %v, want an import that updates %s %v -> %v",
+					addr, rc.Change.Actions, rc.Change.Importing != nil, attr, b[attr], a[attr], attr, before, after)
+			}
+			return
+		}
+		resp.Error = fmt.Errorf("no planned change for %s", addr)
+	})
+}
+
+// testSambaPAMTrustCorpSide imports bastion_pam_trust for the lab's real
+// forest trust and shows that the CORP side (corp-dc1's trustedDomain object
+// for PRIV, read over LDAPS as CORP\Administrator) is read on every refresh:
+// the import plans no change, a bit set on the CORP side shows in the state
+// at the next refresh, and an import made while it is set plans the change on
+// its first plan. The trust is never applied to (netdom would run on the
+// simulated host, not on Samba): each state is forgotten with a removed block.
+func testSambaPAMTrustCorpSide(t *testing.T, sl *samba.Lab) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	t.Cleanup(cancel)
+	trusts, err := sl.Trusts(ctx, "corp-dc1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, _ := sl.Forest("priv")
+	var base uint32
+	for _, tr := range trusts {
+		if strings.EqualFold(tr.Name, priv.DNSDomain) {
+			base = tr.Attributes
+		}
+	}
+	if base != adnames.TrustAttrForestTransitive {
+		t.Fatalf("samba-tool domain trust show on corp-dc1: trustAttributes 0x%X for %s, want the forest trust's 0x8 (%+v)", base, priv.DNSDomain, trusts)
+	}
+	t.Cleanup(func() {
+		if err := sambaSetCorpTrustAttributes(context.WithoutCancel(ctx), sl, base); err != nil {
+			t.Errorf("putting the CORP side back: %v", err)
+		}
+	})
+	drifted := base | adnames.TrustAttrTreatAsExternal
+	l := startLab(t)
+	provider := sambaTrustProviderHCL(l, sl)
+	addr := "bastion_pam_trust.corp"
+	corpSide := func(attrs uint32) []statecheck.StateCheck {
+		return []statecheck.StateCheck{
+			statecheck.ExpectKnownValue(addr, tfjsonpath.New("corp_trust_attributes"), knownvalue.Int64Exact(int64(attrs))),
+			statecheck.ExpectKnownValue(addr, tfjsonpath.New("corp_trust_direction"), knownvalue.Int64Exact(int64(adnames.TrustDirectionBidirectional))),
+			statecheck.ExpectKnownValue(addr, tfjsonpath.New("sid_history_enabled"), knownvalue.Bool(attrs&adnames.TrustAttrTreatAsExternal != 0)),
+		}
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{ // import: PRIV's side from priv-dc1, CORP's from corp-dc1; nothing to change
+				Config: provider + sambaTrustHCL(sl, true, false),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:             []plancheck.PlanCheck{expectNoOpImport(addr)},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: append(corpSide(base),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("id"), knownvalue.StringExact(strings.ToLower(sambaCorpDNS(sl)))),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("trust_attributes"), knownvalue.Int64Exact(int64(adnames.TrustAttrForestTransitive))),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("flat_name"), knownvalue.StringExact("CORP")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("sid_history"), knownvalue.Bool(false))),
+			},
+			{ // TREAT_AS_EXTERNAL set on the CORP side: a refresh alone records it
+				PreConfig: func() {
+					if err := sambaSetCorpTrustAttributes(ctx, sl, drifted); err != nil {
+						t.Fatal(err)
+					}
+				},
+				RefreshState:       true,
+				ExpectNonEmptyPlan: true,
+				Check: resource.ComposeTestCheckFunc(
+					resource.TestCheckResourceAttr(addr, "corp_trust_attributes", strconv.Itoa(int(drifted))),
+					resource.TestCheckResourceAttr(addr, "sid_history_enabled", "true"),
+					resource.TestCheckResourceAttr(addr, "sid_history", "false")),
+			},
+			{ // forget it (a removed block), then import it again while the CORP side differs
+				Config: provider + sambaTrustHCL(sl, false, true),
+			},
+			{ // the first plan of the new import shows the difference: sid_history true on CORP, false wanted
+				Config:             provider + sambaTrustHCL(sl, true, false),
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{
+					expectImportUpdate(addr, "sid_history", true, false),
+				}},
+			},
+			{ // the CORP side put back: the import plans no change again
+				PreConfig: func() {
+					if err := sambaSetCorpTrustAttributes(ctx, sl, base); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: provider + sambaTrustHCL(sl, true, false),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:             []plancheck.PlanCheck{expectNoOpImport(addr)},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: corpSide(base),
+			},
+			{ // forget it, so the test's destroy touches nothing
+				Config: provider + sambaTrustHCL(sl, false, true),
+			},
+		},
+	})
+}
+
+func sambaCorpDNS(sl *samba.Lab) string {
+	f, _ := sl.Forest("corp")
+	return f.DNSDomain
 }

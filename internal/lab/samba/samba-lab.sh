@@ -10,6 +10,10 @@
 #   (10.77.0.254) so processes there (go test) reach the DCs.
 # See README.md beside this file. Needs root.
 #
+# BASTION_SAMBA_ROOT=DIR runs every Samba tool from a Debian root in DIR (chroot inside
+# each DC's namespaces) instead of the system's packages; `install` builds it with
+# debootstrap when missing (BASTION_SAMBA_ROOT_SUITE, default bookworm-backports).
+#
 # Usage:
 #   samba-lab.sh install
 #   samba-lab.sh up STATE_DIR
@@ -48,6 +52,15 @@ readonly -a NAMING_CONTEXTS=(domain config schema domaindns forestdns)
 readonly -a PACKAGES=(samba samba-ad-dc samba-ad-provision samba-dsdb-modules samba-vfs-modules winbind
 	smbclient ldb-tools krb5-user ldap-utils dnsutils dnsmasq-base iproute2 openssl
 	python3-cryptography python3-dnspython)
+# What the root namespace needs when Samba itself comes from BASTION_SAMBA_ROOT.
+readonly -a HOST_PACKAGES=(krb5-user ldap-utils dnsutils dnsmasq-base iproute2 openssl)
+
+# A Debian root holding the Samba to test, or empty for the system's. An up lab records
+# its root in STATE_DIR/samba_root, which later commands on that lab follow.
+SAMBA_ROOT=${BASTION_SAMBA_ROOT:-}
+SAMBA_ROOT=${SAMBA_ROOT%/}
+readonly ROOT_SUITE=${BASTION_SAMBA_ROOT_SUITE:-bookworm-backports}
+readonly ROOT_MARKER=.bastion-samba-root # written last: a root without it is rebuilt
 
 T0=${EPOCHREALTIME/./}
 log() {
@@ -105,10 +118,20 @@ backports_configured() { apt-cache policy 2>/dev/null | grep -q 'bookworm-backpo
 
 cmd_install() {
 	need_root
-	local missing=() p
-	for p in "${PACKAGES[@]}"; do pkg_installed "$p" || missing+=("$p"); done
+	if [[ -n $SAMBA_ROOT ]]; then
+		install_host "${HOST_PACKAGES[@]}"
+		install_root
+	else
+		install_host "${PACKAGES[@]}"
+	fi
+}
+
+# install_host PACKAGES...: apt-get install the missing ones on this machine.
+install_host() {
+	local wanted=("$@") missing=() p
+	for p in "${wanted[@]}"; do pkg_installed "$p" || missing+=("$p"); done
 	if ((${#missing[@]} == 0)); then
-		log "install: all packages present (samba $(samba_version))"
+		log "install: all packages present ($(host_samba_note))"
 		return 0
 	fi
 	export DEBIAN_FRONTEND=noninteractive
@@ -118,9 +141,9 @@ cmd_install() {
 	exec {lockfd}>"$APT_LOCK"
 	flock "$lockfd"
 	missing=()
-	for p in "${PACKAGES[@]}"; do pkg_installed "$p" || missing+=("$p"); done
+	for p in "${wanted[@]}"; do pkg_installed "$p" || missing+=("$p"); done
 	if ((${#missing[@]} == 0)); then
-		log "install: all packages present (samba $(samba_version)), installed by another process"
+		log "install: all packages present ($(host_samba_note)), installed by another process"
 		exec {lockfd}>&-
 		return 0
 	fi
@@ -150,7 +173,7 @@ cmd_install() {
 			target=(-t bookworm-backports)
 		fi
 	fi
-	apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends "${target[@]}" "${PACKAGES[@]}" >/dev/null
+	apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends "${target[@]}" "${wanted[@]}" >/dev/null
 	exec {lockfd}>&-
 	# A package's init script must not leave a Samba running in the root namespace.
 	local d pids=""
@@ -159,12 +182,78 @@ cmd_install() {
 	log "install: done (samba $(samba_version)${target[*]:+ from bookworm-backports})"
 }
 
-samba_version() { samba --version 2>/dev/null | sed 's/^Version //' || echo unknown; }
+host_samba_note() {
+	if [[ -n $SAMBA_ROOT ]]; then echo "the host's tools; Samba from $SAMBA_ROOT"; else echo "samba $(samba_version)"; fi
+}
+
+# install_root builds SAMBA_ROOT when it lacks its marker: a minimal Debian bookworm from
+# the configured Debian mirror (debootstrap), then PACKAGES from ROOT_SUITE inside it. The
+# system's packages are not touched. Built in DIR.partial and renamed, so an interrupted
+# build is started again rather than used.
+install_root() {
+	local r=$SAMBA_ROOT lockfd
+	if [[ -e $r/$ROOT_MARKER ]]; then
+		log "install: Samba root $r present (samba $(samba_version))"
+		return 0
+	fi
+	[[ $r == /* && $r != / ]] || die "BASTION_SAMBA_ROOT must be an absolute path other than /: $r"
+	if [[ -e $r ]]; then die "$r exists but is not a finished Samba root (no $ROOT_MARKER): remove it or choose another BASTION_SAMBA_ROOT"; fi
+	command -v debootstrap >/dev/null || install_host debootstrap
+	mkdir -p "$(dirname "$r")"
+	exec {lockfd}>"$r.lock"
+	flock "$lockfd"
+	if [[ -e $r/$ROOT_MARKER ]]; then
+		log "install: Samba root $r built by another process (samba $(samba_version))"
+		exec {lockfd}>&-
+		return 0
+	fi
+	local mirror tmp=$r.partial
+	mirror=$(debian_mirror) || mirror=http://deb.debian.org/debian
+	rm -rf --one-file-system "$tmp"
+	log "install: debootstrap bookworm into $tmp from $mirror"
+	debootstrap --variant=minbase bookworm "$tmp" "$mirror" >"$r.build.log" 2>&1 || {
+		tail -n 20 "$r.build.log" >&2
+		die "debootstrap of $tmp failed (log: $r.build.log)"
+	}
+	printf 'Types: deb\nURIs: %s\nSuites: bookworm bookworm-updates %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+		"$mirror" "$ROOT_SUITE" >"$tmp/etc/apt/sources.list.d/debian.sources"
+	: >"$tmp/etc/apt/sources.list" # debootstrap's one-line bookworm source, now in debian.sources
+	# Packages' maintainer scripts must not start daemons in the root namespace.
+	printf '#!/bin/sh\nexit 101\n' >"$tmp/usr/sbin/policy-rc.d"
+	chmod 755 "$tmp/usr/sbin/policy-rc.d"
+	cp /etc/resolv.conf "$tmp/etc/resolv.conf"
+	local target=()
+	[[ $ROOT_SUITE == *-backports ]] && target=(-t "$ROOT_SUITE")
+	log "install: ${PACKAGES[*]} ${target[*]} into $tmp"
+	# A private mount namespace holds the root's /proc while apt runs and drops it after.
+	unshare --mount --propagation private -- bash -euc '
+		r=$1; shift
+		mount -t proc proc "$r/proc"
+		chroot "$r" apt-get update -qq
+		chroot "$r" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
+		chroot "$r" apt-get clean
+	' _ "$tmp" "${target[@]}" "${PACKAGES[@]}" >>"$r.build.log" 2>&1 || {
+		tail -n 20 "$r.build.log" >&2
+		die "installing Samba into $tmp failed (log: $r.build.log)"
+	}
+	rm -f "$tmp/etc/samba/smb.conf" "$tmp/etc/resolv.conf"
+	chroot "$tmp" samba --version >"$tmp/$ROOT_MARKER"
+	mv "$tmp" "$r"
+	exec {lockfd}>&-
+	log "install: Samba root $r built (samba $(samba_version))"
+}
+
+# in_root CMD...: run a Samba tool from SAMBA_ROOT when one is set, else the system's.
+in_root() {
+	if [[ -n $SAMBA_ROOT ]]; then chroot "$SAMBA_ROOT" "$@"; else "$@"; fi
+}
+
+samba_version() { in_root samba --version 2>/dev/null | sed 's/^Version //' || echo unknown; }
 
 # Samba >= 4.19 can run at the 2016 functional level; older stops at 2008 R2.
 functional_level() {
 	local v major minor
-	v=$(samba --version | sed -E 's/^Version ([0-9]+)\.([0-9]+).*/\1 \2/')
+	v=$(in_root samba --version | sed -E 's/^Version ([0-9]+)\.([0-9]+).*/\1 \2/')
 	read -r major minor <<<"$v"
 	if ((major > 4 || (major == 4 && minor >= 19))); then echo 2016; else echo 2008_R2; fi
 }
@@ -180,7 +269,9 @@ dc_exec() {
 	local name=$1
 	shift
 	[[ -e $(nsdir)/$name.mnt ]] || die "namespace of $name not found in $S"
-	nsenter --net="/run/netns/$(ns_of "$name")" --mount="$(nsdir)/$name.mnt" --uts="$(nsdir)/$name.uts" -- "$@"
+	local root=()
+	[[ -z $SAMBA_ROOT ]] || root=(chroot "$SAMBA_ROOT")
+	nsenter --net="/run/netns/$(ns_of "$name")" --mount="$(nsdir)/$name.mnt" --uts="$(nsdir)/$name.uts" -- "${root[@]}" "$@"
 }
 hub_exec() { ip netns exec "$HUB_NS" "$@"; }
 
@@ -226,21 +317,29 @@ make_dc_ns() {
 	# Persistent mount + UTS namespaces, bound to files in $S/ns. Inside, the DC sees its own
 	# /etc/samba, /var/lib/samba, /var/cache/samba, /var/log/samba, /run/samba (smbd looks for
 	# winbindd at the compiled-in /run/samba/winbindd), resolv.conf, hosts and krb5.conf.
+	# With a SAMBA_ROOT those paths are bound inside the root, which also gets /proc, /dev
+	# and this namespace's /sys; dc_exec then chroots into it.
 	touch "$(nsdir)/$name.mnt" "$(nsdir)/$name.uts"
 	nsenter --net="/run/netns/$ns" -- unshare --mount="$(nsdir)/$name.mnt" --uts="$(nsdir)/$name.uts" \
 		--propagation private -- /bin/bash -euc '
-			d=$1
+			d=$1 r=$3
 			hostname "$2"
-			mount --bind "$d/etc" /etc/samba
-			mount --bind "$d/lib" /var/lib/samba
-			mount --bind "$d/cache" /var/cache/samba
-			mount --bind "$d/log" /var/log/samba
-			mount --bind "$d/run" /run/samba
-			mount --bind "$d/resolv.conf" /etc/resolv.conf
-			mount --bind "$d/hosts" /etc/hosts
-			mount --bind "$d/krb5.conf" /etc/krb5.conf
-			umount -l /sys && mount -t sysfs sysfs /sys
-		' _ "$d" "$name"
+			mount --bind "$d/etc" "$r/etc/samba"
+			mount --bind "$d/lib" "$r/var/lib/samba"
+			mount --bind "$d/cache" "$r/var/cache/samba"
+			mount --bind "$d/log" "$r/var/log/samba"
+			mount --bind "$d/run" "$r/run/samba"
+			mount --bind "$d/resolv.conf" "$r/etc/resolv.conf"
+			mount --bind "$d/hosts" "$r/etc/hosts"
+			mount --bind "$d/krb5.conf" "$r/etc/krb5.conf"
+			if [[ -n $r ]]; then
+				mount -t proc proc "$r/proc"
+				mount --rbind /dev "$r/dev"
+				mount -t sysfs sysfs "$r/sys"
+			else
+				umount -l /sys && mount -t sysfs sysfs /sys
+			fi
+		' _ "$d" "$name" "$SAMBA_ROOT"
 	echo prepared >"$d/role"
 }
 
@@ -263,9 +362,9 @@ write_krb5_conf() {
 
 # Mountpoints the DC namespaces bind over must exist in the root mount namespace.
 ensure_mountpoints() {
-	local p
-	for p in /etc/samba /var/lib/samba /var/cache/samba /var/log/samba /run/samba; do mkdir -p "$p"; done
-	for p in /etc/krb5.conf /etc/resolv.conf /etc/hosts; do [[ -e $p ]] || touch "$p"; done
+	local p r=$SAMBA_ROOT
+	for p in /etc/samba /var/lib/samba /var/cache/samba /var/log/samba /run/samba; do mkdir -p "$r$p"; done
+	for p in /etc/krb5.conf /etc/resolv.conf /etc/hosts; do [[ -e $r$p ]] || touch "$r$p"; done
 }
 
 # ---------------------------------------------------------------- CA
@@ -346,7 +445,7 @@ plain_bind_setting() {
 
 samba_before() {
 	local major minor
-	read -r major minor < <(samba --version | sed -E 's/^Version ([0-9]+)\.([0-9]+).*/\1 \2/')
+	read -r major minor < <(in_root samba --version | sed -E 's/^Version ([0-9]+)\.([0-9]+).*/\1 \2/')
 	((major < $1 || (major == $1 && minor < $2)))
 }
 
@@ -644,6 +743,7 @@ write_lab_json() {
 		printf '  "created_at": %s,\n' "$(json_str "$(cat "$S/created_at")")"
 		printf '  "samba_version": %s,\n' "$(json_str "$(samba_version)")"
 		printf '  "functional_level": %s,\n' "$(json_str "$(cat "$S/functional_level")")"
+		printf '  "samba_root": %s,\n' "$(json_str "$SAMBA_ROOT")"
 		printf '  "ca_cert": %s,\n' "$(json_str "$S/ca/ca.pem")"
 		printf '  "krb5_conf": %s,\n' "$(json_str "$S/krb5.conf")"
 		printf '  "ldap_plain_simple_bind": %s,\n' "$([[ $(plain_bind_setting) == no ]] && echo true || echo false)"
@@ -804,6 +904,7 @@ set_state_dir() {
 	[[ -n ${1:-} ]] || die "STATE_DIR missing"
 	case $1 in /*) S=${1%/} ;; *) S=$(pwd)/${1%/} ;; esac
 	[[ $S != / && -n $S ]] || die "refusing STATE_DIR /"
+	if [[ -e $S/samba_root ]]; then SAMBA_ROOT=$(cat "$S/samba_root"); fi
 }
 
 # kill_tree PID: a background job and everything it started, children first.
@@ -833,6 +934,8 @@ up_failed() {
 cmd_up() {
 	need_root
 	set_state_dir "${1:-}"
+	SAMBA_ROOT=${BASTION_SAMBA_ROOT:-} # a new lab follows the environment, not the debris's record
+	SAMBA_ROOT=${SAMBA_ROOT%/}
 	if [[ -d $S && -n $(ls -A "$S") && ! -e $S/$MARKER ]]; then
 		die "$S is not empty and not a lab state dir; refusing to use it"
 	fi
@@ -849,7 +952,11 @@ cmd_up() {
 	if ip route show | grep -v "dev $HOST_IF" | grep -q '^10\.77\.0\.'; then
 		die "the root namespace already routes 10.77.0.0/24 elsewhere: $(ip route show | grep '^10\.77\.0\.')"
 	fi
-	command -v samba-tool >/dev/null || die "samba-tool missing: run '$0 install' first"
+	if [[ -n $SAMBA_ROOT ]]; then
+		[[ -e $SAMBA_ROOT/$ROOT_MARKER ]] || die "no Samba root in $SAMBA_ROOT: run '$0 install' with BASTION_SAMBA_ROOT set first"
+	else
+		command -v samba-tool >/dev/null || die "samba-tool missing: run '$0 install' first"
+	fi
 
 	trap up_failed EXIT
 	trap 'exit 130' INT TERM HUP PIPE
@@ -861,6 +968,7 @@ cmd_up() {
 	mkdir -p "$S/ns" "$S/secrets" "$S/hub"
 	chmod 700 "$S/secrets"
 	date -u +%Y-%m-%dT%H:%M:%SZ >"$S/created_at"
+	printf '%s' "$SAMBA_ROOT" >"$S/samba_root"
 	functional_level >"$S/functional_level"
 	echo "${BASTION_LAB_LDAP_PLAIN_BIND:-0}" >"$S/plain_bind"
 	password priv >"$S/secrets/priv.admin"
@@ -1028,7 +1136,9 @@ cmd_exec() {
 		exec ip netns exec "$HUB_NS" "$@"
 	fi
 	is_dc_name "$name" || die "unknown DC $name"
-	exec nsenter --net="/run/netns/$(ns_of "$name")" --mount="$(nsdir)/$name.mnt" --uts="$(nsdir)/$name.uts" -- "$@"
+	local root=()
+	[[ -z $SAMBA_ROOT ]] || root=(chroot "$SAMBA_ROOT")
+	exec nsenter --net="/run/netns/$(ns_of "$name")" --mount="$(nsdir)/$name.mnt" --uts="$(nsdir)/$name.uts" -- "${root[@]}" "$@"
 }
 
 main() {

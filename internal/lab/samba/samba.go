@@ -70,11 +70,14 @@ func available(euid int, lookPath func(string) (string, error)) error {
 
 // Lab is a running lab, as described by STATE_DIR/lab.json.
 type Lab struct {
-	SchemaVersion       int         `json:"schema_version"`
-	StateDir            string      `json:"state_dir"`
-	CreatedAt           string      `json:"created_at"`
-	SambaVersion        string      `json:"samba_version"`
-	FunctionalLevel     string      `json:"functional_level"`
+	SchemaVersion   int    `json:"schema_version"`
+	StateDir        string `json:"state_dir"`
+	CreatedAt       string `json:"created_at"`
+	SambaVersion    string `json:"samba_version"`
+	FunctionalLevel string `json:"functional_level"`
+	// SambaRoot is the Debian root Samba runs from ($BASTION_SAMBA_ROOT at up), or
+	// empty for the system's packages.
+	SambaRoot           string      `json:"samba_root"`
 	CACert              string      `json:"ca_cert"`
 	Krb5Conf            string      `json:"krb5_conf"`
 	LDAPPlainSimpleBind bool        `json:"ldap_plain_simple_bind"`
@@ -264,6 +267,7 @@ func (l *Lab) readState(stateDir string) error {
 	}
 	l.SchemaVersion, l.StateDir, l.CreatedAt = fresh.SchemaVersion, fresh.StateDir, fresh.CreatedAt
 	l.SambaVersion, l.FunctionalLevel, l.CACert, l.Krb5Conf = fresh.SambaVersion, fresh.FunctionalLevel, fresh.CACert, fresh.Krb5Conf
+	l.SambaRoot = fresh.SambaRoot
 	l.LDAPPlainSimpleBind, l.Network, l.HostAccess = fresh.LDAPPlainSimpleBind, fresh.Network, fresh.HostAccess
 	l.Forests, l.TrustSpecs, l.DCList = fresh.Forests, fresh.TrustSpecs, fresh.DCList
 	return nil

@@ -90,7 +90,11 @@ func (s *Suite) up(t testing.TB) {
 		return
 	}
 	if s.err == nil {
-		Report("samba lab [%s]: up in %s (Samba %s, functional level %s)", s.Name, s.UpTime.Round(time.Millisecond), s.lab.SambaVersion, s.lab.FunctionalLevel)
+		from := "system packages"
+		if s.lab.SambaRoot != "" {
+			from = "root " + s.lab.SambaRoot
+		}
+		Report("samba lab [%s]: up in %s (Samba %s from %s, functional level %s)", s.Name, s.UpTime.Round(time.Millisecond), s.lab.SambaVersion, from, s.lab.FunctionalLevel)
 	}
 }
 
