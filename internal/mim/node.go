@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/scripts"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/winrmexec"
@@ -26,6 +27,18 @@ type Executor = winrmexec.Runner
 type Service struct {
 	Status    string `json:"status"`
 	StartType string `json:"start_type"`
+	// StartedAt is when the service's process started, in UTC; zero when
+	// the service is not running.
+	StartedAt time.Time `json:"started_at"`
+}
+
+// StartedBefore reports whether the node's FIMService has been running since
+// before at (when its SQL Server instance last came online, say), holding a
+// connection opened before then. A stopped service, or an unknown time,
+// reports false.
+func (n *Node) StartedBefore(at time.Time) bool {
+	s, ok := n.Services[ServiceFIM]
+	return ok && !s.StartedAt.IsZero() && !at.IsZero() && s.StartedAt.Before(at)
 }
 
 // Node is what a refresh learns about a MIM Service node.

@@ -136,3 +136,37 @@ func BenchmarkRefresh(b *testing.B) {
 		}
 	}
 }
+
+// A node reads when each service last started; a restart moves FIMService's
+// time past a SQL Server instance that came online after the install.
+func TestServiceStartTimesAgainstLab(t *testing.T) {
+	l, c := newLab(t)
+	ctx := context.Background()
+	if err := mim.Install(ctx, c, model.App1, spec(l)); err != nil {
+		t.Fatal(err)
+	}
+	n, err := mim.Read(ctx, c, model.App1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	installed := n.Services[mim.ServiceFIM].StartedAt
+	if installed.IsZero() || installed.Location() != time.UTC || n.Services[mim.ServicePAMMonitoring].StartedAt.IsZero() {
+		t.Fatalf("start times after install: %+v", n.Services)
+	}
+	sqlOnline := time.Now()
+	if !n.StartedBefore(sqlOnline) || n.StartedBefore(installed.Add(-time.Second)) || n.StartedBefore(time.Time{}) {
+		t.Fatalf("StartedBefore disagrees with FIMService's start at %v", installed)
+	}
+	if _, err := mim.ControlServices(ctx, c, model.App1, "stop", mim.ServicePAMComponent); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mim.ControlServices(ctx, c, model.App1, "restart", mim.ServiceFIM); err != nil {
+		t.Fatal(err)
+	}
+	if n, err = mim.Read(ctx, c, model.App1); err != nil {
+		t.Fatal(err)
+	}
+	if n.StartedBefore(sqlOnline) || !n.Services[mim.ServicePAMComponent].StartedAt.IsZero() {
+		t.Fatalf("after restarting FIMService and stopping the PAM Component service: %+v", n.Services)
+	}
+}

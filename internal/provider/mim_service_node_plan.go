@@ -3,12 +3,14 @@ package provider
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 )
 
 // Plan-time logic of bastion_mim_service_node: validators and ModifyPlan
@@ -85,6 +87,39 @@ func (r *mimServiceNodeResource) ModifyPlan(ctx context.Context, req resource.Mo
 		}
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, p.at, want)...)
 	}
+	r.warnStaleService(ctx, &plan, &state, &resp.Diagnostics)
+}
+
+// warnStaleService warns when FIMService has been running since before its
+// SQL Server instance last came online (a failover, restart or restore) and
+// the plan does not restart it. It asks the instance through the provider's
+// sql settings, once per walk for every node; when they name another server,
+// or the instance does not answer, nothing is said at plan (the refresh of
+// bastion_sql_failover_cluster_instance reports an unreachable instance).
+func (r *mimServiceNodeResource) warnStaleService(ctx context.Context, plan, state *mimServiceNodeResourceModel, diags *diag.Diagnostics) {
+	if r.data == nil || r.data.sql == nil || !known(state.FIMServiceStartedAt) || restartRequested(plan, state) ||
+		!adnames.SameHost(r.data.sql.Server(), state.SQLServer.ValueString()) {
+		return
+	}
+	fimStarted, err := time.Parse(time.RFC3339Nano, state.FIMServiceStartedAt.ValueString())
+	if err != nil {
+		return
+	}
+	sqlStarted, err := r.data.sqlStart.get(func() (time.Time, error) { return r.data.sql.StartTime(r.data.logCtx(ctx)) })
+	if err != nil {
+		tflog.Warn(ctx, "could not read when the SQL Server instance last came online", map[string]any{"server": r.data.sql.Server(), "error": err.Error()})
+		return
+	}
+	if !fimStarted.Before(sqlStarted) {
+		return
+	}
+	host := state.Host.ValueString()
+	diags.AddAttributeWarning(path.Root("restart_triggers"), "MIM Service Started Before Its SQL Server Instance",
+		fmt.Sprintf("FIMService on %s has been running since %s, but the SQL Server instance %s came online at %s (a failover, a restart or a restore): "+
+			"the MIM Service may still hold connections from before. Microsoft's \"High availability and disaster recovery considerations for the bastion environment\" (SQL Server, Recovery): "+
+			"\"after SQL Server has been restored, it is recommended to restart each MIM Service. This will ensure that MIM Service re-establishes its connection to SQL Server.\" Change restart_triggers (for example to the started_at of bastion_sql_failover_cluster_instance) "+
+			"and apply to restart FIMService and the PAM services on %s in place.",
+			host, fimStarted.UTC().Format(startTimeLayout), state.SQLServer.ValueString(), sqlStarted.UTC().Format(startTimeLayout), host))
 }
 
 // checkNotDC enforces rule HA-4: the MIM Service must not be installed on a

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -58,6 +60,8 @@ type mimServiceNodeResourceModel struct {
 	FIMServiceState                 types.String          `tfsdk:"fim_service_state"`
 	PAMMonitoringServiceState       types.String          `tfsdk:"pam_monitoring_service_state"`
 	PAMComponentServiceState        types.String          `tfsdk:"pam_component_service_state"`
+	FIMServiceStartedAt             types.String          `tfsdk:"fim_service_started_at"`
+	RestartTriggers                 types.Map             `tfsdk:"restart_triggers"`
 	Timeouts                        timeouts.Value        `tfsdk:"timeouts"`
 }
 
@@ -172,7 +176,23 @@ func (r *mimServiceNodeResource) Schema(ctx context.Context, _ resource.SchemaRe
 			"fim_service_state":            schema.StringAttribute{Computed: true, MarkdownDescription: "State of the `FIMService` Windows service (MIM Service)." + serviceRunningDoc},
 			"pam_monitoring_service_state": schema.StringAttribute{Computed: true, MarkdownDescription: "State of `PamMonitoringService` (PAM Monitoring service), `Absent` without PAM components." + serviceRunningDoc},
 			"pam_component_service_state":  schema.StringAttribute{Computed: true, MarkdownDescription: "State of `PrivilegeManagementComponentService` (PAM Component service), `Absent` without PAM components." + serviceRunningDoc},
-			"timeouts":                     timeouts.Attributes(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
+			"fim_service_started_at": schema.StringAttribute{
+				Computed: true,
+				MarkdownDescription: "When `FIMService` last started, in UTC (RFC 3339 with milliseconds: the creation time of the service's process, " +
+					"read with the rest of the node). Null while the service is not running. When it is earlier than the moment the SQL Server instance " +
+					"last came online (`started_at` of `bastion_sql_failover_cluster_instance`), the MIM Service may hold connections from before a " +
+					"failover, restart or restore: the plan warns, and `bastion_topology` reports it under rule HA-8.",
+			},
+			"restart_triggers": schema.MapAttribute{
+				ElementType: types.StringType, Optional: true,
+				MarkdownDescription: "Arbitrary values; when any of them changes, apply restarts `FIMService` and then the PAM Monitoring and PAM Component " +
+					"services in place (nothing is reinstalled). Microsoft's *High availability and disaster recovery considerations for the bastion environment* " +
+					"(SQL Server, Recovery) recommends restarting each MIM Service after SQL Server has been restored, so that it re-establishes its connection: set e.g. `{ sql_started_at = bastion_sql_failover_cluster_instance.mim.started_at }` so a " +
+					"failover or restore of the instance restarts every node at the next apply. Setting the map where there was none (after an import) " +
+					"records it without a restart.",
+				Validators: []validator.Map{mapvalidator.KeysAre(stringvalidator.LengthAtLeast(1))},
+			},
+			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
 		},
 	}
 }
@@ -239,7 +259,7 @@ func (r *mimServiceNodeResource) Create(ctx context.Context, req resource.Create
 		r.saveAfterFailure(ctx, host, &plan, resp)
 		return
 	}
-	node, failed, err := r.converge(ctx, host, configuredNames(&plan), nil)
+	node, failed, err := r.converge(ctx, host, configuredNames(&plan), nil, false)
 	if err != nil {
 		report(&resp.Diagnostics, failure{failed.summary, host, viaWinRM, failed.doing + " after the install (the MIM Service is installed; the resource is saved as tainted, so the next apply replaces it)"}, err)
 		r.saveAfterFailure(ctx, host, &plan, resp)
@@ -294,10 +314,11 @@ type convergeStep struct{ summary, doing string }
 
 // converge brings an installed node to the plan: it writes the names in want
 // that differ from the file (empty ones are left alone; FIMService restarts to
-// read them), gives FIMService a new logon password when rotate is set, and
-// starts any stopped service. It reads the node once, and again only after a
-// step changed it, so a no-op costs one script run.
-func (r *mimServiceNodeResource) converge(ctx context.Context, host string, want mim.Names, rotate *credential) (*mim.Node, convergeStep, error) {
+// read them), gives FIMService a new logon password when rotate is set,
+// restarts the MIM and PAM services when restart is set, and starts any
+// stopped service. It reads the node once, and again only after a step
+// changed it, so a no-op costs one script run.
+func (r *mimServiceNodeResource) converge(ctx context.Context, host string, want mim.Names, rotate *credential, restart bool) (*mim.Node, convergeStep, error) {
 	read := func() (*mim.Node, convergeStep, error) {
 		node, err := mim.Read(ctx, r.data.winrm, host)
 		if err == nil && !node.Installed {
@@ -320,6 +341,18 @@ func (r *mimServiceNodeResource) converge(ctx context.Context, host string, want
 	if rotate != nil {
 		if err := mim.SetServiceAccountPassword(ctx, r.data.winrm, host, rotate.Username, rotate.Password); err != nil {
 			return nil, convergeStep{"MIM Service Password Not Changed", "giving FIMService the new service account password"}, err
+		}
+		changed = true
+	}
+	if restart {
+		var names []string
+		for _, name := range []string{mim.ServiceFIM, mim.ServicePAMMonitoring, mim.ServicePAMComponent} {
+			if _, ok := node.Services[name]; ok {
+				names = append(names, name)
+			}
+		}
+		if _, err := mim.ControlServices(ctx, r.data.winrm, host, "restart", names...); err != nil {
+			return nil, convergeStep{"MIM Services Not Restarted", "restarting " + strings.Join(names, ", ") + " because restart_triggers changed"}, err
 		}
 		changed = true
 	}
@@ -402,7 +435,7 @@ func (r *mimServiceNodeResource) Update(ctx context.Context, req resource.Update
 	if !plan.ServiceAccountPasswordWOVersion.Equal(state.ServiceAccountPasswordWOVersion) && !plan.ServiceAccountPasswordWOVersion.IsNull() {
 		rotate = &credential{Username: plan.ServiceAccount.ValueString(), Password: password}
 	}
-	node, failed, err := r.converge(ctx, host, changedNames(&plan, &state), rotate)
+	node, failed, err := r.converge(ctx, host, changedNames(&plan, &state), rotate, restartRequested(&plan, &state))
 	if err != nil {
 		report(&resp.Diagnostics, failure{failed.summary, host, viaWinRM, failed.doing}, err)
 		return
@@ -468,4 +501,11 @@ func (r *mimServiceNodeResource) fromNode(n *mim.Node, m *mimServiceNodeResource
 	m.FIMServiceState = state(mim.ServiceFIM)
 	m.PAMMonitoringServiceState = state(mim.ServicePAMMonitoring)
 	m.PAMComponentServiceState = state(mim.ServicePAMComponent)
+	m.FIMServiceStartedAt = timeValue(n.Services[mim.ServiceFIM].StartedAt)
+}
+
+// restartRequested reports whether restart_triggers changed. A map set where
+// the state had none (after an import) is recorded without a restart.
+func restartRequested(plan, state *mimServiceNodeResourceModel) bool {
+	return !state.RestartTriggers.IsNull() && !plan.RestartTriggers.Equal(state.RestartTriggers)
 }

@@ -9,7 +9,11 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -495,4 +499,203 @@ type planCheckFunc func(context.Context, plancheck.CheckPlanRequest, *plancheck.
 
 func (f planCheckFunc) CheckPlan(ctx context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
 	f(ctx, req, resp)
+}
+
+// restartHCL is a MIM node, the seed's FCI (imported) and bastion_topology
+// fed with both start times; trigger is the value of restart_triggers.sql.
+func restartHCL(l *lab.Lab, agentPw, trigger string) string {
+	node := strings.Replace(mimNodeConfig{Host: model.App1, Password: l.Seed.MIMSvcPassword}.hcl(), "}\n",
+		"  restart_triggers = { sql = "+trigger+" }\n}\n", 1)
+	return l.ProviderHCL() + fmt.Sprintf(`
+import {
+  to = bastion_sql_failover_cluster_instance.fci
+  id = %q
+}
+`, model.SQLNetwork) + baseFCI(agentPw, model.App1, model.App2).hcl() + node + fmt.Sprintf(`
+data "bastion_topology" "t" {
+  domain = { dns_name = %q, forest_functional_level = 7 }
+  domain_controllers = [{ host = %q }, { host = %q }]
+  sql = {
+    network_name = bastion_sql_failover_cluster_instance.fci.network_name
+    clustered    = true
+    nodes        = bastion_sql_failover_cluster_instance.fci.nodes
+    started_at   = bastion_sql_failover_cluster_instance.fci.started_at
+  }
+  mim_nodes = [{
+    host               = bastion_mim_service_node.node.host
+    service_started_at = bastion_mim_service_node.node.fim_service_started_at
+  }]
+  ha_functions = []
+  enforce      = false
+}
+`, model.DomainDNS, model.DC1, model.DC2)
+}
+
+// staleHA8 matches the HA-8 violation for a MIM Service older than its SQL
+// Server instance, naming the node and the instance.
+var staleHA8 = knownvalue.ObjectPartial(map[string]knownvalue.Check{
+	"rule_id": knownvalue.StringExact("HA-8"), "severity": knownvalue.StringExact("warning"),
+	"hosts":     knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(model.App1), knownvalue.StringExact(model.SQLNetwork)}),
+	"attribute": knownvalue.StringExact("mim_nodes[0].service_started_at"),
+	"message":   knownvalue.StringRegexp(regexp.MustCompile(`before the SQL Server instance ` + regexp.QuoteMeta(model.SQLNetwork) + ` last came online`)),
+})
+
+// noHA8 checks that the topology reports no HA-8 violation at all.
+func noHA8(addr string) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		rs := s.RootModule().Resources[addr]
+		if rs == nil {
+			return fmt.Errorf("%s not in state", addr)
+		}
+		for k, v := range rs.Primary.Attributes {
+			if strings.HasPrefix(k, "violations.") && strings.HasSuffix(k, ".rule_id") && v == "HA-8" {
+				return fmt.Errorf("%s = HA-8: %s", k, rs.Primary.Attributes[strings.TrimSuffix(k, "rule_id")+"message"])
+			}
+		}
+		return nil
+	}
+}
+
+// After a failover of its SQL Server instance, the MIM Service started
+// before it is flagged (bastion_topology HA-8, and a plan warning on the
+// node); a restart_triggers change restarts the services in place and
+// clears it. Tied to the FCI's started_at, the next failover plans the
+// restart by itself.
+func TestAccMIMServiceNode_restartAfterSQLRecovery(t *testing.T) {
+	skipUnlessAcc(t)
+	l := startLab(t)
+	agentPw := model.RandomPassword()
+	_ = l.Env.Do(func(e *model.Env) error { e.Credentials[strings.ToLower(fciAgent)] = agentPw; return nil })
+	addr, topo := "bastion_mim_service_node.node", "data.bastion_topology.t"
+	static := restartHCL(l, agentPw, `"initial"`)
+	tied := restartHCL(l, agentPw, "bastion_sql_failover_cluster_instance.fci.started_at")
+	failover := func(to string) func() {
+		return func() {
+			if err := l.Env.Failover(model.SQLNetwork, to, model.FailoverOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var starts int
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{ // the node starts after the instance came online: nothing to say
+				Config: static,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("fim_service_started_at"), knownvalue.StringRegexp(regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`))),
+					statecheck.ExpectKnownValue("bastion_sql_failover_cluster_instance.fci", tfjsonpath.New("started_at"), knownvalue.NotNull()),
+				},
+				Check: resource.ComposeTestCheckFunc(noHA8(topo), func(*terraform.State) error { starts = fimStarts(l, model.App1); return nil }),
+			},
+			{ // the instance fails over: the next plan has nothing to change, and the topology names the node and the instance
+				PreConfig: failover(model.App2),
+				Config:    static,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionNoop),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(topo, tfjsonpath.New("violations"), knownvalue.ListExact([]knownvalue.Check{staleHA8})),
+				},
+				Check: func(*terraform.State) error {
+					if n := fimStarts(l, model.App1); n != starts {
+						return fmt.Errorf("FIMService started %d times, want %d: nothing may restart it yet", n, starts)
+					}
+					return nil
+				},
+			},
+			{ // changing the trigger restarts the services in place and clears it
+				Config: tied,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.ComposeTestCheckFunc(noHA8(topo), noRejectedScripts(l), func(*terraform.State) error {
+					if n := fimStarts(l, model.App1); n != starts+1 {
+						return fmt.Errorf("FIMService started %d times, want %d", n, starts+1)
+					}
+					return l.Env.Do(func(e *model.Env) error {
+						for _, name := range []string{model.PamMonitoring, model.PamComponent} {
+							if s := e.Host(model.App1).Service(name); s.Starts != 2 || s.Status != "Running" {
+								return fmt.Errorf("%s: %d starts, %s; want restarted once and running", name, s.Starts, s.Status)
+							}
+						}
+						return nil
+					})
+				}),
+			},
+			{ // tied to started_at, the next failover plans the restart by itself
+				PreConfig:          failover(model.App1),
+				Config:             tied,
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+				}},
+			},
+			{
+				Config: tied,
+				Check: resource.ComposeTestCheckFunc(noHA8(topo), func(*terraform.State) error {
+					if n := fimStarts(l, model.App1); n != starts+2 {
+						return fmt.Errorf("FIMService started %d times, want %d", n, starts+2)
+					}
+					return nil
+				}),
+			},
+			{ // import: restart_triggers cannot be read back
+				Config:                  tied,
+				ResourceName:            addr,
+				ImportState:             true,
+				ImportStateId:           model.App1,
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"timeouts", "installer_path", "service_account_password_wo_version", "restart_triggers", "mail_server", "service_account_email"},
+			},
+		},
+	})
+}
+
+// The node's plan warns when FIMService started before its SQL Server
+// instance last came online, once per walk for the instance, and not when
+// the plan restarts it already or the provider's sql settings name another
+// server.
+func TestMIMServiceNodeStaleServiceWarning(t *testing.T) {
+	l := startLab(t)
+	ctx := context.Background()
+	data := labProviderData(t, l)
+	sqlm := &sqlModel{
+		Server: types.StringValue(model.SQLNetwork), Auth: types.StringValue("sql"), Username: types.StringValue(model.SQLLoginUser),
+		Password: types.StringValue(l.Seed.SQLPassword), CAFile: types.StringValue(l.CAFile),
+	}
+	if d := configureSQL(ctx, sqlm, l.ConnectTo(), data); d.HasError() {
+		t.Fatalf("%v", d)
+	}
+	r := &mimServiceNodeResource{data: data}
+	var sqlStarted time.Time
+	_ = l.Env.Do(func(e *model.Env) error { sqlStarted = e.SQLInstanceByName(model.SQLNetwork).StartedAt; return nil })
+	node := func(fimStarted time.Time, triggers types.Map) *mimServiceNodeResourceModel {
+		return &mimServiceNodeResourceModel{Host: types.StringValue(model.App1), SQLServer: newCaseInsensitiveString(model.SQLNetwork),
+			FIMServiceStartedAt: timeValue(fimStarted), RestartTriggers: triggers}
+	}
+	one := types.MapValueMust(types.StringType, map[string]attr.Value{"sql": types.StringValue("1")})
+	two := types.MapValueMust(types.StringType, map[string]attr.Value{"sql": types.StringValue("2")})
+	stale, fresh := node(sqlStarted.Add(-time.Minute), one), node(sqlStarted.Add(time.Second), one)
+
+	l.Env.ResetCounters()
+	var diags diag.Diagnostics
+	r.warnStaleService(ctx, stale, stale, &diags)
+	r.warnStaleService(ctx, fresh, fresh, &diags)
+	if len(diags) != 1 || diags[0].Summary() != "MIM Service Started Before Its SQL Server Instance" ||
+		!strings.Contains(diags[0].Detail(), model.App1) || !strings.Contains(diags[0].Detail(), model.SQLNetwork) || !strings.Contains(diags[0].Detail(), "restart_triggers") {
+		t.Fatalf("diagnostics %v, want one warning naming %s and %s", diags, model.App1, model.SQLNetwork)
+	}
+	if n := l.Env.CallCount(model.TDS, ""); n != 1 {
+		t.Fatalf("two nodes' plans cost %d TDS requests, want 1", n)
+	}
+	diags = nil
+	r.warnStaleService(ctx, node(sqlStarted.Add(-time.Minute), two), stale, &diags) // the plan restarts it
+	other := node(sqlStarted.Add(-time.Minute), one)
+	other.SQLServer = newCaseInsensitiveString("other-sql.priv.contoso.test")
+	r.warnStaleService(ctx, other, other, &diags)
+	if len(diags) != 0 {
+		t.Fatalf("diagnostics %v, want none", diags)
+	}
 }

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/directory"
@@ -40,6 +42,9 @@ type providerData struct {
 	pinnedDC string
 	// planned records the destroys planned so far in this Terraform walk.
 	planned *plannedDestroys
+	// sqlStart remembers when the SQL instance last came online, read once
+	// per Terraform walk for every MIM node's plan.
+	sqlStart onceValue[time.Time]
 	// winrmCredential is the provider's own WinRM account. Operations that
 	// need an explicit domain credential at destroy time (when Terraform hands
 	// a resource no configuration, so write-only values are gone) use it:
@@ -240,4 +245,31 @@ func (d *providerData) operation(ctx context.Context, timeout func(context.Conte
 	}
 	ctx, cancel := context.WithTimeout(d.logCtx(ctx, more...), t)
 	return ctx, cancel, true
+}
+
+// startTimeLayout is RFC 3339 in UTC with milliseconds: a MIM Service that
+// restarts a moment after its SQL Server instance came online must still
+// compare as later.
+const startTimeLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// timeValue is t in startTimeLayout, or null when t is zero (unknown, or a
+// service that is not running).
+func timeValue(t time.Time) types.String {
+	if t.IsZero() {
+		return types.StringNull()
+	}
+	return types.StringValue(t.UTC().Format(startTimeLayout))
+}
+
+// onceValue computes a value at most once (concurrent resources' plans share
+// it) and keeps the error too: a walk asks a server once, not once per node.
+type onceValue[T any] struct {
+	once sync.Once
+	v    T
+	err  error
+}
+
+func (o *onceValue[T]) get(f func() (T, error)) (T, error) {
+	o.once.Do(func() { o.v, o.err = f() })
+	return o.v, o.err
 }

@@ -47,6 +47,7 @@ func (r *sqlFailoverClusterInstanceResource) fromCluster(fc sqlserver.FailoverCl
 		m.InstanceName = types.StringValue(fc.Server.InstanceName)
 	}
 	m.IsClustered = types.BoolValue(fc.Server.IsClustered)
+	m.StartedAt = timeValue(fc.StartedAt)
 	m.Version = types.StringValue(fc.Server.ProductVersion)
 	if m.HA.IsNull() || m.HA.IsUnknown() {
 		m.HA = types.BoolValue(true)

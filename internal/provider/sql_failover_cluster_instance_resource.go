@@ -69,6 +69,7 @@ type sqlFailoverClusterInstanceResourceModel struct {
 	HA                            types.Bool     `tfsdk:"ha"`
 	IsClustered                   types.Bool     `tfsdk:"is_clustered"`
 	CurrentOwner                  types.String   `tfsdk:"current_owner"`
+	StartedAt                     types.String   `tfsdk:"started_at"`
 	NodeStatus                    types.Map      `tfsdk:"node_status"`
 	Version                       types.String   `tfsdk:"version"`
 	SharedPaths                   types.List     `tfsdk:"shared_paths"`
@@ -250,6 +251,13 @@ func (r *sqlFailoverClusterInstanceResource) Schema(ctx context.Context, _ resou
 				Computed: true,
 				MarkdownDescription: "FQDN of the node that runs the instance now (`SERVERPROPERTY('ComputerNamePhysicalNetBIOS')`). A failover " +
 					"changes it without making a plan: moving between nodes is what an FCI is for.",
+			},
+			"started_at": schema.StringAttribute{
+				Computed: true,
+				MarkdownDescription: "When the instance last came online, in UTC (RFC 3339, `sys.dm_os_sys_info.sqlserver_start_time` read in the same batch " +
+					"as the rest of the refresh). A failover or a restart of the instance moves it, without making a plan. Microsoft's *High availability " +
+					"and disaster recovery considerations for the bastion environment* (SQL Server, Recovery): \"after SQL Server has been restored, it is " +
+					"recommended to restart each MIM Service\". Put this value in the `restart_triggers` of each `bastion_mim_service_node`, so the next apply restarts them.",
 			},
 			"node_status": schema.MapAttribute{
 				ElementType: types.StringType, Computed: true,

@@ -77,6 +77,7 @@ type topologySQLModel struct {
 	Nodes           types.List   `tfsdk:"nodes"`
 	DataDirectories types.List   `tfsdk:"data_directories"`
 	LogDirectories  types.List   `tfsdk:"log_directories"`
+	StartedAt       types.String `tfsdk:"started_at"`
 }
 
 type topologyMIMNodeModel struct {
@@ -86,6 +87,7 @@ type topologyMIMNodeModel struct {
 	ExternalHostName     types.String `tfsdk:"external_host_name"`
 	PAMComponents        types.Bool   `tfsdk:"pam_components"`
 	Site                 types.String `tfsdk:"site"`
+	ServiceStartedAt     types.String `tfsdk:"service_started_at"`
 }
 
 type topologyBackupModel struct {
@@ -232,6 +234,10 @@ func (d *topologyDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 						MarkdownDescription: "Log directories of the instance; the same storage rules as `data_directories`. Empty means unknown.",
 						Validators:          []validator.List{listvalidator.ValueStringsAre(validators.WindowsPath())},
 					},
+					"started_at": schema.StringAttribute{Optional: true,
+						MarkdownDescription: "When the instance last came online, as an RFC 3339 timestamp: `started_at` of `bastion_sql_failover_cluster_instance`. " +
+							"With `mim_nodes[*].service_started_at`, HA-8 warns about each MIM Service started before it. Unset means unknown.",
+						Validators: []validator.String{validators.RFC3339()}},
 				},
 			},
 			"mim_nodes": schema.ListNestedAttribute{
@@ -251,6 +257,11 @@ func (d *topologyDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 						MarkdownDescription: "Whether the PAM components were installed with the MIM Service. Defaults to `true`, as in `bastion_mim_service_node`. " +
 							"They \"cannot be added subsequently\" and the recovery runbook starts their services (HA-8)."},
 					"site": schema.StringAttribute{Optional: true, MarkdownDescription: "AD site of the server; groups the servers in the diagram.", Validators: []validator.String{validators.SingleLine()}},
+					"service_started_at": schema.StringAttribute{Optional: true,
+						MarkdownDescription: "When `FIMService` last started, as an RFC 3339 timestamp: `fim_service_started_at` of `bastion_mim_service_node`. " +
+							"Earlier than `sql.started_at` means the service may hold connections from before a failover, restart or restore of SQL Server, " +
+							"and HA-8 warns (\"after SQL Server has been restored, it is recommended to restart each MIM Service\"). Unset means unknown.",
+						Validators: []validator.String{validators.RFC3339()}},
 				}},
 			},
 			"dns_servers": schema.MapAttribute{

@@ -45,6 +45,7 @@ func (m *topologyDataSourceModel) toTopology(ctx context.Context) (topology.Topo
 			Nodes:           topologyStrings(ctx, s.Nodes, &diags),
 			DataDirectories: topologyStrings(ctx, s.DataDirectories, &diags),
 			LogDirectories:  topologyStrings(ctx, s.LogDirectories, &diags),
+			StartedAt:       topologyTime(s.StartedAt, path.Root("sql").AtName("started_at"), &diags),
 		}
 	}
 
@@ -52,11 +53,12 @@ func (m *topologyDataSourceModel) toTopology(ctx context.Context) (topology.Topo
 	if !m.MIMNodes.IsNull() {
 		diags.Append(m.MIMNodes.ElementsAs(ctx, &nodes, false)...)
 	}
-	for _, n := range nodes {
+	for i, n := range nodes {
 		t.MIMNodes = append(t.MIMNodes, topology.MIMNode{
 			Host: n.Host.ValueString(), ServiceName: n.ServiceName.ValueString(),
 			ServicePartitionName: n.ServicePartitionName.ValueString(), ExternalHostName: n.ExternalHostName.ValueString(),
 			PAMComponents: n.PAMComponents.IsNull() || n.PAMComponents.ValueBool(), Site: n.Site.ValueString(),
+			ServiceStartedAt: topologyTime(n.ServiceStartedAt, path.Root("mim_nodes").AtListIndex(i).AtName("service_started_at"), &diags),
 		})
 	}
 
@@ -93,6 +95,18 @@ func (m *topologyDataSourceModel) toTopology(ctx context.Context) (topology.Topo
 	// A set has no order; Microsoft's table order keeps messages stable.
 	t.HAFunctions = inSeedOrder(t.HAFunctions)
 	return t, diags
+}
+
+// topologyTime parses an RFC 3339 timestamp; zero when unset.
+func topologyTime(v types.String, at path.Path, diags *diag.Diagnostics) time.Time {
+	if v.IsNull() || v.IsUnknown() || v.ValueString() == "" {
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339, v.ValueString())
+	if err != nil { // the validator has said so already
+		diags.AddAttributeError(at, "Invalid Timestamp", err.Error())
+	}
+	return t
 }
 
 func inSeedOrder(fs []topology.Function) []topology.Function {

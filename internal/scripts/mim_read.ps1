@@ -1,16 +1,29 @@
 # Reads a MIM Service node: where the service lives (FIMService ImagePath), the
-# config file's exact bytes, and the state of the MIM and PAM services.
+# config file's exact bytes, and the state of the MIM and PAM services with
+# when each last started.
 # Input: none. Output: see internal/mim.readReply.
 param([Parameter(Mandatory = $true)] $Params)
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 
 $serviceNames = @('FIMService', 'PamMonitoringService', 'PrivilegeManagementComponentService')
+# One CIM query names each service's process; the process's creation time is
+# when the service last started (Win32_Service.ProcessId is 0 when stopped).
+$processIds = @{}
+foreach ($w in @(Get-CimInstance -ClassName Win32_Service -Filter "Name='FIMService' OR Name='PamMonitoringService' OR Name='PrivilegeManagementComponentService'")) {
+    $processIds[[string]$w.Name] = [int]$w.ProcessId
+}
 $services = [ordered]@{}
 foreach ($name in $serviceNames) {
     $svc = Get-Service -Name $name -ErrorAction SilentlyContinue
     if ($null -ne $svc) {
-        $services[$name] = [ordered]@{ status = [string]$svc.Status; start_type = [string]$svc.StartType }
+        $started = $null
+        $processId = $processIds[$name]
+        if ($null -ne $processId -and $processId -ne 0) {
+            $process = Get-Process -Id $processId -ErrorAction SilentlyContinue
+            if ($null -ne $process) { $started = $process.StartTime.ToUniversalTime().ToString('o') }
+        }
+        $services[$name] = [ordered]@{ status = [string]$svc.Status; start_type = [string]$svc.StartType; started_at = $started }
     }
 }
 

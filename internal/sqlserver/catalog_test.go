@@ -81,6 +81,7 @@ func listed(text string) bool {
 func statementNames() map[string]string {
 	return map[string]string{
 		"QueryServerInfo": QueryServerInfo, "QueryClusterNodes": QueryClusterNodes, "QuerySharedPaths": QuerySharedPaths,
+		"QueryStartTime":       QueryStartTime,
 		"QueryFailoverCluster": QueryFailoverCluster, "QueryDatabaseExists": QueryDatabaseExists, "QueryLogin": QueryLogin,
 		"QueryAllLogins":         QueryAllLogins,
 		"StmtCreateWindowsLogin": StmtCreateWindowsLogin, "StmtDropLogin": StmtDropLogin,

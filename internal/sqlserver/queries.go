@@ -34,9 +34,16 @@ const QuerySharedPaths = `SELECT path_name, cluster_owner_node, is_cluster_share
 FROM sys.dm_io_cluster_valid_path_names
 ORDER BY path_name`
 
-// QueryFailoverCluster is the three reads above in one batch: a full FCI
-// refresh in one round trip, three result sets.
-const QueryFailoverCluster = QueryServerInfo + ";\n" + QueryClusterNodes + ";\n" + QuerySharedPaths + ";"
+// QueryStartTime reads when the instance last came online (needs VIEW
+// SERVER STATE). sqlserver_start_time is in the server's local time; GETDATE
+// and GETUTCDATE, read in the same row, give its offset from UTC.
+// https://learn.microsoft.com/sql/relational-databases/system-dynamic-management-views/sys-dm-os-sys-info-transact-sql
+const QueryStartTime = `SELECT sqlserver_start_time, GETDATE() AS local_now, GETUTCDATE() AS utc_now
+FROM sys.dm_os_sys_info`
+
+// QueryFailoverCluster is the four reads above in one batch: a full FCI
+// refresh in one round trip, four result sets.
+const QueryFailoverCluster = QueryServerInfo + ";\n" + QueryClusterNodes + ";\n" + QuerySharedPaths + ";\n" + QueryStartTime + ";"
 
 // QueryDatabaseExists returns a row when the database exists.
 const QueryDatabaseExists = `SELECT name, state_desc FROM sys.databases WHERE name = @p1`
@@ -88,7 +95,7 @@ EXEC sys.sp_executesql @sql;`
 
 // Statements is every SQL text the adapter sends.
 var Statements = []string{
-	QueryServerInfo, QueryClusterNodes, QuerySharedPaths, QueryFailoverCluster,
+	QueryServerInfo, QueryClusterNodes, QuerySharedPaths, QueryStartTime, QueryFailoverCluster,
 	QueryDatabaseExists, QueryLogin, QueryAllLogins,
 	StmtCreateWindowsLogin, StmtDropLogin, StmtAddRoleMember, StmtDropRoleMember,
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // ServerInfo is the instance's identity (SERVERPROPERTY).
@@ -66,6 +67,8 @@ type FailoverCluster struct {
 	Server ServerInfo
 	Nodes  []ClusterNode
 	Paths  []SharedPath
+	// StartedAt is when the instance last came online, in UTC.
+	StartedAt time.Time
 }
 
 // ServerInfo reads the instance's identity.
@@ -118,10 +121,48 @@ func (c *Client) FailoverCluster(ctx context.Context) (FailoverCluster, error) {
 		if !rows.NextResultSet() {
 			return errors.New("missing the shared paths result set")
 		}
-		out.Paths, err = scanPaths(rows)
+		if out.Paths, err = scanPaths(rows); err != nil {
+			return err
+		}
+		if !rows.NextResultSet() {
+			return errors.New("missing the start time result set")
+		}
+		out.StartedAt, err = scanStartTime(rows)
 		return err
 	})
 	return out, err
+}
+
+// StartTime reads when the instance last came online (sys.dm_os_sys_info
+// sqlserver_start_time), in UTC: a failover or a restart moves it.
+func (c *Client) StartTime(ctx context.Context) (time.Time, error) {
+	var out time.Time
+	err := c.query(ctx, "StartTime", QueryStartTime, func(rows *sql.Rows) error {
+		var err error
+		out, err = scanStartTime(rows)
+		return err
+	})
+	return out, err
+}
+
+// scanStartTime converts sqlserver_start_time from the server's local time
+// to UTC with the offset between GETDATE and GETUTCDATE of the same row
+// (whole quarter hours, as time zones are).
+func scanStartTime(rows *sql.Rows) (time.Time, error) {
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return time.Time{}, err
+		}
+		return time.Time{}, errors.New("sys.dm_os_sys_info returned no row")
+	}
+	var start, localNow, utcNow time.Time
+	if err := rows.Scan(&start, &localNow, &utcNow); err != nil {
+		return time.Time{}, err
+	}
+	for rows.Next() {
+	}
+	offset := localNow.Sub(utcNow).Round(15 * time.Minute)
+	return start.Add(-offset).UTC(), rows.Err()
 }
 
 // DatabaseExists reports whether a database exists.

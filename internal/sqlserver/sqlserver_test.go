@@ -112,7 +112,34 @@ func TestClusterNodesAndSharedPaths(t *testing.T) {
 	}
 }
 
-// A full FCI refresh is one round trip: one batch, three result sets.
+// The start time is when the instance last came online, in UTC: a failover
+// moves it to the failover's moment, and the FCI refresh reads the same value.
+func TestStartTimeFollowsFailover(t *testing.T) {
+	l := newLab(t, tdssim.Options{})
+	c := l.client(t)
+	before, err := c.StartTime(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seeded time.Time
+	_ = l.env.Do(func(e *model.Env) error { seeded = e.SQLInstanceByName(model.SQLNetwork).StartedAt; return nil })
+	if d := before.Sub(seeded); d < -5*time.Millisecond || d > 5*time.Millisecond || before.Location() != time.UTC {
+		t.Fatalf("StartTime = %v, want the lab's %v in UTC", before, seeded.UTC())
+	}
+	at := time.Now()
+	if err := l.env.Failover(model.SQLNetwork, model.App2, model.FailoverOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	fc, err := c.FailoverCluster(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fc.StartedAt.Before(at.Add(-5*time.Millisecond)) || fc.StartedAt.After(time.Now().Add(5*time.Millisecond)) {
+		t.Fatalf("after a failover at %v the instance reports it came online at %v", at.UTC(), fc.StartedAt)
+	}
+}
+
+// A full FCI refresh is one round trip: one batch, four result sets.
 func TestFailoverClusterIsOneRoundTrip(t *testing.T) {
 	l := newLab(t, tdssim.Options{})
 	c := l.client(t)

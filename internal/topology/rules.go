@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 )
@@ -314,10 +315,36 @@ func (m *model) ruleHA8() []Violation {
 		out = append(out, Violation{RuleID: "HA-8", Severity: Warning, Functions: m.allNeeding(compMIM), Hosts: []string{n.Host}, Path: AttrPath("mim_nodes").Index(i).Name("pam_components"),
 			Message: fmt.Sprintf("%s runs the MIM Service without the PAM components, so it cannot serve PAM requests or run the PAM Monitoring and PAM Component services that recovery starts; Microsoft's document says they \"cannot be added subsequently\": reinstall the MIM Service on %s with the PAM components.", n.Host, n.Host)})
 	}
+	out = append(out, m.staleMIMServices()...)
 	if len(m.pamHosts()) == 0 {
 		sev, fs := m.severityFor(compMIM)
 		out = append(out, Violation{RuleID: "HA-8", Severity: sev, Functions: fs, Hosts: m.mimHosts(), Path: AttrPath("mim_nodes"),
 			Message: fmt.Sprintf("No MIM Service host has the PAM components (%s), so the recovery steps \"net start \"PAM Monitoring service\"\" and \"PAM Component service\" have nowhere to run; install the MIM Service with the PAM components on each MIM Service computer.", joinAnd(m.mimHosts()))})
+	}
+	return out
+}
+
+// staleMIMServices finds the MIM Services running since before their SQL
+// Server instance last came online: "after SQL Server has been restored, it
+// is recommended to restart each MIM Service" (HA and disaster recovery
+// considerations, SQL Server, Recovery). A warning: the restart is the fix,
+// and the same apply can make it.
+func (m *model) staleMIMServices() []Violation {
+	if m.t.SQL == nil || m.t.SQL.StartedAt.IsZero() {
+		return nil
+	}
+	sql := m.t.SQL
+	var out []Violation
+	for i, n := range m.t.MIMNodes {
+		if n.ServiceStartedAt.IsZero() || !n.ServiceStartedAt.Before(sql.StartedAt) {
+			continue
+		}
+		out = append(out, Violation{RuleID: "HA-8", Severity: Warning, Functions: m.allNeeding(compMIM), Hosts: []string{n.Host, sql.NetworkName},
+			Path: AttrPath("mim_nodes").Index(i).Name("service_started_at"),
+			Message: fmt.Sprintf("The MIM Service on %s has been running since %s, before the SQL Server instance %s last came online at %s (a failover, a restart or a restore), "+
+				"so it may hold connections from before; \"after SQL Server has been restored, it is recommended to restart each MIM Service\": restart FIMService and the PAM services on %s "+
+				"(change restart_triggers of its bastion_mim_service_node).",
+				n.Host, n.ServiceStartedAt.UTC().Format(time.RFC3339), sql.NetworkName, sql.StartedAt.UTC().Format(time.RFC3339), n.Host)})
 	}
 	return out
 }

@@ -157,6 +157,18 @@ func TestRules(t *testing.T) {
 			severity: Warning, hosts: []string{app2}, contains: []string{"cannot be added subsequently"}, attr: "mim_nodes[1].pam_components"},
 		{name: "HA-8 no PAM components anywhere fails", mutate: func(t *Topology) { t.MIMNodes[0].PAMComponents = false; t.MIMNodes[1].PAMComponents = false },
 			rule: "HA-8", want: true, severity: Error, hosts: []string{app1, app2}, contains: []string{"PAM Monitoring service"}, attr: "mim_nodes"},
+		{name: "HA-8 MIM Service started before its SQL Server came online warns", mutate: func(t *Topology) {
+			t.SQL.StartedAt = ExampleNow
+			t.MIMNodes[0].ServiceStartedAt = ExampleNow.Add(-time.Millisecond)
+			t.MIMNodes[1].ServiceStartedAt = ExampleNow.Add(time.Minute)
+		}, rule: "HA-8", want: true, severity: Warning, hosts: []string{app1, "priv-sql.priv.contoso.com"},
+			contains: []string{"before the SQL Server instance priv-sql.priv.contoso.com last came online", "restart each MIM Service", "restart_triggers"}, attr: "mim_nodes[0].service_started_at"},
+		{name: "HA-8 MIM Service restarted after SQL Server passes", mutate: func(t *Topology) {
+			t.SQL.StartedAt = ExampleNow
+			t.MIMNodes[0].ServiceStartedAt = ExampleNow
+			t.MIMNodes[1].ServiceStartedAt = ExampleNow.Add(time.Minute)
+		}, rule: "HA-8"},
+		{name: "HA-8 start times unknown pass", mutate: func(t *Topology) { t.MIMNodes[0].ServiceStartedAt = ExampleNow }, rule: "HA-8"},
 
 		// HA-9: FSMO holders backed up within the tombstone lifetime.
 		{name: "HA-9 pass", rule: "HA-9"},

@@ -68,6 +68,9 @@ type SQLInstance struct {
 	Nodes           []string
 	DataDirectories []string
 	LogDirectories  []string
+	// StartedAt is when the instance last came online (sys.dm_os_sys_info
+	// sqlserver_start_time); zero when unknown.
+	StartedAt time.Time
 }
 
 // MIMNode is one computer running the MIM Service (FIMService).
@@ -83,6 +86,9 @@ type MIMNode struct {
 	// Service; they "cannot be added subsequently" (HA and disaster recovery considerations).
 	PAMComponents bool
 	Site          string
+	// ServiceStartedAt is when FIMService last started; zero when unknown.
+	// A service started before SQL.StartedAt needs a restart (HA-8).
+	ServiceStartedAt time.Time
 }
 
 // Backup is the last backup of one naming context on one DC: the

@@ -12,6 +12,13 @@ resource "bastion_mim_service_node" "app1" {
   service_account_password_wo         = var.mim_service_account_password
   service_account_password_wo_version = 1
 
+  # Changing a value restarts FIMService and the PAM services in place. Set it
+  # to bastion_sql_failover_cluster_instance.<name>.started_at to restart them
+  # after every failover, restart or restore of the SQL Server instance.
+  restart_triggers = {
+    sql_restored = "2025-06-01"
+  }
+
   mail_server    = "mail.corp.contoso.com"
   installer_path = "\\\\priv-files.priv.contoso.com\\media\\MIM\\Service and Portal\\Service and Portal.msi"
 

@@ -177,6 +177,9 @@ type Service struct {
 	StartType   string // Automatic | Manual | Disabled
 	// Starts counts every transition to Running (start or restart).
 	Starts int
+	// StartedAt is when the service's process last started (the creation
+	// time of the process Win32_Service.ProcessId names); zero when never.
+	StartedAt time.Time
 }
 
 // Product is an installed MSI product.

@@ -134,10 +134,10 @@ func (e *Env) InstallMIM(h *Host, msiPath string, props map[string]string) error
 		}
 	}
 	h.Products[MIMProductCode] = &Product{Code: MIMProductCode, DisplayName: MIMProductName, Version: MIMProductVersion, Properties: stored}
-	h.Services[Key(FIMService)] = &Service{Name: FIMService, DisplayName: "Forefront Identity Manager Service", StartType: "Automatic", Status: "Running", Starts: 1}
+	h.Services[Key(FIMService)] = &Service{Name: FIMService, DisplayName: "Forefront Identity Manager Service", StartType: "Automatic", Status: "Running", Starts: 1, StartedAt: e.Now()}
 	if strings.Contains(props["ADDLOCAL"], "PAMServices") {
-		h.Services[Key(PamMonitoring)] = &Service{Name: PamMonitoring, DisplayName: "PAM Monitoring service", StartType: "Automatic", Status: "Running", Starts: 1}
-		h.Services[Key(PamComponent)] = &Service{Name: PamComponent, DisplayName: "PAM Component service", StartType: "Automatic", Status: "Running", Starts: 1}
+		h.Services[Key(PamMonitoring)] = &Service{Name: PamMonitoring, DisplayName: "PAM Monitoring service", StartType: "Automatic", Status: "Running", Starts: 1, StartedAt: e.Now()}
+		h.Services[Key(PamComponent)] = &Service{Name: PamComponent, DisplayName: "PAM Component service", StartType: "Automatic", Status: "Running", Starts: 1, StartedAt: e.Now()}
 	}
 	e.Record(h.FQDN, "msi-install", "MIM Service and Portal "+MIMProductVersion+" ADDLOCAL="+props["ADDLOCAL"])
 	return nil

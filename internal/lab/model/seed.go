@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"strings"
+	"time"
 )
 
 // Names of the default lab bastion: the seed's minimal HA topology (two DCs,
@@ -84,6 +85,8 @@ func NewDefault(s Seed) (*Env, Seed) {
 			Nodes:        []*SQLNode{{Host: Key(App1), Owner: true}, {Host: Key(App2)}},
 			Databases:    map[string]bool{"master": true},
 			Version:      s.SQLVersion,
+			// Online for an hour before anything the tests build.
+			StartedAt: e.Now().Add(-time.Hour),
 		}
 	}
 	e.SeedDirectory()

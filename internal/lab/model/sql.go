@@ -88,6 +88,9 @@ type SQLInstance struct {
 
 	// Epoch changes at every failover: connections made before it are dropped.
 	Epoch int
+	// StartedAt is when the instance last came online (sys.dm_os_sys_info
+	// sqlserver_start_time): at install, and on the new owner at every failover.
+	StartedAt time.Time
 
 	nextPrincipal    int
 	offlineUntil     time.Time // a failover's outage: the network name is offline
@@ -729,6 +732,16 @@ func (e *Env) SQLEpoch(network string) (int, bool) {
 
 // Cluster events ---------------------------------------------------------------
 
+// SQLStartTime is sys.dm_os_sys_info.sqlserver_start_time: when the
+// instance last came online (an instance built without one has been up an
+// hour). Callers hold the lock.
+func (e *Env) SQLStartTime(s *SQLInstance) time.Time {
+	if s.StartedAt.IsZero() {
+		return e.Now().Add(-time.Hour)
+	}
+	return s.StartedAt
+}
+
 // FailoverOptions shape a failover as a client sees it: first an Outage
 // while the group is offline (connections refused or reset), then logins
 // fail with 18456 while the instance recovers, for FailedLogins attempts
@@ -770,6 +783,7 @@ func (e *Env) failover(s *SQLInstance, to *SQLNode, opts FailoverOptions) {
 		n.Owner = n == to
 	}
 	s.Epoch++
+	s.StartedAt = e.Now()
 	s.failedLoginsLeft = opts.FailedLogins
 	s.failLoginsUntil = time.Time{}
 	s.offlineUntil = time.Time{}
@@ -1139,6 +1153,7 @@ func (e *Env) installFailoverCluster(firstNode string, p SQLSetupParams) (*SQLIn
 		}
 	}
 	s := &SQLInstance{
+		StartedAt:           e.Now(),
 		NetworkName:         network,
 		InstanceName:        instance,
 		InstanceID:          strings.ToUpper(firstNonEmpty(p.Get("INSTANCEID"), instance)),

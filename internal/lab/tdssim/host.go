@@ -102,7 +102,7 @@ func (h *modelHost) Rows(v *tsql.View) ([][]any, *tsql.Error) {
 			rows = append(rows, []any{p.PathName, nullable(p.ClusterOwnerNode), p.IsClusterSharedVolume})
 		}
 	case "sys.dm_server_services":
-		started := h.e.Now().Add(-time.Hour)
+		started := h.e.SQLStartTime(h.s)
 		for _, r := range h.e.ServerServices(h.s) {
 			clustered := "N"
 			if r.Clustered {
@@ -116,7 +116,7 @@ func (h *modelHost) Rows(v *tsql.View) ([][]any, *tsql.Error) {
 				int64(r.ProcessID), last, r.Account, r.Filename, clustered, nullable(r.ClusterNode), "Y"})
 		}
 	case "sys.dm_os_sys_info":
-		started := h.e.Now().Add(-time.Hour)
+		started := h.e.SQLStartTime(h.s)
 		rows = append(rows, []any{int64(3_600_000_000_000), int64(3_700_000), int64(4), int64(4), int64(16 << 20), int64(128 << 30),
 			int64(1 << 20), int64(12 << 20), int64(12 << 20), int64(2 << 20), int64(4), int64(5), int64(32), int64(512),
 			int64(4), int64(9), int64(0), int64(100_000), started, int64(2), "AUTO", int64(1000), int64(5000),

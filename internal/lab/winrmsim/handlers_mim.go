@@ -37,7 +37,12 @@ func serviceStates(h *model.Host) map[string]any {
 	out := map[string]any{}
 	for _, name := range mimServiceNames {
 		if s := h.Service(name); s != nil {
-			out[name] = map[string]any{"status": s.Status, "start_type": s.StartType}
+			// Get-Process StartTime, converted to UTC and written with ToString('o').
+			var started any
+			if s.Status == "Running" && !s.StartedAt.IsZero() {
+				started = s.StartedAt.UTC().Format("2006-01-02T15:04:05.0000000Z")
+			}
+			out[name] = map[string]any{"status": s.Status, "start_type": s.StartType, "started_at": started}
 		}
 	}
 	return out
@@ -136,6 +141,7 @@ func restartService(env *model.Env, h *model.Host, name string) error {
 	}
 	s.Status = "Running"
 	s.Starts++
+	s.StartedAt = env.Now()
 	env.Record(h.FQDN, "service-restart", name)
 	return nil
 }

@@ -233,6 +233,18 @@ var Table = []Signature{
 		Positional:       []string{"Name"},
 		CommonParameters: true, Output: OutputAlways,
 	},
+	{
+		Name: "Get-Process", Kind: Cmdlet, Module: "Microsoft.PowerShell.Management",
+		DocURL: docMgmt + "get-process" + v51,
+		Params: []Param{
+			// Id is Int32[]; the table has no int-array kind and the scripts pass one.
+			p("Name", KStringArray, "ProcessName"), p("Id", KInt, "PID"), p("InputObject", KObjectArray),
+			p("ComputerName", KStringArray, "Cn"), p("Module", KSwitch), p("FileVersionInfo", KSwitch, "FV", "FVI"),
+			p("IncludeUserName", KSwitch),
+		},
+		Positional:       []string{"Name"},
+		CommonParameters: true, Output: OutputAlways,
+	},
 	serviceRow("Start-Service", "start-service"),
 	serviceRow("Stop-Service", "stop-service", p("Force", KSwitch), p("NoWait", KSwitch)),
 	serviceRow("Restart-Service", "restart-service", p("Force", KSwitch)),
