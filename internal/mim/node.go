@@ -122,50 +122,169 @@ type InstallSpec struct {
 	PAMComponents          bool
 }
 
-// MSIProperties maps the spec to the MSI's properties (the names public
-// automation such as xMIMDsc uses). The PAM services run as the MIM Service
-// account unless a later version adds separate accounts.
-func (s InstallSpec) MSIProperties() (map[string]string, error) {
+// Features the install selects (ADDLOCAL): the MIM Service is the
+// CommonServices feature of the MIM Service and Portal MSI, the PAM
+// components PAMServices. There is no FIMService feature (FIMService is the
+// Windows service's name).
+const (
+	FeatureMIMService = "CommonServices"
+	FeaturePAM        = "PAMServices"
+)
+
+// MSIProperties maps the spec to the MSI's public properties, the names
+// public automation uses (xMIMDsc, MIMUnattendedInstallGenerator), split
+// into the plain ones and the passwords. No property sets serviceName or
+// servicePartitionName: the provider writes them into the config file
+// after the install (WriteNames). The PAM services run as the MIM Service
+// account. REBOOT=ReallySuppress: the installer never restarts the server
+// itself (see Install for what a 3010 means).
+func (s InstallSpec) MSIProperties() (props, secrets map[string]string, err error) {
 	domain, name, ok := strings.Cut(s.ServiceAccount, `\`)
 	if !ok || domain == "" || name == "" {
-		return nil, fmt.Errorf("service account %q: want DOMAIN\\name", s.ServiceAccount)
+		return nil, nil, fmt.Errorf("service account %q: want DOMAIN\\name", s.ServiceAccount)
 	}
-	features := "CommonServices,FIMService"
-	p := map[string]string{
-		"SERVICE_ACCOUNT_NAME":     name,
-		"SERVICE_ACCOUNT_DOMAIN":   domain,
-		"SERVICE_ACCOUNT_PASSWORD": s.ServiceAccountPassword,
-		"SQLSERVER_SERVER":         s.SQLServer,
-		"SQLSERVER_DATABASE":       s.SQLDatabase,
-		"EXISTINGDATABASE":         "0",
-		"SERVICEADDRESS":           s.ExternalHostName,
-		"SQMOPTINSETTING":          "0",
+	features := []string{FeatureMIMService}
+	props = map[string]string{
+		"ACCEPT_EULA":            "1",
+		"REBOOT":                 "ReallySuppress",
+		"SQMOPTINSETTING":        "0",
+		"SERVICE_ACCOUNT_NAME":   name,
+		"SERVICE_ACCOUNT_DOMAIN": domain,
+		"SQLSERVER_SERVER":       s.SQLServer,
+		"SQLSERVER_DATABASE":     s.SQLDatabase,
+		"EXISTINGDATABASE":       "0",
+		"SERVICEADDRESS":         s.ExternalHostName,
 	}
+	secrets = map[string]string{"SERVICE_ACCOUNT_PASSWORD": s.ServiceAccountPassword}
 	if s.ServiceAccountEmail != "" {
-		p["SERVICE_ACCOUNT_EMAIL"] = s.ServiceAccountEmail
+		props["SERVICE_ACCOUNT_EMAIL"] = s.ServiceAccountEmail
 	}
 	if s.MailServer != "" {
-		p["MAIL_SERVER"] = s.MailServer
+		props["MAIL_SERVER"] = s.MailServer
 	}
 	if s.PAMComponents {
-		features += ",PAMServices"
+		features = append(features, FeaturePAM)
 		for _, prefix := range []string{"PAM_MONITORING_SERVICE_ACCOUNT_", "PAM_COMPONENT_SERVICE_ACCOUNT_", "PAM_REST_API_APPPOOL_ACCOUNT_"} {
-			p[prefix+"DOMAIN"], p[prefix+"NAME"], p[prefix+"PASSWORD"] = domain, name, s.ServiceAccountPassword
+			props[prefix+"DOMAIN"], props[prefix+"NAME"] = domain, name
+			secrets[prefix+"PASSWORD"] = s.ServiceAccountPassword
 		}
 	}
-	p["ADDLOCAL"] = features
-	return p, nil
+	props["ADDLOCAL"] = strings.Join(features, ",")
+	return props, secrets, nil
 }
 
-// Install runs the MSI (mim_install). It runs at most once: a failure after
-// the command started is not retried.
-func Install(ctx context.Context, x Executor, host string, spec InstallSpec) error {
-	props, err := spec.MSIProperties()
-	if err != nil {
-		return err
+// Windows Installer exit codes Install tells apart
+// (learn.microsoft.com/windows/win32/msi/error-codes).
+const (
+	ExitSuccess        = 0
+	ExitInstallFailure = 1603 // ERROR_INSTALL_FAILURE
+	ExitAlreadyRunning = 1618 // ERROR_INSTALL_ALREADY_RUNNING
+	ExitRebootRequired = 3010 // ERROR_SUCCESS_REBOOT_REQUIRED
+)
+
+var exitMeaning = map[int]string{
+	ExitInstallFailure: "ERROR_INSTALL_FAILURE, a fatal error during installation",
+	ExitAlreadyRunning: "ERROR_INSTALL_ALREADY_RUNNING, another installation is in progress",
+	1619:               "ERROR_INSTALL_PACKAGE_OPEN_FAILED, the package could not be opened",
+	1638:               "ERROR_PRODUCT_VERSION, another version of this product is already installed",
+	1639:               "ERROR_INVALID_COMMAND_LINE, invalid property settings",
+}
+
+// LogTailLines is how many of the verbose log's last lines a failed install reports.
+const LogTailLines = 40
+
+// InstallerBusyWait is the pause before trying again after a 1618.
+var InstallerBusyWait = 30 * time.Second
+
+// InstallError is a failed install: Windows Installer's exit code and the
+// last lines of its verbose log, with every secret redacted.
+type InstallError struct {
+	Host    string
+	Code    int
+	LogTail string
+}
+
+func (e *InstallError) Error() string {
+	meaning := exitMeaning[e.Code]
+	if meaning == "" {
+		meaning = "see Windows Installer's error codes"
 	}
-	input := map[string]any{"installer_path": spec.InstallerPath, "properties": props}
-	return x.Run(ctx, host, scripts.Get("mim_install"), input, nil)
+	msg := fmt.Sprintf("the MIM Service and Portal installer on %s ended with exit code %d (%s)", e.Host, e.Code, meaning)
+	if e.LogTail != "" {
+		msg += "; last lines of its verbose log, passwords redacted:\n" + e.LogTail
+	}
+	return msg
+}
+
+// InstallResult is a successful install.
+type InstallResult struct {
+	// RebootRequired: exit code 3010. The product is installed and its
+	// services run; Windows finishes replacing files in use at the next
+	// restart, which the provider leaves to the operator (the other node
+	// serves meanwhile).
+	RebootRequired bool
+	// Attempts counts the installer runs (more than one after 1618s).
+	Attempts int
+}
+
+// Progress receives progress messages (the provider passes tflog).
+type Progress func(msg string, fields map[string]any)
+
+type installReply struct {
+	ExitCode       int    `json:"exit_code"`
+	RebootRequired bool   `json:"reboot_required"`
+	LogTail        string `json:"log_tail"`
+}
+
+// Install runs the MSI (mim_install) with its verbose log in a private
+// folder. Exit code 0 and 3010 are success (3010 sets RebootRequired);
+// 1618, another installation in progress, is waited out: it tries again
+// every InstallerBusyWait until ctx ends; anything else is an
+// *InstallError. A script failure is not retried.
+func Install(ctx context.Context, x Executor, host string, spec InstallSpec, progress Progress) (InstallResult, error) {
+	props, secrets, err := spec.MSIProperties()
+	if err != nil {
+		return InstallResult{}, err
+	}
+	if progress == nil {
+		progress = func(string, map[string]any) {}
+	}
+	input := map[string]any{"installer_path": spec.InstallerPath, "properties": props, "secret_properties": secrets, "log_tail_lines": LogTailLines}
+	for attempt := 1; ; attempt++ {
+		progress("running the MIM Service and Portal installer", map[string]any{"host": host, "attempt": attempt, "features": props["ADDLOCAL"]})
+		var out installReply
+		if err := x.Run(ctx, host, scripts.Get("mim_install"), input, &out); err != nil {
+			return InstallResult{Attempts: attempt}, err
+		}
+		switch out.ExitCode {
+		case ExitSuccess:
+			return InstallResult{Attempts: attempt}, nil
+		case ExitRebootRequired:
+			progress("the installer finished and asks for a restart (3010); the server is not restarted", map[string]any{"host": host})
+			return InstallResult{RebootRequired: true, Attempts: attempt}, nil
+		case ExitAlreadyRunning:
+			progress("another installation is in progress on the server (1618); waiting to try again", map[string]any{"host": host, "wait": InstallerBusyWait.String()})
+			t := time.NewTimer(InstallerBusyWait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return InstallResult{Attempts: attempt}, fmt.Errorf("%w: %w", ctx.Err(), &InstallError{Host: host, Code: out.ExitCode, LogTail: redact(out.LogTail, secrets)})
+			case <-t.C:
+			}
+		default:
+			return InstallResult{Attempts: attempt}, &InstallError{Host: host, Code: out.ExitCode, LogTail: redact(out.LogTail, secrets)}
+		}
+	}
+}
+
+// redact replaces every secret value in s, whatever the script already did.
+func redact(s string, secrets map[string]string) string {
+	for _, v := range secrets {
+		if v != "" {
+			s = strings.ReplaceAll(s, v, "********")
+		}
+	}
+	return s
 }
 
 // WriteNames sets the three names in the node's config file, keeping every

@@ -49,7 +49,7 @@ func TestNodeLifecycleAgainstLab(t *testing.T) {
 	if n.Installed {
 		t.Fatal("fresh server reads as installed")
 	}
-	if err := mim.Install(ctx, c, model.App1, spec(l)); err != nil {
+	if _, err := mim.Install(ctx, c, model.App1, spec(l), nil); err != nil {
 		t.Fatal(err)
 	}
 	n, err = mim.Read(ctx, c, model.App1)
@@ -74,7 +74,7 @@ func TestNodeLifecycleAgainstLab(t *testing.T) {
 	if n.Effective.ServiceName != "NODE-A" || n.Effective.ServicePartitionName != "PAM" {
 		t.Fatalf("names after write: %+v", n.Effective)
 	}
-	if err := mim.Install(ctx, c, model.App1, spec(l)); err == nil || !strings.Contains(err.Error(), "already installed") {
+	if _, err := mim.Install(ctx, c, model.App1, spec(l), nil); err == nil || !strings.Contains(err.Error(), "already installed") {
 		t.Fatalf("second install: %v", err)
 	}
 	removed, err := mim.Uninstall(ctx, c, model.App1)
@@ -94,10 +94,119 @@ func TestInstallWithWrongPasswordFails(t *testing.T) {
 	l, c := newLab(t)
 	s := spec(l)
 	s.ServiceAccountPassword = "wrong"
-	err := mim.Install(context.Background(), c, model.App1, s)
-	var re *winrmexec.RemoteError
-	if !errors.As(err, &re) || !strings.Contains(re.Message, "1603") {
-		t.Fatalf("want msiexec 1603 as a remote error, got %v", err)
+	_, err := mim.Install(context.Background(), c, model.App1, s, nil)
+	var ie *mim.InstallError
+	if !errors.As(err, &ie) || ie.Code != mim.ExitInstallFailure {
+		t.Fatalf("want exit code 1603 as an *mim.InstallError, got %v", err)
+	}
+	// The log's tail explains the failure, with the password redacted.
+	if !strings.Contains(ie.LogTail, "could not be verified") || !strings.Contains(ie.LogTail, "MainEngineThread is returning 1603") {
+		t.Errorf("log tail does not explain the failure:\n%s", ie.LogTail)
+	}
+	if strings.Contains(err.Error(), "wrong") || !strings.Contains(ie.LogTail, "SERVICE_ACCOUNT_PASSWORD= ********") {
+		t.Errorf("log tail shows the password or hides its redaction:\n%s", ie.LogTail)
+	}
+	assertNoSecretLeft(t, l, "wrong")
+}
+
+// assertNoSecretLeft: no process command line holds a secret, and no file
+// left on the server (the private log folder is gone) holds secret.
+func assertNoSecretLeft(t *testing.T, l *lab.Lab, secret string) {
+	t.Helper()
+	secrets := append(l.Env.Secrets(), secret)
+	if leaks := model.CommandLineLeaks(l.Env.ProcessStarts(), secrets); len(leaks) != 0 {
+		t.Errorf("%d secrets on process command lines: %+v", len(leaks), leaks[0].Process)
+	}
+	_ = l.Env.Do(func(e *model.Env) error {
+		for path, b := range e.Host(model.App1).Files {
+			if strings.Contains(path, "bastion-msi-") || strings.Contains(string(b), secret) {
+				t.Errorf("file %s left on the server", path)
+			}
+		}
+		return nil
+	})
+}
+
+// The feature names are the package's: FIMService is a service, not a
+// feature, and the lab's installer fails on it as Windows Installer does.
+func TestInstallRefusesUnknownFeature(t *testing.T) {
+	l, c := newLab(t)
+	props, secrets, err := spec(l).MSIProperties()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if props["ADDLOCAL"] != "CommonServices,PAMServices" || props["ACCEPT_EULA"] != "1" || secrets["SERVICE_ACCOUNT_PASSWORD"] != l.Seed.MIMSvcPassword {
+		t.Fatalf("properties: %v", props)
+	}
+	if _, ok := props["SERVICE_ACCOUNT_PASSWORD"]; ok {
+		t.Fatal("the password is among the plain properties")
+	}
+	props["ADDLOCAL"] = "CommonServices,FIMService"
+	_ = l.Env.Do(func(e *model.Env) error {
+		code, _, log := e.RunMIMInstaller(e.Host(model.App1), model.DefaultMIMMSIPath, props)
+		if code != 1603 || !strings.Contains(strings.Join(log, "\n"), "Feature name ('FIMService') not found") {
+			t.Errorf("ADDLOCAL with FIMService: exit %d, log %q", code, log)
+		}
+		props["ADDLOCAL"] = "CommonServices"
+		props["SERVICE_ACOUNT_NAME"] = "typo"
+		if code, _, _ := e.RunMIMInstaller(e.Host(model.App1), model.DefaultMIMMSIPath, props); code != 1603 {
+			t.Errorf("a misspelt property: exit %d, want 1603", code)
+		}
+		delete(props, "SERVICE_ACOUNT_NAME")
+		delete(props, "ACCEPT_EULA")
+		if code, _, _ := e.RunMIMInstaller(e.Host(model.App1), model.DefaultMIMMSIPath, props); code != 1603 {
+			t.Errorf("without ACCEPT_EULA: exit %d, want 1603", code)
+		}
+		return nil
+	})
+	_ = c
+}
+
+// 1618 is waited out; the install then succeeds.
+func TestInstallWaitsOutAnotherInstallation(t *testing.T) {
+	l, c := newLab(t)
+	defer func(d time.Duration) { mim.InstallerBusyWait = d }(mim.InstallerBusyWait)
+	mim.InstallerBusyWait = 20 * time.Millisecond
+	if err := l.Env.SetInstallerBusy(model.App1, 2); err != nil {
+		t.Fatal(err)
+	}
+	var messages []string
+	res, err := mim.Install(context.Background(), c, model.App1, spec(l), func(msg string, _ map[string]any) { messages = append(messages, msg) })
+	if err != nil || res.Attempts != 3 || res.RebootRequired {
+		t.Fatalf("Install after two 1618s: %+v, %v", res, err)
+	}
+	if n := strings.Count(strings.Join(messages, "\n"), "another installation is in progress"); n != 2 {
+		t.Errorf("progress told of %d waits, want 2: %q", n, messages)
+	}
+	assertNoSecretLeft(t, l, l.Seed.MIMSvcPassword)
+}
+
+// 1618 until the timeout: the error says so and carries the exit code.
+func TestInstallBusyUntilTimeout(t *testing.T) {
+	l, c := newLab(t)
+	defer func(d time.Duration) { mim.InstallerBusyWait = d }(mim.InstallerBusyWait)
+	mim.InstallerBusyWait = 50 * time.Millisecond
+	_ = l.Env.SetInstallerBusy(model.App1, 1000)
+	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+	defer cancel()
+	_, err := mim.Install(ctx, c, model.App1, spec(l), nil)
+	var ie *mim.InstallError
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.As(err, &ie) || ie.Code != mim.ExitAlreadyRunning {
+		t.Fatalf("want the deadline and exit code 1618, got %v", err)
+	}
+}
+
+// 3010: installed, and the caller is told a restart is pending.
+func TestInstallRebootRequired(t *testing.T) {
+	l, c := newLab(t)
+	_ = l.Env.SetInstallRebootRequired(model.App1, true)
+	res, err := mim.Install(context.Background(), c, model.App1, spec(l), nil)
+	if err != nil || !res.RebootRequired {
+		t.Fatalf("3010: %+v, %v", res, err)
+	}
+	n, err := mim.Read(context.Background(), c, model.App1)
+	if err != nil || !n.Installed {
+		t.Fatalf("after 3010 the product is installed: %+v, %v", n, err)
 	}
 }
 
@@ -106,7 +215,7 @@ func TestInstallWithWrongPasswordFails(t *testing.T) {
 func TestRefreshCost(t *testing.T) {
 	l, c := newLab(t)
 	ctx := context.Background()
-	if err := mim.Install(ctx, c, model.App1, spec(l)); err != nil {
+	if _, err := mim.Install(ctx, c, model.App1, spec(l), nil); err != nil {
 		t.Fatal(err)
 	}
 	l.Env.ResetCounters()
@@ -126,7 +235,7 @@ func TestRefreshCost(t *testing.T) {
 func BenchmarkRefresh(b *testing.B) {
 	l, c := newLab(b)
 	ctx := context.Background()
-	if err := mim.Install(ctx, c, model.App1, spec(l)); err != nil {
+	if _, err := mim.Install(ctx, c, model.App1, spec(l), nil); err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()

@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/mim"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
@@ -79,6 +80,11 @@ func (r *mimServiceNodeResource) Schema(ctx context.Context, _ resource.SchemaRe
 			"`Microsoft.ResourceManagement.Service.exe.config` and starts the services. Read reads the real config file (found from the FIMService " +
 			"service's `ImagePath`) and the services with one remote script. Update edits only the attributes that changed, keeping every other byte " +
 			"of the file, and restarts FIMService so it reads them. Delete uninstalls.\n\n" +
+			"**The install** selects the features `CommonServices` (the MIM Service) and, with `pam_components`, `PAMServices`, with `ACCEPT_EULA=1` and " +
+			"`REBOOT=ReallySuppress`. It runs through the Windows Installer automation object, so the service account password is on no process command line; " +
+			"the verbose log goes to a folder only the running account (and LocalSystem) can read and is deleted afterwards. Exit code 1618 (another installation " +
+			"in progress) is waited out within the create timeout; 3010 (restart required) counts as installed and gives a warning: the provider never restarts " +
+			"a node itself. Any other exit code fails with the log's last lines, passwords redacted.\n\n" +
 			"**Recovering a lost node** (HA and DR guide, \"MIM Service\"): move the resource to a new `host` and keep the lost node's `service_name` " +
 			"and `service_partition_name`; the new node can then complete the workflows the lost one started.",
 		Attributes: map[string]schema.Attribute{
@@ -253,7 +259,9 @@ func (r *mimServiceNodeResource) Create(ctx context.Context, req resource.Create
 		ExternalHostName:       plan.ExternalHostName.ValueString(),
 		PAMComponents:          plan.PAMComponents.ValueBool(),
 	}
-	if err := mim.Install(ctx, r.data.winrm, host, spec); err != nil {
+	progress := func(msg string, fields map[string]any) { tflog.Info(ctx, msg, fields) }
+	installed, err := mim.Install(ctx, r.data.winrm, host, spec, progress)
+	if err != nil {
 		report(&resp.Diagnostics, failure{"MIM Service Not Installed", host, viaWinRM, "running the MIM Service and Portal installer"}, err)
 		// The MSI may have got part of the way: record whatever is there so the state says so.
 		r.saveAfterFailure(ctx, host, &plan, resp)
@@ -264,6 +272,12 @@ func (r *mimServiceNodeResource) Create(ctx context.Context, req resource.Create
 		report(&resp.Diagnostics, failure{failed.summary, host, viaWinRM, failed.doing + " after the install (the MIM Service is installed; the resource is saved as tainted, so the next apply replaces it)"}, err)
 		r.saveAfterFailure(ctx, host, &plan, resp)
 		return
+	}
+	if installed.RebootRequired {
+		resp.Diagnostics.AddWarning("Restart Required",
+			fmt.Sprintf("The MIM Service and Portal installer on %s ended with exit code 3010: the MIM Service is installed, configured and running, and Windows "+
+				"replaces the files that were in use at the next restart. The provider never restarts a MIM Service node itself; restart %s in a maintenance window "+
+				"while another node serves requests.", host, host))
 	}
 	r.fromNode(node, &plan)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)

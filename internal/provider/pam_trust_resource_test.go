@@ -37,12 +37,15 @@ const pamTrustAddr = "bastion_pam_trust.corp"
 // MIMPAM module) and, with netdom, the AD DS tools.
 func pamPrepareHost(t *testing.T, l *lab.Lab, host string, netdom bool) {
 	t.Helper()
-	props, err := mim.InstallSpec{
+	props, secrets, err := mim.InstallSpec{
 		InstallerPath: model.DefaultMIMMSIPath, ServiceAccount: model.MIMSvcUser, ServiceAccountPassword: l.Seed.MIMSvcPassword,
 		SQLServer: model.SQLNetwork, SQLDatabase: "FIMService", ExternalHostName: model.MIMAlias, PAMComponents: true,
 	}.MSIProperties()
 	if err != nil {
 		t.Fatal(err)
+	}
+	for k, v := range secrets {
+		props[k] = v
 	}
 	err = l.Env.Do(func(e *model.Env) error {
 		h := e.Host(host)

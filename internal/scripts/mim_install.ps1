@@ -1,11 +1,27 @@
 # Installs the MIM Service (and, when asked, the PAM components) from the
-# "Service and Portal" MSI. Every value arrives as data in $Params; MSI
-# property values are quoted by msiexec's own rule (a double quote is doubled).
-# Input: installer_path (string), properties (object of MSI property -> string).
-# Output: exit_code, reboot_required.
+# "Service and Portal" MSI. Every value arrives as data in $Params.
+#
+# No installer process is started with the properties on its command line:
+# the install goes through the Windows Installer automation object
+# (WindowsInstaller.Installer, InstallProduct), in this process, so the
+# service account password appears on no command line any account can list
+# and in no transform Windows Installer would cache. Property values are
+# quoted by msiexec's own rule (a double quote is doubled).
+#
+# The verbose log (EnableLog 'voicewarmupx', msiexec's /l*vx) is written to a
+# directory only the running account and LocalSystem can read; its last
+# lines, with every secret value and any *PASSWORD property line redacted,
+# come back in the reply, and the directory is deleted, on failure too. The
+# exit code is the one the log's "MainEngineThread is returning <n>" line
+# reports (0, 1603, 1618, 3010, ...): the provider decides what each means.
+# Input: installer_path (string), properties (object of MSI property ->
+# string), secret_properties (the same, for passwords), log_tail_lines (int).
+# Output: exit_code, reboot_required, log_tail.
 param([Parameter(Mandatory = $true)] $Params)
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
+
+# include: private_dir
 
 $existing = Get-ItemProperty -LiteralPath 'HKLM:\System\CurrentControlSet\Services\FIMService' -Name 'ImagePath' -ErrorAction SilentlyContinue
 if ($null -ne $existing) {
@@ -20,26 +36,70 @@ if (-not (Test-Path -LiteralPath $installer -PathType Leaf)) {
     throw (New-Object -TypeName System.IO.FileNotFoundException -ArgumentList ('MIM installer not found: ' + $installer))
 }
 
-$arguments = New-Object -TypeName 'System.Collections.Generic.List[string]'
-$arguments.Add('/i')
-$arguments.Add('"' + $installer + '"')
-$arguments.Add('/qn')
-$arguments.Add('/norestart')
-foreach ($property in $Params.properties.PSObject.Properties) {
-    $name = [string]$property.Name
-    $value = [string]$property.Value
-    if ($name -notmatch '^[A-Z][A-Z0-9_]*$') {
-        throw (New-Object -TypeName System.ArgumentException -ArgumentList ('Invalid MSI property name: ' + $name))
+$settings = New-Object -TypeName 'System.Collections.Generic.List[string]'
+$secrets = New-Object -TypeName 'System.Collections.Generic.List[string]'
+foreach ($group in @('properties', 'secret_properties')) {
+    foreach ($property in $Params.$group.PSObject.Properties) {
+        $name = [string]$property.Name
+        $value = [string]$property.Value
+        if ($name -notmatch '^[A-Z][A-Z0-9_]*$') {
+            throw (New-Object -TypeName System.ArgumentException -ArgumentList ('Invalid MSI property name: ' + $name))
+        }
+        if ($value -match '[\r\n]') {
+            throw (New-Object -TypeName System.ArgumentException -ArgumentList ('MSI property ' + $name + ' must not contain a line break.'))
+        }
+        $settings.Add($name + '="' + $value.Replace('"', '""') + '"')
+        if ($group -eq 'secret_properties') {
+            $secrets.Add($value)
+        }
     }
-    if ($value -match '[\r\n]') {
-        throw (New-Object -TypeName System.ArgumentException -ArgumentList ('MSI property ' + $name + ' must not contain a line break.'))
-    }
-    $arguments.Add($name + '="' + $value.Replace('"', '""') + '"')
 }
+$tailLines = [int]$Params.log_tail_lines
 
-$process = Start-Process -FilePath 'msiexec.exe' -ArgumentList $arguments.ToArray() -Wait -PassThru -NoNewWindow
-$code = [int]$process.ExitCode
-if ($code -ne 0 -and $code -ne 3010) {
-    throw (New-Object -TypeName System.InvalidOperationException -ArgumentList ('msiexec failed with exit code ' + $code + '.'))
+$directory = ''
+try {
+    $directory = New-PrivateDirectory -Prefix 'bastion-msi-'
+    $log = [System.IO.Path]::Combine($directory, 'install.log')
+    $msi = New-Object -ComObject 'WindowsInstaller.Installer'
+    $type = $msi.GetType()
+    # msiUILevelNone: no dialog waits for a person.
+    $null = $type.InvokeMember('UILevel', [System.Reflection.BindingFlags]::SetProperty, $null, $msi, @(2))
+    $null = $type.InvokeMember('EnableLog', [System.Reflection.BindingFlags]::InvokeMethod, $null, $msi, @('voicewarmupx', $log))
+    $failure = ''
+    try {
+        $null = $type.InvokeMember('InstallProduct', [System.Reflection.BindingFlags]::InvokeMethod, $null, $msi, @($installer, ($settings -join ' ')))
+    }
+    catch {
+        $failure = [string]$_.Exception.Message
+    }
+    $code = -1
+    if (Test-Path -LiteralPath $log -PathType Leaf) {
+        foreach ($line in [System.IO.File]::ReadAllLines($log)) {
+            if ([string]$line -match 'MainEngineThread is returning (\d+)') {
+                $code = [int]$Matches[1]
+            }
+        }
+    }
+    if ($code -lt 0) {
+        if ($failure -eq '') {
+            $code = 0
+        }
+        else {
+            $code = 1603
+        }
+    }
+    $tail = ''
+    if ($code -ne 0) {
+        $tail = Get-RedactedTail -Path $log -Count $tailLines -Secrets $secrets.ToArray()
+        if ($tail -eq '' -and $failure -ne '') {
+            foreach ($secret in $secrets) {
+                $failure = $failure.Replace($secret, '********')
+            }
+            $tail = $failure
+        }
+    }
 }
-[ordered]@{ exit_code = $code; reboot_required = ($code -eq 3010) }
+finally {
+    Remove-PrivateDirectory -Path $directory
+}
+[ordered]@{ exit_code = $code; reboot_required = ($code -eq 3010); log_tail = $tail }

@@ -167,6 +167,10 @@ type Host struct {
 
 	faults  map[string][]*Fault
 	latency map[string]time.Duration
+	// installerBusy: the next installs that find another installation in
+	// progress (1618); installReboot: installs end with 3010 (mim.go).
+	installerBusy int
+	installReboot bool
 }
 
 // Service is a Windows service.

@@ -3,7 +3,6 @@ package winrmsim
 import (
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -85,12 +84,66 @@ func mimRead(env *model.Env, h *model.Host, _ json.RawMessage) (any, error) {
 	}, nil
 }
 
-var msiPropertyName = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
+var (
+	msiPropertyName = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
+	// secretLine is what the script's Get-RedactedTail cuts after the name.
+	secretLine = regexp.MustCompile(`^(.*?\b[A-Z0-9_]*(PASSWORD|PWD)\b\s*[=:])`)
+)
 
+// redactedTail is the script's Get-RedactedTail: the last n lines, every
+// secret replaced by ********, a line naming a *PASSWORD or *PWD setting
+// cut after the name.
+func redactedTail(lines []string, n int, secrets []string) string {
+	if n < 0 {
+		n = 0
+	}
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		for _, s := range secrets {
+			if s != "" {
+				l = strings.ReplaceAll(l, s, "********")
+			}
+		}
+		if m := secretLine.FindStringSubmatch(l); m != nil {
+			l = m[1] + " ********"
+		}
+		out[i] = l
+	}
+	return strings.Join(out, "\n")
+}
+
+// msiProperties reads one property group of mim_install's input as the
+// script does.
+func msiProperties(raw json.RawMessage, group string) (map[string]string, error) {
+	props := map[string]string{}
+	if err := json.Unmarshal(raw, &props); err != nil || raw == nil {
+		return nil, &ScriptError{Type: "System.Management.Automation.PropertyNotFoundException",
+			Message: "The property '" + group + "' cannot be found on this object. Verify that the property exists.", Category: "NotSpecified", ID: "PropertyNotFoundStrict"}
+	}
+	for name, value := range props {
+		if !msiPropertyName.MatchString(name) {
+			return nil, argumentError("Invalid MSI property name: " + name)
+		}
+		if strings.ContainsAny(value, "\r\n") {
+			return nil, argumentError("MSI property " + name + " must not contain a line break.")
+		}
+	}
+	return props, nil
+}
+
+// mimInstall emulates mim_install.ps1: the install through the Windows
+// Installer automation object (no installer process of ours; the Windows
+// Installer service, msiexec /V as LocalSystem, does the work), a verbose
+// log in a private directory that is read, redacted and deleted.
 func mimInstall(env *model.Env, h *model.Host, raw json.RawMessage) (any, error) {
 	var in struct {
-		InstallerPath string          `json:"installer_path"`
-		Properties    json.RawMessage `json:"properties"`
+		InstallerPath    string          `json:"installer_path"`
+		Properties       json.RawMessage `json:"properties"`
+		SecretProperties json.RawMessage `json:"secret_properties"`
+		LogTailLines     int             `json:"log_tail_lines"`
 	}
 	if err := json.Unmarshal(raw, &in); err != nil {
 		return nil, argumentError(err.Error())
@@ -104,25 +157,49 @@ func mimInstall(env *model.Env, h *model.Host, raw json.RawMessage) (any, error)
 	if _, ok := h.ReadFile(in.InstallerPath); !ok {
 		return nil, &ScriptError{Type: "System.IO.FileNotFoundException", Message: "MIM installer not found: " + in.InstallerPath, Category: "NotSpecified", ID: "System.IO.FileNotFoundException"}
 	}
-	props := map[string]string{}
-	if err := json.Unmarshal(in.Properties, &props); err != nil {
-		return nil, argumentError("properties: " + err.Error())
-	}
-	for name, value := range props {
-		if !msiPropertyName.MatchString(name) {
-			return nil, argumentError("Invalid MSI property name: " + name)
-		}
-		if strings.ContainsAny(value, "\r\n") {
-			return nil, argumentError("MSI property " + name + " must not contain a line break.")
-		}
-	}
-	if err := env.InstallMIM(h, in.InstallerPath, props); err != nil {
-		if me := (model.MSIError{}); errors.As(err, &me) {
-			return nil, invalidOperation(fmt.Sprintf("msiexec failed with exit code %d.", me.Code))
-		}
+	props, err := msiProperties(in.Properties, "properties")
+	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"exit_code": 0, "reboot_required": false}, nil
+	secretProps, err := msiProperties(in.SecretProperties, "secret_properties")
+	if err != nil {
+		return nil, err
+	}
+	var secrets []string
+	for name, value := range secretProps {
+		props[name] = value
+		secrets = append(secrets, value)
+		env.NoteSecret(value)
+	}
+	env.StartProcess(h.FQDN, `nt authority\system`, `C:\Windows\system32\msiexec.exe /V`)
+	code, reason, log := env.RunMIMInstaller(h, in.InstallerPath, props)
+	// The log lives in the private directory only while the script reads it.
+	dir := privateDir(h, "bastion-msi-")
+	h.WriteFile(dir+`\install.log`, []byte(strings.Join(log, "\r\n")))
+	tail := ""
+	if code != model.MSISuccess {
+		tail = redactedTail(log, in.LogTailLines, secrets)
+		env.Record(h.FQDN, "msi-exit", fmt.Sprintf("%d: %s", code, reason))
+	}
+	removePrivateDir(env, h, dir)
+	return map[string]any{"exit_code": code, "reboot_required": code == model.MSIRebootRequired, "log_tail": tail}, nil
+}
+
+// privateDir emulates New-PrivateDirectory: a new folder in the running
+// account's temp folder that only the account and LocalSystem may read.
+func privateDir(h *model.Host, prefix string) string {
+	return `C:\Users\Administrator\AppData\Local\Temp\` + prefix + newUUID()
+}
+
+// removePrivateDir emulates Remove-PrivateDirectory.
+func removePrivateDir(env *model.Env, h *model.Host, dir string) {
+	prefix := model.FileKey(dir + `\`)
+	for k := range h.Files {
+		if strings.HasPrefix(k, prefix) {
+			delete(h.Files, k)
+		}
+	}
+	env.Record(h.FQDN, "private-dir-removed", dir)
 }
 
 func restartService(env *model.Env, h *model.Host, name string) error {
@@ -249,6 +326,9 @@ func mimSetServiceAccount(env *model.Env, h *model.Host, raw json.RawMessage) (a
 }
 
 func mimUninstall(env *model.Env, h *model.Host, _ json.RawMessage) (any, error) {
+	if p := h.Products[model.MIMProductCode]; p != nil {
+		env.StartProcess(h.FQDN, "", "msiexec.exe /x "+p.Code+" /qn /norestart")
+	}
 	removed := env.UninstallMIM(h)
 	return map[string]any{"removed": removed, "exit_code": 0}, nil
 }
