@@ -251,7 +251,7 @@ func BenchmarkRefresh(b *testing.B) {
 func TestServiceStartTimesAgainstLab(t *testing.T) {
 	l, c := newLab(t)
 	ctx := context.Background()
-	if err := mim.Install(ctx, c, model.App1, spec(l)); err != nil {
+	if _, err := mim.Install(ctx, c, model.App1, spec(l), nil); err != nil {
 		t.Fatal(err)
 	}
 	n, err := mim.Read(ctx, c, model.App1)
