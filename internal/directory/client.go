@@ -152,6 +152,15 @@ type namingContexts struct {
 	domain, config, schema, root string
 }
 
+// DefaultPort is a DC's LDAP port for a TLS mode: 636 for LDAPS, 389 for
+// plain LDAP and StartTLS (RFC 4511 section 5; Microsoft's AD DS ports).
+func DefaultPort(tlsMode string) int {
+	if tlsMode == TLSModeLDAPS {
+		return 636
+	}
+	return 389
+}
+
 // New validates cfg and returns a Client. It dials nothing.
 func New(cfg Config) (*Client, error) {
 	if cfg.TLSMode == "" {
@@ -174,13 +183,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	port := cfg.Port
 	switch cfg.TLSMode {
-	case TLSModeLDAPS:
+	case TLSModeLDAPS, TLSModeStartTLS, TLSModeNone:
 		if port == 0 {
-			port = 636
-		}
-	case TLSModeStartTLS, TLSModeNone:
-		if port == 0 {
-			port = 389
+			port = DefaultPort(cfg.TLSMode)
 		}
 	default:
 		return nil, fmt.Errorf("%w: tls mode %q (want ldaps, starttls or none)", ErrInvalidConfig, cfg.TLSMode)

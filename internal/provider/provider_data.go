@@ -88,6 +88,34 @@ func providerDataFrom(v any, diags *diag.Diagnostics) *providerData {
 
 // configureDirectory builds the LDAP adapter (it dials nothing yet).
 func configureDirectory(ctx context.Context, m *ldapModel, connectTo transport.ConnectTo, data *providerData) diag.Diagnostics {
+	c, d := ldapConfig(ctx, m, connectTo)
+	at := path.Root("ldap")
+	if d.HasError() {
+		return d
+	}
+	if len(c.Servers) == 0 && c.PinnedDC == "" {
+		// No directory configured: resources that need it say so when used.
+		return d
+	}
+	client, err := directory.New(c)
+	if err != nil {
+		d.AddAttributeError(at, "Invalid LDAP Configuration", err.Error())
+		return d
+	}
+	data.dir = client
+	data.pinnedDC = c.PinnedDC
+	data.secrets = append(data.secrets, c.Password)
+	base := directory.Config{
+		Port: c.Port, TLSMode: c.TLSMode, CACertPEM: c.CACertPEM, InsecureSkipVerify: c.InsecureSkipVerify,
+		Domain: c.Domain, ConnectTo: c.ConnectTo, Retry: c.Retry, Logger: c.Logger,
+	}
+	data.dirConfig = &base
+	return d
+}
+
+// ldapConfig resolves the ldap block and its BASTION_LDAP_* fallbacks into
+// the adapter's configuration, with the defaults the schema documents.
+func ldapConfig(ctx context.Context, m *ldapModel, connectTo transport.ConnectTo) (directory.Config, diag.Diagnostics) {
 	var d diag.Diagnostics
 	at := path.Root("ldap")
 	c := directory.Config{ConnectTo: connectTo, Retry: transport.DefaultRetry, Logger: newAdapterLogger(subsystemLDAP)}
@@ -137,31 +165,28 @@ func configureDirectory(ctx context.Context, m *ldapModel, connectTo transport.C
 		KeytabPath:  str(m.KerberosKeytab, "BASTION_KERBEROS_KEYTAB"),
 		Protection:  str(m.KerberosProtection, "BASTION_LDAP_KERBEROS_PROTECTION"),
 	}
-	if d.HasError() {
-		return d
-	}
-	if len(c.Servers) == 0 && c.PinnedDC == "" {
-		// No directory configured: resources that need it say so when used.
-		return d
-	}
-	client, err := directory.New(c)
-	if err != nil {
-		d.AddAttributeError(at, "Invalid LDAP Configuration", err.Error())
-		return d
-	}
-	data.dir = client
-	data.pinnedDC = c.PinnedDC
-	data.secrets = append(data.secrets, c.Password)
-	base := directory.Config{
-		Port: c.Port, TLSMode: c.TLSMode, CACertPEM: c.CACertPEM, InsecureSkipVerify: c.InsecureSkipVerify,
-		Domain: c.Domain, ConnectTo: c.ConnectTo, Retry: c.Retry, Logger: c.Logger,
-	}
-	data.dirConfig = &base
-	return d
+	return c, d
 }
 
 // configureSQL builds the TDS adapter (it dials nothing yet).
 func configureSQL(_ context.Context, m *sqlModel, connectTo transport.ConnectTo, data *providerData) diag.Diagnostics {
+	c, d := sqlConfig(m, connectTo)
+	if d.HasError() || c.Server == "" {
+		return d
+	}
+	client, err := sqlserver.New(c)
+	if err != nil {
+		d.AddAttributeError(path.Root("sql"), "Invalid SQL Server Configuration", err.Error())
+		return d
+	}
+	data.sql = client
+	data.secrets = append(data.secrets, c.Password)
+	return d
+}
+
+// sqlConfig resolves the sql block and its BASTION_SQL_* fallbacks into the
+// adapter's configuration, with the defaults the schema documents.
+func sqlConfig(m *sqlModel, connectTo transport.ConnectTo) (sqlserver.Config, diag.Diagnostics) {
 	var d diag.Diagnostics
 	at := path.Root("sql")
 	c := sqlserver.Config{ConnectTo: connectTo, Retry: transport.DefaultRetry, Logger: newAdapterLogger(subsystemSQL)}
@@ -205,17 +230,7 @@ func configureSQL(_ context.Context, m *sqlModel, connectTo transport.ConnectTo,
 		ConfigFile: str(m.Krb5Conf, "BASTION_KRB5_CONF"),
 		KeytabFile: str(m.KerberosKeytab, "BASTION_KERBEROS_KEYTAB"),
 	}
-	if d.HasError() || c.Server == "" {
-		return d
-	}
-	client, err := sqlserver.New(c)
-	if err != nil {
-		d.AddAttributeError(at, "Invalid SQL Server Configuration", err.Error())
-		return d
-	}
-	data.sql = client
-	data.secrets = append(data.secrets, c.Password)
-	return d
+	return c, d
 }
 
 // remoteExec runs scripts through the WinRM adapter, or reports why WinRM is

@@ -56,13 +56,7 @@ func newKerberosAuth(cfg Config, lg *slog.Logger) (*kerberosAuth, error) {
 	// gokrb5 logs its ticket cache and sessions: bridge it to our logger.
 	logOpt := krbclient.Logger(log.New(logWriter{lg}, "", 0))
 	k := cfg.Kerberos
-	path := k.KrbConfPath
-	if path == "" {
-		path = os.Getenv("KRB5_CONFIG")
-	}
-	if path == "" {
-		path = "/etc/krb5.conf"
-	}
+	path := KrbConfPath(k.KrbConfPath)
 	kc, err := krbconfig.Load(path)
 	if err != nil {
 		return nil, fmt.Errorf("kerberos: reading krb5.conf %s: %w", path, err)
@@ -124,4 +118,16 @@ type logWriter struct{ l *slog.Logger }
 func (w logWriter) Write(p []byte) (int, error) {
 	w.l.Log(context.Background(), slog.LevelDebug, "gokrb5", "message", strings.TrimSpace(string(p)))
 	return len(p), nil
+}
+
+// KrbConfPath is the krb5.conf Kerberos reads: the configured path, else
+// $KRB5_CONFIG, else /etc/krb5.conf (MIT Kerberos' order).
+func KrbConfPath(configured string) string {
+	if configured != "" {
+		return configured
+	}
+	if p := os.Getenv("KRB5_CONFIG"); p != "" {
+		return p
+	}
+	return "/etc/krb5.conf"
 }

@@ -125,6 +125,15 @@ type HostStats struct {
 	Shells int
 }
 
+// DefaultPort is the port of Windows' WinRM listener: 5986 for HTTPS, 5985
+// for HTTP (Installation and configuration for Windows Remote Management).
+func DefaultPort(https bool) int {
+	if https {
+		return 5986
+	}
+	return 5985
+}
+
 // New validates cfg and returns a Client. It dials nothing.
 func New(cfg Config) (*Client, error) {
 	cfg.Auth = strings.ToLower(strings.TrimSpace(cfg.Auth))
@@ -132,10 +141,7 @@ func New(cfg Config) (*Client, error) {
 		cfg.Auth = AuthNTLM
 	}
 	if cfg.Port == 0 {
-		cfg.Port = 5985
-		if cfg.HTTPS {
-			cfg.Port = 5986
-		}
+		cfg.Port = DefaultPort(cfg.HTTPS)
 	}
 	if cfg.Port < 1 || cfg.Port > 65535 {
 		return nil, fmt.Errorf("winrm port %d is not a TCP port", cfg.Port)
