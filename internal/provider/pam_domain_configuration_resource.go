@@ -98,8 +98,9 @@ func (r *pamDomainConfigurationResource) Schema(ctx context.Context, _ resource.
 			},
 			"configured": schema.BoolAttribute{
 				Computed: true,
-				MarkdownDescription: "`Test-PAMDomainConfiguration`'s answer at the last plan or apply. `null` after an import until the first apply " +
-					"(an import has no CORP credential to ask with).",
+				MarkdownDescription: "`Test-PAMDomainConfiguration`'s answer at the last plan or apply, and at each refresh when the provider has `pam_corp_password`. " +
+					"After an import: the answer when the ID names the CORP account (`<host>/<source_domain>/<corp_username>`) and the provider has `pam_corp_password` " +
+					"(importing a configuration that does not exist then fails), otherwise `null` until the first apply.",
 				PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
 			},
 			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
@@ -166,6 +167,32 @@ func (r *pamDomainConfigurationResource) Read(ctx context.Context, req resource.
 	}
 	if state.ID.IsNull() || state.ID.IsUnknown() {
 		state.ID = types.StringValue(strings.ToUpper(state.SourceDomain.ValueString()))
+	}
+	// With the provider's pam_corp_password a refresh can ask Test-PAMDomainConfiguration
+	// (it needs the CORP credential, which a refresh otherwise lacks): an import of a
+	// configuration that does not exist then fails as Terraform says, "Cannot import
+	// non-existent remote object". Cost: one script run on host.
+	host := state.Host.ValueString()
+	password := ""
+	if r.data != nil {
+		password = r.data.pamCorpPassword
+	}
+	if password != "" && known(state.CorpUsername) && state.CorpUsername.ValueString() != "" && !r.data.isLost(host) {
+		ctx, cancel, ok := r.data.operation(ctx, state.Timeouts.Read, pamDefaultReadTimeout, &resp.Diagnostics, password)
+		if !ok {
+			return
+		}
+		defer cancel()
+		configured, err := pam.TestDomainConfiguration(ctx, r.data.winrm, host, pamDomain(&state, password))
+		if err != nil {
+			report(&resp.Diagnostics, failure{"PAM Domain Configuration Not Read", host, viaWinRM, "testing the configuration of " + state.SourceDomain.ValueString() + " (Test-PAMDomainConfiguration, the state is kept unchanged)"}, err)
+			return
+		}
+		if !configured && state.Configured.IsNull() { // just imported: there is nothing to import
+			resp.State.RemoveResource(ctx)
+			return
+		}
+		state.Configured = types.BoolValue(configured) // false: the plan runs New-PAMDomainConfiguration again
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
@@ -247,11 +274,17 @@ func pamDomainLeftDetail(domain, host string) string {
 }
 
 func (r *pamDomainConfigurationResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	host, domain, ok := strings.Cut(req.ID, "/")
-	if !ok || validators.CheckFQDN(host) != nil || validators.CheckNetBIOSDomainName(domain) != nil {
+	parts := strings.Split(req.ID, "/")
+	if len(parts) < 2 || len(parts) > 3 || validators.CheckFQDN(parts[0]) != nil || validators.CheckNetBIOSDomainName(parts[1]) != nil ||
+		(len(parts) == 3 && validators.CheckWindowsAccount(parts[2]) != nil) {
 		resp.Diagnostics.AddError("Invalid Import ID",
-			fmt.Sprintf("The import ID is <host>/<source_domain>, e.g. priv-app1.priv.contoso.com/CORP: the PRIV server with the MIMPAM module, then the CORP domain's NetBIOS name. Got %q.", req.ID))
+			fmt.Sprintf("The import ID is <host>/<source_domain>[/<corp_username>], e.g. priv-app1.priv.contoso.com/CORP/CORP\\Administrator: the PRIV server with the MIMPAM module, "+
+				"the CORP domain's NetBIOS name, and optionally the CORP account to check the configuration with (with the provider's pam_corp_password). Got %q.", req.ID))
 		return
+	}
+	host, domain := parts[0], parts[1]
+	if len(parts) == 3 {
+		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("corp_username"), parts[2])...)
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), strings.ToUpper(domain))...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("host"), host)...)

@@ -159,3 +159,45 @@ func TestAccPAMDomainConfiguration_prerequisites(t *testing.T) {
 		},
 	})
 }
+
+// With the provider's pam_corp_password and the CORP account in the import ID,
+// an import asks Test-PAMDomainConfiguration: a configuration that does not
+// exist fails as Terraform says, one that exists imports whole (only the
+// write-only secret and its version trigger are left out).
+func TestAccPAMDomainConfiguration_importChecksExistence(t *testing.T) {
+	skipUnlessAcc(t)
+	l := startLab(t)
+	pamPrepareHost(t, l, model.App1, true)
+	if err := l.Env.Do(func(e *model.Env) error { return e.NewPAMTrust(e.Forests[model.CorpDomainDNS], false) }); err != nil {
+		t.Fatal(err)
+	}
+	provider := strings.Replace(l.ProviderHCL(), "provider \"bastion\" {\n", fmt.Sprintf("provider \"bastion\" {\n  pam_corp_password = %q\n", corpPassword(l)), 1)
+	cfg := provider + pamDomainConfigHCL(model.App1, model.CorpAdminUser, corpPassword(l))
+	id := model.App1 + "/" + model.CorpDomainNB + "/" + model.CorpAdminUser
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		// pam_corp_password reaches the destroy: Remove-PAMDomainConfiguration runs.
+		CheckDestroy: func(s *terraform.State) error { return expectConfigured(l, false)(s) },
+		Steps: []resource.TestStep{
+			{ // nothing configured in CORP yet
+				Config:        cfg,
+				ResourceName:  pamDomainAddr,
+				ImportState:   true,
+				ImportStateId: id,
+				ExpectError:   regexp.MustCompile(`Cannot import non-existent remote object`),
+			},
+			{
+				Config: cfg,
+				Check:  expectConfigured(l, true),
+			},
+			{
+				Config:                  cfg,
+				ResourceName:            pamDomainAddr,
+				ImportState:             true,
+				ImportStateId:           id,
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"corp_password_wo_version", "timeouts"},
+			},
+		},
+	})
+}

@@ -68,7 +68,9 @@ func bringUp() {
 		skipReason = err.Error()
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	// The failing up, a wait for another binary's lab and the real up share it:
+	// on the 2-core machine under load each took 4 to 7 minutes (Samba 4.22).
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	if labErr = failedUpLeavesNothing(ctx); labErr != nil {
 		return
