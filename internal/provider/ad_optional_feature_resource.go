@@ -32,7 +32,7 @@ var (
 func NewADOptionalFeatureResource() resource.Resource { return &adOptionalFeatureResource{} }
 
 type adOptionalFeatureResource struct {
-	data *providerData
+	configuredResource
 }
 
 type adOptionalFeatureResourceModel struct {
@@ -95,10 +95,6 @@ func (r *adOptionalFeatureResource) Schema(ctx context.Context, _ resource.Schem
 	}
 }
 
-func (r *adOptionalFeatureResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
-}
-
 const (
 	featureCreateTimeout = 10 * time.Minute
 	featureReadTimeout   = 5 * time.Minute
@@ -115,7 +111,7 @@ func (r *adOptionalFeatureResource) Create(ctx context.Context, req resource.Cre
 		return
 	}
 	defer cancel()
-	if !dcNeedDirectory(r.data, &resp.Diagnostics) {
+	if !r.data.needDirectory(readsOverLDAP, &resp.Diagnostics) {
 		return
 	}
 	name := plan.Name.ValueString()
@@ -140,7 +136,7 @@ func (r *adOptionalFeatureResource) Read(ctx context.Context, req resource.ReadR
 		return
 	}
 	defer cancel()
-	if !dcNeedDirectory(r.data, &resp.Diagnostics) {
+	if !r.data.needDirectory(readsOverLDAP, &resp.Diagnostics) {
 		return
 	}
 	if state.Name.IsNull() || state.Name.ValueString() == "" {

@@ -27,7 +27,7 @@ var (
 func NewBackupStatusDataSource() datasource.DataSource { return &backupStatusDataSource{} }
 
 type backupStatusDataSource struct {
-	data *providerData
+	configuredDataSource
 }
 
 type backupStatusDataSourceModel struct {
@@ -108,14 +108,10 @@ func (d *backupStatusDataSource) Schema(_ context.Context, _ datasource.SchemaRe
 	}
 }
 
-func (d *backupStatusDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
-}
-
 func (d *backupStatusDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var m backupStatusDataSourceModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() || d.data == nil || !dcNeedDirectory(d.data, &resp.Diagnostics) {
+	if resp.Diagnostics.HasError() || d.data == nil || !d.data.needDirectory(readsOverLDAP, &resp.Diagnostics) {
 		return
 	}
 	ctx = d.data.logCtx(ctx)

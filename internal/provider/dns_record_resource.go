@@ -40,7 +40,7 @@ var (
 func NewDNSRecordResource() resource.Resource { return &dnsRecordResource{} }
 
 type dnsRecordResource struct {
-	data *providerData
+	configuredResource
 }
 
 type dnsRecordResourceModel struct {
@@ -120,10 +120,6 @@ func (r *dnsRecordResource) Schema(ctx context.Context, _ resource.SchemaRequest
 	}
 }
 
-func (r *dnsRecordResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
-}
-
 const dnsRecordTimeout = 5 * time.Minute
 
 func (r *dnsRecordResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -151,7 +147,7 @@ func (r *dnsRecordResource) Read(ctx context.Context, req resource.ReadRequest, 
 		return
 	}
 	defer cancel()
-	if !dcNeedDirectory(r.data, &resp.Diagnostics) {
+	if !r.data.needDirectory(readsOverLDAP, &resp.Diagnostics) {
 		return
 	}
 	set, err := r.data.dir.DNSRecords(ctx, state.Zone.ValueString(), state.Name.ValueString(), directory.DNSTypeNames[state.Type.ValueString()])
@@ -192,7 +188,7 @@ func (r *dnsRecordResource) Delete(ctx context.Context, req resource.DeleteReque
 		return
 	}
 	defer cancel()
-	if !dcNeedDirectory(r.data, &resp.Diagnostics) {
+	if !r.data.needDirectory(readsOverLDAP, &resp.Diagnostics) {
 		return
 	}
 	_, err := r.data.dir.SetDNSRecords(ctx, state.Zone.ValueString(), state.Name.ValueString(), directory.DNSTypeNames[state.Type.ValueString()], 0, nil)
@@ -259,11 +255,10 @@ func checkDNSRecordValue(typ, value string) string {
 
 // write sets the records of plan and stores what the directory reads back.
 func (r *dnsRecordResource) write(ctx context.Context, plan *dnsRecordResourceModel, state *tfsdk.State, diags *diagsT) {
-	if !dcNeedDirectory(r.data, diags) {
+	if !r.data.needDirectory(readsOverLDAP, diags) {
 		return
 	}
-	var values []string
-	diags.Append(plan.Records.ElementsAs(ctx, &values, false)...)
+	values := stringsOf(plan.Records, diags)
 	if diags.HasError() {
 		return
 	}

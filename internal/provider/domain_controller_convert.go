@@ -6,7 +6,6 @@ import (
 	"github.com/bastion-pam/terraform-provider-bastion/internal/ad"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/directory"
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
@@ -38,11 +37,5 @@ func (r *domainControllerResource) fromDirectory(ctx context.Context, dc ad.DC, 
 	m.InvocationID = types.StringValue(dc.InvocationID)
 	m.FunctionalLevel = types.Int64Value(int64(dc.FunctionalLevel))
 	m.ReadOnly = types.BoolValue(dc.ReadOnly)
-	roles := make([]attr.Value, 0, len(dc.Roles))
-	for _, role := range dc.Roles {
-		roles = append(roles, types.StringValue(role))
-	}
-	list, d := types.ListValue(types.StringType, roles)
-	diags.Append(d...)
-	m.FSMORoles = list
+	m.FSMORoles = stringList(dc.Roles)
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -40,7 +39,7 @@ var (
 func NewDomainControllerResource() resource.Resource { return &domainControllerResource{} }
 
 type domainControllerResource struct {
-	data *providerData
+	configuredResource
 }
 
 type domainControllerResourceModel struct {
@@ -228,10 +227,6 @@ func dcReplaceUnlessSameText(why string) planmodifier.String {
 	}, desc, desc)
 }
 
-func (r *domainControllerResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
-}
-
 const (
 	dcCreateTimeout = 90 * time.Minute
 	dcReadTimeout   = 5 * time.Minute
@@ -257,12 +252,10 @@ func (r *domainControllerResource) Create(ctx context.Context, req resource.Crea
 	}
 	defer cancel()
 	host := plan.Host.ValueString()
-	if r.data.isLost(host) {
-		resp.Diagnostics.AddAttributeError(path.Root("host"), "Host Declared Lost",
-			fmt.Sprintf(lostHostDetail+"No domain controller can be promoted on it: choose another host, or remove it from lost_hosts if it is back.", host))
+	if r.data.refuseLost(path.Root("host"), host, "No domain controller can be promoted on it: choose another host, or remove it from lost_hosts if it is back.", &resp.Diagnostics) {
 		return
 	}
-	if !dcNeedDirectory(r.data, &resp.Diagnostics) {
+	if !r.data.needDirectory(readsOverLDAP, &resp.Diagnostics) {
 		return
 	}
 	if isDC, err := r.data.dir.IsDomainController(ctx, host); err != nil {
@@ -332,14 +325,13 @@ func (r *domainControllerResource) Read(ctx context.Context, req resource.ReadRe
 		host = state.ID.ValueString()
 		state.Host = types.StringValue(host)
 	}
-	if r.data.isLost(host) {
-		resp.Diagnostics.AddWarning("Domain Controller Dropped From State",
-			fmt.Sprintf(lostHostDetail+"Its domain controller is removed from the state without contacting it. Its metadata stays in the directory until it is cleaned up "+
-				"(ntdsutil metadata cleanup, or deleting its server object in Active Directory Sites and Services), and any FSMO role it held must be seized (bastion_fsmo_roles with allow_seize).", host))
+	if r.data.skipLost(host, "Domain Controller Dropped From State",
+		"Its domain controller is removed from the state without contacting it. Its metadata stays in the directory until it is cleaned up "+
+			"(ntdsutil metadata cleanup, or deleting its server object in Active Directory Sites and Services), and any FSMO role it held must be seized (bastion_fsmo_roles with allow_seize).", &resp.Diagnostics) {
 		resp.State.RemoveResource(ctx)
 		return
 	}
-	if !dcNeedDirectory(r.data, &resp.Diagnostics) {
+	if !r.data.needDirectory(readsOverLDAP, &resp.Diagnostics) {
 		return
 	}
 	dc, found, err := dcLookup(ctx, r.data.dir, host)
@@ -371,7 +363,7 @@ func (r *domainControllerResource) Update(ctx context.Context, req resource.Upda
 	}
 	defer cancel()
 	host := plan.Host.ValueString()
-	if !dcNeedDirectory(r.data, &resp.Diagnostics) {
+	if !r.data.needDirectory(readsOverLDAP, &resp.Diagnostics) {
 		return
 	}
 	if !plan.GlobalCatalog.IsUnknown() && !plan.GlobalCatalog.Equal(state.GlobalCatalog) {
@@ -405,12 +397,10 @@ func (r *domainControllerResource) Delete(ctx context.Context, req resource.Dele
 	}
 	defer cancel()
 	host := state.Host.ValueString()
-	if r.data.isLost(host) {
-		resp.Diagnostics.AddWarning("Domain Controller Not Demoted",
-			fmt.Sprintf(lostHostDetail+"Nothing was run; the DC is removed from the state. Clean up its metadata (ntdsutil metadata cleanup) and seize any role it held.", host))
+	if r.data.skipLost(host, "Domain Controller Not Demoted", "Nothing was run; the DC is removed from the state. Clean up its metadata (ntdsutil metadata cleanup) and seize any role it held.", &resp.Diagnostics) {
 		return
 	}
-	if !dcNeedDirectory(r.data, &resp.Diagnostics) {
+	if !r.data.needDirectory(readsOverLDAP, &resp.Diagnostics) {
 		return
 	}
 	// The plan checked the demotion; roles may have moved onto the DC since.
@@ -468,13 +458,5 @@ func (r *domainControllerResource) ImportState(ctx context.Context, req resource
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("host"), req.ID)...)
 }
 
-// dcNeedDirectory reports the missing ldap settings.
-func dcNeedDirectory(data *providerData, diags *diag.Diagnostics) bool {
-	if data.dir != nil {
-		return true
-	}
-	diags.AddError("LDAP Not Configured",
-		"This needs the directory: the provider reads domain controllers, FSMO roles and backups over LDAP, never PowerShell. "+
-			"Set the provider's ldap block (domain, pinned_dc, username, password, ca_file) or the BASTION_LDAP_* variables.")
-	return false
-}
+// readsOverLDAP is why most resources need the ldap settings.
+const readsOverLDAP = "This needs the directory: the provider reads domain controllers, FSMO roles and backups over LDAP, never PowerShell."

@@ -555,7 +555,7 @@ func TestAccDomainController_secretsStayOut(t *testing.T) {
 func dcResource(t *testing.T, data *providerData, m domainControllerResourceModel) (*domainControllerResource, tfsdk.State) {
 	t.Helper()
 	ctx := context.Background()
-	r := &domainControllerResource{data: data}
+	r := &domainControllerResource{configuredResource{data}}
 	var sr fwresource.SchemaResponse
 	r.Schema(ctx, fwresource.SchemaRequest{}, &sr)
 	st := tfsdk.State{Schema: sr.Schema, Raw: tftypes.NewValue(sr.Schema.Type().TerraformType(ctx), nil)}

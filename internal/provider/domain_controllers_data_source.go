@@ -21,7 +21,7 @@ var (
 func NewDomainControllersDataSource() datasource.DataSource { return &domainControllersDataSource{} }
 
 type domainControllersDataSource struct {
-	data *providerData
+	configuredDataSource
 }
 
 type domainControllersDataSourceModel struct {
@@ -90,12 +90,8 @@ func (d *domainControllersDataSource) Schema(_ context.Context, _ datasource.Sch
 	}
 }
 
-func (d *domainControllersDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
-}
-
 func (d *domainControllersDataSource) Read(ctx context.Context, _ datasource.ReadRequest, resp *datasource.ReadResponse) {
-	if d.data == nil || !dcNeedDirectory(d.data, &resp.Diagnostics) {
+	if d.data == nil || !d.data.needDirectory(readsOverLDAP, &resp.Diagnostics) {
 		return
 	}
 	ctx = d.data.logCtx(ctx)
@@ -125,12 +121,7 @@ func (d *domainControllersDataSource) Read(ctx context.Context, _ datasource.Rea
 	resp.Diagnostics.Append(diags...)
 	var items []attr.Value
 	for _, dc := range dcs {
-		held := []attr.Value{}
-		for _, r := range roles.HeldBy(dc.Host) {
-			held = append(held, types.StringValue(r))
-		}
-		heldList, diags := types.ListValue(types.StringType, held)
-		resp.Diagnostics.Append(diags...)
+		heldList := stringList(roles.HeldBy(dc.Host))
 		obj, diags := types.ObjectValue(dcListAttrTypes, map[string]attr.Value{
 			"host":             types.StringValue(dc.Host),
 			"name":             types.StringValue(dc.Name),

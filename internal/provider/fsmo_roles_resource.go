@@ -36,7 +36,7 @@ var (
 func NewFSMORolesResource() resource.Resource { return &fsmoRolesResource{} }
 
 type fsmoRolesResource struct {
-	data *providerData
+	configuredResource
 }
 
 type fsmoRolesResourceModel struct {
@@ -134,10 +134,6 @@ func (r *fsmoRolesResource) Schema(ctx context.Context, _ resource.SchemaRequest
 	}
 }
 
-func (r *fsmoRolesResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
-}
-
 const (
 	fsmoCreateTimeout = 20 * time.Minute
 	fsmoReadTimeout   = 5 * time.Minute
@@ -172,7 +168,7 @@ func (r *fsmoRolesResource) Read(ctx context.Context, req resource.ReadRequest, 
 	if state.DomainName.IsNull() || state.DomainName.ValueString() == "" {
 		state.DomainName = newCaseInsensitiveString(state.ID.ValueString())
 	}
-	if !dcNeedDirectory(r.data, &resp.Diagnostics) {
+	if !r.data.needDirectory(readsOverLDAP, &resp.Diagnostics) {
 		return
 	}
 	roles, err := r.read(ctx, state.DomainName.ValueString())
@@ -216,7 +212,7 @@ func (r *fsmoRolesResource) Delete(ctx context.Context, req resource.DeleteReque
 		return
 	}
 	defer cancel()
-	if !dcNeedDirectory(r.data, &resp.Diagnostics) {
+	if !r.data.needDirectory(readsOverLDAP, &resp.Diagnostics) {
 		return
 	}
 	current, err := r.read(ctx, state.DomainName.ValueString())
@@ -324,7 +320,7 @@ func (r *fsmoRolesResource) read(ctx context.Context, domain string) (directory.
 // holder differs, then saves what the directory says (also after a failure,
 // so moved roles are in the state).
 func (r *fsmoRolesResource) apply(ctx context.Context, plan *fsmoRolesResourceModel, st *tfsdk.State, diags *diag.Diagnostics) {
-	if !dcNeedDirectory(r.data, diags) {
+	if !r.data.needDirectory(readsOverLDAP, diags) {
 		return
 	}
 	domain := plan.DomainName.ValueString()

@@ -38,7 +38,7 @@ var (
 func NewMIMServiceNodeResource() resource.Resource { return &mimServiceNodeResource{} }
 
 type mimServiceNodeResource struct {
-	data *providerData
+	configuredResource
 }
 
 type mimServiceNodeResourceModel struct {
@@ -203,10 +203,6 @@ func (r *mimServiceNodeResource) Schema(ctx context.Context, _ resource.SchemaRe
 	}
 }
 
-func (r *mimServiceNodeResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
-}
-
 const (
 	defaultCreateTimeout = 60 * time.Minute
 	defaultReadTimeout   = 5 * time.Minute
@@ -228,9 +224,7 @@ func (r *mimServiceNodeResource) Create(ctx context.Context, req resource.Create
 	}
 	defer cancel()
 	host := plan.Host.ValueString()
-	if r.data.isLost(host) {
-		resp.Diagnostics.AddAttributeError(path.Root("host"), "Host Declared Lost",
-			fmt.Sprintf(lostHostDetail+"A new node cannot be built on it: choose another host, or remove it from lost_hosts if it is back.", host))
+	if r.data.refuseLost(path.Root("host"), host, "A new node cannot be built on it: choose another host, or remove it from lost_hosts if it is back.", &resp.Diagnostics) {
 		return
 	}
 	// The plan may not have known the host; the rule is checked again before installing.
@@ -321,8 +315,6 @@ func changedNames(plan, state *mimServiceNodeResourceModel) mim.Names {
 	return n
 }
 
-func known(v types.String) bool { return !v.IsNull() && !v.IsUnknown() }
-
 // convergeStep says which step of converge failed, for the diagnostic.
 type convergeStep struct{ summary, doing string }
 
@@ -405,10 +397,8 @@ func (r *mimServiceNodeResource) Read(ctx context.Context, req resource.ReadRequ
 	if host == "" {
 		host = state.ID.ValueString()
 	}
-	if r.data.isLost(host) {
-		resp.Diagnostics.AddWarning("MIM Service Node Dropped From State",
-			fmt.Sprintf(lostHostDetail+"Its MIM Service node (service name %q, partition name %q) is removed from the state without contacting it; "+
-				"to recover, give the resource a new host with the same service_name and service_partition_name.", host, state.ServiceName.ValueString(), state.ServicePartitionName.ValueString()))
+	if r.data.skipLost(host, "MIM Service Node Dropped From State", fmt.Sprintf("Its MIM Service node (service name %q, partition name %q) is removed from the state without contacting it; "+
+		"to recover, give the resource a new host with the same service_name and service_partition_name.", state.ServiceName.ValueString(), state.ServicePartitionName.ValueString()), &resp.Diagnostics) {
 		resp.State.RemoveResource(ctx)
 		return
 	}
@@ -470,8 +460,7 @@ func (r *mimServiceNodeResource) Delete(ctx context.Context, req resource.Delete
 	}
 	defer cancel()
 	host := state.Host.ValueString()
-	if r.data.isLost(host) {
-		resp.Diagnostics.AddWarning("MIM Service Node Not Uninstalled", fmt.Sprintf(lostHostDetail+"Nothing was uninstalled; the node is removed from the state.", host))
+	if r.data.skipLost(host, "MIM Service Node Not Uninstalled", "Nothing was uninstalled; the node is removed from the state.", &resp.Diagnostics) {
 		return
 	}
 	if _, err := mim.Uninstall(ctx, r.data.winrm, host); err != nil {

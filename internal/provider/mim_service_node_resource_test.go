@@ -668,7 +668,7 @@ func TestMIMServiceNodeStaleServiceWarning(t *testing.T) {
 	if d := configureSQL(ctx, sqlm, l.ConnectTo(), data); d.HasError() {
 		t.Fatalf("%v", d)
 	}
-	r := &mimServiceNodeResource{data: data}
+	r := &mimServiceNodeResource{configuredResource{data}}
 	var sqlStarted time.Time
 	_ = l.Env.Do(func(e *model.Env) error { sqlStarted = e.SQLInstanceByName(model.SQLNetwork).StartedAt; return nil })
 	node := func(fimStarted time.Time, triggers types.Map) *mimServiceNodeResourceModel {

@@ -31,7 +31,7 @@ var (
 func NewPAMDomainConfigurationResource() resource.Resource { return &pamDomainConfigurationResource{} }
 
 type pamDomainConfigurationResource struct {
-	data *providerData
+	configuredResource
 }
 
 type pamDomainConfigurationResourceModel struct {
@@ -108,10 +108,6 @@ func (r *pamDomainConfigurationResource) Schema(ctx context.Context, _ resource.
 	}
 }
 
-func (r *pamDomainConfigurationResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
-}
-
 func (r *pamDomainConfigurationResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan, config pamDomainConfigurationResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -126,9 +122,7 @@ func (r *pamDomainConfigurationResource) Create(ctx context.Context, req resourc
 	}
 	defer cancel()
 	host := plan.Host.ValueString()
-	if r.data.isLost(host) {
-		resp.Diagnostics.AddAttributeError(path.Root("host"), "Host Declared Lost",
-			fmt.Sprintf(lostHostDetail+"The domain cannot be configured from it: choose another PRIV server with the MIMPAM module.", host))
+	if r.data.refuseLost(path.Root("host"), host, "The domain cannot be configured from it: choose another PRIV server with the MIMPAM module.", &resp.Diagnostics) {
 		return
 	}
 	if !r.configure(ctx, host, &plan, password, &resp.Diagnostics) {
@@ -214,9 +208,7 @@ func (r *pamDomainConfigurationResource) Update(ctx context.Context, req resourc
 	host := plan.Host.ValueString()
 	rerun := plan.Configured.IsUnknown()
 	check := !plan.CorpPasswordWOVersion.Equal(state.CorpPasswordWOVersion)
-	if (rerun || check) && r.data.isLost(host) {
-		resp.Diagnostics.AddAttributeError(path.Root("host"), "Host Declared Lost",
-			fmt.Sprintf(lostHostDetail+"Set host to another PRIV server with the MIMPAM module.", host))
+	if (rerun || check) && r.data.refuseLost(path.Root("host"), host, "Set host to another PRIV server with the MIMPAM module.", &resp.Diagnostics) {
 		return
 	}
 	switch {
@@ -257,9 +249,7 @@ func (r *pamDomainConfigurationResource) Delete(ctx context.Context, req resourc
 		return
 	}
 	defer cancel()
-	if r.data.isLost(host) {
-		resp.Diagnostics.AddAttributeError(path.Root("host"), "Host Declared Lost",
-			fmt.Sprintf(lostHostDetail+"Set host to another PRIV server with the MIMPAM module (an in-place change), apply, then destroy.", host))
+	if r.data.refuseLost(path.Root("host"), host, "Set host to another PRIV server with the MIMPAM module (an in-place change), apply, then destroy.", &resp.Diagnostics) {
 		return
 	}
 	if _, err := pam.RemoveDomainConfiguration(ctx, r.data.winrm, host, pamDomain(&state, password)); err != nil {
@@ -329,9 +319,7 @@ func (r *pamDomainConfigurationResource) ModifyPlan(ctx context.Context, req res
 	if !known(plan.Host) || !known(config.CorpPasswordWO) || !known(plan.CorpUsername) {
 		return
 	}
-	if r.data.isLost(host) {
-		resp.Diagnostics.AddWarning("PAM Domain Configuration Not Checked",
-			fmt.Sprintf(lostHostDetail+"Test-PAMDomainConfiguration did not run: set host to another PRIV server with the MIMPAM module.", host))
+	if r.data.skipLost(host, "PAM Domain Configuration Not Checked", "Test-PAMDomainConfiguration did not run: set host to another PRIV server with the MIMPAM module.", &resp.Diagnostics) {
 		return
 	}
 	password := config.CorpPasswordWO.ValueString()

@@ -139,7 +139,7 @@ func (r *pamTrustResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 	if !known(password) || !known(plan.CorpUsername) {
 		return
 	}
-	if !pamNeedDirectory(r.data, &resp.Diagnostics) {
+	if !r.data.needDirectory(pamTrustOverLDAP, &resp.Diagnostics) {
 		return
 	}
 	ctx = r.data.logCtx(ctx, password.ValueString())
@@ -171,9 +171,7 @@ func (r *pamTrustResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 	}
 	if plan.VerifyOnPlan.ValueBool() && known(plan.Host) {
 		// Test-PAMTrust has no LDAP equivalent: it runs on host (no netdom).
-		if r.data.isLost(host) {
-			resp.Diagnostics.AddWarning("PAM Trust Not Verified",
-				fmt.Sprintf(lostHostDetail+"Test-PAMTrust was not run: set host to another PRIV server with the MIMPAM module.", host))
+		if r.data.skipLost(host, "PAM Trust Not Verified", "Test-PAMTrust was not run: set host to another PRIV server with the MIMPAM module.", &resp.Diagnostics) {
 			return
 		}
 		reply, err := r.settings(ctx, host, &plan, password.ValueString(), false, true)

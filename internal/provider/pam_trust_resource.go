@@ -38,7 +38,7 @@ var (
 func NewPAMTrustResource() resource.Resource { return &pamTrustResource{} }
 
 type pamTrustResource struct {
-	data *providerData
+	configuredResource
 }
 
 type pamTrustResourceModel struct {
@@ -236,10 +236,6 @@ func (r *pamTrustResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 	}
 }
 
-func (r *pamTrustResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
-}
-
 const (
 	pamDefaultCreateTimeout = 20 * time.Minute
 	pamDefaultReadTimeout   = 5 * time.Minute
@@ -261,12 +257,10 @@ func (r *pamTrustResource) Create(ctx context.Context, req resource.CreateReques
 	}
 	defer cancel()
 	host, forest := plan.Host.ValueString(), plan.SourceForest.ValueString()
-	if r.data.isLost(host) {
-		resp.Diagnostics.AddAttributeError(path.Root("host"), "Host Declared Lost",
-			fmt.Sprintf(lostHostDetail+"The trust cannot be created from it: choose another PRIV server with the MIMPAM module.", host))
+	if r.data.refuseLost(path.Root("host"), host, "The trust cannot be created from it: choose another PRIV server with the MIMPAM module.", &resp.Diagnostics) {
 		return
 	}
-	if !pamNeedDirectory(r.data, &resp.Diagnostics) {
+	if !r.data.needDirectory(pamTrustOverLDAP, &resp.Diagnostics) {
 		return
 	}
 
@@ -321,7 +315,7 @@ func (r *pamTrustResource) Read(ctx context.Context, req resource.ReadRequest, r
 		return
 	}
 	defer cancel()
-	if !pamNeedDirectory(r.data, &resp.Diagnostics) {
+	if !r.data.needDirectory(pamTrustOverLDAP, &resp.Diagnostics) {
 		return
 	}
 	forest := state.SourceForest.ValueString()
@@ -369,9 +363,7 @@ func (r *pamTrustResource) Update(ctx context.Context, req resource.UpdateReques
 	apply := plan.CorpTrustAttributes.IsUnknown()
 	check := !plan.CorpPasswordWOVersion.Equal(state.CorpPasswordWOVersion) || plan.Verified.IsUnknown()
 	if apply || check {
-		if r.data.isLost(host) {
-			resp.Diagnostics.AddAttributeError(path.Root("host"), "Host Declared Lost",
-				fmt.Sprintf(lostHostDetail+"Set host to another PRIV server with the MIMPAM module and netdom.", host))
+		if r.data.refuseLost(path.Root("host"), host, "Set host to another PRIV server with the MIMPAM module and netdom.", &resp.Diagnostics) {
 			return
 		}
 		reply, err := r.settings(ctx, host, &plan, password, apply, plan.VerifyOnPlan.ValueBool())
@@ -414,9 +406,7 @@ func (r *pamTrustResource) Delete(ctx context.Context, req resource.DeleteReques
 	}
 	defer cancel()
 	host, forest := state.Host.ValueString(), state.SourceForest.ValueString()
-	if r.data.isLost(host) {
-		resp.Diagnostics.AddAttributeError(path.Root("host"), "Host Declared Lost",
-			fmt.Sprintf(lostHostDetail+"The trust with %s is still there: set host to another PRIV server with the MIMPAM module (an in-place change), apply, then destroy.", host, forest))
+	if r.data.refuseLost(path.Root("host"), host, fmt.Sprintf("The trust with %s is still there: set host to another PRIV server with the MIMPAM module (an in-place change), apply, then destroy.", forest), &resp.Diagnostics) {
 		return
 	}
 	out, err := pam.RemoveTrust(ctx, r.data.winrm, host, pamTrust(&state, password))
@@ -457,13 +447,5 @@ func (r *pamTrustResource) ImportState(ctx context.Context, req resource.ImportS
 
 // Remote calls and conversions ---------------------------------------------
 
-// pamNeedDirectory reports the missing ldap settings.
-func pamNeedDirectory(data *providerData, diags *diag.Diagnostics) bool {
-	if data.dir != nil {
-		return true
-	}
-	diags.AddError("LDAP Not Configured",
-		"The PAM trust is read from the PRIV directory over LDAP (its trustedDomain object), never PowerShell. "+
-			"Set the provider's ldap block (domain, pinned_dc, username, password, ca_file) or the BASTION_LDAP_* variables.")
-	return false
-}
+// pamTrustOverLDAP is why the PAM trust needs the ldap settings.
+const pamTrustOverLDAP = "The PAM trust is read from the PRIV directory over LDAP (its trustedDomain object), never PowerShell."

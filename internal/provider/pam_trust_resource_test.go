@@ -674,7 +674,7 @@ func TestPAMRefreshCost(t *testing.T) {
 		SIDHistory: types.BoolValue(true), Quarantine: types.BoolValue(false), PIMTrust: types.BoolValue(true), VerifyOnPlan: types.BoolValue(false),
 		Timeouts: timeoutsNull,
 	}
-	st, calls := readOnce(t, l, &pamTrustResource{data: data}, &trust)
+	st, calls := readOnce(t, l, &pamTrustResource{configuredResource{data}}, &trust)
 	if len(calls[model.WinRM]) != 0 || len(calls[model.TDS]) != 0 {
 		t.Errorf("reading the trust made WinRM or TDS calls: %v", calls)
 	}
@@ -695,13 +695,13 @@ func TestPAMRefreshCost(t *testing.T) {
 		ID: types.StringValue("CORP"), Host: types.StringValue(model.App1), SourceDomain: newCaseInsensitiveString("CORP"),
 		CorpUsername: types.StringValue(model.CorpAdminUser), Configured: types.BoolValue(true), Timeouts: timeoutsNull,
 	}
-	if _, calls := readOnce(t, l, &pamDomainConfigurationResource{data: data}, &domain); len(calls) != 0 {
+	if _, calls := readOnce(t, l, &pamDomainConfigurationResource{configuredResource{data}}, &domain); len(calls) != 0 {
 		t.Errorf("reading the domain configuration made remote calls: %v", calls)
 	}
 
 	// A trust gone from PRIV is dropped from the state, still with LDAP only.
 	_ = l.Env.Do(func(e *model.Env) error { e.RemovePAMTrust(e.Forests[model.CorpDomainDNS]); return nil })
-	st, calls = readOnce(t, l, &pamTrustResource{data: data}, &trust)
+	st, calls = readOnce(t, l, &pamTrustResource{configuredResource{data}}, &trust)
 	if st != nil {
 		t.Error("Read kept a trust that is gone")
 	}

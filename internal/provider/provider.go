@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -202,42 +201,6 @@ func (p *bastionProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 	}
 }
 
-// str returns the configured value or the environment fallback.
-func str(v types.String, env string) string {
-	if !v.IsNull() && !v.IsUnknown() {
-		return v.ValueString()
-	}
-	return os.Getenv(env)
-}
-
-func boolean(v types.Bool, env string, def bool) (bool, error) {
-	if !v.IsNull() && !v.IsUnknown() {
-		return v.ValueBool(), nil
-	}
-	if s := os.Getenv(env); s != "" {
-		b, err := strconv.ParseBool(s)
-		if err != nil {
-			return false, fmt.Errorf("%s=%q is not a boolean", env, s)
-		}
-		return b, nil
-	}
-	return def, nil
-}
-
-func integer(v types.Int64, env string, def int) (int, error) {
-	if !v.IsNull() && !v.IsUnknown() {
-		return int(v.ValueInt64()), nil
-	}
-	if s := os.Getenv(env); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			return 0, fmt.Errorf("%s=%q is not a whole number", env, s)
-		}
-		return n, nil
-	}
-	return def, nil
-}
-
 func readPEM(path string) ([]byte, error) {
 	if path == "" {
 		return nil, nil
@@ -292,12 +255,7 @@ func (p *bastionProvider) Configure(ctx context.Context, req provider.ConfigureR
 	data := &providerData{lostHosts: map[string]bool{}, planned: &plannedDestroys{}}
 	data.pamCorpPassword = str(cfg.PAMCorpPassword, "BASTION_PAM_CORP_PASSWORD")
 	data.secrets = append(data.secrets, data.pamCorpPassword)
-	var lost []string
-	if !cfg.LostHosts.IsNull() && !cfg.LostHosts.IsUnknown() {
-		resp.Diagnostics.Append(cfg.LostHosts.ElementsAs(ctx, &lost, false)...)
-	} else if s := os.Getenv("BASTION_LOST_HOSTS"); s != "" {
-		lost = strings.Split(s, ",")
-	}
+	lost := strs(cfg.LostHosts, "BASTION_LOST_HOSTS", &resp.Diagnostics)
 	for _, h := range lost {
 		if h = strings.TrimSpace(h); h != "" {
 			data.lostHosts[adnames.HostKey(h)] = true

@@ -3,13 +3,14 @@ package provider
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
@@ -66,10 +67,60 @@ func (d *providerData) isLost(host string) bool { return d.lostHosts[adnames.Hos
 
 const lostHostDetail = "%s is listed in the provider's lost_hosts: the operator declared the server lost for good. "
 
+// refuseLost reports an error on the attribute at when host is declared
+// lost; advice says what to do instead. It returns whether it refused.
+func (d *providerData) refuseLost(at path.Path, host, advice string, diags *diag.Diagnostics) bool {
+	if !d.isLost(host) {
+		return false
+	}
+	diags.AddAttributeError(at, "Host Declared Lost", fmt.Sprintf(lostHostDetail, host)+advice)
+	return true
+}
+
+// skipLost warns, under summary, that host is declared lost and what was
+// done without it. It returns whether host is lost.
+func (d *providerData) skipLost(host, summary, what string, diags *diag.Diagnostics) bool {
+	if !d.isLost(host) {
+		return false
+	}
+	diags.AddWarning(summary, fmt.Sprintf(lostHostDetail, host)+what)
+	return true
+}
+
+// needDirectory reports the missing ldap settings; why says what the
+// directory is needed for.
+func (d *providerData) needDirectory(why string, diags *diag.Diagnostics) bool {
+	if d.dir != nil {
+		return true
+	}
+	diags.AddError("LDAP Not Configured", why+
+		" Set the provider's ldap block (domain, pinned_dc, username, password, ca_file) or the BASTION_LDAP_* variables.")
+	return false
+}
+
 // logCtx prepares ctx for an operation, masking the provider's secrets and
 // any per-resource ones.
 func (d *providerData) logCtx(ctx context.Context, more ...string) context.Context {
 	return withLogging(ctx, append(append([]string(nil), d.secrets...), more...)...)
+}
+
+// configuredResource is embedded in every resource: its Configure keeps
+// the provider's adapters.
+type configuredResource struct {
+	data *providerData
+}
+
+func (c *configuredResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	c.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// configuredDataSource is configuredResource for data sources.
+type configuredDataSource struct {
+	data *providerData
+}
+
+func (c *configuredDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	c.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
 }
 
 // providerDataFrom converts the framework's opaque value, reporting a clear
@@ -120,15 +171,7 @@ func ldapConfig(ctx context.Context, m *ldapModel, connectTo transport.ConnectTo
 	at := path.Root("ldap")
 	c := directory.Config{ConnectTo: connectTo, Retry: transport.DefaultRetry, Logger: newAdapterLogger(subsystemLDAP)}
 	c.Domain = str(m.Domain, "BASTION_LDAP_DOMAIN")
-	if !m.Servers.IsNull() && !m.Servers.IsUnknown() {
-		d.Append(m.Servers.ElementsAs(ctx, &c.Servers, false)...)
-	} else if s := os.Getenv("BASTION_LDAP_SERVERS"); s != "" {
-		for _, v := range strings.Split(s, ",") {
-			if v = strings.TrimSpace(v); v != "" {
-				c.Servers = append(c.Servers, v)
-			}
-		}
-	}
+	c.Servers = strs(m.Servers, "BASTION_LDAP_SERVERS", &d)
 	if len(c.Servers) == 0 && c.Domain != "" {
 		c.Servers = []string{c.Domain}
 	}

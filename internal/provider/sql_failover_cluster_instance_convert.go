@@ -61,12 +61,12 @@ func (r *sqlFailoverClusterInstanceResource) fromCluster(fc sqlserver.FailoverCl
 		}
 	}
 	views := fci.NodeViews(network, prior, fc)
-	hosts := make([]attr.Value, 0, len(views))
+	hosts := make([]string, 0, len(views))
 	status := map[string]attr.Value{}
 	m.CurrentOwner = types.StringNull()
 	var notUp []string
 	for _, v := range views {
-		hosts = append(hosts, types.StringValue(v.Host))
+		hosts = append(hosts, v.Host)
 		status[v.Host] = types.StringValue(v.Status.String())
 		if v.Owner {
 			m.CurrentOwner = types.StringValue(v.Host)
@@ -78,13 +78,13 @@ func (r *sqlFailoverClusterInstanceResource) fromCluster(fc sqlserver.FailoverCl
 	if m.CurrentOwner.IsNull() && fc.Server.CurrentOwner != "" {
 		m.CurrentOwner = types.StringValue(fci.HostOf(fc.Server.CurrentOwner, network))
 	}
-	m.Nodes = types.ListValueMust(types.StringType, hosts)
+	m.Nodes = stringList(hosts)
 	m.NodeStatus = types.MapValueMust(types.StringType, status)
-	paths := make([]attr.Value, 0, len(fc.Paths))
+	paths := make([]string, 0, len(fc.Paths))
 	for _, p := range fc.Paths {
-		paths = append(paths, types.StringValue(p.Path))
+		paths = append(paths, p.Path)
 	}
-	m.SharedPaths = types.ListValueMust(types.StringType, paths)
+	m.SharedPaths = stringList(paths)
 	if diags != nil && len(notUp) > 0 {
 		diags.AddWarning("Failover Cluster Node Not Up",
 			fmt.Sprintf("%s: %s. The instance cannot fail over to such a node, so it is less available than nodes says until the node is back (Start-ClusterNode, Resume-ClusterNode).",
@@ -107,7 +107,7 @@ func fciSecrets(config *sqlFailoverClusterInstanceResourceModel) fciSecretValues
 func fciSpec(ctx context.Context, m *sqlFailoverClusterInstanceResourceModel, secrets fciSecretValues, diags *diag.Diagnostics) fci.Spec {
 	spec := fci.Spec{
 		InstanceName: m.InstanceName.ValueString(), NetworkName: m.NetworkName.ValueString(),
-		Features: fciStrings(ctx, m.Features, diags), SysadminAccounts: fciStrings(ctx, m.SysadminAccounts, diags), ClusterDisks: fciStrings(ctx, m.ClusterDisks, diags),
+		Features: stringsOf(m.Features, diags), SysadminAccounts: stringsOf(m.SysadminAccounts, diags), ClusterDisks: stringsOf(m.ClusterDisks, diags),
 		ClusterGroupName: m.ClusterGroupName.ValueString(), DataDirectory: m.DataDirectory.ValueString(),
 		LogDirectory: m.LogDirectory.ValueString(), TempDBDirectory: m.TempDBDirectory.ValueString(), BackupDirectory: m.BackupDirectory.ValueString(),
 		SQLServiceAccount: m.SQLServiceAccount.ValueString(), SQLServicePassword: secrets.sql,
@@ -121,29 +121,6 @@ func fciSpec(ctx context.Context, m *sqlFailoverClusterInstanceResourceModel, se
 		}
 	}
 	return spec
-}
-
-// fciStrings returns a list's or set's known strings (nil for null or unknown).
-func fciStrings(ctx context.Context, v interface {
-	IsNull() bool
-	IsUnknown() bool
-	Elements() []attr.Value
-}, diags *diag.Diagnostics) []string {
-	if v.IsNull() || v.IsUnknown() {
-		return nil
-	}
-	out := make([]string, 0, len(v.Elements()))
-	for _, el := range v.Elements() {
-		s, ok := el.(types.String)
-		if !ok {
-			diags.AddError("Unexpected Element Type", fmt.Sprintf("Expected a string, got %T. This is a bug in the provider; please report it.", el))
-			return nil
-		}
-		if known(s) {
-			out = append(out, s.ValueString())
-		}
-	}
-	return out
 }
 
 func fciContains(hosts []string, h string) bool { return adnames.HostIn(h, hosts) }

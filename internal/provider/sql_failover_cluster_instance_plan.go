@@ -169,7 +169,7 @@ func (r *sqlFailoverClusterInstanceResource) ModifyPlan(ctx context.Context, req
 	var all, fresh []string
 	var have []string
 	if state != nil {
-		have = fciStrings(ctx, state.Nodes, &resp.Diagnostics)
+		have = stringsOf(state.Nodes, &resp.Diagnostics)
 	}
 	for _, el := range plan.Nodes.Elements() {
 		s, ok := el.(types.String)
@@ -206,10 +206,7 @@ func (r *sqlFailoverClusterInstanceResource) checkSQLClient(network types.String
 // nodes: none declared lost, none a domain controller.
 func (r *sqlFailoverClusterInstanceResource) checkNodesUsable(ctx context.Context, all, fresh []string, diags *diag.Diagnostics) bool {
 	for _, host := range fresh {
-		if r.data.isLost(host) {
-			diags.AddAttributeError(path.Root("nodes"), "Host Declared Lost",
-				fmt.Sprintf(lostHostDetail+"SQL Server setup cannot run on it: choose another server, or remove it from lost_hosts if it is back.", host))
-		}
+		r.data.refuseLost(path.Root("nodes"), host, "SQL Server setup cannot run on it: choose another server, or remove it from lost_hosts if it is back.", diags)
 	}
 	if diags.HasError() {
 		return false
@@ -283,7 +280,7 @@ func fciLastError(err error) error {
 
 // checkNodesMatch reports nodes setup did not leave as the plan wants.
 func (r *sqlFailoverClusterInstanceResource) checkNodesMatch(ctx context.Context, m *sqlFailoverClusterInstanceResourceModel, want []string, diags *diag.Diagnostics) {
-	got := fciStrings(ctx, m.Nodes, diags)
+	got := stringsOf(m.Nodes, diags)
 	added, removed := fci.NodeChanges(got, want)
 	if len(added) > 0 || len(removed) > 0 {
 		diags.AddAttributeError(path.Root("nodes"), "Failover Cluster Nodes Differ After Setup",

@@ -42,7 +42,7 @@ func NewSQLFailoverClusterInstanceResource() resource.Resource {
 }
 
 type sqlFailoverClusterInstanceResource struct {
-	data *providerData
+	configuredResource
 }
 
 type sqlFailoverClusterInstanceResourceModel struct {
@@ -279,10 +279,6 @@ func (r *sqlFailoverClusterInstanceResource) Schema(ctx context.Context, _ resou
 	}
 }
 
-func (r *sqlFailoverClusterInstanceResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
-}
-
 // SQL Server setup takes tens of minutes a node.
 const (
 	fciCreateTimeout = 120 * time.Minute
@@ -307,7 +303,7 @@ func (r *sqlFailoverClusterInstanceResource) Create(ctx context.Context, req res
 	if !r.checkSQLClient(plan.NetworkName, &resp.Diagnostics) {
 		return
 	}
-	nodes := fciStrings(ctx, plan.Nodes, &resp.Diagnostics)
+	nodes := stringsOf(plan.Nodes, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -392,8 +388,8 @@ func (r *sqlFailoverClusterInstanceResource) Update(ctx context.Context, req res
 	if !r.checkSQLClient(plan.NetworkName, &resp.Diagnostics) {
 		return
 	}
-	want := fciStrings(ctx, plan.Nodes, &resp.Diagnostics)
-	have := fciStrings(ctx, state.Nodes, &resp.Diagnostics)
+	want := stringsOf(plan.Nodes, &resp.Diagnostics)
+	have := stringsOf(state.Nodes, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -402,10 +398,8 @@ func (r *sqlFailoverClusterInstanceResource) Update(ctx context.Context, req res
 		return
 	}
 	for _, host := range removed {
-		if r.data.isLost(host) {
-			resp.Diagnostics.AddAttributeError(path.Root("nodes"), "Host Declared Lost",
-				fmt.Sprintf(lostHostDetail+"RemoveNode runs on the node itself, so it cannot be removed that way: evict it from the Windows failover cluster "+
-					"(Remove-ClusterNode -Name %s on a remaining node), then refresh; the node then leaves nodes without a setup run.", host, adnames.ShortName(adnames.HostKey(host))))
+		if r.data.refuseLost(path.Root("nodes"), host, fmt.Sprintf("RemoveNode runs on the node itself, so it cannot be removed that way: evict it from the Windows failover cluster "+
+			"(Remove-ClusterNode -Name %s on a remaining node), then refresh; the node then leaves nodes without a setup run.", adnames.ShortName(adnames.HostKey(host))), &resp.Diagnostics) {
 			return
 		}
 	}
@@ -426,8 +420,8 @@ func (r *sqlFailoverClusterInstanceResource) Update(ctx context.Context, req res
 		}
 	}
 	if !state.SysadminAccounts.IsNull() && !plan.SysadminAccounts.Equal(state.SysadminAccounts) {
-		wantAdmins := fciStrings(ctx, plan.SysadminAccounts, &resp.Diagnostics)
-		haveAdmins := fciStrings(ctx, state.SysadminAccounts, &resp.Diagnostics)
+		wantAdmins := stringsOf(plan.SysadminAccounts, &resp.Diagnostics)
+		haveAdmins := stringsOf(state.SysadminAccounts, &resp.Diagnostics)
 		if resp.Diagnostics.HasError() {
 			return
 		}
@@ -463,7 +457,7 @@ func (r *sqlFailoverClusterInstanceResource) Delete(ctx context.Context, req res
 		return
 	}
 	defer cancel()
-	nodes := fciStrings(ctx, state.Nodes, &resp.Diagnostics)
+	nodes := stringsOf(state.Nodes, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -486,8 +480,7 @@ func (r *sqlFailoverClusterInstanceResource) Delete(ctx context.Context, req res
 		}
 	}
 	for _, host := range order {
-		if r.data.isLost(host) {
-			resp.Diagnostics.AddWarning("Failover Cluster Node Not Removed", fmt.Sprintf(lostHostDetail+"RemoveNode was not run on it; evict it from the cluster with Remove-ClusterNode.", host))
+		if r.data.skipLost(host, "Failover Cluster Node Not Removed", "RemoveNode was not run on it; evict it from the cluster with Remove-ClusterNode.", &resp.Diagnostics) {
 			continue
 		}
 		if !r.runSetup(ctx, host, state.SetupMediaPath.ValueString(), fci.ActionRemoveNode, fci.Spec{InstanceName: state.InstanceName.ValueString()}.RemoveNodeParams(), "Failover Cluster Node Not Removed", &resp.Diagnostics) {

@@ -737,7 +737,7 @@ func tdsOnlyParameters(l *lab.Lab, values ...string) resource.TestCheckFunc {
 // Without ldap settings the domain controller half of rule HA-3 cannot be
 // asked: the plan says so with a warning rather than silence.
 func TestSQLFailoverClusterInstanceDCCheckWithoutDirectory(t *testing.T) {
-	r := &sqlFailoverClusterInstanceResource{data: &providerData{}}
+	r := &sqlFailoverClusterInstanceResource{configuredResource{&providerData{}}}
 	var diags diag.Diagnostics
 	r.checkNodesNotDCs(context.Background(), []string{model.App1, model.App2}, []string{model.App2}, false, &diags)
 	if diags.HasError() || len(diags.Warnings()) != 1 || diags.Warnings()[0].Summary() != "HA Rule HA-3 Not Checked" ||

@@ -37,7 +37,7 @@ var (
 func NewSQLLoginResource() resource.Resource { return &sqlLoginResource{} }
 
 type sqlLoginResource struct {
-	data *providerData
+	configuredResource
 }
 
 type sqlLoginResourceModel struct {
@@ -92,10 +92,6 @@ func (r *sqlLoginResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 	}
 }
 
-func (r *sqlLoginResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
-}
-
 // sqlLoginTimeout bounds each operation, retries of a failover included.
 const sqlLoginTimeout = 5 * time.Minute
 
@@ -114,7 +110,7 @@ func (r *sqlLoginResource) Create(ctx context.Context, req resource.CreateReques
 		return
 	}
 	name := plan.Name.ValueString()
-	roles := fciStrings(ctx, plan.Roles, &resp.Diagnostics)
+	roles := stringsOf(plan.Roles, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -185,7 +181,7 @@ func (r *sqlLoginResource) Update(ctx context.Context, req resource.UpdateReques
 		return
 	}
 	name := plan.Name.ValueString()
-	roles := fciStrings(ctx, plan.Roles, &resp.Diagnostics)
+	roles := stringsOf(plan.Roles, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}

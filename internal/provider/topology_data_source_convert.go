@@ -33,7 +33,7 @@ func (m *topologyDataSourceModel) toTopology(ctx context.Context) (topology.Topo
 		t.DomainControllers = append(t.DomainControllers, topology.DomainController{
 			Host: dc.Host.ValueString(), Site: dc.Site.ValueString(),
 			GlobalCatalog: dc.GlobalCatalog.ValueBool(), ReadOnly: dc.ReadOnly.ValueBool(),
-			FSMORoles: topologyStrings(ctx, dc.FSMORoles, &diags), Addresses: topologyStrings(ctx, dc.Addresses, &diags),
+			FSMORoles: stringsOf(dc.FSMORoles, &diags), Addresses: stringsOf(dc.Addresses, &diags),
 		})
 	}
 
@@ -42,9 +42,9 @@ func (m *topologyDataSourceModel) toTopology(ctx context.Context) (topology.Topo
 		diags.Append(m.SQL.As(ctx, &s, objectAsOptions)...)
 		t.SQL = &topology.SQLInstance{
 			NetworkName: s.NetworkName.ValueString(), Clustered: s.Clustered.ValueBool(),
-			Nodes:           topologyStrings(ctx, s.Nodes, &diags),
-			DataDirectories: topologyStrings(ctx, s.DataDirectories, &diags),
-			LogDirectories:  topologyStrings(ctx, s.LogDirectories, &diags),
+			Nodes:           stringsOf(s.Nodes, &diags),
+			DataDirectories: stringsOf(s.DataDirectories, &diags),
+			LogDirectories:  stringsOf(s.LogDirectories, &diags),
 			StartedAt:       topologyTime(s.StartedAt, path.Root("sql").AtName("started_at"), &diags),
 		}
 	}
@@ -89,7 +89,7 @@ func (m *topologyDataSourceModel) toTopology(ctx context.Context) (topology.Topo
 		days := int(m.TombstoneLifetimeDays.ValueInt64())
 		t.TombstoneLifetimeDays = &days
 	}
-	for _, f := range topologyStrings(ctx, m.HAFunctions, &diags) {
+	for _, f := range stringsOf(m.HAFunctions, &diags) {
 		t.HAFunctions = append(t.HAFunctions, topology.Function(f))
 	}
 	// A set has no order; Microsoft's table order keeps messages stable.
@@ -129,40 +129,12 @@ func inSeedOrder(fs []topology.Function) []topology.Function {
 	return out
 }
 
-// stringsOf reads a list or set of strings; nil when null.
-func topologyStrings(ctx context.Context, v interface {
-	IsNull() bool
-	ElementsAs(context.Context, any, bool) diag.Diagnostics
-}, diags *diag.Diagnostics) []string {
-	if v.IsNull() {
-		return nil
-	}
-	var out []string
-	diags.Append(v.ElementsAs(ctx, &out, false)...)
-	return out
-}
-
 func (m *topologyDataSourceModel) setUnknownOutputs() {
 	m.Violations = types.ListUnknown(types.ObjectType{AttrTypes: violationAttrTypes})
 	m.Readiness = types.ListUnknown(types.ObjectType{AttrTypes: readinessAttrTypes})
 	m.RecoveryRunbook = types.ListUnknown(types.ObjectType{AttrTypes: runbookAttrTypes})
 	m.Mermaid = types.StringUnknown()
 	m.OK = types.BoolUnknown()
-}
-
-func stringOrNull(s string) types.String {
-	if s == "" {
-		return types.StringNull()
-	}
-	return types.StringValue(s)
-}
-
-func stringListValue(xs []string) types.List {
-	vals := make([]attr.Value, len(xs))
-	for i, x := range xs {
-		vals[i] = types.StringValue(x)
-	}
-	return types.ListValueMust(types.StringType, vals)
 }
 
 func (m *topologyDataSourceModel) setOutputs(t topology.Topology, r topology.Result) diag.Diagnostics {
@@ -182,8 +154,8 @@ func (m *topologyDataSourceModel) setOutputs(t topology.Topology, r topology.Res
 		violations = append(violations, obj(violationAttrTypes, map[string]attr.Value{
 			"rule_id":   types.StringValue(v.RuleID),
 			"severity":  types.StringValue(v.Severity.String()),
-			"functions": stringListValue(fs),
-			"hosts":     stringListValue(v.Hosts),
+			"functions": stringList(fs),
+			"hosts":     stringList(v.Hosts),
 			"attribute": stringOrNull(v.Attribute),
 			"message":   types.StringValue(v.Message),
 		}))
@@ -214,7 +186,7 @@ func (m *topologyDataSourceModel) setOutputs(t topology.Topology, r topology.Res
 		runbook = append(runbook, obj(runbookAttrTypes, map[string]attr.Value{
 			"order":   types.Int64Value(int64(s.Order)),
 			"action":  types.StringValue(s.Action),
-			"hosts":   stringListValue(s.Hosts),
+			"hosts":   stringList(s.Hosts),
 			"command": stringOrNull(s.Command),
 			"reason":  types.StringValue(s.Reason),
 		}))

@@ -1,0 +1,117 @@
+package provider
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+// The conversions between Terraform values and Go values that more than one
+// resource, data source or the provider itself uses. A conversion that only
+// one resource needs stays in that resource's _convert.go.
+
+// known reports whether a value is set: neither null nor unknown.
+func known(v attr.Value) bool { return !v.IsNull() && !v.IsUnknown() }
+
+// collection is a list or a set.
+type collection interface {
+	attr.Value
+	Elements() []attr.Value
+}
+
+// stringsOf returns the known strings of a list or set, in its order; nil
+// when the collection is null or unknown.
+func stringsOf(v collection, diags *diag.Diagnostics) []string {
+	if !known(v) {
+		return nil
+	}
+	out := make([]string, 0, len(v.Elements()))
+	for _, el := range v.Elements() {
+		s, ok := el.(types.String)
+		if !ok {
+			diags.AddError("Unexpected Element Type", fmt.Sprintf("Expected a string, got %T. This is a bug in the provider; please report it.", el))
+			return nil
+		}
+		if known(s) {
+			out = append(out, s.ValueString())
+		}
+	}
+	return out
+}
+
+// stringList is a list of the strings xs, in their order (empty, not null,
+// for none).
+func stringList(xs []string) types.List {
+	vals := make([]attr.Value, len(xs))
+	for i, x := range xs {
+		vals[i] = types.StringValue(x)
+	}
+	return types.ListValueMust(types.StringType, vals)
+}
+
+// stringOrNull is s, or null when s is empty.
+func stringOrNull(s string) types.String {
+	if s == "" {
+		return types.StringNull()
+	}
+	return types.StringValue(s)
+}
+
+// Provider settings: the configured value, else the environment variable,
+// else the default.
+
+// str returns the configured value or the environment fallback.
+func str(v types.String, env string) string {
+	if known(v) {
+		return v.ValueString()
+	}
+	return os.Getenv(env)
+}
+
+// strs returns the configured list or the environment fallback, a
+// comma-separated list; blank entries are dropped.
+func strs(v collection, env string, diags *diag.Diagnostics) []string {
+	if known(v) {
+		return stringsOf(v, diags)
+	}
+	var out []string
+	for _, s := range strings.Split(os.Getenv(env), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func boolean(v types.Bool, env string, def bool) (bool, error) {
+	if known(v) {
+		return v.ValueBool(), nil
+	}
+	if s := os.Getenv(env); s != "" {
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return false, fmt.Errorf("%s=%q is not a boolean", env, s)
+		}
+		return b, nil
+	}
+	return def, nil
+}
+
+func integer(v types.Int64, env string, def int) (int, error) {
+	if known(v) {
+		return int(v.ValueInt64()), nil
+	}
+	if s := os.Getenv(env); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return 0, fmt.Errorf("%s=%q is not a whole number", env, s)
+		}
+		return n, nil
+	}
+	return def, nil
+}
