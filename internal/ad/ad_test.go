@@ -2,7 +2,6 @@ package ad
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -12,7 +11,7 @@ import (
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/directory"
-	"github.com/bastion-pam/terraform-provider-bastion/internal/scripts"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/testsupport/fakerunner"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/topology"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/winrmexec"
@@ -76,36 +75,18 @@ func TestRandomPassword(t *testing.T) {
 	}
 }
 
-type fakeExec struct {
-	script string
-	input  map[string]any
-	reply  string
-	err    error
-}
-
-func (f *fakeExec) Run(_ context.Context, _ string, s scripts.Script, in any, out any, _ ...winrmexec.RunOption) error {
-	f.script = s.Name
-	b, _ := json.Marshal(in)
-	f.input = map[string]any{}
-	_ = json.Unmarshal(b, &f.input)
-	if f.err != nil {
-		return f.err
-	}
-	return json.Unmarshal([]byte(f.reply), out)
-}
-
 func TestPromoteAndDemote(t *testing.T) {
 	ctx := context.Background()
 	yes := true
-	f := &fakeExec{reply: `{"status":"promoted","reboot_required":true,"feature_installed":true}`}
+	f := &fakerunner.Runner{Reply: `{"status":"promoted","reboot_required":true,"feature_installed":true}`}
 	out, err := Promote(ctx, f, "h", PromoteSpec{DomainName: "priv.test", AdminUsername: "PRIV\\a", AdminPassword: "x", SafeModePassword: "y", InstallDNS: &yes, GlobalCatalog: true})
 	if err != nil || out.Status != "promoted" || !out.RebootRequired || !out.FeatureInstalled || out.ConnectionLost != nil {
 		t.Fatalf("Promote = %+v, %v", out, err)
 	}
 	want := map[string]any{"domain_name": "priv.test", "admin_username": "PRIV\\a", "admin_password": "x", "safe_mode_password": "y", "site_name": "",
 		"install_dns": true, "global_catalog": true, "database_path": "", "log_path": "", "sysvol_path": "", "installation_media_path": "", "replication_source_dc": ""}
-	if f.script != "ad_install_dc" || !reflect.DeepEqual(f.input, want) {
-		t.Errorf("ran %s with %v", f.script, f.input)
+	if f.Script != "ad_install_dc" || !reflect.DeepEqual(f.Input, want) {
+		t.Errorf("ran %s with %v", f.Script, f.Input)
 	}
 	for _, c := range []struct {
 		err      error
@@ -115,9 +96,9 @@ func TestPromoteAndDemote(t *testing.T) {
 		{&winrmexec.RemoteError{Type: "System.Exception", Message: "no"}, false, false},
 		{fmt.Errorf("401: %w", transport.ErrUnauthorized), false, false},
 	} {
-		f := &fakeExec{err: c.err}
+		f := &fakerunner.Runner{Err: c.err}
 		out, err := Demote(ctx, f, "h", DemoteSpec{AdminUsername: "a", AdminPassword: "b", LocalAdminPassword: "c"})
-		if (err == nil) != c.ok || (out.ConnectionLost != nil) != c.lost || f.script != "ad_uninstall_dc" || f.input["local_admin_password"] != "c" {
+		if (err == nil) != c.ok || (out.ConnectionLost != nil) != c.lost || f.Script != "ad_uninstall_dc" || f.Input["local_admin_password"] != "c" {
 			t.Errorf("Demote with %v = %+v, %v", c.err, out, err)
 		}
 	}

@@ -9,10 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bastion-pam/terraform-provider-bastion/internal/scripts"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/sqlserver"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/testsupport/fakerunner"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
-	"github.com/bastion-pam/terraform-provider-bastion/internal/winrmexec"
 )
 
 func TestNodeViews(t *testing.T) {
@@ -76,22 +75,14 @@ func TestParams(t *testing.T) {
 	}
 }
 
-type fakeExec struct{ input string }
-
-func (f *fakeExec) Run(_ context.Context, _ string, s scripts.Script, in any, out any, _ ...winrmexec.RunOption) error {
-	b, _ := json.Marshal(in)
-	f.input = s.Name + " " + string(b)
-	return json.Unmarshal([]byte(`{"action":"RemoveNode","exit_code":3010,"reboot_required":true,"summary_log":"C:\\Summary.txt","arguments":["/ACTION=RemoveNode"]}`), out)
-}
-
 func TestSetup(t *testing.T) {
-	f := &fakeExec{}
+	f := &fakerunner.Runner{Reply: `{"action":"RemoveNode","exit_code":3010,"reboot_required":true,"summary_log":"C:\\Summary.txt","arguments":["/ACTION=RemoveNode"]}`}
 	out, err := Setup(context.Background(), f, "h", `D:\`, ActionRemoveNode, spec.RemoveNodeParams())
 	if err != nil || !out.RebootRequired || out.ExitCode != 3010 || out.SummaryLog != `C:\Summary.txt` || len(out.Arguments) != 1 {
 		t.Fatalf("Setup = %+v, %v", out, err)
 	}
-	if want := `sql_setup {"media_path":"D:\\","action":"RemoveNode","parameters":{"INSTANCENAME":"MSSQLSERVER"}}`; f.input != want {
-		t.Errorf("input %s\nwant %s", f.input, want)
+	if want := `sql_setup {"media_path":"D:\\","action":"RemoveNode","parameters":{"INSTANCENAME":"MSSQLSERVER"}}`; f.Script+" "+f.Raw != want {
+		t.Errorf("input %s %s\nwant %s", f.Script, f.Raw, want)
 	}
 }
 

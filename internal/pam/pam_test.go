@@ -2,7 +2,6 @@ package pam
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -10,35 +9,10 @@ import (
 	"testing"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
-	"github.com/bastion-pam/terraform-provider-bastion/internal/scripts"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/testsupport/fakerunner"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/winrmexec"
 )
-
-// fake records the script and its JSON input and answers with reply or err.
-type fake struct {
-	script string
-	input  map[string]any
-	opts   int
-	reply  string
-	err    error
-}
-
-func (f *fake) Run(_ context.Context, _ string, s scripts.Script, in any, out any, opts ...winrmexec.RunOption) error {
-	f.script, f.opts = s.Name, len(opts)
-	b, err := json.Marshal(in)
-	if err != nil {
-		return err
-	}
-	f.input = map[string]any{}
-	if err := json.Unmarshal(b, &f.input); err != nil {
-		return err
-	}
-	if f.err != nil {
-		return f.err
-	}
-	return json.Unmarshal([]byte(f.reply), out)
-}
 
 var trust = Trust{SourceForest: "corp.contoso.com.", Corp: Credential{Username: `CORP\admin`, Password: "p@ss"}, Bidirectional: true}
 
@@ -46,48 +20,48 @@ func TestScriptInputs(t *testing.T) {
 	ctx := context.Background()
 	for _, c := range []struct {
 		name, script string
-		call         func(*fake) error
+		call         func(*fakerunner.Runner) error
 		want         map[string]any
 		idempotent   bool
 	}{
-		{"create", "pam_trust_create", func(f *fake) error { _, err := CreateTrust(ctx, f, "h", trust); return err },
+		{"create", "pam_trust_create", func(f *fakerunner.Runner) error { _, err := CreateTrust(ctx, f, "h", trust); return err },
 			map[string]any{"source_forest": "corp.contoso.com", "corp_username": `CORP\admin`, "corp_password": "p@ss", "bidirectional": true}, false},
-		{"settings apply", "pam_trust_settings", func(f *fake) error {
+		{"settings apply", "pam_trust_settings", func(f *fakerunner.Runner) error {
 			_, err := ApplySettings(ctx, f, "h", trust, Settings{SIDHistory: true, PIMTrust: true}, true, false)
 			return err
 		}, map[string]any{"source_forest": "corp.contoso.com", "corp_username": `CORP\admin`, "corp_password": "p@ss", "bidirectional": true,
 			"apply": true, "sid_history": true, "quarantine": false, "pim_trust": true, "verify": false}, false},
-		{"settings read only", "pam_trust_settings", func(f *fake) error {
+		{"settings read only", "pam_trust_settings", func(f *fakerunner.Runner) error {
 			_, err := ApplySettings(ctx, f, "h", trust, Settings{}, false, true)
 			return err
 		}, map[string]any{"source_forest": "corp.contoso.com", "corp_username": `CORP\admin`, "corp_password": "p@ss", "bidirectional": true,
 			"apply": false, "sid_history": false, "quarantine": false, "pim_trust": false, "verify": true}, true},
-		{"remove", "pam_trust_remove", func(f *fake) error { _, err := RemoveTrust(ctx, f, "h", trust); return err },
+		{"remove", "pam_trust_remove", func(f *fakerunner.Runner) error { _, err := RemoveTrust(ctx, f, "h", trust); return err },
 			map[string]any{"source_forest": "corp.contoso.com", "corp_username": `CORP\admin`, "corp_password": "p@ss"}, false},
-		{"domain set", "pam_domain_configuration_set", func(f *fake) error {
+		{"domain set", "pam_domain_configuration_set", func(f *fakerunner.Runner) error {
 			_, err := SetDomainConfiguration(ctx, f, "h", DomainConfiguration{SourceDomain: "CORP", Corp: trust.Corp})
 			return err
 		}, map[string]any{"source_domain": "CORP", "corp_username": `CORP\admin`, "corp_password": "p@ss"}, false},
-		{"domain test", "pam_domain_configuration_test", func(f *fake) error {
+		{"domain test", "pam_domain_configuration_test", func(f *fakerunner.Runner) error {
 			_, err := TestDomainConfiguration(ctx, f, "h", DomainConfiguration{SourceDomain: "CORP", Corp: trust.Corp})
 			return err
 		}, map[string]any{"source_domain": "CORP", "corp_username": `CORP\admin`, "corp_password": "p@ss"}, true},
-		{"domain remove", "pam_domain_configuration_remove", func(f *fake) error {
+		{"domain remove", "pam_domain_configuration_remove", func(f *fakerunner.Runner) error {
 			_, err := RemoveDomainConfiguration(ctx, f, "h", DomainConfiguration{SourceDomain: "CORP", Corp: trust.Corp})
 			return err
 		}, map[string]any{"source_domain": "CORP", "corp_username": `CORP\admin`, "corp_password": "p@ss"}, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			// Test-PAMDomainConfiguration's String answer; the other scripts' readers ignore it.
-			f := &fake{reply: `{"output":"True","output_type":"System.String"}`}
+			f := &fakerunner.Runner{Reply: `{"output":"True","output_type":"System.String"}`}
 			if err := c.call(f); err != nil {
 				t.Fatal(err)
 			}
-			if f.script != c.script || !reflect.DeepEqual(f.input, c.want) {
-				t.Errorf("ran %s with %v, want %s with %v", f.script, f.input, c.script, c.want)
+			if f.Script != c.script || !reflect.DeepEqual(f.Input, c.want) {
+				t.Errorf("ran %s with %v, want %s with %v", f.Script, f.Input, c.script, c.want)
 			}
-			if (f.opts > 0) != c.idempotent {
-				t.Errorf("run options %d, want idempotent %v", f.opts, c.idempotent)
+			if (f.Opts > 0) != c.idempotent {
+				t.Errorf("run options %d, want idempotent %v", f.Opts, c.idempotent)
 			}
 		})
 	}
@@ -95,7 +69,7 @@ func TestScriptInputs(t *testing.T) {
 
 func TestReplies(t *testing.T) {
 	ctx := context.Background()
-	f := &fake{reply: `{"priv_forest":"priv.contoso.com","corp_side_present":true,"corp_trust_direction":2,"corp_trust_attributes":1096,"netdom_runs":[],"verified":true}`}
+	f := &fakerunner.Runner{Reply: `{"priv_forest":"priv.contoso.com","corp_side_present":true,"corp_trust_direction":2,"corp_trust_attributes":1096,"netdom_runs":[],"verified":true}`}
 	r, err := ApplySettings(ctx, f, "h", trust, Settings{}, false, true)
 	if err != nil {
 		t.Fatal(err)
@@ -104,15 +78,15 @@ func TestReplies(t *testing.T) {
 		r.Verified == nil || !*r.Verified || !r.Has(adnames.TrustAttrPIMTrust) || r.Has(adnames.TrustAttrQuarantinedDomain) {
 		t.Errorf("reply = %+v", r)
 	}
-	f.reply = `{"corp_trust_attributes":-1}`
+	f.Reply = `{"corp_trust_attributes":-1}`
 	if r, _ := ApplySettings(ctx, f, "h", trust, Settings{}, false, false); r.CorpTrustAttributes != 0 || r.Verified != nil {
 		t.Errorf("out-of-range attributes = %+v", r)
 	}
-	f.reply = `{"repaired_half_trust":true}`
+	f.Reply = `{"repaired_half_trust":true}`
 	if repaired, err := CreateTrust(ctx, f, "h", trust); err != nil || !repaired {
 		t.Errorf("CreateTrust = %v, %v", repaired, err)
 	}
-	f.reply = `{"removed":true,"corp_side_removed":false}`
+	f.Reply = `{"removed":true,"corp_side_removed":false}`
 	if got, err := RemoveTrust(ctx, f, "h", trust); err != nil || got != (RemoveResult{Removed: true}) {
 		t.Errorf("RemoveTrust = %+v, %v", got, err)
 	}
@@ -133,7 +107,7 @@ func TestErrorsClassified(t *testing.T) {
 		{remote("System.IO.FileNotFoundException", "netdom.exe was not found"), nil},
 		{fmt.Errorf("dial: %w", transport.ErrUnreachable), nil},
 	} {
-		f := &fake{err: c.err}
+		f := &fakerunner.Runner{Err: c.err}
 		_, err := CreateTrust(context.Background(), f, "h", trust)
 		if !errors.Is(err, c.err) {
 			t.Errorf("%v: the underlying error is lost: %v", c.err, err)
