@@ -44,6 +44,8 @@ func fixtures(t *testing.T) []fixture {
 			t.Fatal(err)
 		}
 		f := fixture{File: e.Name(), Text: string(b), Role: pscheck.RoleScript}
+		var base bool
+		var edits [][2]string // {line, replacement}; no replacement drops the line
 		for _, line := range strings.Split(f.Text, "\n") {
 			if !strings.HasPrefix(line, "#") {
 				break
@@ -54,11 +56,51 @@ func fixtures(t *testing.T) []fixture {
 			if v, ok := strings.CutPrefix(line, "# role: "); ok && strings.TrimSpace(v) == "bootstrap" {
 				f.Role = pscheck.RoleBootstrap
 			}
+			base = base || strings.HasPrefix(line, "# base: bootstrap")
+			if v, ok := strings.CutPrefix(line, "# drop: "); ok {
+				edits = append(edits, [2]string{strings.TrimSpace(v), ""})
+			}
+			if v, ok := strings.CutPrefix(line, "# replace: "); ok {
+				old, repl, _ := strings.Cut(v, " => ")
+				edits = append(edits, [2]string{strings.TrimSpace(old), strings.TrimSpace(repl)})
+			}
+		}
+		if base {
+			f.Text += edited(t, f.File, scripts.Bootstrap().Text, edits)
 		}
 		out = append(out, f)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].File < out[j].File })
 	return out
+}
+
+// edited applies a fixture's edits to the real script it is based on, so a
+// broken variant differs from the real one only where its header says. Each
+// edit must match exactly one line (compared without its indentation).
+func edited(t *testing.T, file, text string, edits [][2]string) string {
+	t.Helper()
+	lines := strings.Split(text, "\n")
+	for _, e := range edits {
+		at := -1
+		for i, l := range lines {
+			if strings.TrimSpace(l) == e[0] {
+				if at >= 0 {
+					t.Fatalf("%s: the edit of %q matches more than one line of the bootstrap", file, e[0])
+				}
+				at = i
+			}
+		}
+		if at < 0 {
+			t.Fatalf("%s: the edit of %q matches no line of the bootstrap", file, e[0])
+		}
+		if e[1] == "" {
+			lines = append(lines[:at], lines[at+1:]...)
+			continue
+		}
+		indent := lines[at][:len(lines[at])-len(strings.TrimLeft(lines[at], " \t"))]
+		lines[at] = indent + e[1]
+	}
+	return strings.Join(lines, "\n")
 }
 
 var (
