@@ -123,13 +123,13 @@ func (r *mimServiceNodeResource) Schema(ctx context.Context, _ resource.SchemaRe
 				CustomType:          caseInsensitiveStringType{},
 				Required:            true,
 				MarkdownDescription: "SQL Server for the MIM Service database: the failover cluster instance's network name, never a node. Set at install (read back from the FIMService `DatabaseServer` registry value); changing it reinstalls the node.",
-				Validators:          []validator.String{validators.SingleLine()},
+				Validators:          []validator.String{validators.SQLServerName()},
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},
 			"sql_database": schema.StringAttribute{
 				Optional: true, Computed: true, Default: stringdefault.StaticString("FIMService"),
 				MarkdownDescription: "MIM Service database name. Defaults to `FIMService`. Set at install; changing it reinstalls the node.",
-				Validators:          []validator.String{validators.SingleLine()},
+				Validators:          []validator.String{validators.SQLDatabaseName()},
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},
 			"service_account": schema.StringAttribute{
@@ -151,13 +151,13 @@ func (r *mimServiceNodeResource) Schema(ctx context.Context, _ resource.SchemaRe
 			"service_account_email": schema.StringAttribute{
 				Optional:            true,
 				MarkdownDescription: "Mailbox of the service account, for notifications. Set at install; changing it reinstalls the node.",
-				Validators:          []validator.String{validators.SingleLine()},
+				Validators:          []validator.String{validators.EmailAddress()},
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},
 			"mail_server": schema.StringAttribute{
 				Optional:            true,
 				MarkdownDescription: "Mail server the MIM Service sends notifications through. Set at install; changing it reinstalls the node.",
-				Validators:          []validator.String{validators.SingleLine()},
+				Validators:          []validator.String{validators.SMTPHost()},
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},
 			"pam_components": schema.BoolAttribute{

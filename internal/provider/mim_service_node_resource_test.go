@@ -30,8 +30,8 @@ import (
 const mimMSI = `C:\Sources\MIM\Service and Portal\Service and Portal.msi`
 
 type mimNodeConfig struct {
-	Name, Host, External, ServiceName, Partition, Password, Installer, Mail, Email, Database string
-	Version                                                                                  int
+	Name, Host, External, ServiceName, Partition, Password, Installer, Mail, Email, Database, SQLServer string
+	Version                                                                                             int
 }
 
 func (c mimNodeConfig) hcl() string {
@@ -47,9 +47,12 @@ func (c mimNodeConfig) hcl() string {
 	if c.Version == 0 {
 		c.Version = 1
 	}
+	if c.SQLServer == "" {
+		c.SQLServer = model.SQLNetwork
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "resource \"bastion_mim_service_node\" %q {\n", c.Name)
-	fmt.Fprintf(&b, "  host = %q\n  external_host_name = %q\n  sql_server = %q\n  service_account = %q\n", c.Host, c.External, model.SQLNetwork, model.MIMSvcUser)
+	fmt.Fprintf(&b, "  host = %q\n  external_host_name = %q\n  sql_server = %q\n  service_account = %q\n", c.Host, c.External, c.SQLServer, model.MIMSvcUser)
 	fmt.Fprintf(&b, "  service_account_password_wo = %q\n  service_account_password_wo_version = %d\n  installer_path = %q\n", c.Password, c.Version, c.Installer)
 	for k, v := range map[string]string{"service_name": c.ServiceName, "service_partition_name": c.Partition, "mail_server": c.Mail, "service_account_email": c.Email, "sql_database": c.Database} {
 		if v != "" {
@@ -342,9 +345,12 @@ func TestAccMIMServiceNode_hostileStrings(t *testing.T) {
 		e.Host(model.App1).WriteFile(installer, []byte("simulated MSI"))
 		return nil
 	})
+	// The attributes with a grammar (validated at plan) get the nastiest
+	// values their grammar allows: $ and # for PowerShell, ' for quoting.
+	mail, email, database := "mail-01.corp.contoso.com", "o'brien+$pam@corp.contoso.com", "FIM$Service#1"
 	cfg := mimNodeConfig{
 		Host: model.App1, Password: password, Installer: installer,
-		ServiceName: hostile, Partition: strings.ToUpper(hostile), Mail: hostile, Email: hostile, Database: hostile,
+		ServiceName: hostile, Partition: strings.ToUpper(hostile), Mail: mail, Email: email, Database: database,
 	}
 	addr := "bastion_mim_service_node.node"
 	resource.ParallelTest(t, resource.TestCase{
@@ -354,7 +360,7 @@ func TestAccMIMServiceNode_hostileStrings(t *testing.T) {
 				Config: l.ProviderHCL() + cfg.hcl(),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("service_name"), knownvalue.StringExact(hostile)),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("sql_database"), knownvalue.StringExact(hostile)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("sql_database"), knownvalue.StringExact(database)),
 				},
 				Check: resource.ComposeTestCheckFunc(
 					noRejectedScripts(l),
@@ -368,9 +374,9 @@ func TestAccMIMServiceNode_hostileStrings(t *testing.T) {
 						}
 						return l.Env.Do(func(e *model.Env) error {
 							p := e.Host(model.App1).Products[model.MIMProductCode]
-							for _, k := range []string{"MAIL_SERVER", "SERVICE_ACCOUNT_EMAIL", "SQLSERVER_DATABASE"} {
-								if p.Properties[k] != hostile {
-									return fmt.Errorf("installer property %s = %q, want the hostile string as data", k, p.Properties[k])
+							for k, want := range map[string]string{"MAIL_SERVER": mail, "SERVICE_ACCOUNT_EMAIL": email, "SQLSERVER_DATABASE": database} {
+								if p.Properties[k] != want {
+									return fmt.Errorf("installer property %s = %q, want %q as data", k, p.Properties[k], want)
 								}
 							}
 							return nil
@@ -481,6 +487,10 @@ func TestAccMIMServiceNode_planTimeErrors(t *testing.T) {
 		"relative installer": {mimNodeConfig{Host: model.App1, Password: pw, Installer: `Sources\mim.msi`}, `(?s)installer_path.*absolute\s+Windows\s+path`},
 		"multi-line name":    {mimNodeConfig{Host: model.App1, Password: pw, ServiceName: "a\nb"}, `(?s)service_name.*one\s+line`},
 		"domain controller":  {mimNodeConfig{Host: model.DC1, Password: pw}, `(?s)HA Rule HA-4 Violated.*priv-dc1\.priv\.contoso\.test\s+is\s+a\s+domain\s+controller`},
+		"sql server port":    {mimNodeConfig{Host: model.App1, Password: pw, SQLServer: "priv-sql,1433"}, `(?s)sql_server.*host\s+part.*network\s+name`},
+		"sql database":       {mimNodeConfig{Host: model.App1, Password: pw, Database: "FIM Service"}, `(?s)sql_database.*not\s+a\s+regular\s+SQL\s+Server\s+identifier`},
+		"e-mail":             {mimNodeConfig{Host: model.App1, Password: pw, Email: "MIM <svc-mim@contoso.com>"}, `(?s)service_account_email.*not\s+an\s+e-mail\s+address`},
+		"mail server url":    {mimNodeConfig{Host: model.App1, Password: pw, Mail: "smtp://mail.contoso.com"}, `(?s)mail_server.*invalid\s+label.*mail\s+server's\s+DNS\s+host\s+name`},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -65,17 +65,20 @@ func FQDN() validator.String {
 
 // HostName validates a DNS name (fully qualified or not), for aliases.
 func HostName() validator.String {
-	return stringCheck{desc: "value must be a DNS host name (letters, digits, hyphens and dots; labels at most 63 characters, the whole at most 253)", check: func(s string) error {
-		if err := CheckLength(strings.TrimSuffix(s, "."), MaxFQDN); err != nil {
-			return err
+	return stringCheck{desc: "value must be a DNS host name (letters, digits, hyphens and dots; labels at most 63 characters, the whole at most 253)", check: checkHostName}
+}
+
+// checkHostName reports why s is not a DNS host name (qualified or not).
+func checkHostName(s string) error {
+	if err := CheckLength(strings.TrimSuffix(s, "."), MaxFQDN); err != nil {
+		return err
+	}
+	for _, p := range strings.Split(strings.TrimSuffix(s, "."), ".") {
+		if !label.MatchString(p) {
+			return fmt.Errorf("has an invalid label %s (letters, digits and hyphens, at most 63 characters)", Quote(p))
 		}
-		for _, p := range strings.Split(strings.TrimSuffix(s, "."), ".") {
-			if !label.MatchString(p) {
-				return fmt.Errorf("has an invalid label %s (letters, digits and hyphens, at most 63 characters)", Quote(p))
-			}
-		}
-		return nil
-	}}
+	}
+	return nil
 }
 
 var samName = regexp.MustCompile(`^[^"/\\\[\]:;|=,+*?<>@\x00-\x1f]{1,20}$`)
