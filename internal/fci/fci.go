@@ -148,9 +148,11 @@ type setupInput struct {
 	Parameters map[string]any `json:"parameters"`
 }
 
-// Setup runs setup.exe /ACTION=action from media on host with params.
+// Setup runs setup.exe /ACTION=action from media on host with params, under
+// the WinRM account's own logon (winrmexec.AsAccount): setup's cluster
+// actions reach every node, a second hop the session cannot make.
 func Setup(ctx context.Context, x Executor, host, media, action string, params map[string]any) (SetupResult, error) {
 	var out SetupResult
-	err := x.Run(ctx, host, scripts.Get("sql_setup"), setupInput{MediaPath: media, Action: action, Parameters: params}, &out)
+	err := x.Run(ctx, host, scripts.Get("sql_setup"), setupInput{MediaPath: media, Action: action, Parameters: params}, &out, winrmexec.AsAccount())
 	return out, err
 }

@@ -240,7 +240,10 @@ type installReply struct {
 // folder. Exit code 0 and 3010 are success (3010 sets RebootRequired);
 // 1618, another installation in progress, is waited out: it tries again
 // every InstallerBusyWait until ctx ends; anything else is an
-// *InstallError. A script failure is not retried.
+// *InstallError. A script failure is not retried. It runs under the WinRM
+// account's own logon (winrmexec.AsAccount): the installer creates its
+// database on SQL Server with Windows authentication, a second hop the
+// session cannot make.
 func Install(ctx context.Context, x Executor, host string, spec InstallSpec, progress Progress) (InstallResult, error) {
 	props, secrets, err := spec.MSIProperties()
 	if err != nil {
@@ -253,7 +256,7 @@ func Install(ctx context.Context, x Executor, host string, spec InstallSpec, pro
 	for attempt := 1; ; attempt++ {
 		progress("running the MIM Service and Portal installer", map[string]any{"host": host, "attempt": attempt, "features": props["ADDLOCAL"]})
 		var out installReply
-		if err := x.Run(ctx, host, scripts.Get("mim_install"), input, &out); err != nil {
+		if err := x.Run(ctx, host, scripts.Get("mim_install"), input, &out, winrmexec.AsAccount()); err != nil {
 			return InstallResult{Attempts: attempt}, err
 		}
 		switch out.ExitCode {

@@ -23,33 +23,34 @@ func TestScriptInputs(t *testing.T) {
 		call         func(*fakerunner.Runner) error
 		want         map[string]any
 		idempotent   bool
+		asAccount    bool
 	}{
 		{"create", "pam_trust_create", func(f *fakerunner.Runner) error { _, err := CreateTrust(ctx, f, "h", trust); return err },
-			map[string]any{"source_forest": "corp.contoso.com", "corp_username": `CORP\admin`, "corp_password": "p@ss", "bidirectional": true}, false},
+			map[string]any{"source_forest": "corp.contoso.com", "corp_username": `CORP\admin`, "corp_password": "p@ss", "bidirectional": true}, false, true},
 		{"settings apply", "pam_trust_settings", func(f *fakerunner.Runner) error {
 			_, err := ApplySettings(ctx, f, "h", trust, Settings{SIDHistory: true, PIMTrust: true}, true, false)
 			return err
 		}, map[string]any{"source_forest": "corp.contoso.com", "corp_username": `CORP\admin`, "corp_password": "p@ss", "bidirectional": true,
-			"apply": true, "sid_history": true, "quarantine": false, "pim_trust": true, "verify": false}, false},
+			"apply": true, "sid_history": true, "quarantine": false, "pim_trust": true, "verify": false}, false, true},
 		{"settings read only", "pam_trust_settings", func(f *fakerunner.Runner) error {
 			_, err := ApplySettings(ctx, f, "h", trust, Settings{}, false, true)
 			return err
 		}, map[string]any{"source_forest": "corp.contoso.com", "corp_username": `CORP\admin`, "corp_password": "p@ss", "bidirectional": true,
-			"apply": false, "sid_history": false, "quarantine": false, "pim_trust": false, "verify": true}, true},
+			"apply": false, "sid_history": false, "quarantine": false, "pim_trust": false, "verify": true}, true, true},
 		{"remove", "pam_trust_remove", func(f *fakerunner.Runner) error { _, err := RemoveTrust(ctx, f, "h", trust); return err },
-			map[string]any{"source_forest": "corp.contoso.com", "corp_username": `CORP\admin`, "corp_password": "p@ss"}, false},
+			map[string]any{"source_forest": "corp.contoso.com", "corp_username": `CORP\admin`, "corp_password": "p@ss"}, false, true},
 		{"domain set", "pam_domain_configuration_set", func(f *fakerunner.Runner) error {
 			_, err := SetDomainConfiguration(ctx, f, "h", DomainConfiguration{SourceDomain: "CORP", Corp: trust.Corp})
 			return err
-		}, map[string]any{"source_domain": "CORP", "corp_username": `CORP\admin`, "corp_password": "p@ss"}, false},
+		}, map[string]any{"source_domain": "CORP", "corp_username": `CORP\admin`, "corp_password": "p@ss"}, false, false},
 		{"domain test", "pam_domain_configuration_test", func(f *fakerunner.Runner) error {
 			_, err := TestDomainConfiguration(ctx, f, "h", DomainConfiguration{SourceDomain: "CORP", Corp: trust.Corp})
 			return err
-		}, map[string]any{"source_domain": "CORP", "corp_username": `CORP\admin`, "corp_password": "p@ss"}, true},
+		}, map[string]any{"source_domain": "CORP", "corp_username": `CORP\admin`, "corp_password": "p@ss"}, true, false},
 		{"domain remove", "pam_domain_configuration_remove", func(f *fakerunner.Runner) error {
 			_, err := RemoveDomainConfiguration(ctx, f, "h", DomainConfiguration{SourceDomain: "CORP", Corp: trust.Corp})
 			return err
-		}, map[string]any{"source_domain": "CORP", "corp_username": `CORP\admin`, "corp_password": "p@ss"}, false},
+		}, map[string]any{"source_domain": "CORP", "corp_username": `CORP\admin`, "corp_password": "p@ss"}, false, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			// Test-PAMDomainConfiguration's String answer; the other scripts' readers ignore it.
@@ -60,8 +61,8 @@ func TestScriptInputs(t *testing.T) {
 			if f.Script != c.script || !reflect.DeepEqual(f.Input, c.want) {
 				t.Errorf("ran %s with %v, want %s with %v", f.Script, f.Input, c.script, c.want)
 			}
-			if (f.Opts > 0) != c.idempotent {
-				t.Errorf("run options %d, want idempotent %v", f.Opts, c.idempotent)
+			if f.Flags.Idempotent != c.idempotent || f.Flags.AsAccount != c.asAccount {
+				t.Errorf("run options %+v, want idempotent %v, as account %v", f.Flags, c.idempotent, c.asAccount)
 			}
 		})
 	}

@@ -80,7 +80,7 @@ func CreateTrust(ctx context.Context, x Executor, host string, t Trust) (repaire
 	var out struct {
 		Repaired bool `json:"repaired_half_trust"`
 	}
-	err = run(ctx, x, host, "pam_trust_create", t.input(), &out)
+	err = run(ctx, x, host, "pam_trust_create", t.input(), &out, winrmexec.AsAccount())
 	return out.Repaired, err
 }
 
@@ -116,7 +116,7 @@ func ApplySettings(ctx context.Context, x Executor, host string, t Trust, want S
 		opts = append(opts, winrmexec.Idempotent())
 	}
 	var out settingsReply
-	if err := run(ctx, x, host, "pam_trust_settings", in, &out, opts...); err != nil {
+	if err := run(ctx, x, host, "pam_trust_settings", in, &out, append(opts, winrmexec.AsAccount())...); err != nil {
 		return nil, err
 	}
 	return &SettingsReply{
@@ -141,7 +141,7 @@ func RemoveTrust(ctx context.Context, x Executor, host string, t Trust) (RemoveR
 		Removed         bool `json:"removed"`
 		CorpSideRemoved bool `json:"corp_side_removed"`
 	}
-	err := run(ctx, x, host, "pam_trust_remove", in, &out)
+	err := run(ctx, x, host, "pam_trust_remove", in, &out, winrmexec.AsAccount())
 	return RemoveResult(out), err
 }
 

@@ -13,6 +13,8 @@
 # replication_source_dc ("" when not set), install_dns (true, false or null:
 # Windows decides), global_catalog (bool).
 # Output: status, message, reboot_required, feature_installed.
+# Second hop: explicit -Credential (the domain admin credential above):
+# Install-ADDSDomainController authenticates to the existing DCs with it.
 param([Parameter(Mandatory = $true)] $Params)
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'

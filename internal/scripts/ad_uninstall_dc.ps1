@@ -9,6 +9,8 @@
 # LDAP until its NTDS Settings object is gone.
 # Input: admin_username, admin_password, local_admin_password.
 # Output: status, message, reboot_required.
+# Second hop: explicit -Credential: Uninstall-ADDSDomainController
+# authenticates to the remaining DCs with it.
 param([Parameter(Mandatory = $true)] $Params)
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'

@@ -17,9 +17,19 @@
 # Input: installer_path (string), properties (object of MSI property ->
 # string), secret_properties (the same, for passwords), log_tail_lines (int).
 # Output: exit_code, reboot_required, log_tail.
+# Second hop: run-as. The installer creates the MIM Service database on SQL
+# Server with Windows authentication as the logon running it, and may read
+# installer_path from a UNC path: with input.run_as the script runs in a
+# one-shot scheduled task under that account's own logon (include runas).
+# Input also: run_as ({username, password}; the provider's WinRM account).
 param([Parameter(Mandatory = $true)] $Params)
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
+
+# include: runas
+if (Test-RunAs -Params $Params) {
+    return (Invoke-AsAccount -Params $Params -Script $MyInvocation.MyCommand.ScriptBlock.ToString())
+}
 
 # include: private_dir
 

@@ -2,6 +2,7 @@
 # config file's exact bytes, and the state of the MIM and PAM services with
 # when each last started.
 # Input: none. Output: see internal/mim.readReply.
+# Second hop: none (the registry, the file system and services of this host).
 param([Parameter(Mandatory = $true)] $Params)
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'

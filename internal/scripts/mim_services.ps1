@@ -2,6 +2,7 @@
 # given. Only these three service names are accepted.
 # Input: action ("start" | "stop" | "restart"), names (array of service names).
 # Output: services (name -> status) after the action.
+# Second hop: none (this host's services; each service logs on as its own account).
 param([Parameter(Mandatory = $true)] $Params)
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'

@@ -1,6 +1,8 @@
 # Sets the logon password of the MIM Service (FIMService) after the service
 # account's password was changed in the directory, then restarts the service.
 # Input: account ("DOMAIN\name"), password. Output: restarted.
+# Second hop: none (Win32_Service.Change on this host; the service's own logon
+# is what reaches SQL Server afterwards).
 param([Parameter(Mandatory = $true)] $Params)
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'

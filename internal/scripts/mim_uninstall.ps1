@@ -1,6 +1,8 @@
 # Uninstalls the MIM Service and Portal product (with its PAM components).
 # Already absent is success: removed = $false.
 # Input: none. Output: removed, exit_code.
+# Second hop: none (msiexec /x removes this host's product; the database
+# on SQL Server is left as it is).
 param([Parameter(Mandatory = $true)] $Params)
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'

@@ -4,6 +4,7 @@
 # is never taken from the input.
 # Input: expected_sha256 (hex), content_base64, restart (bool).
 # Output: config_path, sha256, restarted.
+# Second hop: none (this host's config file and service).
 param([Parameter(Mandatory = $true)] $Params)
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'

@@ -5,6 +5,8 @@
 # when the provider has the CORP password (pam_corp_password or BASTION_PAM_CORP_PASSWORD).
 # Input: source_domain (NetBIOS name), corp_username, corp_password.
 # Output: removed.
+# Second hop: explicit -Credentials: the MIMPAM cmdlets reach the CORP
+# domain with the CORP credential given.
 param([Parameter(Mandatory = $true)] $Params)
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'

@@ -9,6 +9,8 @@
 # Output: output, output_type: Test-PAMDomainConfiguration's answer as text
 # and its .NET type (a String: the provider reads it, see
 # pam_domain_configuration_test.ps1).
+# Second hop: explicit -Credentials: the MIMPAM cmdlets reach the CORP
+# domain with the CORP credential given.
 param([Parameter(Mandatory = $true)] $Params)
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'

@@ -8,9 +8,20 @@
 # A trust already gone is not an error: removed comes back false.
 # Input: source_forest, corp_username, corp_password ('' when there is none).
 # Output: removed, corp_side_removed.
+# Second hop: the CORP forest is reached with the CORP credential given
+# (DirectoryContext, -Credentials, netdom /usero); the PRIV forest's side is
+# read and written on a PRIV DC as the running logon, a second hop from a MIM
+# node: with input.run_as the script runs in a one-shot scheduled task under
+# that account's own logon (include runas).
+# Input also: run_as ({username, password}; the provider's WinRM account).
 param([Parameter(Mandatory = $true)] $Params)
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
+
+# include: runas
+if (Test-RunAs -Params $Params) {
+    return (Invoke-AsAccount -Params $Params -Script $MyInvocation.MyCommand.ScriptBlock.ToString())
+}
 
 # include: pam
 

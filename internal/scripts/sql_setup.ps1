@@ -9,9 +9,20 @@
 # name -> string, boolean or array of strings; multi-valued settings such as
 # SQLSYSADMINACCOUNTS or FAILOVERCLUSTERDISKS take an array).
 # Output: action, exit_code, reboot_required, summary_log, arguments.
+# Second hop: run-as. Setup's cluster actions reach every node of the
+# failover cluster (WMI, cluster API) as the logon running setup, and
+# media_path may be a UNC path: with input.run_as the script runs in a
+# one-shot scheduled task under that account's own logon (include runas),
+# as SqlServerDsc's PsDscRunAsCredential and Ansible's become do.
+# Input also: run_as ({username, password}; the provider's WinRM account).
 param([Parameter(Mandatory = $true)] $Params)
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
+
+# include: runas
+if (Test-RunAs -Params $Params) {
+    return (Invoke-AsAccount -Params $Params -Script $MyInvocation.MyCommand.ScriptBlock.ToString())
+}
 
 function ConvertTo-SetupArgument {
     param([string] $Value)

@@ -217,13 +217,64 @@ func New(cfg Config) (*Client, error) {
 // RunOption modifies one Run.
 type RunOption func(*runOptions)
 
-type runOptions struct{ idempotent bool }
+type runOptions struct{ idempotent, asAccount bool }
 
 // Idempotent marks a script that changes nothing, so a run that failed
 // after the command started may run again whole. Without it, only failures
 // before the command was accepted are retried: a script that changes
 // things never runs twice.
 func Idempotent() RunOption { return func(o *runOptions) { o.idempotent = true } }
+
+// AsAccount runs a script's step under the connection account's own logon
+// instead of the WinRM session's network logon, which cannot reach a
+// second machine: the input gains run_as = {username, password}, and the
+// script (one that includes runas.ps1) runs itself again in a one-shot
+// scheduled task registered with that password. The password travels as
+// data on stdin only. It needs the account's password (not a Kerberos
+// credential cache).
+func AsAccount() RunOption { return func(o *runOptions) { o.asAccount = true } }
+
+// RunFlags are a Run's options, resolved: what a fake Runner in a test
+// checks.
+type RunFlags struct{ Idempotent, AsAccount bool }
+
+// Flags resolves opts.
+func Flags(opts ...RunOption) RunFlags {
+	var o runOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return RunFlags{Idempotent: o.idempotent, AsAccount: o.asAccount}
+}
+
+// ErrNoRunAsPassword: AsAccount needs the WinRM account's password.
+var ErrNoRunAsPassword = errors.New("winrm: running a step under the account's own logon needs its password (username and password, not a Kerberos credential cache)")
+
+type runAs struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+// withRunAs adds run_as to an input that marshals to a JSON object.
+func (c *Client) withRunAs(input any) (any, error) {
+	if c.cfg.Username == "" || c.cfg.Password == "" {
+		return nil, ErrNoRunAsPassword
+	}
+	raw, err := json.Marshal(input)
+	if err != nil {
+		return nil, err
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
+		return nil, errors.New("winrm: a run-as input must be a JSON object")
+	}
+	as, err := json.Marshal(runAs{c.cfg.Username, c.cfg.Password}) //nolint:gosec // G117: the run-as password goes to the host as data on stdin, by design
+	if err != nil {
+		return nil, err
+	}
+	fields["run_as"] = as
+	return fields, nil
+}
 
 // Run executes s on host with input (marshalled to JSON) and decodes the
 // script's result into out (a pointer; nil to discard it).
@@ -251,6 +302,12 @@ func (c *Client) Run(ctx context.Context, host string, s scripts.Script, input a
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("winrm %s: running %s: %w", host, s.Name, err)
+	}
+	if o.asAccount {
+		var err error
+		if input, err = c.withRunAs(input); err != nil {
+			return fmt.Errorf("winrm %s: running %s: %w", host, s.Name, err)
+		}
 	}
 	stdin, err := json.Marshal(scripts.Envelope{Script: s.Text, Input: input})
 	if err != nil {

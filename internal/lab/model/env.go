@@ -164,6 +164,12 @@ type Host struct {
 	Products map[string]*Product
 	// WinRM is the WinRM service's configuration (identity.go).
 	WinRM WinRMService
+	// DelegationFrom lists, by lower-case computer name, the hosts this
+	// host's computer object accepts delegated logons from (resource-based
+	// constrained delegation, hop.go).
+	DelegationFrom map[string]bool
+	// ScheduledTasks are the tasks registered on the host, by path.
+	ScheduledTasks []string
 
 	faults  map[string][]*Fault
 	latency map[string]time.Duration

@@ -15,7 +15,7 @@ import (
 
 func init() {
 	Register("mim_read", mimRead)
-	Register("mim_install", mimInstall)
+	RegisterRunAs("mim_install", mimInstall)
 	Register("mim_write_config", mimWriteConfig)
 	Register("mim_services", mimServices)
 	Register("mim_set_service_account", mimSetServiceAccount)
@@ -138,7 +138,7 @@ func msiProperties(raw json.RawMessage, group string) (map[string]string, error)
 // Installer automation object (no installer process of ours; the Windows
 // Installer service, msiexec /V as LocalSystem, does the work), a verbose
 // log in a private directory that is read, redacted and deleted.
-func mimInstall(env *model.Env, h *model.Host, raw json.RawMessage) (any, error) {
+func mimInstall(env *model.Env, h *model.Host, logon model.Identity, raw json.RawMessage) (any, error) {
 	var in struct {
 		InstallerPath    string          `json:"installer_path"`
 		Properties       json.RawMessage `json:"properties"`
@@ -154,7 +154,11 @@ func mimInstall(env *model.Env, h *model.Host, raw json.RawMessage) (any, error)
 	if strings.ContainsAny(in.InstallerPath, "\"\r\n") {
 		return nil, argumentError("installer_path must not contain a double quote or a line break.")
 	}
-	if _, ok := h.ReadFile(in.InstallerPath); !ok {
+	// Test-Path on a UNC path is a second hop (SMB as the running logon).
+	if _, err := env.ReadPath(h, logon, in.InstallerPath); err != nil {
+		if !model.IsFileNotFound(err) {
+			return nil, hopError(err)
+		}
 		return nil, &ScriptError{Type: "System.IO.FileNotFoundException", Message: "MIM installer not found: " + in.InstallerPath, Category: "NotSpecified", ID: "System.IO.FileNotFoundException"}
 	}
 	props, err := msiProperties(in.Properties, "properties")
@@ -172,7 +176,25 @@ func mimInstall(env *model.Env, h *model.Host, raw json.RawMessage) (any, error)
 		env.NoteSecret(value)
 	}
 	env.StartProcess(h.FQDN, `nt authority\system`, `C:\Windows\system32\msiexec.exe /V`)
-	code, reason, log := env.RunMIMInstaller(h, in.InstallerPath, props)
+	// The installer creates its database on SQL Server with Windows
+	// authentication as the installing logon: from a WinRM network logon that
+	// is the second hop, and the install ends with 1603.
+	var (
+		code   int
+		reason string
+		log    []string
+	)
+	if herr := env.Reach(h, logon, model.Hop{Kind: model.HopSQL, Target: props["SQLSERVER_SERVER"]}); herr != nil {
+		code, reason = model.MSIInstallFailure, herr.Error()
+		log = []string{
+			"Entering MsiInstallProduct. Package: " + in.InstallerPath,
+			"Product: " + model.MIMProductName + " -- Cannot connect to SQL Server " + props["SQLSERVER_SERVER"] + ": " + herr.Error(),
+			"Product: " + model.MIMProductName + " -- Installation failed.",
+			fmt.Sprintf("MainEngineThread is returning %d", code),
+		}
+	} else {
+		code, reason, log = env.RunMIMInstaller(h, in.InstallerPath, props)
+	}
 	// The log lives in the private directory only while the script reads it.
 	dir := privateDir(h, "bastion-msi-")
 	h.WriteFile(dir+`\install.log`, []byte(strings.Join(log, "\r\n")))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
@@ -19,9 +20,9 @@ import (
 // exception type the one the underlying .NET call raises.
 
 func init() {
-	Register("pam_trust_create", pamTrustCreate)
-	Register("pam_trust_settings", pamTrustSettings)
-	Register("pam_trust_remove", pamTrustRemove)
+	RegisterRunAs("pam_trust_create", pamTrustCreate)
+	RegisterRunAs("pam_trust_settings", pamTrustSettings)
+	RegisterRunAs("pam_trust_remove", pamTrustRemove)
 	Register("pam_domain_configuration_set", pamDomainConfigurationSet)
 	Register("pam_domain_configuration_test", pamDomainConfigurationTest)
 	Register("pam_domain_configuration_remove", pamDomainConfigurationRemove)
@@ -127,6 +128,31 @@ func sourceForest(env *model.Env, name, user, password string) (*model.Domain, e
 	return d, nil
 }
 
+// reachPrivDC is the PRIV forest's side of a PAM trust script: the .NET
+// ActiveDirectory calls and the MIMPAM cmdlets bind to a PRIV DC as the
+// running account. On a member server (a MIM node) that is a second hop.
+func reachPrivDC(env *model.Env, h *model.Host, logon model.Identity) error {
+	if env.Domain.IsDC(h.FQDN) || len(env.Domain.DCs) == 0 {
+		return nil
+	}
+	dcs := make([]string, 0, len(env.Domain.DCs))
+	for k := range env.Domain.DCs {
+		dcs = append(dcs, k)
+	}
+	sort.Strings(dcs)
+	return hopError(env.Reach(h, logon, model.Hop{Kind: model.HopDirectory, Target: dcs[0]}))
+}
+
+// hopError turns the model's refused hop into the exception the script
+// rethrows (the .NET call's own, unwrapped by Get-CallException).
+func hopError(err error) error {
+	var he *model.HopError
+	if errors.As(err, &he) {
+		return thrown(he.Type, he.Message)
+	}
+	return err
+}
+
 type pamTrustInput struct {
 	SourceForest  string `json:"source_forest"`
 	CorpUsername  string `json:"corp_username"`
@@ -134,7 +160,7 @@ type pamTrustInput struct {
 	Bidirectional bool   `json:"bidirectional"`
 }
 
-func pamTrustCreate(env *model.Env, h *model.Host, raw json.RawMessage) (any, error) {
+func pamTrustCreate(env *model.Env, h *model.Host, logon model.Identity, raw json.RawMessage) (any, error) {
 	var in pamTrustInput
 	if err := decodeStrict(raw, &in, "source_forest", "corp_username", "corp_password", "bidirectional"); err != nil {
 		return nil, err
@@ -151,6 +177,9 @@ func pamTrustCreate(env *model.Env, h *model.Host, raw json.RawMessage) (any, er
 	}
 	corp, err := sourceForest(env, in.SourceForest, in.CorpUsername, in.CorpPassword)
 	if err != nil {
+		return nil, err
+	}
+	if err := reachPrivDC(env, h, logon); err != nil {
 		return nil, err
 	}
 	privSide, corpSide := env.PAMTrustSides(corp)
@@ -180,7 +209,7 @@ type pamTrustSettingsInput struct {
 	Verify     bool `json:"verify"`
 }
 
-func pamTrustSettings(env *model.Env, h *model.Host, raw json.RawMessage) (any, error) {
+func pamTrustSettings(env *model.Env, h *model.Host, logon model.Identity, raw json.RawMessage) (any, error) {
 	var in pamTrustSettingsInput
 	if err := decodeStrict(raw, &in, "source_forest", "corp_username", "corp_password", "apply", "sid_history", "quarantine", "pim_trust", "verify", "bidirectional"); err != nil {
 		return nil, err
@@ -193,6 +222,9 @@ func pamTrustSettings(env *model.Env, h *model.Host, raw json.RawMessage) (any, 
 	}
 	priv, err := privForest(env, h)
 	if err != nil {
+		return nil, err
+	}
+	if err := reachPrivDC(env, h, logon); err != nil {
 		return nil, err
 	}
 	corp, err := getForest(env, in.SourceForest, in.CorpUsername, in.CorpPassword)
@@ -272,7 +304,7 @@ func testPAMTrust(env *model.Env, corp *model.Domain, bidirectional bool) bool {
 	return p.Direction == adnames.TrustDirectionInbound && c.Direction == adnames.TrustDirectionOutbound
 }
 
-func pamTrustRemove(env *model.Env, h *model.Host, raw json.RawMessage) (any, error) {
+func pamTrustRemove(env *model.Env, h *model.Host, logon model.Identity, raw json.RawMessage) (any, error) {
 	var in pamTrustInput
 	if err := decodeStrict(raw, &in, "source_forest", "corp_username", "corp_password"); err != nil {
 		return nil, err
@@ -281,6 +313,9 @@ func pamTrustRemove(env *model.Env, h *model.Host, raw json.RawMessage) (any, er
 		return nil, err
 	}
 	if _, err := privForest(env, h); err != nil {
+		return nil, err
+	}
+	if err := reachPrivDC(env, h, logon); err != nil {
 		return nil, err
 	}
 	privSide := env.Domain.Trusts[model.Key(in.SourceForest)]

@@ -17,7 +17,7 @@ func TestPAMHandlersNeedEveryField(t *testing.T) {
 		"apply": false, "sid_history": true, "quarantine": false, "pim_trust": true, "verify": false}
 	raw, _ := json.Marshal(in) // no "bidirectional"
 	err := env.Do(func(e *model.Env) error {
-		_, err := pamTrustSettings(e, e.Host(model.App1), raw)
+		_, err := pamTrustSettings(e, e.Host(model.App1), adminBatch, raw)
 		return err
 	})
 	var se *ScriptError
@@ -34,7 +34,7 @@ func TestPAMTrustCreateFailures(t *testing.T) {
 	_ = env.Do(func(e *model.Env) error { pw = e.Credentials[strings.ToLower(model.CorpAdminUser)]; return nil })
 	run := func(password string) error {
 		raw, _ := json.Marshal(map[string]any{"source_forest": model.CorpDomainDNS, "corp_username": model.CorpAdminUser, "corp_password": password, "bidirectional": false})
-		return env.Do(func(e *model.Env) error { _, err := pamTrustCreate(e, e.Host(model.App1), raw); return err })
+		return env.Do(func(e *model.Env) error { _, err := pamTrustCreate(e, e.Host(model.App1), adminBatch, raw); return err })
 	}
 	var se *ScriptError
 	if err := run(pw); !errors.As(err, &se) || se.ID != "Modules_ModuleNotFound,Microsoft.PowerShell.Commands.ImportModuleCommand" {

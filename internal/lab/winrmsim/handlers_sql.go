@@ -2,6 +2,7 @@ package winrmsim
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -16,7 +17,7 @@ import (
 // checks the settings as setup does and writes Summary.txt on the host.
 
 func init() {
-	Register("sql_setup", sqlSetup)
+	RegisterRunAs("sql_setup", sqlSetup)
 }
 
 var (
@@ -80,7 +81,15 @@ func setupValues(raw json.RawMessage) ([]string, error) {
 	return out, nil
 }
 
-func sqlSetup(env *model.Env, h *model.Host, raw json.RawMessage) (any, error) {
+// reachCluster is setup's cluster rule: it checks and changes the Windows
+// failover cluster through WMI and the cluster API on the nodes, as the
+// logon running setup, even when the cluster has this node only (its
+// network name is another computer object).
+func reachCluster(env *model.Env, h *model.Host, logon model.Identity) error {
+	return env.Reach(h, logon, model.Hop{Kind: model.HopCluster})
+}
+
+func sqlSetup(env *model.Env, h *model.Host, logon model.Identity, raw json.RawMessage) (any, error) {
 	var in struct {
 		MediaPath  string                     `json:"media_path"`
 		Action     string                     `json:"action"`
@@ -101,8 +110,11 @@ func sqlSetup(env *model.Env, h *model.Host, raw json.RawMessage) (any, error) {
 	if strings.HasSuffix(in.MediaPath, `\`) || strings.HasSuffix(in.MediaPath, "/") {
 		setupPath = in.MediaPath + "setup.exe"
 	}
-	media, ok := h.ReadFile(setupPath)
-	if !ok {
+	media, err := env.ReadPath(h, logon, setupPath)
+	if err != nil && !model.IsFileNotFound(err) {
+		return nil, hopError(err)
+	}
+	if err != nil {
 		return nil, &ScriptError{Type: "System.IO.FileNotFoundException", Message: "SQL Server setup not found: " + setupPath, Category: "NotSpecified", ID: "System.IO.FileNotFoundException"}
 	}
 	if in.Parameters == nil {
@@ -140,6 +152,16 @@ func sqlSetup(env *model.Env, h *model.Host, raw json.RawMessage) (any, error) {
 	version := model.DefaultSQLVersion
 	if m := sqlMediaVer.FindSubmatch(media); m != nil {
 		version = string(m[1])
+	}
+	// Setup's cluster actions check and change every node through WMI and
+	// the cluster API as the logon running setup: from a WinRM network
+	// logon its rule fails before anything changes.
+	if err := reachCluster(env, h, logon); err != nil {
+		var he *model.HopError
+		if errors.As(err, &he) {
+			return nil, invalidOperation(fmt.Sprintf("SQL Server setup failed with exit code %d: %s", he.Code, he.Message))
+		}
+		return nil, err
 	}
 	res := env.RunSQLSetup(h, in.Action, version, params)
 	if res.ExitCode != 0 && res.ExitCode != 3010 {

@@ -97,7 +97,7 @@ func (c *sqlSetupCase) run(t *testing.T, host string, input map[string]any) (map
 	var out any
 	err = c.env.Do(func(e *model.Env) error {
 		var herr error
-		out, herr = sqlSetup(e, e.Host(host), raw)
+		out, herr = sqlSetup(e, e.Host(host), adminBatch, raw)
 		return herr
 	})
 	if err != nil {

@@ -260,9 +260,10 @@ type runResult struct {
 	script         string // accepted script name, "" when rejected
 }
 
-// runBootstrap does what bootstrap.ps1 does with stdin on host: parse the
-// envelope, run the script (here: its handler), print one JSON reply.
-func (s *Server) runBootstrap(host string, stdin []byte) runResult {
+// runBootstrap does what bootstrap.ps1 does with stdin on host, in the
+// shell's logon: parse the envelope, run the script (here: its handler),
+// print one JSON reply.
+func (s *Server) runBootstrap(host string, logon model.Identity, stdin []byte) runResult {
 	// powershell.exe reads stdin through the console's input code page; a
 	// server without a console session has an OEM page, 437 in en-US.
 	// UTF-8 bytes arrive as the 437 characters they happen to be.
@@ -295,10 +296,13 @@ func (s *Server) runBootstrap(host string, stdin []byte) runResult {
 	sum := sha256Hex([]byte(script))
 	name, known := s.scripts.byHash[sum]
 	h := s.scripts.extra[name]
+	var sh SessionHandler
 	if h == nil && known {
-		h = handlerFor(name)
+		if sh = runAsHandlerFor(name); sh == nil {
+			h = handlerFor(name)
+		}
 	}
-	if h == nil {
+	if h == nil && sh == nil {
 		reason := "unknown script digest " + sum
 		if known {
 			reason = "no lab handler for script " + name
@@ -317,7 +321,11 @@ func (s *Server) runBootstrap(host string, stdin []byte) runResult {
 				herr = fmt.Errorf("lab handler for %s panicked: %v", name, p)
 			}
 		}()
-		result, herr = h(e, e.Host(host), input)
+		if sh != nil {
+			result, herr = runWithLogon(e, e.Host(host), logon, sh, input)
+		} else {
+			result, herr = h(e, e.Host(host), input)
+		}
 		return nil
 	})
 	s.env.CountScript(name)

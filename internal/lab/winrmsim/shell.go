@@ -411,7 +411,7 @@ func (s *Server) send(host string, sh *shell, req *request, w http.ResponseWrite
 			// The bootstrap reads stdin to its end, then runs.
 			cmd.started = true
 			s.runs.Add(1)
-			go s.execute(host, cmd, cmd.stdin)
+			go s.execute(host, sh.logon, cmd, cmd.stdin)
 		}
 	}
 	s.mu.Unlock()
@@ -421,7 +421,7 @@ func (s *Server) send(host string, sh *shell, req *request, w http.ResponseWrite
 // execute runs the bootstrap in the background, as the process runs on
 // Windows while the client waits in Receive. The model's latency for the
 // host is the script's run time.
-func (s *Server) execute(host string, cmd *command, stdin []byte) {
+func (s *Server) execute(host string, logon model.Identity, cmd *command, stdin []byte) {
 	defer s.runs.Done()
 	if !s.env.StartPowerShell(host, cmd.cancel, s.closing) {
 		s.mu.Lock()
@@ -447,7 +447,7 @@ func (s *Server) execute(host string, cmd *command, stdin []byte) {
 			return
 		}
 	}
-	res := s.runBootstrap(host, stdin)
+	res := s.runBootstrap(host, logon, stdin)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := res.stdout

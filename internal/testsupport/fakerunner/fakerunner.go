@@ -13,10 +13,11 @@ import (
 
 // Runner records the last run and answers with Reply (JSON) or Err.
 type Runner struct {
-	Script string         // name of the last script run
-	Raw    string         // its input as JSON
-	Input  map[string]any // the same input, decoded
-	Opts   int            // how many run options it was given
+	Script string             // name of the last script run
+	Raw    string             // its input as JSON
+	Input  map[string]any     // the same input, decoded
+	Opts   int                // how many run options it was given
+	Flags  winrmexec.RunFlags // those options, resolved
 	Reply  string
 	Err    error
 }
@@ -24,7 +25,7 @@ type Runner struct {
 var _ winrmexec.Runner = (*Runner)(nil)
 
 func (f *Runner) Run(_ context.Context, _ string, s scripts.Script, in any, out any, opts ...winrmexec.RunOption) error {
-	f.Script, f.Opts = s.Name, len(opts)
+	f.Script, f.Opts, f.Flags = s.Name, len(opts), winrmexec.Flags(opts...)
 	b, err := json.Marshal(in)
 	if err != nil {
 		return err
