@@ -5,6 +5,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -60,6 +61,20 @@ func stringOrNull(s string) types.String {
 		return types.StringNull()
 	}
 	return types.StringValue(s)
+}
+
+// startTimeLayout is RFC 3339 in UTC with milliseconds: a MIM Service that
+// restarts a moment after its SQL Server instance came online must still
+// compare as later.
+const startTimeLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// timeValue is t in startTimeLayout, or null when t is zero (unknown, or a
+// service that is not running).
+func timeValue(t time.Time) types.String {
+	if t.IsZero() {
+		return types.StringNull()
+	}
+	return types.StringValue(t.UTC().Format(startTimeLayout))
 }
 
 // Provider settings: the configured value, else the environment variable,

@@ -11,7 +11,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
-	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/directory"
@@ -303,20 +302,6 @@ func (d *providerData) operation(ctx context.Context, timeout func(context.Conte
 	}
 	ctx, cancel := context.WithTimeout(d.logCtx(ctx, more...), t)
 	return ctx, cancel, true
-}
-
-// startTimeLayout is RFC 3339 in UTC with milliseconds: a MIM Service that
-// restarts a moment after its SQL Server instance came online must still
-// compare as later.
-const startTimeLayout = "2006-01-02T15:04:05.000Z07:00"
-
-// timeValue is t in startTimeLayout, or null when t is zero (unknown, or a
-// service that is not running).
-func timeValue(t time.Time) types.String {
-	if t.IsZero() {
-		return types.StringNull()
-	}
-	return types.StringValue(t.UTC().Format(startTimeLayout))
 }
 
 // onceValue computes a value at most once (concurrent resources' plans share

@@ -205,3 +205,31 @@ func (m *topologyDataSourceModel) setOutputs(t topology.Topology, r topology.Res
 	m.OK = types.BoolValue(!r.HasErrors())
 	return diags
 }
+
+// listAttributes are the list attributes whose elements a path can only
+// name with an index.
+var listAttributes = map[string]bool{"domain_controllers": true, "mim_nodes": true, "backups": true}
+
+// attributePath turns a violation's topology.Path into the schema path. A
+// name after a list without an index (mim_nodes, then service_partition_name:
+// every node's) stops at the list. ok is false for an empty path or one that
+// does not start with an attribute name.
+func attributePath(tp topology.Path) (path.Path, bool) {
+	if len(tp) == 0 || tp[0].IsIndex || tp[0].IsKey {
+		return path.Empty(), false
+	}
+	p, lastList := path.Root(tp[0].Name), listAttributes[tp[0].Name]
+	for _, s := range tp[1:] {
+		switch {
+		case s.IsIndex:
+			p, lastList = p.AtListIndex(s.Index), false
+		case s.IsKey:
+			p, lastList = p.AtMapKey(s.Key), false
+		case lastList:
+			return p, true
+		default:
+			p = p.AtName(s.Name)
+		}
+	}
+	return p, true
+}
