@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/scripts"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/sqlserver"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
 )
@@ -148,4 +149,48 @@ func SetSysadmins(ctx context.Context, sql Logins, have, want []string) error {
 		}
 	}
 	return nil
+}
+
+// EvictResult is cluster_evict_node.ps1's reply: the cluster's nodes by
+// computer name with their state (Get-ClusterNode) after the eviction.
+type EvictResult struct {
+	Nodes map[string]string `json:"nodes"`
+}
+
+// EvictNode evicts the lost node from the Windows failover cluster with
+// Remove-ClusterNode -Force, run on survivor (a node that stays). The node
+// leaves the possible owners of the instance's group, which SQL Server
+// setup's AddNode of its replacement needs: setup's cluster verification
+// fails while a node is down. Evicting a node already gone changes nothing.
+func EvictNode(ctx context.Context, x Executor, survivor, lost string) (EvictResult, error) {
+	var out EvictResult
+	err := x.Run(ctx, survivor, scripts.Get("cluster_evict_node"), map[string]string{"node": strings.ToUpper(adnames.ShortName(adnames.HostKey(lost)))}, &out)
+	return out, err
+}
+
+// Survivor picks the node to run an eviction on: the current owner when it
+// stays, else the first node of keep that is up and not lost.
+func Survivor(views []NodeView, keep []string, lost func(string) bool) string {
+	usable := func(h string) bool {
+		if lost(h) {
+			return false
+		}
+		for _, k := range keep {
+			if adnames.SameHost(k, h) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, v := range views {
+		if v.Owner && v.Status == sqlserver.NodeUp && usable(v.Host) {
+			return v.Host
+		}
+	}
+	for _, v := range views {
+		if v.Status == sqlserver.NodeUp && usable(v.Host) {
+			return v.Host
+		}
+	}
+	return ""
 }

@@ -127,6 +127,13 @@ func (l *Lab) EnvVars() map[string]string {
 	}
 }
 
+// CorpAdminPassword is CORP\Administrator's password in this lab.
+func (l *Lab) CorpAdminPassword() string {
+	var pw string
+	_ = l.Env.Do(func(e *model.Env) error { pw = e.Credentials[strings.ToLower(model.CorpAdminUser)]; return nil })
+	return pw
+}
+
 // ProviderHCL renders a provider block pointing at this lab (tests run
 // several labs at once, so they cannot share environment variables).
 func (l *Lab) ProviderHCL() string {

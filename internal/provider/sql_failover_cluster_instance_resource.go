@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -21,6 +22,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/fci"
@@ -118,7 +120,9 @@ func (r *sqlFailoverClusterInstanceResource) Schema(ctx context.Context, _ resou
 			"plan (as `terraform destroy` does).\n\n" +
 			"Create runs SQL Server setup over WinRM: `/ACTION=InstallFailoverCluster` on the first of `nodes`, then `/ACTION=AddNode` on each " +
 			"further one. Adding or removing a node later is done in place (`AddNode` / `RemoveNode` on that node), never by rebuilding the " +
-			"instance. Read is one TDS batch through the network name (`SERVERPROPERTY`, `sys.dm_os_cluster_nodes`, " +
+			"instance. A node the provider's `lost_hosts` declares lost is evicted instead (`Remove-ClusterNode -Force`, run on a node that stays) " +
+			"before the nodes added in the same change, since setup's cluster verification refuses `AddNode` while a node of the cluster is down: " +
+			"replacing a lost node is one edit of `nodes` and one apply. Read is one TDS batch through the network name (`SERVERPROPERTY`, `sys.dm_os_cluster_nodes`, " +
 			"`sys.dm_io_cluster_valid_path_names`): a failover is not drift, a node evicted from the cluster is (the plan adds it back), and " +
 			"an instance that is no longer clustered is replaced. Delete runs `RemoveNode` on every node, the owner last.\n\n" +
 			"The provider reads the instance through its `sql` settings, so `sql.server` must be this `network_name`, and the provider's " +
@@ -397,12 +401,19 @@ func (r *sqlFailoverClusterInstanceResource) Update(ctx context.Context, req res
 	if !r.checkNodesUsable(ctx, want, added, &resp.Diagnostics) {
 		return
 	}
+	// A lost node cannot run RemoveNode, and setup's AddNode refuses a
+	// cluster with a node down: evict the lost ones first, from a node that stays.
+	var stillRemove []string
 	for _, host := range removed {
-		if r.data.refuseLost(path.Root("nodes"), host, fmt.Sprintf("RemoveNode runs on the node itself, so it cannot be removed that way: evict it from the Windows failover cluster "+
-			"(Remove-ClusterNode -Name %s on a remaining node), then refresh; the node then leaves nodes without a setup run.", adnames.ShortName(adnames.HostKey(host))), &resp.Diagnostics) {
+		if !r.data.isLost(host) {
+			stillRemove = append(stillRemove, host)
+			continue
+		}
+		if !r.evictLost(ctx, plan.NetworkName.ValueString(), have, want, host, &resp.Diagnostics) {
 			return
 		}
 	}
+	removed = stillRemove
 	media := plan.SetupMediaPath.ValueString()
 	spec := fciSpec(ctx, &plan, secrets, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
@@ -487,6 +498,30 @@ func (r *sqlFailoverClusterInstanceResource) Delete(ctx context.Context, req res
 			return
 		}
 	}
+}
+
+// evictLost evicts the declared-lost node host from the Windows failover
+// cluster (Remove-ClusterNode -Force) on a node of want that is up.
+func (r *sqlFailoverClusterInstanceResource) evictLost(ctx context.Context, network string, have, want []string, host string, diags *diag.Diagnostics) bool {
+	fc, err := r.readCluster(ctx)
+	if err != nil {
+		report(diags, failure{"Failover Cluster Node Not Evicted", host, viaSQL, "reading the instance's nodes to choose where Remove-ClusterNode runs"}, err)
+		return false
+	}
+	survivor := fci.Survivor(fci.NodeViews(network, have, fc), want, r.data.isLost)
+	if survivor == "" {
+		diags.AddAttributeError(path.Root("nodes"), "Failover Cluster Node Not Evicted",
+			fmt.Sprintf(lostHostDetail+"Its eviction (Remove-ClusterNode -Force) must run on a node that stays in nodes and is up, and there is none: "+
+				"keep at least one working node of the instance in nodes.", host))
+		return false
+	}
+	out, err := fci.EvictNode(ctx, r.data.winrm, survivor, host)
+	if err != nil {
+		report(diags, failure{"Failover Cluster Node Not Evicted", survivor, viaWinRM, "evicting the lost node " + host + " with Remove-ClusterNode -Force"}, err)
+		return false
+	}
+	tflog.Info(ctx, "lost node evicted from the failover cluster", map[string]any{"node": host, "run_on": survivor, "cluster_nodes": out.Nodes})
+	return true
 }
 
 func (r *sqlFailoverClusterInstanceResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {

@@ -35,6 +35,9 @@ type Env struct {
 	Hosts map[string]*Host
 	// SQL instances by lower-case network name.
 	SQL map[string]*SQLInstance
+	// Cluster is the Windows Server failover cluster the FCIs run on (nil:
+	// the lab does not model cluster membership; see cluster.go).
+	Cluster *WindowsCluster
 	// Requests are MIM requests bound to a partition and service name.
 	Requests []*Request
 
@@ -377,6 +380,9 @@ func (e *Env) SetReachable(host string, up bool) error {
 		return fmt.Errorf("model: no host %q", host)
 	}
 	h.Reachable = up
+	if !up && e.IsClusterNode(h.FQDN) {
+		e.clusterNodeLost(h.FQDN)
+	}
 	return nil
 }
 

@@ -11,16 +11,23 @@ import (
 // two servers that are SQL FCI nodes and MIM Service hosts) plus spare servers
 // for recovery, promotion and a third SQL node.
 const (
-	DomainDNS    = "priv.contoso.test"
-	DomainNB     = "PRIV"
-	DomainSID    = "S-1-5-21-3623811015-3361044348-30300820"
-	DC1          = "priv-dc1.priv.contoso.test"
-	DC2          = "priv-dc2.priv.contoso.test"
-	App1         = "priv-app1.priv.contoso.test"
-	App2         = "priv-app2.priv.contoso.test"
-	App3         = "priv-app3.priv.contoso.test"
-	Spare1       = "priv-spare1.priv.contoso.test"
-	SQLNetwork   = "priv-sql.priv.contoso.test"
+	DomainDNS  = "priv.contoso.test"
+	DomainNB   = "PRIV"
+	DomainSID  = "S-1-5-21-3623811015-3361044348-30300820"
+	DC1        = "priv-dc1.priv.contoso.test"
+	DC2        = "priv-dc2.priv.contoso.test"
+	App1       = "priv-app1.priv.contoso.test"
+	App2       = "priv-app2.priv.contoso.test"
+	App3       = "priv-app3.priv.contoso.test"
+	Spare1     = "priv-spare1.priv.contoso.test"
+	SQLNetwork = "priv-sql.priv.contoso.test"
+	// DC3 and App4 are the second site's servers of TopologyBastionMultiSite.
+	DC3  = "priv-dc3.priv.contoso.test"
+	App4 = "priv-app4.priv.contoso.test"
+	// ClusterName is the Windows failover cluster of the bastion topologies.
+	ClusterName = "priv-clu.priv.contoso.test"
+	// BranchSite is the second site of TopologyBastionMultiSite.
+	BranchSite   = "Branch"
 	MIMAlias     = "pam.priv.contoso.test"
 	AdminUser    = `PRIV\Administrator`
 	MIMSvcUser   = `PRIV\svc-mim`
@@ -42,7 +49,27 @@ type Seed struct {
 	// WithSQL pre-creates the SQL FCI on App1 and App2 (the baseline the MIM
 	// Service installs against). Tests of the FCI resource start without it.
 	WithSQL bool
+	// Topology chooses what exists before Terraform runs: "" is the default
+	// bastion above; TopologyBastion and TopologyBastionMultiSite are the
+	// servers examples/bastion and examples/bastion-multi-site build on.
+	Topology string
 }
+
+// Topologies of the seed (Seed.Topology, bastion-lab serve -topology).
+const (
+	// TopologyBastion: the forest's first DC (priv-dc1, every FSMO role)
+	// and domain-joined member servers: priv-dc2 (to be promoted),
+	// priv-app1 and priv-app2 (nodes of the Windows failover cluster
+	// priv-clu, with the SQL Server and MIM media and the AD DS tools),
+	// priv-app3 (a third cluster node, the spare for a lost application
+	// server) and priv-spare1 (a spare member server). No SQL instance, no
+	// MIM Service, no trust.
+	TopologyBastion = "bastion"
+	// TopologyBastionMultiSite: TopologyBastion plus the site Branch with
+	// two member servers, priv-dc3 (to be promoted there) and priv-app4 (its
+	// MIM Service node).
+	TopologyBastionMultiSite = "bastion-multi-site"
+)
 
 // NewDefault builds the default lab bastion.
 func NewDefault(s Seed) (*Env, Seed) {
@@ -66,15 +93,34 @@ func NewDefault(s Seed) (*Env, Seed) {
 	e.Credentials[strings.ToLower(MIMSvcUser)] = s.MIMSvcPassword
 	e.Credentials[strings.ToLower(SQLLoginUser)] = s.SQLPassword
 	e.Domain = &Domain{DNSName: DomainDNS, NetBIOSName: DomainNB, SID: DomainSID, DCs: map[string]*DomainController{}}
-	for _, name := range []string{DC1, DC2, App1, App2, App3, Spare1} {
+	hosts, dcs := []string{DC1, DC2, App1, App2, App3, Spare1}, []string{DC1, DC2}
+	switch s.Topology {
+	case "":
+	case TopologyBastion, TopologyBastionMultiSite:
+		dcs = []string{DC1}
+		if s.Topology == TopologyBastionMultiSite {
+			hosts = append(hosts, DC3, App4)
+			e.Domain.Sites = []string{BranchSite}
+		}
+		s.WithSQL = false
+		e.Cluster = &WindowsCluster{Name: ClusterName, Nodes: []string{App1, App2, App3}}
+	default:
+		panic("model: unknown seed topology " + s.Topology)
+	}
+	isDC := func(name string) bool { return name == DC1 || (name == DC2 && len(dcs) == 2) }
+	for _, name := range hosts {
 		h := e.addHost(name)
 		h.WriteFile(DefaultMIMMSIPath, []byte("simulated MSI"))
 		h.WriteFile(DefaultSQLSetupPath, SQLMedia(s.SQLVersion))
-		if name != DC1 && name != DC2 {
+		if !isDC(name) {
 			e.Credentials[LocalAccountKey(name, "Administrator")] = s.LocalAdminPassword
 		}
+		if e.IsClusterNode(name) {
+			// The PAM trust's netdom runs on a MIM node (RSAT-ADDS-Tools).
+			InstallADDSTools(h)
+		}
 	}
-	for _, dc := range []string{DC1, DC2} {
+	for _, dc := range dcs {
 		e.Domain.DCs[Key(dc)] = &DomainController{Host: Key(dc), Site: DefaultSite, GlobalCatalog: true}
 	}
 	if s.WithSQL {

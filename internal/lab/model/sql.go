@@ -826,12 +826,36 @@ func (e *Env) SetSQLNodeStatus(network, host string, status int) error {
 }
 
 // EvictNode evicts host from the Windows failover cluster (Remove-ClusterNode):
-// it leaves every instance's possible owners; an instance it owned fails over
-// to the first other up node. SQL Server's binaries stay on the host. It takes the lock.
+// it leaves the cluster's nodes (when the lab models them) and every
+// instance's possible owners; an instance it owned fails over to the first
+// other up node. SQL Server's binaries stay on the host. It takes the lock.
 func (e *Env) EvictNode(host string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	k := Key(host)
+	found := e.IsClusterNode(k)
+	if found {
+		var keep []string
+		for _, n := range e.Cluster.Nodes {
+			if n != k {
+				keep = append(keep, n)
+			}
+		}
+		e.Cluster.Nodes = keep
+	}
+	if e.leavePossibleOwners(k) {
+		found = true
+	}
+	if !found {
+		return fmt.Errorf("model: %s is not a node of any SQL instance", host)
+	}
+	e.Record(k, "cluster-node-evicted", k)
+	return nil
+}
+
+// leavePossibleOwners takes host out of every instance's nodes; an instance
+// it owned fails over to the first other up node. Callers hold the lock.
+func (e *Env) leavePossibleOwners(k string) bool {
 	found := false
 	for _, name := range sortedSQLNames(e) {
 		s := e.SQL[name]
@@ -851,11 +875,7 @@ func (e *Env) EvictNode(host string) error {
 			}
 		}
 	}
-	if !found {
-		return fmt.Errorf("model: %s is not a node of any SQL instance", host)
-	}
-	e.Record(k, "cluster-node-evicted", k)
-	return nil
+	return found
 }
 
 func (e *Env) firstUpNode(s *SQLInstance) *SQLNode {
@@ -1108,6 +1128,9 @@ func (e *Env) installFailoverCluster(firstNode string, p SQLSetupParams) (*SQLIn
 	if e.Domain.IsDC(h.FQDN) {
 		return nil, setupErr("SQL Server failover cluster instances are not supported on a domain controller.")
 	}
+	if err := e.clusterSetupCheck(h.FQDN); err != nil {
+		return nil, err
+	}
 	features := splitFeatures(p["FEATURES"])
 	if !containsFold(features, "SQLENGINE") && !containsFold(features, "SQL") {
 		return nil, setupErr("The FEATURES setting must include SQLENGINE for a failover cluster instance.")
@@ -1336,6 +1359,9 @@ func (e *Env) addNode(s *SQLInstance, host string, p SQLSetupParams) error {
 	}
 	if e.Domain.IsDC(h.FQDN) {
 		return setupErr("SQL Server failover cluster instances are not supported on a domain controller.")
+	}
+	if err := e.clusterSetupCheck(h.FQDN); err != nil {
+		return err
 	}
 	if !strings.EqualFold(p.Get("SQLSVCACCOUNT"), s.SQLServiceAccount) || !strings.EqualFold(p.Get("AGTSVCACCOUNT"), s.AgentServiceAccount) {
 		return setupErr("The service accounts must be the same on every node of the failover cluster instance '%s' (%s, %s).", s.InstanceName, s.SQLServiceAccount, s.AgentServiceAccount)

@@ -154,6 +154,7 @@ const (
 	docSec     = "https://learn.microsoft.com/en-us/powershell/module/microsoft.powershell.security/"
 	docCim     = "https://learn.microsoft.com/en-us/powershell/module/cimcmdlets/"
 	docADDS    = "https://learn.microsoft.com/en-us/powershell/module/addsdeployment/"
+	docCluster = "https://learn.microsoft.com/en-us/powershell/module/failoverclusters/"
 	docSM      = "https://learn.microsoft.com/en-us/powershell/module/servermanager/"
 	docMIMPAM  = "https://learn.microsoft.com/en-us/powershell/module/mimpam/"
 	v51        = "?view=powershell-5.1"
@@ -454,6 +455,27 @@ var Table = []Signature{
 			p("Force", KSwitch),
 		},
 		CommonParameters: true, ShouldProcess: true, Output: OutputAlways,
+	},
+	// FailoverClusters (on every node of a Windows Server failover cluster)
+	{
+		Name: "Get-ClusterNode", Kind: Cmdlet, Module: "FailoverClusters",
+		DocURL: docCluster + "get-clusternode",
+		Params: []Param{
+			p("Name", KStringArray), p("InputObject", KObjectArray), p("Cluster", KString),
+		},
+		Positional:       []string{"Name"},
+		CommonParameters: true, Output: OutputAlways,
+	},
+	{
+		Name: "Remove-ClusterNode", Kind: Cmdlet, Module: "FailoverClusters",
+		DocURL: docCluster + "remove-clusternode",
+		Params: []Param{
+			p("Name", KStringArray), p("InputObject", KObjectArray), p("Cluster", KString),
+			p("Force", KSwitch), p("Wait", KInt), p("CleanupDisks", KSwitch), p("IgnoreStorageConnectivityLoss", KSwitch),
+		},
+		Positional:       []string{"Name"},
+		CommonParameters: true, ShouldProcess: true, Output: OutputNever,
+		Note: "evicts the node; -Force skips the cleanup that would need the node itself (a lost server)",
 	},
 	// MIMPAM (module MIMPAM.psd1 on the MIM Service host, domain-facts section 2)
 	pamRow("New-PAMTrust", "new-pamtrust", "SourceForest",

@@ -23,7 +23,7 @@ import (
 func serveCmd() command {
 	return command{
 		name:    "serve",
-		args:    "[-dir DIR] [-sql-version 2019|2022] [-rtt D] [-rtt-winrm D] [-rtt-ldap D] [-rtt-tds D] [-powershell-start D]",
+		args:    "[-dir DIR] [-topology bastion|bastion-multi-site] [-sql-version 2019|2022] [-rtt D] [-rtt-winrm D] [-rtt-ldap D] [-rtt-tds D] [-powershell-start D]",
 		summary: "start the lab and run until Ctrl-C (SIGINT) or SIGTERM",
 		detail: `Starts every endpoint on 127.0.0.1 and writes, in DIR:
   lab.env       the provider's settings (BASTION_*) and a TF_VAR_* value for
@@ -35,6 +35,15 @@ func serveCmd() command {
 The application servers have the AD DS tools (netdom), as Microsoft's PAM
 deployment installs them. Stopping the lab forgets everything it holds.
 
+-topology chooses what exists before Terraform runs. Without it: two domain
+controllers and the SQL Server failover cluster instance on priv-app1 and
+priv-app2 (examples/demo builds the MIM Service on them). With "bastion": only
+the forest's first DC (priv-dc1, every FSMO role), member servers priv-dc2,
+priv-app1..3 and priv-spare1, and the Windows failover cluster priv-clu with
+priv-app1..3 as nodes: what examples/bastion builds on. "bastion-multi-site"
+adds the site Branch with the member servers priv-dc3 and priv-app4
+(examples/bastion-multi-site).
+
 The cost model makes the lab as slow as a network: -rtt is charged for every
 request/response exchange (and TCP/TLS handshake flight) on every protocol,
 -rtt-<protocol> overrides it for one protocol, and -powershell-start is charged
@@ -42,6 +51,7 @@ for every WinRM command. "bastion-lab status" counts what was charged.`,
 		setup: func(fs *flag.FlagSet) func(context.Context, io.Writer) error {
 			dir := dirFlag(fs)
 			sqlRelease := fs.String("sql-version", "2019", "SQL Server release of the lab's instance and setup media: 2019 or 2022")
+			topology := fs.String("topology", "", "what exists before Terraform runs: empty (two DCs and the SQL FCI), "+model.TopologyBastion+" or "+model.TopologyBastionMultiSite)
 			rtt := fs.Duration("rtt", 0, "round-trip time of every request/response exchange, on every protocol (e.g. 20ms)")
 			rttWinRM := fs.Duration("rtt-winrm", -1, "round-trip time for WinRM (default: -rtt)")
 			rttLDAP := fs.Duration("rtt-ldap", -1, "round-trip time for LDAP (default: -rtt)")
@@ -59,7 +69,12 @@ for every WinRM command. "bastion-lab status" counts what was charged.`,
 					}
 					costs.RTT[p] = d
 				}
-				return serve(ctx, out, *dir, costs, version)
+				switch *topology {
+				case "", model.TopologyBastion, model.TopologyBastionMultiSite:
+				default:
+					return usageError{fmt.Sprintf("unknown -topology %q: use %s or %s", *topology, model.TopologyBastion, model.TopologyBastionMultiSite)}
+				}
+				return serve(ctx, out, *dir, costs, model.Seed{SQLVersion: version, Topology: *topology})
 			}
 		},
 	}
@@ -350,7 +365,7 @@ func checkProtocol(p string) error {
 }
 
 // serve starts the lab, writes DIR's files and runs until ctx ends.
-func serve(ctx context.Context, out io.Writer, dir string, costs model.Costs, sqlVersion string) error {
+func serve(ctx context.Context, out io.Writer, dir string, costs model.Costs, seed model.Seed) error {
 	// lab.env names files in dir: absolute, so terraform -chdir finds them.
 	dir, err := filepath.Abs(dir)
 	if err != nil {
@@ -359,7 +374,7 @@ func serve(ctx context.Context, out io.Writer, dir string, costs model.Costs, sq
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	l, err := lab.Start(lab.Options{Dir: dir, Seed: model.Seed{SQLVersion: sqlVersion}})
+	l, err := lab.Start(lab.Options{Dir: dir, Seed: seed})
 	if err != nil {
 		return err
 	}
@@ -443,6 +458,9 @@ func exampleVars(l *lab.Lab) map[string]string {
 	}
 	_ = l.Env.Do(func(e *model.Env) error {
 		vars["TF_VAR_corp_admin_password"] = e.Credentials[strings.ToLower(model.CorpAdminUser)]
+		// The provider's pam_corp_password: a destroy removes the PAM trust
+		// and PAM's configuration in CORP (examples/bastion).
+		vars["BASTION_PAM_CORP_PASSWORD"] = vars["TF_VAR_corp_admin_password"]
 		for v, account := range map[string]string{"TF_VAR_sql_agent_password": `PRIV\svc-sqlagent`, "TF_VAR_dc_builder_password": `PRIV\dc-builder`} {
 			key := strings.ToLower(account)
 			if _, ok := e.Credentials[key]; !ok {
