@@ -236,12 +236,13 @@ data "bastion_topology" "bastion" {
   }]
   backups = [for b in data.bastion_backup_status.priv.backups : {
     dc             = b.backed_up_dc
-    naming_context = b.naming_context
+    naming_context = b.dn
     last_backup    = b.last_backup
   } if b.last_backup != null && b.backed_up_dc != ""]
-  long_lived_requests = true
-  ha_functions        = ["privileged_role_activation", "resource_management", "mim_administration"]
-  enforce             = false # the check below reports violations without blocking a recovery
+  tombstone_lifetime_days = data.bastion_backup_status.priv.tombstone_lifetime_days
+  long_lived_requests     = true
+  ha_functions            = ["privileged_role_activation", "resource_management", "mim_administration"]
+  enforce                 = false # the check below reports violations without blocking a recovery
 }
 
 check "high_availability" {

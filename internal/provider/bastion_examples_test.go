@@ -10,7 +10,10 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
@@ -28,6 +31,7 @@ func startTopologyLab(t *testing.T, topology string) *lab.Lab {
 		t.Fatalf("starting the lab: %v", err)
 	}
 	t.Cleanup(l.Close)
+	watchLab(t, l)
 	return l
 }
 
@@ -159,6 +163,12 @@ func bastionTornDown(l *lab.Lab, hosts []string) error {
 	})
 }
 
+// topologyOK: Microsoft's HA rules hold for what the example built (its
+// check block "high_availability" passes).
+var topologyOK = []statecheck.StateCheck{
+	statecheck.ExpectKnownValue("data.bastion_topology.bastion", tfjsonpath.New("ok"), knownvalue.Bool(true)),
+}
+
 type bastionTopology struct {
 	name     string // examples/<name>, the lab's -topology
 	dcs      []string
@@ -184,7 +194,8 @@ func TestAccBastionExamples_buildAndDestroy(t *testing.T) {
 				CheckDestroy:             func(*terraform.State) error { return bastionTornDown(l, topo.mimHosts) },
 				Steps: []resource.TestStep{{
 					Config: bastionExampleConfig(t, l, topo.name, "", ""), ConfigVariables: bastionExampleVars(l),
-					Check: bastionBuilt(l, topo.dcs, topo.sqlNodes, topo.mimHosts),
+					Check:             bastionBuilt(l, topo.dcs, topo.sqlNodes, topo.mimHosts),
+					ConfigStateChecks: topologyOK,
 				}},
 			})
 		})
@@ -258,6 +269,7 @@ func TestAccBastionExamples_recovery(t *testing.T) {
 							started = time.Now()
 						},
 						Config: recovered, ConfigVariables: bastionExampleVars(l),
+						ConfigStateChecks: topologyOK,
 						Check: resource.ComposeAggregateTestCheckFunc(
 							func(*terraform.State) error {
 								elapsed := time.Since(started)
