@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -111,6 +112,10 @@ func report(diags *diag.Diagnostics, f failure, err error) {
 	switch {
 	case isCertificateError(err):
 		next = a.certificate
+		// Which certificate, and why: unknown authority, name mismatch, expired.
+		if what, ok := transport.DescribeCertificateError(err); ok {
+			next = strings.ToUpper(what[:1]) + what[1:] + ". " + a.certificate
+		}
 	case errors.Is(err, transport.ErrUnreachable):
 		next = a.unreachable
 	case errors.Is(err, transport.ErrUnauthorized):

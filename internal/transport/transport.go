@@ -80,9 +80,18 @@ func (c ConnectTo) Resolve(addr string) string {
 	return addr
 }
 
-// DialContext dials addr after applying the overrides.
+// DefaultConnectTimeout bounds one TCP connect, apart from the operation's
+// own timeout: a host that drops SYNs (powered off, firewalled) fails within
+// it instead of the operating system's minutes of SYN retries.
+const DefaultConnectTimeout = 15 * time.Second
+
+// connectTimeout is DefaultConnectTimeout; tests shorten it.
+var connectTimeout = DefaultConnectTimeout
+
+// DialContext dials addr after applying the overrides, within the connect
+// timeout (or ctx's deadline, if sooner).
 func (c ConnectTo) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	var d net.Dialer
+	d := net.Dialer{Timeout: connectTimeout}
 	conn, err := d.DialContext(ctx, network, c.Resolve(addr))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrUnreachable, addr, err)
