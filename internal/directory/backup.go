@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/go-ldap/ldap/v3"
+
 	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 )
 
@@ -112,20 +114,40 @@ func (s *session) backupMetadata(n *namingContexts, byInvocation map[string]stri
 		adnames.NormDN("DC=DomainDnsZones," + n.domain): adnames.NCDomainDNSZones,
 		adnames.NormDN("DC=ForestDnsZones," + n.root):   adnames.NCForestDNSZones,
 	}
-	var out []NCBackup
+	// The NC heads are independent reads: sent at once, they share one
+	// round trip on the connection (LDAP messages carry their own IDs,
+	// RFC 4511 4.1.1.1) instead of one each.
+	type head struct {
+		name string
+		e    *ldap.Entry
+		err  error
+	}
+	var heads []*head
+	var wg sync.WaitGroup
 	for _, nc := range root.GetAttributeValues("namingContexts") {
 		name, ok := known[adnames.NormDN(nc)]
 		if !ok {
 			continue
 		}
-		e, err := s.searchBase(nc, "replPropertyMetaData")
-		if err != nil {
-			return nil, err
+		h := &head{name: name}
+		heads = append(heads, h)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h.e, h.err = s.searchBase(nc, "replPropertyMetaData")
+		}()
+	}
+	wg.Wait()
+	var out []NCBackup
+	for _, h := range heads {
+		if h.err != nil {
+			return nil, h.err
 		}
+		e, name := h.e, h.name
 		b := NCBackup{DC: s.dc, NamingContext: name, DN: e.DN}
 		meta, err := ParseReplPropertyMetaData(e.GetRawAttributeValue("replPropertyMetaData"))
 		if err != nil {
-			return nil, fmt.Errorf("replPropertyMetaData of %s: %w", nc, err)
+			return nil, fmt.Errorf("replPropertyMetaData of %s: %w", e.DN, err)
 		}
 		for _, m := range meta {
 			if m.AttributeID != AttidDSASignature || m.OriginatingChangeTime.IsZero() {
