@@ -56,8 +56,10 @@ func endpoint(n node) string {
 }
 
 // bound is the lower bound in seconds: the reads, one round trip per object,
-// list-scheduled on the dependency graph with p at a time, plus one
-// connection set-up per endpoint the reads need.
+// list-scheduled on the dependency graph with p at a time, where the first
+// read of each endpoint also pays its connection set-up (and a read of the
+// same endpoint that starts meanwhile waits for it): one set-up per
+// endpoint, on the critical path only where the graph puts it there.
 func (g *graph) bound(p, latencyMs int) float64 {
 	rtt := time.Duration(latencyMs) * time.Millisecond
 	if rtt == 0 {
@@ -66,6 +68,7 @@ func (g *graph) bound(p, latencyMs int) float64 {
 	n := len(g.nodes)
 	finished := make([]bool, n)
 	running := map[int]time.Duration{} // node -> finish time
+	open := map[string]time.Duration{} // endpoint -> when its set-up is done
 	var now time.Duration
 	left := n
 	for left > 0 {
@@ -84,9 +87,19 @@ func (g *graph) bound(p, latencyMs int) float64 {
 					break
 				}
 			}
-			if ready {
-				running[i] = now + time.Duration(readRoundTrips(g.nodes[i].typ))*rtt
+			if !ready {
+				continue
 			}
+			start := now
+			if ep := endpoint(g.nodes[i]); ep != "" {
+				at, ok := open[ep]
+				if !ok {
+					at = now + time.Duration(setupRoundTrips[strings.SplitN(ep, ":", 2)[0]])*rtt
+					open[ep] = at
+				}
+				start = max(now, at)
+			}
+			running[i] = start + time.Duration(readRoundTrips(g.nodes[i].typ))*rtt
 		}
 		if len(running) == 0 {
 			return -1 // a cycle: cannot happen on Terraform's graph
@@ -107,17 +120,7 @@ func (g *graph) bound(p, latencyMs int) float64 {
 			}
 		}
 	}
-	setup := 0
-	seen := map[string]bool{}
-	for _, nd := range g.nodes {
-		ep := endpoint(nd)
-		if ep == "" || seen[ep] {
-			continue
-		}
-		seen[ep] = true
-		setup += setupRoundTrips[strings.SplitN(ep, ":", 2)[0]]
-	}
-	return (now + time.Duration(setup)*rtt).Seconds()
+	return now.Seconds()
 }
 
 // graph reads the refresh's instances and their dependencies from a saved

@@ -48,21 +48,39 @@ const (
 
 // Run is one line of bench/results.json (the fields issue 14 lists).
 type Run struct {
-	Config                string  `json:"config"`
-	Variant               string  `json:"variant"` // provider or peer
-	Parallelism           int     `json:"parallelism"`
-	LatencyMs             int     `json:"latency_ms"`
-	Resources             int     `json:"resources"`
-	WallS                 float64 `json:"wall_s"`
-	BoundS                float64 `json:"bound_s"`
-	Ratio                 float64 `json:"ratio"`
-	SQLLoginsPerEndpoint  float64 `json:"sql_logins_per_endpoint"`
-	LDAPSearches          int64   `json:"ldap_searches"`
-	WinRMHTTPRequests     int64   `json:"winrm_http_requests"`
-	PowerShellRuns        int64   `json:"powershell_runs"`
-	PeakRSSMiB            float64 `json:"peak_rss_mib"`
-	counters              map[string]model.NetCounters
-	zeroWall, networkPart float64
+	Config               string  `json:"config"`
+	Variant              string  `json:"variant"` // provider or peer
+	Parallelism          int     `json:"parallelism"`
+	LatencyMs            int     `json:"latency_ms"`
+	Resources            int     `json:"resources"`
+	WallS                float64 `json:"wall_s"`
+	BoundS               float64 `json:"bound_s"`
+	Ratio                float64 `json:"ratio"`
+	SQLLoginsPerEndpoint float64 `json:"sql_logins_per_endpoint"`
+	LDAPSearches         int64   `json:"ldap_searches"`
+	WinRMHTTPRequests    int64   `json:"winrm_http_requests"`
+	PowerShellRuns       int64   `json:"powershell_runs"`
+	PeakRSSMiB           float64 `json:"peak_rss_mib"`
+	// NetS is the network part as the lab measured it: the wall-clock time
+	// during which at least one round trip was in flight (the ratio's
+	// numerator). WallNetS is the same estimated from wall times: this
+	// run's minus the 0 ms run's (medians; the machine is shared).
+	NetS     float64 `json:"net_s"`
+	WallNetS float64 `json:"wall_net_s"`
+	// RemoteS is from the first round trip's start to the last one's end
+	// (with PowerShell starts inside it): the provider's remote phase.
+	RemoteS float64 `json:"remote_s"`
+	// PeerPlanS (peer runs): the peer's reads plus the Terraform time of
+	// the provider's run at the same settings (its wall minus RemoteS), a
+	// peer provider's plan; PeerRatio: PeerPlanS over the provider's wall.
+	PeerPlanS float64 `json:"peer_plan_s,omitempty"`
+	PeerRatio float64 `json:"peer_ratio,omitempty"`
+	// Repeats: plans measured; the run reports the median of each figure.
+	Repeats int `json:"repeats"`
+	// Counters: the cost model's counters per protocol (winrm, ldap, tds).
+	Counters map[string]model.NetCounters `json:"counters"`
+	counters map[string]model.NetCounters
+	zeroWall float64
 }
 
 type options struct {
@@ -85,7 +103,7 @@ func main() {
 	flag.StringVar(&o.provider, "provider", "bin/"+providerName, "the provider binary to measure")
 	flag.StringVar(&o.out, "out", "bench/results.json", "where to write the results")
 	flag.StringVar(&o.only, "only", "", "run only configurations whose name contains this")
-	flag.IntVar(&o.repeat, "repeat", 3, "plans per measurement (one fewer for the generated bastions); the fastest counts (the machine is shared)")
+	flag.IntVar(&o.repeat, "repeat", 3, "plans per measurement (one fewer for the generated bastions); medians count (the machine is shared)")
 	flag.StringVar(&lat, "latency", "0,20", "round-trip times in ms (0 is needed: the ratio subtracts it)")
 	flag.StringVar(&par, "parallelism", "1,10", "terraform -parallelism values")
 	flag.DurationVar(&o.psStart, "powershell-start", model.DefaultPowerShellStart, "PowerShell start cost per WinRM command")
@@ -350,28 +368,40 @@ func (h *harness) config(c config) ([]*Run, error) {
 				if c.env != nil {
 					repeat = max(1, repeat-1) // the generated bastions' plans take seconds each
 				}
-				var best *Run
+				var rs []*Run
 				for i := 0; i < max(1, repeat); i++ {
 					r, err := h.measure(c.name, p, lat, "plan", "-refresh-only", "-input=false", "-no-color", "-lock=false", fmt.Sprintf("-parallelism=%d", p))
 					if err != nil {
 						return nil, err
 					}
-					if best == nil || r.WallS < best.WallS {
-						best = r
-					}
+					rs = append(rs, r)
 				}
+				best := median(rs)
 				best.Resources = len(g.nodes)
 				best.BoundS = g.bound(p, lat)
 				runs = append(runs, best)
 				if p == 1 && len(g.nodes) > peerSerialLimit || c.scaleOnly || !g.remote() {
 					continue // serial PowerShell starts for minutes (peerSerialLimit), a growth-check size, or nothing to read
 				}
-				peer, err := h.peer(c.name, g, p, lat)
-				if err != nil {
-					return nil, err
+				var prs []*Run
+				peerRepeat := repeat
+				if c.env != nil {
+					peerRepeat = 1 // the generated bastion's peer refresh takes a quarter of a minute
 				}
+				for i := 0; i < max(1, peerRepeat); i++ {
+					peer, err := h.peer(c.name, g, p, lat)
+					if err != nil {
+						return nil, err
+					}
+					prs = append(prs, peer)
+				}
+				peer := median(prs)
 				peer.Resources = len(g.nodes)
 				peer.BoundS = best.BoundS
+				peer.PeerPlanS = peer.WallS + max(0, best.WallS-best.RemoteS)
+				if best.WallS > 0 {
+					peer.PeerRatio = round(peer.PeerPlanS/best.WallS, 2)
+				}
 				runs = append(runs, peer)
 			}
 			return runs, nil
@@ -443,6 +473,7 @@ func (h *harness) measure(name string, p, latencyMs int, args ...string) (*Run, 
 		return nil, err
 	}
 	wall := time.Since(start).Seconds()
+	busy, span := h.l.Env.NetBusy()
 	open := 0
 	for _, host := range h.l.Env.HostNames() {
 		open += h.l.WinRM.Stats(host).Shells
@@ -450,7 +481,7 @@ func (h *harness) measure(name string, p, latencyMs int, args ...string) (*Run, 
 	if open > 0 {
 		fmt.Fprintf(os.Stderr, "bench: %s left %d WinRM shells open after terraform %s exited\n", name, open, args[0])
 	}
-	r := &Run{Config: name, Variant: "provider", Parallelism: p, LatencyMs: latencyMs, WallS: wall}
+	r := &Run{Config: name, Variant: "provider", Parallelism: p, LatencyMs: latencyMs, WallS: wall, NetS: busy.Seconds(), RemoteS: span.Seconds(), Repeats: 1}
 	r.fill(h.l.Env)
 	if b, err := os.ReadFile(h.rssFile); err == nil {
 		for _, f := range strings.Fields(string(b)) {
@@ -465,6 +496,7 @@ func (h *harness) measure(name string, p, latencyMs int, args ...string) (*Run, 
 // fill copies the cost model's counters into the run.
 func (r *Run) fill(e *model.Env) {
 	r.counters = e.NetTotals()
+	r.Counters = r.counters
 	r.LDAPSearches = r.counters[model.LDAP].Searches
 	r.WinRMHTTPRequests = r.counters[model.WinRM].Requests
 	r.PowerShellRuns = r.counters[model.WinRM].Scripts
@@ -480,8 +512,35 @@ func (r *Run) fill(e *model.Env) {
 	}
 }
 
-// ratios sets each run's ratio: the network part of its wall time (the wall
-// time minus the same run's at 0 ms) over the lower bound.
+// median returns the run with the median wall time, with the median of
+// each measured figure (wall, network, remote phase, RSS) of rs: on a
+// shared machine one slow plan says nothing about the provider.
+func median(rs []*Run) *Run {
+	med := func(get func(*Run) float64) float64 {
+		v := make([]float64, len(rs))
+		for i, r := range rs {
+			v[i] = get(r)
+		}
+		sort.Float64s(v)
+		if len(v)%2 == 1 {
+			return v[len(v)/2]
+		}
+		return (v[len(v)/2-1] + v[len(v)/2]) / 2
+	}
+	sorted := append([]*Run{}, rs...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].WallS < sorted[j].WallS })
+	out := *sorted[(len(sorted)-1)/2]
+	out.WallS = med(func(r *Run) float64 { return r.WallS })
+	out.NetS = med(func(r *Run) float64 { return r.NetS })
+	out.RemoteS = med(func(r *Run) float64 { return r.RemoteS })
+	out.PeakRSSMiB = med(func(r *Run) float64 { return r.PeakRSSMiB })
+	out.Repeats = len(rs)
+	return &out
+}
+
+// ratios sets each run's ratio: the network part of its wall time, as the
+// lab measured it (NetS), over the lower bound; and WallNetS, the network
+// part estimated from wall times (the run's minus the 0 ms run's).
 func ratios(runs []*Run) {
 	zero := map[string]float64{}
 	key := func(r *Run) string { return fmt.Sprintf("%s|%s|%d", r.Config, r.Variant, r.Parallelism) }
@@ -491,21 +550,23 @@ func ratios(runs []*Run) {
 		}
 	}
 	for _, r := range runs {
-		z, ok := zero[key(r)]
-		if !ok || r.LatencyMs == 0 {
+		if r.LatencyMs == 0 {
 			continue
 		}
-		r.zeroWall, r.networkPart = z, r.WallS-z
+		if z, ok := zero[key(r)]; ok {
+			r.zeroWall, r.WallNetS = z, round(r.WallS-z, 3)
+		}
 		total := r.counters[model.WinRM].Requests + r.counters[model.LDAP].Requests + r.counters[model.TDS].Requests
 		switch {
 		case r.BoundS > 0:
-			r.Ratio = round(r.networkPart/r.BoundS, 2)
+			r.Ratio = round(r.NetS/r.BoundS, 2)
 		case total == 0:
 			r.Ratio = 1 // nothing to read, nothing read: at the floor
 		}
 	}
 	for _, r := range runs {
 		r.WallS, r.BoundS, r.PeakRSSMiB = round(r.WallS, 3), round(r.BoundS, 3), round(r.PeakRSSMiB, 1)
+		r.NetS, r.RemoteS, r.PeerPlanS = round(r.NetS, 3), round(r.RemoteS, 3), round(r.PeerPlanS, 3)
 	}
 }
 
@@ -521,17 +582,21 @@ func round(v float64, digits int) float64 {
 }
 
 func printTable(w *os.File, runs []*Run) {
-	_, _ = fmt.Fprintf(w, "%-44s %-8s %3s %4s %5s %8s %8s %8s %6s %6s %6s %6s %6s %6s %6s %7s\n",
-		"config", "variant", "par", "ms", "res", "wall_s", "net_s", "bound_s", "ratio", "sqlLg", "ldapS", "ldapOp", "wsman", "ps", "conns", "rssMiB")
+	_, _ = fmt.Fprintf(w, "%-44s %-8s %3s %4s %5s %8s %7s %7s %7s %6s %7s %5s %5s %6s %6s %5s %5s %6s %6s\n",
+		"config", "variant", "par", "ms", "res", "wall_s", "net_s", "bound_s", "ratio", "wnet_s", "peer_x", "sqlLg", "ldapS", "ldapOp", "wsman", "ps", "conns", "tls", "rssMiB")
 	for _, r := range runs {
 		conns := r.counters[model.WinRM].Connections + r.counters[model.LDAP].Connections + r.counters[model.TDS].Connections
-		net := "-"
+		tls := r.counters[model.WinRM].TLSHandshakes + r.counters[model.LDAP].TLSHandshakes + r.counters[model.TDS].TLSHandshakes
+		wnet, peer := "-", "-"
 		if r.LatencyMs > 0 && r.zeroWall > 0 {
-			net = fmt.Sprintf("%.3f", r.networkPart)
+			wnet = fmt.Sprintf("%.3f", r.WallNetS)
 		}
-		_, _ = fmt.Fprintf(w, "%-44s %-8s %3d %4d %5d %8.3f %8s %8.3f %6.2f %6.1f %6d %6d %6d %6d %6d %7.1f\n",
-			r.Config, r.Variant, r.Parallelism, r.LatencyMs, r.Resources, r.WallS, net, r.BoundS, r.Ratio,
-			r.SQLLoginsPerEndpoint, r.LDAPSearches, r.counters[model.LDAP].Requests, r.WinRMHTTPRequests, r.PowerShellRuns, conns, r.PeakRSSMiB)
+		if r.PeerRatio > 0 {
+			peer = fmt.Sprintf("%.2f", r.PeerRatio)
+		}
+		_, _ = fmt.Fprintf(w, "%-44s %-8s %3d %4d %5d %8.3f %7.3f %7.3f %7.2f %6s %7s %5.1f %5d %6d %6d %5d %5d %6d %6.1f\n",
+			r.Config, r.Variant, r.Parallelism, r.LatencyMs, r.Resources, r.WallS, r.NetS, r.BoundS, r.Ratio, wnet, peer,
+			r.SQLLoginsPerEndpoint, r.LDAPSearches, r.counters[model.LDAP].Requests, r.WinRMHTTPRequests, r.PowerShellRuns, conns, tls, r.PeakRSSMiB)
 	}
 }
 
@@ -546,7 +611,7 @@ func printGrowth(w *os.File, runs []*Run) {
 	for _, r := range runs {
 		if strings.HasPrefix(r.Config, "generated/") && r.Variant == "provider" && r.Parallelism == 10 && r.Resources > 0 {
 			_, _ = fmt.Fprintf(w, "growth: %-26s %3d ms: %6.3f s for %3d resources = %5.1f ms per resource, network part %6.3f s\n",
-				r.Config, r.LatencyMs, r.WallS, r.Resources, 1000*r.WallS/float64(r.Resources), r.networkPart)
+				r.Config, r.LatencyMs, r.WallS, r.Resources, 1000*r.WallS/float64(r.Resources), r.NetS)
 		}
 	}
 }

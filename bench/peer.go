@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/masterzen/winrm"
+	"github.com/masterzen/winrm/soap"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/scripts"
@@ -54,43 +55,56 @@ func (h *harness) peer(name string, g *graph, p, latencyMs int) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
+
+	// A pool of clients as the archived provider keeps one
+	// (config.AcquireWinRMClient / ReleaseWinRMClient): a read takes an
+	// idle client or makes one, so p reads at once use p clients, each with
+	// its own keep-alive connection; NTLM, since a domain account cannot use
+	// Basic (its winrm_use_ntlm, masterzen/winrm's ClientNTLM).
 	var mu sync.Mutex
-	clients := map[string]*winrm.Client{}
-	client := func(host string) (*winrm.Client, error) {
+	pool := map[string][]*peerClient{}
+	acquire := func(host string) (*peerClient, error) {
 		mu.Lock()
 		defer mu.Unlock()
-		if c, ok := clients[host]; ok {
-			return c, nil
+		if free := pool[host]; len(free) > 0 {
+			pc := free[len(free)-1]
+			pool[host] = free[:len(free)-1]
+			return pc, nil
 		}
-		params := *winrm.DefaultParameters
-		params.Dial = func(network, addr string) (net.Conn, error) {
+		dial := func(network, addr string) (net.Conn, error) {
 			return connectTo.DialContext(context.Background(), network, addr)
+		}
+		pc := &peerClient{url: fmt.Sprintf("https://%s:5986/wsman", host)}
+		params := *winrm.DefaultParameters
+		params.Dial = dial
+		params.TransportDecorator = func() winrm.Transporter {
+			pc.t = winrm.NewClientNTLMWithDial(dial)
+			return pc.t
 		}
 		c, err := winrm.NewClientWithParameters(winrm.NewEndpoint(host, 5986, true, false, ca, nil, nil, time.Minute), model.AdminUser, h.l.Seed.AdminPassword, &params)
 		if err != nil {
 			return nil, err
 		}
-		clients[host] = c
-		return c, nil
+		pc.c = c
+		return pc, nil
+	}
+	release := func(host string, pc *peerClient) {
+		mu.Lock()
+		pool[host] = append(pool[host], pc)
+		mu.Unlock()
 	}
 	read := func(n node) error {
 		host := peerHost(n)
 		if host == "" {
 			return nil
 		}
-		c, err := client(host)
+		pc, err := acquire(host)
 		if err != nil {
 			return err
 		}
-		cx, cancel := ctx()
-		defer cancel()
-		var stdout, stderr bytes.Buffer
-		code, err := c.RunWithContextWithInput(cx, scripts.CommandLine(), &stdout, &stderr, bytes.NewReader(stdin))
-		if err != nil {
+		defer release(host, pc)
+		if err := pc.run(stdin); err != nil {
 			return fmt.Errorf("peer read of %s on %s: %w", n.address, host, err)
-		}
-		if code != 0 {
-			return fmt.Errorf("peer read of %s on %s: exit code %d: %s", n.address, host, code, strings.TrimSpace(stderr.String()))
 		}
 		return nil
 	}
@@ -100,7 +114,9 @@ func (h *harness) peer(name string, g *graph, p, latencyMs int) (*Run, error) {
 	if err := schedule(g, p, read); err != nil {
 		return nil, err
 	}
-	r := &Run{Config: name, Variant: "peer", Parallelism: p, LatencyMs: latencyMs, WallS: time.Since(start).Seconds()}
+	wall := time.Since(start).Seconds()
+	busy, span := h.l.Env.NetBusy()
+	r := &Run{Config: name, Variant: "peer", Parallelism: p, LatencyMs: latencyMs, WallS: wall, NetS: busy.Seconds(), RemoteS: span.Seconds(), Repeats: 1}
 	r.fill(h.l.Env)
 	return r, nil
 }
@@ -152,4 +168,60 @@ func schedule(g *graph, p int, read func(node) error) error {
 		}
 	}
 	return firstErr
+}
+
+// peerClient is one pooled client of the peer: masterzen/winrm's Client
+// with its NTLM transport and its own connection.
+type peerClient struct {
+	c   *winrm.Client
+	t   *winrm.ClientNTLM
+	url string
+}
+
+// run is one peer read: what masterzen/winrm's RunWithString does for the
+// archived provider (Create, Command, Send, Receive, Signal, Delete; a new
+// shell and a new powershell.exe per read), one request after the other
+// on the client's connection. masterzen sends stdin and polls Receive at
+// once, on a second connection; serial requests cost the peer less.
+func (pc *peerClient) run(stdin []byte) error {
+	post := func(m *soap.SoapMessage) (string, error) { return pc.t.Post(pc.c, m) }
+	params := winrm.DefaultParameters
+	body, err := post(winrm.NewOpenShellRequest(pc.url, params))
+	if err != nil {
+		return fmt.Errorf("creating a shell: %w", err)
+	}
+	shell, err := winrm.ParseOpenShellResponse(body)
+	if err != nil {
+		return err
+	}
+	defer func() { _, _ = post(winrm.NewDeleteShellRequest(pc.url, shell, params)) }()
+	if body, err = post(winrm.NewExecuteCommandRequest(pc.url, shell, scripts.CommandLine(), nil, params)); err != nil {
+		return fmt.Errorf("running the command: %w", err)
+	}
+	cmd, err := winrm.ParseExecuteCommandResponse(body)
+	if err != nil {
+		return err
+	}
+	if _, err := post(winrm.NewSendInputRequest(pc.url, shell, cmd, stdin, true, params)); err != nil {
+		return fmt.Errorf("sending stdin: %w", err)
+	}
+	var stdout, stderr bytes.Buffer
+	for {
+		body, err := post(winrm.NewGetOutputRequest(pc.url, shell, cmd, "stdout stderr", params))
+		if err != nil {
+			return fmt.Errorf("receiving the output: %w", err)
+		}
+		done, code, err := winrm.ParseSlurpOutputErrResponse(body, &stdout, &stderr)
+		if err != nil {
+			return err
+		}
+		if done {
+			if code != 0 {
+				return fmt.Errorf("exit code %d: %s", code, strings.TrimSpace(stderr.String()))
+			}
+			break
+		}
+	}
+	_, err = post(winrm.NewSignalRequest(pc.url, shell, cmd, params))
+	return err
 }

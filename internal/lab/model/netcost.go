@@ -75,6 +75,58 @@ type netCost struct {
 	mu       sync.Mutex
 	costs    Costs
 	counters map[string]map[string]*netCounters // protocol -> host -> counters
+
+	// The wall-clock time during which at least one round trip was in
+	// flight on any connection: the network part of a run, measured.
+	busyMu     sync.Mutex
+	inFlight   int
+	busySince  time.Time
+	busy       time.Duration
+	firstStart time.Time
+	lastEnd    time.Time
+}
+
+// wait charges d as a round trip in flight: it sleeps and adds the time to
+// the busy union.
+func (n *netCost) wait(d time.Duration) {
+	n.busyMu.Lock()
+	now := time.Now()
+	if n.inFlight == 0 {
+		n.busySince = now
+	}
+	if n.firstStart.IsZero() {
+		n.firstStart = now
+	}
+	n.inFlight++
+	n.busyMu.Unlock()
+	time.Sleep(d)
+	n.busyMu.Lock()
+	now = time.Now()
+	n.inFlight--
+	if n.inFlight == 0 {
+		n.busy += now.Sub(n.busySince)
+	}
+	n.lastEnd = now
+	n.busyMu.Unlock()
+}
+
+// NetBusy is the network time the cost model charged since the last
+// ResetNetCounters: the union of every round trip's wait, on every
+// connection and protocol (overlapping waits count once; PowerShell starts
+// are not network and do not count). span is from the first wait's start
+// to the last one's end.
+func (e *Env) NetBusy() (busy, span time.Duration) {
+	n := &e.net
+	n.busyMu.Lock()
+	defer n.busyMu.Unlock()
+	busy = n.busy
+	if n.inFlight > 0 {
+		busy += time.Since(n.busySince)
+	}
+	if !n.firstStart.IsZero() {
+		span = n.lastEnd.Sub(n.firstStart)
+	}
+	return busy, span
 }
 
 func (n *netCost) get(protocol, host string) *netCounters {
@@ -173,6 +225,12 @@ func (e *Env) NetHosts(protocol string) []string {
 
 // ResetNetCounters zeroes the cost model's counters.
 func (e *Env) ResetNetCounters() {
+	e.net.busyMu.Lock()
+	e.net.busy, e.net.firstStart, e.net.lastEnd = 0, time.Time{}, time.Time{}
+	if e.net.inFlight > 0 {
+		e.net.busySince = time.Now()
+	}
+	e.net.busyMu.Unlock()
 	e.net.mu.Lock()
 	defer e.net.mu.Unlock()
 	// Zeroed in place: listeners hold their host's counters.
@@ -278,7 +336,7 @@ func (c *costConn) Read(b []byte) (int, error) {
 	c.mu.Unlock()
 	if hs {
 		if d := c.l.n.rtt(c.l.protocol); d > 0 {
-			time.Sleep(d)
+			c.l.n.wait(d)
 		}
 	}
 	n, err := c.Conn.Read(b)
@@ -299,7 +357,7 @@ func (c *costConn) Write(b []byte) (int, error) {
 	if turn {
 		c.l.counters.roundTrips.Add(1)
 		if d := c.l.n.rtt(c.l.protocol); d > 0 {
-			time.Sleep(d)
+			c.l.n.wait(d)
 		}
 	}
 	// Counted before the bytes leave, so a client that has them sees them counted.

@@ -56,6 +56,10 @@ func TestCostListenerChargesRoundTrips(t *testing.T) {
 	if d := exchange(); d < rtt || d >= 2*rtt {
 		t.Errorf("second exchange took %v, want one round trip (%v)", d, rtt)
 	}
+	// Three round trips, one after the other: the measured network time.
+	if busy, span := e.NetBusy(); busy < 3*rtt || busy > span || span < busy {
+		t.Errorf("NetBusy = %v over a span of %v, want >= %v", busy, span, 3*rtt)
+	}
 	got := e.NetCounters()[LDAP]["priv-dc1.priv.contoso.test"]
 	want := NetCounters{RoundTrips: 2, Connections: 1, BytesIn: 8, BytesOut: 8}
 	if got != want {
@@ -67,6 +71,9 @@ func TestCostListenerChargesRoundTrips(t *testing.T) {
 	e.ResetNetCounters()
 	if got := e.NetTotals()[LDAP]; got != (NetCounters{}) {
 		t.Errorf("after reset: %+v", got)
+	}
+	if busy, span := e.NetBusy(); busy != 0 || span != 0 {
+		t.Errorf("after reset NetBusy = %v, %v", busy, span)
 	}
 	exchange()
 	if got := e.NetTotals()[LDAP]; got.RoundTrips != 1 {
@@ -91,5 +98,25 @@ func TestStartPowerShellChargesAndStops(t *testing.T) {
 	}
 	if n := e.NetCounters()[WinRM]["priv-app1.priv.contoso.test"].Scripts; n != 2 {
 		t.Errorf("scripts = %d, want 2", n)
+	}
+}
+
+// Round trips in flight at the same time count once in NetBusy.
+func TestNetBusyIsTheUnion(t *testing.T) {
+	e := New()
+	const rtt = 40 * time.Millisecond
+	done := make(chan struct{})
+	for range 5 {
+		go func() { e.net.wait(rtt); done <- struct{}{} }()
+	}
+	for range 5 {
+		<-done
+	}
+	e.net.wait(rtt)
+	busy, span := e.NetBusy()
+	// Five overlapping waits and one after them: about two round trips,
+	// far from the six a sum would give.
+	if busy < 2*rtt || busy >= 4*rtt || span < busy {
+		t.Errorf("NetBusy = %v (span %v), want about %v", busy, span, 2*rtt)
 	}
 }
