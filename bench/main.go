@@ -14,7 +14,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -598,11 +597,6 @@ func printTable(w *os.File, runs []*Run) {
 			r.Config, r.Variant, r.Parallelism, r.LatencyMs, r.Resources, r.WallS, r.NetS, r.BoundS, r.Ratio, wnet, peer,
 			r.SQLLoginsPerEndpoint, r.LDAPSearches, r.counters[model.LDAP].Requests, r.WinRMHTTPRequests, r.PowerShellRuns, conns, tls, r.PeakRSSMiB)
 	}
-}
-
-// ctx bounds every remote call the harness makes itself.
-func ctx() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), 10*time.Minute)
 }
 
 // printGrowth prints the generated bastions' wall time per resource at
