@@ -1,6 +1,8 @@
 package adnames
 
 import (
+	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/go-ldap/ldap/v3"
@@ -161,4 +163,18 @@ func formatRDNs(rdns []*ldap.RelativeDN, lowerTypes bool) string {
 		}
 	}
 	return b.String()
+}
+
+// ntdsutilAccount is a sAMAccountName (at most 20 characters) that ntdsutil
+// takes as one word of "sync from domain account NAME": letters, digits,
+// dot, underscore and hyphen.
+var ntdsutilAccount = regexp.MustCompile(`^[A-Za-z0-9._-]{1,20}$`)
+
+// CheckSyncAccount checks the account name of ntdsutil's "sync from domain
+// account": a sAMAccountName alone, without domain, spaces or quotes.
+func CheckSyncAccount(name string) error {
+	if !ntdsutilAccount.MatchString(name) {
+		return fmt.Errorf("%q is not a sAMAccountName ntdsutil can take: 1 to 20 letters, digits, dots, underscores or hyphens, without the domain", name)
+	}
+	return nil
 }

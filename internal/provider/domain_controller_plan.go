@@ -21,6 +21,7 @@ import (
 func (r *domainControllerResource) ConfigValidators(context.Context) []resource.ConfigValidator {
 	return []resource.ConfigValidator{
 		resourcevalidator.RequiredTogether(path.MatchRoot("admin_username"), path.MatchRoot("admin_password_wo")),
+		resourcevalidator.RequiredTogether(path.MatchRoot("safe_mode_password_wo_version"), path.MatchRoot("dsrm_sync_account")),
 	}
 }
 

@@ -57,6 +57,8 @@ type domainControllerResourceModel struct {
 	AdminUsername         types.String          `tfsdk:"admin_username"`
 	AdminPasswordWO       types.String          `tfsdk:"admin_password_wo"`
 	SafeModePasswordWO    types.String          `tfsdk:"safe_mode_password_wo"`
+	SafeModePasswordWOVer types.Int64           `tfsdk:"safe_mode_password_wo_version"`
+	DSRMSyncAccount       types.String          `tfsdk:"dsrm_sync_account"`
 	ServerDN              types.String          `tfsdk:"server_dn"`
 	NTDSSettingsDN        types.String          `tfsdk:"ntds_settings_dn"`
 	InvocationID          types.String          `tfsdk:"invocation_id"`
@@ -163,9 +165,25 @@ func (r *domainControllerResource) Schema(ctx context.Context, _ resource.Schema
 			},
 			"safe_mode_password_wo": schema.StringAttribute{
 				Required: true, WriteOnly: true, Sensitive: true, Validators: []validator.String{validators.Password()},
-				MarkdownDescription: "Directory Services Restore Mode (DSRM) administrator password (`-SafeModeAdministratorPassword`); it must meet the domain's complexity rules. " +
-					"Write-only. Used only when promoting, so there is no version attribute: a change has nothing to re-apply through this resource, and Windows offers no " +
-					"non-interactive way to reset it on a running DC anyway (`ntdsutil \"set dsrm password\"` prompts).",
+				MarkdownDescription: "Directory Services Restore Mode (DSRM) administrator password (`-SafeModeAdministratorPassword` at promotion); it must meet the domain's " +
+					"complexity rules. Write-only: sent as data, never stored in the state or plan, masked in logs, never on a command line. To rotate it on a running DC, " +
+					"change `safe_mode_password_wo_version` (with `dsrm_sync_account` set).",
+			},
+			"safe_mode_password_wo_version": schema.Int64Attribute{
+				Optional: true,
+				MarkdownDescription: "Any number; changing it (or setting it after an import) makes apply give the running DC the current `safe_mode_password_wo` as its DSRM " +
+					"administrator password, in place, through `dsrm_sync_account`: the provider resets that account's password to it over LDAP on this DC itself " +
+					"(`unicodePwd`, over LDAPS, StartTLS or a sealed Kerberos bind only), runs `ntdsutil \"set dsrm password\" \"sync from domain account <name>\" q q` " +
+					"on the DC over WinRM (Microsoft: *Set DSRM Password*, Ntdsutil; Windows Server 2008 with KB 961320 and later), then resets the account's password to " +
+					"a random one. Only the account's name is on a command line. The promotion sets the password directly, so a new DC needs no rotation.",
+			},
+			"dsrm_sync_account": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "sAMAccountName (without the domain) of the PRIV domain user that carries the DSRM password to the DC during a rotation, e.g. `svc-dsrm`. " +
+					"Create it once for this purpose alone: a plain user in no group (not even a privileged one: ntdsutil needs nothing from it but its password), " +
+					"with \"password never expires\" and no logon rights anywhere. The provider's LDAP account needs the *Reset Password* right on it (domain admins " +
+					"have it). Between rotations its password is random. Required with `safe_mode_password_wo_version`.",
+				Validators: []validator.String{validators.SyncAccount()},
 			},
 			"server_dn": schema.StringAttribute{
 				Computed: true, MarkdownDescription: "DN of the DC's server object under `CN=Sites,CN=Configuration`.",
@@ -365,6 +383,11 @@ func (r *domainControllerResource) Update(ctx context.Context, req resource.Upda
 	host := plan.Host.ValueString()
 	if !r.data.needDirectory(readsOverLDAP, &resp.Diagnostics) {
 		return
+	}
+	if dsrmRotationRequested(&plan, &state) {
+		if !r.rotateDSRM(ctx, host, &plan, req.Config, &resp.Diagnostics) {
+			return
+		}
 	}
 	if !plan.GlobalCatalog.IsUnknown() && !plan.GlobalCatalog.Equal(state.GlobalCatalog) {
 		if _, err := r.data.dir.SetGlobalCatalog(ctx, host, plan.GlobalCatalog.ValueBool()); err != nil {

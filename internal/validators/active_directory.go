@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 )
 
@@ -37,4 +38,10 @@ func CheckDNSDomainName(s string) error {
 // label may be longer than a computer name).
 func DNSDomainName() validator.String {
 	return stringCheck{desc: "value must be the DNS name of a domain such as `priv.contoso.com`", check: CheckDNSDomainName}
+}
+
+// SyncAccount checks the account of ntdsutil's "sync from domain account":
+// a plain sAMAccountName (adnames.CheckSyncAccount).
+func SyncAccount() validator.String {
+	return stringCheck{desc: "value must be a sAMAccountName without the domain: 1 to 20 letters, digits, dots, underscores or hyphens, e.g. `svc-dsrm`", check: adnames.CheckSyncAccount}
 }

@@ -21,9 +21,13 @@ resource "bastion_domain_controller" "dc2" {
   log_path      = "L:\\NTDS"
   sysvol_path   = "D:\\SYSVOL"
 
-  # Write-only, used only when promoting (so no version attribute): never
-  # stored in state or plan.
-  safe_mode_password_wo = var.dsrm_password
+  # Write-only: never stored in state or plan. Promotion sets it; bump the
+  # version to rotate it on the running DC through the dedicated account
+  # PRIV\svc-dsrm (ntdsutil "sync from domain account", no secret on any
+  # command line).
+  safe_mode_password_wo         = var.dsrm_password
+  safe_mode_password_wo_version = 1
+  dsrm_sync_account             = "svc-dsrm"
 
   timeouts = {
     create = "2h"

@@ -399,11 +399,14 @@ func applyModify(e *model.Env, host, account, dn string, changes []change) (int,
 		return seize(e, v, role, changes)
 	}
 	for _, c := range en.values("objectClass") {
+		if strings.EqualFold(c, "user") && len(en.values("sAMAccountName")) == 1 {
+			return resetPassword(e, d, en.values("sAMAccountName")[0], changes)
+		}
 		if strings.EqualFold(c, "trustedDomain") {
 			return gldap.ResultUnwillingToPerform, "LSA objectclasses cannot be created or changed over LDAP; use LSA RPC (netdom, New-PAMTrust)"
 		}
 	}
-	return gldap.ResultUnwillingToPerform, "the lab changes only NTDS Settings options, fSMORoleOwner, dnsNode records and rootDSE operations"
+	return gldap.ResultUnwillingToPerform, "the lab changes only NTDS Settings options, fSMORoleOwner, dnsNode records, user passwords and rootDSE operations"
 }
 
 func writableDC(d *model.Domain) string {

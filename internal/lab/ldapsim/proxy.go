@@ -180,6 +180,11 @@ func (c *conn) serve() {
 			c.reply(id, op.Tag, gldap.ResultAuthMethodNotSupported, "the lab supports simple bind only; SASL (GSSAPI) is tested against Samba")
 			continue
 		}
+		if op.Tag == gldap.ApplicationModifyRequest && !c.isTLS && writesPassword(op) {
+			// The lab binds simply, never sealed: without TLS nothing protects the value.
+			c.reply(id, op.Tag, gldap.ResultUnwillingToPerform, diagPasswordNeedsEncryption)
+			continue
+		}
 		switch op.Tag {
 		case gldap.ApplicationBindRequest:
 			c.s.env.CountLogin(model.LDAP, c.host)
@@ -190,6 +195,23 @@ func (c *conn) serve() {
 			return
 		}
 	}
+}
+
+// writesPassword reports whether a ModifyRequest (RFC 4511 4.6: object,
+// changes, each an operation and a PartialAttribute) touches a password.
+func writesPassword(op *ber.Packet) bool {
+	if len(op.Children) < 2 {
+		return false
+	}
+	for _, ch := range op.Children[1].Children {
+		if len(ch.Children) < 2 || len(ch.Children[1].Children) < 1 {
+			continue
+		}
+		if isPasswordAttribute(ch.Children[1].Children[0].Data.String()) {
+			return true
+		}
+	}
+	return false
 }
 
 // reply writes an LDAPResult for request id of type reqTag.

@@ -75,6 +75,10 @@ type DomainController struct {
 	InvocationID string
 	NTDSGUID     string
 	ComputerGUID string
+	// DSRMPassword is the DC's Directory Services Restore Mode administrator
+	// password: -SafeModeAdministratorPassword at promotion, then what
+	// ntdsutil "set dsrm password" last set ("" when the seed made the DC).
+	DSRMPassword string
 	// FunctionalLevel is msDS-Behavior-Version on nTDSDSA; 0 is filled with
 	// the domain's level.
 	FunctionalLevel int

@@ -65,34 +65,8 @@ func str(m map[string]json.RawMessage, name string) string {
 	return *s
 }
 
-// meetsComplexity is the default domain password policy: at least 7
-// characters from at least three of upper case, lower case, digits and
-// other characters.
-func meetsComplexity(p string) bool {
-	if len([]rune(p)) < 7 {
-		return false
-	}
-	var upper, lower, digit, other bool
-	for _, r := range p {
-		switch {
-		case unicode.IsUpper(r):
-			upper = true
-		case unicode.IsLower(r):
-			lower = true
-		case unicode.IsDigit(r):
-			digit = true
-		default:
-			other = true
-		}
-	}
-	n := 0
-	for _, b := range []bool{upper, lower, digit, other} {
-		if b {
-			n++
-		}
-	}
-	return n >= 3
-}
+// meetsComplexity is the default domain password policy (model.MeetsComplexity).
+func meetsComplexity(p string) bool { return model.MeetsComplexity(p) }
 
 // checkDomainAdmin checks a -Credential as the promotion does: the account
 // must exist with that password and be an administrator of the domain (the
@@ -197,6 +171,9 @@ func adInstallDC(env *model.Env, h *model.Host, raw json.RawMessage) (any, error
 		}
 	} else if _, err := env.PromoteDCLocked(d.DNSName, h.FQDN, model.DCOptions{Site: canonicalSite(d, site), GlobalCatalog: gc}); err != nil {
 		return nil, err
+	}
+	if _, dc := env.DirectoryOf(h.FQDN); dc != nil {
+		dc.DSRMPassword = str(in, "safe_mode_password") // -SafeModeAdministratorPassword
 	}
 	env.Record(h.FQDN, "reboot", "restart after the promotion")
 	return map[string]any{

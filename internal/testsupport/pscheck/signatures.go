@@ -545,6 +545,13 @@ var Table = []Signature{
 		Note:   "a service account ending in $ is a (g)MSA and takes no password (domain-facts section 4); passwords on the command line are visible in the process list: prefer /CONFIGURATIONFILE for them where setup allows",
 	},
 	{
+		Name: "ntdsutil", Kind: External, Program: "ntdsutil",
+		DocURL: "https://learn.microsoft.com/en-us/previous-versions/windows/it-pro/windows-server-2008-R2-and-2008/cc754363(v=ws.10)",
+		Params: nil,
+		Output: OutputAlways,
+		Note:   "ntdsutil takes quoted menu commands, not /options (\"set dsrm password\" \"sync from domain account NAME\" q q); \"reset password on server\" prompts for the password, which fails under WinRM and must never be scripted",
+	},
+	{
 		Name: "netdom trust", Kind: External, Program: "netdom", Subcommand: "trust", Separator: ":",
 		DocURL: "https://learn.microsoft.com/en-us/previous-versions/windows/it-pro/windows-server-2012-r2-and-2012/cc835085(v=ws.11)",
 		Params: []Param{
