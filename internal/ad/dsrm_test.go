@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/testsupport/fakerunner"
 )
 
 // fakeSetter records each password reset; failAt fails the nth (1-based).
@@ -45,7 +47,7 @@ func TestRotateDSRM(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := &fakeSetter{failAt: c.failAt}
-			x := &fakeExec{reply: c.reply, err: c.execErr}
+			x := &fakerunner.Runner{Reply: c.reply, Err: c.execErr}
 			err := RotateDSRM(ctx, dir, x, host, c.account, pw)
 			var se *ScrambleError
 			switch {
@@ -69,11 +71,11 @@ func TestRotateDSRM(t *testing.T) {
 			if c.resets > 1 && (strings.HasSuffix(dir.resets[1], "|"+pw) || !strings.HasPrefix(dir.resets[1], host+"|"+account+"|")) {
 				t.Fatalf("second reset %q: a random password on the same DC", dir.resets[1])
 			}
-			if (x.script != "") != c.ran {
-				t.Fatalf("ntdsutil ran: %t, want %t", x.script != "", c.ran)
+			if (x.Script != "") != c.ran {
+				t.Fatalf("ntdsutil ran: %t, want %t", x.Script != "", c.ran)
 			}
-			if c.ran && (x.script != "ad_sync_dsrm" || len(x.input) != 1 || x.input["account"] != account) {
-				t.Fatalf("script %s input %v: only the account's name goes to the host", x.script, x.input)
+			if c.ran && (x.Script != "ad_sync_dsrm" || len(x.Input) != 1 || x.Input["account"] != account) {
+				t.Fatalf("script %s input %v: only the account's name goes to the host", x.Script, x.Input)
 			}
 		})
 	}
