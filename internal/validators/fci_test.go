@@ -142,18 +142,7 @@ func TestFCIStringValidators(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			errs := run(c.v, types.StringValue(c.value))
-			if c.ok && len(errs) > 0 {
-				t.Fatalf("rejected: %v", errs)
-			}
-			if !c.ok {
-				if len(errs) == 0 {
-					t.Fatal("accepted")
-				}
-				if !strings.Contains(errs[0], "attr") || !strings.Contains(errs[0], "must be") {
-					t.Fatalf("diagnostic does not name the attribute and what is allowed: %q", errs[0])
-				}
-			}
+			check(t, c.v, types.StringValue(c.value), c.ok)
 			if len(run(c.v, types.StringNull())) > 0 || len(run(c.v, types.StringUnknown())) > 0 {
 				t.Fatal("null or unknown value rejected")
 			}

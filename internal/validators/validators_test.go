@@ -21,6 +21,24 @@ func run(v validator.String, value types.String) []string {
 	return out
 }
 
+// check runs v on value: ok says whether it must be accepted; a rejection
+// must name the attribute and say what is allowed.
+func check(t *testing.T, v validator.String, value types.String, ok bool) {
+	t.Helper()
+	errs := run(v, value)
+	if ok && len(errs) > 0 {
+		t.Fatalf("rejected: %v", errs)
+	}
+	if !ok {
+		if len(errs) == 0 {
+			t.Fatal("accepted")
+		}
+		if !strings.Contains(errs[0], "attr") || !strings.Contains(errs[0], "must be") {
+			t.Fatalf("diagnostic does not name the attribute and what is allowed: %q", errs[0])
+		}
+	}
+}
+
 func TestValidators(t *testing.T) {
 	cases := []struct {
 		name  string
@@ -58,18 +76,7 @@ func TestValidators(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			errs := run(c.v, c.value)
-			if c.ok && len(errs) > 0 {
-				t.Fatalf("rejected: %v", errs)
-			}
-			if !c.ok {
-				if len(errs) == 0 {
-					t.Fatal("accepted")
-				}
-				if !strings.Contains(errs[0], "attr") || !strings.Contains(errs[0], "must be") {
-					t.Fatalf("diagnostic does not name the attribute and what is allowed: %q", errs[0])
-				}
-			}
+			check(t, c.v, c.value, c.ok)
 		})
 	}
 }
