@@ -55,6 +55,17 @@ data "bastion_topology" "ha" {
 
   # The same two servers host the MIM Service with the PAM components, with
   # one partition name, so either may act on a request the other accepted.
+  # Users reach them through one alias (external_host_name), "a single alias
+  # (for instance, A, or CNAME records) so that one common name is exposed to
+  # the user": in the configuration that builds the bastion it is a
+  # bastion_dns_record in the AD-integrated zone, e.g.
+  #   resource "bastion_dns_record" "mim" {
+  #     zone    = "priv.contoso.com"
+  #     name    = "pam"
+  #     type    = "A"
+  #     records = ["10.0.0.21", "10.0.0.22"] # one per MIM Service node
+  #   }
+  # (this file plans without provider settings, so it shows it as a comment).
   mim_nodes = [
     {
       host                   = "priv-app1.priv.contoso.com"
