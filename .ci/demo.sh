@@ -6,8 +6,15 @@ set -euo pipefail
 export CHECKPOINT_DISABLE=1
 root=$(cd "$(dirname "$0")/.." && pwd)
 demo="$root/.demo"
-# The configuration the demo applies.
-config="${DEMO_CONFIG:-$root/examples/demo}"
+# The configuration the demo applies: a whole bastion built from member
+# servers (examples/bastion). The lab starts with what that configuration
+# builds on (-topology, named after the configuration's directory); any other
+# configuration gets the default lab (two DCs and the SQL FCI already there).
+config="${DEMO_CONFIG:-$root/examples/bastion}"
+topology=""
+case "$(basename "$config")" in
+bastion | bastion-multi-site) topology="$(basename "$config")" ;;
+esac
 
 step() { printf '\n== %s\n' "$*"; }
 
@@ -20,8 +27,12 @@ rm -rf "$demo"
 mkdir -p "$demo/lab" "$demo/work"
 cp "$config"/*.tf "$demo/work/"
 
-step "starting the lab: two domain controllers, the SQL Server failover cluster instance, the MIM hosts and a CORP forest, on 127.0.0.1"
-"$root/bin/bastion-lab" serve -dir "$demo/lab" >"$demo/lab.log" 2>&1 &
+if [ -n "$topology" ]; then
+  step "starting the lab ($topology): the forest's first DC, member servers, the Windows failover cluster and a CORP forest, on 127.0.0.1"
+else
+  step "starting the lab: two domain controllers, the SQL Server failover cluster instance, the MIM hosts and a CORP forest, on 127.0.0.1"
+fi
+"$root/bin/bastion-lab" serve -dir "$demo/lab" ${topology:+-topology "$topology"} >"$demo/lab.log" 2>&1 &
 lab_pid=$!
 cleanup() {
   if kill -0 "$lab_pid" 2>/dev/null; then
@@ -68,12 +79,15 @@ step "terraform init (the provider comes from the local mirror of what was just 
 terraform -chdir="$demo/work" init -input=false -no-color >"$demo/init.txt" 2>&1 || { cat "$demo/init.txt"; echo "FAIL: terraform init"; exit 1; }
 grep -E "Installed bastion-pam/bastion|Terraform has been successfully initialized" "$demo/init.txt" | sed 's/^/   /'
 
-# Microsoft's Back up and restore Active Directory asks for a backup of every
-# FSMO role holder; the lab starts with the latest backup taken on priv-dc2.
-step "backing up priv-dc1, the FSMO role holder, as Back up and restore Active Directory asks (the lab's latest backup is priv-dc2's)"
-lab backup -host priv-dc1.priv.contoso.test -age 10m
-
-step "terraform apply: the SQL login for the MIM Service account, the MIM Service with PAM on both application servers, and the HA judgement (seconds in the lab)"
+if [ -z "$topology" ]; then
+  # Microsoft's Back up and restore Active Directory asks for a backup of every
+  # FSMO role holder; the default lab starts with the latest backup taken on priv-dc2.
+  step "backing up priv-dc1, the FSMO role holder, as Back up and restore Active Directory asks (the lab's latest backup is priv-dc2's)"
+  lab backup -host priv-dc1.priv.contoso.test -age 10m
+  step "terraform apply: the SQL login for the MIM Service account, the MIM Service with PAM on both application servers, and the HA judgement (seconds in the lab)"
+else
+  step "terraform apply: the second DC, the SQL Server failover cluster instance, the MIM Service with PAM on both application servers, the PAM trust to CORP and PAM's configuration there, and the HA judgement (seconds in the lab)"
+fi
 tf apply -input=false -auto-approve
 
 step "terraform plan: after an apply, the next plan must be empty"
@@ -88,6 +102,46 @@ if [ "$code" -ne 0 ]; then
   exit 1
 fi
 grep -E "No changes" "$demo/plan.txt" | sed 's/^/   /'
+
+# The bastion examples: lose a server that is both a MIM Service node and a
+# node of the SQL FCI, and rebuild it on the spare server in one apply, as
+# the guide "Recovering a lost MIM Service node" says.
+if [ -n "$topology" ]; then
+  lost=priv-app2.priv.contoso.test spare=priv-app3.priv.contoso.test
+  step "losing $lost (MIM Service node PRIV-APP2 and SQL FCI node): bastion-lab down; a MIM request it accepted is pending"
+  lab request -host "$lost" -id demo-request-1
+  lab down -host "$lost"
+  step "the guide's change: $lost goes into lost_hosts (BASTION_LOST_HOSTS), and its name in the configuration becomes $spare"
+  sed -i "s/\"$lost\"/\"$spare\"/" "$demo/work/main.tf"
+  grep -n "$spare" "$demo/work/main.tf" | sed 's/^/   main.tf:/'
+  export BASTION_LOST_HOSTS="$lost"
+  # The rebuild's refresh warns about the lost server (dropped from the state,
+  # its cluster node down): expected, so its output goes to its own log, which
+  # may hold only those warnings, and the demo shows them as expected notes.
+  step "terraform apply: one apply evicts $lost from the cluster, adds $spare to the SQL FCI and builds MIM Service node PRIV-APP2 there with the lost node's names"
+  terraform -chdir="$demo/work" apply -input=false -auto-approve -no-color 2>&1 | tee "$demo/rebuild.log" |
+    sed -E 's/^Warning: (MIM Service Node Dropped From State|Failover Cluster Node Not Up)$/Expected for the lost server: \1/; s/^/   /'
+  unexpected=$(grep -E "^(Warning|Error):|assertion failed" "$demo/rebuild.log" | grep -vE "Warning: (MIM Service Node Dropped From State|Failover Cluster Node Not Up)$" || true)
+  if [ -n "$unexpected" ]; then
+    echo "$unexpected"
+    echo "FAIL: the rebuild warned or failed beyond the lost server's expected warnings (output in $demo/rebuild.log)"
+    exit 1
+  fi
+  step "terraform plan: after the rebuild, the next plan must be empty"
+  set +e
+  terraform -chdir="$demo/work" plan -input=false -detailed-exitcode -no-color >"$demo/plan-rebuild.txt" 2>&1
+  code=$?
+  set -e
+  cat "$demo/plan-rebuild.txt" >>"$demo/terraform.log"
+  if [ "$code" -ne 0 ]; then
+    cat "$demo/plan-rebuild.txt"
+    echo "FAIL: the plan after the rebuild is not empty (exit code $code)"
+    exit 1
+  fi
+  grep -E "No changes" "$demo/plan-rebuild.txt" | sed 's/^/   /'
+  step "the rebuilt node completes the request the lost node accepted (same partition and service name)"
+  lab complete -host "$spare"
+fi
 
 step "what the lab answered (bastion-lab status)"
 lab status

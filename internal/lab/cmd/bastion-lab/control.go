@@ -221,6 +221,7 @@ func controlHandler(l *lab.Lab, token string) http.Handler {
 		}
 		return l.Env.Failover(in.Network, in.To, model.FailoverOptions{Outage: outage, FailedLogins: in.FailedLogins})
 	})))
+	requestHandlers(mux, l, auth)
 	return mux
 }
 
