@@ -92,6 +92,7 @@ func TestSecondHopMIMInstall(t *testing.T) {
 		t.Fatalf("as the provider runs it: %v", err)
 	}
 	tasksLeft(t, l, model.App2)
+	runAsStarted(t, l, model.App2)
 
 	// An installer on a UNC path is a second hop too.
 	const unc = `\\priv-app1\sources\MIM\Service and Portal.msi`
@@ -119,6 +120,25 @@ func TestSecondHopSQLSetup(t *testing.T) {
 		t.Fatalf("as the provider runs it: %v", err)
 	}
 	tasksLeft(t, l, model.App1)
+	runAsStarted(t, l, model.App1)
+}
+
+// runAsStarted checks the lab recorded the run-as task's process on host,
+// in the account's logon, with no secret on its command line.
+func runAsStarted(t *testing.T, l *lab.Lab, host string) {
+	t.Helper()
+	found := false
+	for _, p := range l.Env.ProcessStarts() {
+		if p.Host == model.Key(host) && strings.Contains(p.CommandLine, `\\.\pipe\bastion-runas-`) {
+			found = p.Account == `priv\administrator`
+		}
+	}
+	if !found {
+		t.Errorf("%s: no run-as task process recorded for PRIV\\Administrator", host)
+	}
+	if leaks := model.CommandLineLeaks(l.Env.ProcessStarts(), l.Env.Secrets()); len(leaks) != 0 {
+		t.Errorf("secrets on recorded command lines: %+v", leaks)
+	}
 }
 
 func TestSecondHopPAMTrust(t *testing.T) {

@@ -87,6 +87,7 @@ func runWithLogon(env *model.Env, host *model.Host, session model.Identity, h Se
 	if err := decodeStrict(raw, &as, "username", "password"); err != nil {
 		return nil, err
 	}
+	env.NoteSecret(as.Password)
 	logon, err := env.BatchLogonHeld(host.FQDN, as.Username, as.Password)
 	if err != nil {
 		// RegisterTaskDefinition checks the password of a TASK_LOGON_PASSWORD
@@ -103,7 +104,8 @@ func runWithLogon(env *model.Env, host *model.Host, session model.Identity, h Se
 	task := `\bastion-runas-` + token
 	host.ScheduledTasks = append(host.ScheduledTasks, task)
 	env.Record(host.FQDN, "task-registered", task+" as "+logon.Account)
-	env.Record(host.FQDN, "process", logon.Account+": "+RunAsTaskCommandLine(token))
+	// Task Scheduler starts the action in the account's batch logon.
+	env.StartProcess(host.FQDN, logon.Account, RunAsTaskCommandLine(token))
 	defer func() {
 		// The script's finally block: the task goes, whatever happened.
 		for i, t := range host.ScheduledTasks {
