@@ -59,6 +59,7 @@ type winrmModel struct {
 	KerberosRealm         types.String `tfsdk:"kerberos_realm"`
 	Krb5Conf              types.String `tfsdk:"krb5_conf"`
 	KerberosCCache        types.String `tfsdk:"kerberos_ccache"`
+	SecondHop             types.String `tfsdk:"second_hop"`
 }
 
 type ldapModel struct {
@@ -155,8 +156,12 @@ func (p *bastionProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 					"operation_timeout":        schema.StringAttribute{Optional: true, MarkdownDescription: "WS-Management operation timeout as a Go duration, e.g. `60s`. Defaults to `60s`. Long operations are bounded by each resource's `timeouts` block instead." + envDoc("BASTION_WINRM_OPERATION_TIMEOUT")},
 					"max_concurrency_per_host": schema.Int64Attribute{Optional: true, MarkdownDescription: "Most scripts run at once on one host. Defaults to 4 (Windows' default MaxShellsPerUser is 30, MaxConcurrentOperationsPerUser 1500)." + envDoc("BASTION_WINRM_MAX_CONCURRENCY_PER_HOST")},
 					"kerberos_realm":           schema.StringAttribute{Optional: true, MarkdownDescription: "Kerberos realm (upper case DNS name of the domain) for `auth = \"kerberos\"`." + envDoc("BASTION_WINRM_KERBEROS_REALM")},
-					"krb5_conf":                schema.StringAttribute{Optional: true, MarkdownDescription: "Path of the krb5.conf to use. Defaults to `$KRB5_CONFIG`, then `/etc/krb5.conf`." + envDoc("BASTION_KRB5_CONF")},
-					"kerberos_ccache":          schema.StringAttribute{Optional: true, MarkdownDescription: "Path of a Kerberos credential cache to use instead of a password." + envDoc("BASTION_KERBEROS_CCACHE")},
+					"second_hop": schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.OneOf(winrmexec.SecondHopRunAs, winrmexec.SecondHopDelegation)},
+						MarkdownDescription: "How a step that reaches another machine from the WinRM session gets there (the MIM installer creating its database on SQL Server, SQL Server setup's cluster actions, the PAM trust scripts writing the PRIV side from a MIM node): " +
+							"`run_as` (default) runs it in a one-shot scheduled task under this account's own logon, the password passed as data; `delegation` runs it in the session and needs resource-based constrained delegation configured on each target for the host. " +
+							"See the Windows prerequisites guide." + envDoc("BASTION_WINRM_SECOND_HOP")},
+					"krb5_conf":       schema.StringAttribute{Optional: true, MarkdownDescription: "Path of the krb5.conf to use. Defaults to `$KRB5_CONFIG`, then `/etc/krb5.conf`." + envDoc("BASTION_KRB5_CONF")},
+					"kerberos_ccache": schema.StringAttribute{Optional: true, MarkdownDescription: "Path of a Kerberos credential cache to use instead of a password." + envDoc("BASTION_KERBEROS_CCACHE")},
 				},
 			},
 			"ldap": schema.SingleNestedBlock{
@@ -329,6 +334,14 @@ func winrmConfig(m *winrmModel, connectTo transport.ConnectTo) (winrmexec.Config
 	c.Kerberos.Realm = str(m.KerberosRealm, "BASTION_WINRM_KERBEROS_REALM")
 	c.Kerberos.KrbConfPath = str(m.Krb5Conf, "BASTION_KRB5_CONF")
 	c.Kerberos.CCachePath = str(m.KerberosCCache, "BASTION_KERBEROS_CCACHE")
+	c.SecondHop = str(m.SecondHop, "BASTION_WINRM_SECOND_HOP")
+	if c.SecondHop == "" {
+		c.SecondHop = winrmexec.SecondHopRunAs
+	}
+	if c.SecondHop != winrmexec.SecondHopRunAs && c.SecondHop != winrmexec.SecondHopDelegation {
+		d.AddAttributeError(path.Root("winrm").AtName("second_hop"), "Invalid WinRM Setting",
+			fmt.Sprintf("second_hop (or BASTION_WINRM_SECOND_HOP) is %q: want %q or %q.", c.SecondHop, winrmexec.SecondHopRunAs, winrmexec.SecondHopDelegation))
+	}
 	return c, d
 }
 

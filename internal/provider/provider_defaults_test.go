@@ -92,6 +92,7 @@ func TestProviderDocumentedDefaults(t *testing.T) {
 		"winrm.port":                     ifZero(winrm.Port == 0, fmt.Sprintf("%d with HTTPS and %d without", winrmexec.DefaultPort(true), winrmexec.DefaultPort(false))),
 		"winrm.https":                    strconv.FormatBool(winrm.HTTPS),
 		"winrm.auth":                     winrm.Auth,
+		"winrm.second_hop":               winrm.SecondHop,
 		"winrm.ca_file":                  ifZero(winrm.CACertPEM == nil, "the system roots"),
 		"winrm.operation_timeout":        winrm.OperationTimeout.String(),
 		"winrm.max_concurrency_per_host": strconv.Itoa(winrm.MaxConcurrencyPerHost),

@@ -94,7 +94,18 @@ type Config struct {
 	// Retry bounds retries of transient failures (zero: transport.DefaultRetry).
 	Retry  transport.RetryPolicy
 	Logger *slog.Logger
+	// SecondHop is how a step that reaches another machine gets there (see
+	// AsAccount): SecondHopRunAs (default) runs it under the account's own
+	// logon; SecondHopDelegation runs it in the WinRM session, for hosts
+	// whose targets allow resource-based constrained delegation from them.
+	SecondHop string
 }
+
+// The second-hop mechanisms of Config.SecondHop.
+const (
+	SecondHopRunAs      = "run_as"
+	SecondHopDelegation = "delegation"
+)
 
 // Client runs scripts on hosts. It is safe for concurrent use; it keeps one
 // pool of connections per host.
@@ -136,6 +147,13 @@ func DefaultPort(https bool) int {
 
 // New validates cfg and returns a Client. It dials nothing.
 func New(cfg Config) (*Client, error) {
+	switch cfg.SecondHop {
+	case "":
+		cfg.SecondHop = SecondHopRunAs
+	case SecondHopRunAs, SecondHopDelegation:
+	default:
+		return nil, fmt.Errorf("winrm second hop %q: want %q or %q", cfg.SecondHop, SecondHopRunAs, SecondHopDelegation)
+	}
 	cfg.Auth = strings.ToLower(strings.TrimSpace(cfg.Auth))
 	if cfg.Auth == "" {
 		cfg.Auth = AuthNTLM
@@ -231,7 +249,8 @@ func Idempotent() RunOption { return func(o *runOptions) { o.idempotent = true }
 // script (one that includes runas.ps1) runs itself again in a one-shot
 // scheduled task registered with that password. The password travels as
 // data on stdin only. It needs the account's password (not a Kerberos
-// credential cache).
+// credential cache). With Config.SecondHop = SecondHopDelegation it does
+// nothing: the step runs in the session and relies on delegation.
 func AsAccount() RunOption { return func(o *runOptions) { o.asAccount = true } }
 
 // RunFlags are a Run's options, resolved: what a fake Runner in a test
@@ -303,7 +322,7 @@ func (c *Client) Run(ctx context.Context, host string, s scripts.Script, input a
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("winrm %s: running %s: %w", host, s.Name, err)
 	}
-	if o.asAccount {
+	if o.asAccount && c.cfg.SecondHop != SecondHopDelegation {
 		var err error
 		if input, err = c.withRunAs(input); err != nil {
 			return fmt.Errorf("winrm %s: running %s: %w", host, s.Name, err)

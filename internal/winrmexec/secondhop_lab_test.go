@@ -200,19 +200,39 @@ func TestSecondHopPAMTrust(t *testing.T) {
 // the network logon through, as Windows does for a target that lists the
 // first host in msDS-AllowedToActOnBehalfOfOtherIdentity.
 func TestSecondHopDelegation(t *testing.T) {
-	l, c := secondHopLab(t, lab.Options{})
+	l, _ := secondHopLab(t, lab.Options{})
 	var corpPassword string
 	_ = l.Env.Do(func(e *model.Env) error {
 		e.Host(model.App1).WriteFile(model.MIMPAMModulePath, []byte("module"))
 		corpPassword = e.Credentials[strings.ToLower(model.CorpAdminUser)]
 		return nil
 	})
+	// The provider configured with winrm.second_hop = "delegation".
+	d, err := winrmexec.New(winrmexec.Config{
+		HTTPS: true, Auth: "ntlm", Username: model.AdminUser, Password: l.Seed.AdminPassword,
+		CACertPEM: l.CA.CertPEM(), ConnectTo: l.ConnectTo(), Retry: transport.RetryPolicy{Attempts: 1},
+		SecondHop: winrmexec.SecondHopDelegation,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust := pam.Trust{SourceForest: model.CorpDomainDNS, Corp: pam.Credential{Username: model.CorpAdminUser, Password: corpPassword}}
+	_, err = pam.CreateTrust(context.Background(), d, model.App1, trust)
+	var re *winrmexec.RemoteError
+	if !errors.As(err, &re) || re.Message != "An operations error occurred." {
+		t.Fatalf("delegation chosen but not configured: %v", err)
+	}
 	for _, dc := range []string{model.DC1, model.DC2} {
 		l.Env.AllowDelegation(dc, model.App1)
 	}
-	in := map[string]any{"source_forest": model.CorpDomainDNS, "corp_username": model.CorpAdminUser, "corp_password": corpPassword, "bidirectional": false}
-	if err := c.Run(context.Background(), model.App1, scripts.Get("pam_trust_create"), in, nil); err != nil {
+	if _, err := pam.CreateTrust(context.Background(), d, model.App1, trust); err != nil {
 		t.Fatalf("with RBCD on the DCs: %v", err)
+	}
+	tasksLeft(t, l, model.App1)
+	for _, p := range l.Env.ProcessStarts() {
+		if strings.Contains(p.CommandLine, "bastion-runas-") {
+			t.Errorf("delegation chosen, yet a run-as task ran: %s", p.CommandLine)
+		}
 	}
 }
 
