@@ -39,6 +39,7 @@ type bastionProvider struct {
 
 type providerModel struct {
 	ConnectTo       types.Map    `tfsdk:"connect_to"`
+	ConnectTimeout  types.String `tfsdk:"connect_timeout"`
 	LostHosts       types.Set    `tfsdk:"lost_hosts"`
 	PAMCorpPassword types.String `tfsdk:"pam_corp_password"`
 	WinRM           *winrmModel  `tfsdk:"winrm"`
@@ -119,6 +120,12 @@ func (p *bastionProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 				MarkdownDescription: "Dial overrides, like curl's `--connect-to`: keys are `host` or `host:port`, values the `address:port` to dial instead. " +
 					"TLS still verifies the original host name, and WinRM, LDAP and SQL still address the original host. Use it for port forwards through a jump host, or for the simulated bastion." +
 					envDoc("BASTION_CONNECT_TO") + " (form `host:port=address:port,...`)",
+			},
+			"connect_timeout": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "How long one TCP connect to a host may take, on every protocol, as a Go duration, e.g. `5s`. Defaults to `15s`. " +
+					"It is bounded apart from each operation's timeout, so a host that is off or firewalled fails fast instead of after the operating system's SYN retries." +
+					envDoc("BASTION_CONNECT_TIMEOUT"),
 			},
 			"pam_corp_password": schema.StringAttribute{
 				Optional: true, Sensitive: true,
@@ -266,7 +273,16 @@ func (p *bastionProvider) Configure(ctx context.Context, req provider.ConfigureR
 			data.lostHosts[adnames.HostKey(h)] = true
 		}
 	}
+	if s := str(cfg.ConnectTimeout, "BASTION_CONNECT_TIMEOUT"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			resp.Diagnostics.AddAttributeError(path.Root("connect_timeout"), "Invalid Connect Timeout", fmt.Sprintf("%q is not a positive Go duration such as 15s.", s))
+			return
+		}
+		data.connectTimeout = d
+	}
 	winrmCfg, diags := winrmConfig(cfg.WinRM, connectTo)
+	winrmCfg.ConnectTimeout = data.connectTimeout
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return

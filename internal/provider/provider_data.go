@@ -26,8 +26,10 @@ type diagsT = diag.Diagnostics
 // adapters (none of which has dialled anything yet) and the provider-level
 // secrets to mask in every log line.
 type providerData struct {
-	winrm remoteExec
-	dir   *directory.Client
+	// connectTimeout bounds one TCP connect on every protocol (0: 15 s).
+	connectTimeout time.Duration
+	winrm          remoteExec
+	dir            *directory.Client
 	// dirConfig is the LDAP configuration dir was built from, without its
 	// servers and credentials (transport, TLS, CA, port, ConnectTo, and the
 	// PRIV domain's DNS name when set): a resource that reads another
@@ -139,6 +141,7 @@ func providerDataFrom(v any, diags *diag.Diagnostics) *providerData {
 // configureDirectory builds the LDAP adapter (it dials nothing yet).
 func configureDirectory(ctx context.Context, m *ldapModel, connectTo transport.ConnectTo, data *providerData) diag.Diagnostics {
 	c, d := ldapConfig(ctx, m, connectTo)
+	c.DialTimeout = data.connectTimeout
 	at := path.Root("ldap")
 	if d.HasError() {
 		return d
@@ -157,7 +160,7 @@ func configureDirectory(ctx context.Context, m *ldapModel, connectTo transport.C
 	data.secrets = append(data.secrets, c.Password)
 	base := directory.Config{
 		Port: c.Port, TLSMode: c.TLSMode, CACertPEM: c.CACertPEM, InsecureSkipVerify: c.InsecureSkipVerify,
-		Domain: c.Domain, ConnectTo: c.ConnectTo, Retry: c.Retry, Logger: c.Logger,
+		Domain: c.Domain, ConnectTo: c.ConnectTo, Retry: c.Retry, Logger: c.Logger, DialTimeout: c.DialTimeout,
 	}
 	data.dirConfig = &base
 	return d
@@ -213,6 +216,7 @@ func ldapConfig(ctx context.Context, m *ldapModel, connectTo transport.ConnectTo
 // configureSQL builds the TDS adapter (it dials nothing yet).
 func configureSQL(_ context.Context, m *sqlModel, connectTo transport.ConnectTo, data *providerData) diag.Diagnostics {
 	c, d := sqlConfig(m, connectTo)
+	c.ConnectTimeout = data.connectTimeout
 	if d.HasError() || c.Server == "" {
 		return d
 	}

@@ -15,9 +15,11 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/directory"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/sqlserver"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/winrmexec"
 )
 
@@ -104,6 +106,7 @@ func TestProviderDocumentedDefaults(t *testing.T) {
 		"ldap.kerberos_protection":       ifZero(ldap.Kerberos.Protection == "", directory.ProtectionSeal),
 		"sql.port":                       ifZero(sqlDefault.Port == 0, strconv.Itoa(sqlserver.DefaultPort)),
 		"sql.encrypt":                    strconv.FormatBool(sqlDefault.Encrypt == sqlserver.EncryptOn),
+		"connect_timeout":                ifZero(directory.DefaultDialTimeout == transport.DefaultConnectTimeout, transport.DefaultConnectTimeout.String()),
 		"sql.auth":                       ifZero(sqlDomainUser.Auth == sqlDefault.Auth, fmt.Sprintf("%s when a password is set for a login name without a domain, else %s", sqlLogin.Auth, sqlDefault.Auth)),
 	}
 
@@ -134,4 +137,22 @@ func TestProviderDocumentedDefaults(t *testing.T) {
 			t.Errorf("%s has a default in the code but its description states none", name)
 		}
 	}
+}
+
+// TestAccProvider_connectTimeout: connect_timeout is checked at configure
+// time, and a valid one reaches every adapter without changing the answers.
+func TestAccProvider_connectTimeout(t *testing.T) {
+	skipUnlessAcc(t)
+	l := startLab(t)
+	withTimeout := func(v string) string {
+		return strings.Replace(l.ProviderHCL(), `provider "bastion" {`, "provider \"bastion\" {\n  connect_timeout = \""+v+"\"", 1) +
+			"data \"bastion_domain_controllers\" \"priv\" {}\n"
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: withTimeout("soon"), ExpectError: regexp.MustCompile(`(?s)Invalid Connect Timeout.*"soon" is not a positive Go duration`)},
+			{Config: withTimeout("2s"), Check: resource.TestCheckResourceAttr("data.bastion_domain_controllers.priv", "domain_controllers.#", "2")},
+		},
+	})
 }

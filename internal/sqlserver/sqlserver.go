@@ -106,6 +106,9 @@ type Config struct {
 	// which takes from seconds to a few minutes. 0 means
 	// DefaultFailoverTimeout, a negative value only Retry's attempts. The
 	// context's deadline always bounds it.
+	// ConnectTimeout bounds each TCP connect, apart from the operation's
+	// timeout (0: transport.DefaultConnectTimeout, 15 s).
+	ConnectTimeout  time.Duration
 	FailoverTimeout time.Duration
 	Logger          *slog.Logger
 }
@@ -160,7 +163,7 @@ func New(cfg Config) (*Client, error) {
 		c.log = transport.Discard
 	}
 	c.log = c.log.With("subsystem", "sqlserver", "server", c.server)
-	c.db = sql.OpenDB(&connector{c: c, params: p, dialer: &dialer{c: c, host: p.Host, connectTo: cfg.ConnectTo}})
+	c.db = sql.OpenDB(&connector{c: c, params: p, dialer: &dialer{c: c, host: p.Host, connectTo: cfg.ConnectTo, timeout: connectTimeout(cfg.ConnectTimeout)}})
 	// One connection, kept: a login costs a TDS PRELOGIN, a TLS handshake and
 	// LOGIN7 (five round trips), a query one, so a plan logs in once per
 	// instance and queues its queries on that connection rather than logging
@@ -213,7 +216,7 @@ func buildParams(cfg Config) (msdsn.Config, error) {
 		Protocols:          []string{"tcp"},
 		ProtocolParameters: map[string]interface{}{},
 		Parameters:         map[string]string{},
-		DialTimeout:        15 * time.Second,
+		DialTimeout:        connectTimeout(cfg.ConnectTimeout),
 		KeepAlive:          30 * time.Second,
 		ActivityID:         activity,
 		Encoding:           msdsn.EncodeParameters{Timezone: time.UTC},
@@ -286,11 +289,12 @@ type dialer struct {
 	c         *Client
 	host      string
 	connectTo transport.ConnectTo
+	timeout   time.Duration
 }
 
 func (d *dialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
 	d.c.dials.Add(1)
-	return d.connectTo.DialContext(ctx, network, addr)
+	return d.connectTo.DialTimeout(ctx, network, addr, d.timeout)
 }
 
 func (d *dialer) HostName() string { return d.host }
@@ -391,4 +395,11 @@ func (c *Client) exec(ctx context.Context, what, text string, args ...any) error
 		_, err := c.db.ExecContext(ctx, text, args...)
 		return err
 	})
+}
+
+func connectTimeout(d time.Duration) time.Duration {
+	if d <= 0 {
+		return transport.DefaultConnectTimeout
+	}
+	return d
 }

@@ -91,7 +91,15 @@ var connectTimeout = DefaultConnectTimeout
 // DialContext dials addr after applying the overrides, within the connect
 // timeout (or ctx's deadline, if sooner).
 func (c ConnectTo) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	d := net.Dialer{Timeout: connectTimeout}
+	return c.DialTimeout(ctx, network, addr, 0)
+}
+
+// DialTimeout is DialContext with a connect timeout of its own (0: the default).
+func (c ConnectTo) DialTimeout(ctx context.Context, network, addr string, timeout time.Duration) (net.Conn, error) {
+	if timeout <= 0 {
+		timeout = connectTimeout
+	}
+	d := net.Dialer{Timeout: timeout}
 	conn, err := d.DialContext(ctx, network, c.Resolve(addr))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrUnreachable, addr, err)

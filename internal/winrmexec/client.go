@@ -86,6 +86,9 @@ type Config struct {
 	// OperationTimeout is WS-Management's OperationTimeout: how long the
 	// service may hold a request, e.g. a Receive waiting for output (0: 60s).
 	OperationTimeout time.Duration
+	// ConnectTimeout bounds each TCP connect, apart from OperationTimeout
+	// (0: transport.DefaultConnectTimeout, 15 s).
+	ConnectTimeout time.Duration
 	// MaxConcurrencyPerHost bounds the scripts running at once on one host (0: 4).
 	MaxConcurrencyPerHost int
 	// ConnectTo overrides the addresses dialed.
@@ -467,7 +470,7 @@ func (c *Client) conn(host string) *hostConn {
 		serverName = host
 	}
 	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
-		conn, err := c.cfg.ConnectTo.DialContext(ctx, network, addr)
+		conn, err := c.cfg.ConnectTo.DialTimeout(ctx, network, addr, c.cfg.ConnectTimeout)
 		if err != nil {
 			return nil, &dialError{err}
 		}
