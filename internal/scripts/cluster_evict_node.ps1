@@ -2,7 +2,8 @@
 # that stays: Remove-ClusterNode -Force, which skips the cleanup that would
 # need the lost server itself. The node leaves the possible owners of every
 # clustered role, so SQL Server setup's AddNode can then add its replacement.
-# The cmdlet talks to the cluster service of this node: no second hop.
+# Second hop: none (the cmdlet talks to this node's own cluster service, and
+# -Force does not contact the evicted node).
 # Input: node (the lost node's computer name).
 # Output: nodes (name -> state) after the eviction.
 param([Parameter(Mandatory = $true)] $Params)
