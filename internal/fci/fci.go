@@ -143,16 +143,24 @@ type SetupResult struct {
 }
 
 type setupInput struct {
-	MediaPath  string         `json:"media_path"`
-	Action     string         `json:"action"`
-	Parameters map[string]any `json:"parameters"`
+	MediaPath        string         `json:"media_path"`
+	Action           string         `json:"action"`
+	Parameters       map[string]any `json:"parameters"`
+	SummaryTailLines int            `json:"summary_tail_lines"`
 }
+
+// SummaryTailLines is how many of Summary.txt's last lines a failed setup reports.
+const SummaryTailLines = 30
 
 // Setup runs setup.exe /ACTION=action from media on host with params, under
 // the WinRM account's own logon (winrmexec.AsAccount): setup's cluster
-// actions reach every node, a second hop the session cannot make.
+// actions reach every node, a second hop the session cannot make. The
+// passwords reach setup through a configuration file only the running
+// account can read, deleted afterwards (sql_setup.ps1), never its command
+// line. A failure is a winrmexec.RemoteError carrying setup's exit code,
+// Summary.txt's exit message and its last lines.
 func Setup(ctx context.Context, x Executor, host, media, action string, params map[string]any) (SetupResult, error) {
 	var out SetupResult
-	err := x.Run(ctx, host, scripts.Get("sql_setup"), setupInput{MediaPath: media, Action: action, Parameters: params}, &out, winrmexec.AsAccount())
+	err := x.Run(ctx, host, scripts.Get("sql_setup"), setupInput{MediaPath: media, Action: action, Parameters: params, SummaryTailLines: SummaryTailLines}, &out, winrmexec.AsAccount())
 	return out, err
 }

@@ -81,7 +81,7 @@ func TestSetup(t *testing.T) {
 	if err != nil || !out.RebootRequired || out.ExitCode != 3010 || out.SummaryLog != `C:\Summary.txt` || len(out.Arguments) != 1 {
 		t.Fatalf("Setup = %+v, %v", out, err)
 	}
-	if want := `sql_setup {"media_path":"D:\\","action":"RemoveNode","parameters":{"INSTANCENAME":"MSSQLSERVER"}}`; f.Script+" "+f.Raw != want {
+	if want := `sql_setup {"media_path":"D:\\","action":"RemoveNode","parameters":{"INSTANCENAME":"MSSQLSERVER"},"summary_tail_lines":30}`; f.Script+" "+f.Raw != want {
 		t.Errorf("input %s %s\nwant %s", f.Script, f.Raw, want)
 	}
 }

@@ -98,10 +98,11 @@ func (r *sqlFailoverClusterInstanceResource) Schema(ctx context.Context, _ resou
 	}
 	password := func(account string) schema.StringAttribute {
 		return schema.StringAttribute{
-			Optional: true, WriteOnly: true, Sensitive: true, Validators: []validator.String{validators.Password()},
+			Optional: true, WriteOnly: true, Sensitive: true, Validators: []validator.String{validators.SetupPassword()},
 			MarkdownDescription: "Password of `" + account + "`. Required for a domain account, refused for a (group) managed service account " +
 				"(a name ending in `$` has no password). Write-only: sent to the node as data for setup's InstallFailoverCluster and AddNode runs, " +
-				"never stored in state or plan, masked in logs.",
+				"never stored in state or plan, masked in logs. Setup gets it in a configuration file only the running account can read, deleted when setup ends, " +
+				"never on its command line; such a file cannot hold a double quote, so a password with one is refused at plan time.",
 		}
 	}
 	version := func(pw string) schema.Int64Attribute {

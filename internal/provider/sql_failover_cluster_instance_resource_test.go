@@ -545,8 +545,9 @@ func TestAccSQLFailoverClusterInstance_dcKnownOnlyAtApply(t *testing.T) {
 func TestAccSQLFailoverClusterInstance_hostileStrings(t *testing.T) {
 	skipUnlessAcc(t)
 	const svcSQL = `PRIV\svc-sql`
-	sqlPw := `P@ss'"; $(Invoke-Expression 'calc') ` + "`n" + `; exit 0 # & | > \"\\`
-	agentPw := `a"b\" c\\" ; $(Stop-Computer) ` + "`whoami`" + ` %PATH% {{.}} \`
+	// No double quote in a password: setup's configuration file cannot hold one (refused at plan time).
+	sqlPw := `P@ss'; $(Invoke-Expression 'calc') ` + "`n" + `; exit 0 # & | > \\`
+	agentPw := `a'b\ c\\ ; $(Stop-Computer) ` + "`whoami`" + ` %PATH% {{.}} \`
 	admin := `PRIV\o'b $(Stop) ` + "`w`" + ` & x` // within sAMAccountName's 20 characters
 	laterAdmin := `PRIV\x') DROP LOGIN sa --`
 	share := `\\priv-fs.priv.contoso.test\sql$\it's $(calc); ` + "`whoami`" + ` & {x}`

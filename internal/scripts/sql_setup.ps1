@@ -1,13 +1,19 @@
 # Runs SQL Server setup.exe for a failover cluster instance: InstallFailoverCluster
 # on the first node, AddNode on each further node, RemoveNode to take a node out.
 # Every value arrives as data in $Params and is quoted by the rules setup.exe's
-# command line is split with (CommandLineToArgvW). Passwords go to setup but
-# never come back: the returned arguments show them as ********. A service
-# account ending in $ is a (group) managed service account: its password
-# setting is dropped.
+# command line is split with (CommandLineToArgvW). Passwords (settings ending
+# in PASSWORD or PWD) never reach the command line, which any account can list:
+# they go to setup in a configuration file (/CONFIGURATIONFILE, "Install SQL
+# Server using a configuration file") in a folder only the running account and
+# LocalSystem can read, deleted when setup ends, on failure too. They never
+# come back: the returned arguments show them as ********. A service account
+# ending in $ is a (group) managed service account: its password setting is
+# dropped. On failure the error carries setup's exit code, Summary.txt's exit
+# message and its last lines.
 # Input: media_path (folder holding setup.exe), action, parameters (setting
 # name -> string, boolean or array of strings; multi-valued settings such as
-# SQLSYSADMINACCOUNTS or FAILOVERCLUSTERDISKS take an array).
+# SQLSYSADMINACCOUNTS or FAILOVERCLUSTERDISKS take an array), summary_tail_lines
+# (how many of Summary.txt's last lines a failure reports).
 # Output: action, exit_code, reboot_required, summary_log, arguments.
 # Second hop: run-as. Setup's cluster actions reach every node of the
 # failover cluster (WMI, cluster API) as the logon running setup, and
@@ -23,6 +29,7 @@ $ErrorActionPreference = 'Stop'
 if (Test-RunAs -Params $Params) {
     return (Invoke-AsAccount -Params $Params -Script $MyInvocation.MyCommand.ScriptBlock.ToString())
 }
+# include: private_dir
 
 function ConvertTo-SetupArgument {
     param([string] $Value)
@@ -118,34 +125,46 @@ foreach ($fixed in @(('/ACTION=' + $action), '/Q', '/IACCEPTSQLSERVERLICENSETERM
     $arguments.Add($fixed)
     $shown.Add($fixed)
 }
+$configuration = New-Object -TypeName 'System.Collections.Generic.List[string]'
+$configuration.Add('[OPTIONS]')
+$secrets = New-Object -TypeName 'System.Collections.Generic.List[string]'
 foreach ($name in $names) {
+    if ($name -match '(PASSWORD|PWD)$') {
+        # A configuration file value is one quoted string: a double quote in
+        # it cannot be written.
+        $secret = [string]$values[$name][0]
+        if ($secret.Contains('"')) {
+            throw (New-Object -TypeName System.ArgumentException -ArgumentList ('The setup setting ' + $name + ' must not contain a double quote: setup reads it from a configuration file.'))
+        }
+        $configuration.Add($name + '="' + $secret + '"')
+        $secrets.Add($secret)
+        $shown.Add('/' + $name + '=********')
+        continue
+    }
     $quoted = New-Object -TypeName 'System.Collections.Generic.List[string]'
     foreach ($value in $values[$name]) {
         $quoted.Add((ConvertTo-SetupArgument -Value $value))
     }
     $arguments.Add('/' + $name + '=' + ($quoted -join ' '))
-    if ($name -match '(PASSWORD|PWD)$') {
-        $shown.Add('/' + $name + '=********')
-    }
-    else {
-        $shown.Add('/' + $name + '=' + ($quoted -join ' '))
-    }
+    $shown.Add('/' + $name + '=' + ($quoted -join ' '))
 }
 
 # setup writes to the console; keep that off the bootstrap's stdout.
-$token = [guid]::NewGuid().ToString('N')
-$stdout = [System.IO.Path]::Combine([System.IO.Path]::GetTempPath(), 'bastion-sql-setup-' + $token + '.out')
-$stderr = [System.IO.Path]::Combine([System.IO.Path]::GetTempPath(), 'bastion-sql-setup-' + $token + '.err')
+$directory = ''
 try {
+    $directory = New-PrivateDirectory -Prefix 'bastion-sql-setup-'
+    $stdout = [System.IO.Path]::Combine($directory, 'setup.out')
+    $stderr = [System.IO.Path]::Combine($directory, 'setup.err')
+    if ($secrets.Count -gt 0) {
+        $file = [System.IO.Path]::Combine($directory, 'ConfigurationFile.ini')
+        [System.IO.File]::WriteAllLines($file, $configuration.ToArray(), (New-Object -TypeName System.Text.UnicodeEncoding -ArgumentList $false, $true))
+        $arguments.Add('/CONFIGURATIONFILE=' + (ConvertTo-SetupArgument -Value $file))
+    }
     $process = Start-Process -FilePath $setup -ArgumentList ($arguments -join ' ') -WorkingDirectory $media -Wait -PassThru -NoNewWindow -RedirectStandardOutput $stdout -RedirectStandardError $stderr
     $code = [int]$process.ExitCode
 }
 finally {
-    foreach ($file in @($stdout, $stderr)) {
-        if (Test-Path -LiteralPath $file -PathType Leaf) {
-            [void][System.IO.File]::Delete($file)
-        }
-    }
+    Remove-PrivateDirectory -Path $directory
 }
 
 # Setup writes Summary.txt under the version's folder (130, 140, 150, 160): take the newest.
@@ -168,7 +187,11 @@ if ($code -ne 0 -and $code -ne 3010) {
             }
         }
     }
-    throw (New-Object -TypeName System.InvalidOperationException -ArgumentList ('SQL Server setup failed with exit code ' + $code + ': ' + $message + ' See ' + $summary + '.'))
+    $tail = ''
+    if ($summary -ne '') {
+        $tail = Get-RedactedTail -Path $summary -Count ([int]$Params.summary_tail_lines) -Secrets $secrets.ToArray()
+    }
+    throw (New-Object -TypeName System.InvalidOperationException -ArgumentList ('SQL Server setup failed with exit code ' + $code + ': ' + $message + ' See ' + $summary + '. Its last lines:' + "`n" + $tail))
 }
 [ordered]@{
     action          = $action

@@ -70,6 +70,24 @@ func Password() validator.String {
 	return stringCheck{desc: fmt.Sprintf("value must be a password of 1 to %d characters without NUL, as Active Directory allows", MaxPassword), check: CheckPassword}
 }
 
+// CheckSetupPassword reports why s cannot be a password SQL Server setup
+// reads from its configuration file: an AD password, without a double
+// quote (a value there is one quoted string, with no escape for a quote).
+func CheckSetupPassword(s string) error {
+	if err := CheckPassword(s); err != nil {
+		return err
+	}
+	if strings.Contains(s, `"`) {
+		return fmt.Errorf("contains a double quote, which SQL Server setup's configuration file (where the provider puts passwords, off the command line) cannot hold")
+	}
+	return nil
+}
+
+// SetupPassword validates a password given to SQL Server setup.
+func SetupPassword() validator.String {
+	return stringCheck{desc: fmt.Sprintf("value must be a password of 1 to %d characters without NUL or double quote (SQL Server setup reads it from a configuration file)", MaxPassword), check: CheckSetupPassword}
+}
+
 // CheckWindowsLongPath reports why s is not an absolute Windows path of
 // up to 32767 characters (for a resource that opts into long paths).
 func CheckWindowsLongPath(s string) error {

@@ -105,6 +105,9 @@ func TestLimits(t *testing.T) {
 		{"password 257", CheckPassword, long(257), false},
 		{"password empty", CheckPassword, "", false},
 		{"password NUL", CheckPassword, "a\x00b", false},
+		{"setup password", CheckSetupPassword, `P@ss'w0rd$\`, true},
+		{"setup password with a double quote", CheckSetupPassword, `pa"ss`, false},
+		{"setup password NUL", CheckSetupPassword, "a\x00b", false},
 		{"path NUL", CheckWindowsPath, "C:\\a\x00b", false},
 	}
 	for _, tc := range cases {

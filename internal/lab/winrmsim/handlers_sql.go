@@ -91,9 +91,10 @@ func reachCluster(env *model.Env, h *model.Host, logon model.Identity) error {
 
 func sqlSetup(env *model.Env, h *model.Host, logon model.Identity, raw json.RawMessage) (any, error) {
 	var in struct {
-		MediaPath  string                     `json:"media_path"`
-		Action     string                     `json:"action"`
-		Parameters map[string]json.RawMessage `json:"parameters"`
+		MediaPath        string                     `json:"media_path"`
+		Action           string                     `json:"action"`
+		Parameters       map[string]json.RawMessage `json:"parameters"`
+		SummaryTailLines int                        `json:"summary_tail_lines"`
 	}
 	if err := json.Unmarshal(raw, &in); err != nil {
 		return nil, argumentError(err.Error())
@@ -153,29 +154,28 @@ func sqlSetup(env *model.Env, h *model.Host, logon model.Identity, raw json.RawM
 	if m := sqlMediaVer.FindSubmatch(media); m != nil {
 		version = string(m[1])
 	}
-	// Setup's cluster actions check and change every node through WMI and
-	// the cluster API as the logon running setup: from a WinRM network
-	// logon its rule fails before anything changes.
-	if err := reachCluster(env, h, logon); err != nil {
-		var he *model.HopError
-		if errors.As(err, &he) {
-			return nil, invalidOperation(fmt.Sprintf("SQL Server setup failed with exit code %d: %s", he.Code, he.Message))
-		}
-		return nil, err
-	}
-	res := env.RunSQLSetup(h, in.Action, version, params)
-	if res.ExitCode != 0 && res.ExitCode != 3010 {
-		return nil, invalidOperation(fmt.Sprintf("SQL Server setup failed with exit code %d: %s See %s.", res.ExitCode, res.Message, res.SummaryLog))
-	}
 
 	names := make([]string, 0, len(params))
 	for k := range params {
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	shown := []string{"/ACTION=" + in.Action, "/Q", "/IACCEPTSQLSERVERLICENSETERMS"}
+	fixed := []string{"/ACTION=" + in.Action, "/Q", "/IACCEPTSQLSERVERLICENSETERMS"}
+	shown := append([]string(nil), fixed...)
+	args := append([]string(nil), fixed...)
+	ini := []string{"[OPTIONS]"}
+	var secrets []string
 	for _, name := range names {
 		if model.IsSecretSetting(name) {
+			secret := ""
+			if len(params[name]) > 0 {
+				secret = params[name][0]
+			}
+			if strings.Contains(secret, `"`) {
+				return nil, argumentError("The setup setting " + name + " must not contain a double quote: setup reads it from a configuration file.")
+			}
+			ini = append(ini, name+`="`+secret+`"`)
+			secrets = append(secrets, secret)
 			shown = append(shown, "/"+name+"=********")
 			continue
 		}
@@ -183,7 +183,37 @@ func sqlSetup(env *model.Env, h *model.Host, logon model.Identity, raw json.RawM
 		for i, v := range params[name] {
 			quoted[i] = setupArgument(v)
 		}
+		args = append(args, "/"+name+"="+strings.Join(quoted, " "))
 		shown = append(shown, "/"+name+"="+strings.Join(quoted, " "))
+	}
+	env.NoteSecret(secrets...)
+	// The script's private folder holds the configuration file (and setup's
+	// redirected output) while setup runs.
+	dir := privateDir(h, "bastion-sql-setup-")
+	if len(secrets) > 0 {
+		file := dir + `\ConfigurationFile.ini`
+		h.WriteFile(file, []byte(strings.Join(ini, "\r\n")+"\r\n"))
+		args = append(args, "/CONFIGURATIONFILE="+setupArgument(file))
+	}
+	env.StartProcess(h.FQDN, logon.Account, setupArgument(setupPath)+" "+strings.Join(args, " "))
+	// Setup's cluster actions check and change every node through WMI and
+	// the cluster API as the logon running setup: from a WinRM network
+	// logon its rule fails before anything changes.
+	if err := reachCluster(env, h, logon); err != nil {
+		removePrivateDir(env, h, dir)
+		var he *model.HopError
+		if errors.As(err, &he) {
+			return nil, invalidOperation(fmt.Sprintf("SQL Server setup failed with exit code %d: %s", he.Code, he.Message))
+		}
+		return nil, err
+	}
+	res := env.RunSQLSetup(h, in.Action, version, params)
+	removePrivateDir(env, h, dir)
+	if res.ExitCode != 0 && res.ExitCode != 3010 {
+		summary, _ := h.ReadFile(res.SummaryLog)
+		lines := strings.Split(strings.TrimRight(strings.ReplaceAll(string(summary), "\r\n", "\n"), "\n"), "\n")
+		return nil, invalidOperation(fmt.Sprintf("SQL Server setup failed with exit code %d: %s See %s. Its last lines:\n%s",
+			res.ExitCode, res.Message, res.SummaryLog, redactedTail(lines, in.SummaryTailLines, secrets)))
 	}
 	return map[string]any{
 		"action":          in.Action,

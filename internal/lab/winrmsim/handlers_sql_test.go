@@ -241,3 +241,60 @@ func TestSQLSetupInputErrors(t *testing.T) {
 		t.Fatalf("Summary.txt after a failed run:\n%s", b)
 	}
 }
+
+// The passwords reach setup through a configuration file, never its command
+// line: the recorded setup.exe line names the file, the file is gone after
+// setup, and a failure reports Summary.txt's last lines.
+func TestSQLSetupPasswordsThroughConfigurationFile(t *testing.T) {
+	c := newSQLSetupCase(t)
+	in := installInput()
+	in["summary_tail_lines"] = 10
+	if _, err := c.run(t, model.App1, in); err != nil {
+		t.Fatal(err)
+	}
+	starts := c.env.ProcessStarts()
+	if len(starts) != 1 || !strings.Contains(starts[0].CommandLine, `/ACTION=InstallFailoverCluster /Q /IACCEPTSQLSERVERLICENSETERMS`) ||
+		!strings.Contains(starts[0].CommandLine, `\ConfigurationFile.ini"`) || !strings.Contains(starts[0].CommandLine, `/CONFIGURATIONFILE="C:\Users\`) {
+		t.Fatalf("recorded setup.exe: %+v", starts)
+	}
+	if leaks := model.CommandLineLeaks(starts, c.env.Secrets()); len(leaks) != 0 || strings.Contains(starts[0].CommandLine, "PASSWORD") {
+		t.Fatalf("a password on setup's command line: %s", starts[0].CommandLine)
+	}
+	noFileHolds(t, c.env, model.App1, "Svc!Sql12345")
+
+	// AddNode with a wrong password fails; the error carries the summary's tail.
+	node := map[string]any{"media_path": model.DefaultSQLMediaPath, "action": "AddNode", "summary_tail_lines": 10, "parameters": map[string]any{
+		"INSTANCENAME": "MSSQLSERVER", "SQLSVCACCOUNT": `PRIV\svc-sql`, "SQLSVCPASSWORD": "Wrong!Pass1",
+		"AGTSVCACCOUNT": `PRIV\gmsa-sqlagent$`, "FAILOVERCLUSTERIPADDRESSES": []string{"IPv4;10.0.0.50;Cluster Network 1;255.255.255.0"},
+	}}
+	_, err := c.run(t, model.App2, node)
+	if err == nil || !strings.Contains(err.Error(), "Its last lines:\nOverall summary:") || !strings.Contains(err.Error(), "Exit code (Decimal):") {
+		t.Fatalf("failed AddNode: %v", err)
+	}
+	if strings.Contains(err.Error(), "Wrong!Pass1") {
+		t.Fatal("the error shows the password")
+	}
+	noFileHolds(t, c.env, model.App2, "Wrong!Pass1")
+	if leaks := model.CommandLineLeaks(c.env.ProcessStarts(), append(c.env.Secrets(), "Wrong!Pass1")); len(leaks) != 0 {
+		t.Fatalf("%d secrets on command lines", len(leaks))
+	}
+
+	// A configuration file value cannot hold a double quote: refused before setup runs.
+	node["parameters"].(map[string]any)["SQLSVCPASSWORD"] = `pa"ss`
+	if _, err := c.run(t, model.App2, node); err == nil || !strings.Contains(err.Error(), "must not contain a double quote") {
+		t.Fatalf("a double quote in a password: %v", err)
+	}
+}
+
+// noFileHolds fails when a file on host holds secret or a private folder is left.
+func noFileHolds(t *testing.T, env *model.Env, host, secret string) {
+	t.Helper()
+	_ = env.Do(func(e *model.Env) error {
+		for path, b := range e.Host(host).Files {
+			if strings.Contains(path, `\temp\bastion-`) || strings.Contains(string(b), secret) {
+				t.Errorf("%s left on %s", path, host)
+			}
+		}
+		return nil
+	})
+}
