@@ -171,12 +171,12 @@ func TestWaitForDC(t *testing.T) {
 	d := domain()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	if dc, err := WaitForDC(ctx, d, "dc2.priv.test", true); err != nil || dc.Host != "dc2.priv.test" {
+	if dc, err := WaitForDC(ctx, d, "dc2.priv.test", true, nil); err != nil || dc.Host != "dc2.priv.test" {
 		t.Fatalf("WaitForDC(present) = %+v, %v", dc, err)
 	}
 	short, cancel2 := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel2()
-	if _, err := WaitForDC(short, d, "dc2.priv.test", false); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := WaitForDC(short, d, "dc2.priv.test", false, nil); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("WaitForDC(gone) on a DC that stays = %v", err)
 	}
 }

@@ -105,17 +105,61 @@ func Poll(ctx context.Context, check func(context.Context) (bool, error)) error 
 	}
 }
 
+// Progress receives progress messages while a wait goes on (the provider
+// passes tflog); nil drops them.
+type Progress func(msg string, fields map[string]any)
+
+func (p Progress) log(msg string, fields map[string]any) {
+	if p != nil {
+		p(msg, fields)
+	}
+}
+
 // WaitForDC polls the directory until host is (present) or is no longer
-// (!present) a DC; it returns the DC as last read.
-func WaitForDC(ctx context.Context, dir Directory, host string, present bool) (DC, error) {
+// (!present) a DC; it returns the DC as last read. progress hears of every
+// poll that did not find what it waits for.
+func WaitForDC(ctx context.Context, dir Directory, host string, present bool, progress Progress) (DC, error) {
 	var dc DC
+	start, polls := time.Now(), 0
 	err := Poll(ctx, func(ctx context.Context) (bool, error) {
+		polls++
 		v, found, err := FindDC(ctx, dir, host)
 		if err != nil {
+			progress.log("waiting for the directory", map[string]any{"host": host, "poll": polls, "waited": time.Since(start).Round(time.Second).String(), "error": err.Error()})
 			return false, err
 		}
 		dc = v
+		if found != present {
+			progress.log("waiting for replication to the directory the provider reads", map[string]any{"host": host, "want_dc": present, "poll": polls, "waited": time.Since(start).Round(time.Second).String()})
+		}
 		return found == present, nil
 	})
 	return dc, err
+}
+
+// DCOn asks one DC whether a host is a DC (directory.Client).
+type DCOn interface {
+	IsDomainControllerOn(ctx context.Context, dc, host string) (bool, error)
+}
+
+// WaitForDCOn polls the DC source until host is (present) or is no longer
+// (!present) a DC there. A promotion writes the new DC's objects on its
+// replication source first ([MS-DRSR] 4.1.1.2.3), so that is where a
+// promotion is verified; while the promoted server restarts the other DCs
+// may not see it yet.
+func WaitForDCOn(ctx context.Context, dir DCOn, source, host string, present bool, progress Progress) error {
+	start, polls := time.Now(), 0
+	return Poll(ctx, func(ctx context.Context) (bool, error) {
+		polls++
+		found, err := dir.IsDomainControllerOn(ctx, source, host)
+		if err == nil && found == present {
+			return true, nil
+		}
+		f := map[string]any{"host": host, "replication_source": source, "want_dc": present, "poll": polls, "waited": time.Since(start).Round(time.Second).String()}
+		if err != nil {
+			f["error"] = err.Error()
+		}
+		progress.log("waiting for the domain controller on its replication source", f)
+		return false, err
+	})
 }

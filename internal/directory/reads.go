@@ -156,6 +156,13 @@ func findDC(dcs []DomainController, host string) (DomainController, bool) {
 // object with that dNSHostName under CN=Sites that has NTDS Settings.
 // Cost: 1 search.
 func (c *Client) IsDomainController(ctx context.Context, host string) (bool, error) {
+	return c.IsDomainControllerOn(ctx, "", host)
+}
+
+// IsDomainControllerOn is IsDomainController asked of one DC (dc; "" is
+// the home DC): a DC promoted through another DC shows there only after
+// replication. Cost: 1 search.
+func (c *Client) IsDomainControllerOn(ctx context.Context, dc, host string) (bool, error) {
 	n, err := c.naming(ctx)
 	if err != nil {
 		return false, err
@@ -165,7 +172,7 @@ func (c *Client) IsDomainController(ctx context.Context, host string) (bool, err
 		return false, nil
 	}
 	var found bool
-	err = c.do(ctx, "", "find domain controller "+host, nil, func(ctx context.Context, s *session) error {
+	err = c.do(ctx, dc, "find domain controller "+host, nil, func(ctx context.Context, s *session) error {
 		entries, err := s.searchPaged("CN=Sites,"+n.config, ldap.ScopeWholeSubtree,
 			or(and(eq("objectCategory", "server"), eq("dNSHostName", host)), dcFilter), dcAttrs...)
 		if err != nil {

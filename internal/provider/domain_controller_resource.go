@@ -147,9 +147,11 @@ func (r *domainControllerResource) Schema(ctx context.Context, _ resource.Schema
 				Validators: []validator.String{validators.WindowsPath()},
 			},
 			"replication_source_dc": schema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: "FQDN of the writable DC the first replication comes from (`-ReplicationSourceDC`). Used only when promoting; changing it later changes nothing on the DC.",
-				Validators:          []validator.String{validators.FQDN()},
+				Optional: true,
+				MarkdownDescription: "FQDN of the writable DC the first replication comes from (`-ReplicationSourceDC`). Unset: the provider's pinned DC (`ldap.pinned_dc`), when set, " +
+					"so the DC the provider reads is the one the promotion writes to first. The provider verifies the promotion there, then waits for replication to the DC it reads. " +
+					"Used only when promoting; changing it later changes nothing on the DC.",
+				Validators: []validator.String{validators.FQDN()},
 			},
 			"admin_username": schema.StringAttribute{
 				Optional: true,
@@ -299,6 +301,11 @@ func (r *domainControllerResource) Create(ctx context.Context, req resource.Crea
 		v := plan.InstallDNS.ValueBool()
 		in.InstallDNS = &v
 	}
+	if in.ReplicationSourceDC == "" && r.data.dirConfig != nil {
+		in.ReplicationSourceDC = r.data.dirConfig.PinnedDC
+	}
+	progress := func(msg string, fields map[string]any) { tflog.Info(ctx, msg, fields) }
+	tflog.Info(ctx, "promoting the server; it restarts when the promotion completes", map[string]any{"host": host, "replication_source": in.ReplicationSourceDC})
 	out, err := ad.Promote(ctx, r.data.winrm, host, in)
 	if err != nil {
 		report(&resp.Diagnostics, failure{"Domain Controller Not Promoted", host, viaWinRM, "promoting the server with Install-ADDSDomainController"}, err)
@@ -308,13 +315,29 @@ func (r *domainControllerResource) Create(ctx context.Context, req resource.Crea
 	// The promotion changes the DC list whatever its outcome: reads after it ask again.
 	defer r.data.dir.Invalidate()
 	if out.ConnectionLost != nil {
-		// The directory tells whether the promotion happened.
+		// The server restarts as the promotion completes, usually before the
+		// reply is sent: the directory tells whether the promotion happened.
 		lost = fmt.Sprintf(" The WinRM connection was lost before the promotion's result arrived (%v).", out.ConnectionLost)
+		tflog.Info(ctx, "the WinRM connection dropped (the server restarts after a promotion); verifying on the replication source", map[string]any{
+			"host": host, "replication_source": in.ReplicationSourceDC, "error": out.ConnectionLost.Error()})
 	} else {
-		tflog.Info(ctx, "domain controller promoted; waiting for it in the directory", map[string]any{
+		tflog.Info(ctx, "domain controller promoted; verifying on the replication source", map[string]any{
 			"host": host, "status": out.Status, "feature_installed": out.FeatureInstalled, "reboot_required": out.RebootRequired})
 	}
-	dc, err := ad.WaitForDC(ctx, r.data.dir, host, true)
+	if err := ad.WaitForDCOn(ctx, r.data.dir, in.ReplicationSourceDC, host, true, progress); err != nil {
+		resp.Diagnostics.AddError("Domain Controller Not Promoted",
+			fmt.Sprintf("%s did not appear as a domain controller (no NTDS Settings object) on its replication source %s within the create timeout.%s "+
+				"Check the promotion on the server (%%SYSTEMROOT%%\\debug\\dcpromo.log), then apply again.\n\n%v", host, dcOrHome(in.ReplicationSourceDC), lost, err))
+		return
+	}
+	// The new DC is done when it is back from its restart and answers as a DC itself.
+	if err := ad.WaitForDCOn(ctx, r.data.dir, host, host, true, progress); err != nil {
+		resp.Diagnostics.AddError("Domain Controller Not Promoted",
+			fmt.Sprintf("%s is a domain controller on its replication source %s, but did not answer over LDAP as a domain controller after its restart within the create timeout.%s "+
+				"Check that the server came back from its restart, then apply again.\n\n%v", host, dcOrHome(in.ReplicationSourceDC), lost, err))
+		return
+	}
+	dc, err := ad.WaitForDC(ctx, r.data.dir, host, true, progress)
 	if err != nil {
 		resp.Diagnostics.AddError("Domain Controller Not Promoted",
 			fmt.Sprintf("%s did not appear as a domain controller (no NTDS Settings object on the pinned DC) within the create timeout.%s "+
@@ -459,7 +482,7 @@ func (r *domainControllerResource) Delete(ctx context.Context, req resource.Dele
 		// The directory tells whether the demotion happened.
 		lost = fmt.Sprintf(" The WinRM connection was lost before the demotion's result arrived (%v).", out.ConnectionLost)
 	}
-	_, err = ad.WaitForDC(ctx, r.data.dir, host, false)
+	_, err = ad.WaitForDC(ctx, r.data.dir, host, false, func(msg string, fields map[string]any) { tflog.Info(ctx, msg, fields) })
 	if ran || err == nil {
 		resp.Diagnostics.AddWarning("Local Administrator Password Randomised",
 			fmt.Sprintf("The demotion set the local Administrator password of %s to a random value that was not recorded anywhere (not in the state, the plan or the logs). "+
@@ -470,6 +493,14 @@ func (r *domainControllerResource) Delete(ctx context.Context, req resource.Dele
 			fmt.Sprintf("%s still has an NTDS Settings object on the pinned DC after the demotion, within the delete timeout.%s "+
 				"Check the demotion on the server (%%SYSTEMROOT%%\\debug\\dcpromo.log) and replication to the pinned DC, then destroy again.\n\n%v", host, lost, err))
 	}
+}
+
+// dcOrHome names the DC a directory read went to ("" is the provider's first reachable server).
+func dcOrHome(dc string) string {
+	if dc == "" {
+		return "(the first reachable DC of ldap.servers)"
+	}
+	return dc
 }
 
 func (r *domainControllerResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {

@@ -38,6 +38,7 @@ const labDSRMPassword = "Dsrm!Passw0rd-lab"
 // without it the promotion uses the provider's WinRM account.
 type dcConfig struct {
 	Name, Host, Site, DatabasePath string
+	ReplicationSource              string
 	GlobalCatalog                  *bool
 	AdminUsername, AdminPassword   string
 }
@@ -60,6 +61,9 @@ func (c dcConfig) hcl() string {
 	}
 	if c.DatabasePath != "" {
 		fmt.Fprintf(&b, "  database_path = %q\n", c.DatabasePath)
+	}
+	if c.ReplicationSource != "" {
+		fmt.Fprintf(&b, "  replication_source_dc = %q\n", c.ReplicationSource)
 	}
 	if c.GlobalCatalog != nil {
 		fmt.Fprintf(&b, "  global_catalog = %t\n", *c.GlobalCatalog)
@@ -135,6 +139,88 @@ func checkRandomPassword(pw string) error {
 		return fmt.Errorf("a password of %d characters (upper %t, lower %t, digit %t, symbol %t), want 32 with all four classes", len(pw), upper, lower, digit, symbol)
 	}
 	return nil
+}
+
+// A promotion as on Windows: the server restarts as the cmdlet completes
+// (the WinRM command loses its connection, the host refuses connections
+// for the restart window), and the new DC reaches the pinned DC only after
+// a 30 s replication delay from its replication source (DC2). The create
+// verifies on DC2, waits for the pinned DC within the create timeout, and
+// the next plan is empty.
+func TestAccDomainController_restartAndReplicationDelay(t *testing.T) {
+	skipUnlessAcc(t)
+	l := startLab(t)
+	const delay = 30 * time.Second
+	_ = l.Env.Do(func(e *model.Env) error {
+		e.RestartWindow, e.ReplicationDelay = 3*time.Second, delay
+		return nil
+	})
+	cfg := dcConfig{Host: model.Spare1, ReplicationSource: model.DC2}
+	var started time.Time
+	var dc2Reads int
+	events := func(kind string) []model.Event {
+		var out []model.Event
+		for _, ev := range l.Env.Events() {
+			if ev.Host == model.Spare1 && ev.Kind == kind {
+				out = append(out, ev)
+			}
+		}
+		return out
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() {
+					started = time.Now()
+					dc2Reads = l.Env.CallCount(model.LDAP, model.DC2)
+				},
+				Config: l.ProviderHCL() + cfg.hcl(),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("bastion_domain_controller.dc", tfjsonpath.New("id"), knownvalue.StringExact(model.Spare1)),
+					statecheck.ExpectKnownValue("bastion_domain_controller.dc", tfjsonpath.New("replication_source_dc"), knownvalue.StringExact(model.DC2)),
+				},
+				Check: resource.ComposeTestCheckFunc(
+					noRejectedScripts(l),
+					func(*terraform.State) error {
+						if len(events("winrm-connection-lost")) != 1 {
+							return fmt.Errorf("the promotion's WinRM command did not lose its connection to the restart: %+v", l.Env.Events())
+						}
+						restarts := events("restart")
+						if len(restarts) != 2 || restarts[1].Detail != "back" {
+							return fmt.Errorf("want the host down and back, got %+v", restarts)
+						}
+						repl := events("replication")
+						if len(repl) != 1 || !strings.Contains(repl[0].Detail, "written on "+model.DC2) {
+							return fmt.Errorf("replication events %+v", repl)
+						}
+						// The pinned DC saw the new DC only after the delay, and the
+						// create waited for it: it cannot have ended sooner.
+						if took := time.Since(started); took < delay {
+							return fmt.Errorf("the create ended after %s, before the new DC could reach the pinned DC (%s)", took, delay)
+						}
+						if n := l.Env.CallCount(model.LDAP, model.DC2) - dc2Reads; n == 0 {
+							return fmt.Errorf("the promotion was never verified on its replication source %s", model.DC2)
+						}
+						return nil
+					},
+				),
+			},
+			{
+				// Quick replication again so the destroy's demotion reaches the pinned DC soon.
+				PreConfig: func() {
+					_ = l.Env.Do(func(e *model.Env) error { e.ReplicationDelay = time.Second; return nil })
+				},
+				Config: l.ProviderHCL() + cfg.hcl(),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+		},
+	})
 }
 
 func TestAccDomainController_lifecycle(t *testing.T) {

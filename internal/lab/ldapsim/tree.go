@@ -217,7 +217,9 @@ func objClass(cs ...string) []string { return append([]string{"top"}, cs...) }
 
 func (v *view) render(e *model.Env) {
 	d, self := v.dom, v.self
-	dcs := d.SortedDCs()
+	// A DC promoted or demoted through another DC reaches this one only
+	// after replication.
+	dcs := d.VisibleDCs(self.Host, e.Now())
 	ncs := []string{v.base, v.config, v.schema}
 	if d.DNSPartitions {
 		ncs = append(ncs, v.domainZones, v.forestZones)

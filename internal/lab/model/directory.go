@@ -54,6 +54,11 @@ type Domain struct {
 	// without lab credentials).
 	Groups map[string][]string
 
+	// Departed are DCs demoted a moment ago: gone on the DC that removed
+	// their objects (RemovedOn, kept in WrittenOn), still listed on the
+	// others until replication reaches them (VisibleAt).
+	Departed map[string]*DomainController
+
 	usn           int64
 	backupVersion map[string]int
 	dirSeeded     bool
@@ -86,6 +91,12 @@ type DomainController struct {
 	// (NCDomain, ...). A backup writes dSASignature on each NC head as an
 	// originating change of this DC, which replicates to every DC.
 	Backups map[string]time.Time
+
+	// WrittenOn is the DC a promotion wrote this DC's objects to first (its
+	// replication source); the other DCs see them from VisibleAt on, after
+	// replication ([MS-DRSR] 4.1.1.2.3 CreateNtdsDsa). Zero: everywhere.
+	WrittenOn string
+	VisibleAt time.Time
 }
 
 // Trust is one trustedDomain object (MS-ADTS 6.1.6.7).
@@ -120,6 +131,33 @@ func (d *Domain) DC(host string) *DomainController {
 		return nil
 	}
 	return d.DCs[Key(host)]
+}
+
+// VisibleDCs returns the DCs as the DC self shows them at now, ordered by
+// host name: a DC promoted on another DC appears after the replication
+// delay, a DC demoted through another DC disappears after it. Callers hold
+// the lock.
+func (d *Domain) VisibleDCs(self string, now time.Time) []*DomainController {
+	self = Key(self)
+	seen := func(dc *DomainController) bool {
+		return dc.WrittenOn == "" || dc.Host == self || dc.WrittenOn == self || !now.Before(dc.VisibleAt)
+	}
+	out := make([]*DomainController, 0, len(d.DCs)+len(d.Departed))
+	for _, dc := range d.DCs {
+		if seen(dc) {
+			out = append(out, dc)
+		}
+	}
+	for k, dc := range d.Departed {
+		switch {
+		case !now.Before(dc.VisibleAt):
+			delete(d.Departed, k)
+		case dc.WrittenOn != self && d.DCs[k] == nil:
+			out = append(out, dc)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Host < out[j].Host })
+	return out
 }
 
 // SortedDCs returns the DCs ordered by host name. Callers hold the lock.

@@ -64,6 +64,12 @@ type Env struct {
 
 	// Now is the model's clock; tests may replace it.
 	Now func() time.Time
+
+	// RestartWindow is how long a host refuses connections while it
+	// restarts after a DC promotion or demotion; ReplicationDelay how long
+	// the other DCs take to see a DC promoted or demoted (dc_promotion.go).
+	RestartWindow    time.Duration
+	ReplicationDelay time.Duration
 }
 
 // Event is one thing that happened in the lab (service restarted, setup run, ...).
@@ -92,6 +98,8 @@ func New() *Env {
 		calls:             map[string]map[string]int{},
 		scripts:           map[string]int{},
 		Now:               time.Now,
+		RestartWindow:     DefaultRestartWindow,
+		ReplicationDelay:  DefaultReplicationDelay,
 	}
 }
 
@@ -180,6 +188,8 @@ type Host struct {
 	// progress (1618); installReboot: installs end with 3010 (mim.go).
 	installerBusy int
 	installReboot bool
+	// restarts counts RestartHost calls (the one that ends a window must be the latest).
+	restarts int
 }
 
 // Service is a Windows service.
@@ -383,6 +393,7 @@ func (e *Env) SetReachable(host string, up bool) error {
 	if !up && e.IsClusterNode(h.FQDN) {
 		e.clusterNodeLost(h.FQDN)
 	}
+	h.restarts = 0
 	return nil
 }
 

@@ -169,13 +169,21 @@ func adInstallDC(env *model.Env, h *model.Host, raw json.RawMessage) (any, error
 			return nil, &ScriptError{Type: "Microsoft.DirectoryServices.Deployment.DCPromoExecutionException", Message: "The operation failed because: " + err.Error(),
 				Category: "NotSpecified", ID: "DCPromo.General.3,Microsoft.DirectoryServices.Deployment.PowerShell.Commands.InstallADDSDomainControllerCommand"}
 		}
-	} else if _, err := env.PromoteDCLocked(d.DNSName, h.FQDN, model.DCOptions{Site: canonicalSite(d, site), GlobalCatalog: gc}); err != nil {
-		return nil, err
+	} else {
+		source := d.ReplicationSource(h.FQDN, str(in, "replication_source_dc"))
+		dc, err := env.PromoteDCLocked(d.DNSName, h.FQDN, model.DCOptions{Site: canonicalSite(d, site), GlobalCatalog: gc})
+		if err != nil {
+			return nil, err
+		}
+		env.Replicate(dc, source)
 	}
 	if _, dc := env.DirectoryOf(h.FQDN); dc != nil {
 		dc.DSRMPassword = str(in, "safe_mode_password") // -SafeModeAdministratorPassword
 	}
+	// Without -NoRebootOnCompletion the server restarts as the cmdlet
+	// finishes: the WinRM command loses its connection before any reply.
 	env.Record(h.FQDN, "reboot", "restart after the promotion")
+	env.RestartHost(h.FQDN)
 	return map[string]any{
 		"status":            "Success",
 		"message":           "Operation completed successfully",
@@ -244,13 +252,20 @@ func adUninstallDC(env *model.Env, h *model.Host, raw json.RawMessage) (any, err
 			return nil, &ScriptError{Type: "Microsoft.DirectoryServices.Deployment.DCPromoExecutionException", Message: "The operation failed because: " + err.Error(),
 				Category: "NotSpecified", ID: "DCPromo.General.3,Microsoft.DirectoryServices.Deployment.PowerShell.Commands.UninstallADDSDomainControllerCommand"}
 		}
-	} else if err := env.DemoteDCLocked(h.FQDN); err != nil {
-		return nil, err
+	} else {
+		// The demotion removes the DC's objects through a partner DC; the
+		// others see it gone after replication.
+		gone := *dc
+		if err := env.DemoteDCLocked(h.FQDN); err != nil {
+			return nil, err
+		}
+		env.ReplicateRemoval(d, &gone, d.ReplicationSource(h.FQDN, ""))
 	}
 	env.Credentials[LocalAdministrator(h.FQDN)] = localPassword
 	env.DemotionPasswords[model.Key(h.FQDN)] = append(env.DemotionPasswords[model.Key(h.FQDN)], localPassword)
 	env.Record(h.FQDN, "local-administrator-password-set", "Administrator")
 	env.Record(h.FQDN, "reboot", "restart after the demotion")
+	env.RestartHost(h.FQDN)
 	return map[string]any{"status": "Success", "message": "Operation completed successfully", "reboot_required": true}, nil
 }
 

@@ -93,6 +93,9 @@ type command struct {
 	done     chan struct{} // closed when output is final
 	cancel   chan struct{} // closed by Signal or Delete
 	canceled bool
+	// lost: the host restarted while the command ran; its connection drops
+	// and no reply ever comes.
+	lost bool
 
 	stdout, stderr   []byte
 	sentOut, sentErr int
@@ -448,8 +451,22 @@ func (s *Server) execute(host string, logon model.Identity, cmd *command, stdin 
 		}
 	}
 	res := s.runBootstrap(host, logon, stdin)
+	restarted := s.env.Restarting(host)
+	if restarted {
+		// Whether the client's Receive is waiting (its connection is reset)
+		// or comes later (refused), no reply ever leaves the host.
+		_ = s.env.Do(func(e *model.Env) error {
+			e.Record(host, "winrm-connection-lost", "the host restarted while command "+cmd.id+" ran; no reply")
+			return nil
+		})
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if restarted {
+		cmd.lost = true
+		s.finish(cmd, nil, nil, 1)
+		return
+	}
 	out := res.stdout
 	if h := s.hosts[host]; h != nil && h.banner != "" {
 		out = append([]byte(h.banner), out...)
@@ -483,6 +500,13 @@ func (s *Server) receive(sh *shell, req *request, w http.ResponseWriter, r *http
 	case <-r.Context().Done():
 		return
 	case <-s.closing:
+		return
+	}
+	s.mu.Lock()
+	lost := cmd.lost
+	s.mu.Unlock()
+	if lost {
+		s.fault(w, r, model.FaultRefuse, mid)
 		return
 	}
 
