@@ -23,7 +23,7 @@ import (
 func serveCmd() command {
 	return command{
 		name:    "serve",
-		args:    "[-dir DIR] [-topology bastion|bastion-multi-site] [-sql-version 2019|2022] [-rtt D] [-rtt-winrm D] [-rtt-ldap D] [-rtt-tds D] [-powershell-start D]",
+		args:    "[-dir DIR] [-topology bastion|bastion-multi-site] [-sql-version 2019|2022] [-rtt D] [-rtt-winrm D] [-rtt-ldap D] [-rtt-tds D] [-powershell-start D] [-restart-window D] [-replication-delay D]",
 		summary: "start the lab and run until Ctrl-C (SIGINT) or SIGTERM",
 		detail: `Starts every endpoint on 127.0.0.1 and writes, in DIR:
   lab.env       the provider's settings (BASTION_*) and a TF_VAR_* value for
@@ -57,12 +57,14 @@ for every WinRM command. "bastion-lab status" counts what was charged.`,
 			rttLDAP := fs.Duration("rtt-ldap", -1, "round-trip time for LDAP (default: -rtt)")
 			rttTDS := fs.Duration("rtt-tds", -1, "round-trip time for TDS (default: -rtt)")
 			psStart := fs.Duration("powershell-start", model.DefaultPowerShellStart, "start cost of PowerShell, charged per WinRM command")
+			restart := fs.Duration("restart-window", model.DefaultRestartWindow, "how long a server refuses connections while it restarts after a DC promotion or demotion")
+			replication := fs.Duration("replication-delay", model.DefaultReplicationDelay, "how long the other DCs take to see a DC promoted or demoted through its replication source (Windows: 15 s or more within a site)")
 			return func(ctx context.Context, out io.Writer) error {
 				version, err := model.SQLVersionForRelease(*sqlRelease)
 				if err != nil {
 					return usageError{err.Error()}
 				}
-				costs := model.Costs{RTT: map[string]time.Duration{}, PowerShellStart: *psStart}
+				costs := serveSettings{Costs: model.Costs{RTT: map[string]time.Duration{}, PowerShellStart: *psStart}}
 				for p, d := range map[string]time.Duration{model.WinRM: *rttWinRM, model.LDAP: *rttLDAP, model.TDS: *rttTDS} {
 					if d < 0 {
 						d = *rtt
@@ -74,6 +76,7 @@ for every WinRM command. "bastion-lab status" counts what was charged.`,
 				default:
 					return usageError{fmt.Sprintf("unknown -topology %q: use %s or %s", *topology, model.TopologyBastion, model.TopologyBastionMultiSite)}
 				}
+				costs.RestartWindow, costs.ReplicationDelay = *restart, *replication
 				return serve(ctx, out, *dir, costs, model.Seed{SQLVersion: version, Topology: *topology})
 			}
 		},
@@ -365,7 +368,14 @@ func checkProtocol(p string) error {
 }
 
 // serve starts the lab, writes DIR's files and runs until ctx ends.
-func serve(ctx context.Context, out io.Writer, dir string, costs model.Costs, seed model.Seed) error {
+// serveSettings are the lab's timing settings: the cost model, and how
+// restarts and replication behave.
+type serveSettings struct {
+	model.Costs
+	RestartWindow, ReplicationDelay time.Duration
+}
+
+func serve(ctx context.Context, out io.Writer, dir string, costs serveSettings, seed model.Seed) error {
 	// lab.env names files in dir: absolute, so terraform -chdir finds them.
 	dir, err := filepath.Abs(dir)
 	if err != nil {
@@ -379,7 +389,11 @@ func serve(ctx context.Context, out io.Writer, dir string, costs model.Costs, se
 		return err
 	}
 	defer l.Close()
-	l.Env.SetCosts(costs)
+	l.Env.SetCosts(costs.Costs)
+	_ = l.Env.Do(func(e *model.Env) error {
+		e.RestartWindow, e.ReplicationDelay = costs.RestartWindow, costs.ReplicationDelay
+		return nil
+	})
 	// The MIM hosts get the AD DS tools (netdom), as Microsoft's PAM deployment
 	// installs them, so bastion_pam_trust can be tried as it is.
 	_ = l.Env.Do(func(e *model.Env) error {
