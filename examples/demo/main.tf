@@ -27,7 +27,8 @@ variable "mim_service_account_password" {
 
 locals {
   sql_network_name = "priv-sql.priv.contoso.test"
-  mim_hosts        = ["priv-app1.priv.contoso.test", "priv-app2.priv.contoso.test"]
+  # The MIM hosts by service name (a rebuilt node keeps the name; only the host changes).
+  mim_hosts = { "PRIV-APP1" = "priv-app1.priv.contoso.test", "PRIV-APP2" = "priv-app2.priv.contoso.test" }
 }
 
 # The directory as it is: every DC, its site, global catalog flag and roles (LDAP only).
@@ -45,9 +46,11 @@ resource "bastion_sql_login" "mim_service" {
 # Every node shares one partition name: the bastion uses manual approvals, and
 # only services with the same partition name may act on a request.
 resource "bastion_mim_service_node" "node" {
-  for_each = toset(local.mim_hosts)
+  for_each = local.mim_hosts
 
-  host                                = each.value
+  host = each.value
+  # Set explicitly: a workflow finishes only on the service name that started it, so a rebuilt node keeps the lost one's.
+  service_name                        = each.key
   external_host_name                  = "pam.priv.contoso.test"
   service_partition_name              = "PAM.PRIV.CONTOSO.TEST"
   sql_server                          = local.sql_network_name
@@ -74,7 +77,7 @@ data "bastion_topology" "bastion" {
   sql = {
     network_name     = local.sql_network_name
     clustered        = true
-    nodes            = local.mim_hosts
+    nodes            = values(local.mim_hosts)
     data_directories = ["C:\\ClusterStorage\\Volume1\\MSSQL\\Data"]
     log_directories  = ["C:\\ClusterStorage\\Volume1\\MSSQL\\Log"]
   }

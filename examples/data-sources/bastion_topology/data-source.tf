@@ -8,15 +8,17 @@ locals {
     "priv-dc1.priv.contoso.com" = { address = "10.0.0.11", fsmo_roles = ["SchemaMaster", "DomainNamingMaster", "PDCEmulator"] }
     "priv-dc2.priv.contoso.com" = { address = "10.0.0.12", fsmo_roles = ["RIDMaster", "InfrastructureMaster"] }
   }
-  app_servers = ["priv-app1.priv.contoso.com", "priv-app2.priv.contoso.com"]
+  # The application servers by MIM service name (a rebuilt node keeps the name; only the host changes).
+  app_servers = { "PRIV-APP1" = "priv-app1.priv.contoso.com", "PRIV-APP2" = "priv-app2.priv.contoso.com" }
 }
 
 # The two MIM Service nodes (see the bastion_mim_service_node resource).
 resource "bastion_mim_service_node" "node" {
-  for_each = toset(local.app_servers)
+  for_each = local.app_servers
 
-  host                                = each.value
-  service_name                        = upper(split(".", each.value)[0])
+  host = each.value
+  # Set explicitly: a workflow finishes only on the service name that started it, so a rebuilt node keeps the lost one's.
+  service_name                        = each.key
   external_host_name                  = "pam.priv.contoso.com"
   service_partition_name              = "PAM.PRIV.CONTOSO.COM"
   sql_server                          = "priv-sql.priv.contoso.com"
@@ -43,7 +45,7 @@ data "bastion_topology" "bastion" {
   sql = {
     network_name     = "priv-sql.priv.contoso.com"
     clustered        = true
-    nodes            = local.app_servers
+    nodes            = values(local.app_servers)
     data_directories = ["C:\\ClusterStorage\\Volume1\\MSSQL\\Data"]
     log_directories  = ["L:\\MSSQL\\Log"]
   }
@@ -60,7 +62,7 @@ data "bastion_topology" "bastion" {
   # both DCs.
   dns_servers = merge(
     { for host, dc in local.domain_controllers : host => concat([for other, o in local.domain_controllers : o.address if other != host], ["127.0.0.1"]) },
-    { for host in local.app_servers : host => [for dc in values(local.domain_controllers) : dc.address] },
+    { for host in values(local.app_servers) : host => [for dc in values(local.domain_controllers) : dc.address] },
   )
 
   backups = [for host, dc in local.domain_controllers : {
