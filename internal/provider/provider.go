@@ -379,6 +379,7 @@ func (p *bastionProvider) DataSources(context.Context) []func() datasource.DataS
 	return []func() datasource.DataSource{
 		NewTopologyDataSource,
 		NewDomainControllersDataSource,
+		NewDNSClientServersDataSource,
 		NewBackupStatusDataSource,
 	}
 }

@@ -181,6 +181,9 @@ type Host struct {
 	DelegationFrom map[string]bool
 	// ScheduledTasks are the tasks registered on the host, by path.
 	ScheduledTasks []string
+	// DNSServers is the DNS client server list of the host, in order
+	// (Get-DnsClientServerAddress); empty unless a test sets it.
+	DNSServers []string
 
 	faults  map[string][]*Fault
 	latency map[string]time.Duration
