@@ -465,11 +465,13 @@ func TestConnectionReuse(t *testing.T) {
 			t.Errorf("%s: 20 runs opened %d connections", auth, st.Connections)
 		}
 		// One shell: Create, then Command, Send, Receive per run. NTLM
-		// authenticates the connection once: the first request goes
-		// anonymous, then negotiate, then authenticate: 2 extra in all.
+		// authenticates each connection once: its first request goes
+		// anonymous, then negotiate, then authenticate: 2 extra per
+		// connection (a loaded machine may see the idle keep-alive closed
+		// and a second connection opened, which the bound above allows).
 		want := 1 + 20*3
 		if auth == AuthNTLM {
-			want += 2
+			want += 2 * int(st.Connections)
 		}
 		if st.Requests != want {
 			t.Errorf("%s: %d requests for 20 runs, want %d", auth, st.Requests, want)

@@ -89,8 +89,16 @@ type netCost struct {
 // wait charges d as a round trip in flight: it sleeps and adds the time to
 // the busy union.
 func (n *netCost) wait(d time.Duration) {
+	n.begin(time.Now())
+	time.Sleep(d)
+	n.end(time.Now())
+}
+
+// begin and end bracket one round trip in flight at the given instants;
+// the union of the brackets is the busy time.
+func (n *netCost) begin(now time.Time) {
 	n.busyMu.Lock()
-	now := time.Now()
+	defer n.busyMu.Unlock()
 	if n.inFlight == 0 {
 		n.busySince = now
 	}
@@ -98,16 +106,16 @@ func (n *netCost) wait(d time.Duration) {
 		n.firstStart = now
 	}
 	n.inFlight++
-	n.busyMu.Unlock()
-	time.Sleep(d)
+}
+
+func (n *netCost) end(now time.Time) {
 	n.busyMu.Lock()
-	now = time.Now()
+	defer n.busyMu.Unlock()
 	n.inFlight--
 	if n.inFlight == 0 {
 		n.busy += now.Sub(n.busySince)
 	}
 	n.lastEnd = now
-	n.busyMu.Unlock()
 }
 
 // NetBusy is the network time the cost model charged since the last
