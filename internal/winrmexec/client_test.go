@@ -471,7 +471,7 @@ func TestConnectionReuse(t *testing.T) {
 		// and a second connection opened, which the bound above allows).
 		want := 1 + 20*3
 		if auth == AuthNTLM {
-			want += 2 * int(st.Connections)
+			want += 2 * st.Connections
 		}
 		if st.Requests != want {
 			t.Errorf("%s: %d requests for 20 runs, want %d", auth, st.Requests, want)
