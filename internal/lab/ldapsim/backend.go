@@ -284,12 +284,15 @@ func (b *backend) search(w *gldap.ResponseWriter, r *gldap.Request) {
 	}
 }
 
-func (b *backend) modify(w *gldap.ResponseWriter, r *gldap.Request) {
+// update answers one add, delete or modify request with a response of kind
+// app: a request that does not decode is a protocol error, one on an
+// unbound connection an operations error; otherwise do gives the result.
+func update[M any](b *backend, w *gldap.ResponseWriter, r *gldap.Request, app int, decode func() (M, error), do func(account string, m M) (int, string)) {
 	code, diag := gldap.ResultSuccess, ""
 	defer func() {
-		_ = w.Write(r.NewModifyResponse(gldap.WithResponseCode(code), gldap.WithDiagnosticMessage(diag)))
+		_ = w.Write(r.NewResponse(gldap.WithApplicationCode(app), gldap.WithResponseCode(code), gldap.WithDiagnosticMessage(diag)))
 	}()
-	m, err := r.GetModifyMessage()
+	m, err := decode()
 	if err != nil {
 		code, diag = gldap.ResultProtocolError, err.Error()
 		return
@@ -299,25 +302,31 @@ func (b *backend) modify(w *gldap.ResponseWriter, r *gldap.Request) {
 		code, diag = gldap.ResultOperationsError, diagNeedBind
 		return
 	}
-	changes := make([]change, 0, len(m.Changes))
-	for _, c := range m.Changes {
-		vals, err := modValues(c.Modification.Vals)
-		if err != nil {
-			code, diag = gldap.ResultProtocolError, err.Error()
-			return
+	code, diag = do(account, m)
+}
+
+func (b *backend) modify(w *gldap.ResponseWriter, r *gldap.Request) {
+	update(b, w, r, gldap.ApplicationModifyResponse, r.GetModifyMessage, func(account string, m *gldap.ModifyMessage) (code int, diag string) {
+		changes := make([]change, 0, len(m.Changes))
+		for _, c := range m.Changes {
+			vals, err := modValues(c.Modification.Vals)
+			if err != nil {
+				return gldap.ResultProtocolError, err.Error()
+			}
+			changes = append(changes, change{op: c.Operation, attr: c.Modification.Type, vals: vals})
 		}
-		changes = append(changes, change{op: c.Operation, attr: c.Modification.Type, vals: vals})
-	}
-	if hook := b.s.opts.BeforeModify; hook != nil {
-		hook(b.host, m.DN)
-	}
-	_ = b.s.env.Do(func(e *model.Env) error {
-		code, diag = applyModify(e, b.host, account, m.DN, changes)
-		return nil
+		if hook := b.s.opts.BeforeModify; hook != nil {
+			hook(b.host, m.DN)
+		}
+		_ = b.s.env.Do(func(e *model.Env) error {
+			code, diag = applyModify(e, b.host, account, m.DN, changes)
+			return nil
+		})
+		if code == gldap.ResultSuccess && adnames.NormDN(m.DN) != "" {
+			b.s.stamps.wrote(m.DN)
+		}
+		return code, diag
 	})
-	if code == gldap.ResultSuccess && adnames.NormDN(m.DN) != "" {
-		b.s.stamps.wrote(m.DN)
-	}
 }
 
 // change is one modification with its values decoded.

@@ -39,23 +39,12 @@ func firstRDNValue(dn string) string {
 // add creates dnsNode objects in an AD-integrated zone: the only objects
 // the lab creates.
 func (b *backend) add(w *gldap.ResponseWriter, r *gldap.Request) {
-	code, diag := gldap.ResultSuccess, ""
-	defer func() {
-		_ = w.Write(r.NewResponse(gldap.WithApplicationCode(gldap.ApplicationAddResponse), gldap.WithResponseCode(code), gldap.WithDiagnosticMessage(diag)))
-	}()
-	m, err := r.GetAddMessage()
-	if err != nil {
-		code, diag = gldap.ResultProtocolError, err.Error()
-		return
-	}
-	account, ok := b.account(r.ConnectionID())
-	if !ok {
-		code, diag = gldap.ResultOperationsError, diagNeedBind
-		return
-	}
-	_ = b.s.env.Do(func(e *model.Env) error {
-		code, diag = addDNSNode(e, b.host, account, m.DN, m.Attributes)
-		return nil
+	update(b, w, r, gldap.ApplicationAddResponse, r.GetAddMessage, func(account string, m *gldap.AddMessage) (code int, diag string) {
+		_ = b.s.env.Do(func(e *model.Env) error {
+			code, diag = addDNSNode(e, b.host, account, m.DN, m.Attributes)
+			return nil
+		})
+		return code, diag
 	})
 }
 
@@ -103,44 +92,38 @@ func addDNSNode(e *model.Env, host, account, dn string, attrs []gldap.Attribute)
 
 // del deletes dnsNode objects: the only objects the lab deletes.
 func (b *backend) del(w *gldap.ResponseWriter, r *gldap.Request) {
-	code, diag := gldap.ResultSuccess, ""
-	defer func() {
-		_ = w.Write(r.NewResponse(gldap.WithApplicationCode(gldap.ApplicationDelResponse), gldap.WithResponseCode(code), gldap.WithDiagnosticMessage(diag)))
-	}()
-	m, err := r.GetDeleteMessage()
-	if err != nil {
-		code, diag = gldap.ResultProtocolError, err.Error()
-		return
-	}
-	account, ok := b.account(r.ConnectionID())
-	if !ok {
-		code, diag = gldap.ResultOperationsError, diagNeedBind
-		return
-	}
-	_ = b.s.env.Do(func(e *model.Env) error {
-		v := buildView(e, b.host)
-		switch {
-		case v == nil:
-			code, diag = gldap.ResultUnavailable, "not a domain controller any more"
-		case v.byKey[adnames.NormDN(m.DN)] == nil:
-			code, diag = gldap.ResultNoSuchObject, diagNoObject(v.bestMatch(m.DN))
-		case v.self.ReadOnly:
-			code, diag = gldap.ResultReferral, diagReferral(writableDC(v.dom))
-		case !isAdmin(account):
-			code, diag = gldap.ResultInsufficientAccessRights, diagInsuffAccess
-		default:
-			z, node, name := v.dnsNodeAt(m.DN)
-			if node == nil {
-				code, diag = gldap.ResultUnwillingToPerform, "the lab deletes only dnsNode objects"
-				return nil
-			}
-			z.Serial++
-			delete(z.Nodes, strings.ToLower(name))
-			v.dom.NextUSN()
-			e.Record(v.self.Host, "dns-node", "deleted "+name+"."+z.Name)
-		}
-		return nil
+	update(b, w, r, gldap.ApplicationDelResponse, r.GetDeleteMessage, func(account string, m *gldap.DeleteMessage) (code int, diag string) {
+		_ = b.s.env.Do(func(e *model.Env) error {
+			code, diag = deleteDNSNode(e, b.host, account, m.DN)
+			return nil
+		})
+		return code, diag
 	})
+}
+
+// deleteDNSNode deletes the dnsNode at dn as DC host would. Callers hold
+// the lock.
+func deleteDNSNode(e *model.Env, host, account, dn string) (int, string) {
+	v := buildView(e, host)
+	switch {
+	case v == nil:
+		return gldap.ResultUnavailable, "not a domain controller any more"
+	case v.byKey[adnames.NormDN(dn)] == nil:
+		return gldap.ResultNoSuchObject, diagNoObject(v.bestMatch(dn))
+	case v.self.ReadOnly:
+		return gldap.ResultReferral, diagReferral(writableDC(v.dom))
+	case !isAdmin(account):
+		return gldap.ResultInsufficientAccessRights, diagInsuffAccess
+	}
+	z, node, name := v.dnsNodeAt(dn)
+	if node == nil {
+		return gldap.ResultUnwillingToPerform, "the lab deletes only dnsNode objects"
+	}
+	z.Serial++
+	delete(z.Nodes, strings.ToLower(name))
+	v.dom.NextUSN()
+	e.Record(v.self.Host, "dns-node", "deleted "+name+"."+z.Name)
+	return gldap.ResultSuccess, ""
 }
 
 // modifyDNSNode changes dnsRecord (add, delete of a value, replace) and
