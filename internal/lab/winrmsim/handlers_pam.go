@@ -373,6 +373,26 @@ func sourceDomain(env *model.Env, cmdlet string, in pamDomainInput) (*model.Doma
 	return d, nil
 }
 
+// pamDomainRequest reads the input of a PAM domain configuration script,
+// loads the MIMPAM module and finds the source domain as cmdlet would.
+func pamDomainRequest(env *model.Env, h *model.Host, raw json.RawMessage, cmdlet string) (*model.Domain, error) {
+	var in pamDomainInput
+	if err := decodeStrict(raw, &in, "source_domain", "corp_username", "corp_password"); err != nil {
+		return nil, err
+	}
+	if err := importMIMPAM(h); err != nil {
+		return nil, err
+	}
+	return sourceDomain(env, cmdlet, in)
+}
+
+// configuredReply is Test-PAMDomainConfiguration's answer as the scripts
+// hand it back: the cmdlet returns a String (Microsoft's reference:
+// "Outputs: String"), so the script replies with the text and its type.
+func configuredReply(env *model.Env, d *model.Domain) map[string]any {
+	return map[string]any{"output": cmdletBool(domainConfigured(env, d)), "output_type": "System.String"}
+}
+
 // domainConfigured is Test-PAMDomainConfiguration's answer.
 func domainConfigured(env *model.Env, d *model.Domain) bool {
 	f := env.CorpFacts(d)
@@ -381,14 +401,7 @@ func domainConfigured(env *model.Env, d *model.Domain) bool {
 }
 
 func pamDomainConfigurationSet(env *model.Env, h *model.Host, raw json.RawMessage) (any, error) {
-	var in pamDomainInput
-	if err := decodeStrict(raw, &in, "source_domain", "corp_username", "corp_password"); err != nil {
-		return nil, err
-	}
-	if err := importMIMPAM(h); err != nil {
-		return nil, err
-	}
-	d, err := sourceDomain(env, "NewPAMDomainConfiguration", in)
+	d, err := pamDomainRequest(env, h, raw, "NewPAMDomainConfiguration")
 	if err != nil {
 		return nil, err
 	}
@@ -409,37 +422,19 @@ func pamDomainConfigurationSet(env *model.Env, h *model.Host, raw json.RawMessag
 	}
 	f.Configured = true
 	env.Record(h.FQDN, "pam-domain-configured", d.NetBIOSName)
-	// The cmdlet returns a String (Microsoft's reference: "Outputs:
-	// String"); the script hands it back as text with its type.
-	return map[string]any{"output": cmdletBool(domainConfigured(env, d)), "output_type": "System.String"}, nil
+	return configuredReply(env, d), nil
 }
 
 func pamDomainConfigurationTest(env *model.Env, h *model.Host, raw json.RawMessage) (any, error) {
-	var in pamDomainInput
-	if err := decodeStrict(raw, &in, "source_domain", "corp_username", "corp_password"); err != nil {
-		return nil, err
-	}
-	if err := importMIMPAM(h); err != nil {
-		return nil, err
-	}
-	d, err := sourceDomain(env, "TestPAMDomainConfiguration", in)
+	d, err := pamDomainRequest(env, h, raw, "TestPAMDomainConfiguration")
 	if err != nil {
 		return nil, err
 	}
-	// The cmdlet returns a String (Microsoft's reference: "Outputs:
-	// String"); the script hands it back as text with its type.
-	return map[string]any{"output": cmdletBool(domainConfigured(env, d)), "output_type": "System.String"}, nil
+	return configuredReply(env, d), nil
 }
 
 func pamDomainConfigurationRemove(env *model.Env, h *model.Host, raw json.RawMessage) (any, error) {
-	var in pamDomainInput
-	if err := decodeStrict(raw, &in, "source_domain", "corp_username", "corp_password"); err != nil {
-		return nil, err
-	}
-	if err := importMIMPAM(h); err != nil {
-		return nil, err
-	}
-	d, err := sourceDomain(env, "TestPAMDomainConfiguration", in)
+	d, err := pamDomainRequest(env, h, raw, "TestPAMDomainConfiguration")
 	if err != nil {
 		return nil, err
 	}
