@@ -33,33 +33,7 @@ if (Test-RunAs -Params $Params) {
 
 # include: pam
 
-# CommandLineToArgvW quoting: netdom receives the value as one argument,
-# whatever quotes, spaces or backslashes it holds.
-function ConvertTo-NativeArgument {
-    param([string] $Value)
-    $builder = New-Object -TypeName System.Text.StringBuilder
-    [void]$builder.Append('"')
-    $backslashes = 0
-    foreach ($ch in $Value.ToCharArray()) {
-        if ($ch -eq [char]92) {
-            $backslashes++
-            continue
-        }
-        if ($ch -eq [char]34) {
-            [void]$builder.Append([char]92, 2 * $backslashes + 1)
-        }
-        elseif ($backslashes -gt 0) {
-            [void]$builder.Append([char]92, $backslashes)
-        }
-        [void]$builder.Append($ch)
-        $backslashes = 0
-    }
-    if ($backslashes -gt 0) {
-        [void]$builder.Append([char]92, 2 * $backslashes)
-    }
-    [void]$builder.Append('"')
-    return $builder.ToString()
-}
+# include: native_argument
 
 function Read-CorpSide {
     param($Root, [string] $Partner)

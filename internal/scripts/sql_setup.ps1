@@ -31,33 +31,7 @@ if (Test-RunAs -Params $Params) {
 }
 # include: private_dir
 
-function ConvertTo-SetupArgument {
-    param([string] $Value)
-    # CommandLineToArgvW: backslashes are literal unless a double quote follows;
-    # then 2n backslashes stand for n, and 2n+1 for n and a literal quote.
-    $builder = New-Object -TypeName System.Text.StringBuilder
-    [void]$builder.Append('"')
-    $backslashes = 0
-    foreach ($ch in $Value.ToCharArray()) {
-        if ($ch -eq [char]92) {
-            $backslashes++
-            continue
-        }
-        if ($ch -eq [char]34) {
-            [void]$builder.Append([char]92, 2 * $backslashes + 1)
-        }
-        elseif ($backslashes -gt 0) {
-            [void]$builder.Append([char]92, $backslashes)
-        }
-        [void]$builder.Append($ch)
-        $backslashes = 0
-    }
-    if ($backslashes -gt 0) {
-        [void]$builder.Append([char]92, 2 * $backslashes)
-    }
-    [void]$builder.Append('"')
-    return $builder.ToString()
-}
+# include: native_argument
 
 $action = [string]$Params.action
 if (@('InstallFailoverCluster', 'AddNode', 'RemoveNode') -cnotcontains $action) {
@@ -143,7 +117,7 @@ foreach ($name in $names) {
     }
     $quoted = New-Object -TypeName 'System.Collections.Generic.List[string]'
     foreach ($value in $values[$name]) {
-        $quoted.Add((ConvertTo-SetupArgument -Value $value))
+        $quoted.Add((ConvertTo-NativeArgument -Value $value))
     }
     $arguments.Add('/' + $name + '=' + ($quoted -join ' '))
     $shown.Add('/' + $name + '=' + ($quoted -join ' '))

@@ -27,9 +27,9 @@ var (
 		"IACCEPTSQLSERVERLICENSETERMS": true, "CONFIGURATIONFILE": true, "UIMODE": true, "HELP": true, "INDICATEPROGRESS": true}
 )
 
-// setupArgument quotes one value for setup.exe's command line as the script's
-// ConvertTo-SetupArgument does (CommandLineToArgvW rules): backslashes are
-// doubled only before a double quote or the closing quote.
+// setupArgument quotes one value for setup.exe's command line as the
+// script's ConvertTo-NativeArgument does (CommandLineToArgvW rules):
+// backslashes are doubled only before a double quote or the closing quote.
 func setupArgument(v string) string {
 	var b strings.Builder
 	b.WriteByte('"')
