@@ -134,14 +134,67 @@ func (l *Lab) CorpAdminPassword() string {
 	return pw
 }
 
+// ProviderSettings are what a provider block holds: where the hosts are
+// reached and the WinRM, LDAP and (when SQL is set) SQL settings.
+type ProviderSettings struct {
+	ConnectTo map[string]string
+	WinRM     Login
+	LDAP      LDAPSettings
+	SQL       *SQLSettings
+}
+
+// Login is an account and the CA file that verifies the servers it logs on to.
+type Login struct {
+	Username, Password, CAFile string
+}
+
+// LDAPSettings are the provider's ldap block: two DCs, one of them pinned.
+type LDAPSettings struct {
+	Login
+	Domain   string
+	Servers  [2]string
+	PinnedDC string
+}
+
+// SQLSettings are the provider's sql block (SQL authentication).
+type SQLSettings struct {
+	Login
+	Server string
+}
+
+// ProviderSettings point every protocol at this lab.
+func (l *Lab) ProviderSettings() ProviderSettings {
+	admin := Login{Username: model.AdminUser, Password: l.Seed.AdminPassword, CAFile: l.CAFile}
+	return ProviderSettings{
+		ConnectTo: l.ConnectTo(),
+		WinRM:     admin,
+		LDAP:      LDAPSettings{Login: admin, Domain: model.DomainDNS, Servers: [2]string{model.DC1, model.DC2}, PinnedDC: model.DC1},
+		SQL:       &SQLSettings{Login: Login{Username: model.SQLLoginUser, Password: l.Seed.SQLPassword, CAFile: l.CAFile}, Server: model.SQLNetwork},
+	}
+}
+
 // ProviderHCL renders a provider block pointing at this lab (tests run
 // several labs at once, so they cannot share environment variables).
-func (l *Lab) ProviderHCL() string {
+func (l *Lab) ProviderHCL() string { return l.ProviderSettings().HCL() }
+
+// HCL renders the settings as a provider block.
+func (s ProviderSettings) HCL() string {
 	var ct []string
-	for k, v := range l.ConnectTo() {
+	for k, v := range s.ConnectTo {
 		ct = append(ct, fmt.Sprintf("    %q = %q", k, v))
 	}
 	sort.Strings(ct)
+	sql := ""
+	if s.SQL != nil {
+		sql = fmt.Sprintf(`  sql {
+    server   = %q
+    auth     = "sql"
+    username = %q
+    password = %q
+    ca_file  = %q
+  }
+`, s.SQL.Server, s.SQL.Username, s.SQL.Password, s.SQL.CAFile)
+	}
 	return fmt.Sprintf(`provider "bastion" {
   connect_to = {
 %s
@@ -160,18 +213,10 @@ func (l *Lab) ProviderHCL() string {
     password  = %q
     ca_file   = %q
   }
-  sql {
-    server   = %q
-    auth     = "sql"
-    username = %q
-    password = %q
-    ca_file  = %q
-  }
-}
+%s}
 `, strings.Join(ct, "\n"),
-		model.AdminUser, l.Seed.AdminPassword, l.CAFile,
-		model.DomainDNS, model.DC1, model.DC2, model.DC1, model.AdminUser, l.Seed.AdminPassword, l.CAFile,
-		model.SQLNetwork, model.SQLLoginUser, l.Seed.SQLPassword, l.CAFile)
+		s.WinRM.Username, s.WinRM.Password, s.WinRM.CAFile,
+		s.LDAP.Domain, s.LDAP.Servers[0], s.LDAP.Servers[1], s.LDAP.PinnedDC, s.LDAP.Username, s.LDAP.Password, s.LDAP.CAFile, sql)
 }
 
 // Close stops every endpoint and removes the lab's own files.

@@ -34,39 +34,18 @@ func sambaProviderHCL(l *lab.Lab, sl *samba.Lab) string {
 	f, _ := sl.Forest("priv")
 	dc1, _ := sl.DC("priv-dc1")
 	dc2, _ := sl.DC("priv-dc2")
-	connect := map[string]string{}
+	s := l.ProviderSettings()
+	s.ConnectTo = map[string]string{}
 	for k, v := range l.WinRM.ConnectTo() {
-		connect[k] = v
+		s.ConnectTo[k] = v
 	}
 	for k, v := range sl.ConnectTo(636) {
-		connect[k] = v
+		s.ConnectTo[k] = v
 	}
-	var ct []string
-	for k, v := range connect {
-		ct = append(ct, fmt.Sprintf("    %q = %q", k, v))
-	}
-	sort.Strings(ct)
-	return fmt.Sprintf(`provider "bastion" {
-  connect_to = {
-%s
-  }
-  winrm {
-    auth     = "ntlm"
-    username = %q
-    password = %q
-    ca_file  = %q
-  }
-  ldap {
-    domain    = %q
-    servers   = [%q, %q]
-    pinned_dc = %q
-    username  = %q
-    password  = %q
-    ca_file   = %q
-  }
-}
-`, strings.Join(ct, "\n"), model.AdminUser, l.Seed.AdminPassword, l.CAFile,
-		f.DNSDomain, dc1.FQDN, dc2.FQDN, dc1.FQDN, f.AdminUPN, f.AdminPassword, sl.CACert)
+	s.LDAP = lab.LDAPSettings{Login: lab.Login{Username: f.AdminUPN, Password: f.AdminPassword, CAFile: sl.CACert},
+		Domain: f.DNSDomain, Servers: [2]string{dc1.FQDN, dc2.FQDN}, PinnedDC: dc1.FQDN}
+	s.SQL = nil
+	return s.HCL()
 }
 
 // sambaDCNames lists the DCs samba-tool's side knows (ldbsearch of the
