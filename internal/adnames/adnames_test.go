@@ -134,3 +134,21 @@ func TestLevelsAndBits(t *testing.T) {
 		}
 	}
 }
+
+func TestClassesOf(t *testing.T) {
+	for _, c := range []struct {
+		p    string
+		want PasswordClasses
+		n    int
+	}{
+		{"", PasswordClasses{}, 0},
+		{"abc", PasswordClasses{Lower: true}, 1},
+		{"Abc1", PasswordClasses{Upper: true, Lower: true, Digit: true}, 3},
+		{"Ab1!", PasswordClasses{true, true, true, true}, 4},
+		{"ÉÀ é 9", PasswordClasses{Upper: true, Lower: true, Digit: true, Other: true}, 4},
+	} {
+		if got := ClassesOf(c.p); got != c.want || got.Count() != c.n {
+			t.Errorf("ClassesOf(%q) = %+v (%d), want %+v (%d)", c.p, got, got.Count(), c.want, c.n)
+		}
+	}
+}

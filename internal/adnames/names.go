@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode"
 
 	"github.com/go-ldap/ldap/v3"
 )
@@ -177,4 +178,40 @@ func CheckSyncAccount(name string) error {
 		return fmt.Errorf("%q is not a sAMAccountName ntdsutil can take: 1 to 20 letters, digits, dots, underscores or hyphens, without the domain", name)
 	}
 	return nil
+}
+
+// PasswordClasses are the character categories of the domain password
+// complexity rule ("Password must meet complexity requirements": upper case,
+// lower case, base-10 digits, non-alphanumeric characters) that a password uses.
+type PasswordClasses struct {
+	Upper, Lower, Digit, Other bool
+}
+
+// ClassesOf reports which complexity categories p uses.
+func ClassesOf(p string) PasswordClasses {
+	var c PasswordClasses
+	for _, r := range p {
+		switch {
+		case unicode.IsUpper(r):
+			c.Upper = true
+		case unicode.IsLower(r):
+			c.Lower = true
+		case unicode.IsDigit(r):
+			c.Digit = true
+		default:
+			c.Other = true
+		}
+	}
+	return c
+}
+
+// Count is how many of the four categories are used.
+func (c PasswordClasses) Count() int {
+	n := 0
+	for _, b := range []bool{c.Upper, c.Lower, c.Digit, c.Other} {
+		if b {
+			n++
+		}
+	}
+	return n
 }

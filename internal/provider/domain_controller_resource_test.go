@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	fwresource "github.com/hashicorp/terraform-plugin-framework/resource"
@@ -122,21 +121,9 @@ func lastDemotionPassword(l *lab.Lab, host string) string {
 // checkRandomPassword: 32 characters with upper and lower case letters,
 // digits and symbols.
 func checkRandomPassword(pw string) error {
-	var upper, lower, digit, symbol bool
-	for _, r := range pw {
-		switch {
-		case unicode.IsUpper(r):
-			upper = true
-		case unicode.IsLower(r):
-			lower = true
-		case unicode.IsDigit(r):
-			digit = true
-		default:
-			symbol = true
-		}
-	}
-	if len(pw) != 32 || !upper || !lower || !digit || !symbol {
-		return fmt.Errorf("a password of %d characters (upper %t, lower %t, digit %t, symbol %t), want 32 with all four classes", len(pw), upper, lower, digit, symbol)
+	c := adnames.ClassesOf(pw)
+	if len(pw) != 32 || c.Count() != 4 {
+		return fmt.Errorf("a password of %d characters (upper %t, lower %t, digit %t, symbol %t), want 32 with all four classes", len(pw), c.Upper, c.Lower, c.Digit, c.Other)
 	}
 	return nil
 }

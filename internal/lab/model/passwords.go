@@ -3,7 +3,8 @@ package model
 import (
 	"fmt"
 	"strings"
-	"unicode"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 )
 
 // MeetsComplexity is the default domain password policy: at least 7
@@ -14,26 +15,7 @@ func MeetsComplexity(p string) bool {
 	if len([]rune(p)) < 7 {
 		return false
 	}
-	var upper, lower, digit, other bool
-	for _, r := range p {
-		switch {
-		case unicode.IsUpper(r):
-			upper = true
-		case unicode.IsLower(r):
-			lower = true
-		case unicode.IsDigit(r):
-			digit = true
-		default:
-			other = true
-		}
-	}
-	n := 0
-	for _, b := range []bool{upper, lower, digit, other} {
-		if b {
-			n++
-		}
-	}
-	return n >= 3
+	return adnames.ClassesOf(p).Count() >= 3
 }
 
 // SetUserPassword is an administrative reset of the password of the domain
