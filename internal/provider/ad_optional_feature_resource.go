@@ -102,8 +102,7 @@ const (
 
 func (r *adOptionalFeatureResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan adOptionalFeatureResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.Plan, &plan)) {
 		return
 	}
 	ctx, cancel, ok := r.data.operation(ctx, plan.Timeouts.Create, featureCreateTimeout, &resp.Diagnostics)
@@ -127,8 +126,7 @@ func (r *adOptionalFeatureResource) Create(ctx context.Context, req resource.Cre
 
 func (r *adOptionalFeatureResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state adOptionalFeatureResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.State, &state)) {
 		return
 	}
 	ctx, cancel, ok := r.data.operation(ctx, state.Timeouts.Read, featureReadTimeout, &resp.Diagnostics)
@@ -164,8 +162,7 @@ func (r *adOptionalFeatureResource) Read(ctx context.Context, req resource.ReadR
 // rest is computed. It keeps the state as planned.
 func (r *adOptionalFeatureResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan adOptionalFeatureResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.Plan, &plan)) {
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -175,8 +172,7 @@ func (r *adOptionalFeatureResource) Update(ctx context.Context, req resource.Upd
 // optional feature ([MS-ADTS] 3.1.1.9).
 func (r *adOptionalFeatureResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state adOptionalFeatureResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.State, &state)) {
 		return
 	}
 	resp.Diagnostics.AddWarning("Optional Feature Stays Enabled",
@@ -207,8 +203,7 @@ func (r *adOptionalFeatureResource) ModifyPlan(ctx context.Context, req resource
 		return
 	}
 	var plan adOptionalFeatureResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() || plan.Name.IsUnknown() || plan.Name.IsNull() {
+	if !load(ctx, &resp.Diagnostics, from(req.Plan, &plan)) || plan.Name.IsUnknown() || plan.Name.IsNull() {
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.data.logCtx(ctx), featureReadTimeout)

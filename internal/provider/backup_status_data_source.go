@@ -110,8 +110,7 @@ func (d *backupStatusDataSource) Schema(_ context.Context, _ datasource.SchemaRe
 
 func (d *backupStatusDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var m backupStatusDataSourceModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() || d.data == nil || !d.data.needDirectory(readsOverLDAP, &resp.Diagnostics) {
+	if !load(ctx, &resp.Diagnostics, from(req.Config, &m)) || d.data == nil || !d.data.needDirectory(readsOverLDAP, &resp.Diagnostics) {
 		return
 	}
 	ctx = d.data.logCtx(ctx)

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strconv"
@@ -15,6 +16,28 @@ import (
 // The conversions between Terraform values and Go values that more than one
 // resource, data source or the provider itself uses. A conversion that only
 // one resource needs stays in that resource's _convert.go.
+
+// source is what a request carries: its plan, prior state or configuration.
+type source interface {
+	Get(ctx context.Context, target any) diag.Diagnostics
+}
+
+// reading is one source read into a model.
+type reading struct {
+	src  source
+	into any
+}
+
+func from(src source, into any) reading { return reading{src, into} }
+
+// load reads each source into its model, the first step of every CRUD
+// method; it reports whether the diagnostics are still free of errors.
+func load(ctx context.Context, diags *diag.Diagnostics, rs ...reading) bool {
+	for _, r := range rs {
+		diags.Append(r.src.Get(ctx, r.into)...)
+	}
+	return !diags.HasError()
+}
 
 // known reports whether a value is set: neither null nor unknown.
 func known(v attr.Value) bool { return !v.IsNull() && !v.IsUnknown() }

@@ -124,8 +124,7 @@ const dnsRecordTimeout = 5 * time.Minute
 
 func (r *dnsRecordResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan dnsRecordResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.Plan, &plan)) {
 		return
 	}
 	ctx, cancel, ok := r.data.operation(ctx, plan.Timeouts.Create, dnsRecordTimeout, &resp.Diagnostics)
@@ -138,8 +137,7 @@ func (r *dnsRecordResource) Create(ctx context.Context, req resource.CreateReque
 
 func (r *dnsRecordResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state dnsRecordResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.State, &state)) {
 		return
 	}
 	ctx, cancel, ok := r.data.operation(ctx, state.Timeouts.Read, dnsRecordTimeout, &resp.Diagnostics)
@@ -165,8 +163,7 @@ func (r *dnsRecordResource) Read(ctx context.Context, req resource.ReadRequest, 
 
 func (r *dnsRecordResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan dnsRecordResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.Plan, &plan)) {
 		return
 	}
 	ctx, cancel, ok := r.data.operation(ctx, plan.Timeouts.Update, dnsRecordTimeout, &resp.Diagnostics)
@@ -179,8 +176,7 @@ func (r *dnsRecordResource) Update(ctx context.Context, req resource.UpdateReque
 
 func (r *dnsRecordResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state dnsRecordResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.State, &state)) {
 		return
 	}
 	ctx, cancel, ok := r.data.operation(ctx, state.Timeouts.Delete, dnsRecordTimeout, &resp.Diagnostics)
@@ -212,8 +208,7 @@ func (r *dnsRecordResource) ImportState(ctx context.Context, req resource.Import
 // right family in canonical form, or exactly one target name.
 func (r *dnsRecordResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var cfg dnsRecordResourceModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
-	if resp.Diagnostics.HasError() || cfg.Type.IsUnknown() || cfg.Type.IsNull() || cfg.Records.IsUnknown() || cfg.Records.IsNull() {
+	if !load(ctx, &resp.Diagnostics, from(req.Config, &cfg)) || cfg.Type.IsUnknown() || cfg.Type.IsNull() || cfg.Records.IsUnknown() || cfg.Records.IsNull() {
 		return
 	}
 	var values []types.String

@@ -42,8 +42,7 @@ func (r *domainControllerResource) ModifyPlan(ctx context.Context, req resource.
 	ctx = r.data.logCtx(ctx)
 	if !req.Plan.Raw.IsNull() && req.State.Raw.IsNull() {
 		var config domainControllerResourceModel
-		resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
-		if resp.Diagnostics.HasError() {
+		if !load(ctx, &resp.Diagnostics, from(req.Config, &config)) {
 			return
 		}
 		// A new DC's host is not asked here: when a DC is replaced on the same
@@ -67,8 +66,7 @@ func (r *domainControllerResource) ModifyPlan(ctx context.Context, req resource.
 		// Terraform plans a tainted DC like a new one (null prior state and
 		// no private state): a host that is already a DC is demoted first.
 		var plan domainControllerResourceModel
-		resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-		if resp.Diagnostics.HasError() || !known(plan.Host) || r.data.dir == nil {
+		if !load(ctx, &resp.Diagnostics, from(req.Plan, &plan)) || !known(plan.Host) || r.data.dir == nil {
 			return
 		}
 		old.Host = plan.Host.ValueString()

@@ -256,9 +256,7 @@ const (
 
 func (r *domainControllerResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan, config domainControllerResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.Plan, &plan), from(req.Config, &config)) {
 		return
 	}
 	safeMode := config.SafeModePasswordWO.ValueString()
@@ -352,8 +350,7 @@ func (r *domainControllerResource) Create(ctx context.Context, req resource.Crea
 
 func (r *domainControllerResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state domainControllerResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.State, &state)) {
 		return
 	}
 	ctx, cancel, ok := r.data.operation(ctx, state.Timeouts.Read, dcReadTimeout, &resp.Diagnostics)
@@ -393,9 +390,7 @@ func (r *domainControllerResource) Read(ctx context.Context, req resource.ReadRe
 
 func (r *domainControllerResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state domainControllerResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.Plan, &plan), from(req.State, &state)) {
 		return
 	}
 	ctx, cancel, ok := r.data.operation(ctx, plan.Timeouts.Update, dcUpdateTimeout, &resp.Diagnostics)
@@ -433,8 +428,7 @@ func (r *domainControllerResource) Update(ctx context.Context, req resource.Upda
 
 func (r *domainControllerResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state domainControllerResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.State, &state)) {
 		return
 	}
 	ctx, cancel, ok := r.data.operation(ctx, state.Timeouts.Delete, dcDeleteTimeout, &resp.Diagnostics)

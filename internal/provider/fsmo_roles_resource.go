@@ -142,8 +142,7 @@ const (
 
 func (r *fsmoRolesResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan fsmoRolesResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.Plan, &plan)) {
 		return
 	}
 	ctx, cancel, ok := r.data.operation(ctx, plan.Timeouts.Create, fsmoCreateTimeout, &resp.Diagnostics)
@@ -156,8 +155,7 @@ func (r *fsmoRolesResource) Create(ctx context.Context, req resource.CreateReque
 
 func (r *fsmoRolesResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state fsmoRolesResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.State, &state)) {
 		return
 	}
 	ctx, cancel, ok := r.data.operation(ctx, state.Timeouts.Read, fsmoReadTimeout, &resp.Diagnostics)
@@ -185,8 +183,7 @@ func (r *fsmoRolesResource) Read(ctx context.Context, req resource.ReadRequest, 
 
 func (r *fsmoRolesResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan fsmoRolesResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.Plan, &plan)) {
 		return
 	}
 	ctx, cancel, ok := r.data.operation(ctx, plan.Timeouts.Update, fsmoUpdateTimeout, &resp.Diagnostics)
@@ -203,8 +200,7 @@ const fsmoDeleteTimeout = 20 * time.Minute
 // removes the resource from the state only (the roles always live on some DC).
 func (r *fsmoRolesResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state fsmoRolesResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() || !known(state.HolderOnDestroy.StringValue) {
+	if !load(ctx, &resp.Diagnostics, from(req.State, &state)) || !known(state.HolderOnDestroy.StringValue) {
 		return
 	}
 	ctx, cancel, ok := r.data.operation(ctx, state.Timeouts.Delete, fsmoDeleteTimeout, &resp.Diagnostics)
@@ -403,8 +399,7 @@ func fsmoID(domain string) string { return strings.ToLower(strings.TrimSuffix(do
 // which DCs give their roles back first.
 func (r *fsmoRolesResource) planReturn(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	var state fsmoRolesResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() || !known(state.HolderOnDestroy.StringValue) {
+	if !load(ctx, &resp.Diagnostics, from(req.State, &state)) || !known(state.HolderOnDestroy.StringValue) {
 		return
 	}
 	target := state.HolderOnDestroy.ValueString()

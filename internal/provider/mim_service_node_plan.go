@@ -57,8 +57,7 @@ func (r *mimServiceNodeResource) ModifyPlan(ctx context.Context, req resource.Mo
 		return
 	}
 	var plan mimServiceNodeResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.Plan, &plan)) {
 		return
 	}
 	if req.State.Raw.IsNull() {
@@ -69,8 +68,7 @@ func (r *mimServiceNodeResource) ModifyPlan(ctx context.Context, req resource.Mo
 		return
 	}
 	var state mimServiceNodeResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.State, &state)) {
 		return
 	}
 	for _, p := range []struct {

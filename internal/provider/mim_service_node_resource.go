@@ -212,9 +212,7 @@ const (
 
 func (r *mimServiceNodeResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan, config mimServiceNodeResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.Plan, &plan), from(req.Config, &config)) {
 		return
 	}
 	password := config.ServiceAccountPasswordWO.ValueString()
@@ -357,8 +355,7 @@ func (r *mimServiceNodeResource) converge(ctx context.Context, host string, want
 
 func (r *mimServiceNodeResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state mimServiceNodeResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.State, &state)) {
 		return
 	}
 	ctx, cancel, ok := r.data.operation(ctx, state.Timeouts.Read, defaultReadTimeout, &resp.Diagnostics)
@@ -394,10 +391,7 @@ func (r *mimServiceNodeResource) Read(ctx context.Context, req resource.ReadRequ
 
 func (r *mimServiceNodeResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state, config mimServiceNodeResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.Plan, &plan), from(req.State, &state), from(req.Config, &config)) {
 		return
 	}
 	password := config.ServiceAccountPasswordWO.ValueString()
@@ -423,8 +417,7 @@ func (r *mimServiceNodeResource) Update(ctx context.Context, req resource.Update
 
 func (r *mimServiceNodeResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state mimServiceNodeResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.State, &state)) {
 		return
 	}
 	ctx, cancel, ok := r.data.operation(ctx, state.Timeouts.Delete, defaultDeleteTimeout, &resp.Diagnostics)

@@ -110,9 +110,7 @@ func (r *pamDomainConfigurationResource) Schema(ctx context.Context, _ resource.
 
 func (r *pamDomainConfigurationResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan, config pamDomainConfigurationResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.Plan, &plan), from(req.Config, &config)) {
 		return
 	}
 	password := config.CorpPasswordWO.ValueString()
@@ -155,8 +153,7 @@ func (r *pamDomainConfigurationResource) configure(ctx context.Context, host str
 // credential, can see it. ModifyPlan runs it at every plan.
 func (r *pamDomainConfigurationResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state pamDomainConfigurationResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.State, &state)) {
 		return
 	}
 	if state.ID.IsNull() || state.ID.IsUnknown() {
@@ -193,10 +190,7 @@ func (r *pamDomainConfigurationResource) Read(ctx context.Context, req resource.
 
 func (r *pamDomainConfigurationResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state, config pamDomainConfigurationResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.Plan, &plan), from(req.State, &state), from(req.Config, &config)) {
 		return
 	}
 	password := config.CorpPasswordWO.ValueString()
@@ -233,8 +227,7 @@ func (r *pamDomainConfigurationResource) Update(ctx context.Context, req resourc
 
 func (r *pamDomainConfigurationResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state pamDomainConfigurationResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.State, &state)) {
 		return
 	}
 	password := r.data.pamCorpPassword
@@ -306,10 +299,7 @@ func (r *pamDomainConfigurationResource) ModifyPlan(ctx context.Context, req res
 		return
 	}
 	var plan, state, config pamDomainConfigurationResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.Plan, &plan), from(req.State, &state), from(req.Config, &config)) {
 		return
 	}
 	if !strings.EqualFold(plan.SourceDomain.ValueString(), state.SourceDomain.ValueString()) {

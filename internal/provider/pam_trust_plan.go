@@ -105,10 +105,7 @@ func (r *pamTrustResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 		return
 	}
 	var plan, state, config pamTrustResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.Plan, &plan), from(req.State, &state), from(req.Config, &config)) {
 		return
 	}
 	if !plan.Bidirectional.Equal(state.Bidirectional) || !strings.EqualFold(plan.SourceForest.ValueString(), state.SourceForest.ValueString()) {
@@ -227,8 +224,7 @@ func (r *pamTrustResource) guardDemolition(ctx context.Context, req resource.Mod
 	var config pamTrustResourceModel
 	password := r.data.pamCorpPassword
 	if kind != demolishedByDestroy {
-		resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
-		if resp.Diagnostics.HasError() {
+		if !load(ctx, &resp.Diagnostics, from(req.Config, &config)) {
 			return
 		}
 		if known(config.CorpPasswordWO) {

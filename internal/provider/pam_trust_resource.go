@@ -245,9 +245,7 @@ const (
 
 func (r *pamTrustResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan, config pamTrustResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.Plan, &plan), from(req.Config, &config)) {
 		return
 	}
 	password := config.CorpPasswordWO.ValueString()
@@ -306,8 +304,7 @@ func (r *pamTrustResource) saveAfterFailure(ctx context.Context, plan *pamTrustR
 
 func (r *pamTrustResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state pamTrustResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.State, &state)) {
 		return
 	}
 	ctx, cancel, ok := r.data.operation(ctx, state.Timeouts.Read, pamDefaultReadTimeout, &resp.Diagnostics)
@@ -344,10 +341,7 @@ func (r *pamTrustResource) Read(ctx context.Context, req resource.ReadRequest, r
 
 func (r *pamTrustResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state, config pamTrustResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.Plan, &plan), from(req.State, &state), from(req.Config, &config)) {
 		return
 	}
 	password := config.CorpPasswordWO.ValueString()
@@ -395,8 +389,7 @@ func (r *pamTrustResource) Update(ctx context.Context, req resource.UpdateReques
 
 func (r *pamTrustResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state pamTrustResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.State, &state)) {
 		return
 	}
 	password := r.data.pamCorpPassword

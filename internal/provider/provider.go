@@ -226,8 +226,7 @@ func readPEM(path string) ([]byte, error) {
 
 func (p *bastionProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
 	var cfg providerModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.Config, &cfg)) {
 		return
 	}
 	if cfg.WinRM == nil {

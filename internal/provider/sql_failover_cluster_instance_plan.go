@@ -142,8 +142,7 @@ func (r *sqlFailoverClusterInstanceResource) ModifyPlan(ctx context.Context, req
 		return
 	}
 	var plan sqlFailoverClusterInstanceResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.Plan, &plan)) {
 		return
 	}
 	var state *sqlFailoverClusterInstanceResourceModel

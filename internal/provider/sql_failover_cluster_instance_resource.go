@@ -294,9 +294,7 @@ const (
 
 func (r *sqlFailoverClusterInstanceResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan, config sqlFailoverClusterInstanceResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.Plan, &plan), from(req.Config, &config)) {
 		return
 	}
 	secrets := fciSecrets(&config)
@@ -351,8 +349,7 @@ func (r *sqlFailoverClusterInstanceResource) Create(ctx context.Context, req res
 
 func (r *sqlFailoverClusterInstanceResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state sqlFailoverClusterInstanceResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.State, &state)) {
 		return
 	}
 	ctx, cancel, ok := r.data.operation(ctx, state.Timeouts.Read, fciReadTimeout, &resp.Diagnostics)
@@ -378,10 +375,7 @@ func (r *sqlFailoverClusterInstanceResource) Read(ctx context.Context, req resou
 
 func (r *sqlFailoverClusterInstanceResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state, config sqlFailoverClusterInstanceResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.Plan, &plan), from(req.State, &state), from(req.Config, &config)) {
 		return
 	}
 	secrets := fciSecrets(&config)
@@ -460,8 +454,7 @@ func (r *sqlFailoverClusterInstanceResource) Update(ctx context.Context, req res
 
 func (r *sqlFailoverClusterInstanceResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state sqlFailoverClusterInstanceResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.State, &state)) {
 		return
 	}
 	ctx, cancel, ok := r.data.operation(ctx, state.Timeouts.Delete, fciDeleteTimeout, &resp.Diagnostics)

@@ -97,8 +97,7 @@ const sqlLoginTimeout = 5 * time.Minute
 
 func (r *sqlLoginResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan sqlLoginResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.Plan, &plan)) {
 		return
 	}
 	ctx, cancel, ok := r.data.operation(ctx, plan.Timeouts.Create, sqlLoginTimeout, &resp.Diagnostics)
@@ -135,8 +134,7 @@ func (r *sqlLoginResource) Create(ctx context.Context, req resource.CreateReques
 
 func (r *sqlLoginResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state sqlLoginResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.State, &state)) {
 		return
 	}
 	ctx, cancel, ok := r.data.operation(ctx, state.Timeouts.Read, sqlLoginTimeout, &resp.Diagnostics)
@@ -168,8 +166,7 @@ func (r *sqlLoginResource) Read(ctx context.Context, req resource.ReadRequest, r
 
 func (r *sqlLoginResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan sqlLoginResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.Plan, &plan)) {
 		return
 	}
 	ctx, cancel, ok := r.data.operation(ctx, plan.Timeouts.Update, sqlLoginTimeout, &resp.Diagnostics)
@@ -201,8 +198,7 @@ func (r *sqlLoginResource) Update(ctx context.Context, req resource.UpdateReques
 
 func (r *sqlLoginResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state sqlLoginResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.State, &state)) {
 		return
 	}
 	ctx, cancel, ok := r.data.operation(ctx, state.Timeouts.Delete, sqlLoginTimeout, &resp.Diagnostics)

@@ -371,8 +371,7 @@ func (d *topologyDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 
 func (d *topologyDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var cfg topologyDataSourceModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
-	if resp.Diagnostics.HasError() {
+	if !load(ctx, &resp.Diagnostics, from(req.Config, &cfg)) {
 		return
 	}
 	// Terraform reads a data source with unknown configuration during apply,
