@@ -2,9 +2,7 @@ package provider
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -547,29 +545,14 @@ func TestAccDomainController_secretsStayOut(t *testing.T) {
 	logFile := filepath.Join(t.TempDir(), "trace.log")
 	t.Setenv("TF_LOG", "trace")
 	t.Setenv("TF_ACC_LOG_PATH", logFile)
-	secrets := func() []string {
+	secrets := secretSet(func() []string {
 		s := []string{l.Seed.AdminPassword, labDSRMPassword}
 		if pw := localAdminPassword(l, model.Spare1); pw != "" {
 			s = append(s, pw)
 		}
 		return s
-	}
-	noSecret := func(what string, b []byte) error {
-		for i, s := range secrets() {
-			if strings.Contains(string(b), s) {
-				return fmt.Errorf("secret #%d appears in the %s", i, what)
-			}
-		}
-		return nil
-	}
-	planHasNoSecret := planCheckFunc(func(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
-		b, _ := json.Marshal(req.Plan)
-		resp.Error = noSecret("plan", b)
 	})
-	stateHasNoSecret := func(s *terraform.State) error {
-		b, _ := json.Marshal(s)
-		return noSecret("state", b)
-	}
+	planHasNoSecret, stateHasNoSecret := secrets.plan(), secrets.state
 	// As a pipeline gives them: the provider's credentials in BASTION_*, the
 	// resource's secrets in ephemeral variables.
 	for k, v := range l.EnvVars() {
@@ -610,18 +593,7 @@ func TestAccDomainController_secretsStayOut(t *testing.T) {
 			},
 		},
 	})
-	log, err := os.ReadFile(logFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{"ad_install_dc", "ad_uninstall_dc", "Local Administrator Password Randomised"} {
-		if !strings.Contains(string(log), want) {
-			t.Fatalf("the trace log does not show %q: logging was not captured", want)
-		}
-	}
-	if err := noSecret("TF_LOG=trace log", log); err != nil {
-		t.Fatal(err)
-	}
+	secrets.traceLog(t, logFile, "ad_install_dc", "ad_uninstall_dc", "Local Administrator Password Randomised")
 }
 
 // dcResource returns the resource wired to data, and a state holding m.

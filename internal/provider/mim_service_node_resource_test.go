@@ -1,10 +1,7 @@
 package provider
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -401,7 +398,7 @@ func TestAccMIMServiceNode_secretsStayOut(t *testing.T) {
 		t.Setenv(k, v)
 	}
 	rotated := model.RandomPassword()
-	secrets := []string{l.Seed.MIMSvcPassword, l.Seed.AdminPassword, l.Seed.SQLPassword, rotated}
+	secrets := secretsOf(l.Seed.MIMSvcPassword, l.Seed.AdminPassword, l.Seed.SQLPassword, rotated)
 	cfg := func(version int) string {
 		return `
 provider "bastion" {}
@@ -413,18 +410,7 @@ variable "mim_password" {
 }
 ` + strings.Replace(mimNodeConfig{Host: model.App1, Password: "PLACEHOLDER", Version: version}.hcl(), `"PLACEHOLDER"`, "var.mim_password", 1)
 	}
-	noSecret := func(what string, b []byte) error {
-		for i, s := range secrets {
-			if strings.Contains(string(b), s) {
-				return fmt.Errorf("password #%d appears in the %s", i, what)
-			}
-		}
-		return nil
-	}
-	planHasNoSecret := planCheckFunc(func(ctx context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
-		b, _ := json.Marshal(req.Plan)
-		resp.Error = noSecret("plan", b)
-	})
+	planHasNoSecret := secrets.plan()
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
@@ -443,10 +429,7 @@ variable "mim_password" {
 					planHasNoSecret, plancheck.ExpectResourceAction("bastion_mim_service_node.node", plancheck.ResourceActionUpdate),
 				}},
 				Check: resource.ComposeTestCheckFunc(
-					func(s *terraform.State) error {
-						b, _ := json.Marshal(s)
-						return noSecret("state", b)
-					},
+					secrets.state,
 					func(*terraform.State) error {
 						for _, ev := range l.Env.Events() {
 							if ev.Kind == "service-start-failed" {
@@ -459,19 +442,8 @@ variable "mim_password" {
 			},
 		},
 	})
-	b, err := os.ReadFile(logFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(b) < 10000 {
-		t.Fatalf("trace log has only %d bytes: logging was not captured", len(b))
-	}
-	if err := noSecret("TF_LOG=trace log", b); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(b), "mim_read") {
-		t.Fatal("the trace log does not show the WinRM adapter's script runs: the tflog bridge is not wired")
-	}
+	// mim_read shows the WinRM adapter's script runs: the tflog bridge is wired.
+	secrets.traceLog(t, logFile, "mim_read")
 }
 
 func TestAccMIMServiceNode_planTimeErrors(t *testing.T) {
@@ -492,23 +464,7 @@ func TestAccMIMServiceNode_planTimeErrors(t *testing.T) {
 		"e-mail":             {mimNodeConfig{Host: model.App1, Password: pw, Email: "MIM <svc-mim@contoso.com>"}, `(?s)service_account_email.*not\s+an\s+e-mail\s+address`},
 		"mail server url":    {mimNodeConfig{Host: model.App1, Password: pw, Mail: "smtp://mail.contoso.com"}, `(?s)mail_server.*invalid\s+label.*mail\s+server's\s+DNS\s+host\s+name`},
 	}
-	for name, c := range cases {
-		t.Run(name, func(t *testing.T) {
-			resource.ParallelTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-				Steps:                    []resource.TestStep{{Config: l.ProviderHCL() + c.cfg.hcl(), PlanOnly: true, ExpectError: regexp.MustCompile(c.want)}},
-			})
-		})
-	}
-	if n := l.Env.CallCount(model.WinRM, ""); n != 0 {
-		t.Fatalf("plan-time errors must stop before any remote call; the lab saw %d WinRM calls", n)
-	}
-}
-
-type planCheckFunc func(context.Context, plancheck.CheckPlanRequest, *plancheck.CheckPlanResponse)
-
-func (f planCheckFunc) CheckPlan(ctx context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
-	f(ctx, req, resp)
+	expectPlanErrors(t, l, cases)
 }
 
 // restartHCL is a MIM node, the seed's FCI (imported) and bastion_topology

@@ -2,9 +2,7 @@ package provider
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -497,7 +495,7 @@ func TestAccPAMTrust_secretsStayOut(t *testing.T) {
 	t.Setenv("TF_ACC_LOG_PATH", logFile)
 	pw := corpPassword(l)
 	t.Setenv("BASTION_PAM_CORP_PASSWORD", pw)
-	secrets := []string{pw, l.Seed.AdminPassword}
+	secrets := secretsOf(pw, l.Seed.AdminPassword)
 	// The provider's own credentials come from BASTION_* as a pipeline gives them
 	// (plugin-testing logs the configuration file at trace level).
 	for k, v := range l.EnvVars() {
@@ -513,18 +511,7 @@ variable "corp_password" {
 }
 ` + strings.Replace(pamTrustConfig{Host: model.App1, Password: "PLACEHOLDER", Extra: []string{"verify_on_plan = true"}}.hcl(), `"PLACEHOLDER"`, "var.corp_password", 1) +
 		strings.Replace(pamDomainConfigHCL(model.App1, model.CorpAdminUser, "PLACEHOLDER", "depends_on = [bastion_pam_trust.corp]"), `"PLACEHOLDER"`, "var.corp_password", 1)
-	noSecret := func(what string, b []byte) error {
-		for i, s := range secrets {
-			if strings.Contains(string(b), s) {
-				return fmt.Errorf("secret #%d appears in the %s", i, what)
-			}
-		}
-		return nil
-	}
-	planHasNoSecret := planCheckFunc(func(ctx context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
-		b, _ := json.Marshal(req.Plan)
-		resp.Error = noSecret("plan", b)
-	})
+	planHasNoSecret := secrets.plan()
 	vars := config.Variables{"corp_password": config.StringVariable(pw)}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -544,10 +531,7 @@ variable "corp_password" {
 				Config:           cfg,
 				ConfigVariables:  vars,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{planHasNoSecret}},
-				Check: func(s *terraform.State) error {
-					b, _ := json.Marshal(s)
-					return noSecret("state", b)
-				},
+				Check:            secrets.state,
 			},
 			{ // a plan of the existing resources uses the credential and keeps it out of the plan too
 				Config:           cfg,
@@ -556,19 +540,8 @@ variable "corp_password" {
 			},
 		},
 	})
-	b, err := os.ReadFile(logFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(b) < 10000 {
-		t.Fatalf("trace log has only %d bytes: logging was not captured", len(b))
-	}
-	if err := noSecret("TF_LOG=trace log", b); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(b), "pam_trust_settings") {
-		t.Fatal("the trace log does not show the PAM script runs: the log bridge is not wired")
-	}
+	// pam_trust_settings shows the PAM script runs: the log bridge is wired.
+	secrets.traceLog(t, logFile, "pam_trust_settings")
 }
 
 func TestAccPAMTrust_planTimeErrors(t *testing.T) {
@@ -584,19 +557,7 @@ func TestAccPAMTrust_planTimeErrors(t *testing.T) {
 		"upn account":             {pamTrustConfig{Host: model.App1, User: "administrator@corp.contoso.test", Password: pw}, `(?s)corp_username.*DOMAIN\\name`},
 		"short host":              {pamTrustConfig{Host: "priv-app1", Password: pw}, `(?s)host.*fully\s+qualified`},
 	}
-	for name, c := range cases {
-		t.Run(name, func(t *testing.T) {
-			resource.ParallelTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-				Steps:                    []resource.TestStep{{Config: l.ProviderHCL() + c.cfg.hcl(), PlanOnly: true, ExpectError: regexp.MustCompile(c.want)}},
-			})
-		})
-	}
-	t.Cleanup(func() {
-		if n := l.Env.CallCount(model.WinRM, ""); n != 0 {
-			t.Errorf("plan-time errors must stop before any remote call; the lab saw %d WinRM calls", n)
-		}
-	})
+	expectPlanErrors(t, l, cases)
 }
 
 // labProviderData builds the adapters the provider's Configure would, for

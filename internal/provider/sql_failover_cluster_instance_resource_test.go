@@ -2,9 +2,7 @@ package provider
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -501,19 +499,7 @@ func TestAccSQLFailoverClusterInstance_planTimeErrors(t *testing.T) {
 		"read through another name": {with(func(c *fciConfig) { c.Network = "priv-sql2.priv.contoso.test" }),
 			`(?s)SQL Server Connection Not Through The Network Name.*priv-sql2\.priv\.contoso\.test`},
 	}
-	for name, c := range cases {
-		t.Run(name, func(t *testing.T) {
-			resource.ParallelTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-				Steps:                    []resource.TestStep{{Config: l.ProviderHCL() + c.cfg.hcl(), PlanOnly: true, ExpectError: regexp.MustCompile(c.want)}},
-			})
-		})
-	}
-	t.Cleanup(func() {
-		if n := l.Env.CallCount(model.WinRM, ""); n != 0 {
-			t.Errorf("plan-time errors must stop before any setup run; the lab saw %d WinRM calls", n)
-		}
-	})
+	expectPlanErrors(t, l, cases)
 }
 
 // A node known only at apply (here from terraform_data) is asked of the
@@ -659,43 +645,21 @@ variable "sql_password" {
   ephemeral = true
 }
 `
-	secrets := []string{agentPw, sqlPw}
-	noSecret := func(what string, b []byte) error {
-		for i, s := range secrets {
-			if strings.Contains(string(b), s) {
-				return fmt.Errorf("service password #%d appears in the %s", i, what)
-			}
-		}
-		return nil
-	}
+	secrets := secretsOf(agentPw, sqlPw)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
-			Config:          cfg,
-			ConfigVariables: config.Variables{"agent_password": config.StringVariable(agentPw), "sql_password": config.StringVariable(sqlPw)},
-			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{planCheckFunc(func(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
-				b, _ := json.Marshal(req.Plan)
-				resp.Error = noSecret("plan", b)
-			})}},
+			Config:           cfg,
+			ConfigVariables:  config.Variables{"agent_password": config.StringVariable(agentPw), "sql_password": config.StringVariable(sqlPw)},
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{secrets.plan()}},
 			Check: resource.ComposeTestCheckFunc(
-				func(s *terraform.State) error {
-					b, _ := json.Marshal(s)
-					return noSecret("state", b)
-				},
+				secrets.state,
 				lastRunIs(l, "AddNode", model.App2),
 			),
 		}},
 	})
-	b, err := os.ReadFile(logFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := noSecret("TF_LOG=trace log", b); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(b), "sql_setup") || !strings.Contains(string(b), "/AGTSVCPASSWORD=********") {
-		t.Fatal("the trace log does not show the setup runs with their passwords starred: logging was not captured")
-	}
+	// The setup runs show, with their passwords starred.
+	secrets.traceLog(t, logFile, "sql_setup", "/AGTSVCPASSWORD=********")
 }
 
 // tdsOnlyParameters checks that the lab's TDS server saw only the adapter's
