@@ -132,7 +132,7 @@ try {
     if ($secrets.Count -gt 0) {
         $file = [System.IO.Path]::Combine($directory, 'ConfigurationFile.ini')
         [System.IO.File]::WriteAllLines($file, $configuration.ToArray(), (New-Object -TypeName System.Text.UnicodeEncoding -ArgumentList $false, $true))
-        $arguments.Add('/CONFIGURATIONFILE=' + (ConvertTo-SetupArgument -Value $file))
+        $arguments.Add('/CONFIGURATIONFILE=' + (ConvertTo-NativeArgument -Value $file))
     }
     $process = Start-Process -FilePath $setup -ArgumentList ($arguments -join ' ') -WorkingDirectory $media -Wait -PassThru -NoNewWindow -RedirectStandardOutput $stdout -RedirectStandardError $stderr
     $code = [int]$process.ExitCode
