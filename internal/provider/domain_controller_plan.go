@@ -4,14 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/ad"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/topology"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/validators"
 	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 )
 
 // Plan-time logic of bastion_domain_controller: credentials a promotion or
@@ -143,4 +149,35 @@ func dcHasDemotionCredential(data *providerData, host string, diags *diag.Diagno
 			"The provider's WinRM account has no password (WinRM signs in with a Kerberos credential cache, or is not configured). Set winrm.username and winrm.password "+
 			"(or BASTION_WINRM_USERNAME and BASTION_WINRM_PASSWORD) to a domain admin account, then plan again. Nothing was run on %s.", host, host))
 	return false
+}
+
+// dcPathAttribute is a promotion-time folder: changing it on a DC this
+// resource promoted replaces the DC (Windows cannot move them in place).
+func dcPathAttribute(doc string) schema.StringAttribute {
+	return schema.StringAttribute{
+		Optional:            true,
+		MarkdownDescription: doc + " Changing it on a DC this resource promoted replaces the DC: moving the database or SYSVOL is an offline `ntdsutil` procedure." + dcPromotionOnlyDoc,
+		Validators:          []validator.String{validators.WindowsPath()},
+		PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplaceIf(func(ctx context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
+			if !req.StateValue.IsNull() {
+				resp.RequiresReplace = !strings.EqualFold(req.StateValue.ValueString(), req.PlanValue.ValueString())
+				return
+			}
+			// No recorded value: a DC this resource promoted has Windows' default
+			// there; an imported one adopts the configured value as it is.
+			promoted, d := req.Private.GetKey(ctx, dcPromotedKey)
+			resp.Diagnostics.Append(d...)
+			resp.RequiresReplace = len(promoted) > 0
+		}, "Replaces a DC this resource promoted.", "Replaces a DC this resource promoted.")},
+	}
+}
+
+// dcReplaceUnlessSameText requires replacement when a known value changes
+// other than in letter case (host, domain and site names are case-insensitive).
+func dcReplaceUnlessSameText(why string) planmodifier.String {
+	desc := "Replaces the DC: " + why + "."
+	return stringplanmodifier.RequiresReplaceIf(func(_ context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
+		resp.RequiresReplace = !req.StateValue.IsNull() && !req.PlanValue.IsUnknown() &&
+			adnames.HostKey(req.StateValue.ValueString()) != adnames.HostKey(req.PlanValue.ValueString())
+	}, desc, desc)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -21,7 +20,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/ad"
-	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/topology"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/validators"
@@ -214,37 +212,6 @@ func (r *domainControllerResource) Schema(ctx context.Context, _ resource.Schema
 			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
 		},
 	}
-}
-
-// dcPathAttribute is a promotion-time folder: changing it on a DC this
-// resource promoted replaces the DC (Windows cannot move them in place).
-func dcPathAttribute(doc string) schema.StringAttribute {
-	return schema.StringAttribute{
-		Optional:            true,
-		MarkdownDescription: doc + " Changing it on a DC this resource promoted replaces the DC: moving the database or SYSVOL is an offline `ntdsutil` procedure." + dcPromotionOnlyDoc,
-		Validators:          []validator.String{validators.WindowsPath()},
-		PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplaceIf(func(ctx context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
-			if !req.StateValue.IsNull() {
-				resp.RequiresReplace = !strings.EqualFold(req.StateValue.ValueString(), req.PlanValue.ValueString())
-				return
-			}
-			// No recorded value: a DC this resource promoted has Windows' default
-			// there; an imported one adopts the configured value as it is.
-			promoted, d := req.Private.GetKey(ctx, dcPromotedKey)
-			resp.Diagnostics.Append(d...)
-			resp.RequiresReplace = len(promoted) > 0
-		}, "Replaces a DC this resource promoted.", "Replaces a DC this resource promoted.")},
-	}
-}
-
-// dcReplaceUnlessSameText requires replacement when a known value changes
-// other than in letter case (host, domain and site names are case-insensitive).
-func dcReplaceUnlessSameText(why string) planmodifier.String {
-	desc := "Replaces the DC: " + why + "."
-	return stringplanmodifier.RequiresReplaceIf(func(_ context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
-		resp.RequiresReplace = !req.StateValue.IsNull() && !req.PlanValue.IsUnknown() &&
-			adnames.HostKey(req.StateValue.ValueString()) != adnames.HostKey(req.PlanValue.ValueString())
-	}, desc, desc)
 }
 
 const (

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/fci"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/sqlserver"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 )
@@ -130,3 +132,35 @@ type fciIPAddressModel struct {
 	ClusterNetwork types.String `tfsdk:"cluster_network"`
 	SubnetMask     types.String `tfsdk:"subnet_mask"`
 }
+
+// evictLost evicts the declared-lost node host from the Windows failover
+// cluster (Remove-ClusterNode -Force) on a node of want that is up.
+func (r *sqlFailoverClusterInstanceResource) evictLost(ctx context.Context, network string, have, want []string, host string, diags *diag.Diagnostics) bool {
+	fc, err := r.readCluster(ctx)
+	if err != nil {
+		report(diags, failure{"Failover Cluster Node Not Evicted", host, viaSQL, "reading the instance's nodes to choose where Remove-ClusterNode runs"}, err)
+		return false
+	}
+	survivor := fci.Survivor(fci.NodeViews(network, have, fc), want, r.data.isLost)
+	if survivor == "" {
+		diags.AddAttributeError(path.Root("nodes"), "Failover Cluster Node Not Evicted",
+			fmt.Sprintf(lostHostDetail+"Its eviction (Remove-ClusterNode -Force) must run on a node that stays in nodes and is up, and there is none: "+
+				"keep at least one working node of the instance in nodes.", host))
+		return false
+	}
+	out, err := fci.EvictNode(ctx, r.data.winrm, survivor, host)
+	if err != nil {
+		report(diags, failure{"Failover Cluster Node Not Evicted", survivor, viaWinRM, "evicting the lost node " + host + " with Remove-ClusterNode -Force"}, err)
+		return false
+	}
+	tflog.Info(ctx, "lost node evicted from the failover cluster", map[string]any{"node": host, "run_on": survivor, "cluster_nodes": out.Nodes})
+	return true
+}
+
+// SQL Server setup takes tens of minutes a node.
+const (
+	fciCreateTimeout = 120 * time.Minute
+	fciReadTimeout   = 5 * time.Minute
+	fciUpdateTimeout = 60 * time.Minute
+	fciDeleteTimeout = 60 * time.Minute
+)

@@ -3,14 +3,12 @@ package provider
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -22,7 +20,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/fci"
@@ -284,14 +281,6 @@ func (r *sqlFailoverClusterInstanceResource) Schema(ctx context.Context, _ resou
 	}
 }
 
-// SQL Server setup takes tens of minutes a node.
-const (
-	fciCreateTimeout = 120 * time.Minute
-	fciReadTimeout   = 5 * time.Minute
-	fciUpdateTimeout = 60 * time.Minute
-	fciDeleteTimeout = 60 * time.Minute
-)
-
 func (r *sqlFailoverClusterInstanceResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan, config sqlFailoverClusterInstanceResourceModel
 	if !load(ctx, &resp.Diagnostics, from(req.Plan, &plan), from(req.Config, &config)) {
@@ -492,30 +481,6 @@ func (r *sqlFailoverClusterInstanceResource) Delete(ctx context.Context, req res
 			return
 		}
 	}
-}
-
-// evictLost evicts the declared-lost node host from the Windows failover
-// cluster (Remove-ClusterNode -Force) on a node of want that is up.
-func (r *sqlFailoverClusterInstanceResource) evictLost(ctx context.Context, network string, have, want []string, host string, diags *diag.Diagnostics) bool {
-	fc, err := r.readCluster(ctx)
-	if err != nil {
-		report(diags, failure{"Failover Cluster Node Not Evicted", host, viaSQL, "reading the instance's nodes to choose where Remove-ClusterNode runs"}, err)
-		return false
-	}
-	survivor := fci.Survivor(fci.NodeViews(network, have, fc), want, r.data.isLost)
-	if survivor == "" {
-		diags.AddAttributeError(path.Root("nodes"), "Failover Cluster Node Not Evicted",
-			fmt.Sprintf(lostHostDetail+"Its eviction (Remove-ClusterNode -Force) must run on a node that stays in nodes and is up, and there is none: "+
-				"keep at least one working node of the instance in nodes.", host))
-		return false
-	}
-	out, err := fci.EvictNode(ctx, r.data.winrm, survivor, host)
-	if err != nil {
-		report(diags, failure{"Failover Cluster Node Not Evicted", survivor, viaWinRM, "evicting the lost node " + host + " with Remove-ClusterNode -Force"}, err)
-		return false
-	}
-	tflog.Info(ctx, "lost node evicted from the failover cluster", map[string]any{"node": host, "run_on": survivor, "cluster_nodes": out.Nodes})
-	return true
 }
 
 func (r *sqlFailoverClusterInstanceResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
