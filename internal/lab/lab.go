@@ -29,6 +29,10 @@ type Options struct {
 	// NoSQL starts without the SQL Server failover cluster instance that the
 	// default bastion has (tests of the FCI resource build it themselves).
 	NoSQL bool
+	// CertificateFlaws are endpoints that serve a bad certificate from the
+	// start (expired, wrong name, unknown authority); Env.SetCertificateFlaw
+	// changes them while the lab runs.
+	CertificateFlaws []model.CertificateFlaw
 }
 
 // Lab is a running simulated bastion.
@@ -51,6 +55,11 @@ func Start(opts Options) (*Lab, error) {
 	seed := opts.Seed
 	seed.WithSQL = !opts.NoSQL
 	env, seed := model.NewDefault(seed)
+	for _, c := range opts.CertificateFlaws {
+		if err := env.SetCertificateFlaw(c.Host, c.Protocol, c.Flaw); err != nil {
+			return nil, fmt.Errorf("lab: %w", err)
+		}
+	}
 	return StartEnv(env, seed, opts.Dir)
 }
 

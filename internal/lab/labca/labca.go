@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"strings"
 	"sync"
 	"time"
 )
@@ -26,17 +27,56 @@ type CA struct {
 
 	mu     sync.Mutex
 	leaves map[string]*tls.Certificate
+	rogue  *CA // the unknown authority of Flaw UnknownAuthority, made on first use
+}
+
+// Flaw is what is wrong with a certificate an endpoint presents on purpose,
+// so a client's refusal can be seen and tested: the three ways a TLS client
+// rejects a server (RFC 5280 6.1.3 validity and chain, RFC 6125 6 names).
+type Flaw string
+
+const (
+	// NoFlaw is the good certificate: the lab CA's, for the endpoint's names.
+	NoFlaw Flaw = ""
+	// Expired is signed by the lab CA for the right names, but its validity
+	// ended yesterday.
+	Expired Flaw = "expired"
+	// WrongName is signed by the lab CA and valid, but issued for the
+	// host's short (NetBIOS) name only, a common mistake, so it names
+	// neither the FQDN nor the loopback address.
+	WrongName Flaw = "wrong_name"
+	// UnknownAuthority is valid and names the host, but is signed by a
+	// second CA that no lab ca.pem holds.
+	UnknownAuthority Flaw = "unknown_ca"
+)
+
+// Flaws lists every flaw a lab endpoint can serve.
+var Flaws = []Flaw{Expired, WrongName, UnknownAuthority}
+
+// ParseFlaw accepts a Flaw's name, or "none" / "" for the good certificate.
+func ParseFlaw(s string) (Flaw, error) {
+	if s == "" || s == "none" {
+		return NoFlaw, nil
+	}
+	for _, f := range Flaws {
+		if string(f) == s {
+			return f, nil
+		}
+	}
+	return NoFlaw, fmt.Errorf("certificate flaw %q: want one of expired, wrong_name, unknown_ca or none", s)
 }
 
 // New creates a CA valid for a day.
-func New() (*CA, error) {
+func New() (*CA, error) { return newCA("bastion lab CA") }
+
+func newCA(name string) (*CA, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial(),
-		Subject:               pkix.Name{CommonName: "bastion lab CA", Organization: []string{"terraform-provider-bastion lab"}},
+		Subject:               pkix.Name{CommonName: name, Organization: []string{"terraform-provider-bastion lab"}},
 		NotBefore:             time.Now().Add(-time.Hour),
 		NotAfter:              time.Now().Add(24 * time.Hour),
 		IsCA:                  true,
@@ -67,10 +107,23 @@ func (c *CA) Pool() *x509.CertPool {
 // Leaf returns (and caches) a server certificate for the given DNS names; the
 // certificate also carries 127.0.0.1 and ::1 as IP SANs.
 func (c *CA) Leaf(names ...string) (*tls.Certificate, error) {
+	return c.FlawedLeaf(NoFlaw, names...)
+}
+
+// FlawedLeaf returns (and caches) a server certificate for names with the
+// given flaw (NoFlaw: the same as Leaf).
+func (c *CA) FlawedLeaf(flaw Flaw, names ...string) (*tls.Certificate, error) {
 	if len(names) == 0 {
 		return nil, fmt.Errorf("labca: no names")
 	}
-	key := fmt.Sprint(names)
+	if flaw == UnknownAuthority {
+		rogue, err := c.rogueCA()
+		if err != nil {
+			return nil, err
+		}
+		return rogue.FlawedLeaf(NoFlaw, names...)
+	}
+	key := string(flaw) + fmt.Sprint(names)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if l, ok := c.leaves[key]; ok {
@@ -90,6 +143,16 @@ func (c *CA) Leaf(names ...string) (*tls.Certificate, error) {
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
+	switch flaw {
+	case Expired:
+		tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-48*time.Hour), time.Now().Add(-24*time.Hour)
+	case WrongName:
+		short, _, _ := strings.Cut(names[0], ".")
+		if short == names[0] {
+			short = "wrong-name.invalid"
+		}
+		tmpl.Subject.CommonName, tmpl.DNSNames, tmpl.IPAddresses = short, []string{short}, nil
+	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, c.cert, &pk.PublicKey, c.key)
 	if err != nil {
 		return nil, err
@@ -99,6 +162,19 @@ func (c *CA) Leaf(names ...string) (*tls.Certificate, error) {
 	return leaf, nil
 }
 
+func (c *CA) rogueCA() (*CA, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.rogue == nil {
+		r, err := newCA("bastion lab unknown CA")
+		if err != nil {
+			return nil, err
+		}
+		c.rogue = r
+	}
+	return c.rogue, nil
+}
+
 // ServerConfig is a TLS server config presenting a leaf for names.
 func (c *CA) ServerConfig(names ...string) (*tls.Config, error) {
 	leaf, err := c.Leaf(names...)
@@ -106,6 +182,21 @@ func (c *CA) ServerConfig(names ...string) (*tls.Config, error) {
 		return nil, err
 	}
 	return &tls.Config{Certificates: []tls.Certificate{*leaf}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// FlawedServerConfig is a TLS server config presenting, at each handshake,
+// the certificate for names with the flaw flaw() returns then, so a running
+// endpoint can be switched to a bad certificate and back.
+func (c *CA) FlawedServerConfig(flaw func() Flaw, names ...string) (*tls.Config, error) {
+	if _, err := c.Leaf(names...); err != nil {
+		return nil, err
+	}
+	return &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: c.GetCertificate(flaw, names...)}, nil
+}
+
+// GetCertificate is the tls.Config callback FlawedServerConfig uses.
+func (c *CA) GetCertificate(flaw func() Flaw, names ...string) func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	return func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return c.FlawedLeaf(flaw(), names...) }
 }
 
 func serial() *big.Int {

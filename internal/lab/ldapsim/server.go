@@ -258,7 +258,8 @@ func (s *Server) tlsConfig(host string) (*tls.Config, error) {
 		}
 		return nil
 	})
-	cfg, err := s.ca.ServerConfig(names...)
+	// LDAPS and StartTLS present the same certificate, good or flawed.
+	cfg, err := s.ca.FlawedServerConfig(func() labca.Flaw { return s.env.CertificateFlawOf(host, model.LDAP) }, names...)
 	if err != nil {
 		return nil, err
 	}

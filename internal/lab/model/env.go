@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/labca"
 )
 
 // Protocol names used for counters and fault injection.
@@ -61,6 +63,8 @@ type Env struct {
 	processes []ProcessStart
 	secrets   map[string]bool
 	net       netCost // the cost model and its counters (netcost.go)
+	// certFlaws: endpoints serving a bad certificate, by protocol/host (certificates.go).
+	certFlaws map[string]labca.Flaw
 
 	// Now is the model's clock; tests may replace it.
 	Now func() time.Time
@@ -323,10 +327,12 @@ func (e *Env) InjectFault(host, protocol string, kind FaultKind, n int) error {
 	return nil
 }
 
-// ClearFaults removes every fault and latency on a host.
+// ClearFaults removes every fault and latency on a host, and restores its
+// good certificates.
 func (e *Env) ClearFaults(host string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.clearCertificateFlaws(host)
 	if h := e.Host(host); h != nil {
 		h.faults = map[string][]*Fault{}
 		h.latency = map[string]time.Duration{}

@@ -647,10 +647,12 @@ func (e *Env) SetSQLLatency(network string, d time.Duration) error {
 	return nil
 }
 
-// ClearSQLFaults removes the instance's faults and latency.
+// ClearSQLFaults removes the instance's faults and latency, and restores
+// its good certificate.
 func (e *Env) ClearSQLFaults(network string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.clearCertificateFlaws(network)
 	if s := e.SQL[Key(network)]; s != nil {
 		s.faults = nil
 		s.latency = 0

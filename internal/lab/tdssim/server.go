@@ -149,12 +149,13 @@ func (s *Server) Listen(network string) (string, error) {
 		if s.ca == nil {
 			return "", errors.New("tdssim: a CA is needed unless encryption is none")
 		}
-		leaf, err := s.ca.Leaf(k)
-		if err != nil {
+		if _, err := s.ca.Leaf(k); err != nil {
 			return "", err
 		}
-		l.tls = s.env.CostTLS(&tls.Config{Certificates: []tls.Certificate{*leaf}, MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS12, SessionTicketsDisabled: true}, model.TDS, k)
-		l.strict = s.env.CostTLS(&tls.Config{Certificates: []tls.Certificate{*leaf}, MinVersion: tls.VersionTLS12, NextProtos: []string{"tds/8.0"}, SessionTicketsDisabled: true}, model.TDS, k)
+		// Both handshakes present the network name's certificate, good or flawed.
+		cert := s.ca.GetCertificate(func() labca.Flaw { return s.env.CertificateFlawOf(k, model.TDS) }, k)
+		l.tls = s.env.CostTLS(&tls.Config{GetCertificate: cert, MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS12, SessionTicketsDisabled: true}, model.TDS, k)
+		l.strict = s.env.CostTLS(&tls.Config{GetCertificate: cert, MinVersion: tls.VersionTLS12, NextProtos: []string{"tds/8.0"}, SessionTicketsDisabled: true}, model.TDS, k)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -200,7 +200,8 @@ func (s *Server) open(h *hostState, ep *endpoint) error {
 	ep.port = ln.Addr().(*net.TCPAddr).Port
 	var l net.Listener = &hostListener{Listener: s.env.CostListener(ln, model.WinRM, h.fqdn), s: s, host: h.fqdn}
 	if ep.tls {
-		cfg, err := s.ca.ServerConfig(h.fqdn)
+		fqdn := h.fqdn
+		cfg, err := s.ca.FlawedServerConfig(func() labca.Flaw { return s.env.CertificateFlawOf(fqdn, model.WinRM) }, h.fqdn)
 		if err != nil {
 			_ = ln.Close()
 			return err

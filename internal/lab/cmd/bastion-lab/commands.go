@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/labca"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
 )
 
@@ -183,6 +184,54 @@ Kinds (and the protocols they apply to):
 	}
 }
 
+func certCmd() command {
+	return command{
+		name:    "cert",
+		args:    "[-dir DIR] -host H -protocol winrm|ldap|tds -flaw expired|wrong_name|unknown_ca|none",
+		summary: "serve a bad TLS certificate on one endpoint, to see how the provider reports it",
+		detail: `From its next TLS handshake, the endpoint presents a certificate with -flaw:
+  expired      signed by the lab CA for the right names, but expired yesterday
+  wrong_name   signed by the lab CA, but issued for the host's short name only,
+               so it names neither the FQDN the provider connects to nor 127.0.0.1
+  unknown_ca   names the host, but is signed by a second CA that ca.pem does not hold
+  none         the good certificate again ("bastion-lab clear" also restores it)
+-protocol winrm is the host's WinRM HTTPS listener (5986), ldap its LDAPS (636)
+and StartTLS (389) listeners, tds the SQL instance's TLS (PRELOGIN-wrapped and
+TDS 8.0 strict). -host is a server's FQDN, or the SQL network name for tds.
+Connections already open keep the certificate they verified.`,
+		setup: func(fs *flag.FlagSet) func(context.Context, io.Writer) error {
+			dir := dirFlag(fs)
+			host := fs.String("host", "", "FQDN of the server (or the SQL network name)")
+			protocol := fs.String("protocol", "", "winrm, ldap or tds")
+			flaw := fs.String("flaw", "", "expired, wrong_name, unknown_ca, or none for the good certificate")
+			return func(ctx context.Context, out io.Writer) error {
+				if err := required("host", *host); err != nil {
+					return err
+				}
+				if err := checkProtocol(*protocol); err != nil {
+					return err
+				}
+				if err := required("flaw", *flaw); err != nil {
+					return err
+				}
+				f, err := labca.ParseFlaw(*flaw)
+				if err != nil {
+					return usageError{err.Error()}
+				}
+				if err := control(ctx, *dir, http.MethodPost, "/cert", model.CertificateFlaw{Host: *host, Protocol: *protocol, Flaw: f}, nil); err != nil {
+					return err
+				}
+				what := "the good certificate"
+				if f != labca.NoFlaw {
+					what = "a certificate with the flaw " + string(f)
+				}
+				_, err = fmt.Fprintf(out, "%s on %s: %s from the next TLS handshake\n", *protocol, *host, what)
+				return err
+			}
+		},
+	}
+}
+
 func latencyCmd() command {
 	return command{
 		name:    "latency",
@@ -223,7 +272,8 @@ func clearCmd() command {
 		args:    "[-dir DIR] [-host H]",
 		summary: "remove the faults and delays of one host, or of every host",
 		detail: `Removes what "fault" and "latency" injected on -host (a server's FQDN or the
-SQL network name), or on every host and SQL instance when -host is not given.
+SQL network name), or on every host and SQL instance when -host is not given,
+and restores the good certificates "cert" replaced.
 It does not bring back a server that "down" took away: use "up".`,
 		setup: func(fs *flag.FlagSet) func(context.Context, io.Writer) error {
 			dir := dirFlag(fs)

@@ -34,6 +34,7 @@ type status struct {
 	Scripts  map[string]int                          `json:"scripts"`
 	Rejected []model.RejectedScript                  `json:"rejected"`
 	Pending  []string                                `json:"pending_requests"`
+	Certs    []model.CertificateFlaw                 `json:"bad_certificates"`
 }
 
 type hostStatus struct {
@@ -156,7 +157,7 @@ func controlHandler(l *lab.Lab, token string) http.Handler {
 			hosts = append(hosts, hostStatus{Host: h, Up: l.Env.Reachable(h)})
 		}
 		sort.Slice(hosts, func(i, j int) bool { return hosts[i].Host < hosts[j].Host })
-		_ = json.NewEncoder(w).Encode(status{Hosts: hosts, Calls: l.Env.Calls(), Costs: cj, Net: l.Env.NetCounters(), Scripts: l.Env.ScriptRuns(), Rejected: l.Env.Rejected(), Pending: l.Env.PendingRequests()})
+		_ = json.NewEncoder(w).Encode(status{Hosts: hosts, Calls: l.Env.Calls(), Costs: cj, Net: l.Env.NetCounters(), Scripts: l.Env.ScriptRuns(), Rejected: l.Env.Rejected(), Pending: l.Env.PendingRequests(), Certs: l.Env.CertificateFlaws()})
 	}))
 	mux.HandleFunc("POST /fault", auth(handle(func(in faultRequest) error {
 		kind := model.FaultKind(in.Kind)
@@ -167,6 +168,12 @@ func controlHandler(l *lab.Lab, token string) http.Handler {
 			return l.Env.InjectSQLFault(in.Host, kind, in.N)
 		}
 		return unknownHost(l, in.Host)
+	})))
+	mux.HandleFunc("POST /cert", auth(handle(func(in model.CertificateFlaw) error {
+		if !isHost(l, in.Host) && !isSQLNetwork(l, in.Host) {
+			return unknownHost(l, in.Host)
+		}
+		return l.Env.SetCertificateFlaw(in.Host, in.Protocol, in.Flaw)
 	})))
 	mux.HandleFunc("POST /latency", auth(handle(func(in latencyRequest) error {
 		d, err := time.ParseDuration(in.Delay)
@@ -328,6 +335,12 @@ func printStatus(out io.Writer, st status, all bool) error {
 		fmt.Fprintf(w, "  %s\n", j)
 	}
 	fmt.Fprintf(w, "requests still running: %d\n", len(st.Pending))
+	if len(st.Certs) > 0 {
+		fmt.Fprintln(w, "bad certificates (\"bastion-lab cert\"):")
+		for _, c := range st.Certs {
+			fmt.Fprintf(w, "  %s %s: %s\n", c.Protocol, c.Host, c.Flaw)
+		}
+	}
 	_, err := io.WriteString(out, w.String())
 	return err
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/labca"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
 )
 
@@ -70,6 +71,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"fault", "-host", model.DC1, "-protocol", "smb", "-kind", "refuse"}, 2, `unknown -protocol "smb"`},
 		{[]string{"fault", "-host", model.DC1, "-protocol", "ldap", "-kind", "melt"}, 2, `unknown -kind "melt"`},
 		{[]string{"fault", "-host", model.DC1, "-protocol", "ldap", "-kind", "busy", "-n", "0"}, 2, "-n is a positive number"},
+		{[]string{"cert", "-host", model.DC1, "-protocol", "ldap"}, 2, "-flaw is required"},
+		{[]string{"cert", "-host", model.DC1, "-protocol", "ldap", "-flaw", "stale"}, 2, `certificate flaw "stale"`},
 		{[]string{"down"}, 2, "-host is required"},
 		{[]string{"failover"}, 2, "-to is required"},
 		{[]string{"serve", "-sql-version", "2008"}, 2, "2008"},
@@ -194,6 +197,32 @@ func TestControlCommands(t *testing.T) {
 		t.Errorf("clear without -host left %q on %s", k, model.App1)
 	}
 
+	cli("cert", "-host", model.DC1, "-protocol", "ldap", "-flaw", "expired")
+	cli("cert", "-host", model.App1, "-protocol", "winrm", "-flaw", "wrong_name")
+	cli("cert", "-host", model.SQLNetwork, "-protocol", "tds", "-flaw", "unknown_ca")
+	for _, c := range []model.CertificateFlaw{{Host: model.DC1, Protocol: model.LDAP, Flaw: labca.Expired},
+		{Host: model.App1, Protocol: model.WinRM, Flaw: labca.WrongName}, {Host: model.SQLNetwork, Protocol: model.TDS, Flaw: labca.UnknownAuthority}} {
+		if f := l.Env.CertificateFlawOf(c.Host, c.Protocol); f != c.Flaw {
+			t.Errorf("cert on %s %s: the model has %q, want %q", c.Protocol, c.Host, f, c.Flaw)
+		}
+	}
+	if out := cli("status"); !strings.Contains(out, "ldap "+model.Key(model.DC1)+": expired") || !strings.Contains(out, "tds "+model.Key(model.SQLNetwork)+": unknown_ca") {
+		t.Errorf("status does not list the bad certificates:\n%s", out)
+	}
+	cli("cert", "-host", model.DC1, "-protocol", "ldap", "-flaw", "none")
+	cli("clear", "-host", model.SQLNetwork)
+	if f := l.Env.CertificateFlawOf(model.DC1, model.LDAP) + l.Env.CertificateFlawOf(model.SQLNetwork, model.TDS); f != "" {
+		t.Errorf("cert -flaw none and clear left %q", f)
+	}
+	cli("clear")
+	if f := l.Env.CertificateFlawOf(model.App1, model.WinRM); f != "" {
+		t.Errorf("clear without -host left the %q certificate on %s", f, model.App1)
+	}
+	code, _, errOut := runCLI(t, "cert", "-host", model.DC1, "-protocol", "tds", "-flaw", "expired", "-dir", dir)
+	if code != 1 || !strings.Contains(errOut, "TDS certificates belong to a network name") {
+		t.Errorf("cert for tds on a DC: exit %d, %q", code, errOut)
+	}
+
 	cli("down", "-host", model.App2)
 	if l.Env.Reachable(model.App2) {
 		t.Errorf("%s is still reachable after down", model.App2)
@@ -214,7 +243,7 @@ func TestControlCommands(t *testing.T) {
 		t.Errorf("latest backup of the domain NC: %s at %v, want %s 30 minutes ago", host, at, model.DC1)
 	}
 
-	code, _, errOut := runCLI(t, "down", "-host", "nope.priv.contoso.test", "-dir", dir)
+	code, _, errOut = runCLI(t, "down", "-host", "nope.priv.contoso.test", "-dir", dir)
 	if code != 1 || !strings.Contains(errOut, `no host or SQL network name "nope.priv.contoso.test"`) {
 		t.Errorf("down of an unknown host: exit %d, %q", code, errOut)
 	}
