@@ -32,6 +32,7 @@ import (
 	"github.com/go-ldap/ldap/v3"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/sharedread"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
 )
 
@@ -144,7 +145,7 @@ type Client struct {
 	ncs    *namingContexts
 	closed bool
 
-	inventory inventoryCache // see Inventory
+	inventory sharedread.Value[Inventory] // see Inventory
 }
 
 // namingContexts are the DNs every read starts from.

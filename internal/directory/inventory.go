@@ -2,7 +2,6 @@ package directory
 
 import (
 	"context"
-	"sync"
 	"time"
 )
 
@@ -18,82 +17,21 @@ type Inventory struct {
 // asks within seconds; anything older is read again.
 const InventoryMaxAge = time.Minute
 
-// inventoryCache shares one read among every caller (single flight) until
-// a write through this client, Invalidate, or InventoryMaxAge.
-type inventoryCache struct {
-	mu       sync.Mutex
-	gen      uint64 // bumped by every invalidation
-	val      *Inventory
-	valGen   uint64
-	at       time.Time
-	inflight *inventoryCall
-}
-
-type inventoryCall struct {
-	gen  uint64
-	done chan struct{}
-	val  Inventory
-	err  error
-}
-
 // Inventory returns the DCs and FSMO holders. Every Read of a DC, of the
-// FSMO roles and of the DC inventory in one plan shares one read, so a plan
-// costs the same three searches whatever the number of DCs. Polls that wait
-// for a change made elsewhere use DomainControllers and FSMORoles, which
-// always ask the directory. Cost: 3 searches, once.
+// FSMO roles and of the DC inventory in one plan shares one read (single
+// flight) until a write through this client, Invalidate, or
+// InventoryMaxAge, so a plan costs the same three searches whatever the
+// number of DCs. Polls that wait for a change made elsewhere use
+// DomainControllers and FSMORoles, which always ask the directory. Cost: 3
+// searches, once.
 func (c *Client) Inventory(ctx context.Context) (Inventory, error) {
-	ic := &c.inventory
-	ic.mu.Lock()
-	if ic.val != nil && ic.valGen == ic.gen && time.Since(ic.at) < InventoryMaxAge {
-		v := *ic.val
-		ic.mu.Unlock()
-		return v, nil
-	}
-	call := ic.inflight
-	if call == nil || call.gen != ic.gen {
-		call = &inventoryCall{gen: ic.gen, done: make(chan struct{})}
-		ic.inflight = call
-		// The read runs detached from any one caller's cancellation, bounded
-		// by the first caller's deadline: a caller that gives up does not
-		// fail the others waiting on the same read.
-		rctx := context.WithoutCancel(ctx)
-		var cancel context.CancelFunc = func() {}
-		if dl, ok := ctx.Deadline(); ok {
-			rctx, cancel = context.WithDeadline(rctx, dl)
-		}
-		go func() {
-			defer cancel()
-			call.val, call.err = c.readInventory(rctx)
-			ic.mu.Lock()
-			if ic.inflight == call {
-				ic.inflight = nil
-			}
-			if call.err == nil && call.gen == ic.gen {
-				v := call.val
-				ic.val, ic.valGen, ic.at = &v, call.gen, time.Now()
-			}
-			ic.mu.Unlock()
-			close(call.done)
-		}()
-	}
-	ic.mu.Unlock()
-	select {
-	case <-call.done:
-		return call.val, call.err
-	case <-ctx.Done():
-		return Inventory{}, ctx.Err()
-	}
+	return c.inventory.Read(ctx, InventoryMaxAge, c.readInventory)
 }
 
 // Invalidate drops the shared inventory: the next Inventory reads again.
 // The client's own writes call it; callers that change DCs or roles by
 // other means (a promotion over WinRM) call it too.
-func (c *Client) Invalidate() {
-	c.inventory.mu.Lock()
-	c.inventory.gen++
-	c.inventory.val = nil
-	c.inventory.mu.Unlock()
-}
+func (c *Client) Invalidate() { c.inventory.Invalidate() }
 
 func (c *Client) readInventory(ctx context.Context) (Inventory, error) {
 	n, err := c.naming(ctx)

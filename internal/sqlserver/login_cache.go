@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
@@ -16,24 +15,6 @@ import (
 // LoginsMaxAge bounds how long CachedLogin serves one read of every login:
 // a refresh asks within seconds; anything older is read again.
 const LoginsMaxAge = time.Minute
-
-// loginCache shares one QueryAllLogins among every CachedLogin caller
-// (single flight) until a write through this client or LoginsMaxAge.
-type loginCache struct {
-	mu       sync.Mutex
-	gen      uint64 // bumped by every write
-	val      map[string]Login
-	valGen   uint64
-	at       time.Time
-	inflight *loginsCall
-}
-
-type loginsCall struct {
-	gen  uint64
-	done chan struct{}
-	val  map[string]Login
-	err  error
-}
 
 // loginKey folds a name as the server compares it: SQL Server's default
 // collations (SQL_Latin1_General_CP1_CI_AS, Latin1_General_CI_AS) ignore case.
@@ -61,53 +42,13 @@ func (c *Client) CachedLogin(ctx context.Context, name string) (Login, error) {
 
 // invalidateLogins drops the shared read: every statement the client sends
 // may change a login or a role membership.
-func (c *Client) invalidateLogins() {
-	c.loginsRead.mu.Lock()
-	c.loginsRead.gen++
-	c.loginsRead.val = nil
-	c.loginsRead.mu.Unlock()
-}
+func (c *Client) invalidateLogins() { c.loginsRead.Invalidate() }
 
+// allLogins is every login by loginKey, one read shared (single flight)
+// among CachedLogin callers until a write through this client or
+// LoginsMaxAge.
 func (c *Client) allLogins(ctx context.Context) (map[string]Login, error) {
-	lc := &c.loginsRead
-	lc.mu.Lock()
-	if lc.val != nil && lc.valGen == lc.gen && time.Since(lc.at) < LoginsMaxAge {
-		v := lc.val
-		lc.mu.Unlock()
-		return v, nil
-	}
-	call := lc.inflight
-	if call == nil || call.gen != lc.gen {
-		call = &loginsCall{gen: lc.gen, done: make(chan struct{})}
-		lc.inflight = call
-		// Detached from the first caller's cancellation, bounded by its
-		// deadline: a caller that gives up does not fail the others.
-		rctx := context.WithoutCancel(ctx)
-		var cancel context.CancelFunc = func() {}
-		if dl, ok := ctx.Deadline(); ok {
-			rctx, cancel = context.WithDeadline(rctx, dl)
-		}
-		go func() {
-			defer cancel()
-			call.val, call.err = c.readAllLogins(rctx)
-			lc.mu.Lock()
-			if lc.inflight == call {
-				lc.inflight = nil
-			}
-			if call.err == nil && call.gen == lc.gen {
-				lc.val, lc.valGen, lc.at = call.val, call.gen, time.Now()
-			}
-			lc.mu.Unlock()
-			close(call.done)
-		}()
-	}
-	lc.mu.Unlock()
-	select {
-	case <-call.done:
-		return call.val, call.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
+	return c.loginsRead.Read(ctx, LoginsMaxAge, c.readAllLogins)
 }
 
 func (c *Client) readAllLogins(ctx context.Context) (map[string]Login, error) {

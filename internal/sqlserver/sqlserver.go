@@ -29,6 +29,7 @@ import (
 	_ "github.com/microsoft/go-mssqldb/integratedauth/krb5"
 	"github.com/microsoft/go-mssqldb/msdsn"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/sharedread"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
 )
 
@@ -143,7 +144,7 @@ type Client struct {
 	dials, logins, loginFailures, queries, retries atomic.Int64
 
 	// loginsRead is the plan's shared read of every login (CachedLogin).
-	loginsRead loginCache
+	loginsRead sharedread.Value[map[string]Login]
 }
 
 // New validates cfg and prepares a pooled client; it dials nothing.

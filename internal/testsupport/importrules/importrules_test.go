@@ -15,7 +15,7 @@ const module = "github.com/bastion-pam/terraform-provider-bastion"
 // libraries: the protocol adapters, the shared vocabulary and rules, and the
 // domain packages (docs/DESIGN.md, "Rooms").
 var plainGo = []string{
-	"internal/adnames", "internal/transport", "internal/scripts",
+	"internal/adnames", "internal/transport", "internal/sharedread", "internal/scripts",
 	"internal/directory", "internal/sqlserver", "internal/winrmexec",
 	"internal/topology", "internal/mim", "internal/ad", "internal/pam", "internal/fci",
 }
@@ -119,7 +119,7 @@ func TestImportRules(t *testing.T) {
 		{
 			"adapters never import a domain package",
 			func(p string) bool {
-				return inAny(p, []string{"internal/directory", "internal/sqlserver", "internal/winrmexec", "internal/transport", "internal/adnames"})
+				return inAny(p, []string{"internal/directory", "internal/sqlserver", "internal/winrmexec", "internal/transport", "internal/sharedread", "internal/adnames"})
 			},
 			func(d string) bool { return inAny(rel(d), domain) },
 		},
