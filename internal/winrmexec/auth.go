@@ -1,14 +1,18 @@
 package winrmexec
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
+	"io"
 	"log"
 	"log/slog"
 	"net/http"
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	ntlmssp "github.com/Azure/go-ntlmssp"
 	krbclient "github.com/jcmturner/gokrb5/v8/client"
@@ -33,16 +37,101 @@ type basicAuth struct{ user, password string }
 func (a basicAuth) wrap(base http.RoundTripper) http.RoundTripper { return base }
 func (a basicAuth) prepare(req *http.Request)                     { req.SetBasicAuth(a.user, a.password) }
 
-// ntlmAuth is NTLMv2 through go-ntlmssp's Negotiator, which turns the Basic
-// credentials on the request into the NTLM handshake. WinRM authenticates
-// the connection, so requests on a kept-alive connection need no handshake.
-// It never falls back to Basic.
+// ntlmAuth is NTLMv2 over HTTPS: ntlmNegotiator authenticates each
+// connection in two legs. WinRM authenticates the connection, so requests on
+// a kept-alive connection need no handshake. It never falls back to Basic.
 type ntlmAuth struct{ user, password string }
 
 func (a ntlmAuth) wrap(base http.RoundTripper) http.RoundTripper {
-	return ntlmssp.Negotiator{RoundTripper: base}
+	return &ntlmNegotiator{base: base, user: a.user, password: a.password}
 }
-func (a ntlmAuth) prepare(req *http.Request) { req.SetBasicAuth(a.user, a.password) }
+func (a ntlmAuth) prepare(*http.Request) {}
+
+// ntlmNegotiator is NTLM's connection-oriented handshake over HTTP
+// ([MS-NLMP] 1.3.1.1; RFC 4559 4.2): the first request on a connection
+// carries the NEGOTIATE message at once (empty body), the host answers 401
+// with its CHALLENGE, and the request goes again with the AUTHENTICATE
+// message. go-ntlmssp's Negotiator sends every request anonymously first,
+// a wasted round trip on each new connection. Later requests go without a
+// header; a 401 to one of them means a new connection, which then gets the
+// handshake. The base round tripper holds one connection (ntlmSlots), so
+// authenticated describes it.
+type ntlmNegotiator struct {
+	base           http.RoundTripper
+	user, password string
+	authenticated  atomic.Bool
+}
+
+func (n *ntlmNegotiator) RoundTrip(req *http.Request) (*http.Response, error) {
+	var body []byte
+	if req.Body != nil {
+		b, err := io.ReadAll(req.Body)
+		_ = req.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		body = b
+	}
+	if n.authenticated.Load() {
+		resp, err := n.base.RoundTrip(ntlmLeg(req, body, ""))
+		if err != nil || resp.StatusCode != http.StatusUnauthorized {
+			return resp, err
+		}
+		drain(resp)
+		n.authenticated.Store(false)
+	}
+	negotiate, err := ntlmssp.NewNegotiateMessage("", "")
+	if err != nil {
+		return nil, fmt.Errorf("%w: NTLM: %w", transport.ErrUnauthorized, err)
+	}
+	resp, err := n.base.RoundTrip(ntlmLeg(req, nil, "Negotiate "+base64.StdEncoding.EncodeToString(negotiate)))
+	if err != nil {
+		return nil, err
+	}
+	challenge := negotiateToken(resp.Header)
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized && challenge == nil:
+		// The host offers no NTLM (say Basic only): its 401 is the answer.
+		return resp, nil
+	case resp.StatusCode < 300:
+		drain(resp)
+		return nil, fmt.Errorf("%w: the host answered an NTLM negotiation with HTTP %d and no challenge", transport.ErrUnauthorized, resp.StatusCode)
+	case resp.StatusCode != http.StatusUnauthorized:
+		// A refusal before authentication (503, 500): the request was not run.
+		return resp, nil
+	}
+	drain(resp)
+	authenticate, err := ntlmssp.NewAuthenticateMessage(challenge, n.user, n.password, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: NTLM: %w", transport.ErrUnauthorized, err)
+	}
+	resp, err = n.base.RoundTrip(ntlmLeg(req, body, "Negotiate "+base64.StdEncoding.EncodeToString(authenticate)))
+	if err == nil && resp.StatusCode != http.StatusUnauthorized {
+		n.authenticated.Store(true)
+	}
+	return resp, err
+}
+
+// ntlmLeg is req with body and authorization (none when empty).
+func ntlmLeg(req *http.Request, body []byte, authorization string) *http.Request {
+	r := req.Clone(req.Context())
+	r.Header.Del("Authorization")
+	if authorization != "" {
+		r.Header.Set("Authorization", authorization)
+	}
+	r.ContentLength = int64(len(body))
+	r.Body = http.NoBody
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	if len(body) > 0 {
+		r.Body, _ = r.GetBody()
+	}
+	return r
+}
+
+func drain(resp *http.Response) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	_ = resp.Body.Close()
+}
 
 // kerberosAuth puts a SPNEGO token on every request. The gokrb5 client logs
 // in once and caches the service ticket, so later requests cost no KDC trip.
