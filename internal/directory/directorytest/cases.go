@@ -134,31 +134,63 @@ func (k *checker) check(ok bool, format string, args ...any) bool {
 	return ok
 }
 
-func (k *checker) fail(err error) error {
-	k.check(err == nil, "%v", err)
-	return errors.Join(k.errs...)
+func (k *checker) err() error { return errors.Join(k.errs...) }
+
+// stop ends a case whose read failed: what it checks next needs that read.
+type stop struct{ err error }
+
+// need returns v, or ends the case when the read that gave it failed.
+func need[T any](v T, err error) T {
+	must(err)
+	return v
 }
 
-func (k *checker) err() error { return errors.Join(k.errs...) }
+// must ends the case when a read it needs failed.
+func must(err error) {
+	if err != nil {
+		panic(stop{err})
+	}
+}
+
+// run makes a case body a Case's Run: the body's checks are counted and
+// collected, and a failed need or must ends the body with that read's
+// error, as t.Fatal ends a test.
+func run(body func(ctx context.Context, k *checker, c *directory.Client, ref Reference)) func(context.Context, *directory.Client, Reference) error {
+	return func(ctx context.Context, c *directory.Client, ref Reference) (err error) {
+		k := &checker{ctx: ctx}
+		defer func() {
+			if r := recover(); r != nil {
+				s, ok := r.(stop)
+				if !ok {
+					panic(r)
+				}
+				k.check(false, "%w", s.err)
+			}
+			err = k.err()
+		}()
+		body(ctx, k, c, ref)
+		return nil
+	}
+}
 
 func host(s string) string { return strings.ToLower(strings.TrimSuffix(s, ".")) }
 
 // Cases is the table. Run every case against a fresh client per suite;
 // none changes the directory.
 var Cases = []Case{
-	{Name: "rootDSE", Run: caseRootDSE},
-	{Name: "domain controllers", Run: caseDomainControllers},
-	{Name: "global catalog bits", Run: caseGlobalCatalog},
-	{Name: "FSMO holders", Run: caseFSMO},
-	{Name: "functional levels", Run: caseFunctionalLevels},
-	{Name: "tombstone lifetime", Run: caseTombstone},
-	{Name: "backup metadata", Run: caseBackups},
-	{Name: "trusts", Run: caseTrusts},
-	{Name: "trust lookup and escaping", Run: caseTrustLookup},
-	{Name: "is domain controller", Run: caseIsDC},
-	{Name: "optional features", Run: caseOptionalFeatures},
-	{Name: "object metadata", Run: caseObjectMetadata},
-	{Name: "group members", Run: caseGroupMembers},
+	{Name: "rootDSE", Run: run(caseRootDSE)},
+	{Name: "domain controllers", Run: run(caseDomainControllers)},
+	{Name: "global catalog bits", Run: run(caseGlobalCatalog)},
+	{Name: "FSMO holders", Run: run(caseFSMO)},
+	{Name: "functional levels", Run: run(caseFunctionalLevels)},
+	{Name: "tombstone lifetime", Run: run(caseTombstone)},
+	{Name: "backup metadata", Run: run(caseBackups)},
+	{Name: "trusts", Run: run(caseTrusts)},
+	{Name: "trust lookup and escaping", Run: run(caseTrustLookup)},
+	{Name: "is domain controller", Run: run(caseIsDC)},
+	{Name: "optional features", Run: run(caseOptionalFeatures)},
+	{Name: "object metadata", Run: run(caseObjectMetadata)},
+	{Name: "group members", Run: run(caseGroupMembers)},
 }
 
 func refDCs(ctx context.Context, ref Reference) (map[string]DC, error) {
@@ -173,20 +205,11 @@ func refDCs(ctx context.Context, ref Reference) (map[string]DC, error) {
 	return out, nil
 }
 
-func caseRootDSE(ctx context.Context, c *directory.Client, ref Reference) error {
-	k := &checker{ctx: ctx}
-	r, err := c.RootDSE(ctx)
-	if err != nil {
-		return k.fail(err)
-	}
-	want, err := refDCs(ctx, ref)
-	if err != nil {
-		return k.fail(err)
-	}
+func caseRootDSE(ctx context.Context, k *checker, c *directory.Client, ref Reference) {
+	r := need(c.RootDSE(ctx))
+	want := need(refDCs(ctx, ref))
 	forest, domain, err := ref.FunctionalLevels(ctx)
-	if err != nil {
-		return k.fail(err)
-	}
+	must(err)
 	base := adnames.DomainDN(ref.Domain())
 	k.check(strings.EqualFold(r.DefaultNamingContext, base), "defaultNamingContext = %q, want %q", r.DefaultNamingContext, base)
 	k.check(strings.EqualFold(r.ConfigurationNamingContext, "CN=Configuration,"+base), "configurationNamingContext = %q", r.ConfigurationNamingContext)
@@ -195,9 +218,7 @@ func caseRootDSE(ctx context.Context, c *directory.Client, ref Reference) error 
 	k.check(r.SupportsControl("1.2.840.113556.1.4.319"), "rootDSE does not list the paged results control")
 	k.check(r.HighestCommittedUSN > 0, "highestCommittedUSN = %d", r.HighestCommittedUSN)
 	exts, policies, err := ref.RootDSELists(ctx)
-	if err != nil {
-		return k.fail(err)
-	}
+	must(err)
 	for _, x := range exts {
 		k.check(contains(r.SupportedExtensions, x), "supportedExtension %v lacks %s", r.SupportedExtensions, x)
 	}
@@ -211,10 +232,7 @@ func caseRootDSE(ctx context.Context, c *directory.Client, ref Reference) error 
 		k.check(r.IsGlobalCatalogReady == dc.GlobalCatalog, "isGlobalCatalogReady = %t on %s, want %t", r.IsGlobalCatalogReady, r.DNSHostName, dc.GlobalCatalog)
 		k.check(r.ReadOnly() == dc.ReadOnly, "rootDSE of %s announces read-only = %t, want %t", r.DNSHostName, r.ReadOnly(), dc.ReadOnly)
 	}
-	dcs, err := c.DomainControllers(ctx)
-	if err != nil {
-		return k.fail(err)
-	}
+	dcs := need(c.DomainControllers(ctx))
 	var self *directory.DomainController
 	for i := range dcs {
 		if host(dcs[i].Host) == host(r.DNSHostName) {
@@ -225,19 +243,11 @@ func caseRootDSE(ctx context.Context, c *directory.Client, ref Reference) error 
 		k.check(strings.EqualFold(r.DSServiceName, self.NTDSSettingsDN), "dsServiceName = %q, want the DC's NTDS Settings %q", r.DSServiceName, self.NTDSSettingsDN)
 		k.check(strings.EqualFold(r.ServerName, self.ServerDN), "serverName = %q, want %q", r.ServerName, self.ServerDN)
 	}
-	return k.err()
 }
 
-func caseDomainControllers(ctx context.Context, c *directory.Client, ref Reference) error {
-	k := &checker{ctx: ctx}
-	want, err := refDCs(ctx, ref)
-	if err != nil {
-		return k.fail(err)
-	}
-	got, err := c.DomainControllers(ctx)
-	if err != nil {
-		return k.fail(err)
-	}
+func caseDomainControllers(ctx context.Context, k *checker, c *directory.Client, ref Reference) {
+	want := need(refDCs(ctx, ref))
+	got := need(c.DomainControllers(ctx))
 	base := strings.ToLower(adnames.DomainDN(ref.Domain()))
 	sites := "cn=sites,cn=configuration," + base
 	k.check(len(got) == len(want), "%d DCs listed, want %d", len(got), len(want))
@@ -269,42 +279,23 @@ func caseDomainControllers(ctx context.Context, c *directory.Client, ref Referen
 		}
 		k.check(found, "reference DC %s is not listed", h)
 	}
-	return k.err()
 }
 
-func caseGlobalCatalog(ctx context.Context, c *directory.Client, ref Reference) error {
-	k := &checker{ctx: ctx}
-	want, err := refDCs(ctx, ref)
-	if err != nil {
-		return k.fail(err)
-	}
-	got, err := c.DomainControllers(ctx)
-	if err != nil {
-		return k.fail(err)
-	}
+func caseGlobalCatalog(ctx context.Context, k *checker, c *directory.Client, ref Reference) {
+	want := need(refDCs(ctx, ref))
+	got := need(c.DomainControllers(ctx))
 	for _, d := range got {
 		k.check(d.GlobalCatalog == (d.Options&adnames.NTDSOptIsGC != 0), "%s: GlobalCatalog %t disagrees with options 0x%x", d.Host, d.GlobalCatalog, d.Options)
 		if w, ok := want[host(d.Host)]; ok {
 			k.check(d.GlobalCatalog == w.GlobalCatalog, "%s: global catalog %t, want %t", d.Host, d.GlobalCatalog, w.GlobalCatalog)
 		}
 	}
-	return k.err()
 }
 
-func caseFSMO(ctx context.Context, c *directory.Client, ref Reference) error {
-	k := &checker{ctx: ctx}
-	want, err := ref.FSMOHolders(ctx)
-	if err != nil {
-		return k.fail(err)
-	}
-	got, err := c.FSMORoles(ctx)
-	if err != nil {
-		return k.fail(err)
-	}
-	dcs, err := c.DomainControllers(ctx)
-	if err != nil {
-		return k.fail(err)
-	}
+func caseFSMO(ctx context.Context, k *checker, c *directory.Client, ref Reference) {
+	want := need(ref.FSMOHolders(ctx))
+	got := need(c.FSMORoles(ctx))
+	dcs := need(c.DomainControllers(ctx))
 	base := adnames.DomainDN(ref.Domain())
 	objects := map[string]string{
 		adnames.SchemaMaster:         "CN=Schema,CN=Configuration," + base,
@@ -326,53 +317,30 @@ func caseFSMO(ctx context.Context, c *directory.Client, ref Reference) error {
 			}
 		}
 	}
-	return k.err()
 }
 
-func caseFunctionalLevels(ctx context.Context, c *directory.Client, ref Reference) error {
-	k := &checker{ctx: ctx}
+func caseFunctionalLevels(ctx context.Context, k *checker, c *directory.Client, ref Reference) {
 	forest, domain, err := ref.FunctionalLevels(ctx)
-	if err != nil {
-		return k.fail(err)
-	}
-	got, err := c.FunctionalLevels(ctx)
-	if err != nil {
-		return k.fail(err)
-	}
+	must(err)
+	got := need(c.FunctionalLevels(ctx))
 	k.check(got.Forest == forest, "forest level %d, want %d", got.Forest, forest)
 	k.check(got.Domain == domain, "domain level %d, want %d", got.Domain, domain)
 	k.check(got.Domain >= got.Forest, "domain level %d below forest level %d", got.Domain, got.Forest)
-	return k.err()
 }
 
-func caseTombstone(ctx context.Context, c *directory.Client, ref Reference) error {
-	k := &checker{ctx: ctx}
-	want, err := ref.TombstoneLifetimeDays(ctx)
-	if err != nil {
-		return k.fail(err)
-	}
-	got, err := c.TombstoneLifetime(ctx)
-	if err != nil {
-		return k.fail(err)
-	}
+func caseTombstone(ctx context.Context, k *checker, c *directory.Client, ref Reference) {
+	want := need(ref.TombstoneLifetimeDays(ctx))
+	got := need(c.TombstoneLifetime(ctx))
 	k.check(got.Days == want, "tombstone lifetime %d days, want %d", got.Days, want)
 	k.check(got.Set || got.Days == directory.DefaultTombstoneLifetimeDays, "unset tombstone lifetime reported as %d days", got.Days)
-	return k.err()
 }
 
-func caseBackups(ctx context.Context, c *directory.Client, ref Reference) error {
-	k := &checker{ctx: ctx}
-	want, err := ref.Backups(ctx)
-	if err != nil {
-		return k.fail(err)
-	}
+func caseBackups(ctx context.Context, k *checker, c *directory.Client, ref Reference) {
+	want := need(ref.Backups(ctx))
 	if want == nil {
-		return nil
+		return
 	}
-	rep, err := c.BackupStatus(ctx)
-	if err != nil {
-		return k.fail(err)
-	}
+	rep := need(c.BackupStatus(ctx))
 	k.check(len(rep.Unreadable) == 0, "DCs not read: %v", rep.Unreadable)
 	byNC := map[string][]directory.NCBackup{}
 	for _, b := range rep.Backups {
@@ -402,19 +370,11 @@ func caseBackups(ctx context.Context, c *directory.Client, ref Reference) error 
 			k.check(g.Version >= 1, "%s on %s: dSASignature version %d", w.NamingContext, g.DC, g.Version)
 		}
 	}
-	return k.err()
 }
 
-func caseTrusts(ctx context.Context, c *directory.Client, ref Reference) error {
-	k := &checker{ctx: ctx}
-	want, err := ref.Trusts(ctx)
-	if err != nil {
-		return k.fail(err)
-	}
-	got, err := c.Trusts(ctx)
-	if err != nil {
-		return k.fail(err)
-	}
+func caseTrusts(ctx context.Context, k *checker, c *directory.Client, ref Reference) {
+	want := need(ref.Trusts(ctx))
+	got := need(c.Trusts(ctx))
 	k.check(len(got) == len(want), "%d trusts, want %d", len(got), len(want))
 	sort.Slice(want, func(i, j int) bool { return host(want[i].Partner) < host(want[j].Partner) })
 	for _, w := range want {
@@ -436,15 +396,10 @@ func caseTrusts(ctx context.Context, c *directory.Client, ref Reference) error {
 			k.check(strings.EqualFold(g.SID, w.SID), "%s: SID %q, want %q", w.Partner, g.SID, w.SID)
 		}
 	}
-	return k.err()
 }
 
-func caseTrustLookup(ctx context.Context, c *directory.Client, ref Reference) error {
-	k := &checker{ctx: ctx}
-	want, err := ref.Trusts(ctx)
-	if err != nil {
-		return k.fail(err)
-	}
+func caseTrustLookup(ctx context.Context, k *checker, c *directory.Client, ref Reference) {
+	want := need(ref.Trusts(ctx))
 	for _, w := range want {
 		byDNS, err := c.Trust(ctx, w.Partner)
 		if k.check(err == nil, "Trust(%q): %v", w.Partner, err) {
@@ -461,19 +416,11 @@ func caseTrustLookup(ctx context.Context, c *directory.Client, ref Reference) er
 		_, err := c.Trust(ctx, bad)
 		k.check(errors.Is(err, transport.ErrNotFound), "Trust(%q) = %v, want ErrNotFound", bad, err)
 	}
-	return k.err()
 }
 
-func caseIsDC(ctx context.Context, c *directory.Client, ref Reference) error {
-	k := &checker{ctx: ctx}
-	dcs, err := ref.DomainControllers(ctx)
-	if err != nil {
-		return k.fail(err)
-	}
-	others, err := ref.NonDomainControllers(ctx)
-	if err != nil {
-		return k.fail(err)
-	}
+func caseIsDC(ctx context.Context, k *checker, c *directory.Client, ref Reference) {
+	dcs := need(ref.DomainControllers(ctx))
+	others := need(ref.NonDomainControllers(ctx))
 	for _, d := range dcs {
 		ok, err := c.IsDomainController(ctx, d.Host)
 		k.check(err == nil && ok, "IsDomainController(%q) = %t, %v; want true", d.Host, ok, err)
@@ -484,22 +431,14 @@ func caseIsDC(ctx context.Context, c *directory.Client, ref Reference) error {
 		ok, err := c.IsDomainController(ctx, h)
 		k.check(err == nil && !ok, "IsDomainController(%q) = %t, %v; want false", h, ok, err)
 	}
-	return k.err()
 }
 
-func caseOptionalFeatures(ctx context.Context, c *directory.Client, ref Reference) error {
-	k := &checker{ctx: ctx}
-	want, err := ref.EnabledOptionalFeatures(ctx)
-	if err != nil {
-		return k.fail(err)
-	}
+func caseOptionalFeatures(ctx context.Context, k *checker, c *directory.Client, ref Reference) {
+	want := need(ref.EnabledOptionalFeatures(ctx))
 	if want == nil {
-		return nil
+		return
 	}
-	got, err := c.OptionalFeatures(ctx)
-	if err != nil {
-		return k.fail(err)
-	}
+	got := need(c.OptionalFeatures(ctx))
 	var enabled []string
 	for _, f := range got {
 		k.check(len(f.GUID) == 36, "feature %q: GUID %q", f.Name, f.GUID)
@@ -514,7 +453,6 @@ func caseOptionalFeatures(ctx context.Context, c *directory.Client, ref Referenc
 	sort.Strings(enabled)
 	sort.Strings(exp)
 	k.check(strings.Join(enabled, "|") == strings.Join(exp, "|"), "enabled optional features %v, want %v", enabled, exp)
-	return k.err()
 }
 
 func contains(list []string, v string) bool {
@@ -531,22 +469,12 @@ func contains(list []string, v string) bool {
 // Instance-Type flags (head 1, writable 4, parent NC held 8); USNs that are
 // the answering DC's own (uSNCreated <= uSNChanged <= its
 // highestCommittedUSN, read afterwards).
-func caseObjectMetadata(ctx context.Context, c *directory.Client, ref Reference) error {
-	k := &checker{ctx: ctx}
-	dcs, err := c.DomainControllers(ctx)
-	if err != nil {
-		return k.fail(err)
-	}
+func caseObjectMetadata(ctx context.Context, k *checker, c *directory.Client, ref Reference) {
+	dcs := need(c.DomainControllers(ctx))
 	var metas []directory.ObjectMetadata
 	for _, dc := range dcs {
-		m, err := c.ObjectMetadata(ctx, dc.ComputerDN)
-		if err != nil {
-			return k.fail(err)
-		}
-		want, err := ref.ComputerObject(ctx, dc.Host)
-		if err != nil {
-			return k.fail(err)
-		}
+		m := need(c.ObjectMetadata(ctx, dc.ComputerDN))
+		want := need(ref.ComputerObject(ctx, dc.Host))
 		metas = append(metas, m)
 		k.check(strings.EqualFold(m.GUID, want.GUID), "%s objectGUID %q, want %q", dc.Host, m.GUID, want.GUID)
 		if want.SID != "" {
@@ -564,17 +492,11 @@ func caseObjectMetadata(ctx context.Context, c *directory.Client, ref Reference)
 	base := adnames.DomainDN(ref.Domain())
 	heads := map[string]int{base: 1, "CN=Configuration," + base: 1 | 8, "CN=Schema,CN=Configuration," + base: 1 | 8}
 	for dn := range heads {
-		m, err := c.ObjectMetadata(ctx, dn)
-		if err != nil {
-			return k.fail(err)
-		}
+		m := need(c.ObjectMetadata(ctx, dn))
 		metas = append(metas, m)
 		k.check(len(m.GUID) == 36, "%s objectGUID %q", dn, m.GUID)
 	}
-	r, err := c.RootDSE(ctx)
-	if err != nil {
-		return k.fail(err)
-	}
+	r := need(c.RootDSE(ctx))
 	writable := 4
 	if r.ReadOnly() {
 		writable = 0
@@ -589,21 +511,13 @@ func caseObjectMetadata(ctx context.Context, c *directory.Client, ref Reference)
 		}
 		k.check(m.InstanceType == want, "%s instanceType %d, want %d on %s", m.DN, m.InstanceType, want, r.DNSHostName)
 	}
-	return k.err()
 }
 
 // caseGroupMembers: Domain Admins holds what the Reference says; a group
 // that does not exist is ErrNotFound.
-func caseGroupMembers(ctx context.Context, c *directory.Client, ref Reference) error {
-	k := &checker{ctx: ctx}
-	want, err := ref.GroupMembers(ctx, "Domain Admins")
-	if err != nil {
-		return k.fail(err)
-	}
-	got, err := c.GroupMembers(ctx, "Domain Admins")
-	if err != nil {
-		return k.fail(err)
-	}
+func caseGroupMembers(ctx context.Context, k *checker, c *directory.Client, ref Reference) {
+	want := need(ref.GroupMembers(ctx, "Domain Admins"))
+	got := need(c.GroupMembers(ctx, "Domain Admins"))
 	norm := func(dns []string) string {
 		out := make([]string, len(dns))
 		for i, d := range dns {
@@ -613,7 +527,6 @@ func caseGroupMembers(ctx context.Context, c *directory.Client, ref Reference) e
 		return strings.Join(out, "|")
 	}
 	k.check(len(want) > 0 && norm(got) == norm(want), "Domain Admins members %v, want %v", got, want)
-	_, err = c.GroupMembers(ctx, "No Such Group*")
+	_, err := c.GroupMembers(ctx, "No Such Group*")
 	k.check(errors.Is(err, transport.ErrNotFound), "members of a missing group: %v, want ErrNotFound", err)
-	return k.err()
 }
