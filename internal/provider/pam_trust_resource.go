@@ -87,7 +87,7 @@ func (r *pamTrustResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 		MarkdownDescription: "The PAM trust between the bastion (PRIV) forest and an existing (CORP) forest: the source forest trusts PRIV, so PRIV's shadow " +
 			"principals can act in CORP (MIMDocs, \"Step 5 - Establish trust between PRIV and CORP forests\").\n\n" +
 			"Create runs `New-PAMTrust -SourceForest -Credentials [-Bidirectional]` on `host`, then the netdom step of \"Deploy MIM PAM with Windows Server 2016\": " +
-			"`netdom trust <CORP> /domain:<PRIV> /usero:<CORP admin> /passwordo:... /EnableSIDHistory:yes`, `/Quarantine:no` and `/EnablePIMTrust:yes`, " +
+			"`netdom trust <CORP> /domain:<PRIV> /EnableSIDHistory:yes`, `/Quarantine:no` and `/EnablePIMTrust:yes`, " +
 			"one option a run and only the options whose bit differs. netdom changes the **CORP** side of the trust: the source forest's `trustedDomain` object for PRIV, " +
 			"the outbound side where SID filtering is applied (`/EnableSIDHistory` is valid only on the outbound side of a forest trust).\n\n" +
 			"**Reads.** A refresh reads PRIV's `trustedDomain` object for the source forest over LDAP and nothing else: no WinRM. " +
@@ -101,9 +101,12 @@ func (r *pamTrustResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			"too, as `corp_username` from the state: its bits are in the state at once, and an import (ID `<host>/<source_forest>/<corp_username>`) records " +
 			"`sid_history`, `quarantine` and `pim_trust` as the CORP side holds them, so the first plan after the import is empty when the configuration matches " +
 			"and shows the difference when the CORP side drifted.\n\n" +
-			"**Credentials on the command line.** netdom takes the CORP password as `/passwordo:<password>`: while netdom runs, local administrators of `host` and " +
-			"process-creation auditing (event 4688 with command lines, EDR agents) can see it. `/passwordo:*` prompts on a console, which a WinRM session has not, so there is " +
-			"no documented way around it; the provider passes it as one quoted argument, never in script text, and masks it in netdom's output and in logs.\n\n" +
+			"**No credential on netdom's command line.** Trusted domain objects change only through LSA (MS-ADTS 6.1.6.9.7: they \"cannot be created or " +
+			"modified by client machines over the LDAPv3 transport\"), so the provider runs netdom, which makes those LSA calls. Microsoft's walkthrough passes the " +
+			"CORP credential as `/usero` and `/passwordo`, where local administrators of `host` and process-creation auditing (event 4688 with command lines, EDR " +
+			"agents) could read it. The provider instead starts netdom the way `runas /netonly` does (`CreateProcessWithLogonW` with `LOGON_NETCREDENTIALS_ONLY`): " +
+			"the CORP password is an argument of that call, netdom's connections to the CORP domain controllers authenticate with it, and netdom's command line " +
+			"holds only the domain names and the option.\n\n" +
 			"**Plan-time guard.** A plan that takes the trust down (destroy, replacement, `-replace`, a tainted trust) runs `Test-PAMDomainConfiguration` for the trust's " +
 			"NetBIOS name on `host` and is refused while the PAM configuration of that domain is in place: destroy the `bastion_pam_domain_configuration` first, or both in one " +
 			"`terraform destroy` (which plans the configuration first). A replacement with `allow_trust_recreation = true` is the operator's explicit choice and is not refused.\n\n" +
@@ -150,7 +153,7 @@ func (r *pamTrustResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			"corp_password_wo": schema.StringAttribute{
 				Required: true, WriteOnly: true, Sensitive: true, Validators: []validator.String{validators.Password()},
 				MarkdownDescription: "Password of `corp_username`. Write-only: sent to the host as data on stdin, never stored in state or plan, masked in logs " +
-					"(netdom still receives it on its command line, see above). Used by create and update (on `host`) and by every plan (the LDAP bind on the " +
+					"(and handed to netdom's network logon, never its command line, see above). Used by create and update (on `host`) and by every plan (the LDAP bind on the " +
 					"source forest's domain controllers); a destroy takes it from `" + pamCorpPasswordEnv + "`.",
 			},
 			"corp_password_wo_version": schema.Int64Attribute{

@@ -121,17 +121,20 @@ func expectTrust(l *lab.Lab, privDir, corpDir int, corpAttrs uint32) resource.Te
 	}
 }
 
-// netdomRuns lists the netdom command lines the lab ran (passwords masked).
+// netdomRuns lists the command lines of the netdom processes the lab
+// started, as anyone allowed to list processes would read them.
 func netdomRuns(l *lab.Lab) []string {
 	var out []string
-	for _, ev := range l.Env.Events() {
-		if ev.Kind == "netdom-run" {
-			out = append(out, ev.Detail)
+	for _, p := range l.Env.ProcessStarts() {
+		if strings.Contains(strings.ToLower(p.CommandLine), `\netdom.exe"`) {
+			out = append(out, p.CommandLine)
 		}
 	}
 	return out
 }
 
+// expectNetdomRuns checks the netdom processes started since *before: one
+// per wanted option, in order, none with a credential on its command line.
 func expectNetdomRuns(l *lab.Lab, before *int, want ...string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
 		runs := netdomRuns(l)[*before:]
@@ -142,6 +145,12 @@ func expectNetdomRuns(l *lab.Lab, before *int, want ...string) resource.TestChec
 			if !strings.HasSuffix(runs[i], w) {
 				return fmt.Errorf("netdom run %d is %q, want one ending in %q", i, runs[i], w)
 			}
+			if strings.Contains(strings.ToLower(runs[i]), "/usero") || strings.Contains(strings.ToLower(runs[i]), "/passwordo") {
+				return fmt.Errorf("netdom run %d is %q: the CORP credential belongs to its network logon, not its command line", i, runs[i])
+			}
+		}
+		if leaks := model.CommandLineLeaks(l.Env.ProcessStarts(), l.Env.Secrets()); len(leaks) > 0 {
+			return fmt.Errorf("a secret (%d characters) is on the command line %q", len(leaks[0].Secret), strings.ReplaceAll(leaks[0].Process.CommandLine, leaks[0].Secret, "********"))
 		}
 		return nil
 	}
@@ -442,8 +451,8 @@ func TestAccPAMTrust_netdomMissing(t *testing.T) {
 }
 
 // Hostile text in the CORP account name and password reaches the lab as data:
-// the lab accepts the credential (so both arrived byte for byte), netdom got
-// the account name as one argument, and no script was rejected.
+// the lab accepts the credential (so both arrived byte for byte), netdom's
+// network logon got the account name, and no script was rejected.
 func TestAccPAMTrust_hostileCredentials(t *testing.T) {
 	skipUnlessAcc(t)
 	user := `CORP\o'brien$(calc)` + "`" + `&{x}`
@@ -466,13 +475,12 @@ func TestAccPAMTrust_hostileCredentials(t *testing.T) {
 				Check: resource.ComposeTestCheckFunc(
 					noRejectedScripts(l),
 					func(*terraform.State) error {
-						runs := netdomRuns(l)
-						if len(runs) == 0 {
+						if len(netdomRuns(l)) == 0 {
 							return fmt.Errorf("netdom never ran")
 						}
-						for _, r := range runs {
-							if !strings.Contains(r, " /usero:"+user+" ") {
-								return fmt.Errorf("netdom got %q, want /usero: with the account name as data", r)
+						for _, ev := range l.Env.Events() {
+							if ev.Kind == "netdom-run" && !strings.HasPrefix(ev.Detail, "as "+user+": ") {
+								return fmt.Errorf("netdom ran %q, want the account name as its network logon, as data", ev.Detail)
 							}
 						}
 						return nil

@@ -7,20 +7,28 @@
 # bits. Plans read the CORP side over LDAP, not with this script: it runs
 # for create and update (netdom, and the read-back after it) and for
 # Test-PAMTrust (verify), which has no LDAP equivalent.
-# netdom takes the CORP password on its command line (/passwordo): local
-# administrators and process-creation auditing can see it while netdom runs.
-# /passwordo:* would prompt on a console, which a WinRM session has not. The
-# password is passed as one quoted argument and masked in netdom's output.
+# Why netdom and not an LDAP modify of trustAttributes: MS-ADTS 6.1.6.9.7
+# (https://learn.microsoft.com/openspecs/windows_protocols/ms-adts/4fab8099-7f99-4547-9cbc-c1cd59e084f6)
+# says trusted domain objects "cannot be created or modified by client
+# machines over the LDAPv3 transport"; they change only through the LSA
+# policy calls of MS-LSAD 3.1.4.7 (LsarSetTrustedDomainInfoByName), which
+# netdom makes. Why no /usero and /passwordo: a password on a command line
+# is readable by anyone who can list processes. netdom runs instead in a
+# process started with CreateProcessWithLogonW(LOGON_NETCREDENTIALS_ONLY)
+# (runas /netonly; include netonly): the CORP password is an argument of
+# that API call, and netdom's LSA connection to the CORP DC authenticates
+# with it.
 # Input: source_forest, corp_username, corp_password, apply (set the wanted
 # settings that differ), sid_history, quarantine, pim_trust (the wanted
 # settings), verify (run Test-PAMTrust), bidirectional (for Test-PAMTrust).
 # Output: priv_forest, corp_side_present, corp_trust_direction,
 # corp_trust_attributes, netdom_runs, verified (null unless verify).
 # Second hop: the CORP forest is reached with the CORP credential given
-# (DirectoryContext, -Credentials, netdom /usero); the PRIV forest's side is
-# read and written on a PRIV DC as the running logon, a second hop from a MIM
-# node: with input.run_as the script runs in a one-shot scheduled task under
-# that account's own logon (include runas).
+# (DirectoryContext, -Credentials, netdom's LOGON_NETCREDENTIALS_ONLY
+# logon); the PRIV forest's side is read and written on a PRIV DC as the
+# running logon, a second hop from a MIM node: with input.run_as the script
+# runs in a one-shot scheduled task under that account's own logon (include
+# runas).
 # Input also: run_as ({username, password}; the provider's WinRM account).
 param([Parameter(Mandatory = $true)] $Params)
 Set-StrictMode -Version Latest
@@ -34,6 +42,10 @@ if (Test-RunAs -Params $Params) {
 # include: pam
 
 # include: native_argument
+
+# include: private_dir
+
+# include: netonly
 
 function Read-CorpSide {
     param($Root, [string] $Partner)
@@ -57,31 +69,26 @@ function Read-CorpSide {
     }
 }
 
+# Invoke-NetdomTrust runs netdom for one setting of the trusting (CORP)
+# side. netdom gets no /usero or /passwordo: it runs under the CORP
+# credential as its network logon (include netonly), so its command line
+# holds domain names and the option only.
 function Invoke-NetdomTrust {
-    param([string] $Trusting, [string] $Trusted, [string] $User, [string] $Password, [string] $Option)
-    $token = [guid]::NewGuid().ToString('N')
-    $stdout = [System.IO.Path]::Combine([System.IO.Path]::GetTempPath(), 'bastion-netdom-' + $token + '.out')
-    $stderr = [System.IO.Path]::Combine([System.IO.Path]::GetTempPath(), 'bastion-netdom-' + $token + '.err')
-    $text = ''
+    param([string] $Netdom, [string] $Trusting, [string] $Trusted, [string] $User, [string] $Password, [string] $Option)
+    $line = (ConvertTo-NativeArgument -Value $Netdom) + ' trust ' + (ConvertTo-NativeArgument -Value $Trusting) + ' /domain:' + (ConvertTo-NativeArgument -Value $Trusted) + ' ' + $Option
+    $directory = New-PrivateDirectory -Prefix 'bastion-netdom-'
     try {
-        $process = Start-Process -FilePath 'netdom.exe' -ArgumentList @('trust', (ConvertTo-NativeArgument -Value $Trusting), ('/domain:' + (ConvertTo-NativeArgument -Value $Trusted)), ('/usero:' + (ConvertTo-NativeArgument -Value $User)), ('/passwordo:' + (ConvertTo-NativeArgument -Value $Password)), $Option) -Wait -PassThru -NoNewWindow -RedirectStandardOutput $stdout -RedirectStandardError $stderr
-        $code = [int]$process.ExitCode
-        foreach ($file in @($stdout, $stderr)) {
-            if (Test-Path -LiteralPath $file -PathType Leaf) {
-                $text = $text + [System.IO.File]::ReadAllText($file)
-            }
-        }
+        $result = Start-NetOnlyProcess -Application $Netdom -CommandLine $line -User $User -Password $Password -Directory $directory -TimeoutSeconds 600
+    }
+    catch {
+        throw (Get-CallException -Record $_)
     }
     finally {
-        foreach ($file in @($stdout, $stderr)) {
-            if (Test-Path -LiteralPath $file -PathType Leaf) {
-                [void][System.IO.File]::Delete($file)
-            }
-        }
+        Remove-PrivateDirectory -Path $directory
     }
-    if ($code -ne 0) {
-        $text = $text.Replace($Password, '********').Trim()
-        throw (New-Object -TypeName System.InvalidOperationException -ArgumentList ('netdom trust ' + $Trusting + ' /domain:' + $Trusted + ' ' + $Option + ' failed with exit code ' + $code + ': ' + $text))
+    if ([int]$result.exit_code -ne 0) {
+        $text = ([string]$result.output).Replace($Password, '********').Trim()
+        throw (New-Object -TypeName System.InvalidOperationException -ArgumentList ('netdom trust ' + $Trusting + ' /domain:' + $Trusted + ' ' + $Option + ' failed with exit code ' + $result.exit_code + ': ' + $text))
     }
 }
 
@@ -126,7 +133,7 @@ if ($apply) {
         if ($on) {
             $value = 'yes'
         }
-        Invoke-NetdomTrust -Trusting $forest.RootDomain.Name -Trusted $privForest -User $user -Password $password -Option ($option + ':' + $value)
+        Invoke-NetdomTrust -Netdom $netdom -Trusting $forest.RootDomain.Name -Trusted $privForest -User $user -Password $password -Option ($option + ':' + $value)
         $runs.Add($option + ':' + $value)
     }
     if ($runs.Count -gt 0) {

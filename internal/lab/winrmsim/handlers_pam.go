@@ -200,6 +200,10 @@ func pamTrustCreate(env *model.Env, h *model.Host, logon model.Identity, raw jso
 	return map[string]any{"priv_forest": priv, "created": true, "repaired_half_trust": repaired}, nil
 }
 
+// netdomSystemPath is netdom.exe as the script names it:
+// [Environment]::SystemDirectory joined with netdom.exe.
+const netdomSystemPath = `C:\Windows\system32\netdom.exe`
+
 type pamTrustSettingsInput struct {
 	pamTrustInput
 	Apply      bool `json:"apply"`
@@ -255,8 +259,13 @@ func pamTrustSettings(env *model.Env, h *model.Host, logon model.Identity, raw j
 				value = "yes"
 			}
 			arg := "/" + o.option + ":" + value
-			// netdom trust <CORP> /domain:<PRIV> /usero:<user> /passwordo:<password> <arg>
-			env.Record(h.FQDN, "netdom-run", fmt.Sprintf("trust %s /domain:%s /usero:%s /passwordo:******** %s", corp.DNSName, priv, in.CorpUsername, arg))
+			// The script starts netdom with CreateProcessWithLogonW
+			// (LOGON_NETCREDENTIALS_ONLY): the process runs as the script's
+			// own account, its command line holds no credential, and its
+			// network logon to the CORP DC is the CORP account.
+			env.NoteSecret(in.CorpPassword)
+			env.StartProcess(h.FQDN, logon.Account, setupArgument(netdomSystemPath)+" trust "+setupArgument(corp.DNSName)+" /domain:"+setupArgument(priv)+" "+arg)
+			env.Record(h.FQDN, "netdom-run", fmt.Sprintf("as %s: trust %s /domain:%s %s", in.CorpUsername, corp.DNSName, priv, arg))
 			var nerr error
 			if err := env.CheckDomainCredential(corp, in.CorpUsername, in.CorpPassword); err != nil {
 				nerr = &model.NetdomError{Message: "The user name or password is incorrect.\r\n\r\nThe command failed to complete successfully.", ExitCode: 1}

@@ -3,6 +3,7 @@ package winrmsim
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -55,5 +56,56 @@ func TestPAMTrustCreateFailures(t *testing.T) {
 	})
 	if err := run(pw); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// netdom runs under the CORP account as its network logon only: the lab
+// records its process with the command line the script builds, which holds
+// the domain names and the option but no credential, and notes the CORP
+// password as a secret so the command-line scans look for it.
+func TestPAMTrustSettingsNetdomCommandLine(t *testing.T) {
+	env, _ := model.NewDefault(model.Seed{})
+	var pw string
+	_ = env.Do(func(e *model.Env) error {
+		pw = e.Credentials[strings.ToLower(model.CorpAdminUser)]
+		e.Host(model.App1).WriteFile(model.MIMPAMModulePath, []byte("module"))
+		model.InstallADDSTools(e.Host(model.App1))
+		return e.NewPAMTrust(e.Forests[model.CorpDomainDNS], false)
+	})
+	raw, _ := json.Marshal(map[string]any{"source_forest": model.CorpDomainDNS, "corp_username": model.CorpAdminUser, "corp_password": pw,
+		"apply": true, "sid_history": true, "quarantine": false, "pim_trust": true, "verify": false, "bidirectional": false})
+	if err := env.Do(func(e *model.Env) error {
+		_, err := pamTrustSettings(e, e.Host(model.App1), adminBatch, raw)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, p := range env.ProcessStarts() {
+		if strings.Contains(p.CommandLine, "netdom.exe") {
+			if p.Account != adminBatch.Account {
+				t.Errorf("netdom ran as %q, want the script's own account %q (the CORP account is its network logon only)", p.Account, adminBatch.Account)
+			}
+			lines = append(lines, p.CommandLine)
+		}
+	}
+	want := []string{
+		`"C:\Windows\system32\netdom.exe" trust "` + model.CorpDomainDNS + `" /domain:"` + model.DomainDNS + `" /EnableSIDHistory:yes`,
+		`"C:\Windows\system32\netdom.exe" trust "` + model.CorpDomainDNS + `" /domain:"` + model.DomainDNS + `" /EnablePIMTrust:yes`,
+	}
+	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("netdom command lines:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
+	secrets := env.Secrets()
+	if !slices.Contains(secrets, pw) {
+		t.Fatal("the CORP password is not among the secrets the scans look for")
+	}
+	if leaks := model.CommandLineLeaks(env.ProcessStarts(), secrets); len(leaks) > 0 {
+		t.Fatalf("a secret is on %q", leaks[0].Process.CommandLine)
+	}
+	// The scan would see a password put back on netdom's command line.
+	leaky := append(env.ProcessStarts(), model.ProcessStart{CommandLine: want[0] + " /passwordo:" + pw})
+	if len(model.CommandLineLeaks(leaky, secrets)) != 1 {
+		t.Fatal("CommandLineLeaks missed a password on netdom's command line")
 	}
 }
