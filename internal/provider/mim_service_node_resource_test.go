@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -664,5 +665,100 @@ func TestMIMServiceNodeStaleServiceWarning(t *testing.T) {
 	r.warnStaleService(ctx, other, other, &diags)
 	if len(diags) != 0 {
 		t.Fatalf("diagnostics %v, want none", diags)
+	}
+}
+
+// An installer that ends with 3010 (restart required) has installed the MIM
+// Service: the apply succeeds with the "Restart Required" warning the user
+// sees, the node is not restarted (the stated policy: the provider never
+// restarts a MIM Service node itself), the install runs once, and the next
+// plan is empty.
+func TestAccMIMServiceNode_installRestartRequired(t *testing.T) {
+	skipUnlessAcc(t)
+	l := startLab(t)
+	if err := l.Env.SetInstallRebootRequired(model.App1, true); err != nil {
+		t.Fatal(err)
+	}
+	logFile := filepath.Join(t.TempDir(), "provider.log")
+	t.Setenv("TF_LOG", "warn")
+	t.Setenv("TF_ACC_LOG_PATH", logFile)
+	addr := "bastion_mim_service_node.node"
+	cfg := l.ProviderHCL() + mimNodeConfig{Host: model.App1, Password: l.Seed.MIMSvcPassword}.hcl()
+	events := func(kind string) (n int) {
+		for _, ev := range l.Env.Events() {
+			if ev.Kind == kind && ev.Host == model.Key(model.App1) {
+				n++
+			}
+		}
+		return n
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: cfg,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("fim_service_state"), knownvalue.StringExact("Running")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("service_partition_name"), knownvalue.NotNull()),
+				},
+				Check: resource.ComposeTestCheckFunc(
+					func(*terraform.State) error {
+						if n := events("msi-install"); n != 1 {
+							return fmt.Errorf("the installer ran %d times, want once (3010 is not retried)", n)
+						}
+						if n := events("restart-pending"); n != 1 {
+							return fmt.Errorf("the lab recorded %d pending restarts, want the installer's one", n)
+						}
+						if n := events("restart"); n != 0 {
+							return fmt.Errorf("%s was restarted %d times: the provider never restarts a MIM Service node itself", model.App1, n)
+						}
+						return nil
+					},
+					expectWarningLogged(logFile, "Restart Required", model.App1, "exit code 3010", "never restarts a MIM Service node itself"),
+					noRejectedScripts(l),
+				),
+			},
+			{ // the restart is the operator's: nothing to plan
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectEmptyPlan(),
+				}},
+				Check: func(*terraform.State) error {
+					if n := events("msi-install"); n != 1 {
+						return fmt.Errorf("the installer ran %d times after an empty plan, want once", n)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
+
+// expectWarningLogged finds, in the provider's log (TF_ACC_LOG_PATH), the
+// warning diagnostic Terraform shows the user: its summary, and a detail
+// holding every one of parts.
+func expectWarningLogged(logFile, summary string, parts ...string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		raw, err := os.ReadFile(logFile)
+		if err != nil {
+			return err
+		}
+		for _, line := range strings.Split(string(raw), "\n") {
+			if !strings.Contains(line, "Response contains warning diagnostic") || !strings.Contains(line, `diagnostic_summary="`+summary+`"`) {
+				continue
+			}
+			missing := ""
+			for _, p := range parts {
+				if !strings.Contains(line, p) {
+					missing = p
+					break
+				}
+			}
+			if missing == "" {
+				return nil
+			}
+			return fmt.Errorf("the %q warning lacks %q: %s", summary, missing, line)
+		}
+		return fmt.Errorf("no %q warning in the provider's log %s", summary, logFile)
 	}
 }
