@@ -25,17 +25,21 @@ import (
 // The binary replPropertyMetaData is parsed (Samba has no
 // msDS-ReplAttributeMetaData). A DC that cannot be read is listed in
 // Unreadable; the call fails only when no DC could be read.
-// Cost: 1 search for the DC list, then per DC 1 search of its rootDSE and
-// 1 per naming context (plus 1 bind per DC on a fresh pool).
+// Cost: the shared Inventory (3 searches sent at once, none when a read
+// of the plan made it), then per DC its rootDSE and 1 search per naming
+// context, sent at once (plus 1 bind per DC on a fresh pool).
 func (c *Client) BackupStatus(ctx context.Context) (*BackupReport, error) {
 	n, err := c.naming(ctx)
 	if err != nil {
 		return nil, err
 	}
-	dcs, err := c.DomainControllers(ctx)
+	// The DC list of the shared inventory: in a plan that also reads the
+	// DCs or FSMO roles, it costs nothing more.
+	inv, err := c.Inventory(ctx)
 	if err != nil {
 		return nil, err
 	}
+	dcs := inv.DCs
 	byInvocation := map[string]string{}
 	for _, d := range dcs {
 		if d.InvocationID != "" {
@@ -103,41 +107,54 @@ func ncOrder(name string) int {
 
 // backupMetadata reads the dSASignature stamp of each NC head this DC holds.
 func (s *session) backupMetadata(n *namingContexts, byInvocation map[string]string) ([]NCBackup, error) {
-	root, err := s.searchBase("", "namingContexts")
-	if err != nil {
-		return nil, err
-	}
-	known := map[string]string{
-		adnames.NormDN(n.domain):                        adnames.NCDomain,
-		adnames.NormDN(n.config):                        adnames.NCConfiguration,
-		adnames.NormDN(n.schema):                        adnames.NCSchema,
-		adnames.NormDN("DC=DomainDnsZones," + n.domain): adnames.NCDomainDNSZones,
-		adnames.NormDN("DC=ForestDnsZones," + n.root):   adnames.NCForestDNSZones,
-	}
-	// The NC heads are independent reads: sent at once, they share one
-	// round trip on the connection (LDAP messages carry their own IDs,
-	// RFC 4511 4.1.1.1) instead of one each.
+	// The rootDSE and the NC heads are independent reads: sent at once,
+	// they share one round trip on the connection (LDAP messages carry their
+	// own IDs, RFC 4511 4.1.1.1) instead of one each. A head the DC does not
+	// hold (not in its rootDSE's namingContexts) is dropped, whatever its
+	// search answered (a referral, noSuchObject).
 	type head struct {
-		name string
-		e    *ldap.Entry
-		err  error
+		dn, name string
+		e        *ldap.Entry
+		err      error
 	}
-	var heads []*head
-	var wg sync.WaitGroup
-	for _, nc := range root.GetAttributeValues("namingContexts") {
-		name, ok := known[adnames.NormDN(nc)]
-		if !ok {
-			continue
-		}
-		h := &head{name: name}
-		heads = append(heads, h)
-		wg.Add(1)
+	heads := []*head{
+		{dn: n.domain, name: adnames.NCDomain},
+		{dn: n.config, name: adnames.NCConfiguration},
+		{dn: n.schema, name: adnames.NCSchema},
+		{dn: "DC=DomainDnsZones," + n.domain, name: adnames.NCDomainDNSZones},
+		{dn: "DC=ForestDnsZones," + n.root, name: adnames.NCForestDNSZones},
+	}
+	var (
+		root    *ldap.Entry
+		rootErr error
+		wg      sync.WaitGroup
+	)
+	wg.Add(1 + len(heads))
+	go func() {
+		defer wg.Done()
+		root, rootErr = s.searchBase("", "namingContexts")
+	}()
+	for _, h := range heads {
 		go func() {
 			defer wg.Done()
-			h.e, h.err = s.searchBase(nc, "replPropertyMetaData")
+			h.e, h.err = s.searchBase(h.dn, "replPropertyMetaData")
 		}()
 	}
 	wg.Wait()
+	if rootErr != nil {
+		return nil, rootErr
+	}
+	held := map[string]bool{}
+	for _, nc := range root.GetAttributeValues("namingContexts") {
+		held[adnames.NormDN(nc)] = true
+	}
+	kept := heads[:0]
+	for _, h := range heads {
+		if held[adnames.NormDN(h.dn)] {
+			kept = append(kept, h)
+		}
+	}
+	heads = kept
 	var out []NCBackup
 	for _, h := range heads {
 		if h.err != nil {

@@ -49,8 +49,17 @@ func TestOperationCosts(t *testing.T) {
 			_, err := c.IsDomainController(ctx, model.DC2)
 			return err
 		}, 1, 1, 0},
-		// DC list, then per DC (2): rootDSE + 5 naming contexts; one bind per DC.
-		{"BackupStatus", func(ctx context.Context, c *directory.Client) error { _, err := c.BackupStatus(ctx); return err }, 13, 2, 0},
+		// The inventory (3, sent at once), then per DC (2): rootDSE + 5
+		// naming contexts, sent at once; one bind per DC.
+		{"BackupStatus", func(ctx context.Context, c *directory.Client) error { _, err := c.BackupStatus(ctx); return err }, 15, 2, 0},
+		// A plan's DC read and backup read share the inventory: no DC list twice.
+		{"Inventory+BackupStatus", func(ctx context.Context, c *directory.Client) error {
+			if _, err := c.Inventory(ctx); err != nil {
+				return err
+			}
+			_, err := c.BackupStatus(ctx)
+			return err
+		}, 15, 2, 0},
 		// Writes: DC list, modify, read-back on the same DC.
 		{"SetGlobalCatalog", func(ctx context.Context, c *directory.Client) error {
 			_, err := c.SetGlobalCatalog(ctx, model.DC2, false)

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	ber "github.com/go-asn1-ber/asn1-ber"
 	"github.com/go-ldap/ldap/v3"
@@ -228,21 +229,37 @@ func (s *session) fsmoRoles(n *namingContexts) (FSMORoles, error) {
 // fsmoRolesWithConfig also returns the Configuration NC entries it searched
 // (every server and NTDS Settings object), from which joinDCs lists the DCs.
 func (s *session) fsmoRolesWithConfig(n *namingContexts) (FSMORoles, []*ldap.Entry, error) {
-	dom, err := s.searchPaged(n.domain, ldap.ScopeWholeSubtree,
-		or(eq("objectCategory", "domainDNS"), eq("objectCategory", "rIDManager"), eq("objectCategory", "infrastructureUpdate")),
-		"objectClass", "fSMORoleOwner", "rIDManagerReference")
-	if err != nil {
-		return nil, nil, err
-	}
-	cfg, err := s.searchPaged(n.config, ldap.ScopeWholeSubtree,
-		or(eq("objectCategory", "crossRefContainer"), eq("objectCategory", "server"), dcFilter),
-		append([]string{"fSMORoleOwner", "msDS-Behavior-Version"}, dcAttrs...)...)
-	if err != nil {
-		return nil, nil, err
-	}
-	schema, err := s.searchBase(n.schema, "fSMORoleOwner")
-	if err != nil {
-		return nil, nil, err
+	// The three reads are independent: sent at once, they share one round
+	// trip on the connection (LDAP messages carry their own IDs, RFC 4511
+	// 4.1.1.1) instead of one each.
+	var (
+		dom, cfg []*ldap.Entry
+		schema   *ldap.Entry
+		errs     [3]error
+		wg       sync.WaitGroup
+	)
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		dom, errs[0] = s.searchPaged(n.domain, ldap.ScopeWholeSubtree,
+			or(eq("objectCategory", "domainDNS"), eq("objectCategory", "rIDManager"), eq("objectCategory", "infrastructureUpdate")),
+			"objectClass", "fSMORoleOwner", "rIDManagerReference")
+	}()
+	go func() {
+		defer wg.Done()
+		cfg, errs[1] = s.searchPaged(n.config, ldap.ScopeWholeSubtree,
+			or(eq("objectCategory", "crossRefContainer"), eq("objectCategory", "server"), dcFilter),
+			append([]string{"fSMORoleOwner", "msDS-Behavior-Version"}, dcAttrs...)...)
+	}()
+	go func() {
+		defer wg.Done()
+		schema, errs[2] = s.searchBase(n.schema, "fSMORoleOwner")
+	}()
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, nil, err
+		}
 	}
 	dcs := joinDCs(cfg)
 	hostOf := func(ntds string) string {
