@@ -91,6 +91,7 @@ type options struct {
 	parallelism []int
 	psStart     time.Duration
 	keep        bool
+	trace       bool
 }
 
 func main() {
@@ -107,6 +108,7 @@ func main() {
 	flag.StringVar(&par, "parallelism", "1,10", "terraform -parallelism values")
 	flag.DurationVar(&o.psStart, "powershell-start", model.DefaultPowerShellStart, "PowerShell start cost per WinRM command")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory")
+	flag.BoolVar(&o.trace, "trace", false, "print every round trip (and PowerShell start) of each measured provider run with latency")
 	flag.Parse()
 	var err error
 	if o.latencies, err = ints(lat); err == nil {
@@ -444,6 +446,7 @@ func (h *harness) startLab(c config, latencyMs int) error {
 		return err
 	}
 	h.setLatency(latencyMs)
+	h.l.Env.TraceNet(h.o.trace)
 	h.rssFile = filepath.Join(h.work, "rss")
 	env := os.Environ()
 	for k, v := range h.l.EnvVars() {
@@ -492,6 +495,12 @@ func (h *harness) measure(name string, p, latencyMs int, args ...string) (*Run, 
 	}
 	wall := time.Since(start).Seconds()
 	busy, span := h.l.Env.NetBusy()
+	if h.o.trace && latencyMs > 0 {
+		fmt.Printf("trace: %s parallelism %d, %d ms: network %.3f s\n", name, p, latencyMs, busy.Seconds())
+		for _, rt := range h.l.Env.NetTrace() {
+			fmt.Printf("trace:   %7.3f %7.3f  %-5s %-10s %s\n", rt.Start.Seconds(), rt.End.Seconds(), rt.Protocol, rt.Kind, rt.Host)
+		}
+	}
 	open := 0
 	for _, host := range h.l.Env.HostNames() {
 		open += h.l.WinRM.Stats(host).Shells

@@ -84,14 +84,65 @@ type netCost struct {
 	busy       time.Duration
 	firstStart time.Time
 	lastEnd    time.Time
+	// tracing keeps every round trip in trace (Env.TraceNet).
+	tracing  bool
+	traceT0  time.Time
+	trace    []RoundTrip
+	psStarts []RoundTrip
+}
+
+// RoundTrip is one charged wait of the trace: which protocol endpoint, and
+// when it began and ended after the last ResetNetCounters. Kind is "tcp"
+// for a connection's handshake, "exchange" for a request/response pair,
+// "powershell" for a PowerShell start (not network time).
+type RoundTrip struct {
+	Protocol   string
+	Host       string
+	Kind       string
+	Start, End time.Duration
+}
+
+// TraceNet turns the round-trip trace on or off; NetTrace returns it.
+func (e *Env) TraceNet(on bool) {
+	e.net.busyMu.Lock()
+	defer e.net.busyMu.Unlock()
+	e.net.tracing, e.net.trace, e.net.psStarts = on, nil, nil
+	e.net.traceT0 = time.Now()
+}
+
+// NetTrace returns the round trips (and PowerShell starts) charged since the
+// last ResetNetCounters, by start time, while TraceNet is on.
+func (e *Env) NetTrace() []RoundTrip {
+	e.net.busyMu.Lock()
+	defer e.net.busyMu.Unlock()
+	out := append(append([]RoundTrip{}, e.net.trace...), e.net.psStarts...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Start < out[j].Start })
+	return out
+}
+
+func (n *netCost) record(rt RoundTrip, start, end time.Time) {
+	n.busyMu.Lock()
+	defer n.busyMu.Unlock()
+	if !n.tracing {
+		return
+	}
+	rt.Start, rt.End = start.Sub(n.traceT0), end.Sub(n.traceT0)
+	if rt.Kind == "powershell" {
+		n.psStarts = append(n.psStarts, rt)
+		return
+	}
+	n.trace = append(n.trace, rt)
 }
 
 // wait charges d as a round trip in flight: it sleeps and adds the time to
 // the busy union.
-func (n *netCost) wait(d time.Duration) {
-	n.begin(time.Now())
+func (n *netCost) wait(d time.Duration, rt RoundTrip) {
+	start := time.Now()
+	n.begin(start)
 	time.Sleep(d)
-	n.end(time.Now())
+	end := time.Now()
+	n.end(end)
+	n.record(rt, start, end)
 }
 
 // begin and end bracket one round trip in flight at the given instants;
@@ -235,6 +286,7 @@ func (e *Env) NetHosts(protocol string) []string {
 func (e *Env) ResetNetCounters() {
 	e.net.busyMu.Lock()
 	e.net.busy, e.net.firstStart, e.net.lastEnd = 0, time.Time{}, time.Time{}
+	e.net.trace, e.net.psStarts, e.net.traceT0 = nil, nil, time.Now()
 	if e.net.inFlight > 0 {
 		e.net.busySince = time.Now()
 	}
@@ -271,6 +323,8 @@ func (e *Env) StartPowerShell(host string, stop ...<-chan struct{}) bool {
 	if d <= 0 {
 		return true
 	}
+	start := time.Now()
+	defer func() { e.net.record(RoundTrip{Protocol: WinRM, Host: host, Kind: "powershell"}, start, time.Now()) }()
 	t := time.NewTimer(d)
 	defer t.Stop()
 	var s1, s2 <-chan struct{}
@@ -307,14 +361,14 @@ func (e *Env) CostTLS(cfg *tls.Config, protocol, host string) *tls.Config {
 // CostListener wraps a listener so every accepted connection is counted
 // and charged by the cost model as host's protocol endpoint.
 func (e *Env) CostListener(ln net.Listener, protocol, host string) net.Listener {
-	return &costListener{Listener: ln, n: &e.net, protocol: protocol, counters: e.net.get(protocol, host)}
+	return &costListener{Listener: ln, n: &e.net, protocol: protocol, host: host, counters: e.net.get(protocol, host)}
 }
 
 type costListener struct {
 	net.Listener
-	n        *netCost
-	protocol string
-	counters *netCounters
+	n              *netCost
+	protocol, host string
+	counters       *netCounters
 }
 
 func (l *costListener) Accept() (net.Conn, error) {
@@ -344,7 +398,7 @@ func (c *costConn) Read(b []byte) (int, error) {
 	c.mu.Unlock()
 	if hs {
 		if d := c.l.n.rtt(c.l.protocol); d > 0 {
-			c.l.n.wait(d)
+			c.l.n.wait(d, RoundTrip{Protocol: c.l.protocol, Host: c.l.host, Kind: "tcp"})
 		}
 	}
 	n, err := c.Conn.Read(b)
@@ -362,10 +416,10 @@ func (c *costConn) Write(b []byte) (int, error) {
 	turn := c.turn
 	c.turn = false
 	c.mu.Unlock()
-	if turn {
+	if turn && !tlsAlertRecord(b) {
 		c.l.counters.roundTrips.Add(1)
 		if d := c.l.n.rtt(c.l.protocol); d > 0 {
-			c.l.n.wait(d)
+			c.l.n.wait(d, RoundTrip{Protocol: c.l.protocol, Host: c.l.host, Kind: "exchange"})
 		}
 	}
 	// Counted before the bytes leave, so a client that has them sees them counted.
@@ -373,6 +427,28 @@ func (c *costConn) Write(b []byte) (int, error) {
 	n, err := c.Conn.Write(b)
 	c.l.counters.bytesOut.Add(int64(n - len(b)))
 	return n, err
+}
+
+// tlsAlertRecord reports whether b is one encrypted TLS alert record: the
+// close_notify a server sends back when the client closes. Nobody waits for
+// it (RFC 8446 6.1: the initiator of a close need not wait for the
+// responding close_notify; RFC 5246 7.2.1), so it is no round trip. TLS 1.3
+// sends it as application_data with a 3-byte inner plaintext (alert and
+// content type) and a 16-byte tag: 24 bytes, a size no protocol message of
+// ours has; TLS 1.2 as an alert record (type 21) longer than a plaintext
+// alert's 7 bytes.
+func tlsAlertRecord(b []byte) bool {
+	const header = 5
+	if len(b) < header || b[1] != 3 || int(b[3])<<8|int(b[4]) != len(b)-header {
+		return false
+	}
+	switch b[0] {
+	case 23: // application_data
+		return len(b) == header+3+16
+	case 21: // alert
+		return len(b) > header+2
+	}
+	return false
 }
 
 // NetConn lets code that needs the TCP connection (TCP RST on reset) reach it.

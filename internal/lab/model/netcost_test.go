@@ -3,6 +3,8 @@ package model
 import (
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 )
@@ -130,5 +132,64 @@ func TestNetBusyIsTheUnion(t *testing.T) {
 	}
 	if want := later.Add(rtt).Sub(t0); span != want {
 		t.Errorf("span = %v, want %v", span, want)
+	}
+}
+
+// A client that closes a TLS connection gets the server's close_notify,
+// which it does not wait for: no round trip is charged for it.
+func TestCostListenerChargesNoCloseNotify(t *testing.T) {
+	e := New()
+	e.SetCosts(Costs{RTT: map[string]time.Duration{WinRM: time.Millisecond}})
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan struct{})
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") }))
+	srv.Listener = e.CostListener(raw, WinRM, "priv-app1.priv.contoso.test")
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateClosed {
+			close(closed)
+		}
+	}
+	srv.StartTLS()
+	defer srv.Close()
+	cl := srv.Client()
+	for range 2 {
+		resp, err := cl.Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+	}
+	before := e.NetTotals()[WinRM].RoundTrips
+	cl.CloseIdleConnections()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server did not close the connection")
+	}
+	if after := e.NetTotals()[WinRM].RoundTrips; after != before || before < 2 {
+		t.Errorf("round trips %d before the close, %d after; want the close free and at least the 2 exchanges", before, after)
+	}
+}
+
+func TestTLSAlertRecord(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		b    []byte
+		want bool
+	}{
+		{"TLS 1.3 close_notify", append([]byte{23, 3, 3, 0, 19}, make([]byte, 19)...), true},
+		{"TLS 1.2 encrypted alert", append([]byte{21, 3, 3, 0, 26}, make([]byte, 26)...), true},
+		{"plaintext handshake alert", []byte{21, 3, 3, 0, 2, 2, 40}, false},
+		{"application data", append([]byte{23, 3, 3, 0, 40}, make([]byte, 40)...), false},
+		{"length mismatch", append([]byte{23, 3, 3, 0, 19}, make([]byte, 20)...), false},
+		{"not TLS", []byte("HTTP/1.1 200 OK\r\n\r\n1234"), false},
+	} {
+		if got := tlsAlertRecord(c.b); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
 	}
 }
