@@ -2,6 +2,7 @@ package provider
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/topology"
 )
 
 // dnsClientHCL reads the two MIM hosts' DNS client settings and feeds them
@@ -26,8 +28,8 @@ data "bastion_dns_client_servers" "bastion" {
 data "bastion_topology" "t" {
   domain = { dns_name = %q, forest_functional_level = 7 }
   domain_controllers = [
-    { host = %q, addresses = ["10.0.0.11"] },
-    { host = %q, addresses = ["10.0.0.12"] },
+    { host = %q }, # no addresses: the data source names the DCs itself
+    { host = %q },
   ]
   dns_servers  = data.bastion_dns_client_servers.bastion.dns_servers
   ha_functions = ["trust_establishment"]
@@ -73,14 +75,14 @@ func setDNSServers(l *lab.Lab, host string, servers ...string) func() {
 	}
 }
 
-// The DNS client settings are read from the machines: both hosts use both
-// DCs and HA-7 holds; once one host is left with a single DC, the next plan
-// fails on HA-7 naming that host and that DC.
+// The DNS client settings are read from the machines and every DC address
+// is resolved to the DC: both hosts use both DCs and HA-7 holds; once one
+// host is left with a single DC, HA-7 names that host and that DC.
 func TestAccDNSClientServers_feedsHA7(t *testing.T) {
 	skipUnlessAcc(t)
 	l := startLab(t)
-	setDNSServers(l, model.App1, "10.0.0.11", "10.0.0.12")()
-	setDNSServers(l, model.App2, "10.0.0.12", "10.0.0.11")()
+	setDNSServers(l, model.App1, model.DC1Address, model.DC2Address)()
+	setDNSServers(l, model.App2, model.DC2Address, model.DC1Address)()
 	ds := "data.bastion_dns_client_servers.bastion"
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -89,17 +91,126 @@ func TestAccDNSClientServers_feedsHA7(t *testing.T) {
 				Config: dnsClientHCL(l),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(ds, tfjsonpath.New("dns_servers"), knownvalue.MapExact(map[string]knownvalue.Check{
-						model.App1: knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("10.0.0.11"), knownvalue.StringExact("10.0.0.12")}),
-						model.App2: knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("10.0.0.12"), knownvalue.StringExact("10.0.0.11")}),
+						model.App1: knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(model.DC1), knownvalue.StringExact(model.DC2)}),
+						model.App2: knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(model.DC2), knownvalue.StringExact(model.DC1)}),
+					})),
+					statecheck.ExpectKnownValue(ds, tfjsonpath.New("non_dc_servers"), knownvalue.MapExact(map[string]knownvalue.Check{
+						model.App1: knownvalue.ListExact([]knownvalue.Check{}),
+						model.App2: knownvalue.ListExact([]knownvalue.Check{}),
 					})),
 				},
 				Check: resource.ComposeTestCheckFunc(noRejectedScripts(l), ha7Hosts(nil)),
 			},
 			{ // drift on the machine: app1 now depends on priv-dc1 alone
-				PreConfig: setDNSServers(l, model.App1, "10.0.0.11"),
+				PreConfig: setDNSServers(l, model.App1, model.DC1Address),
 				Config:    dnsClientHCL(l),
 				Check:     ha7Hosts([]string{model.App1, model.DC1}),
 			},
 		},
+	})
+}
+
+// corpForwarderHCL reads the two MIM hosts' DNS clients and CORP's
+// directory-stored forwarding of the PRIV zone, and feeds them to the
+// minimal HA topology (lab names) with enforce = true, so any HA-7
+// violation fails the plan.
+func corpForwarderHCL(l *lab.Lab) string {
+	provider := strings.Replace(l.ProviderHCL(), "provider \"bastion\" {\n",
+		fmt.Sprintf("provider \"bastion\" {\n  pam_corp_password = %q\n", l.CorpAdminPassword()), 1)
+	top := topology.MinimalHATopology()
+	top.DNSServers = nil
+	hcl := topologyHCL(top, boolPtr(true))
+	hcl = strings.ReplaceAll(strings.ReplaceAll(hcl, "contoso.com", "contoso.test"), "DC=contoso,DC=com", "DC=contoso,DC=test")
+	hcl = strings.Replace(hcl, "  long_lived_requests", "  dns_servers = data.bastion_dns_client_servers.x.dns_servers\n  long_lived_requests", 1)
+	return provider + fmt.Sprintf(`
+data "bastion_dns_client_servers" "x" {
+  hosts        = [%q, %q]
+  corp_domains = [{ dns_name = %q, username = %q }]
+}
+`, model.App1, model.App2, model.CorpDomainDNS, model.CorpAdminUser) + hcl
+}
+
+func setCorpForwarder(l *lab.Lab, masters ...string) func() {
+	return func() {
+		_ = l.Env.Do(func(e *model.Env) error {
+			corp := e.Forests[model.CorpDomainDNS]
+			delete(corp.DNSZones, model.DomainDNS)
+			return corp.AddConditionalForwarder(model.DomainDNS, masters, model.ForestDNSZones)
+		})
+	}
+}
+
+// HA-7 over the CORP side: a CORP DC whose directory-stored conditional
+// forwarder for the PRIV zone points at one PRIV DC fails the plan of an
+// enforced topology naming that CORP DC and that PRIV DC; once the
+// forwarder lists both DCs the next plan is clean. An address that is no
+// DC stays an address and is listed in non_dc_servers.
+func TestAccDNSClientServers_corpForwarderHA7(t *testing.T) {
+	skipUnlessAcc(t)
+	l := startLab(t)
+	setDNSServers(l, model.App1, model.DC1Address, model.DC2Address)()
+	setDNSServers(l, model.App2, model.DC2Address, "192.0.2.53")()
+	setCorpForwarder(l, model.DC1Address)()
+	ds := "data.bastion_dns_client_servers.x"
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config:      corpForwarderHCL(l),
+				PlanOnly:    true,
+				ExpectError: ruleError("HA-7", model.CorpDC1, model.DC1),
+			},
+			{ // fixed in CORP's directory: the forwarder lists both PRIV DCs
+				PreConfig: setCorpForwarder(l, model.DC2Address, model.DC1Address),
+				Config:    corpForwarderHCL(l),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(ds, tfjsonpath.New("dns_servers"), knownvalue.MapExact(map[string]knownvalue.Check{
+						model.App1:    knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(model.DC1), knownvalue.StringExact(model.DC2)}),
+						model.App2:    knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(model.DC2), knownvalue.StringExact("192.0.2.53")}),
+						model.CorpDC1: knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(model.DC2), knownvalue.StringExact(model.DC1)}),
+					})),
+					statecheck.ExpectKnownValue(ds, tfjsonpath.New("non_dc_servers"), knownvalue.MapExact(map[string]knownvalue.Check{
+						model.App1:    knownvalue.ListExact([]knownvalue.Check{}),
+						model.App2:    knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("192.0.2.53")}),
+						model.CorpDC1: knownvalue.ListExact([]knownvalue.Check{}),
+					})),
+					statecheck.ExpectKnownValue(ds, tfjsonpath.New("corp_forwarders"), knownvalue.ListExact([]knownvalue.Check{
+						knownvalue.ObjectExact(map[string]knownvalue.Check{
+							"domain_controller": knownvalue.StringExact(model.CorpDC1),
+							"zone":              knownvalue.StringExact(model.DomainDNS),
+							"type":              knownvalue.StringExact("forwarder"),
+							"partition":         knownvalue.StringExact("ForestDnsZones"),
+							"master_servers":    knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(model.DC2Address), knownvalue.StringExact(model.DC1Address)}),
+						}),
+					})),
+				},
+				Check: resource.ComposeTestCheckFunc(noRejectedScripts(l), ha7Hosts(nil)),
+			},
+			{ // drift in CORP's directory shows at the next plan
+				PreConfig:   setCorpForwarder(l, model.DC2Address),
+				Config:      corpForwarderHCL(l),
+				PlanOnly:    true,
+				ExpectError: ruleError("HA-7", model.CorpDC1, model.DC2),
+			},
+		},
+	})
+}
+
+// Without pam_corp_password, corp_domains cannot be read: a plan-time
+// error naming the attribute.
+func TestAccDNSClientServers_corpPasswordMissing(t *testing.T) {
+	skipUnlessAcc(t)
+	l := startLab(t)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: l.ProviderHCL() + fmt.Sprintf(`
+data "bastion_dns_client_servers" "x" {
+  corp_domains = [{ dns_name = %q, username = %q }]
+}
+`, model.CorpDomainDNS, model.CorpAdminUser),
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`(?s)CORP Password Not Set.*pam_corp_password`),
+		}},
 	})
 }

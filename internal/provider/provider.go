@@ -132,6 +132,7 @@ func (p *bastionProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 				MarkdownDescription: "Password of each PAM trust's and PAM domain configuration's `corp_username`, for destroys only: Terraform gives a destroy no " +
 					"configuration, so those resources' write-only `corp_password_wo` cannot reach it. Without it, destroying a `bastion_pam_trust` removes only the PRIV side " +
 					"(with a warning) and a `bastion_pam_domain_configuration` stays in CORP. Give it from an ephemeral variable or the environment in the pipeline run that destroys. " +
+					"Also the password of `bastion_dns_client_servers`' `corp_domains[*].username`, which reads the CORP domains' DNS zones at every plan. " +
 					"Sensitive: never logged." + envDoc("BASTION_PAM_CORP_PASSWORD"),
 			},
 			"lost_hosts": schema.SetAttribute{

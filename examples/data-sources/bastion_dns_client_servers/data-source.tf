@@ -1,6 +1,11 @@
-# What the bastion's servers really use for DNS, judged by rule HA-7: no
-# computer may depend on one domain controller. A server whose DNS settings
-# are changed by hand fails the next plan.
+# What the bastion's servers and the CORP domain controllers really use to
+# find the bastion's domain, judged by rule HA-7: no computer may depend on
+# one domain controller. A server whose DNS settings are changed by hand, or
+# a CORP conditional forwarder left with one PRIV DC, fails the next plan.
+#
+# The CORP account's password is the provider's pam_corp_password (or
+# BASTION_PAM_CORP_PASSWORD); any authenticated CORP user may read the DNS
+# application partitions.
 data "bastion_dns_client_servers" "bastion" {
   hosts = [
     "priv-dc1.priv.contoso.com",
@@ -8,14 +13,24 @@ data "bastion_dns_client_servers" "bastion" {
     "priv-app1.priv.contoso.com",
     "priv-app2.priv.contoso.com",
   ]
+  corp_domains = [
+    { dns_name = "corp.contoso.com", username = "CORP\\svc-dnsread" },
+  ]
 }
 
+# Every PRIV DC address is already resolved to the DC's name, so the
+# topology needs no addresses to name the DC HA-7 finds.
 data "bastion_topology" "bastion" {
   domain = { dns_name = "priv.contoso.com", forest_functional_level = 7 }
   domain_controllers = [
-    { host = "priv-dc1.priv.contoso.com", addresses = ["10.0.0.11"] },
-    { host = "priv-dc2.priv.contoso.com", addresses = ["10.0.0.12"] },
+    { host = "priv-dc1.priv.contoso.com" },
+    { host = "priv-dc2.priv.contoso.com" },
   ]
   dns_servers  = data.bastion_dns_client_servers.bastion.dns_servers
   ha_functions = ["trust_establishment"]
+}
+
+output "not_domain_controllers" {
+  description = "DNS server entries that belong to no PRIV domain controller."
+  value       = { for h, s in data.bastion_dns_client_servers.bastion.non_dc_servers : h => s if length(s) > 0 }
 }

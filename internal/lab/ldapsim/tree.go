@@ -465,16 +465,25 @@ func (v *view) render(e *model.Env) {
 	}
 }
 
-// microsoftDNS is the container of the domain's AD-integrated zones
-// ([MS-DNSP] 2.3).
-func (v *view) microsoftDNS() string { return "CN=MicrosoftDNS," + v.domainZones }
+// zonePartition is the DNS application partition holding z: its
+// CN=MicrosoftDNS container holds the dnsZone objects ([MS-DNSP] 2.3).
+func (v *view) zonePartition(z *model.DNSZone) string {
+	if z.Partition == model.ForestDNSZones {
+		return v.forestZones
+	}
+	return v.domainZones
+}
 
-func (v *view) zoneDN(z *model.DNSZone) string { return "DC=" + rdn(z.Name) + "," + v.microsoftDNS() }
+func (v *view) zoneDN(z *model.DNSZone) string {
+	return "DC=" + rdn(z.Name) + ",CN=MicrosoftDNS," + v.zonePartition(z)
+}
 
 // renderDNSZones renders each zone as a dnsZone and its names as dnsNode
 // objects holding the raw dnsRecord values.
 func (v *view) renderDNSZones() {
-	v.add(v.microsoftDNS(), v.domainZones).set("objectClass", objClass("container")...).set("objectCategory", v.category("Container")).set("cn", "MicrosoftDNS")
+	for _, nc := range []string{v.domainZones, v.forestZones} {
+		v.add("CN=MicrosoftDNS,"+nc, nc).set("objectClass", objClass("container")...).set("objectCategory", v.category("Container")).set("cn", "MicrosoftDNS")
+	}
 	names := make([]string, 0, len(v.dom.DNSZones))
 	for k := range v.dom.DNSZones {
 		names = append(names, k)
@@ -483,9 +492,11 @@ func (v *view) renderDNSZones() {
 	for _, k := range names {
 		z := v.dom.DNSZones[k]
 		zdn := v.zoneDN(z)
-		v.add(zdn, v.domainZones).set("objectClass", objClass("dnsZone")...).set("objectCategory", v.category("Dns-Zone")).set("dc", z.Name).set("name", z.Name)
+		nc := v.zonePartition(z)
+		v.add(zdn, nc).set("objectClass", objClass("dnsZone")...).set("objectCategory", v.category("Dns-Zone")).set("dc", z.Name).set("name", z.Name).
+			set("dnsProperty", z.Properties()...)
 		for _, n := range z.SortedNodes() {
-			v.add("DC="+rdn(n.Name)+","+zdn, v.domainZones).
+			v.add("DC="+rdn(n.Name)+","+zdn, nc).
 				set("objectClass", objClass("dnsNode")...).
 				set("objectCategory", v.category("Dns-Node")).
 				set("dc", n.Name).set("name", n.Name).

@@ -80,6 +80,9 @@ type DomainController struct {
 	InvocationID string
 	NTDSGUID     string
 	ComputerGUID string
+	// Addresses are the DC's IPv4 addresses: the seed registers an A record
+	// for each in the domain's zone, as a DC's DNS client does.
+	Addresses []string
 	// DSRMPassword is the DC's Directory Services Restore Mode administrator
 	// password: -SafeModeAdministratorPassword at promotion, then what
 	// ntdsutil "set dsrm password" last set ("" when the seed made the DC).

@@ -17,13 +17,34 @@ const (
 	DNSTypeAAAA  uint16 = 28
 )
 
-// DNSZone is an AD-integrated zone stored in the domain's DomainDnsZones
-// partition (a dnsZone object under CN=MicrosoftDNS). Its dnsNode objects
-// keep their dnsRecord values as the directory stores them: opaque bytes in
-// the format of [MS-DNSP] 2.3.2.2, which the DNS server (here: Resolve)
-// decodes when it answers.
+// Zone types (DNS_ZONE_TYPE, [MS-DNSP] 2.2.5.1.1) the lab stores.
+const (
+	DNSZonePrimary   uint32 = 1
+	DNSZoneStub      uint32 = 3
+	DNSZoneForwarder uint32 = 4
+)
+
+// DNS application partitions a zone can be stored in (its replication
+// scope): the domain's (the default) or the forest's.
+const (
+	DomainDNSZones = "DomainDnsZones"
+	ForestDNSZones = "ForestDnsZones"
+)
+
+// DNSZone is an AD-integrated zone stored in one of the domain's DNS
+// application partitions (a dnsZone object under CN=MicrosoftDNS). Its
+// dnsNode objects keep their dnsRecord values as the directory stores them:
+// opaque bytes in the format of [MS-DNSP] 2.3.2.2, which the DNS server
+// (here: Resolve) decodes when it answers.
 type DNSZone struct {
 	Name string
+	// Type is DSPROPERTY_ZONE_TYPE; 0 means primary. A conditional
+	// forwarder (DNSZoneForwarder) or stub zone holds no nodes, only
+	// MasterServers: the addresses its queries go to.
+	Type          uint32
+	MasterServers []string
+	// Partition is DomainDNSZones ("" too) or ForestDNSZones.
+	Partition string
 	// Nodes by lower-case name relative to the zone ("@" = the apex).
 	Nodes map[string]*DNSNode
 	// Serial is the SOA serial; each change of a node in the zone raises it.
@@ -110,7 +131,7 @@ func decodeDNSRecord(v string) (DNSAnswer, error) {
 
 // seedDNSZone gives the domain its AD-integrated zone: the apex with an SOA
 // (serial 1) and an NS record per DC, and an A record per DC that has an
-// address in the lab (none by default). Callers hold the lock.
+// address in the lab (DomainController.Addresses). Callers hold the lock.
 func (d *Domain) seedDNSZone() {
 	if d.DNSZones == nil {
 		d.DNSZones = map[string]*DNSZone{}
@@ -136,9 +157,49 @@ func (d *Domain) seedDNSZone() {
 	apex.Records = append(apex.Records, labDNSRecord(DNSTypeSOA, z.Serial, 3600, soa))
 	for _, dc := range dcs {
 		apex.Records = append(apex.Records, labDNSRecord(DNSTypeNS, z.Serial, 3600, labCountName(dc.Host)))
+		rel, ok := strings.CutSuffix(dc.Host, "."+zone)
+		if !ok || len(dc.Addresses) == 0 {
+			continue
+		}
+		node := &DNSNode{Name: rel}
+		for _, a := range dc.Addresses {
+			if ip := net.ParseIP(a).To4(); ip != nil {
+				node.Records = append(node.Records, labDNSRecord(DNSTypeA, z.Serial, 1200, ip)) // DNS registers host records with a TTL of 20 minutes
+			}
+		}
+		z.Nodes[rel] = node
 	}
 	z.Nodes["@"] = apex
 	d.DNSZones[zone] = z
+}
+
+// IsPrimary reports whether z holds zone data (not a forwarder or stub).
+func (z *DNSZone) IsPrimary() bool { return z.Type == 0 || z.Type == DNSZonePrimary }
+
+// AddConditionalForwarder stores a conditional forwarder for zone in the
+// directory, sending its queries to masters, as
+// Add-DnsServerConditionalForwarderZone -ReplicationScope Domain (or Forest)
+// does. Callers hold the lock.
+func (d *Domain) AddConditionalForwarder(zone string, masters []string, partition string) error {
+	if d.DNSZones == nil {
+		d.DNSZones = map[string]*DNSZone{}
+	}
+	key := strings.ToLower(strings.TrimSuffix(zone, "."))
+	if d.DNSZones[key] != nil {
+		// DNS_ERROR_ZONE_ALREADY_EXISTS (9609)
+		return fmt.Errorf("failed to create zone %s: the zone already exists (9609)", zone)
+	}
+	if len(masters) == 0 {
+		// DNS_ERROR_ZONE_REQUIRES_MASTER_IP (9620)
+		return fmt.Errorf("failed to create zone %s: the zone requires a master IP address (9620)", zone)
+	}
+	for _, m := range masters {
+		if net.ParseIP(m) == nil {
+			return fmt.Errorf("not an address: %s", m)
+		}
+	}
+	d.DNSZones[key] = &DNSZone{Name: strings.TrimSuffix(zone, "."), Type: DNSZoneForwarder, MasterServers: append([]string(nil), masters...), Partition: partition, Nodes: map[string]*DNSNode{}}
+	return nil
 }
 
 // Zone returns the AD-integrated zone named name, or nil. Callers hold the lock.
@@ -166,6 +227,9 @@ func (e *Env) Resolve(fqdn string, typ uint16) []DNSAnswer {
 	fqdn = strings.ToLower(strings.TrimSuffix(fqdn, "."))
 	for _, d := range e.Directories() {
 		for zname, z := range d.DNSZones {
+			if !z.IsPrimary() {
+				continue // the lab's resolver answers only from zone data
+			}
 			var rel string
 			switch {
 			case fqdn == zname:
@@ -242,4 +306,65 @@ func (d *Domain) SetDNSRecord(zone, name string, typ uint16, ttl uint32, value s
 	}
 	node.Records = append(keep, labDNSRecord(typ, z.Serial, ttl, data))
 	return nil
+}
+
+// dnsProperty ids the lab writes ([MS-DNSP] 2.3.2.1.1).
+const (
+	dsPropZoneType        uint32 = 0x01
+	dsPropMasterServers   uint32 = 0x81
+	dsPropMasterServersDA uint32 = 0x91
+)
+
+// labDNSProperty builds a dnsProperty value ([MS-DNSP] 2.3.2.1):
+// DataLength, NameLength, Flag (0), Version (1) and Id as little-endian
+// DWORDs, the data, then one Name byte.
+func labDNSProperty(id uint32, data []byte) string {
+	b := make([]byte, 20, 21+len(data))
+	binary.LittleEndian.PutUint32(b, uint32(len(data))) //nolint:gosec // a few hundred bytes at most
+	binary.LittleEndian.PutUint32(b[4:], 1)
+	binary.LittleEndian.PutUint32(b[12:], 1)
+	binary.LittleEndian.PutUint32(b[16:], id)
+	return string(append(append(b, data...), 0))
+}
+
+// Properties returns the zone's dnsProperty values as the DNS server writes
+// them: the zone type, and for a forwarder or stub zone its master servers
+// both as an IP4_ARRAY (2.2.3.2.1, IPv4 only) and as a DNS_ADDR_ARRAY
+// (2.2.3.2.3: a 32-byte header, then 64 bytes per address, a sockaddr in
+// the first 32).
+func (z *DNSZone) Properties() []string {
+	typ := z.Type
+	if typ == 0 {
+		typ = DNSZonePrimary
+	}
+	out := []string{labDNSProperty(dsPropZoneType, binary.LittleEndian.AppendUint32(nil, typ))}
+	if z.IsPrimary() {
+		return out
+	}
+	var v4 [][]byte
+	da := make([]byte, 32)
+	for _, m := range z.MasterServers {
+		ip := net.ParseIP(m)
+		if ip == nil {
+			continue
+		}
+		sa := make([]byte, 64)
+		if ip4 := ip.To4(); ip4 != nil {
+			v4 = append(v4, ip4)
+			binary.LittleEndian.PutUint16(sa, 2) // AF_INET
+			copy(sa[4:], ip4)
+		} else {
+			binary.LittleEndian.PutUint16(sa, 23) // AF_INET6 on Windows
+			copy(sa[8:], ip.To16())
+		}
+		da = append(da, sa...)
+	}
+	n := uint32((len(da) - 32) / 64) //nolint:gosec // a handful of servers
+	binary.LittleEndian.PutUint32(da, n)
+	binary.LittleEndian.PutUint32(da[4:], n)
+	ip4 := binary.LittleEndian.AppendUint32(nil, uint32(len(v4))) //nolint:gosec // a handful of servers
+	for _, a := range v4 {
+		ip4 = append(ip4, a...)
+	}
+	return append(out, labDNSProperty(dsPropMasterServers, ip4), labDNSProperty(dsPropMasterServersDA, da))
 }

@@ -21,6 +21,11 @@ const (
 	App3       = "priv-app3.priv.contoso.test"
 	Spare1     = "priv-spare1.priv.contoso.test"
 	SQLNetwork = "priv-sql.priv.contoso.test"
+	// DC1Address and DC2Address are the seeded PRIV DCs' addresses,
+	// CorpDC1Address the CORP DC's.
+	DC1Address     = "10.0.0.11"
+	DC2Address     = "10.0.0.12"
+	CorpDC1Address = "10.1.0.11"
 	// DC3 and App4 are the second site's servers of TopologyBastionMultiSite.
 	DC3  = "priv-dc3.priv.contoso.test"
 	App4 = "priv-app4.priv.contoso.test"
@@ -121,7 +126,7 @@ func NewDefault(s Seed) (*Env, Seed) {
 		}
 	}
 	for _, dc := range dcs {
-		e.Domain.DCs[Key(dc)] = &DomainController{Host: Key(dc), Site: DefaultSite, GlobalCatalog: true}
+		e.Domain.DCs[Key(dc)] = &DomainController{Host: Key(dc), Site: DefaultSite, GlobalCatalog: true, Addresses: SeedAddresses(dc)}
 	}
 	if s.WithSQL {
 		e.SQL[Key(SQLNetwork)] = &SQLInstance{
@@ -144,4 +149,17 @@ func RandomPassword() string {
 	b := make([]byte, 18)
 	_, _ = rand.Read(b)
 	return "Lab!" + base64.RawURLEncoding.EncodeToString(b) + "9a"
+}
+
+// SeedAddresses returns the address the seed gives a DC, if any.
+func SeedAddresses(host string) []string {
+	switch Key(host) {
+	case DC1:
+		return []string{DC1Address}
+	case DC2:
+		return []string{DC2Address}
+	case CorpDC1:
+		return []string{CorpDC1Address}
+	}
+	return nil
 }

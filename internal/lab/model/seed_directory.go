@@ -40,7 +40,7 @@ func (e *Env) SeedDirectory() {
 		e.Forests[CorpDomainDNS] = &Domain{
 			DNSName: CorpDomainDNS, NetBIOSName: CorpDomainNB, SID: CorpDomainSID,
 			DCs: map[string]*DomainController{
-				CorpDC1: {Host: CorpDC1, Site: DefaultSite, GlobalCatalog: true},
+				CorpDC1: {Host: CorpDC1, Site: DefaultSite, GlobalCatalog: true, Addresses: SeedAddresses(CorpDC1)},
 			},
 		}
 		if _, ok := e.Credentials[strings.ToLower(CorpAdminUser)]; !ok {
