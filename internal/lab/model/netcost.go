@@ -76,14 +76,15 @@ type netCost struct {
 	costs    Costs
 	counters map[string]map[string]*netCounters // protocol -> host -> counters
 
-	// The wall-clock time during which at least one round trip was in
-	// flight on any connection: the network part of a run, measured.
-	busyMu     sync.Mutex
-	inFlight   int
-	busySince  time.Time
-	busy       time.Duration
-	firstStart time.Time
-	lastEnd    time.Time
+	// Every round trip charged, from its start for its RTT: their union
+	// is the network part of a run (NetBusy).
+	busyMu sync.Mutex
+	spans  []chargedSpan
+	// settled is the union of spans that ended long before the newest
+	// began (compacted so a long-running lab keeps little), first and
+	// last its bounds.
+	settled     time.Duration
+	first, last time.Time
 	// tracing keeps every round trip in trace (Env.TraceNet).
 	tracing  bool
 	traceT0  time.Time
@@ -138,54 +139,90 @@ func (n *netCost) record(rt RoundTrip, start, end time.Time) {
 // the busy union.
 func (n *netCost) wait(d time.Duration, rt RoundTrip) {
 	start := time.Now()
-	n.begin(start)
+	n.charge(start, d)
 	time.Sleep(d)
-	end := time.Now()
-	n.end(end)
-	n.record(rt, start, end)
+	n.record(rt, start, time.Now())
 }
 
-// begin and end bracket one round trip in flight at the given instants;
-// the union of the brackets is the busy time.
-func (n *netCost) begin(now time.Time) {
+// chargedSpan is one round trip's charged interval.
+type chargedSpan struct{ start, end time.Time }
+
+// charge records a round trip of d starting at start. Its end is start+d
+// whatever the sleep took: on a loaded machine a sleep overruns by the
+// scheduler's delay, which is CPU time, not network.
+func (n *netCost) charge(start time.Time, d time.Duration) {
 	n.busyMu.Lock()
 	defer n.busyMu.Unlock()
-	if n.inFlight == 0 {
-		n.busySince = now
+	n.spans = append(n.spans, chargedSpan{start, start.Add(d)})
+	if len(n.spans) >= maxSpans {
+		// Round trips start now or later: merged intervals that ended a
+		// second ago can no longer grow.
+		cutoff := start.Add(-time.Second)
+		keep := n.spans[:0]
+		for _, m := range union(n.spans) {
+			if m.end.Before(cutoff) {
+				n.settle(m)
+				continue
+			}
+			keep = append(keep, m)
+		}
+		n.spans = keep
 	}
-	if n.firstStart.IsZero() {
-		n.firstStart = now
-	}
-	n.inFlight++
 }
 
-func (n *netCost) end(now time.Time) {
-	n.busyMu.Lock()
-	defer n.busyMu.Unlock()
-	n.inFlight--
-	if n.inFlight == 0 {
-		n.busy += now.Sub(n.busySince)
+// maxSpans bounds the spans kept before compaction.
+const maxSpans = 4096
+
+func (n *netCost) settle(m chargedSpan) {
+	n.settled += m.end.Sub(m.start)
+	if n.first.IsZero() || m.start.Before(n.first) {
+		n.first = m.start
 	}
-	n.lastEnd = now
+	if m.end.After(n.last) {
+		n.last = m.end
+	}
+}
+
+// union sorts spans and merges the overlapping ones.
+func union(spans []chargedSpan) []chargedSpan {
+	sort.Slice(spans, func(i, j int) bool { return spans[i].start.Before(spans[j].start) })
+	var out []chargedSpan
+	for _, sp := range spans {
+		if k := len(out) - 1; k >= 0 && !sp.start.After(out[k].end) {
+			if sp.end.After(out[k].end) {
+				out[k].end = sp.end
+			}
+			continue
+		}
+		out = append(out, sp)
+	}
+	return out
 }
 
 // NetBusy is the network time the cost model charged since the last
-// ResetNetCounters: the union of every round trip's wait, on every
-// connection and protocol (overlapping waits count once; PowerShell starts
-// are not network and do not count). span is from the first wait's start
-// to the last one's end.
+// ResetNetCounters: the union of every round trip's charged interval (its
+// start, plus its RTT), on every connection and protocol (overlapping
+// round trips count once; PowerShell starts are not network and do not
+// count). span is from the first round trip's start to the last one's end.
 func (e *Env) NetBusy() (busy, span time.Duration) {
 	n := &e.net
 	n.busyMu.Lock()
-	defer n.busyMu.Unlock()
-	busy = n.busy
-	if n.inFlight > 0 {
-		busy += time.Since(n.busySince)
+	merged := union(append([]chargedSpan(nil), n.spans...))
+	busy, first, last := n.settled, n.first, n.last
+	n.busyMu.Unlock()
+	for _, m := range merged {
+		busy += m.end.Sub(m.start)
+		if first.IsZero() || m.start.Before(first) {
+			first = m.start
+		}
+		if m.end.After(last) {
+			last = m.end
+		}
 	}
-	if !n.firstStart.IsZero() {
-		span = n.lastEnd.Sub(n.firstStart)
+	if first.IsZero() {
+		return 0, 0
 	}
-	return busy, span
+	return busy, last.Sub(first)
 }
 
 func (n *netCost) get(protocol, host string) *netCounters {
@@ -285,11 +322,8 @@ func (e *Env) NetHosts(protocol string) []string {
 // ResetNetCounters zeroes the cost model's counters.
 func (e *Env) ResetNetCounters() {
 	e.net.busyMu.Lock()
-	e.net.busy, e.net.firstStart, e.net.lastEnd = 0, time.Time{}, time.Time{}
+	e.net.spans, e.net.settled, e.net.first, e.net.last = nil, 0, time.Time{}, time.Time{}
 	e.net.trace, e.net.psStarts, e.net.traceT0 = nil, nil, time.Now()
-	if e.net.inFlight > 0 {
-		e.net.busySince = time.Now()
-	}
 	e.net.busyMu.Unlock()
 	e.net.mu.Lock()
 	defer e.net.mu.Unlock()

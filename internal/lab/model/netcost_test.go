@@ -116,21 +116,41 @@ func TestNetBusyIsTheUnion(t *testing.T) {
 	t0 := time.Unix(1_800_000_000, 0)
 	n := &e.net
 	// Five round trips overlapping, each starting 5 ms after the last...
-	for i := range 5 {
-		n.begin(t0.Add(time.Duration(i) * 5 * time.Millisecond))
-	}
-	for i := range 5 {
-		n.end(t0.Add(time.Duration(i)*5*time.Millisecond + rtt))
+	// (recorded out of order, as concurrent connections may)...
+	for _, i := range []int{2, 0, 4, 1, 3} {
+		n.charge(t0.Add(time.Duration(i)*5*time.Millisecond), rtt)
 	}
 	// ...then a gap of 100 ms and one more.
 	later := t0.Add(20*time.Millisecond + rtt + 100*time.Millisecond)
-	n.begin(later)
-	n.end(later.Add(rtt))
+	n.charge(later, rtt)
 	busy, span := e.NetBusy()
 	if want := 20*time.Millisecond + rtt + rtt; busy != want {
 		t.Errorf("NetBusy = %v, want the union %v (not the sum %v)", busy, want, 6*rtt)
 	}
 	if want := later.Add(rtt).Sub(t0); span != want {
+		t.Errorf("span = %v, want %v", span, want)
+	}
+}
+
+// A long-running lab compacts its spans; the union is unchanged.
+func TestNetBusyCompacts(t *testing.T) {
+	e := New()
+	const rtt = 10 * time.Millisecond
+	t0 := time.Unix(1_800_000_000, 0)
+	// 3*maxSpans round trips, two at a time, 100 ms apart: 2 overlap each time.
+	for i := range 3 * maxSpans / 2 {
+		at := t0.Add(time.Duration(i) * 100 * time.Millisecond)
+		e.net.charge(at, rtt)
+		e.net.charge(at.Add(rtt/2), rtt)
+	}
+	if n := len(e.net.spans); n >= maxSpans {
+		t.Errorf("%d spans kept, want fewer than %d", n, maxSpans)
+	}
+	busy, span := e.NetBusy()
+	if want := time.Duration(3*maxSpans/2) * (rtt + rtt/2); busy != want {
+		t.Errorf("NetBusy = %v, want %v", busy, want)
+	}
+	if want := time.Duration(3*maxSpans/2-1)*100*time.Millisecond + rtt + rtt/2; span != want {
 		t.Errorf("span = %v, want %v", span, want)
 	}
 }
