@@ -247,8 +247,7 @@ func (r *domainControllerResource) Create(ctx context.Context, req resource.Crea
 		resp.Diagnostics.AddError("Domain Controller Not Promoted", fmt.Sprintf("Could not ask the directory whether %s is already a domain controller, so nothing was run on it: %v", host, err))
 		return
 	} else if isDC {
-		resp.Diagnostics.AddAttributeError(path.Root("host"), "Already A Domain Controller",
-			fmt.Sprintf("%s is already a domain controller. Bring it under Terraform with `terraform import` (or an import block) using id %q instead of promoting it again.", host, host))
+		alreadyExists(&resp.Diagnostics, path.Root("host"), "Already A Domain Controller", host+" is already a domain controller", "bastion_domain_controller", host)
 		return
 	}
 

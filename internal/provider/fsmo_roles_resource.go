@@ -170,6 +170,12 @@ func (r *fsmoRolesResource) Read(ctx context.Context, req resource.ReadRequest, 
 		return
 	}
 	roles, err := r.read(ctx, state.DomainName.ValueString())
+	if errors.Is(err, errDomainNotReached) && state.PDCEmulator.IsNull() {
+		// An import of a domain the directory does not hold: nothing to import.
+		resp.Diagnostics.AddWarning("Domain Not Found", fmt.Sprintf("Nothing was imported: %v.", err))
+		resp.State.RemoveResource(ctx)
+		return
+	}
 	if err != nil {
 		resp.Diagnostics.AddError("FSMO Roles Not Read", fmt.Sprintf("Reading the FSMO role holders over LDAP failed (the state is kept unchanged): %v", err))
 		return
@@ -307,10 +313,13 @@ func (r *fsmoRolesResource) read(ctx context.Context, domain string) (directory.
 	roles := inv.Roles
 	// The PDC emulator's role object is the domain NC head: it names the domain read.
 	if pdc := roles[adnames.PDCEmulator].RoleObjectDN; !strings.EqualFold(adnames.DNSNameOfDN(pdc), strings.TrimSuffix(domain, ".")) {
-		return nil, fmt.Errorf("the provider's ldap settings reach the domain %s (%s), not %s: configure the provider for %s", adnames.DNSNameOfDN(pdc), pdc, domain, domain)
+		return nil, fmt.Errorf("%w: the provider's ldap settings reach the domain %s (%s), not %s: configure the provider for %s", errDomainNotReached, adnames.DNSNameOfDN(pdc), pdc, domain, domain)
 	}
 	return roles, nil
 }
+
+// errDomainNotReached: the directory the provider reaches is another domain's.
+var errDomainNotReached = errors.New("domain not reached")
 
 // apply adopts the domain's roles and moves each configured one whose
 // holder differs, then saves what the directory says (also after a failure,

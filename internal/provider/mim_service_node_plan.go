@@ -61,6 +61,7 @@ func (r *mimServiceNodeResource) ModifyPlan(ctx context.Context, req resource.Mo
 		return
 	}
 	if req.State.Raw.IsNull() {
+		requireAttributes(&resp.Diagnostics, "bastion_mim_service_node", neededAttribute{"installer_path", plan.InstallerPath, "to install the MIM Service"})
 		// Only a new node costs a directory lookup; an unknown host is checked at apply.
 		if known(plan.Host) && r.data != nil {
 			r.checkNotDC(r.data.logCtx(ctx), plan.Host.ValueString(), false, &resp.Diagnostics)

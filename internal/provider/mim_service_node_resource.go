@@ -167,8 +167,8 @@ func (r *mimServiceNodeResource) Schema(ctx context.Context, _ resource.SchemaRe
 				PlanModifiers: []planmodifier.Bool{boolplanmodifier.RequiresReplace()},
 			},
 			"installer_path": schema.StringAttribute{
-				Required:            true,
-				MarkdownDescription: "Path of the MIM Service and Portal MSI as the host sees it, e.g. `C:\\Sources\\MIM\\Service and Portal\\Service and Portal.msi` or a UNC path. Used only when installing.",
+				Optional:            true,
+				MarkdownDescription: "Path of the MIM Service and Portal MSI as the host sees it, e.g. `C:\\Sources\\MIM\\Service and Portal\\Service and Portal.msi` or a UNC path. Used only when installing, so required to create the node (an imported node may leave it out).",
 				Validators:          []validator.String{validators.WindowsPath()},
 			},
 			"config_file_path": schema.StringAttribute{
@@ -236,8 +236,8 @@ func (r *mimServiceNodeResource) Create(ctx context.Context, req resource.Create
 		return
 	}
 	if node.Installed {
-		resp.Diagnostics.AddAttributeError(path.Root("host"), "MIM Service Already Installed",
-			fmt.Sprintf("%s already runs the MIM Service (config file %s). Bring it under Terraform with `terraform import` (or an import block) using id %q instead of creating it.", host, node.ConfigPath, host))
+		alreadyExists(&resp.Diagnostics, path.Root("host"), "MIM Service Already Installed",
+			fmt.Sprintf("%s already runs the MIM Service (config file %s)", host, node.ConfigPath), "bastion_mim_service_node", host)
 		return
 	}
 	spec := mim.InstallSpec{

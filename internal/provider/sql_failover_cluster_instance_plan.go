@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/fci"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/topology"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -138,6 +140,12 @@ func (r *sqlFailoverClusterInstanceResource) ModifyPlan(ctx context.Context, req
 			return
 		}
 	}
+	if req.Plan.Raw.IsNull() && !req.State.Raw.IsNull() {
+		// Taking an imported instance down runs setup's RemoveNode on its nodes.
+		var media types.String
+		resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("setup_media_path"), &media)...)
+		requireAttributes(&resp.Diagnostics, fciType, neededAttribute{"setup_media_path", media, "in the state (set it and apply first) to run SQL Server setup's RemoveNode"})
+	}
 	if req.Plan.Raw.IsNull() || r.data == nil {
 		return
 	}
@@ -152,6 +160,16 @@ func (r *sqlFailoverClusterInstanceResource) ModifyPlan(ctx context.Context, req
 		if resp.Diagnostics.HasError() {
 			return
 		}
+	}
+	r.requireForSetup(&plan, state, &resp.Diagnostics)
+	// features: the default when creating; what import could not read stays null.
+	var features types.Set
+	if resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("features"), &features)...); features.IsNull() {
+		v := fciDefaultFeatures
+		if state != nil {
+			v = state.Features
+		}
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("features"), v)...)
 	}
 	if plan.ClusterGroupName.IsUnknown() && known(plan.InstanceName) {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("cluster_group_name"), fci.DefaultGroup(plan.InstanceName.ValueString()))...)
@@ -181,6 +199,62 @@ func (r *sqlFailoverClusterInstanceResource) ModifyPlan(ctx context.Context, req
 		}
 	}
 	r.checkNodesNotDCs(r.data.logCtx(ctx), all, fresh, false, &resp.Diagnostics)
+}
+
+const fciType = "bastion_sql_failover_cluster_instance"
+
+// refuseExisting is the check before setup's first run: an instance that
+// already answers on the network name is imported, not installed again.
+func (r *sqlFailoverClusterInstanceResource) refuseExisting(ctx context.Context, network string, diags *diag.Diagnostics) bool {
+	fc, err := r.readCluster(ctx)
+	if err != nil {
+		return false // nothing answers there: setup may install it
+	}
+	var nodes []string
+	for _, v := range fci.NodeViews(network, nil, fc) {
+		nodes = append(nodes, v.Host)
+	}
+	alreadyExists(diags, path.Root("network_name"), "SQL Server Failover Cluster Instance Already Exists",
+		fmt.Sprintf("SQL Server instance %s (version %s) already answers on %s, with the nodes %s", fc.Server.InstanceName, fc.Server.ProductVersion, network, strings.Join(nodes, ", ")),
+		fciType, adnames.HostKey(network))
+	return true
+}
+
+// absentOnImport: the first refresh after an import (no nodes read yet)
+// that finds nothing answering on the network name imports nothing.
+func (r *sqlFailoverClusterInstanceResource) absentOnImport(ctx context.Context, state *sqlFailoverClusterInstanceResourceModel, err error, resp *resource.ReadResponse) bool {
+	if !state.Nodes.IsNull() || !errors.Is(err, transport.ErrUnreachable) {
+		return false
+	}
+	resp.Diagnostics.AddWarning("SQL Server Failover Cluster Instance Not Found",
+		fmt.Sprintf("Nothing answers over TDS on %s, so there is nothing to import. If the instance exists but its cluster role is offline, "+
+			"bring it online (Get-ClusterGroup) and import again. %v", state.NetworkName.ValueString(), err))
+	resp.State.RemoveResource(ctx)
+	return true
+}
+
+// fciDefaultFeatures are setup's features when the configuration sets none:
+// the MIM Service database needs Full-Text Search.
+var fciDefaultFeatures = types.SetValueMust(types.StringType, []attr.Value{types.StringValue("SQLENGINE"), types.StringValue("FULLTEXT")})
+
+// requireForSetup: what setup needs and an import cannot read back is
+// required when setup will run, to install (create) or to add and remove
+// nodes.
+func (r *sqlFailoverClusterInstanceResource) requireForSetup(plan, state *sqlFailoverClusterInstanceResourceModel, diags *diag.Diagnostics) {
+	const typ = fciType
+	media := neededAttribute{"setup_media_path", plan.SetupMediaPath, "to run SQL Server setup"}
+	if state == nil {
+		install := "for SQL Server setup's InstallFailoverCluster"
+		requireAttributes(diags, typ, media,
+			neededAttribute{"data_directory", plan.DataDirectory, install},
+			neededAttribute{"sysadmin_accounts", plan.SysadminAccounts, install},
+			neededAttribute{"sql_service_account", plan.SQLServiceAccount, install},
+			neededAttribute{"agent_service_account", plan.AgentServiceAccount, install})
+		return
+	}
+	if known(plan.Nodes) && !plan.Nodes.Equal(state.Nodes) {
+		requireAttributes(diags, typ, media)
+	}
 }
 
 // checkSQLClient reports whether the provider's SQL Server adapter reaches
@@ -395,12 +469,17 @@ func (r *sqlFailoverClusterInstanceResource) guardDemolition(ctx context.Context
 			fmt.Sprintf("This plan would %s the failover cluster instance %s; asking it over TDS whether it holds the MIM Service database (%s) failed, so that was not checked: %v", kind, network, fciMIMDatabase, err))
 		return
 	}
-	if !has {
-		return
-	}
 	tainted := ""
 	if kind == createOrTainted {
-		tainted = fmt.Sprintf(" If this bastion_sql_failover_cluster_instance is tainted and the instance is healthy, run `terraform untaint` on it; if it is a new resource, import the instance (id %q) instead.", network)
+		tainted = fmt.Sprintf(" If this bastion_sql_failover_cluster_instance is new, the instance already exists: bring it under Terraform with this import block "+
+			"instead of creating it:\n\n%s\n\nIf the resource is tainted and the instance is healthy, run `terraform untaint` on it.", importBlockFor(fciType, adnames.HostKey(network)))
+		if !has {
+			resp.Diagnostics.AddWarning("SQL Server Failover Cluster Instance Already Answers", "An instance already answers on "+network+". Apply replaces it only if this resource is tainted; "+
+				"for a new resource, apply refuses to install it again."+tainted)
+		}
+	}
+	if !has {
+		return
 	}
 	resp.Diagnostics.AddError("SQL Server Instance Holds The MIM Service Database",
 		fmt.Sprintf("This plan would %s the failover cluster instance %s, which holds the MIM Service database (%s): every MIM Service node points its sql_server at it, "+

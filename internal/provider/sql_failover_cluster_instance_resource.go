@@ -8,14 +8,12 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -83,9 +81,9 @@ const fciInstallOnlyDoc = " Setup sets it at install and cannot change it, so ch
 	"It cannot be read over TDS: after an import, the first apply records the configuration's value as it is."
 
 func (r *sqlFailoverClusterInstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	dir := func(setting, what string, required bool) schema.StringAttribute {
+	dir := func(setting, what string) schema.StringAttribute {
 		return schema.StringAttribute{
-			Required: required, Optional: !required,
+			Optional: true,
 			MarkdownDescription: what + " (setup's `" + setting + "`). It must be on storage every node shares: a cluster disk (`E:\\MSSQL`, " +
 				"with the disk in `cluster_disks`), a Cluster Shared Volume (`C:\\ClusterStorage\\Volume1\\MSSQL`) or an SMB share dedicated to the bastion " +
 				"(`\\\\priv-fs\\sql$\\MSSQL`); a path on a node's system drive is refused at plan time." + fciInstallOnlyDoc,
@@ -192,16 +190,15 @@ func (r *sqlFailoverClusterInstanceResource) Schema(ctx context.Context, _ resou
 					validators.FCINodes(path.Root("ha")),
 				},
 			},
-			"data_directory":   dir("INSTALLSQLDATADIR` and `SQLUSERDBDIR", "Directory of the system and user databases", true),
-			"log_directory":    dir("SQLUSERDBLOGDIR", "Directory of the user databases' logs; defaults to `data_directory`", false),
-			"tempdb_directory": dir("SQLTEMPDBDIR", "Directory of tempdb; defaults to `data_directory`", false),
-			"backup_directory": dir("SQLBACKUPDIR", "Default backup directory; defaults to a folder under `data_directory`", false),
+			"data_directory":   dir("INSTALLSQLDATADIR` and `SQLUSERDBDIR", "Directory of the system and user databases; required to create the instance"),
+			"log_directory":    dir("SQLUSERDBLOGDIR", "Directory of the user databases' logs; defaults to `data_directory`"),
+			"tempdb_directory": dir("SQLTEMPDBDIR", "Directory of tempdb; defaults to `data_directory`"),
+			"backup_directory": dir("SQLBACKUPDIR", "Default backup directory; defaults to a folder under `data_directory`"),
 			"features": schema.SetAttribute{
 				ElementType: types.StringType, Optional: true, Computed: true,
-				Default: setdefault.StaticValue(types.SetValueMust(types.StringType, []attr.Value{types.StringValue("SQLENGINE"), types.StringValue("FULLTEXT")})),
 				MarkdownDescription: "Setup features (setup's `FEATURES`). Defaults to `SQLENGINE` and `FULLTEXT` (the MIM Service database needs Full-Text " +
 					"Search). Must include `SQLENGINE` (or `SQL`). Features cannot be added to a failover cluster instance later, so changing them " +
-					"rebuilds the instance (replacement); after an import, the first apply records the configuration's value.",
+					"rebuilds the instance (replacement). TDS does not show them: an imported instance's stay null until the configuration sets them, and the first apply then records the configuration's value.",
 				Validators: []validator.Set{
 					setvalidator.SizeAtLeast(1),
 					setvalidator.ValueStringsAre(stringvalidator.RegexMatches(fciFeatureName, "must be a setup feature name such as SQLENGINE, REPLICATION or FULLTEXT")),
@@ -209,15 +206,15 @@ func (r *sqlFailoverClusterInstanceResource) Schema(ctx context.Context, _ resou
 				PlanModifiers: []planmodifier.Set{fciReplaceUnlessImported{}},
 			},
 			"sysadmin_accounts": schema.SetAttribute{
-				ElementType: types.StringType, Required: true,
-				MarkdownDescription: "Windows accounts and groups (`DOMAIN\\name`) made members of sysadmin (setup's `SQLSYSADMINACCOUNTS`). Include the " +
+				ElementType: types.StringType, Optional: true,
+				MarkdownDescription: "Windows accounts and groups (`DOMAIN\\name`) made members of sysadmin (setup's `SQLSYSADMINACCOUNTS`); required to create the instance. Include the " +
 					"provider's own account so it can read the instance. A later change is made in place over TDS: an added account gets a login in " +
 					"sysadmin, a removed one leaves sysadmin (its login stays). Membership is not read back: manage other logins with `bastion_sql_login`.",
 				Validators: []validator.Set{setvalidator.SizeAtLeast(1), setvalidator.ValueStringsAre(validators.WindowsAccount())},
 			},
 			"sql_service_account": schema.StringAttribute{
-				Required: true,
-				MarkdownDescription: "Account of the SQL Server service as `DOMAIN\\name` (setup's `SQLSVCACCOUNT`), the same on every node. A name " +
+				Optional: true,
+				MarkdownDescription: "Account of the SQL Server service as `DOMAIN\\name` (setup's `SQLSVCACCOUNT`), the same on every node; required to create the instance. A name " +
 					"ending in `$` is a group managed service account and takes no password." + fciInstallOnlyDoc,
 				Validators:    []validator.String{validators.WindowsAccount()},
 				PlanModifiers: []planmodifier.String{fciReplaceUnlessImported{}},
@@ -225,8 +222,8 @@ func (r *sqlFailoverClusterInstanceResource) Schema(ctx context.Context, _ resou
 			"sql_service_password_wo":         password("sql_service_account"),
 			"sql_service_password_wo_version": version("sql_service_password_wo"),
 			"agent_service_account": schema.StringAttribute{
-				Required: true,
-				MarkdownDescription: "Account of the SQL Server Agent service as `DOMAIN\\name` (setup's `AGTSVCACCOUNT`), the same on every node. A name " +
+				Optional: true,
+				MarkdownDescription: "Account of the SQL Server Agent service as `DOMAIN\\name` (setup's `AGTSVCACCOUNT`), the same on every node; required to create the instance. A name " +
 					"ending in `$` is a group managed service account and takes no password." + fciInstallOnlyDoc,
 				Validators:    []validator.String{validators.WindowsAccount()},
 				PlanModifiers: []planmodifier.String{fciReplaceUnlessImported{}},
@@ -234,9 +231,9 @@ func (r *sqlFailoverClusterInstanceResource) Schema(ctx context.Context, _ resou
 			"agent_service_password_wo":         password("agent_service_account"),
 			"agent_service_password_wo_version": version("agent_service_password_wo"),
 			"setup_media_path": schema.StringAttribute{
-				Required: true,
+				Optional: true,
 				MarkdownDescription: "Folder holding SQL Server's `setup.exe` as the nodes see it, e.g. `C:\\Sources\\SQL2019` or a UNC path. " +
-					"Used for every setup run (install, add node, remove node); changing it is in place.",
+					"Used for every setup run (install, add node, remove node), so required to create the instance and to change `nodes`; changing it is in place.",
 				Validators: []validator.String{validators.WindowsPath()},
 			},
 			"ha": schema.BoolAttribute{
@@ -304,7 +301,7 @@ func (r *sqlFailoverClusterInstanceResource) Create(ctx context.Context, req res
 	}
 
 	spec := fciSpec(ctx, &plan, secrets, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
+	if resp.Diagnostics.HasError() || r.refuseExisting(ctx, plan.NetworkName.ValueString(), &resp.Diagnostics) {
 		return
 	}
 	media := plan.SetupMediaPath.ValueString()
@@ -354,7 +351,9 @@ func (r *sqlFailoverClusterInstanceResource) Read(ctx context.Context, req resou
 	fc, err := r.readCluster(ctx)
 	if err != nil {
 		// Unreachable is an outage (or a lost instance), not a deletion: keep the state.
-		report(&resp.Diagnostics, failure{"SQL Server Failover Cluster Instance Not Read", state.NetworkName.ValueString(), viaSQL, "refreshing the instance through its network name (the state is kept unchanged)"}, err)
+		if !r.absentOnImport(ctx, &state, err, resp) {
+			report(&resp.Diagnostics, failure{"SQL Server Failover Cluster Instance Not Read", state.NetworkName.ValueString(), viaSQL, "refreshing the instance through its network name (the state is kept unchanged)"}, err)
+		}
 		return
 	}
 	r.fromCluster(fc, &state, &resp.Diagnostics)

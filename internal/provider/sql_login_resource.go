@@ -116,8 +116,7 @@ func (r *sqlLoginResource) Create(ctx context.Context, req resource.CreateReques
 	sort.Strings(roles)
 	if err := r.data.sql.CreateLogin(ctx, name, roles); err != nil {
 		if errors.Is(err, sqlserver.ErrLoginExists) {
-			resp.Diagnostics.AddAttributeError(path.Root("name"), "SQL Login Already Exists",
-				fmt.Sprintf("%s already has a login %q. Bring it under Terraform with `terraform import` (or an import block) using id %q instead of creating it.", r.data.sql.Server(), name, name))
+			alreadyExists(&resp.Diagnostics, path.Root("name"), "SQL Login Already Exists", fmt.Sprintf("%s already has a login %q", r.data.sql.Server(), name), "bastion_sql_login", name)
 			return
 		}
 		report(&resp.Diagnostics, failure{"SQL Login Not Created", r.data.sql.Server(), viaSQL, fmt.Sprintf("creating the login %q with the roles [%s]", name, strings.Join(roles, ", "))}, err)
