@@ -2,6 +2,7 @@ package provider
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -58,10 +59,10 @@ func alreadyExists(diags *diag.Diagnostics, at path.Path, summary, what, resourc
 
 // shellQuote quotes s for a POSIX shell when it holds more than plain characters.
 func shellQuote(s string) string {
-	if strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-._/:@", r))
-	}) < 0 {
+	if plainShellWord.MatchString(s) {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
+
+var plainShellWord = regexp.MustCompile(`^[A-Za-z0-9._/:@-]+$`)
