@@ -273,22 +273,13 @@ func (x *exec) stmt(st Stmt) *Error {
 	case *ExecStmt:
 		return x.execProc(s)
 	case *CreateLoginStmt:
-		pw, db := "", ""
-		if s.Password != nil {
-			v, t, err := x.eval(s.Password, nil)
-			if err != nil {
-				return err
-			}
-			c, _ := convert(v, t, NVarChar(Max))
-			pw, _ = c.(string)
+		pw, err := x.evalString(s.Password, NVarChar(Max))
+		if err != nil {
+			return err
 		}
-		if e, ok := s.Options["DEFAULT_DATABASE"]; ok {
-			v, t, err := x.eval(e, nil)
-			if err != nil {
-				return err
-			}
-			c, _ := convert(v, t, SysName)
-			db, _ = c.(string)
+		db, err := x.evalString(s.Options["DEFAULT_DATABASE"], SysName)
+		if err != nil {
+			return err
 		}
 		if err := x.s.Host.CreateLogin(s.Name, s.FromWindows, pw, db); err != nil {
 			return err
@@ -296,23 +287,16 @@ func (x *exec) stmt(st Stmt) *Error {
 		x.emit(Output{Done: true})
 	case *AlterLoginStmt:
 		var pw *string
-		db := ""
 		if e, ok := s.Options["PASSWORD"]; ok {
-			v, t, err := x.eval(e, nil)
+			str, err := x.evalString(e, NVarChar(Max))
 			if err != nil {
 				return err
 			}
-			c, _ := convert(v, t, NVarChar(Max))
-			str, _ := c.(string)
 			pw = &str
 		}
-		if e, ok := s.Options["DEFAULT_DATABASE"]; ok {
-			v, t, err := x.eval(e, nil)
-			if err != nil {
-				return err
-			}
-			c, _ := convert(v, t, SysName)
-			db, _ = c.(string)
+		db, err := x.evalString(s.Options["DEFAULT_DATABASE"], SysName)
+		if err != nil {
+			return err
 		}
 		if err := x.s.Host.AlterLogin(s.Name, s.Enable, pw, db); err != nil {
 			return err
@@ -341,15 +325,28 @@ func (x *exec) stmt(st Stmt) *Error {
 		}
 		x.emit(Output{Done: true})
 	case *PrintStmt:
-		v, t, err := x.eval(s.Expr, nil)
+		msg, err := x.evalString(s.Expr, NVarChar(Max))
 		if err != nil {
 			return err
 		}
-		c, _ := convert(v, t, NVarChar(Max))
-		msg, _ := c.(string)
 		x.emit(Output{Info: newErr(0, 0, 1, "%s", msg)})
 	}
 	return nil
+}
+
+// evalString evaluates e as a string of type to; "" when e is absent (nil)
+// or does not convert, as the statement's option left out.
+func (x *exec) evalString(e Expr, to Type) (string, *Error) {
+	if e == nil {
+		return "", nil
+	}
+	v, t, err := x.eval(e, nil)
+	if err != nil {
+		return "", err
+	}
+	c, _ := convert(v, t, to)
+	str, _ := c.(string)
+	return str, nil
 }
 
 func (x *exec) throw(s *ThrowStmt) *Error {
