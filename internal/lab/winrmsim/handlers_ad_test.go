@@ -22,12 +22,19 @@ func newADCase(t *testing.T) *adCase {
 
 func (c *adCase) run(t *testing.T, h Handler, host string, input any) (map[string]any, error) {
 	t.Helper()
+	return runHandler(t, c.env, h, host, input)
+}
+
+// runHandler runs h on host with input as its JSON stdin and returns what
+// the provider receives: the JSON of the result, as a map.
+func runHandler(t *testing.T, env *model.Env, h Handler, host string, input any) (map[string]any, error) {
+	t.Helper()
 	raw, err := json.Marshal(input)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out any
-	err = c.env.Do(func(e *model.Env) error {
+	err = env.Do(func(e *model.Env) error {
 		var herr error
 		out, herr = h(e, e.Host(host), raw)
 		return herr
@@ -39,6 +46,39 @@ func (c *adCase) run(t *testing.T, h Handler, host string, input any) (map[strin
 	var m map[string]any
 	_ = json.Unmarshal(b, &m)
 	return m, nil
+}
+
+// absent, as edited's value, removes the field.
+var absent = new(struct{ absent bool })
+
+// edited is in with field k set to v, or removed when v is absent.
+func edited(in map[string]any, k string, v any) map[string]any {
+	if v == absent {
+		delete(in, k)
+	} else {
+		in[k] = v
+	}
+	return in
+}
+
+// refusal is an input a handler refuses, with the error type and message
+// Windows gives.
+type refusal struct {
+	in       map[string]any
+	typ, msg string
+}
+
+// refuses wants h to refuse each input on spare1, with its error and no
+// password in it.
+func (c *adCase) refuses(t *testing.T, h Handler, cases map[string]refusal) {
+	t.Helper()
+	for name, tc := range cases {
+		_, err := c.run(t, h, model.Spare1, tc.in)
+		wantScriptError(t, name, err, tc.typ, tc.msg)
+		if err != nil && strings.Contains(err.Error(), c.seed.AdminPassword) {
+			t.Errorf("%s: a password in the error", name)
+		}
+	}
 }
 
 func (c *adCase) promoteInput() map[string]any {
@@ -121,22 +161,11 @@ func TestADDemoteChecksParameters(t *testing.T) {
 	if _, err := c.run(t, adInstallDC, model.Spare1, c.promoteInput()); err != nil {
 		t.Fatal(err)
 	}
-	with := func(k string, v any) map[string]any {
-		in := c.demoteInput()
-		if v == nil {
-			delete(in, k)
-		} else {
-			in[k] = v
-		}
-		return in
-	}
+	with := func(k string, v any) map[string]any { return edited(c.demoteInput(), k, v) }
 	const adds = "Microsoft.DirectoryServices.Deployment.DCPromoExecutionException"
-	cases := map[string]struct {
-		in       map[string]any
-		typ, msg string
-	}{
-		"missing local password": {with("local_admin_password", nil), "System.Management.Automation.PropertyNotFoundException", "'local_admin_password' cannot be found"},
-		"missing user":           {with("admin_username", nil), "System.Management.Automation.PropertyNotFoundException", "'admin_username' cannot be found"},
+	c.refuses(t, adUninstallDC, map[string]refusal{
+		"missing local password": {with("local_admin_password", absent), "System.Management.Automation.PropertyNotFoundException", "'local_admin_password' cannot be found"},
+		"missing user":           {with("admin_username", absent), "System.Management.Automation.PropertyNotFoundException", "'admin_username' cannot be found"},
 		"wrong password":         {with("admin_password", "nope"), adds, "user name or password is incorrect"},
 		"empty credential":       {with("admin_username", ""), adds, "user name or password is incorrect"},
 		"not domain admin": {func() map[string]any {
@@ -147,14 +176,7 @@ func TestADDemoteChecksParameters(t *testing.T) {
 		"weak local password":  {with("local_admin_password", "short"), adds, "LocalAdministratorPassword"},
 		"empty local password": {with("local_admin_password", ""), adds, "LocalAdministratorPassword"},
 		"two classes only":     {with("local_admin_password", "alllowercase123"), adds, "LocalAdministratorPassword"},
-	}
-	for name, tc := range cases {
-		_, err := c.run(t, adUninstallDC, model.Spare1, tc.in)
-		wantScriptError(t, name, err, tc.typ, tc.msg)
-		if err != nil && strings.Contains(err.Error(), c.seed.AdminPassword) {
-			t.Errorf("%s: a password in the error", name)
-		}
-	}
+	})
 	if !c.isDC(model.Spare1) {
 		t.Fatal("a refused demotion demoted spare1")
 	}
@@ -169,21 +191,10 @@ func TestADPromoteChecksParameters(t *testing.T) {
 		e.Host(model.Spare1).WriteFile(`D:\IFM\Active Directory\ntds.dit`, []byte("ifm"))
 		return nil
 	})
-	with := func(k string, v any) map[string]any {
-		in := c.promoteInput()
-		if v == nil && k != "install_dns" {
-			delete(in, k)
-		} else {
-			in[k] = v
-		}
-		return in
-	}
+	with := func(k string, v any) map[string]any { return edited(c.promoteInput(), k, v) }
 	const adds = "Microsoft.DirectoryServices.Deployment.DCPromoExecutionException"
-	cases := map[string]struct {
-		in       map[string]any
-		typ, msg string
-	}{
-		"missing field":  {with("sysvol_path", nil), "System.Management.Automation.PropertyNotFoundException", "'sysvol_path' cannot be found"},
+	c.refuses(t, adInstallDC, map[string]refusal{
+		"missing field":  {with("sysvol_path", absent), "System.Management.Automation.PropertyNotFoundException", "'sysvol_path' cannot be found"},
 		"unknown domain": {with("domain_name", "nowhere.test"), adds, "could not be contacted"},
 		"netbios domain": {with("domain_name", "PRIV"), adds, "could not be contacted"},
 		"other forest":   {with("domain_name", model.CorpDomainDNS), adds, "is a member of the domain priv.contoso.test"},
@@ -198,14 +209,7 @@ func TestADPromoteChecksParameters(t *testing.T) {
 		"unc database":    {with("database_path", `\\fs\ntds`), adds, "local fixed disk"},
 		"no ifm":          {with("installation_media_path", `D:\Nothing`), adds, "installation media"},
 		"source not a dc": {with("replication_source_dc", model.App1), adds, "not a writable domain controller"},
-	}
-	for name, tc := range cases {
-		_, err := c.run(t, adInstallDC, model.Spare1, tc.in)
-		wantScriptError(t, name, err, tc.typ, tc.msg)
-		if err != nil && strings.Contains(err.Error(), c.seed.AdminPassword) {
-			t.Errorf("%s: a password in the error", name)
-		}
-	}
+	})
 	if c.isDC(model.Spare1) {
 		t.Fatal("a failed promotion made spare1 a DC")
 	}

@@ -90,24 +90,10 @@ func newSQLSetupCase(t *testing.T) *sqlSetupCase {
 
 func (c *sqlSetupCase) run(t *testing.T, host string, input map[string]any) (map[string]any, error) {
 	t.Helper()
-	raw, err := json.Marshal(input)
-	if err != nil {
-		t.Fatal(err)
+	setup := func(e *model.Env, h *model.Host, raw json.RawMessage) (any, error) {
+		return sqlSetup(e, h, adminBatch, raw)
 	}
-	var out any
-	err = c.env.Do(func(e *model.Env) error {
-		var herr error
-		out, herr = sqlSetup(e, e.Host(host), adminBatch, raw)
-		return herr
-	})
-	if err != nil {
-		return nil, err
-	}
-	// What the provider receives is the JSON of the result.
-	b, _ := json.Marshal(out)
-	var m map[string]any
-	_ = json.Unmarshal(b, &m)
-	return m, nil
+	return runHandler(t, c.env, setup, host, input)
 }
 
 func installInput() map[string]any {
