@@ -471,24 +471,43 @@ func (l *Lab) FindObject(ctx context.Context, dc, base, filter string, attrs ...
 	if _, ok := l.DC(dc); !ok {
 		return nil, fmt.Errorf("find object on %q: %w", dc, ErrUnknownDC)
 	}
-	out, err := l.Exec(ctx, dc, append([]string{"ldbsearch", "-H", samLDB, "-b", base, filter}, attrs...)...)
+	e, err := l.searchOne(ctx, dc, filter+" under "+base, append([]string{"-b", base, filter}, attrs...)...)
 	if err != nil {
 		return nil, err
 	}
-	entries, err := parseLDIF(out)
-	if err != nil {
-		return nil, err
-	}
-	if len(entries) != 1 {
-		return nil, fmt.Errorf("%s under %s: %d entries: %w", filter, base, len(entries), ErrNotFound)
-	}
-	m := map[string]string{"dn": entries[0].DN}
-	for k, v := range entries[0].Attrs {
+	m := map[string]string{"dn": e.DN}
+	for k, v := range e.Attrs {
 		if len(v) > 0 {
 			m[k] = v[0]
 		}
 	}
 	return m, nil
+}
+
+// searchOne runs ldbsearch with args on dc's own database and returns the
+// one entry it must find; what names the search in the error.
+func (l *Lab) searchOne(ctx context.Context, dc, what string, args ...string) (ldifEntry, error) {
+	out, err := l.Exec(ctx, dc, append([]string{"ldbsearch", "-H", samLDB}, args...)...)
+	if err != nil {
+		return ldifEntry{}, err
+	}
+	entries, err := parseLDIF(out)
+	if err != nil {
+		return ldifEntry{}, err
+	}
+	if len(entries) != 1 {
+		return ldifEntry{}, fmt.Errorf("%s: %d entries: %w", what, len(entries), ErrNotFound)
+	}
+	return entries[0], nil
+}
+
+// plainDN drops the extended components ldbsearch may show before a DN
+// (<GUID=...>;<SID=...>;CN=...).
+func plainDN(dn string) string {
+	if i := strings.LastIndex(dn, ">;"); strings.HasPrefix(dn, "<") && i >= 0 {
+		return dn[i+2:]
+	}
+	return dn
 }
 
 // GroupMembers returns the member DNs of the group with that sAMAccountName
@@ -498,24 +517,13 @@ func (l *Lab) GroupMembers(ctx context.Context, dc, name string) ([]string, erro
 	if !ok {
 		return nil, fmt.Errorf("group members on %q: %w", dc, ErrUnknownDC)
 	}
-	out, err := l.Exec(ctx, dc, "ldbsearch", "-H", samLDB, "-b", d.BaseDN, "(&(objectClass=group)(sAMAccountName="+name+"))", "member")
+	e, err := l.searchOne(ctx, dc, fmt.Sprintf("group %q", name), "-b", d.BaseDN, "(&(objectClass=group)(sAMAccountName="+name+"))", "member")
 	if err != nil {
 		return nil, err
-	}
-	entries, err := parseLDIF(out)
-	if err != nil {
-		return nil, err
-	}
-	if len(entries) != 1 {
-		return nil, fmt.Errorf("group %q: %d entries: %w", name, len(entries), ErrNotFound)
 	}
 	var members []string
-	for _, dn := range entries[0].Attrs["member"] {
-		// Shown with extended components (<GUID=...>;<SID=...>;CN=...) or not.
-		if i := strings.LastIndex(dn, ">;"); strings.HasPrefix(dn, "<") && i >= 0 {
-			dn = dn[i+2:]
-		}
-		members = append(members, dn)
+	for _, dn := range e.Attrs["member"] {
+		members = append(members, plainDN(dn))
 	}
 	return members, nil
 }

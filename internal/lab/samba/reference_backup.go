@@ -32,19 +32,12 @@ type BackupStamp struct {
 // BackupStamps returns the dSASignature stamp of every naming context DC dc holds
 // (its rootDSE namingContexts), read from its own database.
 func (l *Lab) BackupStamps(ctx context.Context, dc string) ([]BackupStamp, error) {
-	root, err := l.Exec(ctx, dc, "ldbsearch", "-H", samLDB, "-s", "base", "-b", "", "namingContexts")
+	root, err := l.searchOne(ctx, dc, "rootDSE of "+dc, "-s", "base", "-b", "", "namingContexts")
 	if err != nil {
 		return nil, err
-	}
-	entries, err := parseLDIF(root)
-	if err != nil {
-		return nil, err
-	}
-	if len(entries) != 1 {
-		return nil, fmt.Errorf("rootDSE of %s: %d entries: %w", dc, len(entries), ErrNotFound)
 	}
 	var out []BackupStamp
-	for _, nc := range entries[0].Attrs["namingcontexts"] {
+	for _, nc := range root.Attrs["namingcontexts"] {
 		// TZ=UTC: the printer formats times in the local zone.
 		meta, err := l.Exec(ctx, dc, "env", "TZ=UTC", "ldbsearch", "--show-binary", "-H", samLDB, "-s", "base", "-b", nc, "replPropertyMetaData")
 		if err != nil {
@@ -212,24 +205,14 @@ func (l *Lab) EnabledOptionalFeatures(ctx context.Context, dc string) ([]string,
 	if !ok {
 		return nil, fmt.Errorf("optional features on %q: %w", dc, ErrUnknownDC)
 	}
-	out, err := l.Exec(ctx, dc, "ldbsearch", "-H", samLDB, "-s", "base", "-b", "CN=Partitions,CN=Configuration,"+d.BaseDN, "msDS-EnabledFeature")
+	e, err := l.searchOne(ctx, dc, "CN=Partitions", "-s", "base", "-b", "CN=Partitions,CN=Configuration,"+d.BaseDN, "msDS-EnabledFeature")
 	if err != nil {
 		return nil, err
-	}
-	entries, err := parseLDIF(out)
-	if err != nil {
-		return nil, err
-	}
-	if len(entries) != 1 {
-		return nil, fmt.Errorf("CN=Partitions: %d entries: %w", len(entries), ErrNotFound)
 	}
 	names := []string{}
-	for _, dn := range entries[0].Attrs["msds-enabledfeature"] {
-		// Shown with extended components (<GUID=...>;CN=...) or not; the RDN is the name.
-		if i := strings.LastIndex(dn, ">;"); strings.HasPrefix(dn, "<") && i >= 0 {
-			dn = dn[i+2:]
-		}
-		if parts := splitDN(dn); len(parts) > 0 {
+	for _, dn := range e.Attrs["msds-enabledfeature"] {
+		// The RDN of the feature's DN is its name.
+		if parts := splitDN(plainDN(dn)); len(parts) > 0 {
 			_, cn, _ := strings.Cut(parts[0], "=")
 			names = append(names, cn)
 		}
