@@ -16,6 +16,11 @@ import (
 // object plans without a change; it is required when the provider needs it,
 // which these plan-time checks enforce.
 
+// versionAfterImportDoc ends the description of a write-only secret's
+// version trigger: an import cannot know the version, and setting it is a change.
+const versionAfterImportDoc = " An import leaves it null: keep it out of the configuration that `terraform plan -generate-config-out` writes " +
+	"(fill in only the secret) until the next rotation, since setting it is a change the next apply carries out."
+
 // neededAttribute is one attribute a plan needs, and why.
 type neededAttribute struct {
 	name  string

@@ -146,7 +146,7 @@ func (r *mimServiceNodeResource) Schema(ctx context.Context, _ resource.SchemaRe
 			},
 			"service_account_password_wo_version": schema.Int64Attribute{
 				Optional:            true,
-				MarkdownDescription: "Any number; change it to make the provider give the MIM Service the current `service_account_password_wo` (after a rotation in the directory), in place, with a restart of FIMService.",
+				MarkdownDescription: "Any number; change it to make the provider give the MIM Service the current `service_account_password_wo` (after a rotation in the directory), in place, with a restart of FIMService." + versionAfterImportDoc,
 			},
 			"service_account_email": schema.StringAttribute{
 				Optional:            true,

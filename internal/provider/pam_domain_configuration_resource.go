@@ -94,7 +94,7 @@ func (r *pamDomainConfigurationResource) Schema(ctx context.Context, _ resource.
 			},
 			"corp_password_wo_version": schema.Int64Attribute{
 				Optional:            true,
-				MarkdownDescription: "Any number; change it after rotating the CORP password so that the next apply checks the new one with `Test-PAMDomainConfiguration`.",
+				MarkdownDescription: "Any number; change it after rotating the CORP password so that the next apply checks the new one with `Test-PAMDomainConfiguration`." + versionAfterImportDoc,
 			},
 			"configured": schema.BoolAttribute{
 				Computed: true,

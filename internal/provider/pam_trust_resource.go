@@ -159,7 +159,7 @@ func (r *pamTrustResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			"corp_password_wo_version": schema.Int64Attribute{
 				Optional: true,
 				MarkdownDescription: "Any number; change it after rotating the CORP password so that the next apply checks the new one against the source forest " +
-					"(the password itself is never compared, being write-only).",
+					"(the password itself is never compared, being write-only)." + versionAfterImportDoc,
 			},
 			"sid_history": schema.BoolAttribute{
 				Optional: true, Computed: true, Default: booldefault.StaticBool(true),
