@@ -569,14 +569,23 @@ func (v *view) renderGroups(userDN map[string]string, addUser func(string, int))
 			en.set("member", members...)
 		}
 	}
+	wellKnown := map[string]bool{}
 	for _, g := range wellKnownGroups {
+		wellKnown[g.name] = true
 		var members []string
 		if dn, ok := userDN["administrator"]; ok && g.admin {
 			members = append(members, dn)
 		}
+		// Members the model adds to a well-known group (a second domain admin).
+		for _, m := range d.Groups[g.name] {
+			members = append(members, userDN[strings.ToLower(m)])
+		}
 		group(g.name, g.rid, members)
 	}
 	for i, g := range names {
+		if wellKnown[g] {
+			continue
+		}
 		members := make([]string, 0, len(d.Groups[g]))
 		for _, m := range d.Groups[g] {
 			members = append(members, userDN[strings.ToLower(m)])

@@ -119,6 +119,25 @@ type DCOptions struct {
 	ReadOnly      bool
 }
 
+// DomainAdminsGroup is the well-known group Domain Admins (RID 512), whose
+// members may promote and demote the domain's DCs.
+const DomainAdminsGroup = "Domain Admins"
+
+// IsDomainAdmin reports whether the domain account sam (its sAMAccountName)
+// is a member of Domain Admins: the built-in Administrator, or a member the
+// model lists in Groups[DomainAdminsGroup].
+func (d *Domain) IsDomainAdmin(sam string) bool {
+	if strings.EqualFold(sam, "Administrator") {
+		return true
+	}
+	for _, m := range d.Groups[DomainAdminsGroup] {
+		if strings.EqualFold(m, sam) {
+			return true
+		}
+	}
+	return false
+}
+
 // IsDC reports whether host is a DC of d. Callers hold the lock.
 func (d *Domain) IsDC(host string) bool {
 	if d == nil {

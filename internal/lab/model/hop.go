@@ -220,12 +220,25 @@ func (e *Env) ReadPath(from *Host, who Identity, path string) ([]byte, error) {
 	if err := e.Reach(from, who, Hop{Kind: HopShare, Path: path}); err != nil {
 		return nil, err
 	}
-	server := e.hopTarget(Hop{Kind: HopShare, Path: path})
-	b, ok := server.ReadFile(path)
+	b, ok := e.openPath(from, path)
 	if !ok {
 		return nil, errFileNotFound
 	}
 	return b, nil
+}
+
+// openPath reads a file for a step on from that ReadPath (or Reach) has
+// already let through: the host's own files, or a UNC path's server's.
+// Callers hold the lock.
+func (e *Env) openPath(from *Host, path string) ([]byte, bool) {
+	if !IsUNC(path) {
+		return from.ReadFile(path)
+	}
+	server := e.hopTarget(Hop{Kind: HopShare, Path: path})
+	if server == nil {
+		return nil, false
+	}
+	return server.ReadFile(path)
 }
 
 type fileNotFound struct{}

@@ -2,6 +2,7 @@ package model
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -112,4 +113,52 @@ func TestReadPath(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// The file server's share holds every topology's installation media; a step
+// reaches it only with a logon that can hop, and the MIM installer opens a
+// package there once the step got through.
+func TestInstallShare(t *testing.T) {
+	for _, topology := range []string{"", TopologyBastion, TopologyBastionMultiSite} {
+		e, s := NewDefault(Seed{WithSQL: true, Topology: topology})
+		network := e.NTLMCandidates(App1, DomainNB, "Administrator")[0].Identity
+		batch, err := e.BatchLogon(App1, AdminUser, s.AdminPassword)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = e.Do(func(e *Env) error {
+			app1 := e.Host(App1)
+			if _, err := e.ReadPath(app1, network, ShareMIMMSIPath); err == nil {
+				t.Errorf("%q: network logon read %s", topology, ShareMIMMSIPath)
+			}
+			for path, want := range map[string]string{
+				ShareMIMMSIPath:             "simulated MSI",
+				ShareSQL2019 + `\setup.exe`: string(SQLMedia(SQL2019Version)),
+				ShareSQL2022 + `\setup.exe`: string(SQLMedia(SQL2022Version)),
+			} {
+				if b, err := e.ReadPath(app1, batch, path); err != nil || string(b) != want {
+					t.Errorf("%q: batch logon read %s: %q, %v", topology, path, b, err)
+				}
+			}
+			if _, reason, _ := e.RunMIMInstaller(app1, ShareMIMMSIPath, nil); strings.Contains(reason, "could not be opened") {
+				t.Errorf("%q: the installer did not open the package on the share: %s", topology, reason)
+			}
+			if _, reason, _ := e.RunMIMInstaller(app1, InstallShare+`\MIM\missing.msi`, nil); !strings.Contains(reason, "could not be opened") {
+				t.Errorf("%q: a package missing from the share: %q", topology, reason)
+			}
+			return nil
+		})
+	}
+}
+
+func TestIsDomainAdmin(t *testing.T) {
+	e, _ := NewDefault(Seed{})
+	d := e.Domain
+	if !d.IsDomainAdmin("administrator") || d.IsDomainAdmin("dc-builder") {
+		t.Fatal("the seeded domain's only domain admin is Administrator")
+	}
+	d.Groups = map[string][]string{DomainAdminsGroup: {"dc-builder"}, "SQL Admins": {"svc-sql"}}
+	if !d.IsDomainAdmin("DC-Builder") || d.IsDomainAdmin("svc-sql") {
+		t.Error("Domain Admins members: want dc-builder only")
+	}
 }

@@ -188,7 +188,8 @@ func (e *Env) RunMIMInstaller(h *Host, msiPath string, props map[string]string) 
 		l.add("c", "MainEngineThread is returning %d", MSIAlreadyRunning)
 		return MSIAlreadyRunning, "another installation is in progress", l.lines
 	}
-	if _, ok := h.ReadFile(msiPath); !ok {
+	// The handler checked that the installing logon reaches a UNC package.
+	if _, ok := e.openPath(h, msiPath); !ok {
 		l.add("c", "Note: 1: 1309 2: 2 3: %s", msiPath)
 		return fail(MSIInstallFailure, "installation package could not be opened: "+msiPath)
 	}

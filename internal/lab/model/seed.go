@@ -26,9 +26,15 @@ const (
 	DC1Address     = "10.0.0.11"
 	DC2Address     = "10.0.0.12"
 	CorpDC1Address = "10.1.0.11"
-	// DC3 and App4 are the second site's servers of TopologyBastionMultiSite.
+	// DC3 is a member server ready to become the domain's third DC (the
+	// domain controller example promotes it); in TopologyBastionMultiSite it
+	// and App4 are the second site's servers.
 	DC3  = "priv-dc3.priv.contoso.test"
 	App4 = "priv-app4.priv.contoso.test"
+	// FileServer is the bastion's file server: the installation media on
+	// InstallShare, read over SMB, so a step that reaches it from a WinRM
+	// session makes the second hop (hop.go).
+	FileServer = "priv-fs.priv.contoso.test"
 	// ClusterName is the Windows failover cluster of the bastion topologies.
 	ClusterName = "priv-clu.priv.contoso.test"
 	// BranchSite is the second site of TopologyBastionMultiSite.
@@ -98,9 +104,10 @@ func NewDefault(s Seed) (*Env, Seed) {
 	e.Credentials[strings.ToLower(MIMSvcUser)] = s.MIMSvcPassword
 	e.Credentials[strings.ToLower(SQLLoginUser)] = s.SQLPassword
 	e.Domain = &Domain{DNSName: DomainDNS, NetBIOSName: DomainNB, SID: DomainSID, DCs: map[string]*DomainController{}}
-	hosts, dcs := []string{DC1, DC2, App1, App2, App3, Spare1}, []string{DC1, DC2}
+	hosts, dcs := []string{DC1, DC2, App1, App2, App3, Spare1, FileServer}, []string{DC1, DC2}
 	switch s.Topology {
 	case "":
+		hosts = append(hosts, DC3)
 	case TopologyBastion, TopologyBastionMultiSite:
 		dcs = []string{DC1}
 		if s.Topology == TopologyBastionMultiSite {
@@ -115,8 +122,12 @@ func NewDefault(s Seed) (*Env, Seed) {
 	isDC := func(name string) bool { return name == DC1 || (name == DC2 && len(dcs) == 2) }
 	for _, name := range hosts {
 		h := e.addHost(name)
-		h.WriteFile(DefaultMIMMSIPath, []byte("simulated MSI"))
-		h.WriteFile(DefaultSQLSetupPath, SQLMedia(s.SQLVersion))
+		if name == FileServer {
+			seedInstallShare(h)
+		} else {
+			h.WriteFile(DefaultMIMMSIPath, []byte("simulated MSI"))
+			h.WriteFile(DefaultSQLSetupPath, SQLMedia(s.SQLVersion))
+		}
 		if !isDC(name) {
 			e.Credentials[LocalAccountKey(name, "Administrator")] = s.LocalAdminPassword
 		}
@@ -142,6 +153,26 @@ func NewDefault(s Seed) (*Env, Seed) {
 	}
 	e.SeedDirectory()
 	return e, s
+}
+
+// InstallShare is the file server's share of installation media; every
+// domain computer may read it, as Microsoft's deployment guides stage media.
+const InstallShare = `\\` + FileServer + `\install`
+
+// Media on InstallShare.
+const (
+	ShareMIMMSIPath = InstallShare + `\MIM\Service and Portal\Service and Portal.msi`
+	ShareSQL2019    = InstallShare + `\SQL2019`
+	ShareSQL2022    = InstallShare + `\SQL2022`
+)
+
+// seedInstallShare puts the MIM Service and Portal MSI and each SQL Server
+// release's setup media on the file server's share (kept in its Files under
+// the UNC path, as ReadPath finds them).
+func seedInstallShare(h *Host) {
+	h.WriteFile(ShareMIMMSIPath, []byte("simulated MSI"))
+	h.WriteFile(ShareSQL2019+`\setup.exe`, SQLMedia(SQL2019Version))
+	h.WriteFile(ShareSQL2022+`\setup.exe`, SQLMedia(SQL2022Version))
 }
 
 // RandomPassword returns a strong random password that meets AD complexity.

@@ -69,8 +69,8 @@ func str(m map[string]json.RawMessage, name string) string {
 func meetsComplexity(p string) bool { return model.MeetsComplexity(p) }
 
 // checkDomainAdmin checks a -Credential as the promotion does: the account
-// must exist with that password and be an administrator of the domain (the
-// lab's domain admins are the Administrator accounts).
+// must exist with that password and be a member of the domain's Domain
+// Admins (model.Domain.IsDomainAdmin).
 func checkDomainAdmin(env *model.Env, d *model.Domain, cmdlet, user, password string) error {
 	nb, name, ok := strings.Cut(user, `\`)
 	if !ok {
@@ -85,7 +85,7 @@ func checkDomainAdmin(env *model.Env, d *model.Domain, cmdlet, user, password st
 	if !known || want != password || password == "" {
 		return addsError(cmdlet, 23, "The user name or password is incorrect.")
 	}
-	if !strings.EqualFold(nb, d.NetBIOSName) || !strings.EqualFold(name, "Administrator") {
+	if !strings.EqualFold(nb, d.NetBIOSName) || !d.IsDomainAdmin(name) {
 		return addsError(cmdlet, 25, fmt.Sprintf("You must supply the credentials of an account that is a member of the Domain Admins group of the domain %s.", d.DNSName))
 	}
 	return nil

@@ -36,9 +36,14 @@ func serveCmd() command {
 The application servers have the AD DS tools (netdom), as Microsoft's PAM
 deployment installs them. Stopping the lab forgets everything it holds.
 
+Every topology has the file server priv-fs with the installation media on
+\\priv-fs.priv.contoso.test\install (MIM\, SQL2019\, SQL2022\), which the
+examples install from.
+
 -topology chooses what exists before Terraform runs. Without it: two domain
-controllers and the SQL Server failover cluster instance on priv-app1 and
-priv-app2 (examples/demo builds the MIM Service on them). With "bastion": only
+controllers, the SQL Server failover cluster instance on priv-app1 and
+priv-app2 (examples/demo builds the MIM Service on them) and the member
+server priv-dc3, ready to be promoted. With "bastion": only
 the forest's first DC (priv-dc1, every FSMO role), member servers priv-dc2,
 priv-app1..3 and priv-spare1, and the Windows failover cluster priv-clu with
 priv-app1..3 as nodes: what examples/bastion builds on. "bastion-multi-site"
@@ -512,7 +517,7 @@ func labEnv(l *lab.Lab) string {
 
 // exampleVars are the TF_VAR_* values of the secrets the examples declare as
 // variables. The domain accounts the examples name beyond the default lab's
-// (PRIV\svc-sqlagent, PRIV\dc-builder) are created here; the DSRM password
+// (PRIV\svc-sqlagent, PRIV\dc-builder, a domain admin) are created here; the DSRM password
 // is a new secret, which the lab takes as given.
 func exampleVars(l *lab.Lab) map[string]string {
 	vars := map[string]string{
@@ -531,6 +536,14 @@ func exampleVars(l *lab.Lab) map[string]string {
 				e.Credentials[key] = model.RandomPassword()
 			}
 			vars[v] = e.Credentials[key]
+		}
+		// The domain controller example promotes as PRIV\dc-builder, a
+		// second member of Domain Admins.
+		if d := e.Domain; d != nil && !d.IsDomainAdmin("dc-builder") {
+			if d.Groups == nil {
+				d.Groups = map[string][]string{}
+			}
+			d.Groups[model.DomainAdminsGroup] = append(d.Groups[model.DomainAdminsGroup], "dc-builder")
 		}
 		return nil
 	})
