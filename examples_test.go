@@ -28,13 +28,7 @@ const requiredProviders = `terraform {
 // The generated docs show these files: an example that stops validating fails
 // here, not in a user's hands.
 func TestExamples(t *testing.T) {
-	tf := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if tf == "" {
-		var err error
-		if tf, err = exec.LookPath("terraform"); err != nil {
-			t.Fatal("terraform not found on PATH (set TF_ACC_TERRAFORM_PATH): the examples are validated with the real CLI")
-		}
-	}
+	tf := terraformPath(t)
 	bin := t.TempDir()
 	build := exec.Command("go", "build", "-o", filepath.Join(bin, "terraform-provider-bastion"), ".")
 	if out, err := build.CombinedOutput(); err != nil {
@@ -75,45 +69,66 @@ func TestExamples(t *testing.T) {
 		t.Run(dir, func(t *testing.T) {
 			t.Parallel()
 			work := t.TempDir()
-			var all bytes.Buffer
-			for _, f := range files {
-				b, err := os.ReadFile(f)
-				if err != nil {
-					t.Fatal(err)
-				}
-				all.Write(b)
-				if err := os.WriteFile(filepath.Join(work, filepath.Base(f)), b, 0o600); err != nil {
-					t.Fatal(err)
-				}
-			}
-			// A snippet that uses another resource (a login that depends on
-			// its instance) gets that resource's own example beside it.
-			for _, dep := range missingResources(t, all.String()) {
-				b, err := os.ReadFile(filepath.Join("examples", "resources", dep, "resource.tf"))
-				if err != nil {
-					t.Fatalf("%s uses %s, which has no example: %v", dir, dep, err)
-				}
-				// Both may declare the same input variable: keep the first.
-				b = variableBlock.ReplaceAllFunc(b, func(v []byte) []byte {
-					if strings.Contains(all.String(), string(variableBlock.FindSubmatch(v)[1])) {
-						return nil
-					}
-					return v
-				})
-				all.Write(b)
-				if err := os.WriteFile(filepath.Join(work, "zz_"+dep+".tf"), b, 0o600); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if !strings.Contains(all.String(), "required_providers") {
-				if err := os.WriteFile(filepath.Join(work, "zz_required_providers.tf"), []byte(requiredProviders), 0o600); err != nil {
-					t.Fatal(err)
-				}
-			}
+			writeExample(t, work, files, "")
 			if out, err := run(work, "validate", "-no-color"); err != nil {
 				t.Errorf("terraform validate %s: %v\n%s", dir, err, out)
 			}
 		})
+	}
+}
+
+// terraformPath is the Terraform CLI the examples run with.
+func terraformPath(t *testing.T) string {
+	t.Helper()
+	if tf := os.Getenv("TF_ACC_TERRAFORM_PATH"); tf != "" {
+		return tf
+	}
+	tf, err := exec.LookPath("terraform")
+	if err != nil {
+		t.Fatal("terraform not found on PATH (set TF_ACC_TERRAFORM_PATH): the examples are run with the real CLI")
+	}
+	return tf
+}
+
+// writeExample copies an example's files into work as a configuration of its
+// own: a snippet that uses another resource (a login that depends on its
+// instance) gets that resource's own example beside it, and a snippet that
+// names no providers gets the required_providers block, plus provider when
+// it is not empty (a provider block).
+func writeExample(t *testing.T, work string, files []string, provider string) {
+	t.Helper()
+	var all bytes.Buffer
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all.Write(b)
+		if err := os.WriteFile(filepath.Join(work, filepath.Base(f)), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, dep := range missingResources(t, all.String()) {
+		b, err := os.ReadFile(filepath.Join("examples", "resources", dep, "resource.tf"))
+		if err != nil {
+			t.Fatalf("%v uses %s, which has no example: %v", files, dep, err)
+		}
+		// Both may declare the same input variable: keep the first.
+		b = variableBlock.ReplaceAllFunc(b, func(v []byte) []byte {
+			if strings.Contains(all.String(), string(variableBlock.FindSubmatch(v)[1])) {
+				return nil
+			}
+			return v
+		})
+		all.Write(b)
+		if err := os.WriteFile(filepath.Join(work, "zz_"+dep+".tf"), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !strings.Contains(all.String(), "required_providers") {
+		if err := os.WriteFile(filepath.Join(work, "zz_required_providers.tf"), []byte(requiredProviders+provider), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

@@ -8,26 +8,26 @@
 # application partitions.
 data "bastion_dns_client_servers" "bastion" {
   hosts = [
-    "priv-dc1.priv.contoso.com",
-    "priv-dc2.priv.contoso.com",
-    "priv-app1.priv.contoso.com",
-    "priv-app2.priv.contoso.com",
+    "priv-dc1.priv.contoso.test",
+    "priv-dc2.priv.contoso.test",
+    "priv-app1.priv.contoso.test",
+    "priv-app2.priv.contoso.test",
   ]
   corp_domains = [
-    { dns_name = "corp.contoso.com", username = "CORP\\svc-dnsread" },
+    { dns_name = "corp.contoso.test", username = "CORP\\svc-dnsread" },
   ]
 }
 
 # Every PRIV DC address is already resolved to the DC's name, so the
 # topology needs no addresses to name the DC HA-7 finds.
 data "bastion_topology" "bastion" {
-  domain = { dns_name = "priv.contoso.com", forest_functional_level = 7 }
+  domain = { dns_name = "priv.contoso.test", forest_functional_level = 7 }
   domain_controllers = [
-    { host = "priv-dc1.priv.contoso.com" },
-    { host = "priv-dc2.priv.contoso.com" },
+    { host = "priv-dc1.priv.contoso.test" },
+    { host = "priv-dc2.priv.contoso.test" },
   ]
   dns_servers  = data.bastion_dns_client_servers.bastion.dns_servers
-  ha_functions = ["trust_establishment"]
+  ha_functions = ["resource_management"]
 }
 
 output "not_domain_controllers" {

@@ -1,15 +1,16 @@
 # Judge the bastion this configuration builds, at every plan. The MIM Service
 # nodes come from their resources; the domain controllers, the SQL Server
 # failover cluster instance and the DNS settings from what the rest of the
-# configuration knows about them.
+# configuration knows about them, the backups from the directory.
 
 locals {
+  # priv-dc1, the forest's first DC, holds the five FSMO roles.
   domain_controllers = {
-    "priv-dc1.priv.contoso.com" = { address = "10.0.0.11", fsmo_roles = ["SchemaMaster", "DomainNamingMaster", "PDCEmulator"] }
-    "priv-dc2.priv.contoso.com" = { address = "10.0.0.12", fsmo_roles = ["RIDMaster", "InfrastructureMaster"] }
+    "priv-dc1.priv.contoso.test" = { address = "10.0.0.11", fsmo_roles = ["SchemaMaster", "DomainNamingMaster", "PDCEmulator", "RIDMaster", "InfrastructureMaster"] }
+    "priv-dc2.priv.contoso.test" = { address = "10.0.0.12", fsmo_roles = [] }
   }
   # The application servers by MIM service name (a rebuilt node keeps the name; only the host changes).
-  app_servers = { "PRIV-APP1" = "priv-app1.priv.contoso.com", "PRIV-APP2" = "priv-app2.priv.contoso.com" }
+  app_servers = { "PRIV-APP1" = "priv-app1.priv.contoso.test", "PRIV-APP2" = "priv-app2.priv.contoso.test" }
 }
 
 # The two MIM Service nodes (see the bastion_mim_service_node resource).
@@ -19,18 +20,21 @@ resource "bastion_mim_service_node" "node" {
   host = each.value
   # Set explicitly: a workflow finishes only on the service name that started it, so a rebuilt node keeps the lost one's.
   service_name                        = each.key
-  external_host_name                  = "pam.priv.contoso.com"
-  service_partition_name              = "PAM.PRIV.CONTOSO.COM"
-  sql_server                          = "priv-sql.priv.contoso.com"
+  external_host_name                  = "pam.priv.contoso.test"
+  service_partition_name              = "PAM.PRIV.CONTOSO.TEST"
+  sql_server                          = "priv-sql.priv.contoso.test"
   service_account                     = "PRIV\\svc-mim"
   service_account_password_wo         = var.mim_service_account_password
   service_account_password_wo_version = 1
-  installer_path                      = "\\\\priv-files.priv.contoso.com\\media\\MIM\\Service and Portal\\Service and Portal.msi"
+  installer_path                      = "\\\\priv-fs.priv.contoso.test\\install\\MIM\\Service and Portal\\Service and Portal.msi"
 }
+
+# When each DC and naming context was last backed up, from the directory.
+data "bastion_backup_status" "priv" {}
 
 data "bastion_topology" "bastion" {
   domain = {
-    dns_name                = "priv.contoso.com"
+    dns_name                = "priv.contoso.test"
     forest_functional_level = 7
   }
 
@@ -43,7 +47,7 @@ data "bastion_topology" "bastion" {
   }]
 
   sql = {
-    network_name     = "priv-sql.priv.contoso.com"
+    network_name     = "priv-sql.priv.contoso.test"
     clustered        = true
     nodes            = values(local.app_servers)
     data_directories = ["C:\\ClusterStorage\\Volume1\\MSSQL\\Data"]
@@ -65,11 +69,14 @@ data "bastion_topology" "bastion" {
     { for host in values(local.app_servers) : host => [for dc in values(local.domain_controllers) : dc.address] },
   )
 
-  backups = [for host, dc in local.domain_controllers : {
-    dc             = host
-    naming_context = "DC=priv,DC=contoso,DC=com"
-    last_backup    = var.last_system_state_backup[host]
-  }]
+  # The system state backups the directory records (rule HA-9: every FSMO
+  # holder backed up within the tombstone lifetime).
+  backups = [for b in data.bastion_backup_status.priv.backups : {
+    dc             = b.backed_up_dc
+    naming_context = b.dn
+    last_backup    = b.last_backup
+  } if b.last_backup != null && b.backed_up_dc != ""]
+  tombstone_lifetime_days = data.bastion_backup_status.priv.tombstone_lifetime_days
 
   long_lived_requests = true # requests wait for manual approval
   ha_functions        = ["privileged_role_activation", "resource_management"]
@@ -81,10 +88,6 @@ variable "mim_service_account_password" {
   ephemeral = true
 }
 
-variable "last_system_state_backup" {
-  description = "Time of the last system state backup of each DC, RFC 3339, as repadmin /showbackup reports it."
-  type        = map(string)
-}
 
 output "recovery_runbook" {
   value = [for s in data.bastion_topology.bastion.recovery_runbook : "${s.order}. ${s.action}${s.command == null ? "" : " (${s.command})"}"]

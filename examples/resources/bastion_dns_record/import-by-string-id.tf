@@ -1,5 +1,5 @@
 # Records already in the zone are imported as <zone>/<name>/<type>.
 import {
   to = bastion_dns_record.mim
-  id = "priv.contoso.com/mim/A"
+  id = "priv.contoso.test/mim/A"
 }

@@ -2,7 +2,7 @@
 # instance, A, or CNAME records) so that one common name is exposed to the
 # user"): one A record per MIM Service node behind it.
 resource "bastion_dns_record" "mim" {
-  zone    = "priv.contoso.com"
+  zone    = "priv.contoso.test"
   name    = "mim"
   type    = "A"
   records = ["10.0.1.21", "10.0.1.22"]
@@ -12,8 +12,8 @@ resource "bastion_dns_record" "mim" {
 # Or, with a load balancer that keeps a session on one node, a CNAME to its
 # name.
 resource "bastion_dns_record" "mim_portal" {
-  zone    = "priv.contoso.com"
+  zone    = "priv.contoso.test"
   name    = "mim-portal"
   type    = "CNAME"
-  records = ["mim-nlb.priv.contoso.com"]
+  records = ["mim-nlb.priv.contoso.test"]
 }

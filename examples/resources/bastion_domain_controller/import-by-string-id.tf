@@ -1,5 +1,5 @@
 # ID: the DC's host FQDN.
 import {
-  to = bastion_domain_controller.dc2
-  id = "priv-dc2.priv.contoso.com"
+  to = bastion_domain_controller.dc3
+  id = "priv-dc3.priv.contoso.test"
 }

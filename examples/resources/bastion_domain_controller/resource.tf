@@ -1,14 +1,16 @@
-# A second domain controller for the PRIV domain (rule HA-1: any HA function
-# needs at least two). The server is promoted over WinRM, reboots, and the
-# provider waits until the directory lists it.
+# A third domain controller for the PRIV domain (rule HA-1: any HA function
+# needs at least two; a third keeps two while one is rebuilt). The member
+# server is promoted over WinRM, reboots, and the provider waits until the
+# directory lists it.
 #
 # The provider's WinRM account (winrm.username and winrm.password) must be a
 # domain admin: the promotion uses it unless admin_username and
-# admin_password_wo override it, and the demotion on destroy always uses it.
-# Nothing secret is staged on the DC or kept in the state.
-resource "bastion_domain_controller" "dc2" {
-  host        = "priv-dc2.priv.contoso.com"
-  domain_name = "priv.contoso.com"
+# admin_password_wo name another account, as here, and the demotion on
+# destroy always uses it. Nothing secret is staged on the DC or kept in the
+# state.
+resource "bastion_domain_controller" "dc3" {
+  host        = "priv-dc3.priv.contoso.test"
+  domain_name = "priv.contoso.test"
   site_name   = "Default-First-Site-Name"
 
   # A global catalog by default; set false for -NoGlobalCatalog. Changed in
@@ -21,6 +23,11 @@ resource "bastion_domain_controller" "dc2" {
   log_path      = "L:\\NTDS"
   sysvol_path   = "D:\\SYSVOL"
 
+  # Optional: promote with another domain admin account than the provider's
+  # WinRM account (the demotion still uses the provider's).
+  admin_username    = "PRIV\\dc-builder"
+  admin_password_wo = var.dc_builder_password
+
   # Write-only: never stored in state or plan. Promotion sets it; bump the
   # version to rotate it on the running DC through the dedicated account
   # PRIV\svc-dsrm (ntdsutil "sync from domain account", no secret on any
@@ -32,16 +39,6 @@ resource "bastion_domain_controller" "dc2" {
   timeouts = {
     create = "2h"
   }
-}
-
-# Optionally, promote with another domain admin account than the provider's
-# WinRM account (the demotion still uses the provider's).
-resource "bastion_domain_controller" "dc3" {
-  host                  = "priv-dc3.priv.contoso.com"
-  domain_name           = "priv.contoso.com"
-  admin_username        = "PRIV\\dc-builder"
-  admin_password_wo     = var.dc_builder_password
-  safe_mode_password_wo = var.dsrm_password
 }
 
 variable "dsrm_password" {

@@ -1,5 +1,5 @@
 # ID: the domain's DNS name.
 import {
   to = bastion_fsmo_roles.priv
-  id = "priv.contoso.com"
+  id = "priv.contoso.test"
 }

@@ -1,10 +1,10 @@
-# One MIM Service node behind the pam.priv.contoso.com alias. Every node of the
+# One MIM Service node behind the pam.priv.contoso.test alias. Every node of the
 # bastion shares the partition name, so any of them may act on a request.
 resource "bastion_mim_service_node" "app1" {
-  host                   = "priv-app1.priv.contoso.com"
-  external_host_name     = "pam.priv.contoso.com"
-  service_partition_name = "PAM.PRIV.CONTOSO.COM"
-  sql_server             = "priv-sql.priv.contoso.com"
+  host                   = "priv-app1.priv.contoso.test"
+  external_host_name     = "pam.priv.contoso.test"
+  service_partition_name = "PAM.PRIV.CONTOSO.TEST"
+  sql_server             = "priv-sql.priv.contoso.test"
   service_account        = "PRIV\\svc-mim"
 
   # Write-only: never stored in state or plan. Bump the version to apply a
@@ -19,8 +19,8 @@ resource "bastion_mim_service_node" "app1" {
     sql_restored = "2025-06-01"
   }
 
-  mail_server    = "mail.corp.contoso.com"
-  installer_path = "\\\\priv-files.priv.contoso.com\\media\\MIM\\Service and Portal\\Service and Portal.msi"
+  mail_server    = "mail.corp.contoso.test"
+  installer_path = "\\\\priv-fs.priv.contoso.test\\install\\MIM\\Service and Portal\\Service and Portal.msi"
 
   timeouts = {
     create = "90m"

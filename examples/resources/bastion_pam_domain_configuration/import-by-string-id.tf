@@ -4,5 +4,5 @@
 # (importing one that does not exist then fails).
 import {
   to = bastion_pam_domain_configuration.corp
-  id = "priv-app1.priv.contoso.com/CORP/CORP\\Administrator"
+  id = "priv-app1.priv.contoso.test/CORP/CORP\\Administrator"
 }

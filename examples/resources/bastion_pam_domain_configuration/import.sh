@@ -3,4 +3,4 @@
 # optionally the CORP account. With that account and the provider's
 # pam_corp_password, the import runs Test-PAMDomainConfiguration and fails for a
 # configuration that does not exist.
-terraform import 'bastion_pam_domain_configuration.corp' 'priv-app1.priv.contoso.com/CORP/CORP\Administrator'
+terraform import 'bastion_pam_domain_configuration.corp' 'priv-app1.priv.contoso.test/CORP/CORP\Administrator'

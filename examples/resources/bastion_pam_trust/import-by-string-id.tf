@@ -5,5 +5,5 @@
 # drift there).
 import {
   to = bastion_pam_trust.corp
-  id = "priv-app1.priv.contoso.com/corp.contoso.com/CORP\\Administrator"
+  id = "priv-app1.priv.contoso.test/corp.contoso.test/CORP\\Administrator"
 }

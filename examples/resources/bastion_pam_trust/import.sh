@@ -3,4 +3,4 @@
 # optionally the CORP account. With that account and the provider's
 # pam_corp_password, the import reads CORP's side of the trust too; without
 # them, the first plan reads it with the configured corp_password_wo.
-terraform import 'bastion_pam_trust.corp' 'priv-app1.priv.contoso.com/corp.contoso.com/CORP\Administrator'
+terraform import 'bastion_pam_trust.corp' 'priv-app1.priv.contoso.test/corp.contoso.test/CORP\Administrator'

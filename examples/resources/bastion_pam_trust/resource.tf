@@ -1,10 +1,10 @@
-# The PAM trust: corp.contoso.com trusts the bastion forest, with SID history
+# The PAM trust: corp.contoso.test trusts the bastion forest, with SID history
 # on, quarantine off and the PIM trust bit set on CORP's side (the defaults).
 # The commands run on a MIM Service node installed with the PAM components
 # and the AD DS tools (netdom).
 resource "bastion_pam_trust" "corp" {
   host          = bastion_mim_service_node.app1.host
-  source_forest = "corp.contoso.com"
+  source_forest = "corp.contoso.test"
 
   # Write-only: never stored in state or plan. Every plan reads CORP's side of
   # the trust with it, since neither the provider's LDAP connection (PRIV) nor

@@ -1,5 +1,5 @@
 # ID: the instance's network name FQDN.
 import {
   to = bastion_sql_failover_cluster_instance.mim
-  id = "priv-sql.priv.contoso.com"
+  id = "priv-sql.priv.contoso.test"
 }

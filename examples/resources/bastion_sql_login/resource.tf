@@ -9,13 +9,13 @@ resource "bastion_sql_login" "mim_service" {
 }
 
 resource "bastion_mim_service_node" "app1" {
-  host                                = "priv-app1.priv.contoso.com"
-  external_host_name                  = "pam.priv.contoso.com"
+  host                                = "priv-app1.priv.contoso.test"
+  external_host_name                  = "pam.priv.contoso.test"
   sql_server                          = bastion_sql_failover_cluster_instance.mim.network_name
   service_account                     = bastion_sql_login.mim_service.name
   service_account_password_wo         = var.mim_service_account_password
   service_account_password_wo_version = 1
-  installer_path                      = "\\\\priv-fs.priv.contoso.com\\media\\MIM\\Service and Portal\\Service and Portal.msi"
+  installer_path                      = "\\\\priv-fs.priv.contoso.test\\install\\MIM\\Service and Portal\\Service and Portal.msi"
 }
 
 variable "mim_service_account_password" {
