@@ -4,8 +4,8 @@
 # a CORP conditional forwarder left with one PRIV DC, fails the next plan.
 #
 # The CORP account's password is the provider's pam_corp_password (or
-# BASTION_PAM_CORP_PASSWORD); any authenticated CORP user may read the DNS
-# application partitions.
+# BASTION_PAM_CORP_PASSWORD), here the account the PAM trust is managed with;
+# any authenticated CORP user may read the DNS application partitions.
 data "bastion_dns_client_servers" "bastion" {
   hosts = [
     "priv-dc1.priv.contoso.test",
@@ -14,7 +14,7 @@ data "bastion_dns_client_servers" "bastion" {
     "priv-app2.priv.contoso.test",
   ]
   corp_domains = [
-    { dns_name = "corp.contoso.test", username = "CORP\\svc-dnsread" },
+    { dns_name = "corp.contoso.test", username = "CORP\\Administrator" },
   ]
 }
 

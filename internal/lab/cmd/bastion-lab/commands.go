@@ -42,8 +42,9 @@ examples install from.
 
 -topology chooses what exists before Terraform runs. Without it: two domain
 controllers, the SQL Server failover cluster instance on priv-app1 and
-priv-app2 (examples/demo builds the MIM Service on them) and the member
-server priv-dc3, ready to be promoted. With "bastion": only
+priv-app2 (examples/demo builds the MIM Service on them), the member
+server priv-dc3, ready to be promoted, and a conditional forwarder in CORP's
+DNS sending priv.contoso.test to both PRIV DCs. With "bastion": only
 the forest's first DC (priv-dc1, every FSMO role), member servers priv-dc2,
 priv-app1..3 and priv-spare1, and the Windows failover cluster priv-clu with
 priv-app1..3 as nodes: what examples/bastion builds on. "bastion-multi-site"
@@ -451,14 +452,23 @@ func serve(ctx context.Context, out io.Writer, dir string, costs serveSettings, 
 	})
 	// The MIM hosts get the AD DS tools (netdom), as Microsoft's PAM deployment
 	// installs them, so bastion_pam_trust can be tried as it is.
-	_ = l.Env.Do(func(e *model.Env) error {
+	if err := l.Env.Do(func(e *model.Env) error {
 		for _, h := range []string{model.App1, model.App2, model.App3} {
 			if host := e.Host(h); host != nil {
 				model.InstallADDSTools(host)
 			}
 		}
+		// With two PRIV DCs, CORP's DNS forwards the bastion's domain to
+		// both, as Microsoft's PAM deployment sets it up before the trust
+		// ("Prepare the CORP domain"): the forwarder bastion_dns_client_servers
+		// reads in CORP's directory.
+		if corp := e.Forests[model.CorpDomainDNS]; corp != nil && seed.Topology == "" && corp.Zone(model.DomainDNS) == nil {
+			return corp.AddConditionalForwarder(model.DomainDNS, []string{model.DC1Address, model.DC2Address}, model.ForestDNSZones)
+		}
 		return nil
-	})
+	}); err != nil {
+		return err
+	}
 
 	tokenBytes := make([]byte, 16)
 	if _, err := rand.Read(tokenBytes); err != nil {
