@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -19,6 +18,7 @@ import (
 	"github.com/bastion-pam/terraform-provider-bastion/internal/ad"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/directory"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/validators"
 )
 
 var (
@@ -71,7 +71,7 @@ func (r *adOptionalFeatureResource) Schema(ctx context.Context, _ resource.Schem
 				MarkdownDescription: "The optional feature, as Microsoft names it: `Recycle Bin Feature` (needs forest functional level 4, Windows Server 2008 R2) " +
 					"or `Privileged Access Management Feature` (needs level 7, Windows Server 2016). Changing it manages another feature (replacement); " +
 					"the old one stays enabled.",
-				Validators:    []validator.String{stringvalidator.OneOf(ad.OptionalFeatureNames()...)},
+				Validators:    []validator.String{validators.OneOf(ad.OptionalFeatureNames()...)},
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},
 			"guid": schema.StringAttribute{

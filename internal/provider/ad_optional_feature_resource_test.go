@@ -157,7 +157,7 @@ func TestAccADOptionalFeature_rules(t *testing.T) {
 			{
 				Config:      l.ProviderHCL() + featureHCL("Recycle Bin"),
 				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)Attribute name value must be one of`),
+				ExpectError: regexp.MustCompile(`(?s)name\s+is\s+"Recycle Bin";\s+value\s+must\s+be\s+one\s+of`),
 			},
 		},
 	})

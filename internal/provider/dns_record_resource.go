@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -13,7 +12,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -85,14 +83,13 @@ func (r *dnsRecordResource) Schema(ctx context.Context, _ resource.SchemaRequest
 			"name": schema.StringAttribute{
 				Required:            true,
 				MarkdownDescription: "The name relative to the zone (`mim` for `mim.priv.contoso.com`), or `@` for the zone's own name. Changing it replaces the records.",
-				Validators: []validator.String{stringvalidator.RegexMatches(dnsRelativeName,
-					"must be @ or DNS labels (letters, digits, hyphens, underscores) separated by dots, without the zone")},
-				PlanModifiers: replace,
+				Validators:          []validator.String{validators.DNSRelativeName()},
+				PlanModifiers:       replace,
 			},
 			"type": schema.StringAttribute{
 				Required:            true,
 				MarkdownDescription: "`A` (IPv4 addresses), `AAAA` (IPv6 addresses) or `CNAME` (one target name). Changing it replaces the records.",
-				Validators:          []validator.String{stringvalidator.OneOf("A", "AAAA", "CNAME")},
+				Validators:          []validator.String{validators.OneOf("A", "AAAA", "CNAME")},
 				PlanModifiers:       replace,
 			},
 			"records": schema.SetAttribute{
@@ -100,7 +97,7 @@ func (r *dnsRecordResource) Schema(ctx context.Context, _ resource.SchemaRequest
 				MarkdownDescription: "The record data: IPv4 addresses for `A`, IPv6 addresses in their canonical form (RFC 5952, e.g. `2001:db8::10`) for `AAAA`, " +
 					"exactly one fully qualified target name without the trailing dot for `CNAME`. For the MIM alias: one `A` record per MIM Service node, " +
 					"or a `CNAME` to the load balancer's name.",
-				Validators: []validator.Set{setvalidator.SizeAtLeast(1)},
+				Validators: []validator.Set{setvalidator.SizeAtLeast(1), setvalidator.ValueStringsAre(validators.DNSRecordData())},
 			},
 			"ttl": schema.Int64Attribute{
 				Optional: true, Computed: true, Default: int64default.StaticInt64(3600),
@@ -195,7 +192,7 @@ func (r *dnsRecordResource) Delete(ctx context.Context, req resource.DeleteReque
 
 func (r *dnsRecordResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	parts := strings.Split(req.ID, "/")
-	if len(parts) != 3 || validators.CheckDNSDomainName(parts[0]) != nil || !dnsRelativeName.MatchString(parts[1]) || directory.DNSTypeNames[parts[2]] == 0 {
+	if len(parts) != 3 || validators.CheckDNSDomainName(parts[0]) != nil || validators.CheckDNSRelativeName(parts[1]) != nil || directory.DNSTypeNames[parts[2]] == 0 {
 		resp.Diagnostics.AddError("Invalid Import ID", fmt.Sprintf("The import ID is <zone>/<name>/<type> with type A, AAAA or CNAME, e.g. priv.contoso.com/mim/A; got %q.", req.ID))
 		return
 	}
@@ -266,8 +263,6 @@ func (r *dnsRecordResource) write(ctx context.Context, plan *dnsRecordResourceMo
 	diags.Append(dnsSetToModel(ctx, set, plan)...)
 	diags.Append(state.Set(ctx, plan)...)
 }
-
-var dnsRelativeName = regexp.MustCompile(`^(@|[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*)$`)
 
 func dnsSetToModel(ctx context.Context, set directory.DNSRecordSet, m *dnsRecordResourceModel) diagsT {
 	typ := ""

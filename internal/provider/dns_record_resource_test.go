@@ -145,8 +145,8 @@ func TestAccDNSRecord_rules(t *testing.T) {
 			{Config: l.ProviderHCL() + dnsRecordHCL("r", zone, "x", "AAAA", 0, "2001:DB8:0::1"), PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)canonical form,\s+"2001:db8::1"`)},
 			{Config: l.ProviderHCL() + dnsRecordHCL("r", zone, "x", "CNAME", 0, "a.example.com", "b.example.com"), PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)exactly one target name`)},
 			{Config: l.ProviderHCL() + dnsRecordHCL("r", zone, "x", "CNAME", 0, "mim.example.com."), PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)without\s+the\s+trailing\s+dot`)},
-			{Config: l.ProviderHCL() + dnsRecordHCL("r", zone, "x", "MX", 0, "mail.example.com"), PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)Attribute type value must be one of`)},
-			{Config: l.ProviderHCL() + dnsRecordHCL("r", zone, "x.", "A", 0, "10.0.0.1"), PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)Attribute name must be @ or DNS labels`)},
+			{Config: l.ProviderHCL() + dnsRecordHCL("r", zone, "x", "MX", 0, "mail.example.com"), PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)type\s+is\s+"MX";\s+value\s+must\s+be\s+one\s+of`)},
+			{Config: l.ProviderHCL() + dnsRecordHCL("r", zone, "x.", "A", 0, "10.0.0.1"), PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)name\s+"x\."\s+is\s+not\s+@\s+or\s+DNS\s+labels`)},
 			{ // A then a CNAME at the same name: refused at apply, the A stays
 				Config: l.ProviderHCL() + dnsRecordHCL("a", zone, "svc", "A", 0, "10.0.0.1") +
 					strings.Replace(dnsRecordHCL("c", zone, "svc", "CNAME", 0, "mim."+zone), "{\n", "{\n  depends_on = [bastion_dns_record.a]\n", 1),

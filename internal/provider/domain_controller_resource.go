@@ -120,7 +120,7 @@ func (r *domainControllerResource) Schema(ctx context.Context, _ resource.Schema
 				MarkdownDescription: "Active Directory site of the DC (`-SiteName`; the site must exist). Defaults to the site Windows picks from the server's subnet, read back from the server object's place under `CN=Sites`. " +
 					"Changing it replaces the DC (demote, then promote in the new site): moving a DC between sites also needs its subnet, DNS records and replication topology reconsidered, " +
 					"which this resource does not do. A DC moved to another site out of band shows as a replacement in the plan.",
-				Validators: []validator.String{validators.SingleLine()},
+				Validators: []validator.String{validators.SiteName()},
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown(),
 					dcReplaceUnlessSameText("moving a DC between sites is not done by this resource")},
 			},

@@ -108,7 +108,7 @@ func (r *mimServiceNodeResource) Schema(ctx context.Context, _ resource.SchemaRe
 				Optional: true, Computed: true,
 				MarkdownDescription: "`serviceName` in the config file. Defaults to the server's computer name. A workflow can only be completed by a service with the same " +
 					"service name and partition name as the one that started it, so a replacement for a lost node takes the lost node's value. Changed in place.",
-				Validators:    []validator.String{validators.SingleLine()},
+				Validators:    []validator.String{validators.MIMServiceName()},
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
 			"service_partition_name": schema.StringAttribute{
@@ -116,7 +116,7 @@ func (r *mimServiceNodeResource) Schema(ctx context.Context, _ resource.SchemaRe
 				Optional:   true, Computed: true,
 				MarkdownDescription: "`servicePartitionName` in the config file, stored upper case as MIM does (compared without regard to case). Defaults to `external_host_name`. " +
 					"Only services with the same partition name may act on a request, so with manual approvals or long-lived requests every node must have the same value. Changed in place.",
-				Validators:    []validator.String{validators.SingleLine()},
+				Validators:    []validator.String{validators.MIMServiceName()},
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
 			"sql_server": schema.StringAttribute{

@@ -12,7 +12,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/validators"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/winrmexec"
 )
 
@@ -128,7 +130,7 @@ func (p *bastionProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 					envDoc("BASTION_CONNECT_TIMEOUT"),
 			},
 			"pam_corp_password": schema.StringAttribute{
-				Optional: true, Sensitive: true,
+				Optional: true, Sensitive: true, Validators: []validator.String{validators.Password()},
 				MarkdownDescription: "Password of each PAM trust's and PAM domain configuration's `corp_username`, for destroys only: Terraform gives a destroy no " +
 					"configuration, so those resources' write-only `corp_password_wo` cannot reach it. Without it, destroying a `bastion_pam_trust` removes only the PRIV side " +
 					"(with a warning) and a `bastion_pam_domain_configuration` stays in CORP. Give it from an ephemeral variable or the environment in the pipeline run that destroys. " +
@@ -138,6 +140,7 @@ func (p *bastionProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 			"lost_hosts": schema.SetAttribute{
 				ElementType: types.StringType,
 				Optional:    true,
+				Validators:  []validator.Set{setvalidator.ValueStringsAre(validators.FQDN())},
 				MarkdownDescription: "Servers the operator declares lost for good, by FQDN. An unreachable host is normally an error that keeps the state; " +
 					"for a host in this set, a refresh drops its resources from the state (with a warning) and a destroy succeeds without contacting it, " +
 					"so one `terraform apply` can rebuild them elsewhere (see the guide \"Recovering a lost MIM Service node\"). Remove the entry once the recovery is applied." +
@@ -156,15 +159,15 @@ func (p *bastionProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 				Attributes: map[string]schema.Attribute{
 					"port":                     schema.Int64Attribute{Optional: true, MarkdownDescription: "WinRM port. Defaults to 5986 with HTTPS and 5985 without." + envDoc("BASTION_WINRM_PORT")},
 					"https":                    schema.BoolAttribute{Optional: true, MarkdownDescription: "Use HTTPS (port 5986). Defaults to `true`. With `false` (Windows' default listener, port 5985) NTLM seals every message as WinRM requires ([MS-WSMV] 2.2.9.1.1) and never sends one in clear text; Kerberos is refused on HTTP (this client cannot seal it); Basic needs `insecure = true` and a host that allows unencrypted traffic." + envDoc("BASTION_WINRM_HTTPS")},
-					"auth":                     schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.OneOf(authValues...)}, MarkdownDescription: "Authentication: `ntlm` (default: domain accounts on every host, HTTPS or sealed HTTP), `kerberos` (HTTPS only) or `basic` (a member server's local account by its bare name, e.g. `Administrator`, on a host whose WinRM service allows Basic; Windows refuses Basic for domain accounts, and a domain controller has no local accounts, so never on a DC)." + envDoc("BASTION_WINRM_AUTH")},
-					"username":                 schema.StringAttribute{Optional: true, MarkdownDescription: "User name, `DOMAIN\\user` or `user@domain`." + envDoc("BASTION_WINRM_USERNAME")},
-					"password":                 schema.StringAttribute{Optional: true, Sensitive: true, MarkdownDescription: "Password. Sensitive: never logged." + envDoc("BASTION_WINRM_PASSWORD")},
+					"auth":                     schema.StringAttribute{Optional: true, Validators: []validator.String{validators.OneOf(authValues...)}, MarkdownDescription: "Authentication: `ntlm` (default: domain accounts on every host, HTTPS or sealed HTTP), `kerberos` (HTTPS only) or `basic` (a member server's local account by its bare name, e.g. `Administrator`, on a host whose WinRM service allows Basic; Windows refuses Basic for domain accounts, and a domain controller has no local accounts, so never on a DC)." + envDoc("BASTION_WINRM_AUTH")},
+					"username":                 schema.StringAttribute{Optional: true, Validators: []validator.String{validators.LogonName()}, MarkdownDescription: "User name, `DOMAIN\\user` or `user@domain`." + envDoc("BASTION_WINRM_USERNAME")},
+					"password":                 schema.StringAttribute{Optional: true, Sensitive: true, Validators: []validator.String{validators.Password()}, MarkdownDescription: "Password. Sensitive: never logged." + envDoc("BASTION_WINRM_PASSWORD")},
 					"ca_file":                  schema.StringAttribute{Optional: true, MarkdownDescription: "PEM file with the CA certificates that sign the hosts' WinRM HTTPS certificates. Defaults to the system roots." + envDoc("BASTION_WINRM_CA_FILE")},
 					"insecure":                 schema.BoolAttribute{Optional: true, MarkdownDescription: "Skip TLS certificate verification (and allow Basic over HTTP). An explicit opt-in: the provider warns on every run while it is set." + envDoc("BASTION_WINRM_INSECURE")},
 					"operation_timeout":        schema.StringAttribute{Optional: true, MarkdownDescription: "WS-Management operation timeout as a Go duration, e.g. `60s`. Defaults to `60s`. Long operations are bounded by each resource's `timeouts` block instead." + envDoc("BASTION_WINRM_OPERATION_TIMEOUT")},
 					"max_concurrency_per_host": schema.Int64Attribute{Optional: true, MarkdownDescription: "Most scripts run at once on one host. Defaults to 4 (Windows' default MaxShellsPerUser is 30, MaxConcurrentOperationsPerUser 1500)." + envDoc("BASTION_WINRM_MAX_CONCURRENCY_PER_HOST")},
-					"kerberos_realm":           schema.StringAttribute{Optional: true, MarkdownDescription: "Kerberos realm (upper case DNS name of the domain) for `auth = \"kerberos\"`." + envDoc("BASTION_WINRM_KERBEROS_REALM")},
-					"second_hop": schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.OneOf(winrmexec.SecondHopRunAs, winrmexec.SecondHopDelegation)},
+					"kerberos_realm":           schema.StringAttribute{Optional: true, Validators: []validator.String{validators.DNSDomainName()}, MarkdownDescription: "Kerberos realm (upper case DNS name of the domain) for `auth = \"kerberos\"`." + envDoc("BASTION_WINRM_KERBEROS_REALM")},
+					"second_hop": schema.StringAttribute{Optional: true, Validators: []validator.String{validators.OneOf(winrmexec.SecondHopRunAs, winrmexec.SecondHopDelegation)},
 						MarkdownDescription: "How a step that reaches another machine from the WinRM session gets there (the MIM installer creating its database on SQL Server, SQL Server setup's cluster actions, the PAM trust scripts writing the PRIV side from a MIM node): " +
 							"`run_as` (default) runs it in a one-shot scheduled task under this account's own logon, the password passed as data; `delegation` runs it in the session and needs resource-based constrained delegation configured on each target for the host. " +
 							"See the Windows prerequisites guide." + envDoc("BASTION_WINRM_SECOND_HOP")},
@@ -175,37 +178,37 @@ func (p *bastionProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 			"ldap": schema.SingleNestedBlock{
 				MarkdownDescription: "How to read (and, for FSMO roles and the global catalog flag, write) the PRIV directory over LDAP.",
 				Attributes: map[string]schema.Attribute{
-					"domain":               schema.StringAttribute{Optional: true, MarkdownDescription: "DNS name of the PRIV domain, e.g. `priv.contoso.com`; the base DN is derived from it." + envDoc("BASTION_LDAP_DOMAIN")},
-					"servers":              schema.ListAttribute{ElementType: types.StringType, Optional: true, MarkdownDescription: "Domain controllers to use, by FQDN, in order of preference. Defaults to the domain name itself." + envDoc("BASTION_LDAP_SERVERS") + " (comma-separated)"},
-					"pinned_dc":            schema.StringAttribute{Optional: true, MarkdownDescription: "One DC that every read and write goes to, so a write and its read-back always meet (no \"inconsistent result after apply\" from replication lag)." + envDoc("BASTION_LDAP_PINNED_DC")},
+					"domain":               schema.StringAttribute{Optional: true, Validators: []validator.String{validators.DNSDomainName()}, MarkdownDescription: "DNS name of the PRIV domain, e.g. `priv.contoso.com`; the base DN is derived from it." + envDoc("BASTION_LDAP_DOMAIN")},
+					"servers":              schema.ListAttribute{ElementType: types.StringType, Optional: true, Validators: []validator.List{listvalidator.ValueStringsAre(validators.HostName())}, MarkdownDescription: "Domain controllers to use, by FQDN, in order of preference. Defaults to the domain name itself." + envDoc("BASTION_LDAP_SERVERS") + " (comma-separated)"},
+					"pinned_dc":            schema.StringAttribute{Optional: true, Validators: []validator.String{validators.HostName()}, MarkdownDescription: "One DC that every read and write goes to, so a write and its read-back always meet (no \"inconsistent result after apply\" from replication lag)." + envDoc("BASTION_LDAP_PINNED_DC")},
 					"port":                 schema.Int64Attribute{Optional: true, MarkdownDescription: "LDAP port. Defaults to 636 for `ldaps` and 389 otherwise." + envDoc("BASTION_LDAP_PORT")},
-					"tls_mode":             schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.OneOf("ldaps", "starttls", "none")}, MarkdownDescription: "`ldaps` (default), `starttls`, or `none` (no TLS: an explicit opt-in that warns; simple binds would send the password in clear)." + envDoc("BASTION_LDAP_TLS_MODE")},
+					"tls_mode":             schema.StringAttribute{Optional: true, Validators: []validator.String{validators.OneOf("ldaps", "starttls", "none")}, MarkdownDescription: "`ldaps` (default), `starttls`, or `none` (no TLS: an explicit opt-in that warns; simple binds would send the password in clear)." + envDoc("BASTION_LDAP_TLS_MODE")},
 					"ca_file":              schema.StringAttribute{Optional: true, MarkdownDescription: "PEM file with the CA certificates of the DCs' LDAPS certificates." + envDoc("BASTION_LDAP_CA_FILE")},
 					"insecure_skip_verify": schema.BoolAttribute{Optional: true, MarkdownDescription: "Skip certificate verification. An explicit opt-in that warns." + envDoc("BASTION_LDAP_INSECURE_SKIP_VERIFY")},
-					"bind_mode":            schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.OneOf("simple", "kerberos")}, MarkdownDescription: "`simple` (default; over TLS) or `kerberos` (GSSAPI)." + envDoc("BASTION_LDAP_BIND_MODE")},
-					"username":             schema.StringAttribute{Optional: true, MarkdownDescription: "Bind user: `DOMAIN\\user`, `user@domain` or a DN." + envDoc("BASTION_LDAP_USERNAME")},
-					"password":             schema.StringAttribute{Optional: true, Sensitive: true, MarkdownDescription: "Bind password. Sensitive: never logged." + envDoc("BASTION_LDAP_PASSWORD")},
-					"kerberos_realm":       schema.StringAttribute{Optional: true, MarkdownDescription: "Kerberos realm for `bind_mode = \"kerberos\"`." + envDoc("BASTION_LDAP_KERBEROS_REALM")},
+					"bind_mode":            schema.StringAttribute{Optional: true, Validators: []validator.String{validators.OneOf("simple", "kerberos")}, MarkdownDescription: "`simple` (default; over TLS) or `kerberos` (GSSAPI)." + envDoc("BASTION_LDAP_BIND_MODE")},
+					"username":             schema.StringAttribute{Optional: true, Validators: []validator.String{validators.LogonName()}, MarkdownDescription: "Bind user: `DOMAIN\\user`, `user@domain` or a DN." + envDoc("BASTION_LDAP_USERNAME")},
+					"password":             schema.StringAttribute{Optional: true, Sensitive: true, Validators: []validator.String{validators.Password()}, MarkdownDescription: "Bind password. Sensitive: never logged." + envDoc("BASTION_LDAP_PASSWORD")},
+					"kerberos_realm":       schema.StringAttribute{Optional: true, Validators: []validator.String{validators.DNSDomainName()}, MarkdownDescription: "Kerberos realm for `bind_mode = \"kerberos\"`." + envDoc("BASTION_LDAP_KERBEROS_REALM")},
 					"krb5_conf":            schema.StringAttribute{Optional: true, MarkdownDescription: "Path of the krb5.conf to use." + envDoc("BASTION_KRB5_CONF")},
 					"kerberos_ccache":      schema.StringAttribute{Optional: true, MarkdownDescription: "Kerberos credential cache path." + envDoc("BASTION_KERBEROS_CCACHE")},
 					"kerberos_keytab":      schema.StringAttribute{Optional: true, MarkdownDescription: "Kerberos keytab path." + envDoc("BASTION_KERBEROS_KEYTAB")},
-					"kerberos_protection": schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.OneOf("seal", "sign")},
+					"kerberos_protection": schema.StringAttribute{Optional: true, Validators: []validator.String{validators.OneOf("seal", "sign")},
 						MarkdownDescription: "SASL security layer of a Kerberos bind with `tls_mode = \"none\"` (RFC 4752 section 3.3): `seal` (default; every LDAP message encrypted and integrity-protected, as Windows' own LDAP clients do) or `sign` (integrity only, what a DC that requires LDAP signing accepts at least). Over `ldaps` and `starttls` TLS protects the connection and no layer is negotiated: Windows refuses one inside TLS." + envDoc("BASTION_LDAP_KERBEROS_PROTECTION")},
 				},
 			},
 			"sql": schema.SingleNestedBlock{
 				MarkdownDescription: "How to read SQL Server over TDS: connect through the failover cluster instance's network name, never a node.",
 				Attributes: map[string]schema.Attribute{
-					"server":                   schema.StringAttribute{Optional: true, MarkdownDescription: "Network name of the SQL Server instance (for an FCI, its virtual network name)." + envDoc("BASTION_SQL_SERVER")},
+					"server":                   schema.StringAttribute{Optional: true, Validators: []validator.String{validators.SQLServerName()}, MarkdownDescription: "Network name of the SQL Server instance (for an FCI, its virtual network name)." + envDoc("BASTION_SQL_SERVER")},
 					"port":                     schema.Int64Attribute{Optional: true, MarkdownDescription: "TCP port. Defaults to 1433." + envDoc("BASTION_SQL_PORT")},
-					"instance":                 schema.StringAttribute{Optional: true, MarkdownDescription: "Instance name; empty for the default instance." + envDoc("BASTION_SQL_INSTANCE")},
-					"auth":                     schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.OneOf("sql", "windows")}, MarkdownDescription: "`windows` (Kerberos) or `sql` (a SQL login). Defaults to `sql` when a password is set for a login name without a domain, else `windows`." + envDoc("BASTION_SQL_AUTH")},
-					"username":                 schema.StringAttribute{Optional: true, MarkdownDescription: "Login name." + envDoc("BASTION_SQL_USERNAME")},
-					"password":                 schema.StringAttribute{Optional: true, Sensitive: true, MarkdownDescription: "Password. Sensitive: never logged." + envDoc("BASTION_SQL_PASSWORD")},
+					"instance":                 schema.StringAttribute{Optional: true, Validators: []validator.String{validators.ClientSQLInstanceName()}, MarkdownDescription: "Instance name; empty for the default instance." + envDoc("BASTION_SQL_INSTANCE")},
+					"auth":                     schema.StringAttribute{Optional: true, Validators: []validator.String{validators.OneOf("sql", "windows")}, MarkdownDescription: "`windows` (Kerberos) or `sql` (a SQL login). Defaults to `sql` when a password is set for a login name without a domain, else `windows`." + envDoc("BASTION_SQL_AUTH")},
+					"username":                 schema.StringAttribute{Optional: true, Validators: []validator.String{validators.LogonName()}, MarkdownDescription: "Login name." + envDoc("BASTION_SQL_USERNAME")},
+					"password":                 schema.StringAttribute{Optional: true, Sensitive: true, Validators: []validator.String{validators.Password()}, MarkdownDescription: "Password. Sensitive: never logged." + envDoc("BASTION_SQL_PASSWORD")},
 					"encrypt":                  schema.BoolAttribute{Optional: true, MarkdownDescription: "Encrypt the connection and verify the certificate. Defaults to `true`." + envDoc("BASTION_SQL_ENCRYPT")},
 					"ca_file":                  schema.StringAttribute{Optional: true, MarkdownDescription: "PEM file with the CA that signs SQL Server's certificate." + envDoc("BASTION_SQL_CA_FILE")},
 					"trust_server_certificate": schema.BoolAttribute{Optional: true, MarkdownDescription: "Encrypt without verifying the certificate. An explicit opt-in that warns." + envDoc("BASTION_SQL_TRUST_SERVER_CERTIFICATE")},
-					"kerberos_realm":           schema.StringAttribute{Optional: true, MarkdownDescription: "Kerberos realm for Windows authentication." + envDoc("BASTION_SQL_KERBEROS_REALM")},
+					"kerberos_realm":           schema.StringAttribute{Optional: true, Validators: []validator.String{validators.DNSDomainName()}, MarkdownDescription: "Kerberos realm for Windows authentication." + envDoc("BASTION_SQL_KERBEROS_REALM")},
 					"krb5_conf":                schema.StringAttribute{Optional: true, MarkdownDescription: "Path of the krb5.conf to use." + envDoc("BASTION_KRB5_CONF")},
 					"kerberos_keytab":          schema.StringAttribute{Optional: true, MarkdownDescription: "Kerberos keytab path." + envDoc("BASTION_KERBEROS_KEYTAB")},
 				},

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
@@ -22,8 +21,6 @@ import (
 // Plan-time logic of bastion_sql_failover_cluster_instance: cross-attribute
 // validators, ModifyPlan (rule HA-3, shared storage, node checks, the
 // demolition guard) and the plan modifier for install-time settings.
-
-var fciFeatureName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
 
 // fciImportedKey marks, in private state, an instance brought in by import
 // whose install-time settings are not yet recorded.

@@ -174,7 +174,7 @@ func (r *sqlFailoverClusterInstanceResource) Schema(ctx context.Context, _ resou
 				ElementType: types.StringType, Optional: true,
 				MarkdownDescription: "Cluster disks the instance's group takes (setup's `FAILOVERCLUSTERDISKS`), e.g. `[\"Cluster Disk 1\"]`. Needed when a " +
 					"directory is on a cluster disk's drive letter; not for Cluster Shared Volumes or SMB shares." + fciInstallOnlyDoc,
-				Validators:    []validator.Set{setvalidator.SizeAtLeast(1), setvalidator.ValueStringsAre(validators.SingleLine())},
+				Validators:    []validator.Set{setvalidator.SizeAtLeast(1), setvalidator.ValueStringsAre(validators.ClusterResourceName())},
 				PlanModifiers: []planmodifier.Set{fciReplaceUnlessImported{}},
 			},
 			"nodes": schema.ListAttribute{
@@ -201,7 +201,7 @@ func (r *sqlFailoverClusterInstanceResource) Schema(ctx context.Context, _ resou
 					"rebuilds the instance (replacement). TDS does not show them: an imported instance's stay null until the configuration sets them, and the first apply then records the configuration's value.",
 				Validators: []validator.Set{
 					setvalidator.SizeAtLeast(1),
-					setvalidator.ValueStringsAre(stringvalidator.RegexMatches(fciFeatureName, "must be a setup feature name such as SQLENGINE, REPLICATION or FULLTEXT")),
+					setvalidator.ValueStringsAre(validators.SetupFeature()),
 				},
 				PlanModifiers: []planmodifier.Set{fciReplaceUnlessImported{}},
 			},

@@ -9,7 +9,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
@@ -189,7 +188,7 @@ func (d *topologyDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 				MarkdownDescription: "Every domain controller of the PRIV domain.",
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 					"host":           schema.StringAttribute{Required: true, MarkdownDescription: "FQDN of the domain controller." + hostDoc, Validators: []validator.String{validators.FQDN()}},
-					"site":           schema.StringAttribute{Optional: true, MarkdownDescription: "AD site of the domain controller; groups the servers in the diagram.", Validators: []validator.String{validators.SingleLine()}},
+					"site":           schema.StringAttribute{Optional: true, MarkdownDescription: "AD site of the domain controller; groups the servers in the diagram.", Validators: []validator.String{validators.SiteName()}},
 					"global_catalog": schema.BoolAttribute{Optional: true, MarkdownDescription: "Whether the DC is a global catalog server. Defaults to `false`."},
 					"read_only": schema.BoolAttribute{Optional: true, MarkdownDescription: "Whether the DC is a read-only domain controller. Defaults to `false`. " +
 						"An RODC does not count towards HA-1: PAM writes group memberships."},
@@ -197,7 +196,7 @@ func (d *topologyDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 						ElementType: types.StringType, Optional: true,
 						MarkdownDescription: "Operations master roles the DC holds, by Microsoft's names: " + backticked(adnames.FSMORoles()) + ". " +
 							"HA-9 requires a fresh backup of every holder.",
-						Validators: []validator.Set{setvalidator.ValueStringsAre(stringvalidator.OneOf(adnames.FSMORoles()...))},
+						Validators: []validator.Set{setvalidator.ValueStringsAre(validators.OneOf(adnames.FSMORoles()...))},
 					},
 					"addresses": schema.ListAttribute{
 						ElementType: types.StringType, Optional: true,
@@ -246,17 +245,17 @@ func (d *topologyDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 					"host": schema.StringAttribute{Required: true, MarkdownDescription: "FQDN of the server itself, never the load-balancer alias." + hostDoc, Validators: []validator.String{validators.FQDN()}},
 					"service_name": schema.StringAttribute{Optional: true, MarkdownDescription: "`serviceName` of the node's config file.",
-						Validators: []validator.String{validators.SingleLine()}},
+						Validators: []validator.String{validators.MIMServiceName()}},
 					"service_partition_name": schema.StringAttribute{Optional: true,
 						MarkdownDescription: "`servicePartitionName` of the node's config file, compared without regard to case; unset falls back to `external_host_name` as MIM does. " +
 							"HA-5 wants one value on every node when `long_lived_requests` is true.",
-						Validators: []validator.String{validators.SingleLine()}},
+						Validators: []validator.String{validators.MIMServiceName()}},
 					"external_host_name": schema.StringAttribute{Optional: true, MarkdownDescription: "`externalHostName` of the node's config file (the load-balancer alias).",
 						Validators: []validator.String{validators.HostName()}},
 					"pam_components": schema.BoolAttribute{Optional: true,
 						MarkdownDescription: "Whether the PAM components were installed with the MIM Service. Defaults to `true`, as in `bastion_mim_service_node`. " +
 							"They \"cannot be added subsequently\" and the recovery runbook starts their services (HA-8)."},
-					"site": schema.StringAttribute{Optional: true, MarkdownDescription: "AD site of the server; groups the servers in the diagram.", Validators: []validator.String{validators.SingleLine()}},
+					"site": schema.StringAttribute{Optional: true, MarkdownDescription: "AD site of the server; groups the servers in the diagram.", Validators: []validator.String{validators.SiteName()}},
 					"service_started_at": schema.StringAttribute{Optional: true,
 						MarkdownDescription: "When `FIMService` last started, as an RFC 3339 timestamp: `fim_service_started_at` of `bastion_mim_service_node`. " +
 							"Earlier than `sql.started_at` means the service may hold connections from before a failover, restart or restore of SQL Server, " +
@@ -281,7 +280,7 @@ func (d *topologyDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 					"\"not known\" and HA-9 is not checked; once any backup is listed, every FSMO role holder needs one younger than the tombstone lifetime.",
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 					"dc":             schema.StringAttribute{Required: true, MarkdownDescription: "FQDN of the domain controller." + hostDoc, Validators: []validator.String{validators.FQDN()}},
-					"naming_context": schema.StringAttribute{Optional: true, MarkdownDescription: "Distinguished name of the naming context, e.g. `DC=priv,DC=contoso,DC=com`.", Validators: []validator.String{validators.SingleLine()}},
+					"naming_context": schema.StringAttribute{Optional: true, MarkdownDescription: "Distinguished name of the naming context, e.g. `DC=priv,DC=contoso,DC=com`.", Validators: []validator.String{validators.DistinguishedName()}},
 					"last_backup": schema.StringAttribute{Optional: true,
 						MarkdownDescription: "Time of the last backup as an RFC 3339 timestamp, e.g. `2025-05-31T10:00:00Z`. Unset means never backed up.",
 						Validators:          []validator.String{validators.RFC3339()}},
@@ -303,7 +302,7 @@ func (d *topologyDataSource) Schema(_ context.Context, _ datasource.SchemaReques
 				Required:    true,
 				MarkdownDescription: "The bastion functions that must survive the loss of any one server (rule HA-10): any of " + backticked(topologyFunctionIDs()) + ". " +
 					"The redundancy rules apply only to what these functions need; an empty set checks only the rules that hold whatever the HA wishes.",
-				Validators: []validator.Set{setvalidator.ValueStringsAre(stringvalidator.OneOf(topologyFunctionIDs()...))},
+				Validators: []validator.Set{setvalidator.ValueStringsAre(validators.OneOf(topologyFunctionIDs()...))},
 			},
 			"enforce": schema.BoolAttribute{
 				Optional: true,

@@ -570,8 +570,8 @@ func TestAccTopology_validation(t *testing.T) {
 		old, new string
 		want     string
 	}{
-		{`"trust_establishment"`, `"role_activation"`, `(?s)ha_functions\[Value\("role_activation"\)\].*value must be one of:.*"trust_establishment".*"user_group_migration".*"mim_administration".*"privileged_role_activation".*"resource_management".*"monitoring"`},
-		{`"PDCEmulator"`, `"PDC"`, `(?s)domain_controllers\[0\]\.fsmo_roles\[Value\("PDC"\)\].*value must be one of:.*"SchemaMaster".*"DomainNamingMaster".*"PDCEmulator".*"RIDMaster".*"InfrastructureMaster"`},
+		{`"trust_establishment"`, `"role_activation"`, `(?s)an element of ha_functions is "role_activation"; value must be one of:.*"trust_establishment".*"user_group_migration".*"mim_administration".*"privileged_role_activation".*"resource_management".*"monitoring"`},
+		{`"PDCEmulator"`, `"PDC"`, `(?s)an element of domain_controllers\[0\]\.fsmo_roles is "PDC"; value must be one of:.*"SchemaMaster".*"DomainNamingMaster".*"PDCEmulator".*"RIDMaster".*"InfrastructureMaster"`},
 		{`{ host = "priv-dc2.priv.contoso.com"`, `{ host = "priv-dc2"`, `(?s)domain_controllers\[1\]\.host.*"priv-dc2" is a short name.*fully qualified domain name`},
 		{`{ host = "priv-app2.priv.contoso.com"`, `{ host = "priv app2.priv.contoso.com"`, `(?s)mim_nodes\[1\]\.host.*invalid label`},
 		{`"priv-app1.priv.contoso.com" = [`, `"priv-app1" = [`, `(?s)dns_servers.*"priv-app1" is a short name`},

@@ -43,5 +43,11 @@ func DNSDomainName() validator.String {
 // SyncAccount checks the account of ntdsutil's "sync from domain account":
 // a plain sAMAccountName (adnames.CheckSyncAccount).
 func SyncAccount() validator.String {
-	return stringCheck{desc: "value must be a sAMAccountName without the domain: 1 to 20 letters, digits, dots, underscores or hyphens, e.g. `svc-dsrm`", check: adnames.CheckSyncAccount}
+	return stringCheck{desc: "value must be a sAMAccountName without the domain: 1 to 20 letters, digits, dots, underscores or hyphens, e.g. `svc-dsrm`", check: func(s string) error {
+		// The length first: adnames' message quotes the whole value.
+		if err := CheckLength(s, MaxSAMAccountName); err != nil {
+			return err
+		}
+		return adnames.CheckSyncAccount(s)
+	}}
 }

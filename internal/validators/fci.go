@@ -47,9 +47,9 @@ func (v sharedStoragePath) ValidateString(ctx context.Context, req validator.Str
 	}
 	if ok, why := topology.IsSharedStoragePath(s); !ok {
 		resp.Diagnostics.AddAttributeError(req.Path, "Directory Not On Shared Storage", fmt.Sprintf(
-			"%s is %q: %s. Rule: every directory of a SQL Server failover cluster instance must be on storage all its nodes share "+
+			"%s is %s: %s. Rule: every directory of a SQL Server failover cluster instance must be on storage all its nodes share "+
 				"(HA and DR guide: shared storage dedicated to the bastion), because the instance moves between nodes and each node "+
-				"has its own system drive; %s.", req.Path, s, why, v.Description(ctx)))
+				"has its own system drive; %s.", req.Path, Quote(s), why, v.Description(ctx)))
 	}
 }
 
@@ -84,9 +84,9 @@ func (v fciNodes) ValidateList(ctx context.Context, req validator.ListRequest, r
 		for j, prev := range nodes {
 			if adnames.SameHost(h, prev) {
 				resp.Diagnostics.AddAttributeError(req.Path.AtListIndex(i), "Duplicate Failover Cluster Node", fmt.Sprintf(
-					"%s is %q, the same server as %s (%q). Rule: each node of a SQL Server failover cluster instance is a different server "+
+					"%s is %s, the same server as %s (%s). Rule: each node of a SQL Server failover cluster instance is a different server "+
 						"(setup.exe /ACTION=AddNode refuses a server that is a node already); list every server once.",
-					req.Path.AtListIndex(i), h, req.Path.AtListIndex(j), prev))
+					req.Path.AtListIndex(i), Quote(h), req.Path.AtListIndex(j), Quote(prev)))
 				break
 			}
 		}
@@ -176,7 +176,7 @@ func SubnetMask() validator.String {
 // CheckClusterNetworkName reports why s cannot be a cluster network's name
 // inside setup's FAILOVERCLUSTERIPADDRESSES value, whose fields ; separates.
 func CheckClusterNetworkName(s string) error {
-	if err := CheckSingleLine(s); err != nil {
+	if err := CheckText(s, MaxClusterName); err != nil {
 		return err
 	}
 	if s == "" || strings.Contains(s, ";") {
@@ -207,4 +207,44 @@ func CheckSQLServerRole(s string) error {
 // SQLServerRole validates a server role name (fixed, e.g. `sysadmin`, `dbcreator`, or user-defined).
 func SQLServerRole() validator.String {
 	return stringCheck{desc: "value must be a server role such as `sysadmin`, `securityadmin` or `dbcreator` (not `public`)", check: CheckSQLServerRole}
+}
+
+// ClientSQLInstanceName validates the instance a client connects to: empty
+// for the default instance, or an instance name.
+func ClientSQLInstanceName() validator.String {
+	return stringCheck{desc: "value must be empty (the default instance) or an instance name of up to 16 letters, digits, `_` and `$`, starting with a letter or `_`", check: func(s string) error {
+		if s == "" {
+			return nil
+		}
+		return CheckSQLInstanceName(s)
+	}}
+}
+
+// MaxClusterName bounds the names of failover cluster objects (networks,
+// disk resources) the provider passes to setup: Windows documents no
+// shorter limit, and the bound keeps a runaway value off setup's command
+// line, whose whole length Windows caps at 32767 characters.
+const MaxClusterName = 256
+
+// ClusterResourceName validates a cluster disk resource's name, e.g. `Cluster Disk 1`.
+func ClusterResourceName() validator.String {
+	return Text(MaxClusterName, "a cluster resource's name such as `Cluster Disk 1`")
+}
+
+var setupFeature = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
+
+// CheckSetupFeature reports why s cannot be a SQL Server setup feature name.
+func CheckSetupFeature(s string) error {
+	if err := CheckLength(s, MaxSysname); err != nil {
+		return err
+	}
+	if !setupFeature.MatchString(s) {
+		return fmt.Errorf("%s is not a setup feature name (a letter, then letters, digits and _)", Quote(s))
+	}
+	return nil
+}
+
+// SetupFeature validates a SQL Server setup feature name such as SQLENGINE.
+func SetupFeature() validator.String {
+	return stringCheck{desc: "value must be a setup feature name such as SQLENGINE, REPLICATION or FULLTEXT", check: CheckSetupFeature}
 }

@@ -99,3 +99,88 @@ func CheckWindowsLongPath(s string) error {
 func WindowsLongPath() validator.String {
 	return stringCheck{desc: fmt.Sprintf("value must be an absolute Windows path of at most %d characters", MaxLongPath), check: CheckWindowsLongPath}
 }
+
+// Further limits, with where they come from.
+const (
+	// MaxLogonName bounds a logon name: DOMAIN\name, a user principal name
+	// (userPrincipalName's rangeUpper is 1024, [MS-ADA3] 2.349) or, for an
+	// LDAP simple bind, a distinguished name.
+	MaxLogonName = 1024
+	// MaxSiteName: a site's name is a DNS label in the _sites SRV records
+	// its DCs register (RFC 1035 2.3.4: 63 octets).
+	MaxSiteName = MaxDNSLabel
+	// MaxSysname: SQL Server identifiers (sysname, nvarchar(128)).
+	MaxSysname = 128
+)
+
+// OneOf validates a choice among values (compared exactly). Unlike the
+// framework's stringvalidator.OneOf, its error quotes the value once, cut
+// to 200 characters.
+func OneOf(values ...string) validator.String {
+	quoted := make([]string, len(values))
+	for i, v := range values {
+		quoted[i] = strconv.Quote(v)
+	}
+	list := strings.Join(quoted, ", ")
+	return stringCheck{desc: "value must be one of: " + list, check: func(s string) error {
+		for _, v := range values {
+			if s == v {
+				return nil
+			}
+		}
+		return fmt.Errorf("is %s", Quote(s))
+	}}
+}
+
+// CheckText reports why s is not printable text on one line of at most max
+// characters (which also refuses NUL).
+func CheckText(s string, max int) error {
+	if err := CheckLength(s, max); err != nil {
+		return err
+	}
+	return CheckSingleLine(s)
+}
+
+// Text validates printable text on one line, without surrounding white
+// space, of 1 to max characters; what names the thing and its limit's
+// source for the error.
+func Text(max int, what string) validator.String {
+	return stringCheck{desc: fmt.Sprintf("value must be %s: printable text on one line of 1 to %d characters", what, max), check: func(s string) error {
+		if s == "" {
+			return fmt.Errorf("is empty")
+		}
+		return CheckText(s, max)
+	}}
+}
+
+// CheckLogonName reports why s cannot be a logon name (DOMAIN\name, a UPN
+// or a bind DN).
+func CheckLogonName(s string) error {
+	if s == "" {
+		return fmt.Errorf("is empty")
+	}
+	return CheckText(s, MaxLogonName)
+}
+
+// LogonName validates the account a connection logs on with.
+func LogonName() validator.String {
+	return stringCheck{desc: fmt.Sprintf("value must be a logon name such as `PRIV\\admin`, `admin@priv.contoso.com` or a bind DN, on one line, at most %d characters", MaxLogonName), check: CheckLogonName}
+}
+
+// SiteName validates an Active Directory site's name.
+func SiteName() validator.String {
+	return Text(MaxSiteName, "an Active Directory site name (a DNS label in the site's SRV records, at most 63 characters)")
+}
+
+// MIMServiceName validates serviceName or servicePartitionName of a MIM
+// Service config file: a host name or partition label, bounded as a DNS
+// name (external_host_name, the partition's default, is one).
+func MIMServiceName() validator.String {
+	return Text(MaxFQDN, "a MIM service or partition name (at most 253 characters, a DNS name's limit)")
+}
+
+// DistinguishedName validates a distinguished name written out, bounded as
+// a logon name (a bind DN is one).
+func DistinguishedName() validator.String {
+	return Text(MaxLogonName, "a distinguished name such as `DC=priv,DC=contoso,DC=com`")
+}

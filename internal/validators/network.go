@@ -3,6 +3,7 @@ package validators
 import (
 	"fmt"
 	"net"
+	"regexp"
 	"strings"
 	"time"
 
@@ -16,7 +17,7 @@ func RFC3339() validator.String {
 
 func checkRFC3339(s string) error {
 	if _, err := time.Parse(time.RFC3339, s); err != nil {
-		return fmt.Errorf("%q is not an RFC 3339 timestamp", s)
+		return fmt.Errorf("%s is not an RFC 3339 timestamp", Quote(s))
 	}
 	return nil
 }
@@ -28,7 +29,7 @@ func IPAddress() validator.String {
 
 func checkIPAddress(s string) error {
 	if net.ParseIP(s) == nil {
-		return fmt.Errorf("%q is not an IP address", s)
+		return fmt.Errorf("%s is not an IP address", Quote(s))
 	}
 	return nil
 }
@@ -45,8 +46,33 @@ func checkDNSServerEntry(s string) error {
 	}
 	for _, l := range strings.Split(strings.TrimSuffix(s, "."), ".") {
 		if !label.MatchString(l) {
-			return fmt.Errorf("%q is neither an IP address nor a host name", s)
+			return fmt.Errorf("%s is neither an IP address nor a host name", Quote(s))
 		}
 	}
 	return nil
+}
+
+var dnsRelativeName = regexp.MustCompile(`^(@|[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*)$`)
+
+// CheckDNSRelativeName reports why s is not a record name relative to its
+// zone: `@`, or DNS labels (underscores allowed, as in SRV owner names).
+func CheckDNSRelativeName(s string) error {
+	if err := CheckLength(s, MaxFQDN); err != nil {
+		return err
+	}
+	if !dnsRelativeName.MatchString(s) {
+		return fmt.Errorf("%s is not @ or DNS labels of at most 63 characters", Quote(s))
+	}
+	return nil
+}
+
+// DNSRelativeName validates a DNS record's name relative to its zone.
+func DNSRelativeName() validator.String {
+	return stringCheck{desc: "value must be @ or DNS labels (letters, digits, hyphens, underscores) separated by dots, without the zone", check: CheckDNSRelativeName}
+}
+
+// DNSRecordData validates one record's data (an address or a target name)
+// as far as its form goes; the rules per record type are the resource's.
+func DNSRecordData() validator.String {
+	return Text(MaxFQDN, "an IP address or a host name (at most 253 characters)")
 }

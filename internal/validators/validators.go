@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 )
 
@@ -26,8 +27,18 @@ func (v stringCheck) ValidateString(_ context.Context, req validator.StringReque
 	}
 	if err := v.check(req.ConfigValue.ValueString()); err != nil {
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Attribute Value",
-			fmt.Sprintf("%s %s; %s.", req.Path, err, v.desc))
+			fmt.Sprintf("%s %s; %s.", pathName(req.Path), err, v.desc))
 	}
+}
+
+// pathName names an attribute for an error. A set element's path holds
+// the element's whole value; the error quotes the value itself, once and
+// cut, so the name says "an element of" instead.
+func pathName(p path.Path) string {
+	if isSetElement(p) {
+		return "an element of " + p.ParentPath().String()
+	}
+	return p.String()
 }
 
 var label = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
@@ -148,4 +159,10 @@ func CheckSingleLine(s string) error {
 // surrounding white space.
 func SingleLine() validator.String {
 	return stringCheck{desc: "value must be printable text on one line, without leading or trailing white space", check: CheckSingleLine}
+}
+
+func isSetElement(p path.Path) bool {
+	last, _ := p.Steps().LastStep()
+	_, ok := last.(path.PathStepElementKeyValue)
+	return ok
 }
