@@ -100,9 +100,12 @@ func (r *domainControllerResource) ModifyPlan(ctx context.Context, req resource.
 	tainted := ""
 	if kind == createOrTainted {
 		tainted = fmt.Sprintf("\n\n%s is already a domain controller. If this bastion_domain_controller is tainted, Terraform demotes it before promoting it again, and that is what is refused: "+
-			"run `terraform untaint` on it if the DC is healthy. If this is a new resource, bring the DC under Terraform with an import block (id %q) instead.", host, host)
+			"run `terraform untaint` on it if the DC is healthy. If this is a new resource, bring the DC under Terraform with this import block instead:\n\n%s", host, importBlockFor("bastion_domain_controller", host))
 		if err != nil {
 			err = fmt.Errorf("%w%s", err, tainted)
+		} else {
+			resp.Diagnostics.AddAttributeWarning(path.Root("host"), "Already A Domain Controller",
+				"Apply demotes and promotes it again only if this resource is tainted; for a new resource, apply refuses to promote it."+tainted)
 		}
 	}
 	if errors.Is(err, topology.ErrHoldsFSMORoles) && r.data.planned.has("fsmo_roles_return", adnames.HostKey(host)) {

@@ -286,7 +286,8 @@ func TestAccImport_absentObjectsFail(t *testing.T) {
 // fails before anything changes, with the import block that adopts it: no
 // script that changes Windows runs and the lab records no change. The DC,
 // the MIM node and an FCI without the MIM database are refused when the
-// apply starts; an FCI holding the MIM Service database at plan.
+// apply starts; a DC holding FSMO roles and an FCI holding the MIM Service
+// database at plan (a tainted one would be taken down first).
 func TestAccImport_createExistingRefused(t *testing.T) {
 	skipUnlessAcc(t)
 	plain := startLab(t)
@@ -322,6 +323,7 @@ func TestAccImport_createExistingRefused(t *testing.T) {
 		l                        *lab.Lab
 	}{
 		{"domain_controller", dc, "bastion_domain_controller", model.DC2, `Already A Domain Controller.*so nothing was changed`, plain},
+		{"domain_controller_holding_fsmo_roles", strings.Replace(dc, model.DC2, model.DC1, 1), "bastion_domain_controller", model.DC1, `holds.*FSMO.*If this is a new resource`, plain},
 		{"sql_failover_cluster_instance", sqlFCI, fciType, model.SQLNetwork, `SQL Server Failover Cluster Instance Already Exists.*so nothing was changed`, plain},
 		{"mim_service_node", mimNode, "bastion_mim_service_node", model.App1, `MIM Service Already Installed.*so nothing was changed`, withMIM},
 		{"sql_failover_cluster_instance_holding_the_mim_database", sqlFCI, fciType, model.SQLNetwork, `SQL Server Instance Holds The MIM Service Database.*Nothing was run`, withMIM},
