@@ -2,8 +2,9 @@ package directory_test
 
 import (
 	"crypto/tls"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -64,11 +65,7 @@ func adapterAttributes(t *testing.T) []string {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	out := make([]string, 0, len(seen))
-	for a := range seen {
-		out = append(out, a)
-	}
-	sort.Strings(out)
+	out := slices.Sorted(maps.Keys(seen))
 	if len(out) < 20 {
 		t.Fatalf("only %d attributes observed: %v", len(out), out)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -88,7 +90,7 @@ func (c *Client) BackupStatus(ctx context.Context) (*BackupReport, error) {
 	})
 	if len(rep.Backups) == 0 && len(rep.Unreadable) > 0 {
 		var errs []error
-		for _, dc := range sortedKeys(rep.Unreadable) {
+		for _, dc := range slices.Sorted(maps.Keys(rep.Unreadable)) {
 			errs = append(errs, rep.Unreadable[dc])
 		}
 		return rep, fmt.Errorf("no domain controller could be read for backup metadata: %w", errors.Join(errs...))

@@ -1,7 +1,6 @@
 package directory
 
 import (
-	"sort"
 	"strings"
 	"time"
 
@@ -229,13 +228,4 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

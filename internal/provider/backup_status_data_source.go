@@ -3,7 +3,8 @@ package provider
 import (
 	"context"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -216,7 +217,7 @@ func judgeBackups(report *directory.BackupReport, tomb directory.TombstoneLifeti
 		j.backups = append(j.backups, jb)
 		j.stampsFound = j.stampsFound || b.Backed
 	}
-	for _, dc := range sortedKeysOf(report.Unreadable) {
+	for _, dc := range slices.Sorted(maps.Keys(report.Unreadable)) {
 		j.warnings = append(j.warnings, backupWarning{"Backup Metadata Not Read",
 			fmt.Sprintf("The backup metadata of %s could not be read over LDAP: %v.", dc, report.Unreadable[dc])})
 	}
@@ -260,7 +261,7 @@ func judgeBackups(report *directory.BackupReport, tomb directory.TombstoneLifeti
 			continue
 		}
 		var newest []string
-		for _, nc := range sortedKeysOf(latest) {
+		for _, nc := range slices.Sorted(maps.Keys(latest)) {
 			if b := latest[nc]; b.Backed {
 				newest = append(newest, fmt.Sprintf("%s on %s at %s", nc, orUnknownDC(b.OriginatingDC), b.LastBackup.UTC().Format(time.RFC3339)))
 			}
@@ -317,13 +318,4 @@ func orUnknownDC(h string) string {
 		return "a DC that is no longer in the directory"
 	}
 	return h
-}
-
-func sortedKeysOf[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

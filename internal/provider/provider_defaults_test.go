@@ -3,9 +3,10 @@ package provider
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -111,11 +112,7 @@ func TestProviderDocumentedDefaults(t *testing.T) {
 	}
 
 	docs := documentedDefaults(t)
-	names := make([]string, 0, len(docs))
-	for name := range docs {
-		names = append(names, name)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(docs))
 	for _, name := range names {
 		doc := docs[name]
 		want, ok := code[name]

@@ -1,7 +1,8 @@
 package scripts_test
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -24,11 +25,7 @@ func TestLabAcceptsExactlyTheEmbeddedScripts(t *testing.T) {
 	for n := range got {
 		names[n] = true
 	}
-	var sorted []string
-	for n := range names {
-		sorted = append(sorted, n)
-	}
-	sort.Strings(sorted)
+	sorted := slices.Sorted(maps.Keys(names))
 	var problems []string
 	for _, n := range sorted {
 		w, inCatalogue := want[n]

@@ -1,7 +1,8 @@
 package topology
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -193,11 +194,7 @@ func (m *model) dnsEntries(h string) []string {
 
 // dnsKeys returns the hosts of DNSServers in a stable order.
 func (m *model) dnsKeys() []string {
-	var keys []string
-	for k := range m.t.DNSServers {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(m.t.DNSServers))
 	return uniqueHosts(keys)
 }
 

@@ -8,9 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 )
@@ -50,11 +51,7 @@ func ParseConnectTo(s string) (ConnectTo, error) {
 
 // String renders the map in the ParseConnectTo form, sorted.
 func (c ConnectTo) String() string {
-	keys := make([]string, 0, len(c))
-	for k := range c {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(c))
 	parts := make([]string, 0, len(keys))
 	for _, k := range keys {
 		parts = append(parts, k+"="+c[k])

@@ -27,8 +27,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -385,12 +386,7 @@ func (s *Server) ConnectTo() transport.ConnectTo {
 func (s *Server) Hosts() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]string, 0, len(s.hosts))
-	for k := range s.hosts {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(s.hosts))
 }
 
 // Close stops every listener, connection and DC service.

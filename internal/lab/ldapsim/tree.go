@@ -1,6 +1,8 @@
 package ldapsim
 
 import (
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -333,11 +335,7 @@ func (v *view) render(e *model.Env) {
 	}
 
 	// Trusts ([MS-ADTS] 6.1.6.7).
-	partners := make([]string, 0, len(d.Trusts))
-	for k := range d.Trusts {
-		partners = append(partners, k)
-	}
-	sort.Strings(partners)
+	partners := slices.Sorted(maps.Keys(d.Trusts))
 	for _, k := range partners {
 		t := d.Trusts[k]
 		tsid, _ := sidBytes(t.SID)
@@ -484,11 +482,7 @@ func (v *view) renderDNSZones() {
 	for _, nc := range []string{v.domainZones, v.forestZones} {
 		v.add("CN=MicrosoftDNS,"+nc, nc).set("objectClass", objClass("container")...).set("objectCategory", v.category("Container")).set("cn", "MicrosoftDNS")
 	}
-	names := make([]string, 0, len(v.dom.DNSZones))
-	for k := range v.dom.DNSZones {
-		names = append(names, k)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(v.dom.DNSZones))
 	for _, k := range names {
 		z := v.dom.DNSZones[k]
 		zdn := v.zoneDN(z)
@@ -536,11 +530,7 @@ var wellKnownGroups = []struct {
 // CN=Users, adding a user for each member that has no account yet.
 func (v *view) renderGroups(userDN map[string]string, addUser func(string, int)) {
 	d := v.dom
-	names := make([]string, 0, len(d.Groups))
-	for g := range d.Groups {
-		names = append(names, g)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(d.Groups))
 	var extra []string
 	seen := map[string]bool{}
 	for _, g := range names {

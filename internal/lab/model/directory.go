@@ -3,6 +3,8 @@ package model
 import (
 	"crypto/sha1"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -291,11 +293,7 @@ func (e *Env) Directories() []*Domain {
 	if e.Domain != nil {
 		out = append(out, e.Domain)
 	}
-	names := make([]string, 0, len(e.Forests))
-	for k := range e.Forests {
-		names = append(names, k)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(e.Forests))
 	for _, k := range names {
 		if d := e.Forests[k]; d != nil && d != e.Domain {
 			out = append(out, d)

@@ -10,7 +10,8 @@ package model
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -154,12 +155,7 @@ func (e *Env) addHost(fqdn string) *Host {
 func (e *Env) HostNames() []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	out := make([]string, 0, len(e.Hosts))
-	for k := range e.Hosts {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(e.Hosts))
 }
 
 // Host is one simulated Windows server.

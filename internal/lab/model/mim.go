@@ -4,7 +4,8 @@ import (
 	"bytes"
 	"encoding/xml"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"text/template"
 )
@@ -193,11 +194,7 @@ func (e *Env) RunMIMInstaller(h *Host, msiPath string, props map[string]string) 
 		l.add("c", "Note: 1: 1309 2: 2 3: %s", msiPath)
 		return fail(MSIInstallFailure, "installation package could not be opened: "+msiPath)
 	}
-	names := make([]string, 0, len(props))
-	for k := range props {
-		names = append(names, k)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(props))
 	for _, k := range names {
 		// The property dump of a verbose log: a package that does not list a
 		// property in MsiHiddenProperties shows its value.

@@ -2,7 +2,8 @@ package model
 
 import (
 	"encoding/base64"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf16"
@@ -67,12 +68,7 @@ func (e *Env) Secrets() []string {
 		set[v] = true
 	}
 	delete(set, "")
-	out := make([]string, 0, len(set))
-	for v := range set {
-		out = append(out, v)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(set))
 }
 
 // Leak is a secret found on a recorded command line.

@@ -3,7 +3,9 @@ package model
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -143,12 +145,7 @@ type SQLLogin struct {
 
 // RoleNames returns the login's fixed server roles, sorted.
 func (l *SQLLogin) RoleNames() []string {
-	out := make([]string, 0, len(l.Roles))
-	for r := range l.Roles {
-		out = append(out, r)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(l.Roles))
 }
 
 // SQLError is an error as SQL Server reports it: number, state, class
@@ -900,12 +897,7 @@ func removeNode(nodes []*SQLNode, n *SQLNode) []*SQLNode {
 }
 
 func sortedSQLNames(e *Env) []string {
-	out := make([]string, 0, len(e.SQL))
-	for k := range e.SQL {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(e.SQL))
 }
 
 // SQL Server setup --------------------------------------------------------------

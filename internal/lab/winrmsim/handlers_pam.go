@@ -4,8 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
@@ -135,11 +136,7 @@ func reachPrivDC(env *model.Env, h *model.Host, logon model.Identity) error {
 	if env.Domain.IsDC(h.FQDN) || len(env.Domain.DCs) == 0 {
 		return nil
 	}
-	dcs := make([]string, 0, len(env.Domain.DCs))
-	for k := range env.Domain.DCs {
-		dcs = append(dcs, k)
-	}
-	sort.Strings(dcs)
+	dcs := slices.Sorted(maps.Keys(env.Domain.DCs))
 	return hopError(env.Reach(h, logon, model.Hop{Kind: model.HopDirectory, Target: dcs[0]}))
 }
 

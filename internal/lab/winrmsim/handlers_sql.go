@@ -4,8 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -155,11 +156,7 @@ func sqlSetup(env *model.Env, h *model.Host, logon model.Identity, raw json.RawM
 		version = string(m[1])
 	}
 
-	names := make([]string, 0, len(params))
-	for k := range params {
-		names = append(names, k)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(params))
 	fixed := []string{"/ACTION=" + in.Action, "/Q", "/IACCEPTSQLSERVERLICENSETERMS"}
 	shown := append([]string(nil), fixed...)
 	args := append([]string(nil), fixed...)

@@ -32,9 +32,10 @@ import (
 	"fmt"
 	"log"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -354,12 +355,7 @@ func (s *Server) SetBanner(host, text string) {
 func (s *Server) Hosts() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]string, 0, len(s.hosts))
-	for n := range s.hosts {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(s.hosts))
 }
 
 func (s *Server) takeActionFault(host, action string) (model.FaultKind, bool) {

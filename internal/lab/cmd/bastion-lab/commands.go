@@ -8,11 +8,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -511,11 +512,7 @@ func labEnv(l *lab.Lab) string {
 	for k, v := range exampleVars(l) {
 		vars[k] = v
 	}
-	keys := make([]string, 0, len(vars))
-	for k := range vars {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(vars))
 	var b strings.Builder
 	b.WriteString("# Written by bastion-lab serve: the provider's settings for this lab and the\n" +
 		"# variables the examples ask for. Readable by its owner only (it holds passwords).\n")

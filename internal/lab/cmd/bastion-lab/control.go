@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -303,11 +305,7 @@ func printStatus(out io.Writer, st status, all bool) error {
 		for h := range st.Calls[p] {
 			seen[h] = true
 		}
-		hosts := make([]string, 0, len(seen))
-		for h := range seen {
-			hosts = append(hosts, h)
-		}
-		sort.Strings(hosts)
+		hosts := slices.Sorted(maps.Keys(seen))
 		for _, h := range hosts {
 			c, calls := st.Net[p][h], st.Calls[p][h]
 			if !all && calls == 0 && c.Requests == 0 && c.Connections == 0 {
