@@ -15,32 +15,34 @@ import (
 )
 
 // labExamples is every resource and data source example, in the order
-// docs/guides/lab.md has a user apply them, and the lab each one runs in:
-// "default" is `bastion-lab serve`, "cluster" the second lab the guide starts
+// docs/guides/lab.md has a user apply them, and the lab each one runs in.
+// Within one lab the examples run one at a time, each destroyed before the
+// next, as the guide says: several build on the same servers. The guide's
+// user applies the "directory" and "mim" examples in one default lab
+// (`bastion-lab serve`); the test gives each group a default lab of its own
+// so the two run side by side. "cluster" is the second lab the guide starts
 // for the SQL Server failover cluster instance (`-topology bastion`), which
-// the default lab already runs. Within one lab the examples run one at a
-// time, each destroyed before the next, as the guide says: several build on
-// the same servers. bastion_fsmo_roles comes last, since its destroy leaves
-// the roles where it moved them.
+// the default lab already runs. bastion_fsmo_roles comes last, since its
+// destroy leaves the roles where it moved them.
 var labExamples = []struct{ lab, dir string }{
-	{"default", "examples/data-sources/bastion_domain_controllers"},
-	{"default", "examples/data-sources/bastion_dns_client_servers"},
-	{"default", "examples/data-sources/bastion_backup_status"},
-	{"default", "examples/data-sources/bastion_topology"},
-	{"default", "examples/resources/bastion_ad_optional_feature"},
-	{"default", "examples/resources/bastion_dns_record"},
-	{"default", "examples/resources/bastion_mim_service_node"},
-	{"default", "examples/resources/bastion_pam_trust"},
-	{"default", "examples/resources/bastion_pam_domain_configuration"},
-	{"default", "examples/resources/bastion_domain_controller"},
-	{"default", "examples/resources/bastion_fsmo_roles"},
+	{"directory", "examples/data-sources/bastion_domain_controllers"},
+	{"directory", "examples/data-sources/bastion_dns_client_servers"},
+	{"directory", "examples/data-sources/bastion_backup_status"},
+	{"mim", "examples/data-sources/bastion_topology"},
+	{"directory", "examples/resources/bastion_ad_optional_feature"},
+	{"directory", "examples/resources/bastion_dns_record"},
+	{"mim", "examples/resources/bastion_mim_service_node"},
+	{"mim", "examples/resources/bastion_pam_trust"},
+	{"mim", "examples/resources/bastion_pam_domain_configuration"},
+	{"directory", "examples/resources/bastion_domain_controller"},
+	{"directory", "examples/resources/bastion_fsmo_roles"},
 	{"cluster", "examples/resources/bastion_sql_failover_cluster_instance"},
 	{"cluster", "examples/resources/bastion_sql_login"},
 }
 
-// labDirs are where each lab's `serve -dir` writes lab.env, as the guide
-// names them.
-var labDirs = map[string]string{"default": ".bastion-lab", "cluster": ".bastion-lab-cluster"}
+// labDirs are where each lab's `serve -dir` writes lab.env: the guide's
+// .bastion-lab and .bastion-lab-cluster, and a second default lab.
+var labDirs = map[string]string{"directory": ".bastion-lab", "mim": ".bastion-lab-mim", "cluster": ".bastion-lab-cluster"}
 
 // TestExamplesApplyInLab holds the promise of docs/guides/lab.md: a new user
 // can apply every example in the lab following only the guide. It builds the
@@ -70,19 +72,23 @@ func TestExamplesApplyInLab(t *testing.T) {
 		}
 	}
 	startLab(t, clone, "serve")
+	startLab(t, clone, "serve", "-dir", labDirs["mim"])
 	startLab(t, clone, "serve", "-topology", "bastion", "-dir", labDirs["cluster"])
 	labEnvs := map[string][]string{
-		"default": guideShellEnv(t, clone, setup),
-		"cluster": guideShellEnv(t, clone, setup+"\nsource "+labDirs["cluster"]+"/lab.env"),
+		"directory": guideShellEnv(t, clone, setup),
+		"mim":       guideShellEnv(t, clone, setup+"\nsource "+labDirs["mim"]+"/lab.env"),
+		"cluster":   guideShellEnv(t, clone, setup+"\nsource "+labDirs["cluster"]+"/lab.env"),
 	}
 	// The guide's prerequisite of the backup checks: a backup of the FSMO
 	// role holder, priv-dc1.
-	if out, err := exec.Command(filepath.Join(clone, "bin", "bastion-lab"), "backup", "-dir", filepath.Join(clone, labDirs["default"]),
-		"-host", "priv-dc1.priv.contoso.test", "-age", "10m").CombinedOutput(); err != nil {
-		t.Fatalf("bastion-lab backup: %v\n%s", err, out)
+	for _, name := range []string{"directory", "mim"} {
+		if out, err := exec.Command(filepath.Join(clone, "bin", "bastion-lab"), "backup", "-dir", filepath.Join(clone, labDirs[name]),
+			"-host", "priv-dc1.priv.contoso.test", "-age", "10m").CombinedOutput(); err != nil {
+			t.Fatalf("bastion-lab backup: %v\n%s", err, out)
+		}
 	}
 
-	for _, name := range []string{"default", "cluster"} {
+	for _, name := range []string{"directory", "mim", "cluster"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			for _, ex := range labExamples {
@@ -216,7 +222,7 @@ func guideShellEnv(t *testing.T, dir, script string) []string {
 // and stops it (SIGINT, as Ctrl-C) when the test ends.
 func startLab(t *testing.T, dir string, args ...string) {
 	t.Helper()
-	labDir := filepath.Join(dir, labDirs["default"])
+	labDir := filepath.Join(dir, ".bastion-lab") // serve's default -dir
 	if i := slices.Index(args, "-dir"); i >= 0 {
 		labDir = filepath.Join(dir, args[i+1])
 	}
