@@ -13,21 +13,38 @@ import (
 	"github.com/bastion-pam/terraform-provider-bastion/internal/testsupport/pscheck"
 )
 
-// Every script starts with param($Params), Set-StrictMode -Version Latest and
-// $ErrorActionPreference = 'Stop' (the bootstrap with the last two), and
-// nothing relaxes them later.
-func TestStrictPreamble(t *testing.T) {
-	eachScript(t, func(t *testing.T, _ scripts.Script, sum *pscheck.Summary, role pscheck.Role) {
-		report(t, pscheck.CheckStrictPreamble(sum, role))
-	})
-}
-
-// Nothing reaches stdout but the result: see pscheck.CheckOutput for the
-// approximation (statement-level output, Write-Host, console writes).
-func TestNothingButTheResultReachesStdout(t *testing.T) {
-	eachScript(t, func(t *testing.T, _ scripts.Script, sum *pscheck.Summary, role pscheck.Role) {
-		report(t, pscheck.CheckOutput(sum, role))
-	})
+// Every script, checked by each of pscheck's per-script rules.
+func TestEveryScriptFollowsTheConventions(t *testing.T) {
+	for _, rule := range []struct {
+		name  string
+		check func(*pscheck.Summary, pscheck.Role) pscheck.Findings
+	}{
+		// Every script starts with param($Params), Set-StrictMode -Version
+		// Latest and $ErrorActionPreference = 'Stop' (the bootstrap with the
+		// last two), and nothing relaxes them later.
+		{"strict preamble", pscheck.CheckStrictPreamble},
+		// Nothing reaches stdout but the result: see pscheck.CheckOutput for
+		// the approximation (statement-level output, Write-Host, console
+		// writes).
+		{"nothing but the result reaches stdout", pscheck.CheckOutput},
+		// Every command a script calls has a row in pscheck.Table (or is a
+		// function the script defines), every parameter is documented in
+		// that row, and every value is of an acceptable kind: no string
+		// literal where a SecureString or PSCredential is required, no string
+		// where a switch or bool is.
+		{"every command matches the signature table", pscheck.CheckSignatures},
+		// No script but the bootstrap builds code from text: no
+		// Invoke-Expression or iex, no Add-Type with source, no
+		// [ScriptBlock]::Create, no nested powershell.exe, and no exit (which
+		// would end the bootstrap's process).
+		{"no code from strings", pscheck.CheckDynamicCode},
+	} {
+		t.Run(rule.name, func(t *testing.T) {
+			eachScript(t, func(t *testing.T, _ scripts.Script, sum *pscheck.Summary, role pscheck.Role) {
+				report(t, rule.check(sum, role))
+			})
+		})
+	}
 }
 
 // No script text holds a template placeholder or Go format verb: values are
