@@ -150,6 +150,12 @@ func TestAccImport_generatedConfigPlansEmpty(t *testing.T) {
 		t.Errorf("importing ran scripts that change Windows: %v", runs)
 	}
 
+	// Taking the imported FCI down runs setup, which needs the media path
+	// import could not read: the destroy plan says so, before anything runs.
+	if out, code := tf.run("plan", "-destroy", "-input=false"); code == 0 || !regexp.MustCompile(`(?s)Missing Required Attribute.*setup_media_path`).MatchString(out) {
+		t.Errorf("a destroy plan of the imported FCI without setup_media_path: exit %d, want the missing attribute named:\n%s", code, out)
+	}
+
 	// The ID after import equals the ID after create.
 	st = tfjson.State{}
 	tf.showJSON(&st)
