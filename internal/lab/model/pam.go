@@ -88,6 +88,11 @@ func HasMIMPAM(h *Host) bool {
 	return h.Service(PamMonitoring) != nil
 }
 
+// SecondaryLogonService is the Secondary Logon service (seclogon) that
+// CreateProcessWithLogonW goes through: Manual start by default, started on
+// demand; hardened hosts may disable it, and then the call fails.
+const SecondaryLogonService = "seclogon"
+
 // HasNetdom reports whether netdom.exe is on h: every DC has it, other
 // servers only with the AD DS tools.
 func (e *Env) HasNetdom(h *Host) bool {

@@ -261,6 +261,11 @@ func pamTrustSettings(env *model.Env, h *model.Host, logon model.Identity, raw j
 			// own account, its command line holds no credential, and its
 			// network logon to the CORP DC is the CORP account.
 			env.NoteSecret(in.CorpPassword)
+			if s := h.Service(model.SecondaryLogonService); s != nil && strings.EqualFold(s.StartType, "Disabled") {
+				// ERROR_SERVICE_DISABLED (1058), which the script throws as a Win32Exception.
+				return nil, thrown("System.ComponentModel.Win32Exception",
+					"The service cannot be started, either because it is disabled or because it has no enabled devices associated with it")
+			}
 			env.StartProcess(h.FQDN, logon.Account, setupArgument(netdomSystemPath)+" trust "+setupArgument(corp.DNSName)+" /domain:"+setupArgument(priv)+" "+arg)
 			env.Record(h.FQDN, "netdom-run", fmt.Sprintf("as %s: trust %s /domain:%s %s", in.CorpUsername, corp.DNSName, priv, arg))
 			var nerr error

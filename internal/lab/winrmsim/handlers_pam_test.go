@@ -109,3 +109,34 @@ func TestPAMTrustSettingsNetdomCommandLine(t *testing.T) {
 		t.Fatal("CommandLineLeaks missed a password on netdom's command line")
 	}
 }
+
+// With the Secondary Logon service disabled (a hardening baseline's choice),
+// CreateProcessWithLogonW fails with ERROR_SERVICE_DISABLED and netdom never
+// starts.
+func TestPAMTrustSettingsSecondaryLogonDisabled(t *testing.T) {
+	env, _ := model.NewDefault(model.Seed{})
+	var pw string
+	_ = env.Do(func(e *model.Env) error {
+		pw = e.Credentials[strings.ToLower(model.CorpAdminUser)]
+		h := e.Host(model.App1)
+		h.WriteFile(model.MIMPAMModulePath, []byte("module"))
+		model.InstallADDSTools(h)
+		h.Services[model.Key(model.SecondaryLogonService)] = &model.Service{Name: model.SecondaryLogonService, DisplayName: "Secondary Logon", Status: "Stopped", StartType: "Disabled"}
+		return e.NewPAMTrust(e.Forests[model.CorpDomainDNS], false)
+	})
+	raw, _ := json.Marshal(map[string]any{"source_forest": model.CorpDomainDNS, "corp_username": model.CorpAdminUser, "corp_password": pw,
+		"apply": true, "sid_history": true, "quarantine": false, "pim_trust": true, "verify": false, "bidirectional": false})
+	err := env.Do(func(e *model.Env) error {
+		_, err := pamTrustSettings(e, e.Host(model.App1), adminBatch, raw)
+		return err
+	})
+	var se *ScriptError
+	if !errors.As(err, &se) || se.Type != "System.ComponentModel.Win32Exception" || !strings.Contains(se.Message, "disabled") {
+		t.Fatalf("seclogon disabled: %v", err)
+	}
+	for _, p := range env.ProcessStarts() {
+		if strings.Contains(p.CommandLine, "netdom.exe") {
+			t.Fatalf("netdom started although CreateProcessWithLogonW failed: %q", p.CommandLine)
+		}
+	}
+}

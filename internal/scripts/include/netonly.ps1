@@ -6,7 +6,9 @@
 # connections authenticate with the credential given. The password reaches
 # the API as data, never the program's command line. The P/Invoke
 # declarations are built with Reflection.Emit (no source text is compiled,
-# so no compiler process or temporary file).
+# so no compiler process or temporary file). The call goes through the
+# Secondary Logon service (seclogon): disabled, it fails with
+# ERROR_SERVICE_DISABLED (1058).
 
 function Get-NetOnlyNative {
     $name = New-Object -TypeName System.Reflection.AssemblyName -ArgumentList 'BastionNetOnly'
