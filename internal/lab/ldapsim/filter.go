@@ -2,6 +2,7 @@ package ldapsim
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -247,13 +248,7 @@ func compare(name, have, want string) int {
 		a, err1 := strconv.ParseInt(strings.TrimSpace(have), 10, 64)
 		b, err2 := strconv.ParseInt(strings.TrimSpace(want), 10, 64)
 		if err1 == nil && err2 == nil {
-			switch {
-			case a < b:
-				return -1
-			case a > b:
-				return 1
-			}
-			return 0
+			return cmp.Compare(a, b)
 		}
 	}
 	return strings.Compare(strings.ToLower(have), strings.ToLower(want))

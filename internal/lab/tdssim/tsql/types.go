@@ -1,6 +1,7 @@
 package tsql
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"strconv"
@@ -377,18 +378,11 @@ func compare(a any, ta Type, b any, tb Type) (int, *Error) {
 	switch xv := x.(type) {
 	case bool:
 		yv := y.(bool)
-		return cmpInt(b2i(xv), b2i(yv)), nil
+		return cmp.Compare(b2i(xv), b2i(yv)), nil
 	case int64:
-		return cmpInt(xv, y.(int64)), nil
+		return cmp.Compare(xv, y.(int64)), nil
 	case float64:
-		yv := y.(float64)
-		switch {
-		case xv < yv:
-			return -1, nil
-		case xv > yv:
-			return 1, nil
-		}
-		return 0, nil
+		return cmp.Compare(xv, y.(float64)), nil // SQL Server's float holds no NaN
 	case string:
 		return strings.Compare(foldString(xv), foldString(y.(string))), nil
 	case []byte:
@@ -403,16 +397,6 @@ func foldString(s string) string { return strings.ToLower(strings.TrimRight(s, "
 
 func b2i(b bool) int64 {
 	if b {
-		return 1
-	}
-	return 0
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
 		return 1
 	}
 	return 0
