@@ -313,14 +313,10 @@ type Fault struct {
 
 // InjectFault adds a fault for the next n calls (n < 0: until cleared) of protocol on host.
 func (e *Env) InjectFault(host, protocol string, kind FaultKind, n int) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	h := e.Host(host)
-	if h == nil {
-		return fmt.Errorf("model: no host %q", host)
-	}
-	h.faults[protocol] = append(h.faults[protocol], &Fault{Kind: kind, Remaining: n})
-	return nil
+	return e.onHost(host, func(h *Host) error {
+		h.faults[protocol] = append(h.faults[protocol], &Fault{Kind: kind, Remaining: n})
+		return nil
+	})
 }
 
 // ClearFaults removes every fault and latency on a host, and restores its
@@ -337,14 +333,10 @@ func (e *Env) ClearFaults(host string) {
 
 // SetLatency delays every call of protocol on host.
 func (e *Env) SetLatency(host, protocol string, d time.Duration) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	h := e.Host(host)
-	if h == nil {
-		return fmt.Errorf("model: no host %q", host)
-	}
-	h.latency[protocol] = d
-	return nil
+	return e.onHost(host, func(h *Host) error {
+		h.latency[protocol] = d
+		return nil
+	})
 }
 
 // TakeFault consumes and returns the next fault for protocol on host, if any;
@@ -386,20 +378,27 @@ func (e *Env) Latency(host, protocol string) time.Duration {
 	return 0
 }
 
-// SetReachable marks a host as present or gone.
-func (e *Env) SetReachable(host string, up bool) error {
+// onHost runs f on the host named host under the model's lock.
+func (e *Env) onHost(host string, f func(h *Host) error) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	h := e.Host(host)
 	if h == nil {
 		return fmt.Errorf("model: no host %q", host)
 	}
-	h.Reachable = up
-	if !up && e.IsClusterNode(h.FQDN) {
-		e.clusterNodeLost(h.FQDN)
-	}
-	h.restarts = 0
-	return nil
+	return f(h)
+}
+
+// SetReachable marks a host as present or gone.
+func (e *Env) SetReachable(host string, up bool) error {
+	return e.onHost(host, func(h *Host) error {
+		h.Reachable = up
+		if !up && e.IsClusterNode(h.FQDN) {
+			e.clusterNodeLost(h.FQDN)
+		}
+		h.restarts = 0
+		return nil
+	})
 }
 
 // Reachable reports whether a host is present and up.

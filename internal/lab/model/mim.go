@@ -87,27 +87,19 @@ func (l *msiLog) add(side, format string, args ...any) {
 // installation in progress (exit code 1618), as while Windows Update or
 // another MSI holds the installer's execution mutex.
 func (e *Env) SetInstallerBusy(host string, n int) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	h := e.Host(host)
-	if h == nil {
-		return fmt.Errorf("model: no host %q", host)
-	}
-	h.installerBusy = n
-	return nil
+	return e.onHost(host, func(h *Host) error {
+		h.installerBusy = n
+		return nil
+	})
 }
 
 // SetInstallRebootRequired makes installs on host end with 3010: done, but
 // files in use are replaced only at the next restart.
 func (e *Env) SetInstallRebootRequired(host string, on bool) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	h := e.Host(host)
-	if h == nil {
-		return fmt.Errorf("model: no host %q", host)
-	}
-	h.installReboot = on
-	return nil
+	return e.onHost(host, func(h *Host) error {
+		h.installReboot = on
+		return nil
+	})
 }
 
 var configTemplate = template.Must(template.New("cfg").Parse(`<?xml version="1.0" encoding="utf-8"?>
@@ -336,18 +328,14 @@ func (h *Host) ReadMIMNames() (MIMNames, error) {
 
 // AddRequest records a pending MIM request accepted by the MIM Service on host.
 func (e *Env) AddRequest(host, id string) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	h := e.Host(host)
-	if h == nil {
-		return fmt.Errorf("model: no host %q", host)
-	}
-	n, err := h.ReadMIMNames()
-	if err != nil {
-		return err
-	}
-	e.Requests = append(e.Requests, &Request{ID: id, Partition: strings.ToUpper(n.ServicePartitionName), ServiceName: n.ServiceName, Status: "Pending"})
-	return nil
+	return e.onHost(host, func(h *Host) error {
+		n, err := h.ReadMIMNames()
+		if err != nil {
+			return err
+		}
+		e.Requests = append(e.Requests, &Request{ID: id, Partition: strings.ToUpper(n.ServicePartitionName), ServiceName: n.ServiceName, Status: "Pending"})
+		return nil
+	})
 }
 
 // CompleteRequests lets the MIM Service on host finish every pending request
