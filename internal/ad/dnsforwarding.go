@@ -8,6 +8,8 @@ import (
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/directory"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/scripts"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/winrmexec"
 )
 
 // DCAddresses maps every address of a PRIV DC to that DC's host name: the
@@ -135,4 +137,61 @@ func CorpZoneForwarding(ctx context.Context, base directory.Config, corp CorpDir
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].DC < out[j].DC })
 	return out, nil
+}
+
+// DNSServerZone is a forwarder or stub zone a DNS server holds, file-backed
+// or stored in Active Directory.
+type DNSServerZone struct {
+	Name string `json:"name"`
+	// Type is DNS_ZONE_TYPE: 3 stub, 4 forwarder.
+	Type          uint32   `json:"zone_type"`
+	DSIntegrated  bool     `json:"ds_integrated"`
+	MasterServers []string `json:"master_servers"`
+}
+
+// DNSServerConfig is what a DNS server does with a name it is not
+// authoritative for: its forwarder and stub zones, then its server-level
+// forwarders.
+type DNSServerConfig struct {
+	Forwarders []string        `json:"forwarders"`
+	Zones      []DNSServerZone `json:"zones"`
+}
+
+// ReadDNSServerConfig reads host's DNS Server configuration with one script
+// run (dns_server_read: MicrosoftDNS_Server and MicrosoftDNS_Zone).
+func ReadDNSServerConfig(ctx context.Context, x winrmexec.Runner, host string) (DNSServerConfig, error) {
+	var out DNSServerConfig
+	err := x.Run(ctx, host, scripts.Get("dns_server_read"), struct{}{}, &out, winrmexec.Idempotent())
+	return out, err
+}
+
+// ServersFor says where the server sends the queries for zone: to the
+// master servers of the most specific forwarder or stub zone for zone or a
+// domain above it ("forwarder", "stub"), else to its server-level
+// forwarders ("server_forwarders"); "" when neither (root hints or a
+// delegation).
+func (c DNSServerConfig) ServersFor(zone string) (servers []string, how string, from DNSServerZone) {
+	zone = strings.ToLower(strings.TrimSuffix(zone, "."))
+	best := -1
+	for i, z := range c.Zones {
+		name := strings.ToLower(strings.TrimSuffix(z.Name, "."))
+		if name != zone && !strings.HasSuffix(zone, "."+name) {
+			continue
+		}
+		if best < 0 || len(name) > len(c.Zones[best].Name) {
+			best = i
+		}
+	}
+	if best >= 0 {
+		z := c.Zones[best]
+		how = "forwarder"
+		if z.Type == directory.DNSZoneTypeStub {
+			how = "stub"
+		}
+		return z.MasterServers, how, z
+	}
+	if len(c.Forwarders) > 0 {
+		return c.Forwarders, "server_forwarders", DNSServerZone{}
+	}
+	return nil, "", DNSServerZone{}
 }

@@ -36,11 +36,12 @@ type dnsClientServersDataSource struct {
 
 type dnsClientServersDataSourceModel struct {
 	Hosts          types.Set         `tfsdk:"hosts"`
+	DNSServerHosts types.Set         `tfsdk:"dns_server_hosts"`
 	CorpDomains    []corpDomainModel `tfsdk:"corp_domains"`
 	Zone           types.String      `tfsdk:"zone"`
 	DNSServers     types.Map         `tfsdk:"dns_servers"`
 	NonDCServers   types.Map         `tfsdk:"non_dc_servers"`
-	CorpForwarders types.List        `tfsdk:"corp_forwarders"`
+	ZoneForwarding types.List        `tfsdk:"zone_forwarding"`
 }
 
 type corpDomainModel struct {
@@ -48,13 +49,20 @@ type corpDomainModel struct {
 	Username types.String `tfsdk:"username"`
 }
 
-var corpForwarderType = types.ObjectType{AttrTypes: map[string]attr.Type{
-	"domain_controller": types.StringType,
-	"zone":              types.StringType,
-	"type":              types.StringType,
-	"partition":         types.StringType,
-	"master_servers":    types.ListType{ElemType: types.StringType},
+var zoneForwardingType = types.ObjectType{AttrTypes: map[string]attr.Type{
+	"host":           types.StringType,
+	"source":         types.StringType,
+	"zone":           types.StringType,
+	"type":           types.StringType,
+	"partition":      types.StringType,
+	"master_servers": types.ListType{ElemType: types.StringType},
 }}
+
+// forwarding is one row of zone_forwarding.
+type forwarding struct {
+	host, source, zone, typ, partition string
+	servers                            []string
+}
 
 func (d *dnsClientServersDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_dns_client_servers"
@@ -78,16 +86,28 @@ func (d *dnsClientServersDataSource) Schema(_ context.Context, _ datasource.Sche
 			"(or `_DA`) lists the servers their queries go to ([MS-DNSP] 2.3.2.1). A zone in `ForestDnsZones` serves every domain controller of the CORP " +
 			"forest; one in `DomainDnsZones` or the domain partition the domain controllers of that domain. Each such domain controller appears in " +
 			"`dns_servers` with those servers. Five LDAP operations per CORP domain (bind, the DC list, three zone searches).\n" +
+			"- **`dns_server_hosts`**: each DNS server's own configuration over WinRM, one script per host (`MicrosoftDNS_Server` `Forwarders`, what " +
+			"`Get-DnsServerForwarder` lists, and the `MicrosoftDNS_Zone` forwarder and stub zones, file-backed or in Active Directory, what " +
+			"`Get-DnsServerZone` lists): the most specific forwarder or stub zone for `zone` or a domain above it, else the server-level forwarders. " +
+			"This is what the server really does, including what the directory cannot show; it takes precedence over `corp_domains` for the same host. " +
+			"The provider's WinRM account must be allowed on those servers: under a PAM trust the CORP forest does not trust PRIV, so a CORP domain " +
+			"controller accepts a PRIV account only if the CORP forest trusts the bastion forest.\n" +
 			"- **Resolution**: with the provider's `ldap` block set, the PRIV domain controllers (`nTDSDSA` objects and their `dNSHostName`) and their A and AAAA " +
 			"records in `zone` are read (the DC inventory the plan shares, and one search); an address of a DC becomes that DC's host name, so HA-7 names the " +
 			"DC, and an address that belongs to no DC is kept and listed in `non_dc_servers`.\n\n" +
-			"Not read: server-level forwarders and conditional forwarders stored in a DNS server's own files or registry (not AD-integrated); a CORP domain " +
+			"Without `dns_server_hosts`, server-level forwarders and conditional forwarders kept in a DNS server's own files are not read; a CORP domain " +
 			"that has no directory-stored forwarder or stub zone for the bastion's zone gets a warning saying so.",
 		Attributes: map[string]schema.Attribute{
 			"hosts": schema.SetAttribute{
 				ElementType: types.StringType, Optional: true,
 				MarkdownDescription: "FQDNs of the computers whose DNS client settings are read over WinRM: the bastion's servers (and any other computer the provider's WinRM account may reach).",
 				Validators:          []validator.Set{setvalidator.SizeAtLeast(1), setvalidator.ValueStringsAre(validators.FQDN())},
+			},
+			"dns_server_hosts": schema.SetAttribute{
+				ElementType: types.StringType, Optional: true,
+				MarkdownDescription: "FQDNs of DNS servers (typically the CORP domain controllers) whose own forwarding of `zone` is read over WinRM: " +
+					"conditional forwarders and stub zones, file-backed or AD-integrated, then server-level forwarders.",
+				Validators: []validator.Set{setvalidator.SizeAtLeast(1), setvalidator.ValueStringsAre(validators.FQDN())},
 			},
 			"corp_domains": schema.ListNestedAttribute{
 				Optional: true,
@@ -116,8 +136,8 @@ func (d *dnsClientServersDataSource) Schema(_ context.Context, _ datasource.Sche
 			},
 			"dns_servers": schema.MapAttribute{
 				ElementType: types.ListType{ElemType: types.StringType}, Computed: true,
-				MarkdownDescription: "The DNS servers of each computer, in the order they are used, keyed by the host as given in `hosts` and, for a CORP domain " +
-					"controller, by its host name: the servers it sends the bastion zone's queries to. An address of a PRIV domain controller is replaced by the " +
+				MarkdownDescription: "The DNS servers of each computer, in the order they are used, keyed by the host as given in `hosts` and `dns_server_hosts` and, " +
+					"for a CORP domain controller read through `corp_domains`, by its host name: for a DNS server, the servers it sends the bastion zone's queries to. An address of a PRIV domain controller is replaced by the " +
 					"DC's host name. This is the shape of `bastion_topology`'s `dns_servers`. An empty list means the host has no DNS server configured.",
 			},
 			"non_dc_servers": schema.MapAttribute{
@@ -125,15 +145,16 @@ func (d *dnsClientServersDataSource) Schema(_ context.Context, _ datasource.Sche
 				MarkdownDescription: "For each key of `dns_servers`, the entries that are no PRIV domain controller (no DC's address record holds them). " +
 					"Null when the provider has no `ldap` block, so nothing could be resolved.",
 			},
-			"corp_forwarders": schema.ListNestedAttribute{
+			"zone_forwarding": schema.ListNestedAttribute{
 				Computed:            true,
-				MarkdownDescription: "What was read in `corp_domains`: per CORP domain controller, the directory-stored zone that carries the bastion zone's queries.",
+				MarkdownDescription: "How each DNS server read through `corp_domains` or `dns_server_hosts` sends the bastion zone's queries on, as read.",
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-					"domain_controller": schema.StringAttribute{Computed: true, MarkdownDescription: "The CORP domain controller (`dNSHostName`)."},
-					"zone":              schema.StringAttribute{Computed: true, MarkdownDescription: "The forwarder's or stub zone's name: `zone` or a domain above it."},
-					"type":              schema.StringAttribute{Computed: true, MarkdownDescription: "`forwarder` (a conditional forwarder) or `stub`."},
-					"partition":         schema.StringAttribute{Computed: true, MarkdownDescription: "Where the zone is stored, which is its replication scope: `ForestDnsZones`, `DomainDnsZones` or `Domain`."},
-					"master_servers":    schema.ListAttribute{ElementType: types.StringType, Computed: true, MarkdownDescription: "The addresses the zone's queries go to, in order, as stored."},
+					"host":           schema.StringAttribute{Computed: true, MarkdownDescription: "The DNS server (a CORP domain controller's `dNSHostName`, or the host as given in `dns_server_hosts`)."},
+					"source":         schema.StringAttribute{Computed: true, MarkdownDescription: "`directory` (read over LDAP through `corp_domains`) or `dns_server` (read on the server over WinRM)."},
+					"zone":           schema.StringAttribute{Computed: true, MarkdownDescription: "The forwarder's or stub zone's name, `zone` or a domain above it; null for server-level forwarders."},
+					"type":           schema.StringAttribute{Computed: true, MarkdownDescription: "`forwarder` (a conditional forwarder), `stub`, or `server_forwarders`."},
+					"partition":      schema.StringAttribute{Computed: true, MarkdownDescription: "For `source = \"directory\"`, where the zone is stored, which is its replication scope: `ForestDnsZones`, `DomainDnsZones` or `Domain`; null otherwise."},
+					"master_servers": schema.ListAttribute{ElementType: types.StringType, Computed: true, MarkdownDescription: "The addresses the queries go to, in order, as configured."},
 				}},
 			},
 		},
@@ -141,7 +162,7 @@ func (d *dnsClientServersDataSource) Schema(_ context.Context, _ datasource.Sche
 }
 
 func (d *dnsClientServersDataSource) ConfigValidators(context.Context) []datasource.ConfigValidator {
-	return []datasource.ConfigValidator{datasourcevalidator.AtLeastOneOf(path.MatchRoot("hosts"), path.MatchRoot("corp_domains"))}
+	return []datasource.ConfigValidator{datasourcevalidator.AtLeastOneOf(path.MatchRoot("hosts"), path.MatchRoot("corp_domains"), path.MatchRoot("dns_server_hosts"))}
 }
 
 func (d *dnsClientServersDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
@@ -176,6 +197,10 @@ func (d *dnsClientServersDataSource) Read(ctx context.Context, req datasource.Re
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	forwarders = append(forwarders, d.readDNSServers(ctx, m.DNSServerHosts, zone, servers, &resp.Diagnostics)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	var dcAddresses map[string]string
 	if d.data.dir != nil && zone != "" {
 		var err error
@@ -185,13 +210,13 @@ func (d *dnsClientServersDataSource) Read(ctx context.Context, req datasource.Re
 		}
 	}
 	m.DNSServers, m.NonDCServers = resolvedDNSServers(servers, dcAddresses)
-	m.CorpForwarders = corpForwardersValue(forwarders)
+	m.ZoneForwarding = zoneForwardingValue(forwarders)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
 
 // readCorp reads each CORP domain's directory-stored forwarding of zone
 // and adds its DCs to servers.
-func (d *dnsClientServersDataSource) readCorp(ctx context.Context, corps []corpDomainModel, zone string, servers map[string][]string, diags *diagsT) []ad.ZoneForwarding {
+func (d *dnsClientServersDataSource) readCorp(ctx context.Context, corps []corpDomainModel, zone string, servers map[string][]string, diags *diagsT) []forwarding {
 	if len(corps) == 0 {
 		return nil
 	}
@@ -209,7 +234,7 @@ func (d *dnsClientServersDataSource) readCorp(ctx context.Context, corps []corpD
 				"from an ephemeral variable or the environment. A data source cannot take a secret itself without writing it to the state.")
 		return nil
 	}
-	var all []ad.ZoneForwarding
+	var all []forwarding
 	for i, c := range corps {
 		domain := c.DNSName.ValueString()
 		got, err := ad.CorpZoneForwarding(ctx, *d.data.dirConfig, ad.CorpDirectory{Domain: domain, Username: c.Username.ValueString(), Password: d.data.pamCorpPassword}, zone)
@@ -231,10 +256,44 @@ func (d *dnsClientServersDataSource) readCorp(ctx context.Context, corps []corpD
 		}
 		for _, f := range got {
 			servers[f.DC] = f.Servers
+			all = append(all, forwarding{host: f.DC, source: "directory", zone: f.Zone, typ: f.Type, partition: f.Partition, servers: f.Servers})
 		}
-		all = append(all, got...)
 	}
 	return all
+}
+
+// readDNSServers reads each DNS server's own forwarding of zone over WinRM
+// and sets its entry in servers.
+func (d *dnsClientServersDataSource) readDNSServers(ctx context.Context, set types.Set, zone string, servers map[string][]string, diags *diagsT) []forwarding {
+	if set.IsNull() {
+		return nil
+	}
+	if zone == "" {
+		diags.AddAttributeError(path.Root("zone"), "DNS Zone Not Known", "Set zone to the bastion's DNS zone (the provider's ldap.domain is not set either).")
+		return nil
+	}
+	var hosts []string
+	diags.Append(set.ElementsAs(ctx, &hosts, false)...)
+	sort.Strings(hosts)
+	var out []forwarding
+	for _, host := range hosts {
+		if d.data.isLost(host) {
+			continue
+		}
+		cfg, err := ad.ReadDNSServerConfig(ctx, d.data.winrm, host)
+		if err != nil {
+			report(diags, failure{"DNS Server Configuration Not Read", host, viaWinRM, "reading the DNS server's forwarders and zones (MicrosoftDNS_Server, MicrosoftDNS_Zone)"}, err)
+			return nil
+		}
+		list, how, z := cfg.ServersFor(zone)
+		if how == "" {
+			delete(servers, host) // root hints or a delegation: no server list to judge
+			continue
+		}
+		servers[host] = list
+		out = append(out, forwarding{host: host, source: "dns_server", zone: z.Name, typ: how, servers: list})
+	}
+	return out
 }
 
 // resolvedDNSServers replaces each address of a PRIV DC by the DC's host
@@ -267,20 +326,27 @@ func resolvedDNSServers(servers map[string][]string, dcAddresses map[string]stri
 	return types.MapValueMust(listType, out), types.MapValueMust(listType, nonDC)
 }
 
-func corpForwardersValue(fs []ad.ZoneForwarding) types.List {
+func zoneForwardingValue(fs []forwarding) types.List {
+	orNull := func(s string) types.String {
+		if s == "" {
+			return types.StringNull()
+		}
+		return types.StringValue(s)
+	}
 	vals := make([]attr.Value, 0, len(fs))
 	for _, f := range fs {
-		masters := make([]attr.Value, len(f.Servers))
-		for i, s := range f.Servers {
+		masters := make([]attr.Value, len(f.servers))
+		for i, s := range f.servers {
 			masters[i] = types.StringValue(s)
 		}
-		vals = append(vals, types.ObjectValueMust(corpForwarderType.AttrTypes, map[string]attr.Value{
-			"domain_controller": types.StringValue(f.DC),
-			"zone":              types.StringValue(f.Zone),
-			"type":              types.StringValue(f.Type),
-			"partition":         types.StringValue(f.Partition),
-			"master_servers":    types.ListValueMust(types.StringType, masters),
+		vals = append(vals, types.ObjectValueMust(zoneForwardingType.AttrTypes, map[string]attr.Value{
+			"host":           types.StringValue(f.host),
+			"source":         types.StringValue(f.source),
+			"zone":           orNull(f.zone),
+			"type":           types.StringValue(f.typ),
+			"partition":      orNull(f.partition),
+			"master_servers": types.ListValueMust(types.StringType, masters),
 		}))
 	}
-	return types.ListValueMust(corpForwarderType, vals)
+	return types.ListValueMust(zoneForwardingType, vals)
 }

@@ -115,6 +115,12 @@ func TestAccDNSClientServers_feedsHA7(t *testing.T) {
 // minimal HA topology (lab names) with enforce = true, so any HA-7
 // violation fails the plan.
 func corpForwarderHCL(l *lab.Lab) string {
+	return forwardingHCL(l, fmt.Sprintf("  corp_domains = [{ dns_name = %q, username = %q }]\n", model.CorpDomainDNS, model.CorpAdminUser))
+}
+
+// forwardingHCL is corpForwarderHCL with read, the data source's arguments
+// beside hosts.
+func forwardingHCL(l *lab.Lab, read string) string {
 	provider := strings.Replace(l.ProviderHCL(), "provider \"bastion\" {\n",
 		fmt.Sprintf("provider \"bastion\" {\n  pam_corp_password = %q\n", l.CorpAdminPassword()), 1)
 	top := topology.MinimalHATopology()
@@ -124,10 +130,9 @@ func corpForwarderHCL(l *lab.Lab) string {
 	hcl = strings.Replace(hcl, "  long_lived_requests", "  dns_servers = data.bastion_dns_client_servers.x.dns_servers\n  long_lived_requests", 1)
 	return provider + fmt.Sprintf(`
 data "bastion_dns_client_servers" "x" {
-  hosts        = [%q, %q]
-  corp_domains = [{ dns_name = %q, username = %q }]
-}
-`, model.App1, model.App2, model.CorpDomainDNS, model.CorpAdminUser) + hcl
+  hosts = [%q, %q]
+%s}
+`, model.App1, model.App2, read) + hcl
 }
 
 func setCorpForwarder(l *lab.Lab, masters ...string) func() {
@@ -174,13 +179,14 @@ func TestAccDNSClientServers_corpForwarderHA7(t *testing.T) {
 						model.App2:    knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("192.0.2.53")}),
 						model.CorpDC1: knownvalue.ListExact([]knownvalue.Check{}),
 					})),
-					statecheck.ExpectKnownValue(ds, tfjsonpath.New("corp_forwarders"), knownvalue.ListExact([]knownvalue.Check{
+					statecheck.ExpectKnownValue(ds, tfjsonpath.New("zone_forwarding"), knownvalue.ListExact([]knownvalue.Check{
 						knownvalue.ObjectExact(map[string]knownvalue.Check{
-							"domain_controller": knownvalue.StringExact(model.CorpDC1),
-							"zone":              knownvalue.StringExact(model.DomainDNS),
-							"type":              knownvalue.StringExact("forwarder"),
-							"partition":         knownvalue.StringExact("ForestDnsZones"),
-							"master_servers":    knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(model.DC2Address), knownvalue.StringExact(model.DC1Address)}),
+							"host":           knownvalue.StringExact(model.CorpDC1),
+							"source":         knownvalue.StringExact("directory"),
+							"zone":           knownvalue.StringExact(model.DomainDNS),
+							"type":           knownvalue.StringExact("forwarder"),
+							"partition":      knownvalue.StringExact("ForestDnsZones"),
+							"master_servers": knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(model.DC2Address), knownvalue.StringExact(model.DC1Address)}),
 						}),
 					})),
 				},
@@ -212,5 +218,66 @@ data "bastion_dns_client_servers" "x" {
 			PlanOnly:    true,
 			ExpectError: regexp.MustCompile(`(?s)CORP Password Not Set.*pam_corp_password`),
 		}},
+	})
+}
+
+// The DNS server's own configuration, read over WinRM on the CORP DC: a
+// server-level forwarder to one PRIV DC fails the enforced plan naming the
+// CORP DC and that DC; a file-backed conditional forwarder for the PRIV zone
+// (which the directory cannot show) listing both DCs takes precedence and
+// the plan is clean; a host without the DNS Server role is an error naming
+// it.
+func TestAccDNSClientServers_dnsServerForwarders(t *testing.T) {
+	skipUnlessAcc(t)
+	l := startLab(t)
+	l.Env.AddHost(model.CorpDC1) // the CORP DC, reachable over WinRM
+	if err := l.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	setDNSServers(l, model.App1, model.DC1Address, model.DC2Address)()
+	setDNSServers(l, model.App2, model.DC2Address, model.DC1Address)()
+	withHost := func(host string, f func(h *model.Host)) func() {
+		return func() { _ = l.Env.Do(func(e *model.Env) error { f(e.Host(host)); return nil }) }
+	}
+	withHost(model.CorpDC1, func(h *model.Host) { h.DNSForwarders = []string{model.DC1Address} })()
+	read := fmt.Sprintf("  dns_server_hosts = [%q]\n", model.CorpDC1)
+	ds := "data.bastion_dns_client_servers.x"
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config:      forwardingHCL(l, read),
+				PlanOnly:    true,
+				ExpectError: ruleError("HA-7", model.CorpDC1, model.DC1),
+			},
+			{
+				PreConfig: withHost(model.CorpDC1, func(h *model.Host) {
+					h.DNSFileZones = map[string]*model.DNSZone{model.DomainDNS: {
+						Name: model.DomainDNS, Type: model.DNSZoneForwarder, MasterServers: []string{model.DC1Address, model.DC2Address},
+					}}
+				}),
+				Config: forwardingHCL(l, read),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(ds, tfjsonpath.New("zone_forwarding"), knownvalue.ListExact([]knownvalue.Check{
+						knownvalue.ObjectExact(map[string]knownvalue.Check{
+							"host":           knownvalue.StringExact(model.CorpDC1),
+							"source":         knownvalue.StringExact("dns_server"),
+							"zone":           knownvalue.StringExact(model.DomainDNS),
+							"type":           knownvalue.StringExact("forwarder"),
+							"partition":      knownvalue.Null(),
+							"master_servers": knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(model.DC1Address), knownvalue.StringExact(model.DC2Address)}),
+						}),
+					})),
+					statecheck.ExpectKnownValue(ds, tfjsonpath.New("dns_servers").AtMapKey(model.CorpDC1),
+						knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(model.DC1), knownvalue.StringExact(model.DC2)})),
+				},
+				Check: resource.ComposeTestCheckFunc(noRejectedScripts(l), ha7Hosts(nil)),
+			},
+			{
+				Config:      forwardingHCL(l, fmt.Sprintf("  dns_server_hosts = [%q]\n", model.App1)),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)DNS Server Configuration Not Read.*` + regexp.QuoteMeta(model.App1) + `.*Invalid\s+namespace`),
+			},
+		},
 	})
 }

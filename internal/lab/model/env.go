@@ -184,6 +184,13 @@ type Host struct {
 	// DNSServers is the DNS client server list of the host, in order
 	// (Get-DnsClientServerAddress); empty unless a test sets it.
 	DNSServers []string
+	// DNSForwarders are the DNS Server service's server-level forwarders
+	// (Get-DnsServerForwarder), and DNSFileZones its conditional forwarders
+	// and stub zones kept in its own files and registry, not in Active
+	// Directory, by lower-case name. A host that is no DC and has neither
+	// runs no DNS Server service.
+	DNSForwarders []string
+	DNSFileZones  map[string]*DNSZone
 
 	faults  map[string][]*Fault
 	latency map[string]time.Duration
