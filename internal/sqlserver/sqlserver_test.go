@@ -11,6 +11,7 @@ import (
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/labca"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/tdssim"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/tdssim/tdssimtest"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/sqlserver"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
 )
@@ -28,15 +29,7 @@ type lab struct {
 func newLab(t testing.TB, opts tdssim.Options) *lab {
 	t.Helper()
 	env, seed := model.NewDefault(model.Seed{WithSQL: true})
-	ca, err := labca.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := tdssim.Start(env, ca, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
+	ca, srv := tdssimtest.Start(t, env, opts)
 	return &lab{env: env, seed: seed, ca: ca, srv: srv}
 }
 
@@ -539,12 +532,7 @@ func TestNamedInstanceMismatchIsUnreachable(t *testing.T) {
 func TestNamedInstance(t *testing.T) {
 	env, seed := model.NewDefault(model.Seed{WithSQL: true})
 	env.SQL[model.Key(model.SQLNetwork)].InstanceName = "PAM"
-	ca, _ := labca.New()
-	srv, err := tdssim.Start(env, ca, tdssim.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = srv.Close() }()
+	ca, srv := tdssimtest.Start(t, env, tdssim.Options{})
 	c, err := sqlserver.New(sqlserver.Config{Server: model.SQLNetwork, Instance: "PAM", Username: model.SQLLoginUser, Password: seed.SQLPassword,
 		CACertPEM: ca.CertPEM(), ConnectTo: srv.ConnectTo(), Retry: fastRetry})
 	if err != nil {

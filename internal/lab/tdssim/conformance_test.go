@@ -16,6 +16,7 @@ import (
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/labca"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/tdssim"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/tdssim/tdssimtest"
 )
 
 // Conformance with FreeTDS's tsql, an independent TDS client: what a DBA
@@ -79,15 +80,7 @@ func (c *tsqlClient) run(t *testing.T, batches ...string) string {
 func startWithCA(t *testing.T) (*fixture, *labca.CA) {
 	t.Helper()
 	env, seed := model.NewDefault(model.Seed{WithSQL: true})
-	ca, err := labca.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := tdssim.Start(env, ca, tdssim.Options{Encryption: tdssim.EncryptionForced})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
+	ca, srv := tdssimtest.Start(t, env, tdssim.Options{Encryption: tdssim.EncryptionForced})
 	return &fixture{env: env, seed: seed, srv: srv}, ca
 }
 

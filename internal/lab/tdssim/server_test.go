@@ -12,9 +12,9 @@ import (
 
 	mssql "github.com/microsoft/go-mssqldb"
 
-	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/labca"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/tdssim"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/tdssim/tdssimtest"
 )
 
 // hostDialer sends every dial to the lab listener, keeping the network name.
@@ -35,15 +35,7 @@ type fixture struct {
 func start(t *testing.T, opts tdssim.Options) *fixture {
 	t.Helper()
 	env, seed := model.NewDefault(model.Seed{WithSQL: true})
-	ca, err := labca.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := tdssim.Start(env, ca, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
+	_, srv := tdssimtest.Start(t, env, opts)
 	return &fixture{env: env, seed: seed, srv: srv}
 }
 
@@ -272,15 +264,7 @@ func TestVersionBannerPerRelease(t *testing.T) {
 		model.SQL2022Version: "Microsoft SQL Server 2022 (RTM) - 16.0.1000.6 (X64) \n\tOct  8 2022 05:58:25 \n\tCopyright (C) 2022 Microsoft Corporation\n\tEnterprise Edition (64-bit) on Windows Server",
 	} {
 		env, seed := model.NewDefault(model.Seed{WithSQL: true, SQLVersion: release})
-		ca, err := labca.New()
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv, err := tdssim.Start(env, ca, tdssim.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = srv.Close() })
+		_, srv := tdssimtest.Start(t, env, tdssim.Options{})
 		f := &fixture{env: env, seed: seed, srv: srv}
 		db := f.open(t, model.SQLNetwork, model.SQLLoginUser, seed.SQLPassword, "")
 		var banner, version string
