@@ -81,14 +81,20 @@ func mustNotRead(t *testing.T) func(context.Context) (int, error) {
 	}
 }
 
+// readAsync reads v in a goroutine; the channel gets what the caller got.
+func readAsync(v *Value[int], read func(context.Context) (int, error)) <-chan int {
+	got := make(chan int, 1)
+	go func() {
+		val, _ := v.Read(context.Background(), time.Hour, read)
+		got <- val
+	}()
+	return got
+}
+
 func TestReadJoinsTheReadInFlight(t *testing.T) {
 	v := &Value[int]{}
 	b := newBlocked(7)
-	first := make(chan int)
-	go func() {
-		got, _ := v.Read(context.Background(), time.Hour, b.read)
-		first <- got
-	}()
+	first := readAsync(v, b.read)
 	<-b.started
 	// A caller that gives up while the read is in flight gets its own
 	// error, and does not start a read of its own.
@@ -97,11 +103,7 @@ func TestReadJoinsTheReadInFlight(t *testing.T) {
 	if _, err := v.Read(gone, time.Hour, mustNotRead(t)); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled caller: %v; want context.Canceled", err)
 	}
-	second := make(chan int)
-	go func() {
-		got, _ := v.Read(context.Background(), time.Hour, mustNotRead(t))
-		second <- got
-	}()
+	second := readAsync(v, mustNotRead(t))
 	close(b.release)
 	if a, b := <-first, <-second; a != 7 || b != 7 {
 		t.Fatalf("callers got %d and %d; want 7 from the one read", a, b)
@@ -138,21 +140,13 @@ func TestReadOutlivesTheCallerThatStartedIt(t *testing.T) {
 func TestInvalidateDuringAReadDropsIt(t *testing.T) {
 	v := &Value[int]{}
 	old := newBlocked(1)
-	first := make(chan int)
-	go func() {
-		got, _ := v.Read(context.Background(), time.Hour, old.read)
-		first <- got
-	}()
+	first := readAsync(v, old.read)
 	<-old.started
 	v.Invalidate()
 	// The read in flight may have missed the write: a caller after the
 	// Invalidate starts its own.
 	fresh := newBlocked(2)
-	second := make(chan int)
-	go func() {
-		got, _ := v.Read(context.Background(), time.Hour, fresh.read)
-		second <- got
-	}()
+	second := readAsync(v, fresh.read)
 	<-fresh.started
 	close(old.release)
 	if got := <-first; got != 1 {
