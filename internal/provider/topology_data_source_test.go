@@ -126,14 +126,15 @@ func minimalWith(fns ...func(*topology.Topology)) topology.Topology {
 
 // ruleError matches the Error diagnostic of rule id whose Hosts line is
 // exactly hosts: the summary, then only the indented "with ... on ..."
-// context lines, then the detail's first paragraph naming the rule, then
+// context lines (a source line numbered 100 or more is indented by one
+// space only), then the detail's first paragraph naming the rule, then
 // "Hosts:". So the match cannot wander into another diagnostic.
 func ruleError(id string, hosts ...string) *regexp.Regexp {
 	q := make([]string, len(hosts))
 	for i, h := range hosts {
 		q[i] = regexp.QuoteMeta(h)
 	}
-	return regexp.MustCompile(`Error: HA Rule ` + regexp.QuoteMeta(id) + ` Violated\n(?:\n|  [^\n]*\n)*` +
+	return regexp.MustCompile(`Error: HA Rule ` + regexp.QuoteMeta(id) + ` Violated\n(?:\n| +[^\n]*\n)*` +
 		`Rule ` + regexp.QuoteMeta(id) + ` \([^\n]*(?:\n[^\n]+)*\n\nHosts: ` + strings.Join(q, `,\s+`) + `\s`)
 }
 
