@@ -55,6 +55,16 @@ func endpoint(n node) string {
 	}
 }
 
+// ready reports whether every node that node i depends on has finished.
+func (g *graph) ready(i int, finished []bool) bool {
+	for _, d := range g.nodes[i].deps {
+		if !finished[d] {
+			return false
+		}
+	}
+	return true
+}
+
 // bound is the lower bound in seconds: the reads, one round trip per object,
 // list-scheduled on the dependency graph with p at a time, where the first
 // read of each endpoint also pays its connection set-up (and a read of the
@@ -80,14 +90,7 @@ func (g *graph) bound(p, latencyMs int) float64 {
 			if _, ok := running[i]; ok {
 				continue
 			}
-			ready := true
-			for _, d := range g.nodes[i].deps {
-				if !finished[d] {
-					ready = false
-					break
-				}
-			}
-			if !ready {
+			if !g.ready(i, finished) {
 				continue
 			}
 			start := now

@@ -139,14 +139,7 @@ func schedule(g *graph, p int, read func(node) error) error {
 			if started[i] {
 				continue
 			}
-			ready := true
-			for _, d := range g.nodes[i].deps {
-				if !finished[d] {
-					ready = false
-					break
-				}
-			}
-			if !ready {
+			if !g.ready(i, finished) {
 				continue
 			}
 			started[i] = true
