@@ -704,13 +704,7 @@ func testSambaOptionalFeature(t *testing.T, sl *samba.Lab) {
 func testSambaDNSRecord(t *testing.T, sl *samba.Lab) {
 	ctx, cancel := context.WithTimeout(context.Background(), sambaSubtestTimeout)
 	defer cancel()
-	dig, err := aptpkg.EnsureCommand(ctx, "dig", "dnsutils")
-	if errors.Is(err, aptpkg.ErrUnavailable) {
-		t.Skip(err.Error())
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	dig := aptpkg.NeedCommand(ctx, t, "dig", "dnsutils")
 	l := startLab(t)
 	f, _ := sl.Forest("priv")
 	dc1, _ := sl.DC("priv-dc1")

@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"strings"
 	"syscall"
+	"testing"
 	"time"
 )
 
@@ -83,6 +84,21 @@ func EnsureCommand(ctx context.Context, command, pkg string) (string, error) {
 		return "", fmt.Errorf("%s installed but %s is not on PATH: %w", pkg, command, err)
 	}
 	return p, nil
+}
+
+// NeedCommand is EnsureCommand for a test: it skips t with the reason when
+// packages cannot be installed here (ErrUnavailable says how to run it) and
+// fails t on any other error.
+func NeedCommand(ctx context.Context, t testing.TB, command, pkg string) string {
+	t.Helper()
+	p, err := EnsureCommand(ctx, command, pkg)
+	if errors.Is(err, ErrUnavailable) {
+		t.Skipf("%s (Debian package %s) is needed: %v", command, pkg, err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // Lock takes LockPath, waiting as long as ctx allows, and returns the unlock.

@@ -34,13 +34,7 @@ func newLdapsearch(t *testing.T, f *fixture, host string) *ldapsearchClient {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	bin, err := aptpkg.EnsureCommand(ctx, "ldapsearch", "ldap-utils")
-	if errors.Is(err, aptpkg.ErrUnavailable) {
-		t.Skipf("OpenLDAP's ldapsearch is needed: %v", err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := aptpkg.NeedCommand(ctx, t, "ldapsearch", "ldap-utils")
 	dir := t.TempDir()
 	c := &ldapsearchClient{bin: bin, url: "ldaps://" + f.addr(host, PortLDAPS), caFile: filepath.Join(dir, "ca.pem"), pwFile: filepath.Join(dir, "pw")}
 	if !strings.HasPrefix(f.addr(host, PortLDAPS), "127.0.0.1:") {

@@ -2,7 +2,6 @@ package tdssim_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -42,13 +41,7 @@ func newTSQL(t *testing.T, f *fixture, ca *labca.CA) *tsqlClient {
 	t.Helper()
 	c, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	path, err := aptpkg.EnsureCommand(c, "tsql", "freetds-bin")
-	if errors.Is(err, aptpkg.ErrUnavailable) {
-		t.Skipf("FreeTDS tsql is not installed and cannot be installed here (%v); run the tests as root on Debian (apt-get install freetds-bin) to run this conformance suite", err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	path := aptpkg.NeedCommand(c, t, "tsql", "freetds-bin")
 	dir := t.TempDir()
 	caFile := filepath.Join(dir, "ca.pem")
 	if err := os.WriteFile(caFile, ca.CertPEM(), 0o600); err != nil {

@@ -58,12 +58,7 @@ func (l *wsLab) curlStatus(t *testing.T, curl, scheme, host string, port int, au
 func TestProbeCurl(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	curl, err := aptpkg.EnsureCommand(ctx, "curl", "curl")
-	if errors.Is(err, aptpkg.ErrUnavailable) {
-		t.Skip(err.Error())
-	} else if err != nil {
-		t.Fatal(err)
-	}
+	curl := aptpkg.NeedCommand(ctx, t, "curl", "curl")
 	l := startWSLab(t, Options{HTTP: true})
 	open := winrm.NewOpenShellRequest("https://"+model.DC1+":5986/wsman", nil).String()
 	cases := []struct {
