@@ -428,6 +428,7 @@ func (c *Client) markDown(dc string, down bool) {
 // answers when target is empty.
 func (c *Client) acquire(ctx context.Context, target string) (*pool, *session, error) {
 	var errs []error
+	var tried []string
 	for _, dc := range c.candidates(target) {
 		p, err := c.pool(dc)
 		if err != nil {
@@ -439,16 +440,17 @@ func (c *Client) acquire(ctx context.Context, target string) (*pool, *session, e
 			return p, s, nil
 		}
 		if ctx.Err() != nil || !networkError(err) || certificateError(err) {
-			return nil, nil, err
+			return nil, nil, transport.AtHost(dc, err)
 		}
 		c.markDown(dc, true)
 		c.log.DebugContext(ctx, "domain controller unreachable", "dc", dc, "error", err.Error())
 		errs = append(errs, err)
+		tried = append(tried, dc)
 	}
 	if len(errs) == 1 {
-		return nil, nil, errs[0]
+		return nil, nil, transport.AtHost(tried[0], errs[0])
 	}
-	return nil, nil, fmt.Errorf("%w: no domain controller answered: %w", transport.ErrUnreachable, errors.Join(errs...))
+	return nil, nil, transport.AtHost(strings.Join(tried, ", "), fmt.Errorf("%w: no domain controller answered: %w", transport.ErrUnreachable, errors.Join(errs...)))
 }
 
 // do runs fn on a connection to target ("" = the home DC), retrying
@@ -474,7 +476,10 @@ func (c *Client) do(ctx context.Context, target, what string, retryable func(err
 	if lastDC == "" {
 		lastDC = target
 	}
-	return classify(what, lastDC, err)
+	if lastDC == "" {
+		lastDC = transport.HostOf(err) // the DCs the pool tried
+	}
+	return transport.AtHost(lastDC, classify(what, lastDC, err))
 }
 
 // guard closes the connection when ctx ends, so a blocked request returns.
@@ -495,7 +500,7 @@ func (c *Client) dial(ctx context.Context, dc string) (*ldap.Conn, error) {
 	defer cancel()
 	addr := net.JoinHostPort(dc, strconv.Itoa(c.port))
 	c.count(dc, func(s *OpStats) { s.Dials++ })
-	raw, err := c.cfg.ConnectTo.DialContext(ctx, "tcp", addr)
+	raw, err := c.cfg.ConnectTo.DialTimeout(ctx, "tcp", addr, c.cfg.DialTimeout)
 	if err != nil {
 		return nil, err
 	}

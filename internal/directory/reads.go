@@ -355,7 +355,8 @@ var trustAttrs = []string{"trustPartner", "flatName", "trustDirection", "trustTy
 // Trusts lists the domain's trustedDomain objects under CN=System, sorted
 // by partner. Cost: 1 search.
 func (c *Client) Trusts(ctx context.Context) ([]Trust, error) {
-	return c.trusts(ctx, eq("objectCategory", "trustedDomain"), "list trusts")
+	ts, _, err := c.trusts(ctx, eq("objectCategory", "trustedDomain"), "list trusts")
+	return ts, err
 }
 
 // Trust reads the trust with a partner given by DNS or NetBIOS name;
@@ -365,7 +366,7 @@ func (c *Client) Trust(ctx context.Context, partner string) (Trust, error) {
 	if partner == "" {
 		return Trust{}, fmt.Errorf("ldap read trust: %w: empty partner name", transport.ErrNotFound)
 	}
-	ts, err := c.trusts(ctx, and(eq("objectCategory", "trustedDomain"), or(eq("trustPartner", partner), eq("flatName", partner))), "read trust with "+partner)
+	ts, dc, err := c.trusts(ctx, and(eq("objectCategory", "trustedDomain"), or(eq("trustPartner", partner), eq("flatName", partner))), "read trust with "+partner)
 	if err != nil {
 		return Trust{}, err
 	}
@@ -374,16 +375,19 @@ func (c *Client) Trust(ctx context.Context, partner string) (Trust, error) {
 			return t, nil
 		}
 	}
-	return Trust{}, fmt.Errorf("ldap read trust: %w: no trust with %q", transport.ErrNotFound, partner)
+	return Trust{}, transport.AtHost(dc, fmt.Errorf("ldap read trust on %s: %w: no trust with %q", dc, transport.ErrNotFound, partner))
 }
 
-func (c *Client) trusts(ctx context.Context, filter, what string) ([]Trust, error) {
+// trusts also returns the DC that answered.
+func (c *Client) trusts(ctx context.Context, filter, what string) ([]Trust, string, error) {
 	n, err := c.naming(ctx)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	var out []Trust
+	var dc string
 	err = c.do(ctx, "", what, nil, func(ctx context.Context, s *session) error {
+		dc = s.dc
 		entries, err := s.searchPaged("CN=System,"+n.domain, ldap.ScopeSingleLevel, filter, trustAttrs...)
 		if err != nil {
 			return err
@@ -408,7 +412,7 @@ func (c *Client) trusts(ctx context.Context, filter, what string) ([]Trust, erro
 		return nil
 	})
 	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i].Partner) < strings.ToLower(out[j].Partner) })
-	return out, err
+	return out, dc, err
 }
 
 // OptionalFeatures lists the forest's optional features and whether each is

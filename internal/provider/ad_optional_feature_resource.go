@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -116,7 +117,7 @@ func (r *adOptionalFeatureResource) Create(ctx context.Context, req resource.Cre
 	name := plan.Name.ValueString()
 	st, err := r.data.dir.EnableOptionalFeature(ctx, name)
 	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("name"), "Optional Feature Not Enabled", featureErrorDetail(name, st, err))
+		reportFeature(&resp.Diagnostics, failure{"Optional Feature Not Enabled", st.NamingMaster, viaLDAP, fmt.Sprintf("enabling the optional feature %q on the domain naming master", name)}, st, err)
 		return
 	}
 	featureToModel(st, &plan)
@@ -148,7 +149,7 @@ func (r *adOptionalFeatureResource) Read(ctx context.Context, req resource.ReadR
 		return
 	}
 	if err != nil {
-		resp.Diagnostics.AddError("Optional Feature Not Read", fmt.Sprintf("Reading %q over LDAP failed (the state is kept unchanged): %v", state.Name.ValueString(), err))
+		report(&resp.Diagnostics, failure{"Optional Feature Not Read", "", viaLDAP, fmt.Sprintf("reading the optional feature %q (the state is kept unchanged)", state.Name.ValueString())}, err)
 		return
 	}
 	featureToModel(st, &state)
@@ -211,7 +212,7 @@ func (r *adOptionalFeatureResource) ModifyPlan(ctx context.Context, req resource
 	name := plan.Name.ValueString()
 	st, err := r.data.dir.OptionalFeature(ctx, name)
 	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("name"), "Optional Feature Not Available", featureErrorDetail(name, st, err))
+		reportFeature(&resp.Diagnostics, failure{"Optional Feature Not Available", st.NamingMaster, viaLDAP, fmt.Sprintf("reading the optional feature %q", name)}, st, err)
 		return
 	}
 	if err := ad.FeatureBlocked(st); err != nil {
@@ -219,19 +220,22 @@ func (r *adOptionalFeatureResource) ModifyPlan(ctx context.Context, req resource
 	}
 }
 
-// featureErrorDetail explains a failed read or enable of feature name.
-func featureErrorDetail(name string, st directory.OptionalFeatureState, err error) string {
+// reportFeature reports a failed read or enable of an optional feature on
+// the name attribute, with what to do for the directory's refusals.
+func reportFeature(diags *diag.Diagnostics, f failure, st directory.OptionalFeatureState, err error) {
+	hint := ""
 	switch {
 	case errors.Is(err, directory.ErrFunctionalLevel):
-		return ad.FeatureBlocked(st).Error()
+		if blocked := ad.FeatureBlocked(st); blocked != nil {
+			hint = blocked.Error()
+		}
 	case errors.Is(err, transport.ErrNotFound):
-		return fmt.Sprintf("The forest has no optional feature %q (no msDS-OptionalFeature object of that name under CN=Optional Features), "+
-			"or its domain naming master is unknown. The Privileged Access Management feature exists from Windows Server 2016 on. %v", name, err)
+		hint = "The forest has no optional feature of that name (no msDS-OptionalFeature object under CN=Optional Features), " +
+			"or its domain naming master is unknown. The Privileged Access Management feature exists from Windows Server 2016 on."
 	case errors.Is(err, directory.ErrAccessDenied):
-		return fmt.Sprintf("The LDAP account may not enable %q: it needs the Manage-Optional-Features control access right on CN=Partitions "+
-			"(Enterprise Admins have it). %v", name, err)
+		hint = "The LDAP account may not enable it: it needs the Manage-Optional-Features control access right on CN=Partitions (Enterprise Admins have it)."
 	}
-	return fmt.Sprintf("Enabling %q over LDAP failed: %v", name, err)
+	reportAt(diags, path.Root("name"), f, hint, err)
 }
 
 func featureToModel(st directory.OptionalFeatureState, m *adOptionalFeatureResourceModel) {

@@ -117,25 +117,25 @@ func (d *backupStatusDataSource) Read(ctx context.Context, req datasource.ReadRe
 	ctx = d.data.logCtx(ctx)
 	tomb, err := d.data.dir.TombstoneLifetime(ctx)
 	if err != nil {
-		resp.Diagnostics.AddError("Backup Status Not Read", fmt.Sprintf("Reading the tombstone lifetime over LDAP failed: %v", err))
+		report(&resp.Diagnostics, failure{"Backup Status Not Read", "", viaLDAP, "reading the tombstone lifetime"}, err)
 		return
 	}
 	inv, err := d.data.dir.Inventory(ctx)
 	roles := inv.Roles
 	if err != nil {
-		resp.Diagnostics.AddError("Backup Status Not Read", fmt.Sprintf("Reading the FSMO role holders over LDAP failed: %v", err))
+		report(&resp.Diagnostics, failure{"Backup Status Not Read", "", viaLDAP, "reading the FSMO role holders"}, err)
 		return
 	}
-	report, err := d.data.dir.BackupStatus(ctx)
+	backups, err := d.data.dir.BackupStatus(ctx)
 	if err != nil {
-		resp.Diagnostics.AddError("Backup Status Not Read", fmt.Sprintf("Reading the backup metadata (dSASignature) over LDAP failed: %v", err))
+		report(&resp.Diagnostics, failure{"Backup Status Not Read", "", viaLDAP, "reading the backup metadata (dSASignature)"}, err)
 		return
 	}
 	maxAge := 0
 	if !m.MaxAgeDays.IsNull() && !m.MaxAgeDays.IsUnknown() {
 		maxAge = int(m.MaxAgeDays.ValueInt64())
 	}
-	judged := judgeBackups(report, tomb, roles, maxAge, time.Now().UTC())
+	judged := judgeBackups(backups, tomb, roles, maxAge, time.Now().UTC())
 
 	m.TombstoneLifetimeDays = types.Int64Value(int64(tomb.Days))
 	m.TombstoneLifetimeSet = types.BoolValue(tomb.Set)

@@ -151,7 +151,7 @@ func (r *dnsRecordResource) Read(ctx context.Context, req resource.ReadRequest, 
 		return
 	}
 	if err != nil {
-		resp.Diagnostics.AddError("DNS Records Not Read", fmt.Sprintf("Reading %s over LDAP failed (the state is kept unchanged): %v", state.ID.ValueString(), err))
+		report(&resp.Diagnostics, failure{"DNS Records Not Read", "", viaLDAP, fmt.Sprintf("reading the DNS records %s (the state is kept unchanged)", state.ID.ValueString())}, err)
 		return
 	}
 	resp.Diagnostics.Append(dnsSetToModel(ctx, set, &state)...)
@@ -186,7 +186,7 @@ func (r *dnsRecordResource) Delete(ctx context.Context, req resource.DeleteReque
 	}
 	_, err := r.data.dir.SetDNSRecords(ctx, state.Zone.ValueString(), state.Name.ValueString(), directory.DNSTypeNames[state.Type.ValueString()], 0, nil)
 	if err != nil && !errors.Is(err, transport.ErrNotFound) {
-		resp.Diagnostics.AddError("DNS Records Not Deleted", fmt.Sprintf("Deleting %s over LDAP failed: %v", state.ID.ValueString(), err))
+		report(&resp.Diagnostics, failure{"DNS Records Not Deleted", "", viaLDAP, "deleting the DNS records " + state.ID.ValueString()}, err)
 	}
 }
 
@@ -257,7 +257,7 @@ func (r *dnsRecordResource) write(ctx context.Context, plan *dnsRecordResourceMo
 	zone, name, typ := plan.Zone.ValueString(), plan.Name.ValueString(), plan.Type.ValueString()
 	set, err := r.data.dir.SetDNSRecords(ctx, zone, name, directory.DNSTypeNames[typ], uint32(plan.TTL.ValueInt64()), values) //nolint:gosec // ttl is validated to 0..2147483647
 	if err != nil {
-		diags.AddError("DNS Records Not Written", fmt.Sprintf("Writing the %s records of %s in zone %s over LDAP failed: %v", typ, name, zone, err))
+		report(diags, failure{"DNS Records Not Written", "", viaLDAP, fmt.Sprintf("writing the %s records of %s in zone %s", typ, name, zone)}, err)
 		return
 	}
 	diags.Append(dnsSetToModel(ctx, set, plan)...)

@@ -38,8 +38,8 @@ func (r *domainControllerResource) rotateDSRM(ctx context.Context, host string, 
 	ctx = r.data.logCtx(ctx, password.ValueString())
 	err := ad.RotateDSRM(ctx, r.data.dir, r.data.winrm, host, account, password.ValueString())
 	if scramble := (*ad.ScrambleError)(nil); errors.As(err, &scramble) {
-		diags.AddAttributeWarning(path.Root("dsrm_sync_account"), "DSRM Sync Account Still Holds The Password",
-			fmt.Sprintf("The DSRM password of %s is rotated, but resetting %s to a random password afterwards failed, so the account's password is the DSRM password. Reset it by hand or rotate again: %v", host, account, scramble.Err))
+		warnAt(diags, path.Root("dsrm_sync_account"), failure{"DSRM Sync Account Still Holds The Password", "", viaLDAP, "resetting " + account + " to a random password after the rotation"},
+			fmt.Sprintf("The DSRM password of %s is rotated, but the account's password is still the DSRM password. Reset it by hand or rotate again.", host), scramble.Err)
 		return true
 	}
 	if err != nil {

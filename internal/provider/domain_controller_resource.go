@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -244,7 +245,7 @@ func (r *domainControllerResource) Create(ctx context.Context, req resource.Crea
 		return
 	}
 	if isDC, err := r.data.dir.IsDomainController(ctx, host); err != nil {
-		resp.Diagnostics.AddError("Domain Controller Not Promoted", fmt.Sprintf("Could not ask the directory whether %s is already a domain controller, so nothing was run on it: %v", host, err))
+		report(&resp.Diagnostics, failure{"Domain Controller Not Promoted", "", viaLDAP, "asking the directory whether " + host + " is already a domain controller (nothing was run on it)"}, err)
 		return
 	} else if isDC {
 		alreadyExists(&resp.Diagnostics, path.Root("host"), "Already A Domain Controller", host+" is already a domain controller", "bastion_domain_controller", host)
@@ -289,23 +290,23 @@ func (r *domainControllerResource) Create(ctx context.Context, req resource.Crea
 			"host": host, "status": out.Status, "feature_installed": out.FeatureInstalled, "reboot_required": out.RebootRequired})
 	}
 	if err := ad.WaitForDCOn(ctx, r.data.dir, in.ReplicationSourceDC, host, true, progress); err != nil {
-		resp.Diagnostics.AddError("Domain Controller Not Promoted",
-			fmt.Sprintf("%s did not appear as a domain controller (no NTDS Settings object) on its replication source %s within the create timeout.%s "+
-				"Check the promotion on the server (%%SYSTEMROOT%%\\debug\\dcpromo.log), then apply again.\n\n%v", host, dcOrHome(in.ReplicationSourceDC), lost, err))
+		reportWith(&resp.Diagnostics, failure{"Domain Controller Not Promoted", in.ReplicationSourceDC, viaLDAP,
+			fmt.Sprintf("waiting for %s to appear as a domain controller (an NTDS Settings object) on its replication source %s within the create timeout", host, dcOrHome(in.ReplicationSourceDC))},
+			strings.TrimSpace(lost+" Check the promotion on the server (%SYSTEMROOT%\\debug\\dcpromo.log), then apply again."), err)
 		return
 	}
 	// The new DC is done when it is back from its restart and answers as a DC itself.
 	if err := ad.WaitForDCOn(ctx, r.data.dir, host, host, true, progress); err != nil {
-		resp.Diagnostics.AddError("Domain Controller Not Promoted",
-			fmt.Sprintf("%s is a domain controller on its replication source %s, but did not answer over LDAP as a domain controller after its restart within the create timeout.%s "+
-				"Check that the server came back from its restart, then apply again.\n\n%v", host, dcOrHome(in.ReplicationSourceDC), lost, err))
+		reportWith(&resp.Diagnostics, failure{"Domain Controller Not Promoted", host, viaLDAP,
+			fmt.Sprintf("waiting for the new domain controller to answer as one after its restart, within the create timeout (it is a domain controller on its replication source %s)", dcOrHome(in.ReplicationSourceDC))},
+			strings.TrimSpace(lost+" Check that the server came back from its restart, then apply again."), err)
 		return
 	}
 	dc, err := ad.WaitForDC(ctx, r.data.dir, host, true, progress)
 	if err != nil {
-		resp.Diagnostics.AddError("Domain Controller Not Promoted",
-			fmt.Sprintf("%s did not appear as a domain controller (no NTDS Settings object on the pinned DC) within the create timeout.%s "+
-				"Check the promotion on the server (%%SYSTEMROOT%%\\debug\\dcpromo.log), then apply again; raise the create timeout if replication is just slow.\n\n%v", host, lost, err))
+		reportWith(&resp.Diagnostics, failure{"Domain Controller Not Promoted", "", viaLDAP,
+			fmt.Sprintf("waiting for %s to appear as a domain controller (an NTDS Settings object) on the pinned DC within the create timeout", host)},
+			strings.TrimSpace(lost+" Check the promotion on the server (%SYSTEMROOT%\\debug\\dcpromo.log), then apply again; raise the create timeout if replication is just slow."), err)
 		return
 	}
 	r.fromDirectory(ctx, dc, &plan, &resp.Diagnostics)
@@ -340,7 +341,7 @@ func (r *domainControllerResource) Read(ctx context.Context, req resource.ReadRe
 	}
 	dc, found, err := dcLookup(ctx, r.data.dir, host)
 	if err != nil {
-		resp.Diagnostics.AddError("Domain Controller Not Read", fmt.Sprintf("Reading %s over LDAP failed (the state is kept unchanged): %v", host, err))
+		report(&resp.Diagnostics, failure{"Domain Controller Not Read", "", viaLDAP, "reading the domain controller " + host + " (the state is kept unchanged)"}, err)
 		return
 	}
 	if !found {
@@ -375,8 +376,8 @@ func (r *domainControllerResource) Update(ctx context.Context, req resource.Upda
 	}
 	if !plan.GlobalCatalog.IsUnknown() && !plan.GlobalCatalog.Equal(state.GlobalCatalog) {
 		if _, err := r.data.dir.SetGlobalCatalog(ctx, host, plan.GlobalCatalog.ValueBool()); err != nil {
-			resp.Diagnostics.AddAttributeError(path.Root("global_catalog"), "Global Catalog Not Changed",
-				fmt.Sprintf("Setting bit 0x1 (global catalog) of the NTDS Settings options of %s to %t over LDAP failed: %v", host, plan.GlobalCatalog.ValueBool(), err))
+			reportAt(&resp.Diagnostics, path.Root("global_catalog"), failure{"Global Catalog Not Changed", "", viaLDAP,
+				fmt.Sprintf("setting bit 0x1 (global catalog) of the NTDS Settings options of %s to %t", host, plan.GlobalCatalog.ValueBool())}, "", err)
 			return
 		}
 	}
@@ -385,7 +386,7 @@ func (r *domainControllerResource) Update(ctx context.Context, req resource.Upda
 		if err == nil {
 			err = fmt.Errorf("%w: no NTDS Settings object for %s", transport.ErrNotFound, host)
 		}
-		resp.Diagnostics.AddError("Domain Controller Not Read", fmt.Sprintf("Reading %s back over LDAP after the update failed: %v", host, err))
+		report(&resp.Diagnostics, failure{"Domain Controller Not Read", "", viaLDAP, "reading the domain controller " + host + " back after the update"}, err)
 		return
 	}
 	r.fromDirectory(ctx, dc, &plan, &resp.Diagnostics)
@@ -449,9 +450,9 @@ func (r *domainControllerResource) Delete(ctx context.Context, req resource.Dele
 				"Manage the account with Windows LAPS, or reset its password from a domain account: the server stays a member of the domain.", host))
 	}
 	if err != nil {
-		resp.Diagnostics.AddError("Domain Controller Not Demoted",
-			fmt.Sprintf("%s still has an NTDS Settings object on the pinned DC after the demotion, within the delete timeout.%s "+
-				"Check the demotion on the server (%%SYSTEMROOT%%\\debug\\dcpromo.log) and replication to the pinned DC, then destroy again.\n\n%v", host, lost, err))
+		reportWith(&resp.Diagnostics, failure{"Domain Controller Not Demoted", "", viaLDAP,
+			fmt.Sprintf("waiting for the NTDS Settings object of %s to leave the pinned DC after the demotion, within the delete timeout", host)},
+			strings.TrimSpace(lost+" Check the demotion on the server (%SYSTEMROOT%\\debug\\dcpromo.log) and replication to the pinned DC, then destroy again."), err)
 	}
 }
 

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -98,12 +97,12 @@ func (d *domainControllersDataSource) Read(ctx context.Context, _ datasource.Rea
 	inv, err := d.data.dir.Inventory(ctx)
 	dcs, roles := inv.DCs, inv.Roles
 	if err != nil {
-		resp.Diagnostics.AddError("Domain Controllers Not Read", fmt.Sprintf("Reading the domain controllers and FSMO roles over LDAP failed: %v", err))
+		report(&resp.Diagnostics, failure{"Domain Controllers Not Read", "", viaLDAP, "reading the domain controllers and FSMO roles"}, err)
 		return
 	}
 	levels, err := d.data.dir.FunctionalLevels(ctx)
 	if err != nil {
-		resp.Diagnostics.AddError("Domain Controllers Not Read", fmt.Sprintf("Reading the functional levels over LDAP failed: %v", err))
+		report(&resp.Diagnostics, failure{"Domain Controllers Not Read", "", viaLDAP, "reading the functional levels"}, err)
 		return
 	}
 	m := domainControllersDataSourceModel{

@@ -177,7 +177,7 @@ func (r *fsmoRolesResource) Read(ctx context.Context, req resource.ReadRequest, 
 		return
 	}
 	if err != nil {
-		resp.Diagnostics.AddError("FSMO Roles Not Read", fmt.Sprintf("Reading the FSMO role holders over LDAP failed (the state is kept unchanged): %v", err))
+		report(&resp.Diagnostics, failure{"FSMO Roles Not Read", "", viaLDAP, "reading the FSMO role holders (the state is kept unchanged)"}, err)
 		return
 	}
 	fsmoFromDirectory(roles, &state, &resp.Diagnostics)
@@ -219,7 +219,7 @@ func (r *fsmoRolesResource) Delete(ctx context.Context, req resource.DeleteReque
 	}
 	current, err := r.read(ctx, state.DomainName.ValueString())
 	if err != nil {
-		resp.Diagnostics.AddError("FSMO Roles Not Returned", fmt.Sprintf("Reading the FSMO role holders over LDAP failed, so no role was moved to %s: %v", state.HolderOnDestroy.ValueString(), err))
+		report(&resp.Diagnostics, failure{"FSMO Roles Not Returned", "", viaLDAP, "reading the FSMO role holders (no role was moved to " + state.HolderOnDestroy.ValueString() + ")"}, err)
 		return
 	}
 	want := map[string]string{}
@@ -270,8 +270,8 @@ func (r *fsmoRolesResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	inv, err := r.data.dir.Inventory(ctx)
 	dcs := inv.DCs
 	if err != nil {
-		resp.Diagnostics.AddWarning("FSMO Role Holders Not Checked",
-			fmt.Sprintf("Could not read the domain controllers to check the new role holders; the transfers will tell: %v", err))
+		warnAt(&resp.Diagnostics, path.Empty(), failure{"FSMO Role Holders Not Checked", "", viaLDAP, "reading the domain controllers to check the new role holders"},
+			"The transfers will tell.", err)
 		return
 	}
 	for _, i := range moving {
@@ -331,7 +331,7 @@ func (r *fsmoRolesResource) apply(ctx context.Context, plan *fsmoRolesResourceMo
 	domain := plan.DomainName.ValueString()
 	current, err := r.read(ctx, domain)
 	if err != nil {
-		diags.AddError("FSMO Roles Not Read", fmt.Sprintf("Reading the FSMO role holders over LDAP failed, so no role was moved: %v", err))
+		report(diags, failure{"FSMO Roles Not Read", "", viaLDAP, "reading the FSMO role holders (no role was moved)"}, err)
 		return
 	}
 	want := map[string]string{}
@@ -343,7 +343,7 @@ func (r *fsmoRolesResource) apply(ctx context.Context, plan *fsmoRolesResourceMo
 	fsmoMove(ctx, r.data.dir, current, want, plan.AllowSeize.ValueBool(), diags)
 	after, err := r.read(ctx, domain)
 	if err != nil {
-		diags.AddError("FSMO Roles Not Read", fmt.Sprintf("Reading the FSMO role holders back over LDAP failed: %v", err))
+		report(diags, failure{"FSMO Roles Not Read", "", viaLDAP, "reading the FSMO role holders back after the move"}, err)
 		return
 	}
 	fsmoFromDirectory(after, plan, diags)
@@ -367,14 +367,13 @@ func fsmoMove(ctx context.Context, dir ad.Directory, current directory.FSMORoles
 					"duplicate SIDs; for the schema or domain naming master, conflicting schema or partition changes). Clean up its metadata (ntdsutil metadata cleanup) "+
 					"and rebuild the server before it is reconnected.", m.Role, m.Target, m.Holder, m.Holder, m.Role))
 		case errors.Is(m.Err, directory.ErrRoleOwnerUnavailable) && !allowSeize:
-			diags.AddAttributeError(at, "FSMO Role Not Transferred",
+			reportAt(diags, at, failure{"FSMO Role Not Transferred", m.Target, viaLDAP, fmt.Sprintf("transferring the %s role from %s", m.Role, m.Holder)},
 				fmt.Sprintf("The %s role could not be transferred to %s because its current holder %s did not answer: a transfer needs the holder online. "+
 					"If %s is back soon, apply again then. If it is lost for good, set allow_seize = true to seize the role on %s; %s must then never return to the network "+
-					"as a domain controller (two DCs that both believe they hold %s corrupt the directory).\n\n%v",
-					m.Role, m.Target, m.Holder, m.Holder, m.Target, m.Holder, m.Role, m.Err))
+					"as a domain controller (two DCs that both believe they hold %s corrupt the directory).",
+					m.Role, m.Target, m.Holder, m.Holder, m.Target, m.Holder, m.Role), m.Err)
 		case m.Err != nil:
-			diags.AddAttributeError(at, "FSMO Role Not Transferred",
-				fmt.Sprintf("Moving the %s role from %s to %s over LDAP failed: %v", m.Role, m.Holder, m.Target, m.Err))
+			reportAt(diags, at, failure{"FSMO Role Not Transferred", m.Target, viaLDAP, fmt.Sprintf("moving the %s role from %s", m.Role, m.Holder)}, "", m.Err)
 		}
 	}
 }
@@ -415,7 +414,8 @@ func (r *fsmoRolesResource) planReturn(ctx context.Context, req resource.ModifyP
 	ctx = r.data.logCtx(ctx)
 	inv, err := r.data.dir.Inventory(ctx)
 	if err != nil {
-		resp.Diagnostics.AddWarning("FSMO Role Return Not Checked", fmt.Sprintf("Could not read the domain controllers to check holder_on_destroy (%s); the transfers will tell: %v", target, err))
+		warnAt(&resp.Diagnostics, path.Empty(), failure{"FSMO Role Return Not Checked", "", viaLDAP, "reading the domain controllers to check holder_on_destroy (" + target + ")"},
+			"The transfers will tell.", err)
 		return
 	}
 	var dc *directory.DomainController

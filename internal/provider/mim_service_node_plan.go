@@ -133,11 +133,11 @@ func (r *mimServiceNodeResource) checkNotDC(ctx context.Context, host string, at
 	}
 	isDC, err := r.data.dir.IsDomainController(ctx, host)
 	if err != nil {
-		msg := fmt.Sprintf("Could not ask the directory whether %s is a domain controller (rule HA-4): %v", host, err)
+		f := failure{"HA Rule HA-4 Not Checked", "", viaLDAP, "asking the directory whether " + host + " is a domain controller (rule HA-4)"}
 		if atApply {
-			diags.AddAttributeError(path.Root("host"), "HA Rule HA-4 Not Checked", msg+". Nothing was installed.")
+			reportAt(diags, path.Root("host"), f, "Nothing was installed.", err)
 		} else {
-			diags.AddAttributeWarning(path.Root("host"), "HA Rule HA-4 Not Checked", msg+". The check runs again before anything is installed.")
+			warnAt(diags, path.Root("host"), f, "The check runs again before anything is installed.", err)
 		}
 		return
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/bastion-pam/terraform-provider-bastion/internal/pam"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
@@ -78,9 +79,9 @@ func (r *pamTrustResource) refreshCorpSide(ctx context.Context, m *pamTrustResou
 	ctx = r.data.logCtx(ctx, password)
 	corp, err := r.readCorpSide(ctx, m, password)
 	if err != nil {
-		diags.AddWarning("CORP Side Of PAM Trust Not Read",
-			fmt.Sprintf("Reading the CORP side of the trust (the source forest's trustedDomain object for the PRIV forest) from %s as %s with pam_corp_password failed; "+
-				"the state keeps the CORP side as last read, and the plan reads it again with corp_password_wo: %v", m.SourceForest.ValueString(), m.CorpUsername.ValueString(), err))
+		warnAt(diags, path.Empty(), failure{"CORP Side Of PAM Trust Not Read", "", viaCorpLDAP,
+			fmt.Sprintf("reading the CORP side of the trust (the source forest's trustedDomain object for the PRIV forest) from %s as %s with pam_corp_password", m.SourceForest.ValueString(), m.CorpUsername.ValueString())},
+			"The state keeps the CORP side as last read, and the plan reads it again with corp_password_wo.", err)
 		return
 	}
 	if corp == nil {

@@ -39,6 +39,29 @@ type failure struct {
 	doing    string // the operation, as a phrase: "promoting the server with ..."
 }
 
+// protocolNames are the protocols as a diagnostic names them.
+var protocolNames = map[protocol]string{
+	viaWinRM:    "WinRM",
+	viaLDAP:     "LDAP",
+	viaSQL:      "TDS (SQL Server)",
+	viaCorpLDAP: "LDAP (source domain)",
+}
+
+// where is the start of every failure's detail: the host, the protocol and
+// the operation, as "On priv-dc1.priv.contoso.com over LDAP, reading X". The
+// host is the failure's, or the one the adapter recorded when it chose the
+// server itself (the LDAP pool).
+func (f failure) where(err error) string {
+	host := f.host
+	if host == "" {
+		host = transport.HostOf(err)
+	}
+	if host == "" {
+		return "Over " + protocolNames[f.protocol] + ", " + f.doing
+	}
+	return "On " + host + " over " + protocolNames[f.protocol] + ", " + f.doing
+}
+
 // advice is, per protocol, what to do next for each kind of error.
 var advice = map[protocol]struct{ unreachable, unauthorized, certificate, deadline, other string }{
 	viaWinRM: {
@@ -74,38 +97,61 @@ var advice = map[protocol]struct{ unreachable, unauthorized, certificate, deadli
 }
 
 // report adds the diagnostic for err.
-func report(diags *diag.Diagnostics, f failure, err error) {
-	on := ""
-	if f.host != "" {
-		on = "On " + f.host + ", "
+func report(diags *diag.Diagnostics, f failure, err error) { reportAt(diags, path.Empty(), f, "", err) }
+
+// reportWith is report with a hint, what to check for this operation in
+// particular, after the advice for the kind of error.
+func reportWith(diags *diag.Diagnostics, f failure, hint string, err error) {
+	reportAt(diags, path.Empty(), f, hint, err)
+}
+
+// reportAt is reportWith for an error about the attribute at (an empty
+// path: about the resource as a whole).
+func reportAt(diags *diag.Diagnostics, at path.Path, f failure, hint string, err error) {
+	at, summary, detail := describe(at, f, hint, err)
+	if len(at.Steps()) == 0 {
+		diags.AddError(summary, detail)
+		return
 	}
+	diags.AddAttributeError(at, summary, detail)
+}
+
+// warnAt is reportAt as a warning, for a check that runs again at apply.
+func warnAt(diags *diag.Diagnostics, at path.Path, f failure, hint string, err error) {
+	at, summary, detail := describe(at, f, hint, err)
+	if len(at.Steps()) == 0 {
+		diags.AddWarning(summary, detail)
+		return
+	}
+	diags.AddAttributeWarning(at, summary, detail)
+}
+
+// describe builds the diagnostic for err: the attribute it is about, its
+// summary, and its detail (where, why and what to do, then the error).
+func describe(at path.Path, f failure, hint string, err error) (path.Path, string, string) {
+	where := f.where(err)
 	// Domain errors that name an attribute or a rule come first.
 	switch {
 	case errors.Is(err, pam.ErrCorpCredentialRefused):
-		diags.AddAttributeError(path.Root("corp_username"), "CORP Credential Refused",
-			fmt.Sprintf("%s%s failed: the source domain refused corp_username and corp_password_wo. Check both; the account must be a domain "+
-				"administrator there. After rotating the password, update corp_password_wo and bump corp_password_wo_version.\n\n%v", on, f.doing, err))
-		return
+		return path.Root("corp_username"), "CORP Credential Refused",
+			fmt.Sprintf("%s failed: the source domain refused corp_username and corp_password_wo. Check both; the account must be a domain "+
+				"administrator there. After rotating the password, update corp_password_wo and bump corp_password_wo_version.\n\n%v", where, err)
 	case errors.Is(err, pam.ErrModuleMissing):
-		diags.AddAttributeError(path.Root("host"), "MIMPAM Module Not Found",
-			fmt.Sprintf("%s%s failed: the host has no MIMPAM PowerShell module. Point host at a MIM Service node installed with the PAM components "+
-				"(bastion_mim_service_node with pam_components = true).\n\n%v", on, f.doing, err))
-		return
+		return path.Root("host"), "MIMPAM Module Not Found",
+			fmt.Sprintf("%s failed: the host has no MIMPAM PowerShell module. Point host at a MIM Service node installed with the PAM components "+
+				"(bastion_mim_service_node with pam_components = true).\n\n%v", where, err)
 	case errors.Is(err, pam.ErrForestNotFound):
-		diags.AddError(f.summary, fmt.Sprintf("%s%s failed: the source forest or domain was not found from the host. Check the name, that the host resolves it "+
-			"in DNS (a conditional forwarder to the CORP DNS servers) and reaches its domain controllers.\n\n%v", on, f.doing, err))
-		return
+		return at, f.summary, fmt.Sprintf("%s failed: the source forest or domain was not found from the host. Check the name, that the host resolves it "+
+			"in DNS (a conditional forwarder to the CORP DNS servers) and reaches its domain controllers.\n\n%v", where, err)
 	case errors.Is(err, topology.ErrLastDomainController):
-		diags.AddError("Last Domain Controller Not Demoted",
+		return at, "Last Domain Controller Not Demoted",
 			fmt.Sprintf("Demoting %s would leave the domain without a writable domain controller. *Back up and restore Active Directory*: while any DC works, recovery adds a replica; "+
-				"a domain with no DC can only come back from a backup. Promote another DC first (a second bastion_domain_controller), then demote this one.\n\n%v", f.host, err))
-		return
+				"a domain with no DC can only come back from a backup. Promote another DC first (a second bastion_domain_controller), then demote this one.\n\n%s failed: %v", f.host, where, err)
 	case errors.Is(err, topology.ErrHoldsFSMORoles):
-		diags.AddError("Domain Controller Holds FSMO Roles",
+		return at, "Domain Controller Holds FSMO Roles",
 			fmt.Sprintf("%s still holds FSMO roles, and Uninstall-ADDSDomainController refuses to demote an operations master. Move the roles to the DC of your choice first: set their holders in bastion_fsmo_roles "+
 				"(an LDAP transfer on the new holder) or run Move-ADDirectoryServerOperationMasterRole, apply, then demote. To tear the bastion down in one terraform destroy, "+
-				"set holder_on_destroy on bastion_fsmo_roles to a DC that stays: the roles go back there before any DC is demoted.\n\n%v", f.host, err))
-		return
+				"set holder_on_destroy on bastion_fsmo_roles to a DC that stays: the roles go back there before any DC is demoted.\n\n%s failed: %v", f.host, where, err)
 	}
 	a := advice[f.protocol]
 	next := a.other
@@ -116,14 +162,24 @@ func report(diags *diag.Diagnostics, f failure, err error) {
 		if what, ok := transport.DescribeCertificateError(err); ok {
 			next = strings.ToUpper(what[:1]) + what[1:] + ". " + a.certificate
 		}
+	case errors.Is(err, transport.ErrConnectTimeout):
+		next = a.unreachable + " The connect got no answer within connect_timeout (15 s unless set): the host is off, or a firewall drops the packets."
+	case errors.Is(err, context.DeadlineExceeded):
+		// Before unreachable: an operation cut off by its own timeout is
+		// often wrapped as a connection that broke.
+		next = a.deadline
 	case errors.Is(err, transport.ErrUnreachable):
 		next = a.unreachable
 	case errors.Is(err, transport.ErrUnauthorized):
 		next = a.unauthorized
-	case errors.Is(err, context.DeadlineExceeded):
-		next = a.deadline
 	}
-	diags.AddError(f.summary, fmt.Sprintf("%s%s failed. %s\n\n%v", on, f.doing, next, err))
+	switch {
+	case hint != "" && next == a.other:
+		next = hint + " " + next // the hint, then the error that follows
+	case hint != "":
+		next += " " + hint
+	}
+	return at, f.summary, fmt.Sprintf("%s failed. %s\n\n%v", where, next, err)
 }
 
 // isCertificateError reports a TLS peer certificate the provider did not

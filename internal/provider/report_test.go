@@ -32,7 +32,7 @@ func TestReportCertificateErrors(t *testing.T) {
 				t.Fatalf("%d diagnostics", len(diags))
 			}
 			d := diags[0].Detail()
-			for _, want := range []string{"On priv-dc1.priv.contoso.test, reading the thing failed.", `"priv-dc2.priv.contoso.test"`, class, advice[p].certificate} {
+			for _, want := range []string{"On priv-dc1.priv.contoso.test over " + protocolNames[p] + ", reading the thing failed.", `"priv-dc2.priv.contoso.test"`, class, advice[p].certificate} {
 				if !strings.Contains(d, want) {
 					t.Errorf("protocol %d, %s: detail lacks %q:\n%s", p, class, want, d)
 				}

@@ -303,11 +303,11 @@ func (r *sqlFailoverClusterInstanceResource) checkNodesNotDCs(ctx context.Contex
 	for _, host := range fresh {
 		isDC, err := r.data.dir.IsDomainController(ctx, host)
 		if err != nil {
-			msg := fmt.Sprintf("Could not ask the directory whether %s is a domain controller (rule HA-3): %v", host, err)
+			f := failure{"HA Rule HA-3 Not Checked", "", viaLDAP, "asking the directory whether " + host + " is a domain controller (rule HA-3)"}
 			if atApply {
-				diags.AddAttributeError(path.Root("nodes"), "HA Rule HA-3 Not Checked", msg+". Setup was not run.")
+				reportAt(diags, path.Root("nodes"), f, "Setup was not run.", err)
 			} else {
-				diags.AddAttributeWarning(path.Root("nodes"), "HA Rule HA-3 Not Checked", msg+". The check runs again before setup runs.")
+				warnAt(diags, path.Root("nodes"), f, "The check runs again before setup runs.", err)
 			}
 			continue
 		}
@@ -462,8 +462,9 @@ func (r *sqlFailoverClusterInstanceResource) guardDemolition(ctx context.Context
 	}
 	has, err := r.data.sql.DatabaseExists(ctx, fciMIMDatabase)
 	if err != nil {
-		resp.Diagnostics.AddWarning("SQL Server Instance Removal Not Checked",
-			fmt.Sprintf("This plan would %s the failover cluster instance %s; asking it over TDS whether it holds the MIM Service database (%s) failed, so that was not checked: %v", kind, network, fciMIMDatabase, err))
+		warnAt(&resp.Diagnostics, path.Empty(), failure{"SQL Server Instance Removal Not Checked", network, viaSQL,
+			fmt.Sprintf("asking the instance whether it holds the MIM Service database (%s), which this plan would %s", fciMIMDatabase, kind)},
+			"So that was not checked.", err)
 		return
 	}
 	tainted := ""

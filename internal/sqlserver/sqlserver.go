@@ -21,6 +21,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -311,16 +312,98 @@ type connector struct {
 func (cn *connector) Connect(ctx context.Context) (driver.Conn, error) {
 	p := cn.params
 	p.TLSConfig = p.TLSConfig.Clone()
+	refused := keepCertificateError(p.TLSConfig)
 	inner := mssql.NewConnectorConfig(p)
-	inner.Dialer = cn.dialer
+	// go-mssqldb sets no deadline on the connection while it logs in, so a
+	// server that accepts and never answers PRELOGIN would hold the
+	// operation past its timeout: close the connection when ctx ends.
+	d := &loginDialer{dialer: cn.dialer}
+	inner.Dialer = d
+	stop := context.AfterFunc(ctx, d.abort)
 	conn, err := inner.Connect(ctx)
+	if !stop() && err == nil {
+		_ = conn.Close()
+		err = ctx.Err()
+	}
 	if err != nil {
+		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+			err = fmt.Errorf("%w: %w", ctx.Err(), err)
+		}
 		cn.c.loginFailures.Add(1)
+		var typed *tls.CertificateVerificationError
+		if *refused != nil && !errors.As(err, &typed) {
+			// go-mssqldb keeps only the text of a PRELOGIN-wrapped handshake's error.
+			return nil, fmt.Errorf("TLS handshake with %s: %w", cn.c.server, *refused)
+		}
 		return nil, err
 	}
 	cn.c.logins.Add(1)
 	cn.c.log.DebugContext(ctx, "logged in to SQL Server")
 	return conn, nil
+}
+
+// loginDialer is the dialer of one login; abort closes what it dialled.
+type loginDialer struct {
+	*dialer
+	mu      sync.Mutex
+	conns   []net.Conn
+	aborted bool
+}
+
+func (d *loginDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	c, err := d.dialer.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.aborted {
+		_ = c.Close()
+		return nil, ctx.Err()
+	}
+	d.conns = append(d.conns, c)
+	return c, nil
+}
+
+func (d *loginDialer) abort() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.aborted = true
+	for _, c := range d.conns {
+		_ = c.Close()
+	}
+}
+
+// keepCertificateError makes cfg verify the server's certificate itself, as
+// crypto/tls does (the chain to cfg.RootCAs, the name cfg.ServerName), and
+// keep the typed error in *refused: go-mssqldb reports a PRELOGIN-wrapped
+// handshake's failure as text only, and the provider's diagnostic needs to
+// say which certificate failed and why. A config that does not verify
+// (trust_server_certificate) is left alone.
+func keepCertificateError(cfg *tls.Config) *error {
+	refused := new(error)
+	if cfg.InsecureSkipVerify {
+		return refused
+	}
+	// Verification moves to VerifyConnection, which runs on every handshake
+	// (resumed ones included) and fails it just as crypto/tls's own check would.
+	cfg.InsecureSkipVerify = true //nolint:gosec // G402: VerifyConnection below verifies the chain and the name
+	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+		if len(cs.PeerCertificates) == 0 {
+			*refused = errors.New("the server presented no certificate")
+			return *refused
+		}
+		opts := x509.VerifyOptions{Roots: cfg.RootCAs, DNSName: cfg.ServerName, Intermediates: x509.NewCertPool()}
+		for _, c := range cs.PeerCertificates[1:] {
+			opts.Intermediates.AddCert(c)
+		}
+		if _, err := cs.PeerCertificates[0].Verify(opts); err != nil {
+			*refused = &tls.CertificateVerificationError{UnverifiedCertificates: cs.PeerCertificates, Err: err}
+			return *refused
+		}
+		return nil
+	}
+	return refused
 }
 
 func (cn *connector) Driver() driver.Driver { return mssql.NewConnectorConfig(cn.params).Driver() }

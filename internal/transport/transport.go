@@ -24,6 +24,10 @@ var (
 	ErrUnreachable = errors.New("host unreachable")
 	// ErrUnauthorized: the host refused the credentials.
 	ErrUnauthorized = errors.New("unauthorized")
+	// ErrConnectTimeout: a TCP connect got no answer within the connect
+	// timeout (the host is off or a firewall drops the packets). It comes
+	// with ErrUnreachable, and tells it from the operation's own timeout.
+	ErrConnectTimeout = errors.New("connect timed out")
 )
 
 // ConnectTo maps "host:port" (or just "host", any port) to the "address:port"
@@ -97,11 +101,18 @@ func (c ConnectTo) DialTimeout(ctx context.Context, network, addr string, timeou
 		timeout = connectTimeout
 	}
 	d := net.Dialer{Timeout: timeout}
+	start := time.Now()
 	conn, err := d.DialContext(ctx, network, c.Resolve(addr))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrUnreachable, addr, err)
+	if err == nil {
+		return conn, nil
 	}
-	return conn, nil
+	// A connect that timed out after (about) the connect timeout, rather
+	// than the operation's earlier deadline: the adapters' own dial
+	// contexts end with the same timeout, so ctx may have expired with it.
+	if ne := net.Error(nil); errors.As(err, &ne) && ne.Timeout() && time.Since(start) >= timeout*9/10 {
+		return nil, fmt.Errorf("%w: %s: %w after %v: %w", ErrUnreachable, addr, ErrConnectTimeout, timeout, err)
+	}
+	return nil, fmt.Errorf("%w: %s: %w", ErrUnreachable, addr, err)
 }
 
 // RetryPolicy bounds retries; the context's deadline bounds them too.
@@ -184,3 +195,30 @@ func (l *Limiter) Acquire(ctx context.Context, key string) (release func(), err 
 
 // Discard is a logger that drops everything (for tests and the lab).
 var Discard = slog.New(slog.DiscardHandler)
+
+// hostError records which host an operation failed on, for callers that let
+// the adapter choose the server (the LDAP pool). Its text is err's.
+type hostError struct {
+	host string
+	err  error
+}
+
+func (e *hostError) Error() string { return e.err.Error() }
+func (e *hostError) Unwrap() error { return e.err }
+
+// AtHost marks err as an operation's failure on host (nil stays nil).
+func AtHost(host string, err error) error {
+	if err == nil || host == "" {
+		return err
+	}
+	return &hostError{host: host, err: err}
+}
+
+// HostOf is the host AtHost recorded in err's chain, or "".
+func HostOf(err error) string {
+	var h *hostError
+	if errors.As(err, &h) {
+		return h.host
+	}
+	return ""
+}

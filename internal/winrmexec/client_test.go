@@ -232,7 +232,7 @@ func TestRemoteErrors(t *testing.T) {
 	if !errors.Is(err, transport.ErrNotFound) {
 		t.Error("ObjectNotFound does not match ErrNotFound")
 	}
-	if msg := re.Error(); msg != "script lab_test on priv-app1.priv.contoso.test failed: Cannot find any service with service name 'FIMService'. (Microsoft.PowerShell.Commands.ServiceCommandException, category ObjectNotFound, error id NoServiceFoundForGivenName,Microsoft.PowerShell.Commands.GetServiceCommand)" {
+	if msg := re.Error(); msg != "winrm priv-app1.priv.contoso.test: script lab_test failed: Cannot find any service with service name 'FIMService'. (Microsoft.PowerShell.Commands.ServiceCommandException, category ObjectNotFound, error id NoServiceFoundForGivenName,Microsoft.PowerShell.Commands.GetServiceCommand)" {
 		t.Errorf("Error() = %s", msg)
 	}
 

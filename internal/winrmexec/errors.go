@@ -32,8 +32,8 @@ type RemoteError struct {
 }
 
 func (e *RemoteError) Error() string {
-	return fmt.Sprintf("script %s on %s failed: %s (%s, category %s, error id %s)",
-		e.Script, e.Host, strings.TrimSpace(e.Message), e.Type, e.Category, e.ID)
+	return fmt.Sprintf("winrm %s: script %s failed: %s (%s, category %s, error id %s)",
+		e.Host, e.Script, strings.TrimSpace(e.Message), e.Type, e.Category, e.ID)
 }
 
 // Is makes ObjectNotFound errors match transport.ErrNotFound.
