@@ -239,8 +239,8 @@ func (d *dnsClientServersDataSource) readCorp(ctx context.Context, corps []corpD
 		domain := c.DNSName.ValueString()
 		got, err := ad.CorpZoneForwarding(ctx, *d.data.dirConfig, ad.CorpDirectory{Domain: domain, Username: c.Username.ValueString(), Password: d.data.pamCorpPassword}, zone)
 		if errors.Is(err, transport.ErrUnauthorized) {
-			diags.AddAttributeError(at.AtListIndex(i).AtName("username"), "CORP Credential Refused",
-				fmt.Sprintf("The domain controllers of %s refused %s with the provider's pam_corp_password. Check both.\n\n%v", domain, c.Username.ValueString(), err))
+			reportAt(diags, at.AtListIndex(i).AtName("username"), failure{"CORP Credential Refused", "", viaCorpLDAP,
+				fmt.Sprintf("binding to the domain controllers of %s as %s with the provider's pam_corp_password", domain, c.Username.ValueString())}, "Check both.", err)
 			return nil
 		}
 		if err != nil {

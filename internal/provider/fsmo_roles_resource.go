@@ -172,7 +172,8 @@ func (r *fsmoRolesResource) Read(ctx context.Context, req resource.ReadRequest, 
 	roles, err := r.read(ctx, state.DomainName.ValueString())
 	if errors.Is(err, errDomainNotReached) && state.PDCEmulator.IsNull() {
 		// An import of a domain the directory does not hold: nothing to import.
-		resp.Diagnostics.AddWarning("Domain Not Found", fmt.Sprintf("Nothing was imported: %v.", err))
+		warnAt(&resp.Diagnostics, path.Empty(), failure{"Domain Not Found", "", viaLDAP, "reading the FSMO role holders of " + state.DomainName.ValueString() + " to import them"},
+			"Nothing was imported.", err)
 		resp.State.RemoveResource(ctx)
 		return
 	}

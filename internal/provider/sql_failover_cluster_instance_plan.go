@@ -223,9 +223,8 @@ func (r *sqlFailoverClusterInstanceResource) absentOnImport(ctx context.Context,
 	if !state.Nodes.IsNull() || !errors.Is(err, transport.ErrUnreachable) {
 		return false
 	}
-	resp.Diagnostics.AddWarning("SQL Server Failover Cluster Instance Not Found",
-		fmt.Sprintf("Nothing answers over TDS on %s, so there is nothing to import. If the instance exists but its cluster role is offline, "+
-			"bring it online (Get-ClusterGroup) and import again. %v", state.NetworkName.ValueString(), err))
+	warnAt(&resp.Diagnostics, path.Empty(), failure{"SQL Server Failover Cluster Instance Not Found", state.NetworkName.ValueString(), viaSQL, "reading the instance to import it"},
+		"Nothing answers on the network name, so there is nothing to import. If the instance exists but its cluster role is offline, bring it online (Get-ClusterGroup) and import again.", err)
 	resp.State.RemoveResource(ctx)
 	return true
 }
