@@ -67,7 +67,7 @@ func TestAccReport_certificateErrors(t *testing.T) {
 				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 				Steps: []resource.TestStep{{
 					Config:      l.ProviderHCL() + c.config + "\n",
-					ExpectError: regexp.MustCompile(`(?s)` + strings.Join(re, ".*")),
+					ExpectError: regexp.MustCompile(`(?si)` + strings.Join(re, ".*")),
 				}},
 			})
 		})
