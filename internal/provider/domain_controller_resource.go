@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -293,6 +294,7 @@ func (r *domainControllerResource) Create(ctx context.Context, req resource.Crea
 		reportWith(&resp.Diagnostics, failure{"Domain Controller Not Promoted", in.ReplicationSourceDC, viaLDAP,
 			fmt.Sprintf("waiting for %s to appear as a domain controller (an NTDS Settings object) on its replication source %s within the create timeout", host, dcOrHome(in.ReplicationSourceDC))},
 			strings.TrimSpace(lost+" Check the promotion on the server (%SYSTEMROOT%\\debug\\dcpromo.log), then apply again."), err)
+		r.keepUnverified(ctx, host, req.Plan, resp)
 		return
 	}
 	// The new DC is done when it is back from its restart and answers as a DC itself.
@@ -300,6 +302,7 @@ func (r *domainControllerResource) Create(ctx context.Context, req resource.Crea
 		reportWith(&resp.Diagnostics, failure{"Domain Controller Not Promoted", host, viaLDAP,
 			fmt.Sprintf("waiting for the new domain controller to answer as one after its restart, within the create timeout (it is a domain controller on its replication source %s)", dcOrHome(in.ReplicationSourceDC))},
 			strings.TrimSpace(lost+" Check that the server came back from its restart, then apply again."), err)
+		r.keepUnverified(ctx, host, req.Plan, resp)
 		return
 	}
 	dc, err := ad.WaitForDC(ctx, r.data.dir, host, true, progress)
@@ -307,12 +310,22 @@ func (r *domainControllerResource) Create(ctx context.Context, req resource.Crea
 		reportWith(&resp.Diagnostics, failure{"Domain Controller Not Promoted", "", viaLDAP,
 			fmt.Sprintf("waiting for %s to appear as a domain controller (an NTDS Settings object) on the pinned DC within the create timeout", host)},
 			strings.TrimSpace(lost+" Check the promotion on the server (%SYSTEMROOT%\\debug\\dcpromo.log), then apply again; raise the create timeout if replication is just slow."), err)
+		r.keepUnverified(ctx, host, req.Plan, resp)
 		return
 	}
 	r.fromDirectory(ctx, dc, &plan, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, dcPromotedKey, []byte("true"))...)
 	resp.Diagnostics.Append(recordObject(ctx, resp.Private, dcObject{Host: host})...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// keepUnverified saves the planned DC after a promotion that ran but was not
+// verified in time: the server may be a DC now, so the state must say so.
+func (r *domainControllerResource) keepUnverified(ctx context.Context, host string, plan tfsdk.Plan, resp *resource.CreateResponse) {
+	keepPlannedWarning(&resp.Diagnostics, "Domain Controller Saved Unverified", fmt.Sprintf("The promotion of %s ran, but it was not verified within the create timeout.", host))
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, dcPromotedKey, []byte("true"))...)
+	resp.Diagnostics.Append(recordObject(ctx, resp.Private, dcObject{Host: host})...)
+	resp.Diagnostics.Append(keepPlanned(plan, &resp.State)...)
 }
 
 func (r *domainControllerResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {

@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -256,13 +257,13 @@ func (r *mimServiceNodeResource) Create(ctx context.Context, req resource.Create
 	if err != nil {
 		report(&resp.Diagnostics, failure{"MIM Service Not Installed", host, viaWinRM, "running the MIM Service and Portal installer"}, err)
 		// The MSI may have got part of the way: record whatever is there so the state says so.
-		r.saveAfterFailure(ctx, host, &plan, resp)
+		r.saveAfterFailure(ctx, host, req.Plan, &plan, resp)
 		return
 	}
 	node, failed, err := r.converge(ctx, host, configuredNames(&plan), nil, false)
 	if err != nil {
 		report(&resp.Diagnostics, failure{failed.summary, host, viaWinRM, failed.doing + " after the install (the MIM Service is installed; the resource is saved as tainted, so the next apply replaces it)"}, err)
-		r.saveAfterFailure(ctx, host, &plan, resp)
+		r.saveAfterFailure(ctx, host, req.Plan, &plan, resp)
 		return
 	}
 	if installed.RebootRequired {
@@ -277,9 +278,15 @@ func (r *mimServiceNodeResource) Create(ctx context.Context, req resource.Create
 
 // saveAfterFailure stores what the server holds after a failed create, so a
 // half-built node is in state (Terraform marks it tainted) instead of lost.
-func (r *mimServiceNodeResource) saveAfterFailure(ctx context.Context, host string, plan *mimServiceNodeResourceModel, resp *resource.CreateResponse) {
+func (r *mimServiceNodeResource) saveAfterFailure(ctx context.Context, host string, req tfsdk.Plan, plan *mimServiceNodeResourceModel, resp *resource.CreateResponse) {
 	node, err := mim.Read(ctx, r.data.winrm, host)
-	if err != nil || !node.Installed {
+	if err != nil {
+		// Whether the installer left anything is unknown: keep the plan.
+		keepPlannedWarning(&resp.Diagnostics, "MIM Service Node Saved Unread", fmt.Sprintf("The provider could not read %s after the failure.", host))
+		resp.Diagnostics.Append(keepPlanned(req, &resp.State)...)
+		return
+	}
+	if !node.Installed {
 		return
 	}
 	r.fromNode(node, plan)

@@ -314,10 +314,12 @@ func (r *sqlFailoverClusterInstanceResource) Create(ctx context.Context, req res
 			resp.Diagnostics.AddWarning("Failover Cluster Instance Partly Built",
 				fmt.Sprintf("The instance %s was installed but not every node was added. It is saved in the state as tainted, so the next apply would rebuild it; "+
 					"to add the missing nodes in place instead, run `terraform untaint` on the resource and apply again.", plan.NetworkName.ValueString()))
+			resp.Diagnostics.Append(recordObject(ctx, resp.Private, fciObject{NetworkName: plan.NetworkName.ValueString()})...)
 			if fc, err := r.readCluster(ctx); err == nil {
 				r.fromCluster(fc, &plan, nil)
-				resp.Diagnostics.Append(recordObject(ctx, resp.Private, fciObject{NetworkName: plan.NetworkName.ValueString()})...)
 				resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+			} else {
+				resp.Diagnostics.Append(keepPlanned(req.Plan, &resp.State)...)
 			}
 			return
 		}
@@ -325,6 +327,9 @@ func (r *sqlFailoverClusterInstanceResource) Create(ctx context.Context, req res
 	fc, err := r.readCluster(ctx)
 	if err != nil {
 		report(&resp.Diagnostics, failure{"SQL Server Failover Cluster Instance Not Read", plan.NetworkName.ValueString(), viaSQL, "reading the new instance after setup (it is installed; list the provider's account in sysadmin_accounts so it can log in)"}, err)
+		keepPlannedWarning(&resp.Diagnostics, "Failover Cluster Instance Saved Unread", fmt.Sprintf("Setup installed %s, but the provider could not read it back.", plan.NetworkName.ValueString()))
+		resp.Diagnostics.Append(recordObject(ctx, resp.Private, fciObject{NetworkName: plan.NetworkName.ValueString()})...)
+		resp.Diagnostics.Append(keepPlanned(req.Plan, &resp.State)...)
 		return
 	}
 	r.fromCluster(fc, &plan, &resp.Diagnostics)

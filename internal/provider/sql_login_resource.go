@@ -125,6 +125,8 @@ func (r *sqlLoginResource) Create(ctx context.Context, req resource.CreateReques
 	l, err := r.data.sql.Login(ctx, name)
 	if err != nil {
 		report(&resp.Diagnostics, failure{"SQL Login Not Read", r.data.sql.Server(), viaSQL, fmt.Sprintf("reading the new login %q", name)}, err)
+		keepPlannedWarning(&resp.Diagnostics, "SQL Login Saved Unread", fmt.Sprintf("The login %q was created on %s, but the provider could not read it back.", name, r.data.sql.Server()))
+		resp.Diagnostics.Append(keepPlanned(req.Plan, &resp.State)...)
 		return
 	}
 	sqlLoginInto(l, &plan)

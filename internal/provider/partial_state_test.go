@@ -1,0 +1,115 @@
+package provider
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
+)
+
+// keepPlanned turns every unknown value of the plan into null and keeps the
+// known ones, nested ones included.
+func TestKeepPlannedNullsUnknowns(t *testing.T) {
+	obj := tftypes.Object{AttributeTypes: map[string]tftypes.Type{
+		"host": tftypes.String, "id": tftypes.String,
+		"nodes":    tftypes.List{ElementType: tftypes.String},
+		"timeouts": tftypes.Object{AttributeTypes: map[string]tftypes.Type{"create": tftypes.String}},
+	}}
+	plan := tfsdk.Plan{Raw: tftypes.NewValue(obj, map[string]tftypes.Value{
+		"host":     tftypes.NewValue(tftypes.String, "priv-app1"),
+		"id":       tftypes.NewValue(tftypes.String, tftypes.UnknownValue),
+		"nodes":    tftypes.NewValue(tftypes.List{ElementType: tftypes.String}, tftypes.UnknownValue),
+		"timeouts": tftypes.NewValue(obj.AttributeTypes["timeouts"], map[string]tftypes.Value{"create": tftypes.NewValue(tftypes.String, tftypes.UnknownValue)}),
+	})}
+	var state tfsdk.State
+	if d := keepPlanned(plan, &state); d.HasError() {
+		t.Fatalf("keepPlanned: %v", d)
+	}
+	if !state.Raw.IsFullyKnown() {
+		t.Fatalf("state still holds unknowns: %s", state.Raw)
+	}
+	got := map[string]tftypes.Value{}
+	if err := state.Raw.As(&got); err != nil {
+		t.Fatal(err)
+	}
+	var host string
+	if err := got["host"].As(&host); err != nil || host != "priv-app1" {
+		t.Errorf("host = %q (%v), want the planned priv-app1", host, err)
+	}
+	for _, k := range []string{"id", "nodes"} {
+		if !got[k].IsNull() {
+			t.Errorf("%s = %s, want null", k, got[k])
+		}
+	}
+	inner := map[string]tftypes.Value{}
+	if err := got["timeouts"].As(&inner); err != nil || !inner["create"].IsNull() {
+		t.Errorf("timeouts.create = %v (%v), want null", inner["create"], err)
+	}
+}
+
+// A promotion that runs but is not verified within the create timeout
+// leaves the DC in the state as tainted: the next plan replaces it rather
+// than forgetting a server that may now be a domain controller.
+func TestAccDomainController_unverifiedPromotionIsTainted(t *testing.T) {
+	skipUnlessAcc(t)
+	l := startLab(t)
+	// The pinned DC (priv-dc1) sees the new DC only after a delay longer
+	// than the create timeout.
+	const delay = 25 * time.Second
+	_ = l.Env.Do(func(e *model.Env) error {
+		e.RestartWindow, e.ReplicationDelay = time.Second, delay
+		return nil
+	})
+	cfg := dcConfig{Host: model.Spare1, ReplicationSource: model.DC2}.hcl()
+	cut := strings.LastIndex(cfg, "}")
+	short := cfg[:cut] + "  timeouts = { create = \"6s\" }\n}\n"
+	var started time.Time
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				PreConfig:   func() { started = time.Now() },
+				Config:      l.ProviderHCL() + short,
+				ExpectError: regexp.MustCompile(`Domain Controller Not Promoted`),
+			},
+			{
+				// Once replication caught up, the saved DC reads back, and
+				// the taint plans a replacement.
+				PreConfig: func() {
+					deadline := started.Add(2 * delay)
+					for !visibleOn(l.Env, model.DC1, model.Spare1) {
+						if time.Now().After(deadline) {
+							t.Fatalf("%s never replicated to %s", model.Spare1, model.DC1)
+						}
+						time.Sleep(200 * time.Millisecond)
+					}
+				},
+				Config:             l.ProviderHCL() + cfg,
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectResourceAction("bastion_domain_controller.dc", plancheck.ResourceActionReplace)},
+				},
+			},
+		},
+	})
+}
+
+// visibleOn reports whether the DC host has replicated to the DC on.
+func visibleOn(env *model.Env, on, host string) bool {
+	seen := false
+	_ = env.Do(func(e *model.Env) error {
+		for _, dc := range e.Domain.VisibleDCs(on, e.Now()) {
+			seen = seen || model.Key(dc.Host) == model.Key(host)
+		}
+		return nil
+	})
+	return seen
+}
