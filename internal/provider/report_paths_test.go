@@ -32,6 +32,7 @@ var localErrors = map[string]string{
 	"adOptionalFeatureResource.ModifyPlan":           "ad.FeatureBlocked judges the levels already read; its error is the rule, not a failed read",
 	"topologyDataSourceModel.toTopology":             "parses last_backup timestamps in the configuration",
 	"topologyTime":                                   "parses a timestamp in the configuration",
+	"keepPlanned":                                    "converts the plan into a state (a provider bug if it fails)",
 }
 
 // TestEveryRemoteErrorGoesThroughReport: no diagnostic in internal/provider

@@ -725,14 +725,14 @@ func TestAccTopology_dataSourceExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fresh := config.StringVariable(time.Now().Add(-26 * time.Hour).UTC().Format(time.RFC3339))
+	// The example reads the backups from the directory: it plans against the lab.
+	l := startLab(t)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
-			Config: emptyProvider + string(raw), PlanOnly: true, ExpectNonEmptyPlan: true,
+			Config: l.ProviderHCL() + string(raw), PlanOnly: true, ExpectNonEmptyPlan: true,
 			ConfigVariables: config.Variables{
 				"mim_service_account_password": config.StringVariable("not-used-by-a-plan"),
-				"last_system_state_backup":     config.MapVariable(map[string]config.Variable{topoDC1: fresh, topoDC2: fresh}),
 			},
 			ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: []plancheck.PlanCheck{
 				// The example keys its nodes by MIM service name, which a rebuilt node keeps.
