@@ -193,7 +193,7 @@ func (c *Client) ZoneForwardings(ctx context.Context, name string) ([]ZoneForwar
 	err = c.do(ctx, "", "read DNS zones for "+name, nil, func(_ context.Context, s *session) error {
 		out = nil
 		for _, p := range places {
-			entries, err := s.searchPaged(p.base, ldap.ScopeSingleLevel, filter, "name", "dnsProperty")
+			entries, err := s.searchPaged(p.base, ldap.ScopeSingleLevel, filter, "name", "dNSProperty")
 			if code, ok := ldapCode(err); ok && code == ldap.LDAPResultNoSuchObject {
 				continue
 			}
@@ -217,9 +217,11 @@ func (c *Client) ZoneForwardings(ctx context.Context, name string) ([]ZoneForwar
 }
 
 func zoneForwarding(e *ldap.Entry, partition string) (ZoneForwarding, error) {
-	z := ZoneForwarding{Zone: e.GetAttributeValue("name"), Type: DNSZoneTypePrimary, Partition: partition, DN: e.DN}
+	z := ZoneForwarding{Zone: e.GetEqualFoldAttributeValue("name"), Type: DNSZoneTypePrimary, Partition: partition, DN: e.DN}
 	var ip4, da []string
-	for _, raw := range e.GetRawAttributeValues("dnsProperty") {
+	// AD and Samba name it dNSProperty (its lDAPDisplayName), whatever case
+	// the request used.
+	for _, raw := range e.GetEqualFoldRawAttributeValues("dNSProperty") {
 		p, err := ParseDNSProperty(raw)
 		if err != nil {
 			return z, fmt.Errorf("dnsProperty of %s: %w", e.DN, err)
@@ -286,11 +288,11 @@ func (c *Client) HostAddresses(ctx context.Context, zone string, hosts []string)
 			return err
 		}
 		for _, e := range entries {
-			if strings.EqualFold(e.GetAttributeValue("dNSTombstoned"), "TRUE") {
+			if strings.EqualFold(e.GetEqualFoldAttributeValue("dNSTombstoned"), "TRUE") {
 				continue
 			}
 			var addrs []string
-			for _, raw := range e.GetRawAttributeValues("dnsRecord") {
+			for _, raw := range e.GetEqualFoldRawAttributeValues("dnsRecord") {
 				r, err := ParseDNSRecord(raw)
 				if err != nil {
 					return fmt.Errorf("dnsRecord of %s: %w", e.DN, err)
@@ -299,7 +301,7 @@ func (c *Client) HostAddresses(ctx context.Context, zone string, hosts []string)
 					addrs = append(addrs, r.Value)
 				}
 			}
-			for _, h := range byLabel[strings.ToLower(e.GetAttributeValue("dc"))] {
+			for _, h := range byLabel[strings.ToLower(e.GetEqualFoldAttributeValue("dc"))] {
 				out[h] = addrs
 			}
 		}

@@ -488,7 +488,7 @@ func (v *view) renderDNSZones() {
 		zdn := v.zoneDN(z)
 		nc := v.zonePartition(z)
 		v.add(zdn, nc).set("objectClass", objClass("dnsZone")...).set("objectCategory", v.category("Dns-Zone")).set("dc", z.Name).set("name", z.Name).
-			set("dnsProperty", z.Properties()...)
+			set("dNSProperty", z.Properties()...)
 		for _, n := range z.SortedNodes() {
 			v.add("DC="+rdn(n.Name)+","+zdn, nc).
 				set("objectClass", objClass("dnsNode")...).
