@@ -79,19 +79,20 @@ func (d *dnsClientServersDataSource) Schema(_ context.Context, _ datasource.Sche
 			"domain controller computer's IP address\".\n\n" +
 			"What is read, and how:\n\n" +
 			"- **`hosts`**: each computer's DNS client server list (`Get-DnsClientServerAddress`: the `ServerAddresses` of every interface, IPv4 first), " +
-			"over WinRM with one script per host.\n" +
+			"over WinRM with one script per host.\n\n" +
 			"- **`corp_domains`**: the conditional forwarders and stub zones the CORP domain stores in its directory for the bastion's zone or a domain above it, " +
 			"over LDAP with the CORP account: `dnsZone` objects in the `ForestDnsZones` and `DomainDnsZones` application partitions and in " +
 			"`CN=MicrosoftDNS,CN=System` whose `dnsProperty` `DSPROPERTY_ZONE_TYPE` is a forwarder or stub zone and whose `DSPROPERTY_ZONE_MASTER_SERVERS` " +
 			"(or `_DA`) lists the servers their queries go to ([MS-DNSP] 2.3.2.1). A zone in `ForestDnsZones` serves every domain controller of the CORP " +
 			"forest; one in `DomainDnsZones` or the domain partition the domain controllers of that domain. Each such domain controller appears in " +
-			"`dns_servers` with those servers. Five LDAP operations per CORP domain (bind, the DC list, three zone searches).\n" +
+			"`dns_servers` with those servers. Five LDAP operations per CORP domain (bind, the DC list, three zone searches).\n\n" +
 			"- **`dns_server_hosts`**: each DNS server's own configuration over WinRM, one script per host (`MicrosoftDNS_Server` `Forwarders`, what " +
 			"`Get-DnsServerForwarder` lists, and the `MicrosoftDNS_Zone` forwarder and stub zones, file-backed or in Active Directory, what " +
 			"`Get-DnsServerZone` lists): the most specific forwarder or stub zone for `zone` or a domain above it, else the server-level forwarders. " +
 			"This is what the server really does, including what the directory cannot show; it takes precedence over `corp_domains` for the same host. " +
-			"The provider's WinRM account must be allowed on those servers: under a PAM trust the CORP forest does not trust PRIV, so a CORP domain " +
-			"controller accepts a PRIV account only if the CORP forest trusts the bastion forest.\n" +
+			"The provider's WinRM account must be allowed on those servers: in a PAM trust the CORP forest is the trusting side and trusts the bastion " +
+			"forest (*Deploy MIM PAM*), so a PRIV account can authenticate to a CORP domain controller through the trust; whether it may log on over " +
+			"WinRM and read the DNS server's configuration depends on the permissions CORP grants it.\n\n" +
 			"- **Resolution**: with the provider's `ldap` block set, the PRIV domain controllers (`nTDSDSA` objects and their `dNSHostName`) and their A and AAAA " +
 			"records in `zone` are read (the DC inventory the plan shares, and one search); an address of a DC becomes that DC's host name, so HA-7 names the " +
 			"DC, and an address that belongs to no DC is kept and listed in `non_dc_servers`.\n\n" +
@@ -117,7 +118,7 @@ func (d *dnsClientServersDataSource) Schema(_ context.Context, _ datasource.Sche
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 					"dns_name": schema.StringAttribute{
 						Required:            true,
-						MarkdownDescription: "DNS name of the CORP domain, e.g. `corp.contoso.com`; it must resolve to its domain controllers where Terraform runs (or be mapped in `connect_to`).",
+						MarkdownDescription: "DNS name of the CORP domain, e.g. `corp.contoso.test`; it must resolve to its domain controllers where Terraform runs (or be mapped in `connect_to`).",
 						Validators:          []validator.String{validators.DNSDomainName()},
 					},
 					"username": schema.StringAttribute{

@@ -19,7 +19,7 @@ data "bastion_dns_client_servers" "bastion" {
   # Where the provider's WinRM account may log on to them: the CORP DCs' own
   # forwarders and file-backed conditional forwarders, which the directory
   # does not hold.
-  # dns_server_hosts = ["corp-dc1.corp.contoso.com"]
+  # dns_server_hosts = ["corp-dc1.corp.contoso.test"]
 }
 
 # Every PRIV DC address is already resolved to the DC's name, so the
