@@ -98,16 +98,16 @@ type ZoneForwarding struct {
 // forest; one in DomainDnsZones or the domain partition the DCs of that
 // domain. A DC no such zone serves is absent: it reaches the zone through
 // its server-level forwarders, a file-backed zone or the root hints, none of
-// which the directory holds. Cost: 5 LDAP operations on one CORP DC (bind,
+// which the directory holds. The bind is always simple with the CORP
+// credential, never base's Kerberos identity, and refused without TLS
+// (directory.ErrCleartextCredential). Cost: 5 LDAP operations on one CORP DC (bind,
 // the DC list, 3 zone searches) on a short-lived connection.
 func CorpZoneForwarding(ctx context.Context, base directory.Config, corp CorpDirectory, zone string) ([]ZoneForwarding, error) {
 	domain := strings.TrimSuffix(corp.Domain, ".")
-	c := base
-	c.Servers = []string{domain} // a domain's DNS name resolves to its DCs
-	c.PinnedDC = ""
-	c.Domain = domain
-	c.Username = corp.Username
-	c.Password = corp.Password
+	c, err := directory.OtherDomainConfig(base, domain, corp.Username, corp.Password)
+	if err != nil {
+		return nil, err
+	}
 	client, err := directory.New(c)
 	if err != nil {
 		return nil, err

@@ -162,11 +162,10 @@ func bits32(v int64) uint32 {
 // connection.
 func ReadCorpSide(ctx context.Context, base directory.Config, privForest string, t Trust) (*directory.Trust, error) {
 	forest := strings.TrimSuffix(t.SourceForest, ".")
-	c := base
-	c.Servers = []string{forest} // a domain's DNS name resolves to its DCs
-	c.Domain = forest
-	c.Username = t.Corp.Username
-	c.Password = t.Corp.Password
+	c, err := directory.OtherDomainConfig(base, forest, t.Corp.Username, t.Corp.Password)
+	if err != nil {
+		return nil, err
+	}
 	client, err := directory.New(c)
 	if err != nil {
 		return nil, err

@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/ad"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/directory"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/validators"
 )
@@ -228,6 +229,11 @@ func (d *dnsClientServersDataSource) readCorp(ctx context.Context, corps []corpD
 		return nil
 	case zone == "":
 		diags.AddAttributeError(path.Root("zone"), "DNS Zone Not Known", "Set zone to the bastion's DNS zone (the provider's ldap.domain is not set either).")
+		return nil
+	case d.data.dirConfig.TLSMode == directory.TLSModeNone:
+		diags.AddAttributeError(at, "CORP Password Needs TLS",
+			"corp_domains are read with a simple bind that sends the provider's pam_corp_password to the CORP domain controllers, and the provider's "+
+				"ldap.tls_mode is \"none\": the password would cross the network in clear. Set ldap.tls_mode to ldaps (the default) or starttls.")
 		return nil
 	case d.data.pamCorpPassword == "":
 		diags.AddAttributeError(at, "CORP Password Not Set",

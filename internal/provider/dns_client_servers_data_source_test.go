@@ -221,6 +221,28 @@ data "bastion_dns_client_servers" "x" {
 	})
 }
 
+// With ldap.tls_mode = "none", corp_domains would send pam_corp_password in
+// a cleartext simple bind: an error naming corp_domains and tls_mode before
+// any CORP DC is contacted.
+func TestAccDNSClientServers_corpPasswordNeedsTLS(t *testing.T) {
+	skipUnlessAcc(t)
+	l := startLab(t)
+	provider := strings.Replace(l.ProviderHCL(), "  ldap {\n", "  ldap {\n    tls_mode = \"none\"\n", 1)
+	provider = strings.Replace(provider, "provider \"bastion\" {\n", fmt.Sprintf("provider \"bastion\" {\n  pam_corp_password = %q\n", l.CorpAdminPassword()), 1)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: provider + fmt.Sprintf(`
+data "bastion_dns_client_servers" "x" {
+  corp_domains = [{ dns_name = %q, username = %q }]
+}
+`, model.CorpDomainDNS, model.CorpAdminUser),
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`(?is)CORP Password Needs TLS.*corp_domains.*tls_mode`),
+		}},
+	})
+}
+
 // The DNS server's own configuration, read over WinRM on the CORP DC: a
 // server-level forwarder to one PRIV DC fails the enforced plan naming the
 // CORP DC and that DC; a file-backed conditional forwarder for the PRIV zone
