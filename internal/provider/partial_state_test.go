@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/labca"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
 )
 
@@ -112,4 +114,39 @@ func visibleOn(env *model.Env, on, host string) bool {
 		return nil
 	})
 	return seen
+}
+
+// Before setup's first run, a network name where something answers but
+// cannot be read (here a certificate the provider does not trust) stops the
+// create: it may be an instance, and setup must not run over it.
+func TestAccSQLFailoverClusterInstance_unreadableNameRefused(t *testing.T) {
+	skipUnlessAcc(t)
+	l := startLab(t)
+	if err := l.Env.SetCertificateFlaw(model.SQLNetwork, model.TDS, labca.UnknownAuthority); err != nil {
+		t.Fatal(err)
+	}
+	hcl := fmt.Sprintf(`resource "bastion_sql_failover_cluster_instance" "x" {
+  network_name          = %q
+  nodes                 = [%q, %q]
+  data_directory        = "C:\\ClusterStorage\\Volume1\\MSSQL"
+  sysadmin_accounts     = [%q]
+  sql_service_account   = "PRIV\\gmsa-sql$"
+  agent_service_account = "PRIV\\gmsa-sqlagent$"
+  setup_media_path      = %q
+}
+`, model.SQLNetwork, model.App1, model.App2, model.AdminUser, model.DefaultSQLMediaPath)
+	events := len(l.Env.Events())
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:      l.ProviderHCL() + hcl,
+			ExpectError: regexp.MustCompile(`(?s)Failover Cluster Instance Not Checked.*setup\s+was\s+not\s+run`),
+		}},
+	})
+	if runs := writeScriptRuns(l); len(runs) != 0 {
+		t.Errorf("setup ran over an unreadable network name: %v", runs)
+	}
+	if ev := l.Env.Events()[events:]; len(ev) != 0 {
+		t.Errorf("the refused create changed the lab: %v", ev)
+	}
 }

@@ -204,8 +204,15 @@ const fciType = "bastion_sql_failover_cluster_instance"
 // already answers on the network name is imported, not installed again.
 func (r *sqlFailoverClusterInstanceResource) refuseExisting(ctx context.Context, network string, diags *diag.Diagnostics) bool {
 	fc, err := r.readCluster(ctx)
-	if err != nil {
+	if _, certificate := transport.DescribeCertificateError(err); errors.Is(err, transport.ErrUnreachable) && !certificate {
 		return false // nothing answers there: setup may install it
+	}
+	if err != nil {
+		// Something answers but could not be read (a refused login, a
+		// certificate): it may be an instance, so setup does not run.
+		report(diags, failure{"SQL Server Failover Cluster Instance Not Checked", network, viaSQL,
+			"checking that no instance answers on the network name before setup (something answers there, so setup was not run)"}, err)
+		return true
 	}
 	var nodes []string
 	for _, v := range fci.NodeViews(network, nil, fc) {

@@ -1,7 +1,8 @@
 # Reads, and when asked sets, the CORP side of a PAM trust: the source
 # forest's trustedDomain object for the PRIV forest. It holds the bits netdom
 # sets (MIMDocs "Deploy MIM PAM with Windows Server 2016": run on PRIV,
-# netdom trust <CORP> /domain:<PRIV> /usero:<CORP admin> /passwordo:...;
+# netdom trust <CORP> /domain:<PRIV> /usero:<CORP admin> /passwordo:...,
+# a form this script does not use, see below;
 # the netdom page: /EnableSIDHistory is valid only on the outbound side of a
 # forest trust, which in a PAM trust is CORP's). The PRIV side has no such
 # bits. Plans read the CORP side over LDAP, not with this script: it runs
@@ -17,7 +18,10 @@
 # process started with CreateProcessWithLogonW(LOGON_NETCREDENTIALS_ONLY)
 # (runas /netonly; include netonly): the CORP password is an argument of
 # that API call, and netdom's LSA connection to the CORP DC authenticates
-# with it.
+# with it. Every other network connection netdom makes carries it too: a
+# connection to the PRIV side would fail, as PRIV does not trust CORP. The
+# three options change only CORP's object; that netdom then opens no PRIV
+# connection is not yet confirmed on Windows.
 # Input: source_forest, corp_username, corp_password, apply (set the wanted
 # settings that differ), sid_history, quarantine, pim_trust (the wanted
 # settings), verify (run Test-PAMTrust), bidirectional (for Test-PAMTrust).

@@ -8,6 +8,7 @@ package sharedread
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 )
@@ -23,6 +24,7 @@ type Value[T any] struct {
 	at       time.Time
 	inflight *call[T]
 	now      func() time.Time // time.Now; tests set a clock
+	joined   func()           // tests: called when a caller joins a read in flight
 }
 
 type call[T any] struct {
@@ -36,17 +38,33 @@ type call[T any] struct {
 // younger than maxAge; otherwise it joins the read in flight or starts one
 // with read. The read runs detached from any one caller's cancellation,
 // bounded by the deadline of the caller that started it: a caller that gives
-// up does not fail the others waiting on the same read. An error is returned
-// to the callers of that read and never kept.
+// up does not fail the others waiting on the same read, and a caller whose
+// joined read ended at the starter's deadline reads again under its own.
+// An error is returned to the callers of that read and never kept.
 func (v *Value[T]) Read(ctx context.Context, maxAge time.Duration, read func(context.Context) (T, error)) (T, error) {
+	val, joined, err := v.read(ctx, maxAge, read)
+	// A joined read ran under the deadline of the caller that started it:
+	// when that deadline ended it, a caller with time left reads again
+	// under its own.
+	if joined && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		val, _, err = v.read(ctx, maxAge, read)
+	}
+	return val, err
+}
+
+func (v *Value[T]) read(ctx context.Context, maxAge time.Duration, read func(context.Context) (T, error)) (T, bool, error) {
 	v.mu.Lock()
 	if v.have && v.valGen == v.gen && v.clock().Sub(v.at) < maxAge {
 		val := v.val
 		v.mu.Unlock()
-		return val, nil
+		return val, false, nil
 	}
 	c := v.inflight
-	if c == nil || c.gen != v.gen {
+	joined := c != nil && c.gen == v.gen
+	if joined && v.joined != nil {
+		v.joined()
+	}
+	if !joined {
 		c = &call[T]{gen: v.gen, done: make(chan struct{})}
 		v.inflight = c
 		rctx := context.WithoutCancel(ctx)
@@ -73,10 +91,10 @@ func (v *Value[T]) Read(ctx context.Context, maxAge time.Duration, read func(con
 	v.mu.Unlock()
 	select {
 	case <-c.done:
-		return c.val, c.err
+		return c.val, joined, c.err
 	case <-ctx.Done():
 		var zero T
-		return zero, ctx.Err()
+		return zero, joined, ctx.Err()
 	}
 }
 

@@ -160,3 +160,42 @@ func TestInvalidateDuringAReadDropsIt(t *testing.T) {
 		t.Fatalf("kept value = %d, %v; want 2, never the invalidated 1", got, err)
 	}
 }
+
+// A caller that joins a read started by a caller with a shorter deadline
+// does not inherit that deadline's failure: it reads again under its own.
+func TestJoinerOutlivesTheStartersDeadline(t *testing.T) {
+	joinedRead := make(chan struct{})
+	v := &Value[int]{joined: func() { close(joinedRead) }}
+	started, release := make(chan struct{}), make(chan struct{})
+	calls := 0
+	read := func(ctx context.Context) (int, error) {
+		calls++
+		if calls == 1 {
+			close(started)
+			<-release
+			return 0, ctx.Err()
+		}
+		return 42, nil
+	}
+	short, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+	if _, err := v.Read(short, time.Minute, read); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("starter: err = %v, want its own deadline", err)
+	}
+	<-started
+	got := make(chan error, 1)
+	var val int
+	go func() {
+		var err error
+		val, err = v.Read(context.Background(), time.Minute, read)
+		got <- err
+	}()
+	<-joinedRead
+	close(release)
+	if err := <-got; err != nil || val != 42 {
+		t.Fatalf("joiner: %d, %v; want 42 from its own read", val, err)
+	}
+	if calls != 2 {
+		t.Fatalf("reads = %d, want 2 (the starter's, then the joiner's own)", calls)
+	}
+}

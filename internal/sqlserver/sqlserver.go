@@ -393,7 +393,17 @@ func keepCertificateError(cfg *tls.Config) *error {
 			*refused = errors.New("the server presented no certificate")
 			return *refused
 		}
-		opts := x509.VerifyOptions{Roots: cfg.RootCAs, DNSName: cfg.ServerName, Intermediates: x509.NewCertPool()}
+		// The name of this handshake: a TDS routing redirect clones the
+		// config with the routed server's name.
+		name := cs.ServerName
+		if name == "" {
+			name = cfg.ServerName
+		}
+		if name == "" {
+			*refused = errors.New("no server name to verify the certificate against")
+			return *refused
+		}
+		opts := x509.VerifyOptions{Roots: cfg.RootCAs, DNSName: name, Intermediates: x509.NewCertPool()}
 		for _, c := range cs.PeerCertificates[1:] {
 			opts.Intermediates.AddCert(c)
 		}
