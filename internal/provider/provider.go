@@ -131,11 +131,11 @@ func (p *bastionProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 			},
 			"pam_corp_password": schema.StringAttribute{
 				Optional: true, Sensitive: true, Validators: []validator.String{validators.Password()},
-				MarkdownDescription: "Password of each PAM trust's and PAM domain configuration's `corp_username`, for destroys only: Terraform gives a destroy no " +
-					"configuration, so those resources' write-only `corp_password_wo` cannot reach it. Without it, destroying a `bastion_pam_trust` removes only the PRIV side " +
-					"(with a warning) and a `bastion_pam_domain_configuration` stays in CORP. Give it from an ephemeral variable or the environment in the pipeline run that destroys. " +
-					"Also the password of `bastion_dns_client_servers`' `corp_domains[*].username`, which reads the CORP domains' DNS zones at every plan. " +
-					"Sensitive: never logged." + envDoc("BASTION_PAM_CORP_PASSWORD"),
+				MarkdownDescription: "A CORP password for the reads and deletes that get no configuration, and so cannot use a resource's write-only `corp_password_wo`. " +
+					"It is the password of each PAM trust's and PAM domain configuration's `corp_username` on destroy: without it, destroying a `bastion_pam_trust` removes only the PRIV side " +
+					"(with a warning) and a `bastion_pam_domain_configuration` stays in CORP; of each `bastion_pam_trust`'s `corp_username` on refresh, which reads the CORP side of the trust with it (without it the state keeps the CORP side as last " +
+					"read, and the plan reads it with `corp_password_wo`); and of `bastion_dns_client_servers`' `corp_domains[*].username`, which reads the CORP domains' DNS zones at every plan and needs it. " +
+					"Give it from an ephemeral variable or the environment. Sensitive: never logged." + envDoc("BASTION_PAM_CORP_PASSWORD"),
 			},
 			"lost_hosts": schema.SetAttribute{
 				ElementType: types.StringType,
