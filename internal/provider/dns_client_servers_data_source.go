@@ -195,11 +195,15 @@ func (d *dnsClientServersDataSource) Read(ctx context.Context, req datasource.Re
 	if zone == "" && d.data.dirConfig != nil {
 		zone = d.data.dirConfig.Domain
 	}
+	clients := make(map[string][]string, len(servers))
+	for host, list := range servers {
+		clients[host] = list
+	}
 	forwarders := d.readCorp(ctx, m.CorpDomains, zone, servers, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	forwarders = append(forwarders, d.readDNSServers(ctx, m.DNSServerHosts, zone, servers, &resp.Diagnostics)...)
+	forwarders = append(forwarders, d.readDNSServers(ctx, m.DNSServerHosts, zone, clients, servers, &resp.Diagnostics)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -247,7 +251,7 @@ func (d *dnsClientServersDataSource) readCorp(ctx context.Context, corps []corpD
 		got, err := ad.CorpZoneForwarding(ctx, *d.data.dirConfig, ad.CorpDirectory{Domain: domain, Username: c.Username.ValueString(), Password: d.data.pamCorpPassword}, zone)
 		if errors.Is(err, transport.ErrUnauthorized) {
 			reportAt(diags, at.AtListIndex(i).AtName("username"), failure{"CORP Credential Refused", "", viaCorpLDAP,
-				fmt.Sprintf("binding to the domain controllers of %s as %s with the provider's pam_corp_password", domain, c.Username.ValueString())}, "Check both.", err)
+				fmt.Sprintf("binding to the domain controllers of %s as %s (corp_domains[%d].username) with the provider's pam_corp_password", domain, c.Username.ValueString(), i)}, "", err)
 			return nil
 		}
 		if err != nil {
@@ -270,8 +274,9 @@ func (d *dnsClientServersDataSource) readCorp(ctx context.Context, corps []corpD
 }
 
 // readDNSServers reads each DNS server's own forwarding of zone over WinRM
-// and sets its entry in servers.
-func (d *dnsClientServersDataSource) readDNSServers(ctx context.Context, set types.Set, zone string, servers map[string][]string, diags *diagsT) []forwarding {
+// and sets its entry in servers. A server that forwards nothing for zone
+// keeps its DNS client list from clients (the hosts read), if any.
+func (d *dnsClientServersDataSource) readDNSServers(ctx context.Context, set types.Set, zone string, clients, servers map[string][]string, diags *diagsT) []forwarding {
 	if set.IsNull() {
 		return nil
 	}
@@ -294,7 +299,17 @@ func (d *dnsClientServersDataSource) readDNSServers(ctx context.Context, set typ
 		}
 		list, how, z := cfg.ServersFor(zone)
 		if how == "" {
-			delete(servers, host) // root hints or a delegation: no server list to judge
+			// Root hints or a delegation: no forwarding list to judge, but
+			// the host's own DNS client list, if read, still counts.
+			if list, ok := clients[host]; ok {
+				servers[host] = list
+			} else {
+				delete(servers, host)
+			}
+			diags.AddAttributeWarning(path.Root("dns_server_hosts"), "DNS Server Resolves The Bastion Zone Without A Forwarder",
+				fmt.Sprintf("%s has no conditional forwarder, stub zone or server-level forwarder for %s, so it resolves the bastion's zone through the root hints "+
+					"or a delegation, which this data source does not read and HA-7 cannot judge. If it should forward the zone, add a conditional forwarder "+
+					"listing at least two bastion domain controllers (Add-DnsServerConditionalForwarderZone).", host, zone))
 			continue
 		}
 		servers[host] = list

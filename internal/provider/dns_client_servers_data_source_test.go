@@ -303,3 +303,35 @@ func TestAccDNSClientServers_dnsServerForwarders(t *testing.T) {
 		},
 	})
 }
+
+// A DNS server with no forwarder for the bastion zone (root hints or a
+// delegation) has no forwarding list to judge, but a host read through
+// hosts as well keeps its own DNS client list in dns_servers.
+func TestAccDNSClientServers_dnsServerWithoutForwarderKeepsClientList(t *testing.T) {
+	skipUnlessAcc(t)
+	l := startLab(t)
+	l.Env.AddHost(model.CorpDC1)
+	if err := l.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	setDNSServers(l, model.CorpDC1, model.DC2Address, model.DC1Address)()
+	ds := "data.bastion_dns_client_servers.x"
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: l.ProviderHCL() + fmt.Sprintf(`
+data "bastion_dns_client_servers" "x" {
+  hosts            = [%q]
+  dns_server_hosts = [%q]
+}
+`, model.CorpDC1, model.CorpDC1),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(ds, tfjsonpath.New("dns_servers"), knownvalue.MapExact(map[string]knownvalue.Check{
+					model.CorpDC1: knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(model.DC2), knownvalue.StringExact(model.DC1)}),
+				})),
+				statecheck.ExpectKnownValue(ds, tfjsonpath.New("zone_forwarding"), knownvalue.ListExact([]knownvalue.Check{})),
+			},
+			Check: noRejectedScripts(l),
+		}},
+	})
+}

@@ -80,7 +80,7 @@ func (r *pamTrustResource) refreshCorpSide(ctx context.Context, m *pamTrustResou
 	corp, err := r.readCorpSide(ctx, m, password)
 	if err != nil {
 		warnAt(diags, path.Empty(), failure{"CORP Side Of PAM Trust Not Read", "", viaCorpLDAP,
-			fmt.Sprintf("reading the CORP side of the trust (the source forest's trustedDomain object for the PRIV forest) from %s as %s with pam_corp_password", m.SourceForest.ValueString(), m.CorpUsername.ValueString())},
+			fmt.Sprintf("reading the CORP side of the trust (the source forest's trustedDomain object for the PRIV forest) from %s as %s (corp_username) with the provider's pam_corp_password", m.SourceForest.ValueString(), m.CorpUsername.ValueString())},
 			"The state keeps the CORP side as last read, and the plan reads it again with corp_password_wo.", err)
 		return
 	}

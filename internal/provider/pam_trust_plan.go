@@ -143,7 +143,8 @@ func (r *pamTrustResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 	corp, err := r.readCorpSide(ctx, &plan, password.ValueString())
 	if err != nil {
 		report(&resp.Diagnostics, failure{summary: "PAM Trust Not Checked", protocol: viaCorpLDAP,
-			doing: "reading the CORP side of the trust (the source forest's trustedDomain object for the PRIV forest) from " + forest}, err)
+			doing: fmt.Sprintf("reading the CORP side of the trust (the source forest's trustedDomain object for the PRIV forest) from %s as %s (corp_username) with corp_password_wo",
+				forest, plan.CorpUsername.ValueString())}, err)
 		return
 	}
 	if corp == nil {

@@ -82,7 +82,8 @@ var advice = map[protocol]struct{ unreachable, unauthorized, certificate, deadli
 		unreachable: "No domain controller of the source domain answered over LDAP. Terraform reads the CORP side from where it runs: " +
 			"the source domain's DNS name must resolve to its domain controllers there (or be mapped in connect_to), LDAPS (636, or the provider's ldap.port " +
 			"and ldap.tls_mode) must be reachable, and ldap.ca_file must hold the CA that issued their certificates.",
-		unauthorized: "The source domain's domain controller refused corp_username and corp_password_wo.",
+		// Each caller names its own account and password attributes in doing.
+		unauthorized: "The source domain's domain controller refused the CORP account and password named above: check both, and that the account is enabled and not locked out.",
 		certificate:  "The source domain's domain controller presented an LDAPS certificate the provider does not trust: ldap.ca_file must hold the CA that issued it.",
 		deadline:     "The read did not finish within its timeout. Raise it in the resource's timeouts block if the DC is just slow.",
 		other:        "The directory error follows.",
@@ -134,8 +135,9 @@ func describe(at path.Path, f failure, hint string, err error) (path.Path, strin
 	switch {
 	case errors.Is(err, pam.ErrCorpCredentialRefused):
 		return path.Root("corp_username"), "CORP Credential Refused",
-			fmt.Sprintf("%s failed: the source domain refused corp_username and corp_password_wo. Check both; the account must be a domain "+
-				"administrator there. After rotating the password, update corp_password_wo and bump corp_password_wo_version.\n\n%v", where, err)
+			fmt.Sprintf("%s failed: the source domain refused the CORP credential, corp_username with corp_password_wo at plan and apply, with the "+
+				"provider's pam_corp_password at refresh and destroy. Check both; the account must be a domain administrator there. After rotating the "+
+				"password, update corp_password_wo, bump corp_password_wo_version and update pam_corp_password.\n\n%v", where, err)
 	case errors.Is(err, pam.ErrModuleMissing):
 		return path.Root("host"), "MIMPAM Module Not Found",
 			fmt.Sprintf("%s failed: the host has no MIMPAM PowerShell module. Point host at a MIM Service node installed with the PAM components "+
