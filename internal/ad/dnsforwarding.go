@@ -121,10 +121,17 @@ func CorpZoneForwarding(ctx context.Context, base directory.Config, corp CorpDir
 	if err != nil {
 		return nil, err
 	}
+	return forwardingByDC(dcs, zones, domain), nil
+}
+
+// forwardingByDC gives each DC the most specific of zones (sorted most
+// specific first) that serves it: any ForestDnsZones zone, and a
+// DomainDnsZones or domain-partition zone only to the DCs of domain.
+func forwardingByDC(dcs []directory.DomainController, zones []directory.ZoneForwarding, domain string) []ZoneForwarding {
 	var out []ZoneForwarding
 	for _, dc := range dcs {
 		for _, z := range zones { // most specific first
-			if z.Partition != "ForestDnsZones" && !strings.HasSuffix(strings.ToLower(dc.Host), "."+strings.ToLower(domain)) {
+			if z.Partition != "ForestDnsZones" && !strings.EqualFold(dcDomain(dc), strings.TrimSuffix(domain, ".")) {
 				continue
 			}
 			typ := "forwarder"
@@ -136,7 +143,21 @@ func CorpZoneForwarding(ctx context.Context, base directory.Config, corp CorpDir
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].DC < out[j].DC })
-	return out, nil
+	return out
+}
+
+// dcDomain is the DNS name of the domain a DC belongs to: the domain of its
+// computer account (the server object's serverReference, read with the DC
+// list), else the DNS suffix of its host name, which can differ from the
+// domain (a disjoint namespace).
+func dcDomain(dc directory.DomainController) string {
+	if d := adnames.DNSNameOfDN(dc.ComputerDN); d != "" {
+		return d
+	}
+	if _, suffix, ok := strings.Cut(strings.TrimSuffix(dc.Host, "."), "."); ok {
+		return strings.ToLower(suffix)
+	}
+	return ""
 }
 
 // DNSServerZone is a forwarder or stub zone a DNS server holds, file-backed

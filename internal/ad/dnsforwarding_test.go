@@ -3,6 +3,8 @@ package ad
 import (
 	"slices"
 	"testing"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/directory"
 )
 
 // ServersFor follows the DNS server: the most specific forwarder or stub
@@ -54,5 +56,50 @@ func TestResolveDNSServer(t *testing.T) {
 		if got := ResolveDNSServer(c.host, c.entry, dcs); got != c.want {
 			t.Errorf("ResolveDNSServer(%q, %q) = %q, want %q", c.host, c.entry, got, c.want)
 		}
+	}
+}
+
+// A DomainDnsZones or domain-partition zone serves the DCs of the read
+// domain, judged by each DC's computer account, not its host name; a
+// ForestDnsZones zone serves every DC of the forest.
+func TestForwardingByDC(t *testing.T) {
+	dc := func(host, computerDN string) directory.DomainController {
+		return directory.DomainController{Host: host, ComputerDN: computerDN}
+	}
+	corp1 := dc("corp-dc1.corp.contoso.test", "CN=CORP-DC1,OU=Domain Controllers,DC=corp,DC=contoso,DC=test")
+	child := dc("child-dc1.child.corp.contoso.test", "CN=CHILD-DC1,OU=Domain Controllers,DC=child,DC=corp,DC=contoso,DC=test")
+	disjoint := dc("dc9.dns.contoso.test", "CN=DC9,OU=Domain Controllers,DC=corp,DC=contoso,DC=test")
+	noRef := dc("corp-dc2.corp.contoso.test", "")
+	domainZone := directory.ZoneForwarding{Zone: "priv.contoso.test", Type: directory.DNSZoneTypeForwarder, Partition: "DomainDnsZones", MasterServers: []string{"10.0.0.11"}}
+	forestZone := directory.ZoneForwarding{Zone: "contoso.test", Type: directory.DNSZoneTypeStub, Partition: "ForestDnsZones", MasterServers: []string{"10.0.0.1"}}
+	for _, tc := range []struct {
+		name  string
+		dcs   []directory.DomainController
+		zones []directory.ZoneForwarding
+		want  map[string]string // DC -> zone partition served
+	}{
+		{"domain zone: the domain's DCs, not a child domain's", []directory.DomainController{corp1, child}, []directory.ZoneForwarding{domainZone},
+			map[string]string{corp1.Host: "DomainDnsZones"}},
+		{"disjoint namespace: the computer account decides", []directory.DomainController{disjoint}, []directory.ZoneForwarding{domainZone},
+			map[string]string{disjoint.Host: "DomainDnsZones"}},
+		{"no serverReference: the host name's suffix", []directory.DomainController{noRef}, []directory.ZoneForwarding{domainZone},
+			map[string]string{noRef.Host: "DomainDnsZones"}},
+		{"forest zone serves every DC; most specific first wins", []directory.DomainController{corp1, child}, []directory.ZoneForwarding{domainZone, forestZone},
+			map[string]string{corp1.Host: "DomainDnsZones", child.Host: "ForestDnsZones"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := map[string]string{}
+			for _, f := range forwardingByDC(tc.dcs, tc.zones, "corp.contoso.test.") {
+				got[f.DC] = f.Partition
+			}
+			if len(got) != len(tc.want) {
+				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+			for h, p := range tc.want {
+				if got[h] != p {
+					t.Errorf("%s: partition %q, want %q (all: %v)", h, got[h], p, got)
+				}
+			}
+		})
 	}
 }
