@@ -114,7 +114,8 @@ func (d *dnsClientServersDataSource) Schema(_ context.Context, _ datasource.Sche
 			"corp_domains": schema.ListNestedAttribute{
 				Optional: true,
 				MarkdownDescription: "CORP domains whose directory-stored conditional forwarders and stub zones for `zone` are read over LDAP, with the provider's `ldap` " +
-					"transport settings (port, `tls_mode`, `ca_file`, `connect_to`) and the provider's `pam_corp_password` as the password of `username`.",
+					"transport settings (port, `tls_mode`, `ca_file`, `connect_to`) and the provider's `pam_corp_password` as the password of `username`, in a simple bind " +
+					"(never the `ldap` block's Kerberos identity): `tls_mode` must be `ldaps` or `starttls`, as `none` would send that password in clear.",
 				Validators: []validator.List{listvalidator.SizeAtLeast(1)},
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 					"dns_name": schema.StringAttribute{
