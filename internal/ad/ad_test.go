@@ -93,6 +93,8 @@ func TestPromoteAndDemote(t *testing.T) {
 		lost, ok bool
 	}{
 		{fmt.Errorf("read: %w", transport.ErrUnreachable), true, true},
+		// Refused before the command started: the step never ran.
+		{fmt.Errorf("%w: %w", winrmexec.ErrNotStarted, fmt.Errorf("dial: %w", transport.ErrUnreachable)), false, false},
 		{&winrmexec.RemoteError{Type: "System.Exception", Message: "no"}, false, false},
 		{fmt.Errorf("401: %w", transport.ErrUnauthorized), false, false},
 	} {

@@ -90,8 +90,10 @@ func runRebooting(ctx context.Context, x Executor, host, script string, in any) 
 	if err == nil {
 		return out, nil
 	}
+	// A command that never started (the server refused the shell, for
+	// instance while it still restarts from an earlier step) did not run.
 	var remote *winrmexec.RemoteError
-	if errors.As(err, &remote) || !errors.Is(err, transport.ErrUnreachable) {
+	if errors.As(err, &remote) || !errors.Is(err, transport.ErrUnreachable) || errors.Is(err, winrmexec.ErrNotStarted) {
 		return Result{}, err
 	}
 	// The server reboots when the step completes, which may cut the

@@ -371,6 +371,9 @@ func (c *Client) Run(ctx context.Context, host string, s scripts.Script, input a
 					return err
 				}
 				retryable = transient(err)
+				if !started {
+					err = notStarted{err}
+				}
 				return err
 			}
 			c.log.DebugContext(ctx, "winrm script run", append(attrs, "exit_code", r.exitCode)...)

@@ -304,8 +304,8 @@ func TestHostGoneIsUnreachable(t *testing.T) {
 	}
 	// A host that resets connections (gone, listener not yet closed).
 	_ = f.env.SetReachable(model.App3, false)
-	if err := c.Run(timeout(t, 10*time.Second), model.App3, labTest, nil, nil); !errors.Is(err, transport.ErrUnreachable) {
-		t.Errorf("reset: %v", err)
+	if err := c.Run(timeout(t, 10*time.Second), model.App3, labTest, nil, nil); !errors.Is(err, transport.ErrUnreachable) || !errors.Is(err, ErrNotStarted) {
+		t.Errorf("reset: %v, want unreachable and not started", err)
 	}
 	// Refuse fault on an up host: retried, then fine.
 	_ = f.env.InjectFault(model.App1, model.WinRM, model.FaultRefuse, 1)
@@ -381,8 +381,8 @@ func TestChangingScriptNotRunTwice(t *testing.T) {
 	}
 	// A connection lost on Send (the script may have been started): not retried.
 	_ = f.srv.FailAction(model.App1, "Send", model.FaultRefuse, 1)
-	if err := c.Run(timeout(t, 10*time.Second), model.App1, labTest, nil, nil); err == nil || !errors.Is(err, transport.ErrUnreachable) {
-		t.Fatalf("reset on Send: %v", err)
+	if err := c.Run(timeout(t, 10*time.Second), model.App1, labTest, nil, nil); err == nil || !errors.Is(err, transport.ErrUnreachable) || errors.Is(err, ErrNotStarted) {
+		t.Fatalf("reset on Send: %v, want unreachable and possibly started", err)
 	}
 	if n := f.env.ScriptRuns()[labTest.Name]; n != 4 {
 		t.Errorf("runs = %d, want 4", n)

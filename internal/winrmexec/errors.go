@@ -214,3 +214,16 @@ func readableStderr(b []byte) []byte {
 	}
 	return out.Bytes()
 }
+
+// ErrNotStarted marks a failed run whose command never reached the host
+// (no shell, or the command request failed): the script did not run. A
+// caller that takes a lost connection for "the step may have happened"
+// (a promotion restarts the server) must not take this one so.
+var ErrNotStarted = errors.New("the command was not started")
+
+// notStarted wraps a run's error with ErrNotStarted; its text is err's.
+type notStarted struct{ err error }
+
+func (e notStarted) Error() string        { return e.err.Error() }
+func (e notStarted) Unwrap() error        { return e.err }
+func (e notStarted) Is(target error) bool { return target == ErrNotStarted }

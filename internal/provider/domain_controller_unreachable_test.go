@@ -1,0 +1,34 @@
+package provider
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
+)
+
+// A server that refuses WinRM before the promotion's command starts (down,
+// or still restarting from an earlier step) was not promoted: the create
+// fails at once with the promotion's error, instead of waiting out the
+// create timeout for a DC that a lost connection seemed to announce.
+func TestAccDomainController_refusedPromotionFails(t *testing.T) {
+	skipUnlessAcc(t)
+	l := startLab(t)
+	if err := l.Env.SetReachable(model.Spare1, false); err != nil {
+		t.Fatal(err)
+	}
+	cfg := dcConfig{Host: model.Spare1}.hcl()
+	cut := strings.LastIndex(cfg, "}")
+	// Long enough that a wait for the DC would end in the timeout's error instead.
+	cfg = cfg[:cut] + "  timeouts = { create = \"10m\" }\n}\n"
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:      l.ProviderHCL() + cfg,
+			ExpectError: regexp.MustCompile(`(?s)Domain Controller Not Promoted.*Install-ADDSDomainController`),
+		}},
+	})
+}
