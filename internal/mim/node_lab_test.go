@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -185,11 +186,17 @@ func TestInstallWaitsOutAnotherInstallation(t *testing.T) {
 func TestInstallBusyUntilTimeout(t *testing.T) {
 	l, c := newLab(t)
 	defer func(d time.Duration) { mim.InstallerBusyWait = d }(mim.InstallerBusyWait)
-	mim.InstallerBusyWait = 50 * time.Millisecond
+	// The deadline ends while Install waits after a 1618, never during a
+	// script run: the wait is long, and the deadline passes when the first
+	// 1618 is reported.
+	mim.InstallerBusyWait = time.Hour
 	_ = l.Env.SetInstallerBusy(model.App1, 1000)
-	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
-	defer cancel()
-	_, err := mim.Install(ctx, c, model.App1, spec(l), nil)
+	ctx := &deadlineAt{Context: context.Background(), done: make(chan struct{})}
+	_, err := mim.Install(ctx, c, model.App1, spec(l), func(msg string, _ map[string]any) {
+		if strings.Contains(msg, "(1618)") {
+			ctx.pass()
+		}
+	})
 	var ie *mim.InstallError
 	if !errors.Is(err, context.DeadlineExceeded) || !errors.As(err, &ie) || ie.Code != mim.ExitAlreadyRunning {
 		t.Fatalf("want the deadline and exit code 1618, got %v", err)
@@ -277,5 +284,23 @@ func TestServiceStartTimesAgainstLab(t *testing.T) {
 	}
 	if n.StartedBefore(sqlOnline) || !n.Services[mim.ServicePAMComponent].StartedAt.IsZero() {
 		t.Fatalf("after restarting FIMService and stopping the PAM Component service: %+v", n.Services)
+	}
+}
+
+// deadlineAt is a context whose deadline passes when the test says so.
+type deadlineAt struct {
+	context.Context
+	done chan struct{}
+	once sync.Once
+}
+
+func (c *deadlineAt) pass()                 { c.once.Do(func() { close(c.done) }) }
+func (c *deadlineAt) Done() <-chan struct{} { return c.done }
+func (c *deadlineAt) Err() error {
+	select {
+	case <-c.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
 	}
 }
