@@ -133,17 +133,15 @@ func (v fciServicePassword) ValidateResource(ctx context.Context, req resource.V
 func (r *sqlFailoverClusterInstanceResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if r.data != nil {
 		r.guardDemolition(ctx, req, resp)
-		if resp.Diagnostics.HasError() {
-			return
-		}
 	}
 	if req.Plan.Raw.IsNull() && !req.State.Raw.IsNull() {
-		// Taking an imported instance down runs setup's RemoveNode on its nodes.
+		// Taking an imported instance down runs setup's RemoveNode on its
+		// nodes; said beside the guard's refusal, so one plan shows both.
 		var media types.String
 		resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("setup_media_path"), &media)...)
 		requireAttributes(&resp.Diagnostics, fciType, neededAttribute{"setup_media_path", media, "in the state (set it and apply first) to run SQL Server setup's RemoveNode"})
 	}
-	if req.Plan.Raw.IsNull() || r.data == nil {
+	if req.Plan.Raw.IsNull() || r.data == nil || resp.Diagnostics.HasError() {
 		return
 	}
 	var plan sqlFailoverClusterInstanceResourceModel
@@ -488,6 +486,6 @@ func (r *sqlFailoverClusterInstanceResource) guardDemolition(ctx context.Context
 	resp.Diagnostics.AddError("SQL Server Instance Holds The MIM Service Database",
 		fmt.Sprintf("This plan would %s the failover cluster instance %s, which holds the MIM Service database (%s): every MIM Service node points its sql_server at it, "+
 			"and the HA and DR guide recovers SQL Server right after the domain controllers because no MIM Service works without it. "+
-			"Destroy the bastion_mim_service_node resources that use %s first (or in the same plan: terraform destroy plans them first), or move the database to another instance "+
+			"Destroy the bastion_mim_service_node resources that use %s first (or in the same plan, when their sql_server refers to this resource so that Terraform destroys them first), or move the database to another instance "+
 			"and point the nodes' sql_server there. Nothing was run.%s", kind, network, fciMIMDatabase, network, tainted))
 }
