@@ -63,14 +63,9 @@ type ntlmNegotiator struct {
 }
 
 func (n *ntlmNegotiator) RoundTrip(req *http.Request) (*http.Response, error) {
-	var body []byte
-	if req.Body != nil {
-		b, err := io.ReadAll(req.Body)
-		_ = req.Body.Close()
-		if err != nil {
-			return nil, err
-		}
-		body = b
+	body, err := readBody(req)
+	if err != nil {
+		return nil, err
 	}
 	if n.authenticated.Load() {
 		resp, err := n.base.RoundTrip(ntlmLeg(req, body, ""))
@@ -219,4 +214,14 @@ func KrbConfPath(configured string) string {
 		return p
 	}
 	return "/etc/krb5.conf"
+}
+
+// readBody reads and closes a request's body, which an authenticating
+// round tripper sends more than once (or sealed).
+func readBody(req *http.Request) ([]byte, error) {
+	if req.Body == nil {
+		return nil, nil
+	}
+	defer func() { _ = req.Body.Close() }()
+	return io.ReadAll(req.Body)
 }

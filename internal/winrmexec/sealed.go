@@ -81,14 +81,9 @@ func newSealedTransport(dial func(ctx context.Context, network, addr string) (ne
 
 // RoundTrip sends req's SOAP body sealed and returns the unsealed answer.
 func (t *sealedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	var body []byte
-	if req.Body != nil {
-		b, err := io.ReadAll(req.Body)
-		_ = req.Body.Close()
-		if err != nil {
-			return nil, err
-		}
-		body = b
+	body, err := readBody(req)
+	if err != nil {
+		return nil, err
 	}
 	addr := req.URL.Host
 	sc, err := t.get(req.Context(), req, addr)
