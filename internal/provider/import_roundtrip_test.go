@@ -314,16 +314,7 @@ func TestAccImport_createExistingRefused(t *testing.T) {
   installer_path              = %q
 }
 `, model.App1, model.SQLNetwork, model.MIMSvcUser, withMIM.Seed.MIMSvcPassword, model.MIMAlias, model.DefaultMIMMSIPath)
-	sqlFCI := fmt.Sprintf(`resource "bastion_sql_failover_cluster_instance" "x" {
-  network_name          = %q
-  nodes                 = [%q, %q]
-  data_directory        = "C:\\ClusterStorage\\Volume1\\MSSQL"
-  sysadmin_accounts     = [%q]
-  sql_service_account   = "PRIV\\gmsa-sql$"
-  agent_service_account = "PRIV\\gmsa-sqlagent$"
-  setup_media_path      = %q
-}
-`, model.SQLNetwork, model.App1, model.App2, model.AdminUser, model.DefaultSQLMediaPath)
+	sqlFCI := labFCIConfig()
 	cases := []struct {
 		name, hcl, typ, id, want string
 		l                        *lab.Lab
@@ -363,4 +354,19 @@ func TestAccImport_createExistingRefused(t *testing.T) {
 			t.Error("the MIM node's create did not read the host before refusing it")
 		}
 	})
+}
+
+// labFCIConfig is a bastion_sql_failover_cluster_instance "x" for the lab's
+// instance on priv-app1 and priv-app2, with every setup setting.
+func labFCIConfig() string {
+	return fmt.Sprintf(`resource "bastion_sql_failover_cluster_instance" "x" {
+  network_name          = %q
+  nodes                 = [%q, %q]
+  data_directory        = "C:\\ClusterStorage\\Volume1\\MSSQL"
+  sysadmin_accounts     = [%q]
+  sql_service_account   = "PRIV\\gmsa-sql$"
+  agent_service_account = "PRIV\\gmsa-sqlagent$"
+  setup_media_path      = %q
+}
+`, model.SQLNetwork, model.App1, model.App2, model.AdminUser, model.DefaultSQLMediaPath)
 }

@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -125,16 +124,7 @@ func TestAccSQLFailoverClusterInstance_unreadableNameRefused(t *testing.T) {
 	if err := l.Env.SetCertificateFlaw(model.SQLNetwork, model.TDS, labca.UnknownAuthority); err != nil {
 		t.Fatal(err)
 	}
-	hcl := fmt.Sprintf(`resource "bastion_sql_failover_cluster_instance" "x" {
-  network_name          = %q
-  nodes                 = [%q, %q]
-  data_directory        = "C:\\ClusterStorage\\Volume1\\MSSQL"
-  sysadmin_accounts     = [%q]
-  sql_service_account   = "PRIV\\gmsa-sql$"
-  agent_service_account = "PRIV\\gmsa-sqlagent$"
-  setup_media_path      = %q
-}
-`, model.SQLNetwork, model.App1, model.App2, model.AdminUser, model.DefaultSQLMediaPath)
+	hcl := labFCIConfig()
 	events := len(l.Env.Events())
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
