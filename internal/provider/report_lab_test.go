@@ -4,9 +4,7 @@ package provider
 
 import (
 	"context"
-	"net"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -19,6 +17,7 @@ import (
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/scripts"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/sqlserver"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/testsupport/blackhole"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/winrmexec"
 )
@@ -47,36 +46,6 @@ type labClientSettings struct {
 	tlsMode        string // LDAP: ldaps or starttls
 }
 
-// blackhole listens on loopback with a backlog of 0, never accepts, and
-// fills its queue: the kernel then drops SYNs, as for a powered-off host.
-func blackhole(t *testing.T) string {
-	t.Helper()
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = syscall.Close(fd) })
-	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Listen(fd, 0); err != nil {
-		t.Fatal(err)
-	}
-	sa, err := syscall.Getsockname(fd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := (&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: sa.(*syscall.SockaddrInet4).Port}).String()
-	for i := 0; i < 4; i++ {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err != nil {
-			break
-		}
-		t.Cleanup(func() { _ = c.Close() })
-	}
-	return addr
-}
-
 // TestReportEveryErrorClassAgainstTheLab makes each class of failure happen
 // on each protocol against the lab, and holds the adapter's error and the
 // diagnostic report makes of it to the host, the protocol, the operation
@@ -87,7 +56,7 @@ func TestReportEveryErrorClassAgainstTheLab(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(l.Close)
-	hole := blackhole(t)
+	hole := blackhole.Listen(t)
 	fast := transport.RetryPolicy{Attempts: 2, Initial: 10 * time.Millisecond, Max: 20 * time.Millisecond}
 
 	certificate := func(flaw labca.Flaw, reason string) func(h, p string) errorClass {

@@ -5,45 +5,14 @@ package transport
 import (
 	"context"
 	"errors"
-	"net"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/testsupport/blackhole"
 )
 
-// blackhole listens on loopback with a backlog of 0 and never accepts, then
-// fills the queue: the kernel drops further SYNs, as a powered-off host's
-// network does, so a connect hangs until the client gives up.
-func blackhole(t *testing.T) string {
-	t.Helper()
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = syscall.Close(fd) })
-	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Listen(fd, 0); err != nil {
-		t.Fatal(err)
-	}
-	sa, err := syscall.Getsockname(fd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := (&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: sa.(*syscall.SockaddrInet4).Port}).String()
-	for i := 0; i < 4; i++ { // fill the accept queue
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err != nil {
-			return addr
-		}
-		t.Cleanup(func() { _ = c.Close() })
-	}
-	return addr
-}
-
 func TestDialConnectTimeout(t *testing.T) {
-	addr := blackhole(t)
+	addr := blackhole.Listen(t)
 	connectTimeout = 300 * time.Millisecond
 	t.Cleanup(func() { connectTimeout = DefaultConnectTimeout })
 	start := time.Now()
