@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
 )
@@ -31,10 +30,7 @@ import (
 // is given: the WinRM session's own, or the run-as task's.
 type SessionHandler func(env *model.Env, host *model.Host, logon model.Identity, input json.RawMessage) (any, error)
 
-var runAsRegistry = struct {
-	sync.RWMutex
-	m map[string]SessionHandler
-}{m: map[string]SessionHandler{}}
+var runAsRegistry = handlerTable[SessionHandler]{what: "run-as handler"}
 
 // RegisterRunAs installs the handler of a script that includes runas.ps1.
 // Call it from init(); it panics on a duplicate, as Register does.
@@ -42,23 +38,14 @@ func RegisterRunAs(name string, h SessionHandler) {
 	if name == "" || name == bootstrapName || h == nil {
 		panic(fmt.Sprintf("winrmsim: RegisterRunAs(%q): bad name or nil handler", name))
 	}
-	runAsRegistry.Lock()
-	defer runAsRegistry.Unlock()
-	if _, dup := runAsRegistry.m[name]; dup {
-		panic(fmt.Sprintf("winrmsim: run-as handler for %q registered twice", name))
-	}
-	runAsRegistry.m[name] = h
+	runAsRegistry.add(name, h)
 	// The plain registry knows the name too, so one script has one handler.
 	Register(name, func(*model.Env, *model.Host, json.RawMessage) (any, error) {
 		return nil, errors.New("winrmsim: " + name + " runs through its run-as handler")
 	})
 }
 
-func runAsHandlerFor(name string) SessionHandler {
-	runAsRegistry.RLock()
-	defer runAsRegistry.RUnlock()
-	return runAsRegistry.m[name]
-}
+func runAsHandlerFor(name string) SessionHandler { return runAsRegistry.get(name) }
 
 // RunAsTaskCommandLine is the command line of the run-as task's action,
 // as the lab records it: the constant bootstrap (accepted by digest), the

@@ -92,38 +92,64 @@ func AcceptedScripts() map[string]string {
 // an error becomes the bootstrap's error reply (see ScriptError).
 type Handler func(env *model.Env, host *model.Host, input json.RawMessage) (any, error)
 
-var registry = struct {
-	sync.RWMutex
-	m map[string]Handler
-}{m: map[string]Handler{}}
+var registry = handlerTable[Handler]{what: "handler"}
+
+// handlerTable maps script names to handlers. It is filled from init()
+// and read while requests are served, hence the lock.
+type handlerTable[H any] struct {
+	mu   sync.RWMutex
+	m    map[string]H
+	what string // names the table in the duplicate panic
+}
+
+// add installs h for name; it panics on a duplicate, so two files cannot
+// silently fight over one script.
+func (t *handlerTable[H]) add(name string, h H) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, dup := t.m[name]; dup {
+		panic(fmt.Sprintf("winrmsim: %s for %q registered twice", t.what, name))
+	}
+	if t.m == nil {
+		t.m = map[string]H{}
+	}
+	t.m[name] = h
+}
+
+// get returns the handler of name, the zero H when there is none.
+func (t *handlerTable[H]) get(name string) H {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.m[name]
+}
+
+func (t *handlerTable[H]) names() []string {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return slices.Sorted(maps.Keys(t.m))
+}
+
+// remove forgets name (tests that register a throwaway handler).
+func (t *handlerTable[H]) remove(name string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.m, name)
+}
 
 // Register installs the handler for the script name (file name without
 // .ps1). Call it from init() in a handlers_*.go file; it panics on a
-// duplicate, so two files cannot silently fight over one script.
+// duplicate.
 func Register(name string, h Handler) {
 	if name == "" || name == bootstrapName || h == nil {
 		panic(fmt.Sprintf("winrmsim: Register(%q): bad name or nil handler", name))
 	}
-	registry.Lock()
-	defer registry.Unlock()
-	if _, dup := registry.m[name]; dup {
-		panic(fmt.Sprintf("winrmsim: handler for %q registered twice", name))
-	}
-	registry.m[name] = h
+	registry.add(name, h)
 }
 
 // Registered returns the names of the scripts that have a handler, sorted.
-func Registered() []string {
-	registry.RLock()
-	defer registry.RUnlock()
-	return slices.Sorted(maps.Keys(registry.m))
-}
+func Registered() []string { return registry.names() }
 
-func handlerFor(name string) Handler {
-	registry.RLock()
-	defer registry.RUnlock()
-	return registry.m[name]
-}
+func handlerFor(name string) Handler { return registry.get(name) }
 
 // ScriptError is a PowerShell exception as the bootstrap reports it: the
 // exception's .NET type, message, CategoryInfo.Category and

@@ -636,9 +636,7 @@ func TestRegisterRejectsDuplicates(t *testing.T) {
 		if recover() == nil {
 			t.Error("second Register of one name did not panic")
 		}
-		registry.Lock()
-		delete(registry.m, "lab_dup")
-		registry.Unlock()
+		registry.remove("lab_dup")
 	}()
 	h := func(*model.Env, *model.Host, json.RawMessage) (any, error) { return nil, nil }
 	Register("lab_dup", h)
