@@ -9,15 +9,30 @@ import (
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
 )
 
-type adCase struct {
+// labCase is a handler test's default lab and the seed it was built from.
+type labCase struct {
 	env  *model.Env
 	seed model.Seed
 }
 
+func newLabCase() labCase {
+	env, seed := model.NewDefault(model.Seed{})
+	return labCase{env: env, seed: seed}
+}
+
+type adCase struct{ labCase }
+
 func newADCase(t *testing.T) *adCase {
 	t.Helper()
-	env, seed := model.NewDefault(model.Seed{})
-	return &adCase{env: env, seed: seed}
+	return &adCase{newLabCase()}
+}
+
+// asMIMService is in with the MIM Service account's credential: a domain
+// user outside Domain Admins.
+func (c *adCase) asMIMService(in map[string]any) map[string]any {
+	in["admin_username"] = model.MIMSvcUser
+	in["admin_password"] = c.seed.MIMSvcPassword
+	return in
 }
 
 func (c *adCase) run(t *testing.T, h Handler, host string, input any) (map[string]any, error) {
@@ -168,14 +183,10 @@ func TestADDemoteChecksParameters(t *testing.T) {
 		"missing user":           {with("admin_username", absent), "System.Management.Automation.PropertyNotFoundException", "'admin_username' cannot be found"},
 		"wrong password":         {with("admin_password", "nope"), adds, "user name or password is incorrect"},
 		"empty credential":       {with("admin_username", ""), adds, "user name or password is incorrect"},
-		"not domain admin": {func() map[string]any {
-			in := with("admin_username", model.MIMSvcUser)
-			in["admin_password"] = c.seed.MIMSvcPassword
-			return in
-		}(), adds, "Domain Admins"},
-		"weak local password":  {with("local_admin_password", "short"), adds, "LocalAdministratorPassword"},
-		"empty local password": {with("local_admin_password", ""), adds, "LocalAdministratorPassword"},
-		"two classes only":     {with("local_admin_password", "alllowercase123"), adds, "LocalAdministratorPassword"},
+		"not domain admin":       {c.asMIMService(c.demoteInput()), adds, "Domain Admins"},
+		"weak local password":    {with("local_admin_password", "short"), adds, "LocalAdministratorPassword"},
+		"empty local password":   {with("local_admin_password", ""), adds, "LocalAdministratorPassword"},
+		"two classes only":       {with("local_admin_password", "alllowercase123"), adds, "LocalAdministratorPassword"},
 	})
 	if !c.isDC(model.Spare1) {
 		t.Fatal("a refused demotion demoted spare1")
@@ -194,21 +205,17 @@ func TestADPromoteChecksParameters(t *testing.T) {
 	with := func(k string, v any) map[string]any { return edited(c.promoteInput(), k, v) }
 	const adds = "Microsoft.DirectoryServices.Deployment.DCPromoExecutionException"
 	c.refuses(t, adInstallDC, map[string]refusal{
-		"missing field":  {with("sysvol_path", absent), "System.Management.Automation.PropertyNotFoundException", "'sysvol_path' cannot be found"},
-		"unknown domain": {with("domain_name", "nowhere.test"), adds, "could not be contacted"},
-		"netbios domain": {with("domain_name", "PRIV"), adds, "could not be contacted"},
-		"other forest":   {with("domain_name", model.CorpDomainDNS), adds, "is a member of the domain priv.contoso.test"},
-		"wrong password": {with("admin_password", "nope"), adds, "user name or password is incorrect"},
-		"not domain admin": {func() map[string]any {
-			in := with("admin_username", model.MIMSvcUser)
-			in["admin_password"] = c.seed.MIMSvcPassword
-			return in
-		}(), adds, "Domain Admins"},
-		"weak dsrm":       {with("safe_mode_password", "password"), adds, "SafeModeAdministratorPassword"},
-		"unknown site":    {with("site_name", "Nowhere"), adds, `site "Nowhere" could not be found`},
-		"unc database":    {with("database_path", `\\fs\ntds`), adds, "local fixed disk"},
-		"no ifm":          {with("installation_media_path", `D:\Nothing`), adds, "installation media"},
-		"source not a dc": {with("replication_source_dc", model.App1), adds, "not a writable domain controller"},
+		"missing field":    {with("sysvol_path", absent), "System.Management.Automation.PropertyNotFoundException", "'sysvol_path' cannot be found"},
+		"unknown domain":   {with("domain_name", "nowhere.test"), adds, "could not be contacted"},
+		"netbios domain":   {with("domain_name", "PRIV"), adds, "could not be contacted"},
+		"other forest":     {with("domain_name", model.CorpDomainDNS), adds, "is a member of the domain priv.contoso.test"},
+		"wrong password":   {with("admin_password", "nope"), adds, "user name or password is incorrect"},
+		"not domain admin": {c.asMIMService(c.promoteInput()), adds, "Domain Admins"},
+		"weak dsrm":        {with("safe_mode_password", "password"), adds, "SafeModeAdministratorPassword"},
+		"unknown site":     {with("site_name", "Nowhere"), adds, `site "Nowhere" could not be found`},
+		"unc database":     {with("database_path", `\\fs\ntds`), adds, "local fixed disk"},
+		"no ifm":           {with("installation_media_path", `D:\Nothing`), adds, "installation media"},
+		"source not a dc":  {with("replication_source_dc", model.App1), adds, "not a writable domain controller"},
 	})
 	if c.isDC(model.Spare1) {
 		t.Fatal("a failed promotion made spare1 a DC")

@@ -10,17 +10,26 @@ import (
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
 )
 
+// runPAM runs a PAM script's handler on App1 in the administrator's batch
+// logon, with in as its JSON input.
+func runPAM(env *model.Env, h SessionHandler, in map[string]any) error {
+	raw, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	return env.Do(func(e *model.Env) error {
+		_, err := h(e, e.Host(model.App1), adminBatch, raw)
+		return err
+	})
+}
+
 // The handlers read their input as the scripts do under Set-StrictMode: a
 // field the script reads must be sent.
 func TestPAMHandlersNeedEveryField(t *testing.T) {
 	env, _ := model.NewDefault(model.Seed{})
 	in := map[string]any{"source_forest": model.CorpDomainDNS, "corp_username": model.CorpAdminUser, "corp_password": "x",
 		"apply": false, "sid_history": true, "quarantine": false, "pim_trust": true, "verify": false}
-	raw, _ := json.Marshal(in) // no "bidirectional"
-	err := env.Do(func(e *model.Env) error {
-		_, err := pamTrustSettings(e, e.Host(model.App1), adminBatch, raw)
-		return err
-	})
+	err := runPAM(env, pamTrustSettings, in) // no "bidirectional"
 	var se *ScriptError
 	if !errors.As(err, &se) || se.ID != "PropertyNotFoundStrict" || !strings.Contains(se.Message, "'bidirectional'") {
 		t.Fatalf("missing field: %v", err)
@@ -34,8 +43,7 @@ func TestPAMTrustCreateFailures(t *testing.T) {
 	var pw string
 	_ = env.Do(func(e *model.Env) error { pw = e.Credentials[strings.ToLower(model.CorpAdminUser)]; return nil })
 	run := func(password string) error {
-		raw, _ := json.Marshal(map[string]any{"source_forest": model.CorpDomainDNS, "corp_username": model.CorpAdminUser, "corp_password": password, "bidirectional": false})
-		return env.Do(func(e *model.Env) error { _, err := pamTrustCreate(e, e.Host(model.App1), adminBatch, raw); return err })
+		return runPAM(env, pamTrustCreate, map[string]any{"source_forest": model.CorpDomainDNS, "corp_username": model.CorpAdminUser, "corp_password": password, "bidirectional": false})
 	}
 	var se *ScriptError
 	if err := run(pw); !errors.As(err, &se) || se.ID != "Modules_ModuleNotFound,Microsoft.PowerShell.Commands.ImportModuleCommand" {
@@ -72,12 +80,8 @@ func TestPAMTrustSettingsNetdomCommandLine(t *testing.T) {
 		model.InstallADDSTools(e.Host(model.App1))
 		return e.NewPAMTrust(e.Forests[model.CorpDomainDNS], false)
 	})
-	raw, _ := json.Marshal(map[string]any{"source_forest": model.CorpDomainDNS, "corp_username": model.CorpAdminUser, "corp_password": pw,
-		"apply": true, "sid_history": true, "quarantine": false, "pim_trust": true, "verify": false, "bidirectional": false})
-	if err := env.Do(func(e *model.Env) error {
-		_, err := pamTrustSettings(e, e.Host(model.App1), adminBatch, raw)
-		return err
-	}); err != nil {
+	if err := runPAM(env, pamTrustSettings, map[string]any{"source_forest": model.CorpDomainDNS, "corp_username": model.CorpAdminUser, "corp_password": pw,
+		"apply": true, "sid_history": true, "quarantine": false, "pim_trust": true, "verify": false, "bidirectional": false}); err != nil {
 		t.Fatal(err)
 	}
 	var lines []string
@@ -124,12 +128,8 @@ func TestPAMTrustSettingsSecondaryLogonDisabled(t *testing.T) {
 		h.Services[model.Key(model.SecondaryLogonService)] = &model.Service{Name: model.SecondaryLogonService, DisplayName: "Secondary Logon", Status: "Stopped", StartType: "Disabled"}
 		return e.NewPAMTrust(e.Forests[model.CorpDomainDNS], false)
 	})
-	raw, _ := json.Marshal(map[string]any{"source_forest": model.CorpDomainDNS, "corp_username": model.CorpAdminUser, "corp_password": pw,
+	err := runPAM(env, pamTrustSettings, map[string]any{"source_forest": model.CorpDomainDNS, "corp_username": model.CorpAdminUser, "corp_password": pw,
 		"apply": true, "sid_history": true, "quarantine": false, "pim_trust": true, "verify": false, "bidirectional": false})
-	err := env.Do(func(e *model.Env) error {
-		_, err := pamTrustSettings(e, e.Host(model.App1), adminBatch, raw)
-		return err
-	})
 	var se *ScriptError
 	if !errors.As(err, &se) || se.Type != "System.ComponentModel.Win32Exception" || !strings.Contains(se.Message, "disabled") {
 		t.Fatalf("seclogon disabled: %v", err)

@@ -70,22 +70,19 @@ func TestSetupArgumentRoundTrip(t *testing.T) {
 	}
 }
 
-type sqlSetupCase struct {
-	env  *model.Env
-	seed model.Seed
-}
+type sqlSetupCase struct{ labCase }
 
 func newSQLSetupCase(t *testing.T) *sqlSetupCase {
 	t.Helper()
-	env, seed := model.NewDefault(model.Seed{})
-	env.Credentials[`priv\svc-sql`] = "Svc!Sql12345"
-	_ = env.Do(func(e *model.Env) error {
+	c := &sqlSetupCase{newLabCase()}
+	c.env.Credentials[`priv\svc-sql`] = "Svc!Sql12345"
+	_ = c.env.Do(func(e *model.Env) error {
 		for _, h := range []string{model.App1, model.App2, model.App3} {
 			e.Host(h).WriteFile(model.DefaultSQLSetupPath, model.SQLMedia("15.0.4355.3"))
 		}
 		return nil
 	})
-	return &sqlSetupCase{env: env, seed: seed}
+	return c
 }
 
 func (c *sqlSetupCase) run(t *testing.T, host string, input map[string]any) (map[string]any, error) {
