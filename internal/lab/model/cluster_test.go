@@ -20,6 +20,20 @@ func fciParams() SQLSetupParams {
 	}
 }
 
+// installTwoNodes installs the failover cluster instance on App1 and adds
+// App2; it returns the AddNode parameters for more nodes.
+func installTwoNodes(t *testing.T, e *Env) SQLSetupParams {
+	t.Helper()
+	if _, err := e.InstallFailoverCluster(App1, fciParams()); err != nil {
+		t.Fatal(err)
+	}
+	add := SQLSetupParams{"INSTANCENAME": {"MSSQLSERVER"}, "SQLSVCACCOUNT": {`PRIV\gmsa-sql$`}, "AGTSVCACCOUNT": {`PRIV\gmsa-sql$`}, "FAILOVERCLUSTERIPADDRESSES": {"DEFAULT"}}
+	if err := e.AddNode(App2, add); err != nil {
+		t.Fatal(err)
+	}
+	return add
+}
+
 // The bastion topologies start from member servers: one DC, no instance, a
 // Windows failover cluster of the three application servers.
 func TestBastionTopologySeed(t *testing.T) {
@@ -44,13 +58,7 @@ func TestClusterMembershipAndEviction(t *testing.T) {
 	if _, err := e.InstallFailoverCluster(Spare1, fciParams()); !errors.As(err, &se) || !strings.Contains(err.Error(), "not a node of a Windows Server failover cluster") {
 		t.Fatalf("install on a non-node: %v", err)
 	}
-	if _, err := e.InstallFailoverCluster(App1, fciParams()); err != nil {
-		t.Fatal(err)
-	}
-	add := SQLSetupParams{"INSTANCENAME": {"MSSQLSERVER"}, "SQLSVCACCOUNT": {`PRIV\gmsa-sql$`}, "AGTSVCACCOUNT": {`PRIV\gmsa-sql$`}, "FAILOVERCLUSTERIPADDRESSES": {"DEFAULT"}}
-	if err := e.AddNode(App2, add); err != nil {
-		t.Fatal(err)
-	}
+	add := installTwoNodes(t, e)
 	if err := e.SetReachable(App2, false); err != nil {
 		t.Fatal(err)
 	}
@@ -77,13 +85,7 @@ func TestClusterMembershipAndEviction(t *testing.T) {
 // A lost owner: the cluster moves the instance to a node that is up.
 func TestClusterFailsOverFromALostOwner(t *testing.T) {
 	e := bastionEnv(t)
-	if _, err := e.InstallFailoverCluster(App1, fciParams()); err != nil {
-		t.Fatal(err)
-	}
-	add := SQLSetupParams{"INSTANCENAME": {"MSSQLSERVER"}, "SQLSVCACCOUNT": {`PRIV\gmsa-sql$`}, "AGTSVCACCOUNT": {`PRIV\gmsa-sql$`}, "FAILOVERCLUSTERIPADDRESSES": {"DEFAULT"}}
-	if err := e.AddNode(App2, add); err != nil {
-		t.Fatal(err)
-	}
+	installTwoNodes(t, e)
 	if err := e.SetReachable(App1, false); err != nil {
 		t.Fatal(err)
 	}

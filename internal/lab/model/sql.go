@@ -588,16 +588,35 @@ func (e *Env) AlterServerRole(s *SQLInstance, caller *SQLLogin, role, member str
 // in Credentials, as the lab does for every secret), fixed roles and an
 // optional VIEW SERVER STATE grant. It takes the lock.
 func (e *Env) AddSQLLogin(network, name, password string, viewServerState bool, roles ...string) error {
+	return e.onSQLInstance(network, func(s *SQLInstance) error {
+		l := s.addLogin(e, name, LoginSQL, roles...)
+		l.ViewServerState = viewServerState
+		e.Credentials[strings.ToLower(name)] = password
+		return nil
+	})
+}
+
+// onSQLInstance holds the lock and looks the instance up for f, as onHost
+// does for a host.
+func (e *Env) onSQLInstance(network string, f func(s *SQLInstance) error) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	s := e.SQLInstanceByName(network)
 	if s == nil {
 		return fmt.Errorf("model: no SQL instance %q", network)
 	}
-	l := s.addLogin(e, name, LoginSQL, roles...)
-	l.ViewServerState = viewServerState
-	e.Credentials[strings.ToLower(name)] = password
-	return nil
+	return f(s)
+}
+
+// onSQLNode is onSQLInstance that also looks up host among its nodes.
+func (e *Env) onSQLNode(network, host string, f func(s *SQLInstance, n *SQLNode) error) error {
+	return e.onSQLInstance(network, func(s *SQLInstance) error {
+		n := s.Node(host)
+		if n == nil {
+			return fmt.Errorf("model: %s is not a node of %s", host, network)
+		}
+		return f(s, n)
+	})
 }
 
 // SQLLoginSnapshot returns a copy of a login, or false. It takes the lock.
@@ -622,26 +641,18 @@ func (e *Env) SQLLoginSnapshot(network, name string) (SQLLogin, bool) {
 // cleared) to the instance's network name. Faults injected with InjectFault
 // on the owner node's host for protocol TDS apply too.
 func (e *Env) InjectSQLFault(network string, kind FaultKind, n int) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	s := e.SQL[Key(network)]
-	if s == nil {
-		return fmt.Errorf("model: no SQL instance %q", network)
-	}
-	s.faults = append(s.faults, &Fault{Kind: kind, Remaining: n})
-	return nil
+	return e.onSQLInstance(network, func(s *SQLInstance) error {
+		s.faults = append(s.faults, &Fault{Kind: kind, Remaining: n})
+		return nil
+	})
 }
 
 // SetSQLLatency delays every TDS request to the instance.
 func (e *Env) SetSQLLatency(network string, d time.Duration) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	s := e.SQL[Key(network)]
-	if s == nil {
-		return fmt.Errorf("model: no SQL instance %q", network)
-	}
-	s.latency = d
-	return nil
+	return e.onSQLInstance(network, func(s *SQLInstance) error {
+		s.latency = d
+		return nil
+	})
 }
 
 // ClearSQLFaults removes the instance's faults and latency, and restores
@@ -756,21 +767,13 @@ type FailoverOptions struct {
 // instance), as Move-ClusterGroup does: every connection is dropped and, for
 // the window in opts, logins fail with 18456. It takes the lock.
 func (e *Env) Failover(network, toNode string, opts FailoverOptions) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	s := e.SQLInstanceByName(network)
-	if s == nil {
-		return fmt.Errorf("model: no SQL instance %q", network)
-	}
-	n := s.Node(toNode)
-	if n == nil {
-		return fmt.Errorf("model: %s is not a node of %s", toNode, network)
-	}
-	if h := e.Host(n.Host); h == nil || !h.Reachable || n.Status != NodeUp {
-		return fmt.Errorf("model: node %s is not up", toNode)
-	}
-	e.failover(s, n, opts)
-	return nil
+	return e.onSQLNode(network, toNode, func(s *SQLInstance, n *SQLNode) error {
+		if h := e.Host(n.Host); h == nil || !h.Reachable || n.Status != NodeUp {
+			return fmt.Errorf("model: node %s is not up", toNode)
+		}
+		e.failover(s, n, opts)
+		return nil
+	})
 }
 
 func (e *Env) failover(s *SQLInstance, to *SQLNode, opts FailoverOptions) {
@@ -810,18 +813,10 @@ func (e *Env) failover(s *SQLInstance, to *SQLNode, opts FailoverOptions) {
 
 // SetSQLNodeStatus sets a node's cluster state (NodeUp, NodeDown, NodePaused, NodeJoining). It takes the lock.
 func (e *Env) SetSQLNodeStatus(network, host string, status int) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	s := e.SQLInstanceByName(network)
-	if s == nil {
-		return fmt.Errorf("model: no SQL instance %q", network)
-	}
-	n := s.Node(host)
-	if n == nil {
-		return fmt.Errorf("model: %s is not a node of %s", host, network)
-	}
-	n.Status = status
-	return nil
+	return e.onSQLNode(network, host, func(_ *SQLInstance, n *SQLNode) error {
+		n.Status = status
+		return nil
+	})
 }
 
 // EvictNode evicts host from the Windows failover cluster (Remove-ClusterNode):
