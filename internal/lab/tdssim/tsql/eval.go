@@ -183,11 +183,10 @@ func clip(s string, n int) string {
 
 // parseParamDecls parses sp_executesql's @params: "@a int, @b nvarchar(10) OUTPUT".
 func parseParamDecls(decl string) ([]VarDecl, *Error) {
-	toks, err := lex(decl)
+	p, err := newParser(decl)
 	if err != nil {
 		return nil, err
 	}
-	p := &parser{toks: toks}
 	var out []VarDecl
 	for {
 		t := p.next()
@@ -214,6 +213,17 @@ func parseParamDecls(decl string) ([]VarDecl, *Error) {
 
 func (x *exec) emit(o Output) { x.out = append(x.out, o) }
 
+// assign evaluates e into v, converted to v's declared type (DECLARE @v
+// type = e, SET @v = e).
+func (x *exec) assign(v *variable, e Expr) *Error {
+	val, t, err := x.eval(e, nil)
+	if err != nil {
+		return err
+	}
+	v.value, err = convert(val, t, v.typ)
+	return err
+}
+
 func (x *exec) stmt(st Stmt) *Error {
 	switch s := st.(type) {
 	case *SelectStmt:
@@ -223,22 +233,13 @@ func (x *exec) stmt(st Stmt) *Error {
 			v := &variable{typ: d.Type}
 			x.vars[strings.ToLower(d.Name)] = v
 			if d.Init != nil {
-				val, t, err := x.eval(d.Init, nil)
-				if err != nil {
-					return err
-				}
-				if v.value, err = convert(val, t, d.Type); err != nil {
+				if err := x.assign(v, d.Init); err != nil {
 					return err
 				}
 			}
 		}
 	case *SetVarStmt:
-		v := x.vars[strings.ToLower(s.Name)]
-		val, t, err := x.eval(s.Expr, nil)
-		if err != nil {
-			return err
-		}
-		if v.value, err = convert(val, t, v.typ); err != nil {
+		if err := x.assign(x.vars[strings.ToLower(s.Name)], s.Expr); err != nil {
 			return err
 		}
 	case *SetOptionStmt:

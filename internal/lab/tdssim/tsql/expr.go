@@ -279,22 +279,14 @@ func (x *exec) binary(n *Binary, rc *rowCtx) (any, Type, *Error) {
 		return nil, t, nil // CONCAT_NULL_YIELDS_NULL ON
 	}
 	if t.IsString() {
-		a, err := convert(l, lt, NVarChar(Max))
-		if err != nil {
-			return nil, t, err
-		}
-		b, err := convert(r, rt, NVarChar(Max))
+		a, b, err := convertBoth(l, lt, r, rt, NVarChar(Max))
 		if err != nil {
 			return nil, t, err
 		}
 		return a.(string) + b.(string), t, nil
 	}
 	if t.Kind == KindFloat {
-		a, err := convert(l, lt, t)
-		if err != nil {
-			return nil, t, err
-		}
-		b, err := convert(r, rt, t)
+		a, b, err := convertBoth(l, lt, r, rt, t)
 		if err != nil {
 			return nil, t, err
 		}
@@ -314,11 +306,7 @@ func (x *exec) binary(n *Binary, rc *rowCtx) (any, Type, *Error) {
 		}
 		return nil, t, errOperand(t, opName(n.Op))
 	}
-	a, err := convert(l, lt, BigInt)
-	if err != nil {
-		return nil, t, err
-	}
-	b, err := convert(r, rt, BigInt)
+	a, b, err := convertBoth(l, lt, r, rt, BigInt)
 	if err != nil {
 		return nil, t, err
 	}

@@ -27,13 +27,21 @@ type parser struct {
 	i    int
 }
 
-// Parse parses a batch.
-func Parse(src string) ([]Stmt, *Error) {
+// newParser lexes src for a parser that starts at its first token.
+func newParser(src string) (*parser, *Error) {
 	toks, err := lex(src)
 	if err != nil {
 		return nil, err
 	}
-	p := &parser{toks: toks}
+	return &parser{toks: toks}, nil
+}
+
+// Parse parses a batch.
+func Parse(src string) ([]Stmt, *Error) {
+	p, err := newParser(src)
+	if err != nil {
+		return nil, err
+	}
 	var out []Stmt
 	for {
 		for p.peek().op(";") {

@@ -184,6 +184,16 @@ func lookupType(name string, length int, given bool) (Type, *Error) {
 // Values are nil (NULL), bool (bit), int64, float64, string, []byte or
 // time.Time; a sql_variant holds one of those.
 
+// convertBoth converts the two operands of a binary operator to one type.
+func convertBoth(l any, lt Type, r any, rt Type, to Type) (any, any, *Error) {
+	a, err := convert(l, lt, to)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := convert(r, rt, to)
+	return a, b, err
+}
+
 // convert converts v of type from to type to, as CAST does.
 func convert(v any, from, to Type) (any, *Error) {
 	if v == nil {
