@@ -153,15 +153,11 @@ Kinds (and the protocols they apply to):
 ` + kinds.String(),
 		setup: func(fs *flag.FlagSet) func(context.Context, io.Writer) error {
 			dir := dirFlag(fs)
-			host := fs.String("host", "", "FQDN of the server (or the SQL network name)")
-			protocol := fs.String("protocol", "", "winrm, ldap or tds")
+			host, protocol := endpointFlags(fs)
 			kind := fs.String("kind", "", "what fails (see above)")
 			n := fs.Int("n", 1, "how many calls fail; -1: every call until cleared")
 			return func(ctx context.Context, out io.Writer) error {
-				if err := required("host", *host); err != nil {
-					return err
-				}
-				if err := checkProtocol(*protocol); err != nil {
+				if err := checkEndpoint(*host, *protocol); err != nil {
 					return err
 				}
 				if err := required("kind", *kind); err != nil {
@@ -208,14 +204,10 @@ TDS 8.0 strict). -host is a server's FQDN, or the SQL network name for tds.
 Connections already open keep the certificate they verified.`,
 		setup: func(fs *flag.FlagSet) func(context.Context, io.Writer) error {
 			dir := dirFlag(fs)
-			host := fs.String("host", "", "FQDN of the server (or the SQL network name)")
-			protocol := fs.String("protocol", "", "winrm, ldap or tds")
+			host, protocol := endpointFlags(fs)
 			flaw := fs.String("flaw", "", "expired, wrong_name, unknown_ca, or none for the good certificate")
 			return func(ctx context.Context, out io.Writer) error {
-				if err := required("host", *host); err != nil {
-					return err
-				}
-				if err := checkProtocol(*protocol); err != nil {
+				if err := checkEndpoint(*host, *protocol); err != nil {
 					return err
 				}
 				if err := required("flaw", *flaw); err != nil {
@@ -250,14 +242,10 @@ a server's FQDN, or the SQL instance's network name for -protocol tds.
 -delay 0 removes the delay; "bastion-lab clear" removes it with the faults.`,
 		setup: func(fs *flag.FlagSet) func(context.Context, io.Writer) error {
 			dir := dirFlag(fs)
-			host := fs.String("host", "", "FQDN of the server (or the SQL network name)")
-			protocol := fs.String("protocol", "", "winrm, ldap or tds")
+			host, protocol := endpointFlags(fs)
 			delay := fs.Duration("delay", 0, "the delay, e.g. 2s")
 			return func(ctx context.Context, out io.Writer) error {
-				if err := required("host", *host); err != nil {
-					return err
-				}
-				if err := checkProtocol(*protocol); err != nil {
+				if err := checkEndpoint(*host, *protocol); err != nil {
 					return err
 				}
 				if *delay < 0 {
@@ -414,14 +402,24 @@ its databases.`,
 	}
 }
 
-func checkProtocol(p string) error {
-	switch p {
+// endpointFlags are the -host and -protocol of the commands aimed at one
+// protocol of one host (fault, cert, latency).
+func endpointFlags(fs *flag.FlagSet) (host, protocol *string) {
+	return fs.String("host", "", "FQDN of the server (or the SQL network name)"), fs.String("protocol", "", "winrm, ldap or tds")
+}
+
+// checkEndpoint reports a missing -host, or a missing or unknown -protocol.
+func checkEndpoint(host, protocol string) error {
+	if err := required("host", host); err != nil {
+		return err
+	}
+	switch protocol {
 	case model.WinRM, model.LDAP, model.TDS:
 		return nil
 	case "":
 		return usageError{"-protocol is required: winrm, ldap or tds"}
 	}
-	return usageError{fmt.Sprintf("unknown -protocol %q: winrm, ldap or tds", p)}
+	return usageError{fmt.Sprintf("unknown -protocol %q: winrm, ldap or tds", protocol)}
 }
 
 // serve starts the lab, writes DIR's files and runs until ctx ends.
