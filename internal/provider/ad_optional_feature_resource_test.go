@@ -85,14 +85,8 @@ func TestAccADOptionalFeature_lifecycle(t *testing.T) {
 					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionNoop),
 				}},
 			},
-			{ // import by the feature's name
-				Config:                  cfg,
-				ResourceName:            addr,
-				ImportState:             true,
-				ImportStateId:           adnames.FeatureRecycleBin,
-				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"timeouts"},
-			},
+			// import by the feature's name
+			importStep(cfg, addr, adnames.FeatureRecycleBin),
 			{ // drift: the forest was recovered from a backup older than the feature; the plan enables it again
 				PreConfig: func() {
 					_ = l.Env.Do(func(e *model.Env) error { e.Domain.OptionalFeatures[adnames.FeatureRecycleBin] = false; return nil })

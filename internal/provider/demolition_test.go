@@ -105,9 +105,9 @@ func TestAccPAMTrust_guardsAtPlan(t *testing.T) {
 	skipUnlessAcc(t)
 	l := startLab(t)
 	pamPrepareHost(t, l, model.App1, true)
-	provider := strings.Replace(l.ProviderHCL(), "provider \"bastion\" {\n", fmt.Sprintf("provider \"bastion\" {\n  pam_corp_password = %q\n", corpPassword(l)), 1)
-	trust := pamTrustConfig{Host: model.App1, Password: corpPassword(l)}.hcl()
-	domain := pamDomainConfigHCL(model.App1, model.CorpAdminUser, corpPassword(l), "depends_on = [bastion_pam_trust.corp]")
+	provider := providerWithCorpPassword(l)
+	trust := pamTrustConfig{Host: model.App1, Password: l.CorpAdminPassword()}.hcl()
+	domain := pamDomainConfigHCL(model.App1, model.CorpAdminUser, l.CorpAdminPassword(), "depends_on = [bastion_pam_trust.corp]")
 	used := `(?s)PAM Trust Still Used By A Domain Configuration.*%s\s+the\s+PAM\s+trust\s+with\s+corp\.contoso\.test.*Test-PAMDomainConfiguration.*bastion_pam_domain_configuration\s+for\s+CORP`
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,

@@ -121,8 +121,7 @@ func corpForwarderHCL(l *lab.Lab) string {
 // forwardingHCL is corpForwarderHCL with read, the data source's arguments
 // beside hosts.
 func forwardingHCL(l *lab.Lab, read string) string {
-	provider := strings.Replace(l.ProviderHCL(), "provider \"bastion\" {\n",
-		fmt.Sprintf("provider \"bastion\" {\n  pam_corp_password = %q\n", l.CorpAdminPassword()), 1)
+	provider := providerWithCorpPassword(l)
 	top := topology.MinimalHATopology()
 	top.DNSServers = nil
 	hcl := topologyHCL(top, boolPtr(true))
@@ -227,8 +226,7 @@ data "bastion_dns_client_servers" "x" {
 func TestAccDNSClientServers_corpPasswordNeedsTLS(t *testing.T) {
 	skipUnlessAcc(t)
 	l := startLab(t)
-	provider := strings.Replace(l.ProviderHCL(), "  ldap {\n", "  ldap {\n    tls_mode = \"none\"\n", 1)
-	provider = strings.Replace(provider, "provider \"bastion\" {\n", fmt.Sprintf("provider \"bastion\" {\n  pam_corp_password = %q\n", l.CorpAdminPassword()), 1)
+	provider := strings.Replace(providerWithCorpPassword(l), "  ldap {\n", "  ldap {\n    tls_mode = \"none\"\n", 1)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{

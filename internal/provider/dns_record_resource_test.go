@@ -97,14 +97,7 @@ func TestAccDNSRecord_lifecycle(t *testing.T) {
 					expectAnswers(l, "portal."+zone, model.DNSTypeA, fqdn+"/3600"), // an A query meets the CNAME
 				),
 			},
-			{
-				Config:                  v2,
-				ResourceName:            addr,
-				ImportState:             true,
-				ImportStateId:           zone + "/mim/A",
-				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"timeouts"},
-			},
+			importStep(v2, addr, zone+"/mim/A"),
 			{ // drift: someone pointed the alias at one node with the DNS tools; the plan puts it back
 				PreConfig: func() {
 					_ = l.Env.Do(func(e *model.Env) error {
@@ -166,11 +159,5 @@ func TestAccDNSRecord_rules(t *testing.T) {
 func TestAccDNSRecord_unknownZone(t *testing.T) {
 	skipUnlessAcc(t)
 	l := startLab(t)
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		Steps: []resource.TestStep{{
-			Config:      l.ProviderHCL() + dnsRecordHCL("r", "nowhere.test", "mim", "A", 0, "10.0.0.1"),
-			ExpectError: regexp.MustCompile(`(?s)DNS Records Not Written.*no AD-integrated zone nowhere.test`),
-		}},
-	})
+	expectError(t, l.ProviderHCL()+dnsRecordHCL("r", "nowhere.test", "mim", "A", 0, "10.0.0.1"), false, `(?s)DNS Records Not Written.*no AD-integrated zone nowhere.test`)
 }

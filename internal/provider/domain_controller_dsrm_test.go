@@ -107,14 +107,7 @@ func TestAccDomainController_dsrmRotation(t *testing.T) {
 				}},
 				Check: dsrmIs(l, second, 2),
 			},
-			{
-				Config:                  dsrmHCL(l, second, 2, dsrmAccount),
-				ResourceName:            addr,
-				ImportState:             true,
-				ImportStateId:           model.DC2,
-				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"safe_mode_password_wo_version", "dsrm_sync_account", "timeouts", "domain_name"},
-			},
+			importStep(dsrmHCL(l, second, 2, dsrmAccount), addr, model.DC2, "safe_mode_password_wo_version", "dsrm_sync_account", "domain_name"),
 			{ // an account the directory lacks: nothing changes on the DC
 				Config:      dsrmHCL(l, first, 3, "svc-nobody"),
 				ExpectError: regexp.MustCompile(`(?s)DSRM Password Not Rotated.*svc-nobody`),

@@ -310,14 +310,8 @@ func TestAccDomainController_lifecycle(t *testing.T) {
 					return nil
 				},
 			},
-			{ // import by host
-				Config:                  l.ProviderHCL() + noGC.hcl(),
-				ResourceName:            addr,
-				ImportState:             true,
-				ImportStateId:           model.Spare1,
-				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"timeouts"},
-			},
+			// import by host
+			importStep(l.ProviderHCL()+noGC.hcl(), addr, model.Spare1),
 			{ // drift: GC switched back on out of band -> in-place update turns it off again
 				PreConfig: func() {
 					_ = l.Env.Do(func(e *model.Env) error {
@@ -454,32 +448,22 @@ func TestAccDomainController_planTimeErrors(t *testing.T) {
 	skipUnlessAcc(t)
 	l := startLab(t)
 	withLine := func(c dcConfig, line string) string { return strings.Replace(c.hcl(), "\n", "\n"+line+"\n", 1) }
-	cases := map[string]struct {
-		cfg      string
-		planOnly bool
-		want     string
-	}{
-		// Checked when applying, before any script: a replacement on the same host plans the new DC while the host is still one.
-		"already a dc":  {dcConfig{Host: model.DC2}.hcl(), false, `(?s)Already A Domain Controller.*terraform\s+import`},
-		"short host":    {dcConfig{Host: "priv-spare1"}.hcl(), true, `(?s)host.*fully\s+qualified\s+domain\s+name`},
-		"relative path": {dcConfig{Host: model.Spare1, DatabasePath: `NTDS`}.hcl(), true, `(?s)database_path.*absolute\s+Windows\s+path`},
-		"bad domain": {strings.Replace(dcConfig{Host: model.Spare1}.hcl(), `domain_name = "`+model.DomainDNS+`"`, `domain_name = "PRIV"`, 1), true,
+	// Checked when applying, before any script: a replacement on the same host plans the new DC while the host is still one.
+	expectErrors(t, l.ProviderHCL(), false, map[string]errorCase{
+		"already a dc": {dcConfig{Host: model.DC2}.hcl(), `(?s)Already A Domain Controller.*terraform\s+import`},
+	})
+	expectErrors(t, l.ProviderHCL(), true, map[string]errorCase{
+		"short host":    {dcConfig{Host: "priv-spare1"}.hcl(), `(?s)host.*fully\s+qualified\s+domain\s+name`},
+		"relative path": {dcConfig{Host: model.Spare1, DatabasePath: `NTDS`}.hcl(), `(?s)database_path.*absolute\s+Windows\s+path`},
+		"bad domain": {strings.Replace(dcConfig{Host: model.Spare1}.hcl(), `domain_name = "`+model.DomainDNS+`"`, `domain_name = "PRIV"`, 1),
 			`(?s)domain_name.*single\s+label`},
-		"username without password": {withLine(dcConfig{Host: model.Spare1}, `  admin_username = "PRIV\\Administrator"`), true,
+		"username without password": {withLine(dcConfig{Host: model.Spare1}, `  admin_username = "PRIV\\Administrator"`),
 			`(?s)Invalid\s+Attribute\s+Combination.*configured\s+together.*admin_username,\s*admin_password_wo`},
-		"password without username": {withLine(dcConfig{Host: model.Spare1}, `  admin_password_wo = "x"`), true,
+		"password without username": {withLine(dcConfig{Host: model.Spare1}, `  admin_password_wo = "x"`),
 			`(?s)Invalid\s+Attribute\s+Combination.*configured\s+together.*admin_username,\s*admin_password_wo`},
-		"upn override": {dcConfig{Host: model.Spare1, AdminUsername: "administrator@priv.contoso.test", AdminPassword: "x"}.hcl(), true,
+		"upn override": {dcConfig{Host: model.Spare1, AdminUsername: "administrator@priv.contoso.test", AdminPassword: "x"}.hcl(),
 			`(?s)admin_username.*DOMAIN\\name`},
-	}
-	for name, c := range cases {
-		t.Run(name, func(t *testing.T) {
-			resource.ParallelTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-				Steps:                    []resource.TestStep{{Config: l.ProviderHCL() + c.cfg, PlanOnly: c.planOnly, ExpectError: regexp.MustCompile(c.want)}},
-			})
-		})
-	}
+	})
 	// Cleanup runs after the parallel subtests have finished.
 	t.Cleanup(func() {
 		if n := l.Env.CallCount(model.WinRM, ""); n != 0 {
@@ -496,7 +480,7 @@ func TestAccDomainController_planTimeErrors(t *testing.T) {
 func TestAccDomainController_promotionFails(t *testing.T) {
 	skipUnlessAcc(t)
 	l := startLab(t)
-	cases := map[string]struct{ cfg, want string }{
+	cases := map[string]errorCase{
 		"weak dsrm": {strings.Replace(dcConfig{Host: model.Spare1}.hcl(), labDSRMPassword, "password", 1),
 			`(?s)Domain Controller Not Promoted.*priv-spare1.*SafeModeAdministratorPassword`},
 		"override not a domain admin": {dcConfig{Host: model.Spare1, AdminUsername: model.MIMSvcUser, AdminPassword: l.Seed.MIMSvcPassword}.hcl(),
@@ -504,14 +488,7 @@ func TestAccDomainController_promotionFails(t *testing.T) {
 		"override wrong password": {dcConfig{Host: model.Spare1, AdminPassword: "Wrong!Passw0rd"}.hcl(),
 			`(?s)Domain Controller Not Promoted.*priv-spare1.*user\s+name\s+or\s+password\s+is\s+incorrect`},
 	}
-	for name, c := range cases {
-		t.Run(name, func(t *testing.T) {
-			resource.ParallelTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-				Steps:                    []resource.TestStep{{Config: l.ProviderHCL() + c.cfg, ExpectError: regexp.MustCompile(c.want)}},
-			})
-		})
-	}
+	expectErrors(t, l.ProviderHCL(), false, cases)
 	t.Cleanup(func() {
 		if isLabDC(l, model.Spare1) {
 			t.Error("a refused promotion made priv-spare1 a DC")

@@ -1,11 +1,8 @@
 package provider
 
 import (
-	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
 )
@@ -24,11 +21,5 @@ func TestAccDomainController_refusedPromotionFails(t *testing.T) {
 	cut := strings.LastIndex(cfg, "}")
 	// Long enough that a wait for the DC would end in the timeout's error instead.
 	cfg = cfg[:cut] + "  timeouts = { create = \"10m\" }\n}\n"
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		Steps: []resource.TestStep{{
-			Config:      l.ProviderHCL() + cfg,
-			ExpectError: regexp.MustCompile(`(?s)Domain Controller Not Promoted.*Install-ADDSDomainController`),
-		}},
-	})
+	expectError(t, l.ProviderHCL()+cfg, false, `(?s)Domain Controller Not Promoted.*Install-ADDSDomainController`)
 }

@@ -88,23 +88,11 @@ func TestAccFSMORoles_lifecycle(t *testing.T) {
 					return nil
 				},
 			},
-			{ // import by domain name
-				Config:            cfg,
-				ResourceName:      addr,
-				ImportState:       true,
-				ImportStateId:     model.DomainDNS,
-				ImportStateVerify: true,
-				// The configuration spells the RID master in upper case; the directory in lower.
-				ImportStateVerifyIgnore: []string{"rid_master", "timeouts"},
-			},
-			{ // the same import ID however it is spelled: the ID after import is the ID after create
-				Config:                  cfg,
-				ResourceName:            addr,
-				ImportState:             true,
-				ImportStateId:           strings.ToUpper(model.DomainDNS) + ".",
-				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"rid_master", "timeouts"},
-			},
+			// import by domain name; the configuration spells the RID master in
+			// upper case, the directory in lower
+			importStep(cfg, addr, model.DomainDNS, "rid_master"),
+			// the same import ID however it is spelled: the ID after import is the ID after create
+			importStep(cfg, addr, strings.ToUpper(model.DomainDNS)+".", "rid_master"),
 			{ // drift: the PDC emulator moved back out of band; the plan moves it again
 				PreConfig: func() {
 					if err := l.Env.TransferFSMO(adnames.PDCEmulator, model.DC1); err != nil {
@@ -188,24 +176,17 @@ func TestAccFSMORoles_seize(t *testing.T) {
 func TestAccFSMORoles_planTimeErrors(t *testing.T) {
 	skipUnlessAcc(t)
 	l := startLab(t)
-	cases := map[string]struct {
-		cfg, want string
-	}{
+	expectErrors(t, l.ProviderHCL(), false, map[string]errorCase{
 		"not a dc":     {fsmoHCL(false, map[string]string{"rid_master": model.App1}), `(?s)FSMO Role Holder Not A Domain Controller.*priv-app1.*RIDMaster`},
 		"short name":   {fsmoHCL(false, map[string]string{"rid_master": "priv-dc2"}), `(?s)rid_master.*fully\s+qualified\s+domain\s+name`},
 		"other domain": {strings.Replace(fsmoHCL(false, nil), model.DomainDNS, model.CorpDomainDNS, 1), `(?s)FSMO Roles Not Read.*reach the domain\s+priv\.contoso\.test`},
-	}
-	for name, c := range cases {
-		t.Run(name, func(t *testing.T) {
-			resource.ParallelTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-				Steps:                    []resource.TestStep{{Config: l.ProviderHCL() + c.cfg, ExpectError: regexp.MustCompile(c.want)}},
-			})
-		})
-	}
-	if h := labHolder(l, adnames.RIDMaster); h != model.DC1 {
-		t.Fatalf("a refused plan moved the RID master to %s", h)
-	}
+	})
+	// The subtests run in parallel, after this function returns.
+	t.Cleanup(func() {
+		if h := labHolder(l, adnames.RIDMaster); h != model.DC1 {
+			t.Errorf("a refused plan moved the RID master to %s", h)
+		}
+	})
 }
 
 // labDirectory is a directory client on the lab, pinned to host.

@@ -188,13 +188,6 @@ variable "corp_admin_password" {
 }
 `
 
-// providerWithCorpPassword is the lab's provider block with the CORP
-// password PAM's resources read CORP with.
-func providerWithCorpPassword(l *lab.Lab) string {
-	return strings.Replace(l.ProviderHCL(), "provider \"bastion\" {\n",
-		fmt.Sprintf("provider \"bastion\" {\n  pam_corp_password = %q\n", l.CorpAdminPassword()), 1)
-}
-
 // importRoundTripBuildConfig is examples/bastion/main.tf with the lab's
 // provider block; its terraform block stays (the CLI needs the source).
 func importRoundTripBuildConfig(t *testing.T, l *lab.Lab) string {
@@ -334,10 +327,7 @@ func TestAccImport_createExistingRefused(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			// The error names the exact import block; Terraform wraps long lines.
 			want := strings.ReplaceAll(c.want, " ", `\s+`) + fmt.Sprintf(`.*import \{\s+to = %s\.<name>\s+id = "%s"\s+\}`, c.typ, regexp.QuoteMeta(c.id))
-			resource.ParallelTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-				Steps:                    []resource.TestStep{{Config: providerWithCorpPassword(c.l) + c.hcl, ExpectError: regexp.MustCompile("(?s)" + want)}},
-			})
+			expectError(t, providerWithCorpPassword(c.l)+c.hcl, false, "(?s)"+want)
 		})
 	}
 	// The subtests run in parallel, after this function returns.

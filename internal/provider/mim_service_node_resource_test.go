@@ -176,14 +176,8 @@ func TestAccMIMServiceNode_lifecycle(t *testing.T) {
 					return nil
 				},
 			},
-			{ // import by host
-				Config:                  l.ProviderHCL() + renamed.hcl(),
-				ResourceName:            addr,
-				ImportState:             true,
-				ImportStateId:           model.App1,
-				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"service_account_password_wo_version", "installer_path", "timeouts", "service_partition_name"},
-			},
+			// import by host
+			importStep(l.ProviderHCL()+renamed.hcl(), addr, model.App1, "service_account_password_wo_version", "installer_path", "service_partition_name"),
 			{ // drift: the config file was edited on the node, and a PAM service was stopped
 				PreConfig: func() {
 					_ = l.Env.Do(func(e *model.Env) error {
@@ -609,14 +603,9 @@ func TestAccMIMServiceNode_restartAfterSQLRecovery(t *testing.T) {
 					return nil
 				}),
 			},
-			{ // import: restart_triggers cannot be read back
-				Config:                  tied,
-				ResourceName:            addr,
-				ImportState:             true,
-				ImportStateId:           model.App1,
-				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"timeouts", "installer_path", "service_account_password_wo_version", "restart_triggers", "mail_server", "service_account_email"},
-			},
+			// import: restart_triggers cannot be read back
+			importStep(tied, addr, model.App1,
+				"installer_path", "service_account_password_wo_version", "restart_triggers", "mail_server", "service_account_email"),
 		},
 	})
 }

@@ -55,7 +55,7 @@ func TestAccPAMDomainConfiguration_lifecycle(t *testing.T) {
 	if err := l.Env.Do(func(e *model.Env) error { return e.NewPAMTrust(e.Forests[model.CorpDomainDNS], false) }); err != nil {
 		t.Fatal(err)
 	}
-	cfg := l.ProviderHCL() + pamDomainConfigHCL(model.App1, model.CorpAdminUser, corpPassword(l))
+	cfg := l.ProviderHCL() + pamDomainConfigHCL(model.App1, model.CorpAdminUser, l.CorpAdminPassword())
 	var setRuns int
 
 	resource.ParallelTest(t, resource.TestCase{
@@ -72,14 +72,7 @@ func TestAccPAMDomainConfiguration_lifecycle(t *testing.T) {
 				},
 				Check: resource.ComposeTestCheckFunc(expectConfigured(l, true), noRejectedScripts(l)),
 			},
-			{
-				Config:                  cfg,
-				ResourceName:            pamDomainAddr,
-				ImportState:             true,
-				ImportStateId:           model.App1 + "/" + model.CorpDomainNB,
-				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"corp_username", "corp_password_wo_version", "configured", "timeouts"},
-			},
+			importStep(cfg, pamDomainAddr, model.App1+"/"+model.CorpDomainNB, "corp_username", "corp_password_wo_version", "configured"),
 			{ // each plan runs Test-PAMDomainConfiguration once (plugin-testing runs two plans)
 				PreConfig: l.Env.ResetCounters,
 				Config:    cfg,
@@ -118,7 +111,7 @@ func TestAccPAMDomainConfiguration_prerequisites(t *testing.T) {
 	skipUnlessAcc(t)
 	l := startLab(t)
 	pamPrepareHost(t, l, model.App1, true)
-	pw := corpPassword(l)
+	pw := l.CorpAdminPassword()
 	cfg := l.ProviderHCL() + pamDomainConfigHCL(model.App1, model.CorpAdminUser, pw)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -171,8 +164,8 @@ func TestAccPAMDomainConfiguration_importChecksExistence(t *testing.T) {
 	if err := l.Env.Do(func(e *model.Env) error { return e.NewPAMTrust(e.Forests[model.CorpDomainDNS], false) }); err != nil {
 		t.Fatal(err)
 	}
-	provider := strings.Replace(l.ProviderHCL(), "provider \"bastion\" {\n", fmt.Sprintf("provider \"bastion\" {\n  pam_corp_password = %q\n", corpPassword(l)), 1)
-	cfg := provider + pamDomainConfigHCL(model.App1, model.CorpAdminUser, corpPassword(l))
+	provider := providerWithCorpPassword(l)
+	cfg := provider + pamDomainConfigHCL(model.App1, model.CorpAdminUser, l.CorpAdminPassword())
 	id := model.App1 + "/" + model.CorpDomainNB + "/" + model.CorpAdminUser
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -190,14 +183,7 @@ func TestAccPAMDomainConfiguration_importChecksExistence(t *testing.T) {
 				Config: cfg,
 				Check:  expectConfigured(l, true),
 			},
-			{
-				Config:                  cfg,
-				ResourceName:            pamDomainAddr,
-				ImportState:             true,
-				ImportStateId:           id,
-				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"corp_password_wo_version", "timeouts"},
-			},
+			importStep(cfg, pamDomainAddr, id, "corp_password_wo_version"),
 		},
 	})
 }

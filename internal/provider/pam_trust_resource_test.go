@@ -60,12 +60,6 @@ func pamPrepareHost(t *testing.T, l *lab.Lab, host string, netdom bool) {
 	}
 }
 
-func corpPassword(l *lab.Lab) string {
-	var pw string
-	_ = l.Env.Do(func(e *model.Env) error { pw = e.Credentials[strings.ToLower(model.CorpAdminUser)]; return nil })
-	return pw
-}
-
 type pamTrustConfig struct {
 	Host, Forest, User, Password string
 	Extra                        []string
@@ -160,7 +154,7 @@ func TestAccPAMTrust_lifecycle(t *testing.T) {
 	skipUnlessAcc(t)
 	l := startLab(t)
 	pamPrepareHost(t, l, model.App1, true)
-	base := pamTrustConfig{Host: model.App1, Password: corpPassword(l)}
+	base := pamTrustConfig{Host: model.App1, Password: l.CorpAdminPassword()}
 	quarantined := base
 	quarantined.Extra = []string{"quarantine = true"}
 	var runsBefore int
@@ -224,24 +218,14 @@ func TestAccPAMTrust_lifecycle(t *testing.T) {
 					expectNetdomRuns(l, &runsBefore, "/Quarantine:yes"),
 				),
 			},
-			{ // import by <host>/<source_forest>: the CORP credential and the CORP side cannot be imported
-				Config:            l.ProviderHCL() + quarantined.hcl(),
-				ResourceName:      pamTrustAddr,
-				ImportState:       true,
-				ImportStateId:     model.App1 + "/" + model.CorpDomainDNS,
-				ImportStateVerify: true,
-				ImportStateVerifyIgnore: []string{"corp_username", "corp_password_wo_version", "sid_history", "quarantine", "pim_trust",
-					"corp_trust_direction", "corp_trust_attributes", "sid_history_enabled", "quarantined", "pim_trust_enabled", "timeouts"},
-			},
-			{ // with pam_corp_password and the CORP account in the ID, the import reads the CORP side too:
-				// only the secret and its version trigger are missing
-				Config:                  strings.Replace(l.ProviderHCL(), "provider \"bastion\" {\n", fmt.Sprintf("provider \"bastion\" {\n  pam_corp_password = %q\n", corpPassword(l)), 1) + quarantined.hcl(),
-				ResourceName:            pamTrustAddr,
-				ImportState:             true,
-				ImportStateId:           model.App1 + "/" + model.CorpDomainDNS + "/" + model.CorpAdminUser,
-				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"corp_password_wo_version", "timeouts"},
-			},
+			// import by <host>/<source_forest>: the CORP credential and the CORP side cannot be imported
+			importStep(l.ProviderHCL()+quarantined.hcl(), pamTrustAddr, model.App1+"/"+model.CorpDomainDNS,
+				"corp_username", "corp_password_wo_version", "sid_history", "quarantine", "pim_trust",
+				"corp_trust_direction", "corp_trust_attributes", "sid_history_enabled", "quarantined", "pim_trust_enabled"),
+			// with pam_corp_password and the CORP account in the ID, the import reads the CORP side too:
+			// only the secret and its version trigger are missing
+			importStep(providerWithCorpPassword(l)+quarantined.hcl(), pamTrustAddr, model.App1+"/"+model.CorpDomainDNS+"/"+model.CorpAdminUser,
+				"corp_password_wo_version"),
 			{ // a malformed CORP account in the ID is refused
 				Config:        l.ProviderHCL() + quarantined.hcl(),
 				ResourceName:  pamTrustAddr,
@@ -320,7 +304,7 @@ func TestAccPAMTrust_recreation(t *testing.T) {
 	skipUnlessAcc(t)
 	l := startLab(t)
 	pamPrepareHost(t, l, model.App1, true)
-	oneWay := pamTrustConfig{Host: model.App1, Password: corpPassword(l), Extra: []string{"verify_on_plan = true"}}
+	oneWay := pamTrustConfig{Host: model.App1, Password: l.CorpAdminPassword(), Extra: []string{"verify_on_plan = true"}}
 	twoWay := oneWay
 	twoWay.Extra = append(twoWay.Extra, "bidirectional = true")
 	allowed := twoWay
@@ -376,7 +360,7 @@ func TestAccPAMTrust_createErrors(t *testing.T) {
 	skipUnlessAcc(t)
 	l := startLab(t)
 	pamPrepareHost(t, l, model.App1, true)
-	pw := corpPassword(l)
+	pw := l.CorpAdminPassword()
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
@@ -417,7 +401,7 @@ func TestAccPAMTrust_netdomMissing(t *testing.T) {
 	skipUnlessAcc(t)
 	l := startLab(t)
 	pamPrepareHost(t, l, model.App1, false)
-	cfg := l.ProviderHCL() + pamTrustConfig{Host: model.App1, Password: corpPassword(l)}.hcl()
+	cfg := l.ProviderHCL() + pamTrustConfig{Host: model.App1, Password: l.CorpAdminPassword()}.hcl()
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
@@ -501,7 +485,7 @@ func TestAccPAMTrust_secretsStayOut(t *testing.T) {
 	logFile := filepath.Join(t.TempDir(), "trace.log")
 	t.Setenv("TF_LOG", "trace")
 	t.Setenv("TF_ACC_LOG_PATH", logFile)
-	pw := corpPassword(l)
+	pw := l.CorpAdminPassword()
 	t.Setenv("BASTION_PAM_CORP_PASSWORD", pw)
 	secrets := secretsOf(pw, l.Seed.AdminPassword)
 	// The provider's own credentials come from BASTION_* as a pipeline gives them

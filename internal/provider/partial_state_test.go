@@ -126,13 +126,7 @@ func TestAccSQLFailoverClusterInstance_unreadableNameRefused(t *testing.T) {
 	}
 	hcl := labFCIConfig()
 	events := len(l.Env.Events())
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		Steps: []resource.TestStep{{
-			Config:      l.ProviderHCL() + hcl,
-			ExpectError: regexp.MustCompile(`(?s)Failover Cluster Instance Not Checked.*setup\s+was\s+not\s+run`),
-		}},
-	})
+	expectError(t, l.ProviderHCL()+hcl, false, `(?s)Failover Cluster Instance Not Checked.*setup\s+was\s+not\s+run`)
 	if runs := writeScriptRuns(l); len(runs) != 0 {
 		t.Errorf("setup ran over an unreadable network name: %v", runs)
 	}

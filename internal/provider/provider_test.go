@@ -6,13 +6,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
-	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
@@ -131,10 +129,7 @@ func expectPlanErrors[C interface{ hcl() string }](t *testing.T, l *lab.Lab, cas
 	t.Helper()
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			resource.ParallelTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-				Steps:                    []resource.TestStep{{Config: l.ProviderHCL() + c.cfg.hcl(), PlanOnly: true, ExpectError: regexp.MustCompile(c.want)}},
-			})
+			expectError(t, l.ProviderHCL()+c.cfg.hcl(), true, c.want)
 		})
 	}
 	// The subtests run in parallel, after this function returns.

@@ -670,14 +670,7 @@ func testSambaOptionalFeature(t *testing.T, sl *samba.Lab) {
 				return nil
 			},
 		},
-		resource.TestStep{
-			Config:                  cfg,
-			ResourceName:            addr,
-			ImportState:             true,
-			ImportStateId:           adnames.FeatureRecycleBin,
-			ImportStateVerify:       true,
-			ImportStateVerifyIgnore: []string{"timeouts"},
-		},
+		importStep(cfg, addr, adnames.FeatureRecycleBin),
 	)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -744,14 +737,7 @@ func testSambaDNSRecord(t *testing.T, sl *samba.Lab) {
 				},
 				Check: expectDig("10.77.0.201,10.77.0.202"),
 			},
-			{
-				Config:                  cfg,
-				ResourceName:            addr,
-				ImportState:             true,
-				ImportStateId:           zone + "/mim-alias/A",
-				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"timeouts"},
-			},
+			importStep(cfg, addr, zone+"/mim-alias/A"),
 			{ // drift made with samba-tool over RPC: the plan shows it, the apply puts the record back
 				PreConfig: func() {
 					if _, err := sl.Exec(ctx, "priv-dc1", "samba-tool", "dns", "update", dc1.IP, zone, "mim-alias", "A", "10.77.0.202", "10.77.0.209",

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -367,17 +366,10 @@ func TestAccSQLFailoverClusterInstance_lifecycle(t *testing.T) {
 				RefreshState: true,
 				Check:        resource.TestCheckResourceAttr(fciAddr, "node_status."+model.App1, "up"),
 			},
-			{ // import by network name: nodes come from TDS
-				Config:            two,
-				ResourceName:      fciAddr,
-				ImportState:       true,
-				ImportStateId:     model.SQLNetwork,
-				ImportStateVerify: true,
-				ImportStateVerifyIgnore: []string{
-					"timeouts", "setup_media_path", "data_directory", "log_directory", "backup_directory", "cluster_disks", "ip_addresses",
-					"features", "sysadmin_accounts", "sql_service_account", "agent_service_account", "agent_service_password_wo_version", "cluster_group_name",
-				},
-			},
+			// import by network name: nodes come from TDS
+			importStep(two, fciAddr, model.SQLNetwork,
+				"setup_media_path", "data_directory", "log_directory", "backup_directory", "cluster_disks", "ip_addresses",
+				"features", "sysadmin_accounts", "sql_service_account", "agent_service_account", "agent_service_password_wo_version", "cluster_group_name"),
 			{ // drift: a node evicted from the cluster is added back in place
 				PreConfig: func() {
 					if err := l.Env.EvictNode(model.App1); err != nil {
@@ -512,13 +504,7 @@ func TestAccSQLFailoverClusterInstance_dcKnownOnlyAtApply(t *testing.T) {
 	l := startFCILab(t, agentPw)
 	cfg := baseFCI(agentPw, "NODE_FROM_DATA", model.App1).hcl()
 	cfg = strings.Replace(cfg, `"NODE_FROM_DATA"`, "terraform_data.node.output", 1)
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		Steps: []resource.TestStep{{
-			Config:      l.ProviderHCL() + "resource \"terraform_data\" \"node\" {\n  input = \"" + model.DC1 + "\"\n}\n" + cfg,
-			ExpectError: regexp.MustCompile(`(?s)HA Rule HA-3 Violated.*priv-dc1\.priv\.contoso\.test.*domain\s+controller`),
-		}},
-	})
+	expectError(t, l.ProviderHCL()+"resource \"terraform_data\" \"node\" {\n  input = \""+model.DC1+"\"\n}\n"+cfg, false, `(?s)HA Rule HA-3 Violated.*priv-dc1\.priv\.contoso\.test.*domain\s+controller`)
 	if n := l.Env.CallCount(model.WinRM, ""); n != 0 {
 		t.Fatalf("setup ran on a domain controller: the lab saw %d WinRM calls", n)
 	}

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -111,14 +110,8 @@ func TestAccSQLLogin_lifecycle(t *testing.T) {
 				}},
 				Check: labLogin(l, model.MIMSvcUser, "dbcreator"),
 			},
-			{ // import by login name
-				Config:                  fewer,
-				ResourceName:            loginAddr,
-				ImportState:             true,
-				ImportStateId:           model.MIMSvcUser,
-				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"timeouts"},
-			},
+			// import by login name
+			importStep(fewer, loginAddr, model.MIMSvcUser),
 			{ // drift: the login was dropped out of band; the plan creates it again
 				PreConfig: func() {
 					_ = l.Env.Do(func(e *model.Env) error {
@@ -164,23 +157,13 @@ func TestAccSQLLogin_hostileName(t *testing.T) {
 func TestAccSQLLogin_errors(t *testing.T) {
 	skipUnlessAcc(t)
 	l := startLab(t)
-	cases := map[string]struct {
-		cfg, want string
-	}{
+	expectErrors(t, l.ProviderHCL(), false, map[string]errorCase{
 		"exists already":  {sqlLoginHCL(model.AdminUser, "sysadmin"), `(?s)SQL Login Already Exists.*terraform\s+import`},
 		"no domain":       {sqlLoginHCL("svc-mim"), `(?s)name "svc-mim" is not in the form\s+DOMAIN\\name`},
 		"public role":     {sqlLoginHCL(model.MIMSvcUser, "public"), `(?s)roles.*implicitly`},
 		"unknown role":    {sqlLoginHCL(model.MIMSvcUser, "nosuchrole"), `(?s)SQL Login Not Created.*nosuchrole`},
 		"not a user here": {sqlLoginHCL(`CORP\Administrator`), `(?s)SQL Login Not Created.*not\s+found`},
-	}
-	for name, c := range cases {
-		t.Run(name, func(t *testing.T) {
-			resource.ParallelTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-				Steps:                    []resource.TestStep{{Config: l.ProviderHCL() + c.cfg, ExpectError: regexp.MustCompile(c.want)}},
-			})
-		})
-	}
+	})
 }
 
 // The instance fails over in the middle of an apply: right after CREATE

@@ -1,0 +1,59 @@
+package provider
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab"
+)
+
+// importStep imports addr by id under cfg and verifies the imported state
+// against the state of the step before. The timeouts are configuration
+// only, never read back, so every import ignores them; ignore lists the
+// other attributes an import cannot read.
+func importStep(cfg, addr, id string, ignore ...string) resource.TestStep {
+	return resource.TestStep{
+		Config:                  cfg,
+		ResourceName:            addr,
+		ImportState:             true,
+		ImportStateId:           id,
+		ImportStateVerify:       true,
+		ImportStateVerifyIgnore: append([]string{"timeouts"}, ignore...),
+	}
+}
+
+// providerWithCorpPassword is the lab's provider block with the CORP
+// password PAM's resources read CORP with.
+func providerWithCorpPassword(l *lab.Lab) string {
+	return strings.Replace(l.ProviderHCL(), "provider \"bastion\" {\n",
+		fmt.Sprintf("provider \"bastion\" {\n  pam_corp_password = %q\n", l.CorpAdminPassword()), 1)
+}
+
+// expectError runs one step that must end with the error want matches: at
+// plan when planOnly, else at apply. cfg holds the provider block.
+func expectError(t *testing.T, cfg string, planOnly bool, want string) {
+	t.Helper()
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps:                    []resource.TestStep{{Config: cfg, PlanOnly: planOnly, ExpectError: regexp.MustCompile(want)}},
+	})
+}
+
+// errorCase is a configuration without the provider block and the error
+// it must end with.
+type errorCase struct{ cfg, want string }
+
+// expectErrors runs expectError on provider plus each case's
+// configuration, in a parallel subtest of the case's name. The subtests
+// run after the calling test function returns: a check over all of them
+// belongs in t.Cleanup.
+func expectErrors(t *testing.T, provider string, planOnly bool, cases map[string]errorCase) {
+	t.Helper()
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) { expectError(t, provider+c.cfg, planOnly, c.want) })
+	}
+}
