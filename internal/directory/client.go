@@ -162,6 +162,13 @@ func DefaultPort(tlsMode string) int {
 	return 389
 }
 
+// orDefault sets an unset (zero or negative) setting to its default.
+func orDefault[T ~int | ~int64](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
+}
+
 // New validates cfg and returns a Client. It dials nothing.
 func New(cfg Config) (*Client, error) {
 	if cfg.TLSMode == "" {
@@ -191,24 +198,12 @@ func New(cfg Config) (*Client, error) {
 	default:
 		return nil, fmt.Errorf("%w: tls mode %q (want ldaps, starttls or none)", ErrInvalidConfig, cfg.TLSMode)
 	}
-	if cfg.PoolSize <= 0 {
-		cfg.PoolSize = DefaultPoolSize
-	}
-	if cfg.PageSize <= 0 {
-		cfg.PageSize = DefaultPageSize
-	}
-	if cfg.DialTimeout <= 0 {
-		cfg.DialTimeout = DefaultDialTimeout
-	}
-	if cfg.IdleTimeout <= 0 {
-		cfg.IdleTimeout = DefaultIdleTimeout
-	}
-	if cfg.DownFor <= 0 {
-		cfg.DownFor = DefaultDownFor
-	}
-	if cfg.RequestTimeout <= 0 {
-		cfg.RequestTimeout = DefaultRequestTimeout
-	}
+	orDefault(&cfg.PoolSize, DefaultPoolSize)
+	orDefault(&cfg.PageSize, DefaultPageSize)
+	orDefault(&cfg.DialTimeout, DefaultDialTimeout)
+	orDefault(&cfg.IdleTimeout, DefaultIdleTimeout)
+	orDefault(&cfg.DownFor, DefaultDownFor)
+	orDefault(&cfg.RequestTimeout, DefaultRequestTimeout)
 	if cfg.Retry.Attempts == 0 {
 		cfg.Retry = transport.DefaultRetry
 	}
@@ -451,6 +446,23 @@ func (c *Client) acquire(ctx context.Context, target string) (*pool, *session, e
 		return nil, nil, transport.AtHost(tried[0], errs[0])
 	}
 	return nil, nil, transport.AtHost(strings.Join(tried, ", "), fmt.Errorf("%w: no domain controller answered: %w", transport.ErrUnreachable, errors.Join(errs...)))
+}
+
+// readAny is the skeleton of a read on any DC: the naming contexts, then fn
+// in one session under do's retries; what fn returns on the attempt that
+// ends the retries is the result.
+func readAny[T any](ctx context.Context, c *Client, what string, fn func(s *session, n *namingContexts) (T, error)) (T, error) {
+	var out T
+	n, err := c.naming(ctx)
+	if err != nil {
+		return out, err
+	}
+	err = c.do(ctx, "", what, nil, func(_ context.Context, s *session) error {
+		var err error
+		out, err = fn(s, n)
+		return err
+	})
+	return out, err
 }
 
 // do runs fn on a connection to target ("" = the home DC), retrying

@@ -195,17 +195,10 @@ func dnsNodeDN(zone, name, domainNC string) string {
 // transport.ErrNotFound when the zone does not exist; a missing node or no
 // record of that type is an empty set (Values nil). Cost: 1 search.
 func (c *Client) DNSRecords(ctx context.Context, zone, name string, typ uint16) (DNSRecordSet, error) {
-	n, err := c.naming(ctx)
-	if err != nil {
-		return DNSRecordSet{}, err
-	}
-	var out DNSRecordSet
-	err = c.do(ctx, "", "read DNS records "+name+"."+zone, nil, func(ctx context.Context, s *session) error {
-		var err error
-		out, _, err = s.dnsRecords(n, zone, name, typ)
-		return err
+	return readAny(ctx, c, "read DNS records "+name+"."+zone, func(s *session, n *namingContexts) (DNSRecordSet, error) {
+		out, _, err := s.dnsRecords(n, zone, name, typ)
+		return out, err
 	})
-	return out, err
 }
 
 // dnsRecords reads the node and returns this type's set plus every value of

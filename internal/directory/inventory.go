@@ -34,18 +34,11 @@ func (c *Client) Inventory(ctx context.Context) (Inventory, error) {
 func (c *Client) Invalidate() { c.inventory.Invalidate() }
 
 func (c *Client) readInventory(ctx context.Context) (Inventory, error) {
-	n, err := c.naming(ctx)
-	if err != nil {
-		return Inventory{}, err
-	}
-	var out Inventory
-	err = c.do(ctx, "", "read domain controllers and FSMO roles", nil, func(ctx context.Context, s *session) error {
+	return readAny(ctx, c, "read domain controllers and FSMO roles", func(s *session, n *namingContexts) (Inventory, error) {
 		roles, cfg, err := s.fsmoRolesWithConfig(n)
 		if err != nil {
-			return err
+			return Inventory{}, err
 		}
-		out = Inventory{DCs: joinDCs(cfg), Roles: roles}
-		return nil
+		return Inventory{DCs: joinDCs(cfg), Roles: roles}, nil
 	})
-	return out, err
 }

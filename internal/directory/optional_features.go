@@ -31,17 +31,9 @@ type OptionalFeatureState struct {
 // when the forest has no such feature object (Samba has no Privileged Access
 // Management feature, for one). Cost: 3 searches on the home DC.
 func (c *Client) OptionalFeature(ctx context.Context, name string) (OptionalFeatureState, error) {
-	n, err := c.naming(ctx)
-	if err != nil {
-		return OptionalFeatureState{}, err
-	}
-	var out OptionalFeatureState
-	err = c.do(ctx, "", "read optional feature "+name, nil, func(ctx context.Context, s *session) error {
-		var err error
-		out, err = s.optionalFeature(n, name)
-		return err
+	return readAny(ctx, c, "read optional feature "+name, func(s *session, n *namingContexts) (OptionalFeatureState, error) {
+		return s.optionalFeature(n, name)
 	})
-	return out, err
 }
 
 func (s *session) optionalFeature(n *namingContexts, name string) (OptionalFeatureState, error) {

@@ -82,17 +82,7 @@ var dcAttrs = []string{"objectClass", "objectCategory", "dNSHostName", "serverRe
 // objects under CN=Sites and their server objects, sorted by host. Cost: 1
 // search (plus 1 bind on a fresh pool).
 func (c *Client) DomainControllers(ctx context.Context) ([]DomainController, error) {
-	n, err := c.naming(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []DomainController
-	err = c.do(ctx, "", "list domain controllers", nil, func(ctx context.Context, s *session) error {
-		var err error
-		out, err = s.domainControllers(n)
-		return err
-	})
-	return out, err
+	return readAny(ctx, c, "list domain controllers", (*session).domainControllers)
 }
 
 func (s *session) domainControllers(n *namingContexts) ([]DomainController, error) {
@@ -208,17 +198,7 @@ func roleObjects(n *namingContexts) map[string]string {
 // server and NTDS Settings object (to resolve holders to hosts), and the
 // Schema NC head.
 func (c *Client) FSMORoles(ctx context.Context) (FSMORoles, error) {
-	n, err := c.naming(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out FSMORoles
-	err = c.do(ctx, "", "read FSMO roles", nil, func(ctx context.Context, s *session) error {
-		var err error
-		out, err = s.fsmoRoles(n)
-		return err
-	})
-	return out, err
+	return readAny(ctx, c, "read FSMO roles", (*session).fsmoRoles)
 }
 
 func (s *session) fsmoRoles(n *namingContexts) (FSMORoles, error) {
@@ -307,47 +287,37 @@ func (s *session) fsmoRolesWithConfig(n *namingContexts) (FSMORoles, []*ldap.Ent
 // FunctionalLevels reads msDS-Behavior-Version on CN=Partitions (forest)
 // and on the domain NC head (domain). Cost: 2 searches.
 func (c *Client) FunctionalLevels(ctx context.Context) (FunctionalLevels, error) {
-	n, err := c.naming(ctx)
-	if err != nil {
-		return FunctionalLevels{}, err
-	}
-	var out FunctionalLevels
-	err = c.do(ctx, "", "read functional levels", nil, func(ctx context.Context, s *session) error {
+	return readAny(ctx, c, "read functional levels", func(s *session, n *namingContexts) (FunctionalLevels, error) {
+		var out FunctionalLevels
 		p, err := s.searchBase("CN=Partitions,"+n.config, "msDS-Behavior-Version")
 		if err != nil {
-			return err
+			return out, err
 		}
 		d, err := s.searchBase(n.domain, "msDS-Behavior-Version")
 		if err != nil {
-			return err
+			return out, err
 		}
 		out.Forest, _ = attrInt(p, "msDS-Behavior-Version")
 		out.Domain, _ = attrInt(d, "msDS-Behavior-Version")
-		return nil
+		return out, nil
 	})
-	return out, err
 }
 
 // TombstoneLifetime reads tombstoneLifetime on CN=Directory Service; unset
 // means 60 days. Cost: 1 search.
 func (c *Client) TombstoneLifetime(ctx context.Context) (TombstoneLifetime, error) {
-	n, err := c.naming(ctx)
-	if err != nil {
-		return TombstoneLifetime{}, err
-	}
-	out := TombstoneLifetime{Days: DefaultTombstoneLifetimeDays}
-	err = c.do(ctx, "", "read tombstone lifetime", nil, func(ctx context.Context, s *session) error {
+	return readAny(ctx, c, "read tombstone lifetime", func(s *session, n *namingContexts) (TombstoneLifetime, error) {
+		out := TombstoneLifetime{Days: DefaultTombstoneLifetimeDays}
 		e, err := s.searchBase("CN=Directory Service,CN=Windows NT,CN=Services,"+n.config, "tombstoneLifetime", "msDS-deletedObjectLifetime")
 		if err != nil {
-			return err
+			return out, err
 		}
 		if v, ok := attrInt(e, "tombstoneLifetime"); ok {
 			out.Days, out.Set = v, true
 		}
 		out.DeletedObjectLifetimeDays, _ = attrInt(e, "msDS-deletedObjectLifetime")
-		return nil
+		return out, nil
 	})
-	return out, err
 }
 
 var trustAttrs = []string{"trustPartner", "flatName", "trustDirection", "trustType", "trustAttributes", "securityIdentifier"}
@@ -418,22 +388,17 @@ func (c *Client) trusts(ctx context.Context, filter, what string) ([]Trust, stri
 // OptionalFeatures lists the forest's optional features and whether each is
 // enabled (Recycle Bin, Privileged Access Management, ...). Cost: 2 searches.
 func (c *Client) OptionalFeatures(ctx context.Context) ([]OptionalFeature, error) {
-	n, err := c.naming(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []OptionalFeature
-	err = c.do(ctx, "", "read optional features", nil, func(ctx context.Context, s *session) error {
-		out = out[:0]
+	return readAny(ctx, c, "read optional features", func(s *session, n *namingContexts) ([]OptionalFeature, error) {
+		var out []OptionalFeature
 		features, err := s.searchPaged("CN=Optional Features,CN=Directory Service,CN=Windows NT,CN=Services,"+n.config,
 			ldap.ScopeSingleLevel, eq("objectCategory", "msDS-OptionalFeature"),
 			"cn", "msDS-OptionalFeatureGUID", "msDS-RequiredForestBehaviorVersion")
 		if err != nil {
-			return err
+			return nil, err
 		}
 		parts, err := s.searchBase("CN=Partitions,"+n.config, "msDS-EnabledFeature")
 		if err != nil {
-			return err
+			return nil, err
 		}
 		enabled := parts.GetAttributeValues("msDS-EnabledFeature")
 		for _, e := range features {
@@ -450,9 +415,8 @@ func (c *Client) OptionalFeatures(ctx context.Context) ([]OptionalFeature, error
 			out = append(out, f)
 		}
 		sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-		return nil
+		return out, nil
 	})
-	return out, err
 }
 
 // ObjectMetadata reads the metadata of the object dn from the home DC (the
@@ -492,22 +456,16 @@ func objectMetadata(e *ldap.Entry) ObjectMetadata {
 // MaxValRange (1500 on Windows) is read with range retrieval. A missing
 // group is transport.ErrNotFound.
 func (c *Client) GroupMembers(ctx context.Context, name string) ([]string, error) {
-	n, err := c.naming(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	err = c.do(ctx, "", "read group members", nil, func(ctx context.Context, s *session) error {
+	return readAny(ctx, c, "read group members", func(s *session, n *namingContexts) ([]string, error) {
 		groups, err := s.searchPaged(n.domain, ldap.ScopeWholeSubtree, and(eq("objectCategory", "group"), eq("sAMAccountName", name)), "member")
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if len(groups) == 0 {
-			return ldap.NewError(ldap.LDAPResultNoSuchObject, fmt.Errorf("no group %q in %s", name, n.domain))
+			return nil, ldap.NewError(ldap.LDAPResultNoSuchObject, fmt.Errorf("no group %q in %s", name, n.domain))
 		}
-		out = append([]string(nil), groups[0].GetAttributeValues("member")...)
+		out := append([]string(nil), groups[0].GetAttributeValues("member")...)
 		sort.Strings(out)
-		return nil
+		return out, nil
 	})
-	return out, err
 }
