@@ -71,36 +71,33 @@ type FailoverCluster struct {
 	StartedAt time.Time
 }
 
+// into is query's row callback for a scan that turns the rows into a T: it
+// stores the T in out.
+func into[T any](out *T, scan func(*sql.Rows) (T, error)) func(*sql.Rows) error {
+	return func(rows *sql.Rows) (err error) {
+		*out, err = scan(rows)
+		return err
+	}
+}
+
 // ServerInfo reads the instance's identity.
 func (c *Client) ServerInfo(ctx context.Context) (ServerInfo, error) {
 	var out ServerInfo
-	err := c.query(ctx, "ServerInfo", QueryServerInfo, func(rows *sql.Rows) error {
-		var err error
-		out, err = scanServerInfo(rows)
-		return err
-	})
+	err := c.query(ctx, "ServerInfo", QueryServerInfo, into(&out, scanServerInfo))
 	return out, err
 }
 
 // ClusterNodes reads sys.dm_os_cluster_nodes (empty when the instance is not clustered).
 func (c *Client) ClusterNodes(ctx context.Context) ([]ClusterNode, error) {
 	var out []ClusterNode
-	err := c.query(ctx, "ClusterNodes", QueryClusterNodes, func(rows *sql.Rows) error {
-		var err error
-		out, err = scanNodes(rows)
-		return err
-	})
+	err := c.query(ctx, "ClusterNodes", QueryClusterNodes, into(&out, scanNodes))
 	return out, err
 }
 
 // SharedPaths reads sys.dm_io_cluster_valid_path_names.
 func (c *Client) SharedPaths(ctx context.Context) ([]SharedPath, error) {
 	var out []SharedPath
-	err := c.query(ctx, "SharedPaths", QuerySharedPaths, func(rows *sql.Rows) error {
-		var err error
-		out, err = scanPaths(rows)
-		return err
-	})
+	err := c.query(ctx, "SharedPaths", QuerySharedPaths, into(&out, scanPaths))
 	return out, err
 }
 
@@ -137,11 +134,7 @@ func (c *Client) FailoverCluster(ctx context.Context) (FailoverCluster, error) {
 // sqlserver_start_time), in UTC: a failover or a restart moves it.
 func (c *Client) StartTime(ctx context.Context) (time.Time, error) {
 	var out time.Time
-	err := c.query(ctx, "StartTime", QueryStartTime, func(rows *sql.Rows) error {
-		var err error
-		out, err = scanStartTime(rows)
-		return err
-	})
+	err := c.query(ctx, "StartTime", QueryStartTime, into(&out, scanStartTime))
 	return out, err
 }
 

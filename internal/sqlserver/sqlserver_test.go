@@ -33,6 +33,14 @@ func newLab(t testing.TB, opts tdssim.Options) *lab {
 	return &lab{env: env, seed: seed, ca: ca, srv: srv}
 }
 
+// wantLogins fails the test unless the lab's server saw n logins.
+func (l *lab) wantLogins(t testing.TB, n int) {
+	t.Helper()
+	if got := l.srv.Logins(); got != n {
+		t.Fatalf("the lab saw %d logins, want %d", got, n)
+	}
+}
+
 func (l *lab) config() sqlserver.Config {
 	return sqlserver.Config{
 		Server:    model.SQLNetwork,
@@ -349,9 +357,7 @@ func TestConcurrentReadsLogInOnce(t *testing.T) {
 	if s := c.Stats(); s.Logins != 1 || s.Queries != 30 {
 		t.Fatalf("stats = %+v, want 1 login for 30 concurrent queries", s)
 	}
-	if n := l.srv.Logins(); n != 1 {
-		t.Fatalf("the lab saw %d logins", n)
-	}
+	l.wantLogins(t, 1)
 }
 
 func TestConnectionReuse(t *testing.T) {
@@ -368,9 +374,7 @@ func TestConnectionReuse(t *testing.T) {
 	if s := c.Stats(); s.Dials != 1 || s.Logins != 1 || s.Queries != 20 {
 		t.Fatalf("stats = %+v, want 1 dial, 1 login, 20 queries", s)
 	}
-	if n := l.srv.Logins(); n != 1 {
-		t.Fatalf("the lab saw %d logins", n)
-	}
+	l.wantLogins(t, 1)
 }
 
 func TestLoginLifecycle(t *testing.T) {
