@@ -139,10 +139,20 @@ func SQLInstanceName() validator.String {
 	return stringCheck{desc: "value must be `MSSQLSERVER` (the default instance) or a named instance of up to 16 letters, digits, `_` and `$`, starting with a letter or `_`", check: CheckSQLInstanceName}
 }
 
+// parseIPv4 parses dotted-decimal IPv4; nil for anything else, IPv6
+// forms of an IPv4 address (::ffff:10.0.0.1) included.
+func parseIPv4(s string) net.IP {
+	ip := net.ParseIP(s)
+	if ip == nil || strings.Contains(s, ":") {
+		return nil
+	}
+	return ip.To4()
+}
+
 // CheckClusterIPv4 reports why s is not an IPv4 address for a cluster resource.
 func CheckClusterIPv4(s string) error {
-	ip := net.ParseIP(s)
-	if ip == nil || ip.To4() == nil || strings.Contains(s, ":") {
+	ip := parseIPv4(s)
+	if ip == nil {
 		return fmt.Errorf("%s is not an IPv4 address", Quote(s))
 	}
 	if ip.IsUnspecified() || ip.IsLoopback() || ip.IsMulticast() || ip.Equal(net.IPv4bcast) {
@@ -158,8 +168,8 @@ func ClusterIPv4() validator.String {
 
 // CheckSubnetMask reports why s is not a contiguous IPv4 subnet mask.
 func CheckSubnetMask(s string) error {
-	ip := net.ParseIP(s)
-	if ip == nil || ip.To4() == nil || strings.Contains(s, ":") {
+	ip := parseIPv4(s)
+	if ip == nil {
 		return fmt.Errorf("%s is not an IPv4 subnet mask", Quote(s))
 	}
 	if ones, bits := net.IPMask(ip.To4()).Size(); bits == 0 || ones == 0 {

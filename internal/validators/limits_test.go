@@ -16,12 +16,7 @@ import (
 // its value's length, refuses NUL, and checks its form.
 func TestWindowsLimitValidators(t *testing.T) {
 	long := func(n int) types.String { return types.StringValue(strings.Repeat("a", n)) }
-	cases := []struct {
-		name  string
-		v     validator.String
-		value types.String
-		ok    bool
-	}{
+	checkCases(t, []stringCase{
 		{"one of ok", OneOf("A", "AAAA"), types.StringValue("AAAA"), true},
 		{"one of case", OneOf("A", "AAAA"), types.StringValue("a"), false},
 		{"one of other", OneOf("A", "AAAA"), types.StringValue("MX"), false},
@@ -69,10 +64,7 @@ func TestWindowsLimitValidators(t *testing.T) {
 		{"sync account ok", SyncAccount(), types.StringValue("svc-dsrm"), true},
 		{"ip NUL", IPAddress(), types.StringValue("10.0.0.1\x00"), false},
 		{"timestamp long", RFC3339(), long(40000), false},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) { check(t, c.v, c.value, c.ok) })
-	}
+	})
 }
 
 // An error quotes the value at most once, cut to 200 characters, also for

@@ -39,13 +39,25 @@ func check(t *testing.T, v validator.String, value types.String, ok bool) {
 	}
 }
 
+// stringCase is a row of a validator's table test: ok says whether value
+// must be accepted.
+type stringCase struct {
+	name  string
+	v     validator.String
+	value types.String
+	ok    bool
+}
+
+// checkCases runs check on every row, each as a subtest.
+func checkCases(t *testing.T, cases []stringCase) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) { check(t, c.v, c.value, c.ok) })
+	}
+}
+
 func TestValidators(t *testing.T) {
-	cases := []struct {
-		name  string
-		v     validator.String
-		value types.String
-		ok    bool
-	}{
+	checkCases(t, []stringCase{
 		{"fqdn ok", FQDN(), types.StringValue("priv-app1.priv.contoso.test"), true},
 		{"fqdn trailing dot", FQDN(), types.StringValue("priv-app1.priv.contoso.test."), true},
 		{"fqdn short name", FQDN(), types.StringValue("priv-app1"), false},
@@ -73,12 +85,7 @@ func TestValidators(t *testing.T) {
 		{"single line ok", SingleLine(), types.StringValue(`x"; Remove-Item C:\ -Recurse; $(calc) ` + "`whoami`"), true},
 		{"single line newline", SingleLine(), types.StringValue("a\nb"), false},
 		{"single line padded", SingleLine(), types.StringValue(" a"), false},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			check(t, c.v, c.value, c.ok)
-		})
-	}
+	})
 }
 
 func TestLimits(t *testing.T) {
