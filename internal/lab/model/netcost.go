@@ -21,7 +21,16 @@ import (
 //     arrives (the TCP handshake); TLS costs what its flights cost (TLS 1.3:
 //     one round trip, TLS 1.2 as SQL Server's PRELOGIN-wrapped TLS: two).
 //   - Every WinRM command pays a PowerShell start (powershell.exe with the
-//     script's modules) before the script runs.
+//     script's modules) before the script runs, from the Command that
+//     creates the process ([MS-WSMV] 3.1.4.11), not from stdin's End.
+//
+// The lab handles a request when its bytes arrive, half a round trip before
+// a server across a network would, and charges the whole round trip on the
+// answer. Everything that starts from a request (a process, a script's run)
+// is then half a round trip early too, so an answer that waits for it, such
+// as a long-polled Receive, leaves at ready+RTT in the lab's time, which is
+// the real ready+RTT/2: when the real answer arrives. That is exact, not an
+// overcharge.
 //
 // The counters are per protocol and per host.
 

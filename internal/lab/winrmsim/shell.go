@@ -86,13 +86,17 @@ func (s *Server) expireLocked(now time.Time) {
 }
 
 type command struct {
-	id       string
-	stdin    []byte
-	started  bool
-	finished bool
-	done     chan struct{} // closed when output is final
-	cancel   chan struct{} // closed by Signal or Delete
-	canceled bool
+	id    string
+	stdin []byte
+	// started: powershell.exe was created (at the Command); stdinEnded: the
+	// client sent stdin's End, closing stdinEnd, and the process reads no more.
+	started    bool
+	stdinEnded bool
+	stdinEnd   chan struct{}
+	finished   bool
+	done       chan struct{} // closed when output is final
+	cancel     chan struct{} // closed by Signal or Delete
+	canceled   bool
 	// lost: the host restarted while the command ran; its connection drops
 	// and no reply ever comes.
 	lost bool
@@ -344,7 +348,7 @@ func (s *Server) command(host string, sh *shell, req *request, w http.ResponseWr
 		writeFault(w, req.Header.MessageID, faultBadRequest("The Command request has no CommandLine element."))
 		return
 	}
-	cmd := &command{id: newUUID(), done: make(chan struct{}), cancel: make(chan struct{})}
+	cmd := &command{id: newUUID(), done: make(chan struct{}), cancel: make(chan struct{}), stdinEnd: make(chan struct{})}
 	s.env.CountCall(model.WinRM, host)
 	reason, sum := checkCommandLine(cl.Command, cl.Arguments)
 	// WinRM starts the command as a process in the shell's logon session.
@@ -357,10 +361,17 @@ func (s *Server) command(host string, sh *shell, req *request, w http.ResponseWr
 	if h := s.hosts[host]; h != nil {
 		h.stats.Commands++
 	}
+	cmd.started = true
 	if reason != "" {
 		// powershell.exe starts and fails: the error record on stderr, exit code 1.
-		cmd.started = true
 		s.finish(cmd, nil, []byte(rejectedCommandLine(reason)), 1)
+	} else {
+		// The Command creates the process ([MS-WSMV] 3.1.4.11: the server
+		// starts the command and answers with its CommandId; stdin comes
+		// later, by Send, 3.1.4.13), so powershell.exe starts while the
+		// client's Send is on its way, not after it.
+		s.runs.Add(1)
+		go s.execute(host, sh.logon, cmd)
 	}
 	s.mu.Unlock()
 	if reason != "" {
@@ -406,25 +417,24 @@ func (s *Server) send(host string, sh *shell, req *request, w http.ResponseWrite
 			writeFault(w, mid, faultBadRequest("The stream data is not base64."))
 			return
 		}
-		if cmd.started {
+		if cmd.stdinEnded || cmd.finished {
 			continue // the process no longer reads stdin
 		}
 		cmd.stdin = append(cmd.stdin, data...)
 		if st.End == "true" {
 			// The bootstrap reads stdin to its end, then runs.
-			cmd.started = true
-			s.runs.Add(1)
-			go s.execute(host, sh.logon, cmd, cmd.stdin)
+			cmd.stdinEnded = true
+			close(cmd.stdinEnd)
 		}
 	}
 	s.mu.Unlock()
 	writeSOAP(w, http.StatusOK, envelope("http://schemas.microsoft.com/wbem/wsman/1/windows/shell/SendResponse", mid, `<rsp:SendResponse></rsp:SendResponse>`))
 }
 
-// execute runs the bootstrap in the background, as the process runs on
-// Windows while the client waits in Receive. The model's latency for the
-// host is the script's run time.
-func (s *Server) execute(host string, logon model.Identity, cmd *command, stdin []byte) {
+// execute is the command's process, from the Command on: powershell.exe
+// starts, the bootstrap reads stdin to its End, then runs while the client
+// waits in Receive. The model's latency for the host is the script's run time.
+func (s *Server) execute(host string, logon model.Identity, cmd *command) {
 	defer s.runs.Done()
 	if !s.env.StartPowerShell(host, cmd.cancel, s.closing) {
 		s.mu.Lock()
@@ -432,6 +442,22 @@ func (s *Server) execute(host string, logon model.Identity, cmd *command, stdin 
 		s.mu.Unlock()
 		return
 	}
+	select {
+	case <-cmd.stdinEnd:
+	case <-cmd.cancel:
+		s.mu.Lock()
+		s.finish(cmd, nil, nil, 1) // terminated while it waited for stdin
+		s.mu.Unlock()
+		return
+	case <-s.closing:
+		s.mu.Lock()
+		s.finish(cmd, nil, nil, 1)
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Lock()
+	stdin := cmd.stdin
+	s.mu.Unlock()
 	if d := s.env.Latency(host, model.WinRM); d > 0 {
 		t := time.NewTimer(d)
 		select {
