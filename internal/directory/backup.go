@@ -29,7 +29,8 @@ import (
 // Unreadable; the call fails only when no DC could be read.
 // Cost: the shared Inventory (3 searches sent at once, none when a read
 // of the plan made it), then per DC its rootDSE and 1 search per naming
-// context, sent at once (plus 1 bind per DC on a fresh pool).
+// context, sent at once (plus 1 bind per DC on a fresh pool); the first
+// DC's batch also carries the tombstone lifetime (Tombstone).
 func (c *Client) BackupStatus(ctx context.Context) (*BackupReport, error) {
 	n, err := c.naming(ctx)
 	if err != nil {
@@ -61,14 +62,23 @@ func (c *Client) BackupStatus(ctx context.Context) (*BackupReport, error) {
 	rep := &BackupReport{Unreadable: map[string]error{}}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for _, dc := range targets {
+	for i, dc := range targets {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var got []NCBackup
+			var (
+				got  []NCBackup
+				tomb *tombstoneRead
+			)
+			if i == 0 {
+				// The backup judgement needs the tombstone lifetime too: it
+				// rides with the first DC's heads instead of a round trip of
+				// its own.
+				tomb = &tombstoneRead{}
+			}
 			err := c.do(ctx, dc, "read backup metadata", nil, func(ctx context.Context, s *session) error {
 				var err error
-				got, err = s.backupMetadata(n, byInvocation)
+				got, err = s.backupMetadata(n, byInvocation, tomb)
 				return err
 			})
 			mu.Lock()
@@ -78,6 +88,9 @@ func (c *Client) BackupStatus(ctx context.Context) (*BackupReport, error) {
 				return
 			}
 			rep.Backups = append(rep.Backups, got...)
+			if tomb != nil && tomb.ok {
+				rep.Tombstone, rep.TombstoneRead = tomb.lifetime, true
+			}
 		}()
 	}
 	wg.Wait()
@@ -108,7 +121,16 @@ func ncOrder(name string) int {
 }
 
 // backupMetadata reads the dSASignature stamp of each NC head this DC holds.
-func (s *session) backupMetadata(n *namingContexts, byInvocation map[string]string) ([]NCBackup, error) {
+// tombstoneRead is the tombstone lifetime read beside the NC heads; ok is
+// false when that search failed (the caller reads it on its own then).
+type tombstoneRead struct {
+	lifetime TombstoneLifetime
+	ok       bool
+}
+
+// backupMetadata reads the DC's NC heads; with tomb non-nil, the tombstone
+// lifetime in the same round trip.
+func (s *session) backupMetadata(n *namingContexts, byInvocation map[string]string, tomb *tombstoneRead) ([]NCBackup, error) {
 	// The rootDSE and the NC heads are independent reads: sent at once,
 	// they share one round trip on the connection (LDAP messages carry their
 	// own IDs, RFC 4511 4.1.1.1) instead of one each. A head the DC does not
@@ -136,6 +158,15 @@ func (s *session) backupMetadata(n *namingContexts, byInvocation map[string]stri
 		defer wg.Done()
 		root, rootErr = s.searchBase("", "namingContexts")
 	}()
+	if tomb != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if t, err := s.tombstoneLifetime(n); err == nil {
+				tomb.lifetime, tomb.ok = t, true
+			}
+		}()
+	}
 	for _, h := range heads {
 		go func() {
 			defer wg.Done()

@@ -50,8 +50,9 @@ func TestOperationCosts(t *testing.T) {
 			return err
 		}, 1, 1, 0},
 		// The inventory (3, sent at once), then per DC (2): rootDSE + 5
-		// naming contexts, sent at once; one bind per DC.
-		{"BackupStatus", func(ctx context.Context, c *directory.Client) error { _, err := c.BackupStatus(ctx); return err }, 15, 2, 0},
+		// naming contexts, sent at once, the first DC's with the
+		// tombstone lifetime; one bind per DC.
+		{"BackupStatus", func(ctx context.Context, c *directory.Client) error { _, err := c.BackupStatus(ctx); return err }, 16, 2, 0},
 		// A plan's DC read and backup read share the inventory: no DC list twice.
 		{"Inventory+BackupStatus", func(ctx context.Context, c *directory.Client) error {
 			if _, err := c.Inventory(ctx); err != nil {
@@ -59,7 +60,7 @@ func TestOperationCosts(t *testing.T) {
 			}
 			_, err := c.BackupStatus(ctx)
 			return err
-		}, 15, 2, 0},
+		}, 16, 2, 0},
 		// Writes: DC list, modify, read-back on the same DC.
 		{"SetGlobalCatalog", func(ctx context.Context, c *directory.Client) error {
 			_, err := c.SetGlobalCatalog(ctx, model.DC2, false)
@@ -688,6 +689,10 @@ func TestBackupStatus(t *testing.T) {
 	}
 	if len(rep.Backups) != 10 {
 		t.Errorf("%d entries, want 2 DCs x 5 naming contexts", len(rep.Backups))
+	}
+	// The tombstone lifetime came with the heads, as a read of its own gives it.
+	if tomb, err := c.TombstoneLifetime(ctx); err != nil || !rep.TombstoneRead || rep.Tombstone != tomb {
+		t.Errorf("tombstone lifetime with the backups: %+v (read %t), alone: %+v, %v", rep.Tombstone, rep.TombstoneRead, tomb, err)
 	}
 	latest := rep.Latest()
 	for _, nc := range []string{adnames.NCDomain, adnames.NCConfiguration, adnames.NCSchema, adnames.NCDomainDNSZones, adnames.NCForestDNSZones} {

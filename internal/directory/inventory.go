@@ -11,6 +11,10 @@ import (
 type Inventory struct {
 	DCs   []DomainController
 	Roles FSMORoles
+	// Levels are the functional levels: msDS-Behavior-Version of the
+	// Partitions container and of the domain head, which the same searches
+	// return (what FunctionalLevels reads on its own).
+	Levels FunctionalLevels
 }
 
 // InventoryMaxAge bounds how long Inventory serves one read: a refresh
@@ -35,10 +39,10 @@ func (c *Client) Invalidate() { c.inventory.Invalidate() }
 
 func (c *Client) readInventory(ctx context.Context) (Inventory, error) {
 	return readAny(ctx, c, "read domain controllers and FSMO roles", func(s *session, n *namingContexts) (Inventory, error) {
-		roles, cfg, err := s.fsmoRolesWithConfig(n)
+		roles, cfg, levels, err := s.fsmoRolesWithConfig(n)
 		if err != nil {
 			return Inventory{}, err
 		}
-		return Inventory{DCs: joinDCs(cfg), Roles: roles}, nil
+		return Inventory{DCs: joinDCs(cfg), Roles: roles, Levels: levels}, nil
 	})
 }

@@ -47,6 +47,10 @@ func TestInventorySharedUntilAWrite(t *testing.T) {
 	if !reflect.DeepEqual(invs[0].DCs, dcs) || !reflect.DeepEqual(invs[0].Roles, roles) {
 		t.Errorf("inventory %+v differs from DomainControllers %+v / FSMORoles %+v", invs[0], dcs, roles)
 	}
+	// The functional levels come with the same searches.
+	if levels, err := c.FunctionalLevels(ctx); err != nil || invs[0].Levels != levels || levels.Forest == 0 || levels.Domain == 0 {
+		t.Errorf("inventory levels %+v, FunctionalLevels %+v, %v", invs[0].Levels, levels, err)
+	}
 	before := c.TotalStats().Searches
 	if _, err := c.Inventory(ctx); err != nil {
 		t.Fatal(err)

@@ -202,13 +202,13 @@ func (c *Client) FSMORoles(ctx context.Context) (FSMORoles, error) {
 }
 
 func (s *session) fsmoRoles(n *namingContexts) (FSMORoles, error) {
-	roles, _, err := s.fsmoRolesWithConfig(n)
+	roles, _, _, err := s.fsmoRolesWithConfig(n)
 	return roles, err
 }
 
 // fsmoRolesWithConfig also returns the Configuration NC entries it searched
 // (every server and NTDS Settings object), from which joinDCs lists the DCs.
-func (s *session) fsmoRolesWithConfig(n *namingContexts) (FSMORoles, []*ldap.Entry, error) {
+func (s *session) fsmoRolesWithConfig(n *namingContexts) (FSMORoles, []*ldap.Entry, FunctionalLevels, error) {
 	// The three reads are independent: sent at once, they share one round
 	// trip on the connection (LDAP messages carry their own IDs, RFC 4511
 	// 4.1.1.1) instead of one each.
@@ -223,7 +223,7 @@ func (s *session) fsmoRolesWithConfig(n *namingContexts) (FSMORoles, []*ldap.Ent
 		defer wg.Done()
 		dom, errs[0] = s.searchPaged(n.domain, ldap.ScopeWholeSubtree,
 			or(eq("objectCategory", "domainDNS"), eq("objectCategory", "rIDManager"), eq("objectCategory", "infrastructureUpdate")),
-			"objectClass", "fSMORoleOwner", "rIDManagerReference")
+			"objectClass", "fSMORoleOwner", "rIDManagerReference", "msDS-Behavior-Version")
 	}()
 	go func() {
 		defer wg.Done()
@@ -236,9 +236,10 @@ func (s *session) fsmoRolesWithConfig(n *namingContexts) (FSMORoles, []*ldap.Ent
 		schema, errs[2] = s.searchBase(n.schema, "fSMORoleOwner")
 	}()
 	wg.Wait()
+	var levels FunctionalLevels
 	for _, err := range errs {
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, levels, err
 		}
 	}
 	dcs := joinDCs(cfg)
@@ -261,6 +262,7 @@ func (s *session) fsmoRolesWithConfig(n *namingContexts) (FSMORoles, []*ldap.Ent
 		if adnames.SameDN(e.DN, n.domain) {
 			set(adnames.PDCEmulator, e)
 			ridRef = e.GetAttributeValue("rIDManagerReference")
+			levels.Domain, _ = attrInt(e, "msDS-Behavior-Version")
 		}
 	}
 	for _, e := range dom {
@@ -274,14 +276,15 @@ func (s *session) fsmoRolesWithConfig(n *namingContexts) (FSMORoles, []*ldap.Ent
 	for _, e := range cfg {
 		if hasValue(e, "objectClass", "crossRefContainer") {
 			set(adnames.DomainNamingMaster, e)
+			levels.Forest, _ = attrInt(e, "msDS-Behavior-Version")
 		}
 	}
 	for _, r := range adnames.FSMORoles() {
 		if _, ok := out[r]; !ok {
-			return nil, nil, fmt.Errorf("%w: the %s role object was not found", transport.ErrNotFound, r)
+			return nil, nil, levels, fmt.Errorf("%w: the %s role object was not found", transport.ErrNotFound, r)
 		}
 	}
-	return out, cfg, nil
+	return out, cfg, levels, nil
 }
 
 // FunctionalLevels reads msDS-Behavior-Version on CN=Partitions (forest)
@@ -307,17 +310,21 @@ func (c *Client) FunctionalLevels(ctx context.Context) (FunctionalLevels, error)
 // means 60 days. Cost: 1 search.
 func (c *Client) TombstoneLifetime(ctx context.Context) (TombstoneLifetime, error) {
 	return readAny(ctx, c, "read tombstone lifetime", func(s *session, n *namingContexts) (TombstoneLifetime, error) {
-		out := TombstoneLifetime{Days: DefaultTombstoneLifetimeDays}
-		e, err := s.searchBase("CN=Directory Service,CN=Windows NT,CN=Services,"+n.config, "tombstoneLifetime", "msDS-deletedObjectLifetime")
-		if err != nil {
-			return out, err
-		}
-		if v, ok := attrInt(e, "tombstoneLifetime"); ok {
-			out.Days, out.Set = v, true
-		}
-		out.DeletedObjectLifetimeDays, _ = attrInt(e, "msDS-deletedObjectLifetime")
-		return out, nil
+		return s.tombstoneLifetime(n)
 	})
+}
+
+func (s *session) tombstoneLifetime(n *namingContexts) (TombstoneLifetime, error) {
+	out := TombstoneLifetime{Days: DefaultTombstoneLifetimeDays}
+	e, err := s.searchBase("CN=Directory Service,CN=Windows NT,CN=Services,"+n.config, "tombstoneLifetime", "msDS-deletedObjectLifetime")
+	if err != nil {
+		return out, err
+	}
+	if v, ok := attrInt(e, "tombstoneLifetime"); ok {
+		out.Days, out.Set = v, true
+	}
+	out.DeletedObjectLifetimeDays, _ = attrInt(e, "msDS-deletedObjectLifetime")
+	return out, nil
 }
 
 var trustAttrs = []string{"trustPartner", "flatName", "trustDirection", "trustType", "trustAttributes", "securityIdentifier"}

@@ -161,6 +161,10 @@ type BackupReport struct {
 	Backups []NCBackup
 	// Unreadable lists DCs that could not be read, with why.
 	Unreadable map[string]error
+	// Tombstone is the tombstone lifetime, read with the first DC's naming
+	// context heads when TombstoneRead (see BackupStatus).
+	Tombstone     TombstoneLifetime
+	TombstoneRead bool
 }
 
 // Latest returns, per naming context, the most recent backup any DC's

@@ -115,11 +115,6 @@ func (d *backupStatusDataSource) Read(ctx context.Context, req datasource.ReadRe
 		return
 	}
 	ctx = d.data.logCtx(ctx)
-	tomb, err := d.data.dir.TombstoneLifetime(ctx)
-	if err != nil {
-		report(&resp.Diagnostics, failure{"Backup Status Not Read", "", viaLDAP, "reading the tombstone lifetime"}, err)
-		return
-	}
 	inv, err := d.data.dir.Inventory(ctx)
 	roles := inv.Roles
 	if err != nil {
@@ -130,6 +125,15 @@ func (d *backupStatusDataSource) Read(ctx context.Context, req datasource.ReadRe
 	if err != nil {
 		report(&resp.Diagnostics, failure{"Backup Status Not Read", "", viaLDAP, "reading the backup metadata (dSASignature)"}, err)
 		return
+	}
+	// The backup read brings the tombstone lifetime along; only when its
+	// DC could not give it is it read apart.
+	tomb := backups.Tombstone
+	if !backups.TombstoneRead {
+		if tomb, err = d.data.dir.TombstoneLifetime(ctx); err != nil {
+			report(&resp.Diagnostics, failure{"Backup Status Not Read", "", viaLDAP, "reading the tombstone lifetime"}, err)
+			return
+		}
 	}
 	maxAge := 0
 	if !m.MaxAgeDays.IsNull() && !m.MaxAgeDays.IsUnknown() {

@@ -94,15 +94,11 @@ func (d *domainControllersDataSource) Read(ctx context.Context, _ datasource.Rea
 		return
 	}
 	ctx = d.data.logCtx(ctx)
+	// One shared read answers the DCs, the FSMO holders and the functional levels.
 	inv, err := d.data.dir.Inventory(ctx)
-	dcs, roles := inv.DCs, inv.Roles
+	dcs, roles, levels := inv.DCs, inv.Roles, inv.Levels
 	if err != nil {
-		report(&resp.Diagnostics, failure{"Domain Controllers Not Read", "", viaLDAP, "reading the domain controllers and FSMO roles"}, err)
-		return
-	}
-	levels, err := d.data.dir.FunctionalLevels(ctx)
-	if err != nil {
-		report(&resp.Diagnostics, failure{"Domain Controllers Not Read", "", viaLDAP, "reading the functional levels"}, err)
+		report(&resp.Diagnostics, failure{"Domain Controllers Not Read", "", viaLDAP, "reading the domain controllers, FSMO roles and functional levels"}, err)
 		return
 	}
 	m := domainControllersDataSourceModel{

@@ -326,6 +326,9 @@ func caseFunctionalLevels(ctx context.Context, k *checker, c *directory.Client, 
 	k.check(got.Forest == forest, "forest level %d, want %d", got.Forest, forest)
 	k.check(got.Domain == domain, "domain level %d, want %d", got.Domain, domain)
 	k.check(got.Domain >= got.Forest, "domain level %d below forest level %d", got.Domain, got.Forest)
+	// The inventory's searches bring the same levels along.
+	inv := need(c.Inventory(ctx))
+	k.check(inv.Levels == got, "inventory levels %+v, FunctionalLevels %+v", inv.Levels, got)
 }
 
 func caseTombstone(ctx context.Context, k *checker, c *directory.Client, ref Reference) {
@@ -342,6 +345,8 @@ func caseBackups(ctx context.Context, k *checker, c *directory.Client, ref Refer
 	}
 	rep := need(c.BackupStatus(ctx))
 	k.check(len(rep.Unreadable) == 0, "DCs not read: %v", rep.Unreadable)
+	tomb := need(c.TombstoneLifetime(ctx))
+	k.check(rep.TombstoneRead && rep.Tombstone == tomb, "tombstone lifetime with the backups %+v (read %t), alone %+v", rep.Tombstone, rep.TombstoneRead, tomb)
 	byNC := map[string][]directory.NCBackup{}
 	for _, b := range rep.Backups {
 		byNC[b.NamingContext] = append(byNC[b.NamingContext], b)
