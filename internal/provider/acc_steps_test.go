@@ -2,6 +2,7 @@ package provider
 
 import (
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -56,4 +57,35 @@ func expectErrors(t *testing.T, provider string, planOnly bool, cases map[string
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) { expectError(t, provider+c.cfg, planOnly, c.want) })
 	}
+}
+
+// logTo captures Terraform's and the provider's TF_LOG output at level in a
+// file of the test's temporary directory, and returns its path.
+func logTo(t *testing.T, level string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), level+".log")
+	t.Setenv("TF_LOG", level)
+	t.Setenv("TF_ACC_LOG_PATH", p)
+	return p
+}
+
+// providerFromEnv hands the provider the lab's settings as a pipeline does,
+// in BASTION_* environment variables, and returns the empty provider block
+// that reads them.
+func providerFromEnv(t *testing.T, l *lab.Lab) string {
+	t.Helper()
+	for k, v := range l.EnvVars() {
+		t.Setenv(k, v)
+	}
+	return "provider \"bastion\" {}\n"
+}
+
+// secretVariables declares each name as a sensitive, ephemeral string
+// variable: how a pipeline hands Terraform a secret.
+func secretVariables(names ...string) string {
+	var b strings.Builder
+	for _, n := range names {
+		fmt.Fprintf(&b, "variable %q {\n  type      = string\n  sensitive = true\n  ephemeral = true\n}\n", n)
+	}
+	return b.String()
 }

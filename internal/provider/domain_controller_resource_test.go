@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -519,9 +518,7 @@ func TestDNSNameOfDN(t *testing.T) {
 func TestAccDomainController_secretsStayOut(t *testing.T) {
 	skipUnlessAcc(t)
 	l := startLab(t)
-	logFile := filepath.Join(t.TempDir(), "trace.log")
-	t.Setenv("TF_LOG", "trace")
-	t.Setenv("TF_ACC_LOG_PATH", logFile)
+	logFile := logTo(t, "trace")
 	secrets := secretSet(func() []string {
 		s := []string{l.Seed.AdminPassword, labDSRMPassword}
 		if pw := localAdminPassword(l, model.Spare1); pw != "" {
@@ -532,16 +529,8 @@ func TestAccDomainController_secretsStayOut(t *testing.T) {
 	planHasNoSecret, stateHasNoSecret := secrets.plan(), secrets.state
 	// As a pipeline gives them: the provider's credentials in BASTION_*, the
 	// resource's secrets in ephemeral variables.
-	for k, v := range l.EnvVars() {
-		t.Setenv(k, v)
-	}
 	vars := config.Variables{"admin": config.StringVariable(l.Seed.AdminPassword), "dsrm": config.StringVariable(labDSRMPassword)}
-	var b strings.Builder
-	b.WriteString("provider \"bastion\" {}\n")
-	for _, v := range []string{"admin", "dsrm"} {
-		fmt.Fprintf(&b, "variable %q {\n  type      = string\n  sensitive = true\n  ephemeral = true\n}\n", v)
-	}
-	header := b.String()
+	header := providerFromEnv(t, l) + secretVariables("admin", "dsrm")
 	// The promotion with the override (admin_password_wo), the demotion with the provider's account.
 	dc := dcConfig{Host: model.Spare1, AdminPassword: "ADMIN"}.hcl()
 	dc = strings.NewReplacer(`"ADMIN"`, "var.admin", `"`+labDSRMPassword+`"`, "var.dsrm").Replace(dc)

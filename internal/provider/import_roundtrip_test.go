@@ -168,25 +168,7 @@ func TestAccImport_generatedConfigPlansEmpty(t *testing.T) {
 }
 
 // bastionVariables declares the example's secret variables.
-const bastionVariables = `
-variable "dsrm_password" {
-  type      = string
-  sensitive = true
-  ephemeral = true
-}
-
-variable "mim_service_account_password" {
-  type      = string
-  sensitive = true
-  ephemeral = true
-}
-
-variable "corp_admin_password" {
-  type      = string
-  sensitive = true
-  ephemeral = true
-}
-`
+var bastionVariables = secretVariables("dsrm_password", "mim_service_account_password", "corp_admin_password")
 
 // importRoundTripBuildConfig is examples/bastion/main.tf with the lab's
 // provider block; its terraform block stays (the CLI needs the source).

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -387,24 +386,12 @@ func TestAccMIMServiceNode_hostileStrings(t *testing.T) {
 func TestAccMIMServiceNode_secretsStayOut(t *testing.T) {
 	skipUnlessAcc(t)
 	l := startLab(t)
-	logFile := filepath.Join(t.TempDir(), "trace.log")
-	t.Setenv("TF_LOG", "trace")
-	t.Setenv("TF_ACC_LOG_PATH", logFile)
-	for k, v := range l.EnvVars() {
-		t.Setenv(k, v)
-	}
+	logFile := logTo(t, "trace")
+	header := providerFromEnv(t, l) + secretVariables("mim_password")
 	rotated := model.RandomPassword()
 	secrets := secretsOf(l.Seed.MIMSvcPassword, l.Seed.AdminPassword, l.Seed.SQLPassword, rotated)
 	cfg := func(version int) string {
-		return `
-provider "bastion" {}
-
-variable "mim_password" {
-  type      = string
-  sensitive = true
-  ephemeral = true
-}
-` + strings.Replace(mimNodeConfig{Host: model.App1, Password: "PLACEHOLDER", Version: version}.hcl(), `"PLACEHOLDER"`, "var.mim_password", 1)
+		return header + strings.Replace(mimNodeConfig{Host: model.App1, Password: "PLACEHOLDER", Version: version}.hcl(), `"PLACEHOLDER"`, "var.mim_password", 1)
 	}
 	planHasNoSecret := secrets.plan()
 	resource.Test(t, resource.TestCase{
@@ -668,9 +655,7 @@ func TestAccMIMServiceNode_installRestartRequired(t *testing.T) {
 	if err := l.Env.SetInstallRebootRequired(model.App1, true); err != nil {
 		t.Fatal(err)
 	}
-	logFile := filepath.Join(t.TempDir(), "provider.log")
-	t.Setenv("TF_LOG", "warn")
-	t.Setenv("TF_ACC_LOG_PATH", logFile)
+	logFile := logTo(t, "warn")
 	addr := "bastion_mim_service_node.node"
 	cfg := l.ProviderHCL() + mimNodeConfig{Host: model.App1, Password: l.Seed.MIMSvcPassword}.hcl()
 	events := func(kind string) (n int) {

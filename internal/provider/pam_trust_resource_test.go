@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -482,26 +481,14 @@ func TestAccPAMTrust_secretsStayOut(t *testing.T) {
 	skipUnlessAcc(t)
 	l := startLab(t)
 	pamPrepareHost(t, l, model.App1, true)
-	logFile := filepath.Join(t.TempDir(), "trace.log")
-	t.Setenv("TF_LOG", "trace")
-	t.Setenv("TF_ACC_LOG_PATH", logFile)
+	logFile := logTo(t, "trace")
 	pw := l.CorpAdminPassword()
 	t.Setenv("BASTION_PAM_CORP_PASSWORD", pw)
 	secrets := secretsOf(pw, l.Seed.AdminPassword)
 	// The provider's own credentials come from BASTION_* as a pipeline gives them
 	// (plugin-testing logs the configuration file at trace level).
-	for k, v := range l.EnvVars() {
-		t.Setenv(k, v)
-	}
-	cfg := `
-provider "bastion" {}
-
-variable "corp_password" {
-  type      = string
-  sensitive = true
-  ephemeral = true
-}
-` + strings.Replace(pamTrustConfig{Host: model.App1, Password: "PLACEHOLDER", Extra: []string{"verify_on_plan = true"}}.hcl(), `"PLACEHOLDER"`, "var.corp_password", 1) +
+	cfg := providerFromEnv(t, l) + secretVariables("corp_password") +
+		strings.Replace(pamTrustConfig{Host: model.App1, Password: "PLACEHOLDER", Extra: []string{"verify_on_plan = true"}}.hcl(), `"PLACEHOLDER"`, "var.corp_password", 1) +
 		strings.Replace(pamDomainConfigHCL(model.App1, model.CorpAdminUser, "PLACEHOLDER", "depends_on = [bastion_pam_trust.corp]"), `"PLACEHOLDER"`, "var.corp_password", 1)
 	planHasNoSecret := secrets.plan()
 	vars := config.Variables{"corp_password": config.StringVariable(pw)}

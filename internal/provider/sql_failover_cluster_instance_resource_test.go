@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -614,23 +613,11 @@ func TestAccSQLFailoverClusterInstance_secretsStayOut(t *testing.T) {
 	agentPw, sqlPw := model.RandomPassword(), model.RandomPassword()
 	l := startFCILab(t, agentPw)
 	_ = l.Env.Do(func(e *model.Env) error { e.Credentials[strings.ToLower(svcSQL)] = sqlPw; return nil })
-	logFile := filepath.Join(t.TempDir(), "trace.log")
-	t.Setenv("TF_LOG", "trace")
-	t.Setenv("TF_ACC_LOG_PATH", logFile)
+	logFile := logTo(t, "trace")
 	c := baseFCI("AGENT_PLACEHOLDER", model.App1, model.App2)
 	c.SQLAccount, c.SQLPassword = svcSQL, "SQL_PLACEHOLDER"
-	cfg := strings.NewReplacer(`"AGENT_PLACEHOLDER"`, "var.agent_password", `"SQL_PLACEHOLDER"`, "var.sql_password").Replace(l.ProviderHCL()+c.hcl()) + `
-variable "agent_password" {
-  type      = string
-  sensitive = true
-  ephemeral = true
-}
-variable "sql_password" {
-  type      = string
-  sensitive = true
-  ephemeral = true
-}
-`
+	cfg := strings.NewReplacer(`"AGENT_PLACEHOLDER"`, "var.agent_password", `"SQL_PLACEHOLDER"`, "var.sql_password").Replace(l.ProviderHCL()+c.hcl()) +
+		secretVariables("agent_password", "sql_password")
 	secrets := secretsOf(agentPw, sqlPw)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
