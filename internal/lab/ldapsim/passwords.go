@@ -2,11 +2,11 @@ package ldapsim
 
 import (
 	"strings"
-	"unicode/utf16"
 
 	"github.com/jimlambrt/gldap"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/utf16le"
 )
 
 // Windows' answers to a password write ([MS-ADTS] 3.1.1.3.1.5.2 unicodePwd).
@@ -32,11 +32,7 @@ func decodeUnicodePwd(v string) (string, bool) {
 	if len(b) < 4 || len(b)%2 != 0 {
 		return "", false
 	}
-	u := make([]uint16, len(b)/2)
-	for i := range u {
-		u[i] = uint16(b[2*i]) | uint16(b[2*i+1])<<8
-	}
-	s := string(utf16.Decode(u))
+	s := utf16le.Decode(b)
 	if len(s) < 2 || s[0] != '"' || s[len(s)-1] != '"' {
 		return "", false
 	}

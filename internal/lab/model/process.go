@@ -6,7 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf16"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/utf16le"
 )
 
 // ProcessStart is one process a simulated host started, with its command
@@ -111,11 +112,7 @@ func decodedCommands(commandLine string) []string {
 		if err != nil || len(raw)%2 != 0 {
 			continue
 		}
-		u := make([]uint16, len(raw)/2)
-		for j := range u {
-			u[j] = uint16(raw[2*j]) | uint16(raw[2*j+1])<<8
-		}
-		out = append(out, string(utf16.Decode(u)))
+		out = append(out, utf16le.Decode(raw))
 	}
 	return out
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"time"
-	"unicode/utf16"
 )
 
 // TDS packet types (MS-TDS 2.2.3.1.1).
@@ -160,22 +159,3 @@ func (h *handshakeConn) Write(b []byte) (int, error) {
 }
 
 func (h *handshakeConn) SetDeadline(t time.Time) error { return h.Conn.SetDeadline(t) }
-
-// ucs2 encodes s as UTF-16LE.
-func ucs2(s string) []byte {
-	u := utf16.Encode([]rune(s))
-	b := make([]byte, 2*len(u))
-	for i, r := range u {
-		binary.LittleEndian.PutUint16(b[2*i:], r)
-	}
-	return b
-}
-
-// fromUCS2 decodes UTF-16LE.
-func fromUCS2(b []byte) string {
-	u := make([]uint16, len(b)/2)
-	for i := range u {
-		u[i] = binary.LittleEndian.Uint16(b[2*i:])
-	}
-	return string(utf16.Decode(u))
-}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/utf16le"
 )
 
 // reader walks a request payload; every read checks bounds.
@@ -80,7 +82,7 @@ func parseBatch(payload []byte) (string, error) {
 	if len(r.b)%2 != 0 {
 		return "", errors.New("tds: odd SQL text length")
 	}
-	return fromUCS2(r.b), nil
+	return utf16le.Decode(r.b), nil
 }
 
 // rpcParam is one RPC parameter: its name (as sent, with @) and Go value.
@@ -108,14 +110,14 @@ func parseRPC(payload []byte) (rpcCall, error) {
 			call.Proc = fmt.Sprintf("ProcID %d", id)
 		}
 	} else {
-		call.Proc = fromUCS2(r.take(2 * int(nameLen)))
+		call.Proc = utf16le.Decode(r.take(2 * int(nameLen)))
 	}
 	r.u16() // option flags
 	for r.err == nil && len(r.b) > 0 {
 		if r.b[0] == 0x80 || r.b[0] == 0xFF {
 			return call, errors.New("tds: batched RPC calls are not supported")
 		}
-		name := fromUCS2(r.take(2 * int(r.u8())))
+		name := utf16le.Decode(r.take(2 * int(r.u8())))
 		r.u8() // status flags
 		v, err := readTypedValue(r)
 		if err != nil {
@@ -194,7 +196,7 @@ func readTypedValue(r *reader) (any, error) {
 		}
 		switch typ {
 		case 0xE7, 0xEF:
-			return fromUCS2(b), nil
+			return utf16le.Decode(b), nil
 		case 0xA7, 0xAF:
 			return string(b), nil
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/tdssim/tsql"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/utf16le"
 )
 
 // PRELOGIN options and ENCRYPTION values (MS-TDS 2.2.6.5).
@@ -269,7 +270,7 @@ func parseLogin7(b []byte) (login7, error) {
 				raw[i] = c<<4 | c>>4
 			}
 		}
-		return fromUCS2(raw), nil
+		return utf16le.Decode(raw), nil
 	}
 	var l login7
 	var err error

@@ -7,6 +7,7 @@ import (
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/tdssim/tsql"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/utf16le"
 )
 
 // Token stream of a reply (MS-TDS 2.2.7).
@@ -52,14 +53,14 @@ func (t *tokens) u64(v uint64) { t.b = binary.LittleEndian.AppendUint64(t.b, v) 
 
 // bVarChar is a string with a one-byte length in UTF-16 code units.
 func (t *tokens) bVarChar(s string) {
-	u := ucs2(s)
+	u := utf16le.Encode(s)
 	t.u8(byte(len(u) / 2))
 	t.b = append(t.b, u...)
 }
 
 // usVarChar is a string with a two-byte length in UTF-16 code units.
 func (t *tokens) usVarChar(s string) {
-	u := ucs2(s)
+	u := utf16le.Encode(s)
 	t.u16(uint16(len(u) / 2))
 	t.b = append(t.b, u...)
 }
@@ -211,7 +212,7 @@ func (t *tokens) value(typ tsql.Type, v any) {
 		switch x := v.(type) {
 		case string:
 			if typ.IsUnicode() {
-				b = ucs2(x)
+				b = utf16le.Encode(x)
 			} else {
 				b = []byte(x)
 			}
@@ -343,7 +344,7 @@ func (t *tokens) variant(v any) {
 			inner.u8(0)
 		}
 	case string:
-		b := ucs2(x)
+		b := utf16le.Encode(x)
 		inner.u8(0xE7) // NVARCHAR
 		inner.u8(7)
 		inner.u16(uint16(max(len(b), 2)))

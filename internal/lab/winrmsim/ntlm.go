@@ -10,11 +10,11 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode/utf16"
 
 	"golang.org/x/crypto/md4" //nolint:staticcheck // NTLM is defined on MD4 ([MS-NLMP] 3.3.2).
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/utf16le"
 )
 
 // NTLMv2 server side ([MS-NLMP] 2.2.1, 3.2.5, 3.3.2, 3.4): NEGOTIATE ->
@@ -81,23 +81,6 @@ func (s *Server) ntlm(w http.ResponseWriter, host string, cs *connState, scheme,
 	return model.Identity{}, false
 }
 
-func utf16le(s string) []byte {
-	u := utf16.Encode([]rune(s))
-	b := make([]byte, 2*len(u))
-	for i, r := range u {
-		binary.LittleEndian.PutUint16(b[2*i:], r)
-	}
-	return b
-}
-
-func fromUTF16le(b []byte) string {
-	u := make([]uint16, len(b)/2)
-	for i := range u {
-		u[i] = binary.LittleEndian.Uint16(b[2*i:])
-	}
-	return string(utf16.Decode(u))
-}
-
 func (s *Server) challengeMessage(challenge []byte, flags uint32) []byte {
 	var nb, dns string
 	_ = s.env.Do(func(e *model.Env) error {
@@ -106,15 +89,15 @@ func (s *Server) challengeMessage(challenge []byte, flags uint32) []byte {
 		}
 		return nil
 	})
-	target := utf16le(nb)
+	target := utf16le.Encode(nb)
 	var info bytes.Buffer
 	av := func(id uint16, v []byte) {
 		_ = binary.Write(&info, binary.LittleEndian, id)
 		_ = binary.Write(&info, binary.LittleEndian, uint16(len(v)))
 		info.Write(v)
 	}
-	av(2, utf16le(nb))
-	av(4, utf16le(dns))
+	av(2, utf16le.Encode(nb))
+	av(4, utf16le.Encode(dns))
 	ts := make([]byte, 8)
 	binary.LittleEndian.PutUint64(ts, uint64(time.Now().UnixNano()/100)+116444736000000000)
 	av(7, ts)
@@ -163,13 +146,13 @@ func (s *Server) verifyNTLM(host string, msg, challenge []byte) (model.Identity,
 		return model.Identity{}, nil, false
 	}
 	flags := binary.LittleEndian.Uint32(msg[60:64])
-	user, domain := fromUTF16le(usr), fromUTF16le(dom)
+	user, domain := utf16le.Decode(usr), utf16le.Decode(dom)
 	proof, blob := nt[:16], nt[16:]
 	for _, c := range s.env.NTLMCandidates(host, domain, user) {
 		h := md4.New()
-		h.Write(utf16le(c.Password))
+		h.Write(utf16le.Encode(c.Password))
 		v2 := hmac.New(md5.New, h.Sum(nil))
-		v2.Write(utf16le(strings.ToUpper(user) + domain))
+		v2.Write(utf16le.Encode(strings.ToUpper(user) + domain))
 		ntowf := v2.Sum(nil)
 		mac := hmac.New(md5.New, ntowf)
 		mac.Write(challenge)

@@ -14,11 +14,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"unicode/utf16"
 
 	"golang.org/x/text/encoding/charmap"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/utf16le"
 )
 
 // consoleInput decodes stdin as code page 437, as [Console]::In does on
@@ -229,11 +229,7 @@ func checkCommandLine(command string, args []string) (reason, sum string) {
 	if err != nil || len(raw)%2 != 0 {
 		return "-EncodedCommand is not base64 of UTF-16LE text", ""
 	}
-	u := make([]uint16, len(raw)/2)
-	for i := range u {
-		u[i] = uint16(raw[2*i]) | uint16(raw[2*i+1])<<8
-	}
-	text := string(utf16.Decode(u))
+	text := utf16le.Decode(raw)
 	sum = sha256Hex([]byte(text))
 	if sum != accepted[bootstrapName] {
 		return "the encoded command is not the accepted bootstrap", sum
