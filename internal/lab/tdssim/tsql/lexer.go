@@ -83,37 +83,13 @@ func lex(src string) ([]token, *Error) {
 				return nil, errMissingEndComment()
 			}
 			continue
-		case (c == 'N' || c == 'n') && i+1 < len(r) && r[i+1] == '\'':
-			s, n, ok := quoted(r[i+1:], '\'', '\'')
-			if !ok {
-				return nil, errUnclosedQuote(string(r[i:]))
-			}
-			i += 1 + n
-			out = append(out, token{kind: tNString, text: s, raw: string(r[start:i]), pos: start})
-			continue
-		case c == '\'':
-			s, n, ok := quoted(r[i:], '\'', '\'')
-			if !ok {
-				return nil, errUnclosedQuote(string(r[i:]))
+		case c == '\'' || c == '[' || c == '"' || nString(r, i):
+			t, n, err := delimited(r, i)
+			if err != nil {
+				return nil, err
 			}
 			i += n
-			out = append(out, token{kind: tString, text: s, raw: string(r[start:i]), pos: start})
-			continue
-		case c == '[':
-			s, n, ok := quoted(r[i:], '[', ']')
-			if !ok {
-				return nil, errUnclosedQuote(string(r[i:]))
-			}
-			i += n
-			out = append(out, token{kind: tIdent, text: s, quoted: true, raw: string(r[start:i]), pos: start})
-			continue
-		case c == '"':
-			s, n, ok := quoted(r[i:], '"', '"')
-			if !ok {
-				return nil, errUnclosedQuote(string(r[i:]))
-			}
-			i += n
-			out = append(out, token{kind: tIdent, text: s, quoted: true, raw: string(r[start:i]), pos: start})
+			out = append(out, t)
 			continue
 		case c == '0' && i+1 < len(r) && (r[i+1] == 'x' || r[i+1] == 'X'):
 			i += 2
@@ -166,6 +142,31 @@ func lex(src string) ([]token, *Error) {
 	}
 	out = append(out, token{kind: tEOF, pos: len(r)})
 	return out, nil
+}
+
+// nString reports whether r[i] starts an N'...' literal.
+func nString(r []rune, i int) bool {
+	return (r[i] == 'N' || r[i] == 'n') && i+1 < len(r) && r[i+1] == '\''
+}
+
+// delimited lexes the quoted token at r[i], n runes long: a string '...'
+// or N'...', or a delimited identifier [...] or "...".
+func delimited(r []rune, i int) (t token, n int, err *Error) {
+	skip, open, closing, kind := 0, r[i], r[i], tString
+	switch {
+	case nString(r, i):
+		skip, open, closing, kind = 1, '\'', '\'', tNString
+	case r[i] == '[':
+		closing, kind = ']', tIdent
+	case r[i] == '"':
+		kind = tIdent
+	}
+	s, n, ok := quoted(r[i+skip:], open, closing)
+	if !ok {
+		return token{}, 0, errUnclosedQuote(string(r[i:]))
+	}
+	n += skip
+	return token{kind: kind, text: s, quoted: kind == tIdent, raw: string(r[i : i+n]), pos: i}, n, nil
 }
 
 // quoted reads a delimited run starting at r[0] == open; a doubled close is an
