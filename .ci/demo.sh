@@ -75,6 +75,20 @@ tf() {
   terraform -chdir="$demo/work" "$@" -no-color 2>&1 | tee -a "$demo/terraform.log" | sed 's/^/   /'
 }
 
+# empty_plan FILE WHEN: a plan into $demo/FILE (and terraform.log) must
+# show no changes after WHEN; -detailed-exitcode makes a change exit 2.
+empty_plan() {
+  local out="$demo/$1" code=0
+  terraform -chdir="$demo/work" plan -input=false -detailed-exitcode -no-color >"$out" 2>&1 || code=$?
+  cat "$out" >>"$demo/terraform.log"
+  if [ "$code" -ne 0 ]; then
+    cat "$out"
+    echo "FAIL: the plan after $2 is not empty (exit code $code)"
+    exit 1
+  fi
+  grep -E "No changes" "$out" | sed 's/^/   /'
+}
+
 step "terraform init (the provider comes from the local mirror of what was just built)"
 terraform -chdir="$demo/work" init -input=false -no-color >"$demo/init.txt" 2>&1 || { cat "$demo/init.txt"; echo "FAIL: terraform init"; exit 1; }
 grep -E "Installed bastion-pam/bastion|Terraform has been successfully initialized" "$demo/init.txt" | sed 's/^/   /'
@@ -91,17 +105,7 @@ fi
 tf apply -input=false -auto-approve
 
 step "terraform plan: after an apply, the next plan must be empty"
-set +e
-terraform -chdir="$demo/work" plan -input=false -detailed-exitcode -no-color >"$demo/plan.txt" 2>&1
-code=$?
-set -e
-cat "$demo/plan.txt" >>"$demo/terraform.log"
-if [ "$code" -ne 0 ]; then
-  cat "$demo/plan.txt"
-  echo "FAIL: the plan after apply is not empty (exit code $code)"
-  exit 1
-fi
-grep -E "No changes" "$demo/plan.txt" | sed 's/^/   /'
+empty_plan plan.txt apply
 
 # The bastion examples: lose a server that is both a MIM Service node and a
 # node of the SQL FCI, and rebuild it on the spare server in one apply, as
@@ -128,17 +132,7 @@ if [ -n "$topology" ]; then
     exit 1
   fi
   step "terraform plan: after the rebuild, the next plan must be empty"
-  set +e
-  terraform -chdir="$demo/work" plan -input=false -detailed-exitcode -no-color >"$demo/plan-rebuild.txt" 2>&1
-  code=$?
-  set -e
-  cat "$demo/plan-rebuild.txt" >>"$demo/terraform.log"
-  if [ "$code" -ne 0 ]; then
-    cat "$demo/plan-rebuild.txt"
-    echo "FAIL: the plan after the rebuild is not empty (exit code $code)"
-    exit 1
-  fi
-  grep -E "No changes" "$demo/plan-rebuild.txt" | sed 's/^/   /'
+  empty_plan plan-rebuild.txt "the rebuild"
   step "the rebuilt node completes the request the lost node accepted (same partition and service name)"
   lab complete -host "$spare"
 fi
