@@ -17,20 +17,14 @@ import (
 // (rule HA-3: the node is not a domain controller).
 
 func (r *mimServiceNodeResource) ConfigValidators(context.Context) []resource.ConfigValidator {
-	return []resource.ConfigValidator{notAliasValidator{}}
+	return []resource.ConfigValidator{notAliasValidator}
 }
 
 // notAliasValidator: a node is addressed by its own FQDN, never by the
 // load-balancer alias, which lands on a random node.
-type notAliasValidator struct{}
+var notAliasValidator = configRule{"host must differ from external_host_name", checkNotAlias}
 
-func (notAliasValidator) Description(context.Context) string {
-	return "host must differ from external_host_name"
-}
-
-func (v notAliasValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
-
-func (notAliasValidator) ValidateResource(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+func checkNotAlias(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var host, alias types.String
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("host"), &host)...)
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("external_host_name"), &alias)...)

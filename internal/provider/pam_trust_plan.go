@@ -20,22 +20,14 @@ import (
 // and the demolition guard.
 
 func (r *pamTrustResource) ConfigValidators(context.Context) []resource.ConfigValidator {
-	return []resource.ConfigValidator{pimNeedsSIDHistory{}}
+	return []resource.ConfigValidator{pimNeedsSIDHistory}
 }
 
 // pimNeedsSIDHistory: PIM_TRUST acts only together with TREAT_AS_EXTERNAL
 // (MS-ADTS 6.1.6.7.9), which /EnableSIDHistory:yes sets.
-type pimNeedsSIDHistory struct{}
+var pimNeedsSIDHistory = configRule{"pim_trust = true needs sid_history = true", checkPIMNeedsSIDHistory}
 
-func (pimNeedsSIDHistory) Description(context.Context) string {
-	return "pim_trust = true needs sid_history = true"
-}
-
-func (v pimNeedsSIDHistory) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (pimNeedsSIDHistory) ValidateResource(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+func checkPIMNeedsSIDHistory(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var pim, sid types.Bool
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("pim_trust"), &pim)...)
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("sid_history"), &sid)...)

@@ -28,9 +28,9 @@ const fciImportedKey = "imported"
 
 func (r *sqlFailoverClusterInstanceResource) ConfigValidators(context.Context) []resource.ConfigValidator {
 	return []resource.ConfigValidator{
-		fciNetworkNameNotNode{},
-		fciServicePassword{account: "sql_service_account", password: "sql_service_password_wo", setting: "SQLSVCPASSWORD"},
-		fciServicePassword{account: "agent_service_account", password: "agent_service_password_wo", setting: "AGTSVCPASSWORD"},
+		fciNetworkNameNotNode,
+		fciServicePassword("sql_service_account", "sql_service_password_wo", "SQLSVCPASSWORD"),
+		fciServicePassword("agent_service_account", "agent_service_password_wo", "AGTSVCPASSWORD"),
 	}
 }
 
@@ -59,17 +59,9 @@ func (r *sqlFailoverClusterInstanceResource) ValidateConfig(ctx context.Context,
 
 // fciNetworkNameNotNode: the network name is the instance's own computer
 // name in the domain, so it cannot be one of its nodes' names.
-type fciNetworkNameNotNode struct{}
+var fciNetworkNameNotNode = configRule{"network_name must differ from every node's name", checkFCINetworkNameNotNode}
 
-func (fciNetworkNameNotNode) Description(context.Context) string {
-	return "network_name must differ from every node's name"
-}
-
-func (v fciNetworkNameNotNode) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (fciNetworkNameNotNode) ValidateResource(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+func checkFCINetworkNameNotNode(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var network types.String
 	var nodes types.List
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("network_name"), &network)...)
@@ -93,36 +85,30 @@ func (fciNetworkNameNotNode) ValidateResource(ctx context.Context, req resource.
 }
 
 // fciServicePassword: a domain account needs its password for setup; a
-// (group) managed service account (name ending in $) has none.
-type fciServicePassword struct{ account, password, setting string }
-
-func (v fciServicePassword) Description(context.Context) string {
-	return v.password + " is required unless " + v.account + " is a managed service account (ending in $), and refused when it is"
-}
-
-func (v fciServicePassword) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (v fciServicePassword) ValidateResource(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	var account, password types.String
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root(v.account), &account)...)
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root(v.password), &password)...)
-	if !known(account) || password.IsUnknown() {
-		return
-	}
-	gmsa := fci.IsManagedServiceAccount(account.ValueString())
-	switch {
-	case !gmsa && password.IsNull():
-		resp.Diagnostics.AddAttributeError(path.Root(v.password), "Service Account Password Missing",
-			fmt.Sprintf("%s is %q, a domain account (its name does not end in $), so setup needs its password as %s: set %s. "+
-				"Rule: SQL Server setup takes a password for a domain service account and none for a (group) managed service account. "+
-				"To run without a password, use a gMSA such as PRIV\\gmsa-sql$.", v.account, account.ValueString(), v.setting, v.password))
-	case gmsa && !password.IsNull():
-		resp.Diagnostics.AddAttributeError(path.Root(v.password), "Password Given For A Managed Service Account",
-			fmt.Sprintf("%s is %q, a (group) managed service account (its name ends in $): Windows manages its password and setup takes none. "+
-				"Remove %s.", v.account, account.ValueString(), v.password))
-	}
+// (group) managed service account (name ending in $) has none. setting is
+// setup's name for the password.
+func fciServicePassword(account, password, setting string) configRule {
+	return configRule{password + " is required unless " + account + " is a managed service account (ending in $), and refused when it is",
+		func(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+			var acct, pw types.String
+			resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root(account), &acct)...)
+			resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root(password), &pw)...)
+			if !known(acct) || pw.IsUnknown() {
+				return
+			}
+			gmsa := fci.IsManagedServiceAccount(acct.ValueString())
+			switch {
+			case !gmsa && pw.IsNull():
+				resp.Diagnostics.AddAttributeError(path.Root(password), "Service Account Password Missing",
+					fmt.Sprintf("%s is %q, a domain account (its name does not end in $), so setup needs its password as %s: set %s. "+
+						"Rule: SQL Server setup takes a password for a domain service account and none for a (group) managed service account. "+
+						"To run without a password, use a gMSA such as PRIV\\gmsa-sql$.", account, acct.ValueString(), setting, password))
+			case gmsa && !pw.IsNull():
+				resp.Diagnostics.AddAttributeError(path.Root(password), "Password Given For A Managed Service Account",
+					fmt.Sprintf("%s is %q, a (group) managed service account (its name ends in $): Windows manages its password and setup takes none. "+
+						"Remove %s.", account, acct.ValueString(), password))
+			}
+		}}
 }
 
 // ModifyPlan fills in the cluster group's default name, keeps is_clustered

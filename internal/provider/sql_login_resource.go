@@ -100,20 +100,16 @@ func (r *sqlLoginResource) Create(ctx context.Context, req resource.CreateReques
 	if !load(ctx, &resp.Diagnostics, from(req.Plan, &plan)) {
 		return
 	}
-	ctx, cancel, ok := r.data.operation(ctx, plan.Timeouts.Create, sqlLoginTimeout, &resp.Diagnostics)
+	ctx, cancel, ok := r.operation(ctx, plan.Timeouts.Create, &resp.Diagnostics)
 	if !ok {
 		return
 	}
 	defer cancel()
-	if !r.checkSQL(&resp.Diagnostics) {
-		return
-	}
 	name := plan.Name.ValueString()
-	roles := stringsOf(plan.Roles, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
+	roles, ok := plannedRoles(plan, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	sort.Strings(roles)
 	if err := r.data.sql.CreateLogin(ctx, name, roles); err != nil {
 		if errors.Is(err, sqlserver.ErrLoginExists) {
 			alreadyExists(&resp.Diagnostics, path.Root("name"), "SQL Login Already Exists", fmt.Sprintf("%s already has a login %q", r.data.sql.Server(), name), "bastion_sql_login", name)
@@ -138,14 +134,11 @@ func (r *sqlLoginResource) Read(ctx context.Context, req resource.ReadRequest, r
 	if !load(ctx, &resp.Diagnostics, from(req.State, &state)) {
 		return
 	}
-	ctx, cancel, ok := r.data.operation(ctx, state.Timeouts.Read, sqlLoginTimeout, &resp.Diagnostics)
+	ctx, cancel, ok := r.operation(ctx, state.Timeouts.Read, &resp.Diagnostics)
 	if !ok {
 		return
 	}
 	defer cancel()
-	if !r.checkSQL(&resp.Diagnostics) {
-		return
-	}
 	name := state.Name.ValueString()
 	if name == "" {
 		name = state.ID.ValueString()
@@ -170,20 +163,16 @@ func (r *sqlLoginResource) Update(ctx context.Context, req resource.UpdateReques
 	if !load(ctx, &resp.Diagnostics, from(req.Plan, &plan)) {
 		return
 	}
-	ctx, cancel, ok := r.data.operation(ctx, plan.Timeouts.Update, sqlLoginTimeout, &resp.Diagnostics)
+	ctx, cancel, ok := r.operation(ctx, plan.Timeouts.Update, &resp.Diagnostics)
 	if !ok {
 		return
 	}
 	defer cancel()
-	if !r.checkSQL(&resp.Diagnostics) {
-		return
-	}
 	name := plan.Name.ValueString()
-	roles := stringsOf(plan.Roles, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
+	roles, ok := plannedRoles(plan, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	sort.Strings(roles)
 	if err := r.data.sql.SetLoginRoles(ctx, name, roles); err != nil {
 		report(&resp.Diagnostics, failure{"SQL Login Roles Not Changed", r.data.sql.Server(), viaSQL, fmt.Sprintf("setting the roles of %q to [%s]", name, strings.Join(roles, ", "))}, err)
 		return
@@ -202,14 +191,11 @@ func (r *sqlLoginResource) Delete(ctx context.Context, req resource.DeleteReques
 	if !load(ctx, &resp.Diagnostics, from(req.State, &state)) {
 		return
 	}
-	ctx, cancel, ok := r.data.operation(ctx, state.Timeouts.Delete, sqlLoginTimeout, &resp.Diagnostics)
+	ctx, cancel, ok := r.operation(ctx, state.Timeouts.Delete, &resp.Diagnostics)
 	if !ok {
 		return
 	}
 	defer cancel()
-	if !r.checkSQL(&resp.Diagnostics) {
-		return
-	}
 	name := state.Name.ValueString()
 	if err := r.data.sql.DropLogin(ctx, name); err != nil && !errors.Is(err, transport.ErrNotFound) {
 		report(&resp.Diagnostics, failure{"SQL Login Not Dropped", r.data.sql.Server(), viaSQL, fmt.Sprintf("dropping the login %q", name)}, err)
@@ -234,6 +220,24 @@ func (r *sqlLoginResource) checkSQL(diags *diag.Diagnostics) bool {
 		return false
 	}
 	return true
+}
+
+// operation is the first step of every CRUD method: the context bounded by
+// the operation's timeout, once the provider has SQL Server settings.
+func (r *sqlLoginResource) operation(ctx context.Context, timeout func(context.Context, time.Duration) (time.Duration, diag.Diagnostics), diags *diag.Diagnostics) (context.Context, context.CancelFunc, bool) {
+	ctx, cancel, ok := r.data.operation(ctx, timeout, sqlLoginTimeout, diags)
+	if ok && !r.checkSQL(diags) {
+		cancel()
+		return ctx, cancel, false
+	}
+	return ctx, cancel, ok
+}
+
+// plannedRoles are the plan's server roles, sorted.
+func plannedRoles(plan sqlLoginResourceModel, diags *diag.Diagnostics) ([]string, bool) {
+	roles := stringsOf(plan.Roles, diags)
+	sort.Strings(roles)
+	return roles, !diags.HasError()
 }
 
 // sqlLoginInto copies a login into m, keeping the configuration's spelling

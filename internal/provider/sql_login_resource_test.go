@@ -1,12 +1,18 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	fwresource "github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -220,4 +226,33 @@ func TestAccSQLLogin_duringFailover(t *testing.T) {
 			),
 		}},
 	})
+}
+
+// Without the provider's sql settings every CRUD method stops at its first
+// step with one error that says what to set.
+func TestSQLLoginNeedsSQLSettings(t *testing.T) {
+	ctx := context.Background()
+	r := &sqlLoginResource{configuredResource{&providerData{}}}
+	var sr fwresource.SchemaResponse
+	r.Schema(ctx, fwresource.SchemaRequest{}, &sr)
+	st := tfsdk.State{Schema: sr.Schema, Raw: tftypes.NewValue(sr.Schema.Type().TerraformType(ctx), nil)}
+	m := sqlLoginResourceModel{
+		ID: types.StringValue(model.MIMSvcUser), Name: types.StringValue(model.MIMSvcUser), Roles: types.SetNull(types.StringType),
+		Type: types.StringNull(), PrincipalID: types.Int64Null(), Timeouts: timeoutsNull,
+	}
+	if d := st.Set(ctx, &m); d.HasError() {
+		t.Fatalf("state: %v", d)
+	}
+	plan := tfsdk.Plan(st)
+	create, read := fwresource.CreateResponse{State: st}, fwresource.ReadResponse{State: st}
+	update, del := fwresource.UpdateResponse{State: st}, fwresource.DeleteResponse{State: st}
+	r.Create(ctx, fwresource.CreateRequest{Plan: plan, Config: tfsdk.Config(st)}, &create)
+	r.Read(ctx, fwresource.ReadRequest{State: st}, &read)
+	r.Update(ctx, fwresource.UpdateRequest{Plan: plan, State: st, Config: tfsdk.Config(st)}, &update)
+	r.Delete(ctx, fwresource.DeleteRequest{State: st}, &del)
+	for op, d := range map[string]diag.Diagnostics{"Create": create.Diagnostics, "Read": read.Diagnostics, "Update": update.Diagnostics, "Delete": del.Diagnostics} {
+		if got := strings.Join(summaries(d), "; "); got != "Error: SQL Server Not Configured" || !strings.Contains(d[0].Detail(), "sql.server") {
+			t.Errorf("%s: %s %v", op, got, d)
+		}
+	}
 }
