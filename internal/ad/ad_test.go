@@ -2,8 +2,10 @@ package ad
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"reflect"
 	"strings"
 	"testing"
@@ -79,7 +81,7 @@ func TestPromoteAndDemote(t *testing.T) {
 	ctx := context.Background()
 	yes := true
 	f := &fakerunner.Runner{Reply: `{"status":"promoted","reboot_required":true,"feature_installed":true}`}
-	out, err := Promote(ctx, f, "h", PromoteSpec{DomainName: "priv.test", AdminUsername: "PRIV\\a", AdminPassword: "x", SafeModePassword: "y", InstallDNS: &yes, GlobalCatalog: true})
+	out, err := Promote(ctx, f, nil, "h", PromoteSpec{DomainName: "priv.test", AdminUsername: "PRIV\\a", AdminPassword: "x", SafeModePassword: "y", InstallDNS: &yes, GlobalCatalog: true})
 	if err != nil || out.Status != "promoted" || !out.RebootRequired || !out.FeatureInstalled || out.ConnectionLost != nil {
 		t.Fatalf("Promote = %+v, %v", out, err)
 	}
@@ -93,16 +95,64 @@ func TestPromoteAndDemote(t *testing.T) {
 		lost, ok bool
 	}{
 		{fmt.Errorf("read: %w", transport.ErrUnreachable), true, true},
-		// Refused before the command started: the step never ran.
-		{fmt.Errorf("%w: %w", winrmexec.ErrNotStarted, fmt.Errorf("dial: %w", transport.ErrUnreachable)), false, false},
+		// Refused before the command started for a reason waiting cannot
+		// fix: the step never ran.
+		{fmt.Errorf("%w: %w", winrmexec.ErrNotStarted, fmt.Errorf("dial: %w: %w", transport.ErrUnreachable, x509.UnknownAuthorityError{})), false, false},
+		{fmt.Errorf("%w: %w", winrmexec.ErrNotStarted, fmt.Errorf("dial: %w: %w", transport.ErrUnreachable, &net.DNSError{Err: "no such host", Name: "h", IsNotFound: true})), false, false},
 		{&winrmexec.RemoteError{Type: "System.Exception", Message: "no"}, false, false},
 		{fmt.Errorf("401: %w", transport.ErrUnauthorized), false, false},
 	} {
 		f := &fakerunner.Runner{Err: c.err}
-		out, err := Demote(ctx, f, "h", DemoteSpec{AdminUsername: "a", AdminPassword: "b", LocalAdminPassword: "c"})
+		out, err := Demote(ctx, f, nil, "h", DemoteSpec{AdminUsername: "a", AdminPassword: "b", LocalAdminPassword: "c"})
 		if (err == nil) != c.ok || (out.ConnectionLost != nil) != c.lost || f.Script != "ad_uninstall_dc" || f.Input["local_admin_password"] != "c" {
 			t.Errorf("Demote with %v = %+v, %v", c.err, out, err)
 		}
+	}
+}
+
+// A host this process restarted refuses the command before it starts while
+// it comes back: Promote waits for it (the replacement of a DC demotes,
+// restarts and promotes the same server) and gives up after
+// RestartAllowance. Any other refused host fails at once.
+func TestPromoteWaitsForARestartingHost(t *testing.T) {
+	savedPoll, savedAllowance := PollInitial, RestartAllowance
+	PollInitial = time.Millisecond
+	t.Cleanup(func() { PollInitial, RestartAllowance = savedPoll, savedAllowance })
+	ctx := context.Background()
+	refused := fmt.Errorf("%w: %w", winrmexec.ErrNotStarted, fmt.Errorf("creating a shell: connection reset by peer: %w", transport.ErrUnreachable))
+	spec := PromoteSpec{DomainName: "priv.test", AdminUsername: "a", AdminPassword: "b", SafeModePassword: "c"}
+
+	// Not restarted by this process: refused at once.
+	f := &fakerunner.Runner{First: []error{refused}, Reply: `{"status":"Success"}`}
+	out, err := Promote(ctx, f, &Restarts{}, "h", spec)
+	if !errors.Is(err, winrmexec.ErrNotStarted) || f.Runs != 1 {
+		t.Fatalf("Promote of a host never restarted = %+v, %v after %d runs, want the refusal at once", out, err, f.Runs)
+	}
+
+	// The demotion restarts the host; the promotion waits for it.
+	restarts := &Restarts{}
+	if _, err := Demote(ctx, &fakerunner.Runner{Err: fmt.Errorf("read: %w", transport.ErrUnreachable)}, restarts, "H", DemoteSpec{}); err != nil {
+		t.Fatal(err)
+	}
+	f = &fakerunner.Runner{First: []error{refused, refused, refused}, Reply: `{"status":"Success"}`}
+	out, err = Promote(ctx, f, restarts, "h", spec)
+	if err != nil || out.Status != "Success" || f.Runs != 4 {
+		t.Fatalf("Promote = %+v, %v after %d runs, want success on the 4th", out, err, f.Runs)
+	}
+
+	// Lost after it started: no second run, the directory decides.
+	lost := fmt.Errorf("read: %w", transport.ErrUnreachable)
+	f = &fakerunner.Runner{First: []error{refused, lost}, Reply: `{"status":"Success"}`}
+	if out, err = Promote(ctx, f, restarts, "h", spec); err != nil || out.ConnectionLost == nil || f.Runs != 2 {
+		t.Fatalf("Promote = %+v, %v after %d runs, want the connection lost on the 2nd run", out, err, f.Runs)
+	}
+
+	// Never back: an error that still says unreachable, after the allowance.
+	RestartAllowance = 30 * time.Millisecond
+	f = &fakerunner.Runner{Err: refused}
+	out, err = Promote(ctx, f, restarts, "h", spec)
+	if !errors.Is(err, transport.ErrUnreachable) || !errors.Is(err, context.DeadlineExceeded) || out.ConnectionLost != nil || f.Runs < 2 {
+		t.Fatalf("Promote = %+v, %v after %d runs, want unreachable after the allowance", out, err, f.Runs)
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/scripts"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
@@ -74,31 +76,100 @@ type Result struct {
 
 // Promote runs the promotion on host. A script failure or a refused
 // connection is an error; a connection lost during the reboot is not (see
-// Result.ConnectionLost): wait for the DC with WaitForDC.
-func Promote(ctx context.Context, x Executor, host string, s PromoteSpec) (Result, error) {
-	return runRebooting(ctx, x, host, "ad_install_dc", installInput(s))
+// Result.ConnectionLost): wait for the DC with WaitForDC. A host that
+// restarts records itself in restarts (nil: none kept), and a host found
+// there is waited for.
+func Promote(ctx context.Context, x Executor, restarts *Restarts, host string, s PromoteSpec) (Result, error) {
+	return runRebooting(ctx, x, restarts, host, "ad_install_dc", installInput(s))
 }
 
 // Demote runs the demotion on host, like Promote.
-func Demote(ctx context.Context, x Executor, host string, s DemoteSpec) (Result, error) {
-	return runRebooting(ctx, x, host, "ad_uninstall_dc", demoteInput(s))
+func Demote(ctx context.Context, x Executor, restarts *Restarts, host string, s DemoteSpec) (Result, error) {
+	return runRebooting(ctx, x, restarts, host, "ad_uninstall_dc", demoteInput(s))
 }
 
-func runRebooting(ctx context.Context, x Executor, host, script string, in any) (Result, error) {
+func runRebooting(ctx context.Context, x Executor, restarts *Restarts, host, script string, in any) (Result, error) {
 	var out Result
-	err := x.Run(ctx, host, scripts.Get(script), in, &out)
+	run := func(ctx context.Context) error { return x.Run(ctx, host, scripts.Get(script), in, &out) }
+	err := run(ctx)
+	if refusedBeforeStart(err) && restarts.pending(host) {
+		err = waitForStart(ctx, run)
+	}
 	if err == nil {
+		restarts.began(host)
 		return out, nil
 	}
-	// A command that never started (the server refused the shell, for
-	// instance while it still restarts from an earlier step) did not run.
+	// A command that never started did not run.
 	var remote *winrmexec.RemoteError
 	if errors.As(err, &remote) || !errors.Is(err, transport.ErrUnreachable) || errors.Is(err, winrmexec.ErrNotStarted) {
 		return Result{}, err
 	}
 	// The server reboots when the step completes, which may cut the
 	// connection before the result arrives.
+	restarts.began(host)
 	return Result{ConnectionLost: err}, nil
+}
+
+// RestartAllowance bounds how long Promote and Demote wait for a host that
+// this process restarted and that still refuses the command: a replacement
+// demotes, restarts and promotes the same server in one apply, and Windows
+// Server takes minutes to accept WinRM again.
+var RestartAllowance = 10 * time.Minute
+
+// Restarts remembers which hosts a promotion or demotion of this process
+// restarted, and when. Only those are waited for: a host that refuses
+// connections for any other reason fails at once. The zero value is ready.
+type Restarts struct {
+	mu sync.Mutex
+	at map[string]time.Time
+}
+
+func (r *Restarts) began(host string) {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.at == nil {
+		r.at = map[string]time.Time{}
+	}
+	r.at[strings.ToLower(host)] = time.Now()
+}
+
+// pending: host restarted less than RestartAllowance ago.
+func (r *Restarts) pending(host string) bool {
+	if r == nil {
+		return false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	at, ok := r.at[strings.ToLower(host)]
+	return ok && time.Since(at) < RestartAllowance
+}
+
+// refusedBeforeStart: the command never started and waiting can fix why
+// (not a certificate that does not verify, nor a name DNS does not know).
+func refusedBeforeStart(err error) bool {
+	return errors.Is(err, winrmexec.ErrNotStarted) && winrmexec.Transient(err)
+}
+
+// waitForStart runs again, with Poll's backoff, until the host takes the
+// command or RestartAllowance (or ctx) ends; the error is the last run's.
+func waitForStart(ctx context.Context, run func(context.Context) error) error {
+	wctx, cancel := context.WithTimeout(ctx, RestartAllowance)
+	defer cancel()
+	var last error
+	err := Poll(wctx, func(ctx context.Context) (bool, error) {
+		last = run(ctx)
+		if refusedBeforeStart(last) {
+			return false, last
+		}
+		return true, nil
+	})
+	if err != nil {
+		return fmt.Errorf("the host refused the command for %s (restarting?): %w", RestartAllowance, err)
+	}
+	return last
 }
 
 // passwordClasses are the four character classes of the AD complexity

@@ -140,7 +140,10 @@ func TestAccDomainController_restartAndReplicationDelay(t *testing.T) {
 		return nil
 	})
 	cfg := dcConfig{Host: model.Spare1, ReplicationSource: model.DC2}
+	moved := cfg
+	moved.DatabasePath = `D:\NTDS`
 	var started time.Time
+	var eventsBefore int
 	var dc2Reads int
 	events := func(kind string) []model.Event {
 		var out []model.Event
@@ -201,6 +204,36 @@ func TestAccDomainController_restartAndReplicationDelay(t *testing.T) {
 				Config: l.ProviderHCL() + cfg.hcl(),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+			{
+				// A replacement demotes, and the server restarts for longer than
+				// the WinRM client's own retries last: the promotion waits for it.
+				PreConfig: func() {
+					_ = l.Env.Do(func(e *model.Env) error { e.RestartWindow = 8 * time.Second; return nil })
+					eventsBefore = len(l.Env.Events())
+				},
+				Config: l.ProviderHCL() + moved.hcl(),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("bastion_domain_controller.dc", plancheck.ResourceActionDestroyBeforeCreate)},
+				},
+				Check: func(*terraform.State) error {
+					var seen []string
+					for _, ev := range l.Env.Events()[eventsBefore:] {
+						if ev.Host == model.Spare1 && (strings.HasPrefix(ev.Kind, "dc-") || ev.Kind == "restart") {
+							seen = append(seen, ev.Kind+" "+ev.Detail)
+						}
+					}
+					want := []string{"dc-demoted", "restart down", "restart back", "dc-promoted", "restart down", "restart back"}
+					if len(seen) != len(want) {
+						return fmt.Errorf("events on %s: %q, want %q", model.Spare1, seen, want)
+					}
+					for i, w := range want {
+						if !strings.HasPrefix(seen[i], w) {
+							return fmt.Errorf("events on %s: %q, want %q", model.Spare1, seen, want)
+						}
+					}
+					return nil
 				},
 			},
 		},

@@ -22,6 +22,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/ad"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/validators"
@@ -267,7 +268,7 @@ func (p *bastionProvider) Configure(ctx context.Context, req provider.ConfigureR
 		connectTo = c
 	}
 
-	data := &providerData{lostHosts: map[string]bool{}, planned: &plannedDestroys{}}
+	data := &providerData{lostHosts: map[string]bool{}, planned: &plannedDestroys{}, restarts: &ad.Restarts{}}
 	data.pamCorpPassword = str(cfg.PAMCorpPassword, "BASTION_PAM_CORP_PASSWORD")
 	data.secrets = append(data.secrets, data.pamCorpPassword)
 	lost := strs(cfg.LostHosts, "BASTION_LOST_HOSTS", &resp.Diagnostics)

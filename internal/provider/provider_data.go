@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/ad"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/directory"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/scripts"
@@ -52,6 +53,10 @@ type providerData struct {
 	// a resource no configuration, so write-only values are gone) use it:
 	// nothing secret is ever staged on a host or kept in state for later.
 	winrmCredential credential
+	// restarts are the servers this provider process restarted by promoting
+	// or demoting them: a replacement's promotion waits for its demotion's
+	// restart. nil when unconfigured (nothing is waited for).
+	restarts *ad.Restarts
 	// pamCorpPassword is the CORP password PAM resources destroy with
 	// (provider pam_corp_password or BASTION_PAM_CORP_PASSWORD).
 	pamCorpPassword string

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"net"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -162,6 +163,13 @@ func isCertificateError(err error) bool {
 	return errors.As(err, &v) || errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci)
 }
 
+// isUnknownHost reports a name DNS says does not exist: retrying at once
+// cannot help (a typing error, or a host removed from DNS).
+func isUnknownHost(err error) bool {
+	var d *net.DNSError
+	return errors.As(err, &d) && d.IsNotFound
+}
+
 // neverSent reports an error that proves the request did not reach the
 // service: no connection, or an HTTP refusal before any processing.
 func neverSent(err error) bool {
@@ -171,6 +179,21 @@ func neverSent(err error) bool {
 }
 
 // transient reports a failure worth another attempt.
+// Transient reports an error that waiting can fix: the host busy, or not
+// reachable for a reason other than a certificate that does not verify or
+// a name that does not resolve (a host restarting refuses connections).
+func Transient(err error) bool {
+	var u *unreachableError
+	var h *HTTPError
+	switch {
+	case errors.As(err, &u):
+		return !u.permanent
+	case errors.As(err, &h):
+		return h.busy()
+	}
+	return errors.Is(err, transport.ErrUnreachable) && !isCertificateError(err) && !isUnknownHost(err)
+}
+
 func transient(err error) bool {
 	var h *HTTPError
 	if errors.As(err, &h) {

@@ -1,8 +1,14 @@
 package winrmexec
 
 import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
+	"syscall"
 	"testing"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
@@ -30,5 +36,29 @@ func TestHTTPErrorFromFault(t *testing.T) {
 	}
 	if e := newHTTPError(502, "text/plain", []byte("bad gateway")); transient(e) || e.Message != `"bad gateway"` {
 		t.Errorf("502: %+v", e)
+	}
+}
+
+// Waiting helps a host that refuses connections (restarting); it does not
+// help a certificate that does not verify or a name DNS does not know.
+func TestTransientUnreachable(t *testing.T) {
+	h := &hostConn{}
+	ctx := context.Background()
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{&net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}, true},
+		{&net.OpError{Op: "read", Err: syscall.ECONNRESET}, true},
+		{&net.DNSError{Err: "no such host", Name: "priv-dc9.priv.contoso.test", IsNotFound: true}, false},
+		{&tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}, false},
+	} {
+		err := h.netError(ctx, c.err)
+		if !errors.Is(err, transport.ErrUnreachable) || transient(err) != c.want || Transient(fmt.Errorf("wrapped: %w", err)) != c.want {
+			t.Errorf("%v: unreachable %t, transient %t, want %t", c.err, errors.Is(err, transport.ErrUnreachable), transient(err), c.want)
+		}
+	}
+	if Transient(errors.New("other")) || !Transient(fmt.Errorf("x: %w", transport.ErrUnreachable)) {
+		t.Error("Transient outside the adapter's own error types")
 	}
 }

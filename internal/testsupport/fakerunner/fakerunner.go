@@ -20,12 +20,17 @@ type Runner struct {
 	Flags  winrmexec.RunFlags // those options, resolved
 	Reply  string
 	Err    error
+	// First answers the first runs, one error each, before Reply or Err
+	// (a host that refuses a few commands, then takes one).
+	First []error
+	Runs  int // how many runs it was asked for
 }
 
 var _ winrmexec.Runner = (*Runner)(nil)
 
 func (f *Runner) Run(_ context.Context, _ string, s scripts.Script, in any, out any, opts ...winrmexec.RunOption) error {
 	f.Script, f.Opts, f.Flags = s.Name, len(opts), winrmexec.Flags(opts...)
+	f.Runs++
 	b, err := json.Marshal(in)
 	if err != nil {
 		return err
@@ -34,6 +39,9 @@ func (f *Runner) Run(_ context.Context, _ string, s scripts.Script, in any, out 
 	f.Input = map[string]any{}
 	if err := json.Unmarshal(b, &f.Input); err != nil {
 		return err
+	}
+	if f.Runs <= len(f.First) {
+		return f.First[f.Runs-1]
 	}
 	if f.Err != nil {
 		return f.Err
