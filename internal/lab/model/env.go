@@ -387,13 +387,19 @@ func (e *Env) Latency(host, protocol string) time.Duration {
 
 // onHost runs f on the host named host under the model's lock.
 func (e *Env) onHost(host string, f func(h *Host) error) error {
+	return onFound(e, "host", host, e.Host, f)
+}
+
+// onFound holds the model's lock, looks name up with find and runs f on
+// what it finds; an unknown name is an error naming what was looked for.
+func onFound[T any](e *Env, what, name string, find func(string) *T, f func(*T) error) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	h := e.Host(host)
-	if h == nil {
-		return fmt.Errorf("model: no host %q", host)
+	x := find(name)
+	if x == nil {
+		return fmt.Errorf("model: no %s %q", what, name)
 	}
-	return f(h)
+	return f(x)
 }
 
 // SetReachable marks a host as present or gone.

@@ -599,13 +599,7 @@ func (e *Env) AddSQLLogin(network, name, password string, viewServerState bool, 
 // onSQLInstance holds the lock and looks the instance up for f, as onHost
 // does for a host.
 func (e *Env) onSQLInstance(network string, f func(s *SQLInstance) error) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	s := e.SQLInstanceByName(network)
-	if s == nil {
-		return fmt.Errorf("model: no SQL instance %q", network)
-	}
-	return f(s)
+	return onFound(e, "SQL instance", network, e.SQLInstanceByName, f)
 }
 
 // onSQLNode is onSQLInstance that also looks up host among its nodes.
