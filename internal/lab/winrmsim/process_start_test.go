@@ -9,7 +9,6 @@ import (
 	"github.com/masterzen/winrm"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
-	"github.com/bastion-pam/terraform-provider-bastion/internal/scripts"
 )
 
 // powerShellStarts returns the PowerShell starts the trace holds for host.
@@ -33,15 +32,7 @@ func TestPowerShellStartsAtTheCommand(t *testing.T) {
 	l.env.ResetNetCounters()
 	l.env.TraceNet(true)
 	r := l.raw(t, model.App1)
-	shellID, code, _ := r.create()
-	if code != 200 || shellID == "" {
-		t.Fatalf("create: %d", code)
-	}
-	_, body := r.post(winrm.NewExecuteCommandRequest(r.url, shellID, scripts.CommandLine(), nil, nil))
-	cmdID, err := winrm.ParseExecuteCommandResponse(body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	shellID, cmdID := r.command()
 	// No stdin yet: the start runs to its end all the same.
 	deadline := time.Now().Add(10 * time.Second)
 	for powerShellStarts(l.env, model.App1) == 0 {
@@ -53,7 +44,7 @@ func TestPowerShellStartsAtTheCommand(t *testing.T) {
 	if code, _ := r.post(winrm.NewSendInputRequest(r.url, shellID, cmdID, []byte(wsEnvelope(t, wsTestScript, nil)), true, nil)); code != 200 {
 		t.Fatalf("send: %d", code)
 	}
-	code, body = r.post(winrm.NewGetOutputRequest(r.url, shellID, cmdID, "stdout stderr", nil))
+	code, body := r.post(winrm.NewGetOutputRequest(r.url, shellID, cmdID, "stdout stderr", nil))
 	var out, errOut bytes.Buffer
 	done, exit, err := winrm.ParseSlurpOutputErrResponse(body, &out, &errOut)
 	if code != 200 || err != nil || !done || exit != 0 || !strings.HasPrefix(out.String(), `{"ok":true`) {
@@ -67,10 +58,7 @@ func TestPowerShellStartsAtTheCommand(t *testing.T) {
 	}
 
 	// A process that never gets its stdin ends with the shell, without running.
-	_, body = r.post(winrm.NewExecuteCommandRequest(r.url, shellID, scripts.CommandLine(), nil, nil))
-	if _, err := winrm.ParseExecuteCommandResponse(body); err != nil {
-		t.Fatal(err)
-	}
+	r.run(shellID)
 	if code, _ := r.post(winrm.NewDeleteShellRequest(r.url, shellID, nil)); code != 200 {
 		t.Errorf("delete: %d", code)
 	}

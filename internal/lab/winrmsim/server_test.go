@@ -417,6 +417,29 @@ func (r *rawShell) create() (string, int, string) {
 	return id, code, body
 }
 
+// command opens a shell and starts the bootstrap in it (Create, Command);
+// stdin is the caller's to Send.
+func (r *rawShell) command() (shellID, cmdID string) {
+	r.t.Helper()
+	shellID, code, _ := r.create()
+	if code != 200 || shellID == "" {
+		r.t.Fatalf("create: %d", code)
+	}
+	return shellID, r.run(shellID)
+}
+
+// run starts the bootstrap in an open shell (Command) and returns the
+// command's ID.
+func (r *rawShell) run(shellID string) string {
+	r.t.Helper()
+	_, body := r.post(winrm.NewExecuteCommandRequest(r.url, shellID, scripts.CommandLine(), nil, nil))
+	cmdID, err := winrm.ParseExecuteCommandResponse(body)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return cmdID
+}
+
 func TestActionFault(t *testing.T) {
 	l := startWSLab(t, Options{})
 	if err := l.srv.FailAction(model.App1, "Receive", model.FaultHTTP500, 1); err != nil {
@@ -426,19 +449,11 @@ func TestActionFault(t *testing.T) {
 		t.Error("unknown action accepted")
 	}
 	r := l.raw(t, model.App1)
-	shellID, code, _ := r.create()
-	if code != 200 || shellID == "" {
-		t.Fatalf("create: %d", code)
-	}
-	_, body := r.post(winrm.NewExecuteCommandRequest(r.url, shellID, scripts.CommandLine(), nil, nil))
-	cmdID, err := winrm.ParseExecuteCommandResponse(body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	shellID, cmdID := r.command()
 	if code, _ := r.post(winrm.NewSendInputRequest(r.url, shellID, cmdID, []byte(wsEnvelope(t, wsTestScript, nil)), true, nil)); code != 200 {
 		t.Fatalf("send: %d", code)
 	}
-	code, body = r.post(winrm.NewGetOutputRequest(r.url, shellID, cmdID, "stdout stderr", nil))
+	code, body := r.post(winrm.NewGetOutputRequest(r.url, shellID, cmdID, "stdout stderr", nil))
 	if code != 500 || !strings.Contains(body, "w:QuotaLimit") {
 		t.Fatalf("first Receive: %d %.300s", code, body)
 	}
