@@ -571,12 +571,18 @@ func BenchmarkServerInfo(b *testing.B) {
 // connection dies, new connections are refused while the group is offline,
 // then logins fail while the instance recovers; the client rides it out
 // within FailoverTimeout and reads the new owner.
+// ridesFailover configures a client that retries twice, quickly, and rides
+// a failover for at most d.
+func ridesFailover(d time.Duration) func(*sqlserver.Config) {
+	return func(c *sqlserver.Config) {
+		c.Retry = transport.RetryPolicy{Attempts: 2, Initial: 20 * time.Millisecond, Max: 50 * time.Millisecond}
+		c.FailoverTimeout = d
+	}
+}
+
 func TestFailoverOutageIsRiddenOut(t *testing.T) {
 	l := newLab(t, tdssim.Options{})
-	c := l.client(t, func(c *sqlserver.Config) {
-		c.Retry = transport.RetryPolicy{Attempts: 2, Initial: 20 * time.Millisecond, Max: 50 * time.Millisecond}
-		c.FailoverTimeout = 5 * time.Second
-	})
+	c := l.client(t, ridesFailover(5 * time.Second))
 	if _, err := c.ServerInfo(ctx(t)); err != nil {
 		t.Fatal(err)
 	}
@@ -603,10 +609,7 @@ func TestFailoverOutageIsRiddenOut(t *testing.T) {
 // the error is ErrUnreachable, well before the outage ends.
 func TestFailoverTimeoutBoundsTheRide(t *testing.T) {
 	l := newLab(t, tdssim.Options{})
-	c := l.client(t, func(c *sqlserver.Config) {
-		c.Retry = transport.RetryPolicy{Attempts: 2, Initial: 20 * time.Millisecond, Max: 50 * time.Millisecond}
-		c.FailoverTimeout = 200 * time.Millisecond
-	})
+	c := l.client(t, ridesFailover(200 * time.Millisecond))
 	if _, err := c.ServerInfo(ctx(t)); err != nil {
 		t.Fatal(err)
 	}
