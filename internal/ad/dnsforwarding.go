@@ -104,11 +104,7 @@ type ZoneForwarding struct {
 // the DC list, 3 zone searches) on a short-lived connection.
 func CorpZoneForwarding(ctx context.Context, base directory.Config, corp CorpDirectory, zone string) ([]ZoneForwarding, error) {
 	domain := strings.TrimSuffix(corp.Domain, ".")
-	c, err := directory.OtherDomainConfig(base, domain, corp.Username, corp.Password)
-	if err != nil {
-		return nil, err
-	}
-	client, err := directory.New(c)
+	client, err := directory.NewOtherDomain(base, domain, corp.Username, corp.Password)
 	if err != nil {
 		return nil, err
 	}

@@ -42,3 +42,13 @@ func OtherDomainConfig(base Config, domain, username, password string) (Config, 
 		RequestTimeout:     base.RequestTimeout,
 	}, nil
 }
+
+// NewOtherDomain is New on OtherDomainConfig: a Client of another forest's
+// domain, reading it with that domain's own account.
+func NewOtherDomain(base Config, domain, username, password string) (*Client, error) {
+	c, err := OtherDomainConfig(base, domain, username, password)
+	if err != nil {
+		return nil, err
+	}
+	return New(c)
+}

@@ -162,11 +162,7 @@ func bits32(v int64) uint32 {
 // connection.
 func ReadCorpSide(ctx context.Context, base directory.Config, privForest string, t Trust) (*directory.Trust, error) {
 	forest := strings.TrimSuffix(t.SourceForest, ".")
-	c, err := directory.OtherDomainConfig(base, forest, t.Corp.Username, t.Corp.Password)
-	if err != nil {
-		return nil, err
-	}
-	client, err := directory.New(c)
+	client, err := directory.NewOtherDomain(base, forest, t.Corp.Username, t.Corp.Password)
 	if err != nil {
 		return nil, err
 	}
