@@ -282,10 +282,7 @@ func (x *exec) stmt(st Stmt) *Error {
 		if err != nil {
 			return err
 		}
-		if err := x.s.Host.CreateLogin(s.Name, s.FromWindows, pw, db); err != nil {
-			return err
-		}
-		x.emit(Output{Done: true})
+		return x.done(x.s.Host.CreateLogin(s.Name, s.FromWindows, pw, db))
 	case *AlterLoginStmt:
 		var pw *string
 		if e, ok := s.Options["PASSWORD"]; ok {
@@ -299,20 +296,11 @@ func (x *exec) stmt(st Stmt) *Error {
 		if err != nil {
 			return err
 		}
-		if err := x.s.Host.AlterLogin(s.Name, s.Enable, pw, db); err != nil {
-			return err
-		}
-		x.emit(Output{Done: true})
+		return x.done(x.s.Host.AlterLogin(s.Name, s.Enable, pw, db))
 	case *DropLoginStmt:
-		if err := x.s.Host.DropLogin(s.Name); err != nil {
-			return err
-		}
-		x.emit(Output{Done: true})
+		return x.done(x.s.Host.DropLogin(s.Name))
 	case *AlterServerRoleStmt:
-		if err := x.s.Host.AlterServerRole(s.Role, s.Member, s.Add); err != nil {
-			return err
-		}
-		x.emit(Output{Done: true})
+		return x.done(x.s.Host.AlterServerRole(s.Role, s.Member, s.Add))
 	case *UseStmt:
 		name, err := x.s.Host.UseDatabase(s.Database)
 		if err != nil {
@@ -332,6 +320,16 @@ func (x *exec) stmt(st Stmt) *Error {
 		}
 		x.emit(Output{Info: newErr(0, 0, 1, "%s", msg)})
 	}
+	return nil
+}
+
+// done ends a statement that changes the server: its error, or on success
+// the DONE token that closes it.
+func (x *exec) done(err *Error) *Error {
+	if err != nil {
+		return err
+	}
+	x.emit(Output{Done: true})
 	return nil
 }
 
