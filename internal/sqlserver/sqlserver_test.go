@@ -582,7 +582,7 @@ func ridesFailover(d time.Duration) func(*sqlserver.Config) {
 
 func TestFailoverOutageIsRiddenOut(t *testing.T) {
 	l := newLab(t, tdssim.Options{})
-	c := l.client(t, ridesFailover(5 * time.Second))
+	c := l.client(t, ridesFailover(5*time.Second))
 	if _, err := c.ServerInfo(ctx(t)); err != nil {
 		t.Fatal(err)
 	}
@@ -609,7 +609,7 @@ func TestFailoverOutageIsRiddenOut(t *testing.T) {
 // the error is ErrUnreachable, well before the outage ends.
 func TestFailoverTimeoutBoundsTheRide(t *testing.T) {
 	l := newLab(t, tdssim.Options{})
-	c := l.client(t, ridesFailover(200 * time.Millisecond))
+	c := l.client(t, ridesFailover(200*time.Millisecond))
 	if _, err := c.ServerInfo(ctx(t)); err != nil {
 		t.Fatal(err)
 	}
