@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -267,10 +269,17 @@ func TestFailoverIsRetried(t *testing.T) {
 
 func TestFailoverWindowByDuration(t *testing.T) {
 	l := newLab(t, tdssim.Options{})
+	// The window ends when the client retries after a refused login: the
+	// test's clock then passes it. A wall-clock window could end before a
+	// loaded machine's first login.
+	const window = time.Hour
+	var shift atomic.Int64
+	l.env.Now = func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }
 	c := l.client(t, func(c *sqlserver.Config) {
-		c.Retry = transport.RetryPolicy{Attempts: 50, Initial: 20 * time.Millisecond, Max: 40 * time.Millisecond}
+		c.Retry = transport.RetryPolicy{Attempts: 4, Initial: 20 * time.Millisecond, Max: 40 * time.Millisecond}
+		c.Logger = slog.New(onRetry(func() { shift.Store(int64(2 * window)) }))
 	})
-	if err := l.env.Failover(model.SQLNetwork, model.App2, model.FailoverOptions{Duration: 150 * time.Millisecond}); err != nil {
+	if err := l.env.Failover(model.SQLNetwork, model.App2, model.FailoverOptions{Duration: window}); err != nil {
 		t.Fatal(err)
 	}
 	info, err := c.ServerInfo(ctx(t))
@@ -280,6 +289,19 @@ func TestFailoverWindowByDuration(t *testing.T) {
 	if c.Stats().LoginFailures == 0 {
 		t.Fatal("no login failed during the failover window")
 	}
+}
+
+// onRetry is a log handler that calls f when the client logs a retry.
+type onRetry func()
+
+func (f onRetry) Enabled(context.Context, slog.Level) bool { return true }
+func (f onRetry) WithAttrs([]slog.Attr) slog.Handler       { return f }
+func (f onRetry) WithGroup(string) slog.Handler            { return f }
+func (f onRetry) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == "retrying after transient error" {
+		f()
+	}
+	return nil
 }
 
 func TestRefusedIsUnreachable(t *testing.T) {
@@ -586,10 +608,12 @@ func TestFailoverOutageIsRiddenOut(t *testing.T) {
 	if _, err := c.ServerInfo(ctx(t)); err != nil {
 		t.Fatal(err)
 	}
+	// Timed from before the failover: the outage ends 400 ms after it
+	// began, however late the first retry comes.
+	began := time.Now()
 	if err := l.env.Failover(model.SQLNetwork, model.App2, model.FailoverOptions{Outage: 400 * time.Millisecond, FailedLogins: 2}); err != nil {
 		t.Fatal(err)
 	}
-	began := time.Now()
 	info, err := c.ServerInfo(ctx(t))
 	if err != nil {
 		t.Fatalf("during the failover: %v", err)
