@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab"
 )
@@ -88,4 +89,10 @@ func secretVariables(names ...string) string {
 		fmt.Fprintf(&b, "variable %q {\n  type      = string\n  sensitive = true\n  ephemeral = true\n}\n", n)
 	}
 	return b.String()
+}
+
+// plannedAction checks, before the apply, that the plan takes action on
+// addr.
+func plannedAction(addr string, action plancheck.ResourceActionType) resource.ConfigPlanChecks {
+	return resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, action)}}
 }

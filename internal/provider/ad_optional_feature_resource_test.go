@@ -80,10 +80,8 @@ func TestAccADOptionalFeature_lifecycle(t *testing.T) {
 				},
 			},
 			{ // read again: nothing to do
-				Config: cfg,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionNoop),
-				}},
+				Config:           cfg,
+				ConfigPlanChecks: plannedAction(addr, plancheck.ResourceActionNoop),
 			},
 			// import by the feature's name
 			importStep(cfg, addr, adnames.FeatureRecycleBin),
@@ -91,10 +89,8 @@ func TestAccADOptionalFeature_lifecycle(t *testing.T) {
 				PreConfig: func() {
 					_ = l.Env.Do(func(e *model.Env) error { e.Domain.OptionalFeatures[adnames.FeatureRecycleBin] = false; return nil })
 				},
-				Config: cfg,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate),
-				}},
+				Config:           cfg,
+				ConfigPlanChecks: plannedAction(addr, plancheck.ResourceActionCreate),
 				Check: func(*terraform.State) error {
 					if !labFeatureEnabled(l, adnames.FeatureRecycleBin) || len(featureEvents(l)) != 2 {
 						return fmt.Errorf("after the drift apply: enabled=%t, writes %q", labFeatureEnabled(l, adnames.FeatureRecycleBin), featureEvents(l))

@@ -88,10 +88,8 @@ func TestAccDNSRecord_lifecycle(t *testing.T) {
 				Check: expectAnswers(l, fqdn, model.DNSTypeA, "10.0.1.21/3600", "10.0.1.22/3600"),
 			},
 			{ // update in place: one address and the TTL; a CNAME at another name
-				Config: v2,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-				}},
+				Config:           v2,
+				ConfigPlanChecks: plannedAction(addr, plancheck.ResourceActionUpdate),
 				Check: resource.ComposeTestCheckFunc(
 					expectAnswers(l, fqdn, model.DNSTypeA, "10.0.1.21/600", "10.0.1.23/600"),
 					expectAnswers(l, "portal."+zone, model.DNSTypeA, fqdn+"/3600"), // an A query meets the CNAME
@@ -115,11 +113,9 @@ func TestAccDNSRecord_lifecycle(t *testing.T) {
 				PreConfig: func() {
 					_ = l.Env.Do(func(e *model.Env) error { delete(e.Domain.Zone(zone).Nodes, "mim"); return nil })
 				},
-				Config: v2,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate),
-				}},
-				Check: expectAnswers(l, fqdn, model.DNSTypeA, "10.0.1.21/600", "10.0.1.23/600"),
+				Config:           v2,
+				ConfigPlanChecks: plannedAction(addr, plancheck.ResourceActionCreate),
+				Check:            expectAnswers(l, fqdn, model.DNSTypeA, "10.0.1.21/600", "10.0.1.23/600"),
 			},
 		},
 	})

@@ -101,11 +101,9 @@ func TestAccDomainController_dsrmRotation(t *testing.T) {
 			},
 			{Config: dsrmHCL(l, first, 1, dsrmAccount), PlanOnly: true},
 			{ // a new version rotates again, in place
-				Config: dsrmHCL(l, second, 2, dsrmAccount),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-				}},
-				Check: dsrmIs(l, second, 2),
+				Config:           dsrmHCL(l, second, 2, dsrmAccount),
+				ConfigPlanChecks: plannedAction(addr, plancheck.ResourceActionUpdate),
+				Check:            dsrmIs(l, second, 2),
 			},
 			importStep(dsrmHCL(l, second, 2, dsrmAccount), addr, model.DC2, "safe_mode_password_wo_version", "dsrm_sync_account", "domain_name"),
 			{ // an account the directory lacks: nothing changes on the DC

@@ -333,7 +333,7 @@ func TestAccDomainController_lifecycle(t *testing.T) {
 					})
 				},
 				Config:           l.ProviderHCL() + noGC.hcl(),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)}},
+				ConfigPlanChecks: plannedAction(addr, plancheck.ResourceActionUpdate),
 				Check: func(*terraform.State) error {
 					after, _ := ntdsOptions(l, model.Spare1)
 					if after != optionsBefore&^adnames.NTDSOptIsGC || optionsBefore&adnames.NTDSOptIsGC == 0 {
@@ -370,10 +370,8 @@ func TestAccDomainController_lifecycle(t *testing.T) {
 						t.Fatal(err)
 					}
 				},
-				Config: l.ProviderHCL() + noGC.hcl(),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate),
-				}},
+				Config:           l.ProviderHCL() + noGC.hcl(),
+				ConfigPlanChecks: plannedAction(addr, plancheck.ResourceActionCreate),
 				Check: resource.ComposeTestCheckFunc(noRejectedScripts(l), func(*terraform.State) error {
 					if v, ok := ntdsOptions(l, model.Spare1); !ok || v&adnames.NTDSOptIsGC != 0 {
 						return fmt.Errorf("after re-promotion: DC=%t options 0x%x, want a DC without GC", ok, v)
@@ -386,11 +384,9 @@ func TestAccDomainController_lifecycle(t *testing.T) {
 				PlanOnly: true,
 			},
 			{ // a database path on a DC promoted with Windows' default: demote, then promote again
-				PreConfig: func() { eventsBefore = len(l.Env.Events()) },
-				Config:    l.ProviderHCL() + moved.hcl(),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate),
-				}},
+				PreConfig:        func() { eventsBefore = len(l.Env.Events()) },
+				Config:           l.ProviderHCL() + moved.hcl(),
+				ConfigPlanChecks: plannedAction(addr, plancheck.ResourceActionDestroyBeforeCreate),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("database_path"), knownvalue.StringExact(`D:\NTDS`)),
 				},
@@ -410,10 +406,8 @@ func TestAccDomainController_lifecycle(t *testing.T) {
 				},
 			},
 			{ // a case-only change of the path replaces nothing
-				Config: l.ProviderHCL() + strings.Replace(moved.hcl(), `D:\\NTDS`, `d:\\ntds`, 1),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-				}},
+				Config:           l.ProviderHCL() + strings.Replace(moved.hcl(), `D:\\NTDS`, `d:\\ntds`, 1),
+				ConfigPlanChecks: plannedAction(addr, plancheck.ResourceActionUpdate),
 			},
 		},
 	})

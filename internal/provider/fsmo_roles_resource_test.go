@@ -117,10 +117,8 @@ func TestAccFSMORoles_lifecycle(t *testing.T) {
 						t.Fatal(err)
 					}
 				},
-				Config: cfg,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionNoop),
-				}},
+				Config:           cfg,
+				ConfigPlanChecks: plannedAction(addr, plancheck.ResourceActionNoop),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("infrastructure_master"), knownvalue.StringExact(model.DC2)),
 				},

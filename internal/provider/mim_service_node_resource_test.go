@@ -161,7 +161,7 @@ func TestAccMIMServiceNode_lifecycle(t *testing.T) {
 					_ = l.Env.Do(func(e *model.Env) error { fileBefore, _ = e.Host(model.App1).ReadFile(model.MIMConfigPath); return nil })
 				},
 				Config:           l.ProviderHCL() + renamed.hcl(),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)}},
+				ConfigPlanChecks: plannedAction(addr, plancheck.ResourceActionUpdate),
 				Check: func(*terraform.State) error {
 					if got := fimStarts(l, model.App1); got != startsBefore+1 {
 						return fmt.Errorf("FIMService started %d times during the update, want exactly one restart", got-startsBefore)
@@ -207,12 +207,10 @@ func TestAccMIMServiceNode_lifecycle(t *testing.T) {
 				},
 			},
 			{ // out-of-band uninstall: the refresh drops the node and the plan recreates it
-				PreConfig: func() { _ = l.Env.Do(func(e *model.Env) error { e.UninstallMIM(e.Host(model.App1)); return nil }) },
-				Config:    l.ProviderHCL() + renamed.hcl(),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate),
-				}},
-				Check: noRejectedScripts(l),
+				PreConfig:        func() { _ = l.Env.Do(func(e *model.Env) error { e.UninstallMIM(e.Host(model.App1)); return nil }) },
+				Config:           l.ProviderHCL() + renamed.hcl(),
+				ConfigPlanChecks: plannedAction(addr, plancheck.ResourceActionCreate),
+				Check:            noRejectedScripts(l),
 			},
 		},
 	})
@@ -232,11 +230,9 @@ func TestAccMIMServiceNode_unreachableHostKeepsState(t *testing.T) {
 				ExpectError: regexp.MustCompile(`(?s)MIM Service Node Not Read.*priv-app1\.priv\.contoso\.test.*could not be\s+reached`),
 			},
 			{ // the host is back: the state was kept, so nothing to do
-				PreConfig: func() { _ = l.Env.SetReachable(model.App1, true) },
-				Config:    cfg,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("bastion_mim_service_node.node", plancheck.ResourceActionNoop),
-				}},
+				PreConfig:        func() { _ = l.Env.SetReachable(model.App1, true) },
+				Config:           cfg,
+				ConfigPlanChecks: plannedAction("bastion_mim_service_node.node", plancheck.ResourceActionNoop),
 			},
 		},
 	})
@@ -538,11 +534,9 @@ func TestAccMIMServiceNode_restartAfterSQLRecovery(t *testing.T) {
 				Check: resource.ComposeTestCheckFunc(noHA8(topo), func(*terraform.State) error { starts = fimStarts(l, model.App1); return nil }),
 			},
 			{ // the instance fails over: the next plan has nothing to change, and the topology names the node and the instance
-				PreConfig: failover(model.App2),
-				Config:    static,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionNoop),
-				}},
+				PreConfig:        failover(model.App2),
+				Config:           static,
+				ConfigPlanChecks: plannedAction(addr, plancheck.ResourceActionNoop),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(topo, tfjsonpath.New("violations"), knownvalue.ListExact([]knownvalue.Check{staleHA8})),
 				},
@@ -554,10 +548,8 @@ func TestAccMIMServiceNode_restartAfterSQLRecovery(t *testing.T) {
 				},
 			},
 			{ // changing the trigger restarts the services in place and clears it
-				Config: tied,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-				}},
+				Config:           tied,
+				ConfigPlanChecks: plannedAction(addr, plancheck.ResourceActionUpdate),
 				Check: resource.ComposeTestCheckFunc(noHA8(topo), noRejectedScripts(l), func(*terraform.State) error {
 					if n := fimStarts(l, model.App1); n != starts+1 {
 						return fmt.Errorf("FIMService started %d times, want %d", n, starts+1)

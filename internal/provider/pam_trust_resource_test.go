@@ -270,11 +270,9 @@ func TestAccPAMTrust_lifecycle(t *testing.T) {
 				PreConfig: func() {
 					_ = l.Env.Do(func(e *model.Env) error { e.RemovePAMTrust(e.Forests[model.CorpDomainDNS]); return nil })
 				},
-				Config: l.ProviderHCL() + quarantined.hcl(),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(pamTrustAddr, plancheck.ResourceActionCreate),
-				}},
-				Check: expectTrust(l, adnames.TrustDirectionInbound, adnames.TrustDirectionOutbound, 0x44c),
+				Config:           l.ProviderHCL() + quarantined.hcl(),
+				ConfigPlanChecks: plannedAction(pamTrustAddr, plancheck.ResourceActionCreate),
+				Check:            expectTrust(l, adnames.TrustDirectionInbound, adnames.TrustDirectionOutbound, 0x44c),
 			},
 			{ // drift: only CORP's side removed: the trust cannot work, so the plan replaces it
 				PreConfig: func() {
@@ -283,10 +281,8 @@ func TestAccPAMTrust_lifecycle(t *testing.T) {
 						return nil
 					})
 				},
-				Config: l.ProviderHCL() + quarantined.hcl(),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(pamTrustAddr, plancheck.ResourceActionDestroyBeforeCreate),
-				}},
+				Config:           l.ProviderHCL() + quarantined.hcl(),
+				ConfigPlanChecks: plannedAction(pamTrustAddr, plancheck.ResourceActionDestroyBeforeCreate),
 				Check: resource.ComposeTestCheckFunc(
 					expectTrust(l, adnames.TrustDirectionInbound, adnames.TrustDirectionOutbound, 0x44c),
 					noRejectedScripts(l),
@@ -323,10 +319,8 @@ func TestAccPAMTrust_recreation(t *testing.T) {
 				ExpectError: regexp.MustCompile(`(?s)Trust\s+Recreation\s+Not\s+Allowed.*deleted\s+and\s+recreated.*allow_trust_recreation\s+=\s+true`),
 			},
 			{
-				Config: l.ProviderHCL() + allowed.hcl(),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(pamTrustAddr, plancheck.ResourceActionDestroyBeforeCreate),
-				}},
+				Config:           l.ProviderHCL() + allowed.hcl(),
+				ConfigPlanChecks: plannedAction(pamTrustAddr, plancheck.ResourceActionDestroyBeforeCreate),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(pamTrustAddr, tfjsonpath.New("bidirectional"), knownvalue.Bool(true)),
 					statecheck.ExpectKnownValue(pamTrustAddr, tfjsonpath.New("trust_direction"), knownvalue.Int64Exact(3)),
@@ -412,10 +406,8 @@ func TestAccPAMTrust_netdomMissing(t *testing.T) {
 				PreConfig: func() {
 					_ = l.Env.Do(func(e *model.Env) error { model.InstallADDSTools(e.Host(model.App1)); return nil })
 				},
-				Config: cfg,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(pamTrustAddr, plancheck.ResourceActionDestroyBeforeCreate),
-				}},
+				Config:           cfg,
+				ConfigPlanChecks: plannedAction(pamTrustAddr, plancheck.ResourceActionDestroyBeforeCreate),
 				Check: resource.ComposeTestCheckFunc(
 					expectTrust(l, adnames.TrustDirectionInbound, adnames.TrustDirectionOutbound, 0x448),
 					func(*terraform.State) error {

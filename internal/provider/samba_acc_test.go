@@ -748,11 +748,9 @@ func testSambaDNSRecord(t *testing.T, sl *samba.Lab) {
 						t.Fatalf("after samba-tool dns update, dig answers %q (%v)", got, err)
 					}
 				},
-				Config: cfg,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-				}},
-				Check: expectDig("10.77.0.201,10.77.0.202"),
+				Config:           cfg,
+				ConfigPlanChecks: plannedAction(addr, plancheck.ResourceActionUpdate),
+				Check:            expectDig("10.77.0.201,10.77.0.202"),
 			},
 		},
 	})

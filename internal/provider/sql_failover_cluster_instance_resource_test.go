@@ -305,11 +305,9 @@ func TestAccSQLFailoverClusterInstance_lifecycle(t *testing.T) {
 				Check: resource.ComposeTestCheckFunc(lastRunIs(l, "AddNode", model.App3), labNodes(l, "priv-app1*,priv-app2,priv-app3")),
 			},
 			{ // and removed in place: RemoveNode on it
-				Config: two,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(fciAddr, plancheck.ResourceActionUpdate),
-				}},
-				Check: resource.ComposeTestCheckFunc(lastRunIs(l, "RemoveNode", model.App3), labNodes(l, "priv-app1*,priv-app2")),
+				Config:           two,
+				ConfigPlanChecks: plannedAction(fciAddr, plancheck.ResourceActionUpdate),
+				Check:            resource.ComposeTestCheckFunc(lastRunIs(l, "RemoveNode", model.App3), labNodes(l, "priv-app1*,priv-app2")),
 			},
 			{ // what a refresh costs: one TDS batch through the network name
 				PreConfig:    func() { l.Env.ResetCounters() },
@@ -397,11 +395,9 @@ func TestAccSQLFailoverClusterInstance_lifecycle(t *testing.T) {
 				PreConfig: func() {
 					_ = l.Env.Do(func(e *model.Env) error { e.SQLInstanceByName(model.SQLNetwork).Clustered = true; return nil })
 				},
-				Config: firstRemoved,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(fciAddr, plancheck.ResourceActionUpdate),
-				}},
-				Check: resource.ComposeTestCheckFunc(lastRunIs(l, "RemoveNode", model.App1), labNodes(l, "priv-app2*,priv-app3")),
+				Config:           firstRemoved,
+				ConfigPlanChecks: plannedAction(fciAddr, plancheck.ResourceActionUpdate),
+				Check:            resource.ComposeTestCheckFunc(lastRunIs(l, "RemoveNode", model.App1), labNodes(l, "priv-app2*,priv-app3")),
 			},
 		},
 	})
@@ -434,10 +430,8 @@ func TestAccSQLFailoverClusterInstance_importExisting(t *testing.T) {
 				},
 			},
 			{
-				Config: cfg,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(fciAddr, plancheck.ResourceActionUpdate),
-				}},
+				Config:           cfg,
+				ConfigPlanChecks: plannedAction(fciAddr, plancheck.ResourceActionUpdate),
 				Check: func(*terraform.State) error {
 					if runs := fciRuns(l); len(runs) != 0 {
 						return fmt.Errorf("recording an imported instance ran setup: %+v", runs)
@@ -586,11 +580,9 @@ func TestAccSQLFailoverClusterInstance_hostileStrings(t *testing.T) {
 				),
 			},
 			{ // a sysadmin added later: in place, over TDS, the name as a parameter
-				PreConfig: func() { l.TDS.ResetLog() },
-				Config:    l.ProviderHCL() + later.hcl(),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(fciAddr, plancheck.ResourceActionUpdate),
-				}},
+				PreConfig:        func() { l.TDS.ResetLog() },
+				Config:           l.ProviderHCL() + later.hcl(),
+				ConfigPlanChecks: plannedAction(fciAddr, plancheck.ResourceActionUpdate),
 				Check: resource.ComposeTestCheckFunc(
 					tdsOnlyParameters(l, laterAdmin),
 					labCheck(l, func(e *model.Env) error {

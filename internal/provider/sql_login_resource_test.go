@@ -95,11 +95,9 @@ func TestAccSQLLogin_lifecycle(t *testing.T) {
 				),
 			},
 			{ // a role removed from the configuration: in place
-				Config: fewer,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(loginAddr, plancheck.ResourceActionUpdate),
-				}},
-				Check: labLogin(l, model.MIMSvcUser, "dbcreator"),
+				Config:           fewer,
+				ConfigPlanChecks: plannedAction(loginAddr, plancheck.ResourceActionUpdate),
+				Check:            labLogin(l, model.MIMSvcUser, "dbcreator"),
 			},
 			{ // drift: the role was removed and another added out of band; apply puts them back
 				PreConfig: func() {
@@ -110,11 +108,9 @@ func TestAccSQLLogin_lifecycle(t *testing.T) {
 						return nil
 					})
 				},
-				Config: fewer,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(loginAddr, plancheck.ResourceActionUpdate),
-				}},
-				Check: labLogin(l, model.MIMSvcUser, "dbcreator"),
+				Config:           fewer,
+				ConfigPlanChecks: plannedAction(loginAddr, plancheck.ResourceActionUpdate),
+				Check:            labLogin(l, model.MIMSvcUser, "dbcreator"),
 			},
 			// import by login name
 			importStep(fewer, loginAddr, model.MIMSvcUser),
@@ -125,11 +121,9 @@ func TestAccSQLLogin_lifecycle(t *testing.T) {
 						return nil
 					})
 				},
-				Config: fewer,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(loginAddr, plancheck.ResourceActionCreate),
-				}},
-				Check: resource.ComposeTestCheckFunc(labLogin(l, model.MIMSvcUser, "dbcreator"), noRejectedScripts(l)),
+				Config:           fewer,
+				ConfigPlanChecks: plannedAction(loginAddr, plancheck.ResourceActionCreate),
+				Check:            resource.ComposeTestCheckFunc(labLogin(l, model.MIMSvcUser, "dbcreator"), noRejectedScripts(l)),
 			},
 			{Config: fewer, PlanOnly: true},
 		},
