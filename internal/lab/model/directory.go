@@ -1,6 +1,7 @@
 package model
 
 import (
+	"cmp"
 	"crypto/sha1"
 	"fmt"
 	"maps"
@@ -186,12 +187,7 @@ func (d *Domain) VisibleDCs(self string, now time.Time) []*DomainController {
 
 // SortedDCs returns the DCs ordered by host name. Callers hold the lock.
 func (d *Domain) SortedDCs() []*DomainController {
-	out := make([]*DomainController, 0, len(d.DCs))
-	for _, dc := range d.DCs {
-		out = append(out, dc)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Host < out[j].Host })
-	return out
+	return slices.SortedFunc(maps.Values(d.DCs), func(a, b *DomainController) int { return cmp.Compare(a.Host, b.Host) })
 }
 
 // FSMOHolder returns the FQDN of a role's holder ("" when unset). Callers hold the lock.

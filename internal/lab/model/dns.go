@@ -1,10 +1,12 @@
 package model
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"net"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -209,12 +211,7 @@ func (d *Domain) Zone(name string) *DNSZone {
 
 // SortedNodes returns the zone's nodes by name.
 func (z *DNSZone) SortedNodes() []*DNSNode {
-	out := make([]*DNSNode, 0, len(z.Nodes))
-	for _, n := range z.Nodes {
-		out = append(out, n)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
+	return slices.SortedFunc(maps.Values(z.Nodes), func(a, b *DNSNode) int { return cmp.Compare(a.Name, b.Name) })
 }
 
 // Resolve answers a DNS query for fqdn and type as the PRIV domain's DNS
