@@ -76,32 +76,24 @@ func containsFunction(fs []Function, f Function) bool {
 }
 
 func (m *model) dcHosts() []string {
-	return m.cachedHosts("dcHosts", func() []string {
-		var out []string
-		for _, d := range m.t.DomainControllers {
-			out = append(out, d.Host)
-		}
-		return uniqueHosts(out)
-	})
+	return m.dcHostsWhere("dcHosts", func(DomainController) bool { return true })
 }
 
 func (m *model) writableDCHosts() []string {
-	return m.cachedHosts("writableDCHosts", func() []string {
-		var out []string
-		for _, d := range m.t.DomainControllers {
-			if !d.ReadOnly {
-				out = append(out, d.Host)
-			}
-		}
-		return uniqueHosts(out)
-	})
+	return m.dcHostsWhere("writableDCHosts", func(d DomainController) bool { return !d.ReadOnly })
 }
 
 func (m *model) readOnlyDCHosts() []string {
-	return m.cachedHosts("readOnlyDCHosts", func() []string {
+	return m.dcHostsWhere("readOnlyDCHosts", func(d DomainController) bool { return d.ReadOnly })
+}
+
+// dcHostsWhere are the distinct hosts of the DCs keep accepts, computed
+// once under key.
+func (m *model) dcHostsWhere(key string, keep func(DomainController) bool) []string {
+	return m.cachedHosts(key, func() []string {
 		var out []string
 		for _, d := range m.t.DomainControllers {
-			if d.ReadOnly {
+			if keep(d) {
 				out = append(out, d.Host)
 			}
 		}
