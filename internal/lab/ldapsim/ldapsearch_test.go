@@ -183,18 +183,11 @@ func TestLdapsearchPagedAndRanged(t *testing.T) {
 	}
 
 	group := "CN=PAM Operators," + users
-	for _, tc := range []struct {
-		ask, got string
-		n        int
-	}{
-		{"member", "member;range=0-1499", 1500},
-		{"member;range=1500-*", "member;range=1500-2999", 1500},
-		{"member;range=3000-*", "member;range=3000-*", 200},
-	} {
+	for _, tc := range walkRanges {
 		out, code := c.search(t, true, "-b", group, "-s", "base", "(objectClass=group)", tc.ask)
 		v := values(out)
-		if code != 0 || len(v[tc.got]) != tc.n || len(v["member"]) != 0 {
-			t.Errorf("ask %s: exit %d, %s has %d values (want %d), plain member %d", tc.ask, code, tc.got, len(v[tc.got]), tc.n, len(v["member"]))
+		if code != 0 || len(v[tc.name]) != tc.n || len(v["member"]) != 0 {
+			t.Errorf("ask %s: exit %d, %s has %d values (want %d), plain member %d", tc.ask, code, tc.name, len(v[tc.name]), tc.n, len(v["member"]))
 		}
 	}
 }
