@@ -13,6 +13,23 @@ import (
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
 )
 
+// runCases runs every directorytest case against c and ref, each as a
+// subtest, and returns how many assertions held.
+func runCases(t *testing.T, ctx context.Context, c *directory.Client, ref directorytest.Reference) int64 {
+	t.Helper()
+	var n int64
+	ctx = directorytest.WithAssertionCounter(ctx, &n)
+	for _, tc := range directorytest.Cases {
+		t.Run(tc.Name, func(t *testing.T) {
+			if err := tc.Run(ctx, c, ref); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	t.Logf("%d assertions", n)
+	return n
+}
+
 // TestParityCasesAgainstLab runs the shared read table (directorytest.Cases)
 // against the lab in several shapes of the model; the Samba suite runs the
 // same table with a Reference built from samba-tool.
@@ -78,16 +95,7 @@ func TestParityCasesAgainstLab(t *testing.T) {
 				}
 			})
 			ref := labReference{env: l.env, domain: sc.domain}
-			var n int64
-			ctx := directorytest.WithAssertionCounter(ctxT(t), &n)
-			for _, tc := range directorytest.Cases {
-				t.Run(tc.Name, func(t *testing.T) {
-					if err := tc.Run(ctx, c, ref); err != nil {
-						t.Error(err)
-					}
-				})
-			}
-			t.Logf("%d assertions", n)
+			n := runCases(t, ctxT(t), c, ref)
 			atomic.AddInt64(&total, n)
 			labParityAssertions.Add(n) // printed by TestMain (samba_test.go)
 			labParityRuns.Add(1)

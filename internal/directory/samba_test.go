@@ -331,16 +331,7 @@ func (r sambaReference) RootDSELists(ctx context.Context) ([]string, []string, e
 // runParity runs every case against c, counting assertions into the totals.
 func runParity(t *testing.T, c *directory.Client, ref directorytest.Reference) {
 	t.Helper()
-	var n int64
-	ctx := directorytest.WithAssertionCounter(sambaCtx(t), &n)
-	for _, tc := range directorytest.Cases {
-		t.Run(tc.Name, func(t *testing.T) {
-			if err := tc.Run(ctx, c, ref); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	t.Logf("%d assertions", n)
+	n := runCases(t, sambaCtx(t), c, ref)
 	sambaParityAssertions.Add(n)
 	sambaParityRuns.Add(1)
 }
