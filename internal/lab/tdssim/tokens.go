@@ -238,62 +238,49 @@ func (t *tokens) value(typ tsql.Type, v any) {
 		t.u16(uint16(len(b)))
 		t.b = append(t.b, b...)
 	case tsql.KindBit:
-		x, ok := v.(bool)
-		if !ok {
-			t.u8(0)
-			return
-		}
-		t.u8(1)
-		if x {
-			t.u8(1)
-		} else {
-			t.u8(0)
-		}
+		nullableFixed(t, v, 1, func(x bool) {
+			if x {
+				t.u8(1)
+			} else {
+				t.u8(0)
+			}
+		})
 	case tsql.KindTinyInt, tsql.KindSmallInt, tsql.KindInt, tsql.KindBigInt, tsql.KindNull:
-		n, ok := v.(int64)
-		if !ok {
-			t.u8(0)
-			return
-		}
 		size := intSize(typ.Kind)
-		t.u8(byte(size))
-		switch size {
-		case 1:
-			t.u8(byte(n))
-		case 2:
-			t.u16(uint16(n))
-		case 4:
-			t.u32(uint32(int32(n)))
-		default:
-			t.u64(uint64(n))
-		}
+		nullableFixed(t, v, size, func(n int64) {
+			switch size {
+			case 1:
+				t.u8(byte(n))
+			case 2:
+				t.u16(uint16(n))
+			case 4:
+				t.u32(uint32(int32(n)))
+			default:
+				t.u64(uint64(n))
+			}
+		})
 	case tsql.KindFloat:
-		f, ok := v.(float64)
-		if !ok {
-			t.u8(0)
-			return
-		}
-		t.u8(8)
-		t.u64(math.Float64bits(f))
+		nullableFixed(t, v, 8, func(f float64) { t.u64(math.Float64bits(f)) })
 	case tsql.KindDateTime:
-		tm, ok := v.(time.Time)
-		if !ok {
-			t.u8(0)
-			return
-		}
-		t.u8(8)
-		t.dateTime(tm)
+		nullableFixed(t, v, 8, t.dateTime)
 	case tsql.KindDateTimeOffset:
-		tm, ok := v.(time.Time)
-		if !ok {
-			t.u8(0)
-			return
-		}
-		t.u8(10)
-		t.dateTimeOffset(tm, typ.Len)
+		nullableFixed(t, v, 10, func(tm time.Time) { t.dateTimeOffset(tm, typ.Len) })
 	case tsql.KindVariant:
 		t.variant(v)
 	}
+}
+
+// nullableFixed writes a value of a nullable fixed-size type (BITN, INTN,
+// FLTN, DATETIMN, DATETIMEOFFSETN: [MS-TDS] TYPE_VARBYTE with a BYTELEN):
+// length 0 for NULL (v is not a T), else size and the value.
+func nullableFixed[T any](t *tokens, v any, size int, write func(T)) {
+	x, ok := v.(T)
+	if !ok {
+		t.u8(0)
+		return
+	}
+	t.u8(byte(size))
+	write(x)
 }
 
 // dateTime is DATETIME: days since 1900-01-01, then 1/300 s since midnight.

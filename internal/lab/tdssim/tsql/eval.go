@@ -216,12 +216,21 @@ func (x *exec) emit(o Output) { x.out = append(x.out, o) }
 // assign evaluates e into v, converted to v's declared type (DECLARE @v
 // type = e, SET @v = e).
 func (x *exec) assign(v *variable, e Expr) *Error {
-	val, t, err := x.eval(e, nil)
+	val, err := x.evalAs(e, v.typ)
 	if err != nil {
 		return err
 	}
-	v.value, err = convert(val, t, v.typ)
-	return err
+	v.value = val
+	return nil
+}
+
+// evalAs evaluates e outside a row, converted to type to, as CAST does.
+func (x *exec) evalAs(e Expr, to Type) (any, *Error) {
+	v, t, err := x.eval(e, nil)
+	if err != nil {
+		return nil, err
+	}
+	return convert(v, t, to)
 }
 
 func (x *exec) stmt(st Stmt) *Error {
@@ -589,11 +598,7 @@ func (x *exec) selectStmt(s *SelectStmt) *Error {
 		rows = uniq
 	}
 	if s.Top != nil {
-		v, t, err := x.eval(s.Top, nil)
-		if err != nil {
-			return err
-		}
-		n, err := convert(v, t, BigInt)
+		n, err := x.evalAs(s.Top, BigInt)
 		if err != nil {
 			return err
 		}
