@@ -60,12 +60,7 @@ func TestAccDomainController_guardsAtPlan(t *testing.T) {
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			l := startLab(t)
-			if c.prepare != nil {
-				if err := c.prepare(l); err != nil {
-					t.Fatal(err)
-				}
-			}
+			l := startLab(t, c.prepare)
 			provider := l.ProviderHCL()
 			if c.pinDC2 {
 				provider = strings.Replace(provider, "pinned_dc = \""+model.DC1+"\"", "pinned_dc = \""+model.DC2+"\"", 1)

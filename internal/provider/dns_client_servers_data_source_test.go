@@ -91,8 +91,8 @@ func TestAccDNSClientServers_feedsHA7(t *testing.T) {
 				Config: dnsClientHCL(l),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(ds, tfjsonpath.New("dns_servers"), knownvalue.MapExact(map[string]knownvalue.Check{
-						model.App1: knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(model.DC1), knownvalue.StringExact(model.DC2)}),
-						model.App2: knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(model.DC2), knownvalue.StringExact(model.DC1)}),
+						model.App1: exactStrings(model.DC1, model.DC2),
+						model.App2: exactStrings(model.DC2, model.DC1),
 					})),
 					statecheck.ExpectKnownValue(ds, tfjsonpath.New("non_dc_servers"), knownvalue.MapExact(map[string]knownvalue.Check{
 						model.App1: knownvalue.ListExact([]knownvalue.Check{}),
@@ -169,25 +169,16 @@ func TestAccDNSClientServers_corpForwarderHA7(t *testing.T) {
 				Config:    corpForwarderHCL(l),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(ds, tfjsonpath.New("dns_servers"), knownvalue.MapExact(map[string]knownvalue.Check{
-						model.App1:    knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(model.DC1), knownvalue.StringExact(model.DC2)}),
-						model.App2:    knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(model.DC2), knownvalue.StringExact("192.0.2.53")}),
-						model.CorpDC1: knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(model.DC2), knownvalue.StringExact(model.DC1)}),
+						model.App1:    exactStrings(model.DC1, model.DC2),
+						model.App2:    exactStrings(model.DC2, "192.0.2.53"),
+						model.CorpDC1: exactStrings(model.DC2, model.DC1),
 					})),
 					statecheck.ExpectKnownValue(ds, tfjsonpath.New("non_dc_servers"), knownvalue.MapExact(map[string]knownvalue.Check{
 						model.App1:    knownvalue.ListExact([]knownvalue.Check{}),
-						model.App2:    knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("192.0.2.53")}),
+						model.App2:    exactStrings("192.0.2.53"),
 						model.CorpDC1: knownvalue.ListExact([]knownvalue.Check{}),
 					})),
-					statecheck.ExpectKnownValue(ds, tfjsonpath.New("zone_forwarding"), knownvalue.ListExact([]knownvalue.Check{
-						knownvalue.ObjectExact(map[string]knownvalue.Check{
-							"host":           knownvalue.StringExact(model.CorpDC1),
-							"source":         knownvalue.StringExact("directory"),
-							"zone":           knownvalue.StringExact(model.DomainDNS),
-							"type":           knownvalue.StringExact("forwarder"),
-							"partition":      knownvalue.StringExact("ForestDnsZones"),
-							"master_servers": knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(model.DC2Address), knownvalue.StringExact(model.DC1Address)}),
-						}),
-					})),
+					statecheck.ExpectKnownValue(ds, tfjsonpath.New("zone_forwarding"), corpForwarder("directory", knownvalue.StringExact("ForestDnsZones"), model.DC2Address, model.DC1Address)),
 				},
 				Check: resource.ComposeTestCheckFunc(noRejectedScripts(l), ha7Hosts(nil)),
 			},
@@ -278,18 +269,9 @@ func TestAccDNSClientServers_dnsServerForwarders(t *testing.T) {
 				}),
 				Config: forwardingHCL(l, read),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(ds, tfjsonpath.New("zone_forwarding"), knownvalue.ListExact([]knownvalue.Check{
-						knownvalue.ObjectExact(map[string]knownvalue.Check{
-							"host":           knownvalue.StringExact(model.CorpDC1),
-							"source":         knownvalue.StringExact("dns_server"),
-							"zone":           knownvalue.StringExact(model.DomainDNS),
-							"type":           knownvalue.StringExact("forwarder"),
-							"partition":      knownvalue.Null(),
-							"master_servers": knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(model.DC1Address), knownvalue.StringExact(model.DC2Address)}),
-						}),
-					})),
+					statecheck.ExpectKnownValue(ds, tfjsonpath.New("zone_forwarding"), corpForwarder("dns_server", knownvalue.Null(), model.DC1Address, model.DC2Address)),
 					statecheck.ExpectKnownValue(ds, tfjsonpath.New("dns_servers").AtMapKey(model.CorpDC1),
-						knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(model.DC1), knownvalue.StringExact(model.DC2)})),
+						exactStrings(model.DC1, model.DC2)),
 				},
 				Check: resource.ComposeTestCheckFunc(noRejectedScripts(l), ha7Hosts(nil)),
 			},
@@ -325,11 +307,27 @@ data "bastion_dns_client_servers" "x" {
 `, model.CorpDC1, model.CorpDC1),
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue(ds, tfjsonpath.New("dns_servers"), knownvalue.MapExact(map[string]knownvalue.Check{
-					model.CorpDC1: knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(model.DC2), knownvalue.StringExact(model.DC1)}),
+					model.CorpDC1: exactStrings(model.DC2, model.DC1),
 				})),
 				statecheck.ExpectKnownValue(ds, tfjsonpath.New("zone_forwarding"), knownvalue.ListExact([]knownvalue.Check{})),
 			},
 			Check: noRejectedScripts(l),
 		}},
+	})
+}
+
+// corpForwarder checks zone_forwarding: one conditional forwarder of the
+// PRIV domain's zone on CORP's DC, found by source, in partition, that
+// forwards to masters in this order.
+func corpForwarder(source string, partition knownvalue.Check, masters ...string) knownvalue.Check {
+	return knownvalue.ListExact([]knownvalue.Check{
+		knownvalue.ObjectExact(map[string]knownvalue.Check{
+			"host":           knownvalue.StringExact(model.CorpDC1),
+			"source":         knownvalue.StringExact(source),
+			"zone":           knownvalue.StringExact(model.DomainDNS),
+			"type":           knownvalue.StringExact("forwarder"),
+			"partition":      partition,
+			"master_servers": exactStrings(masters...),
+		}),
 	})
 }

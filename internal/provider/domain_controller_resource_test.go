@@ -432,12 +432,7 @@ func TestAccDomainController_demotionRefused(t *testing.T) {
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			l := startLab(t)
-			if c.prepare != nil {
-				if err := c.prepare(l); err != nil {
-					t.Fatal(err)
-				}
-			}
+			l := startLab(t, c.prepare)
 			dc1 := dcConfig{Name: "dc1", Host: model.DC1}
 			resource.ParallelTest(t, resource.TestCase{
 				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,

@@ -73,14 +73,12 @@ func TestAccDomainControllersDataSource(t *testing.T) {
 				statecheck.ExpectKnownValue(ds, at(0, "read_only"), knownvalue.Bool(true)),
 				statecheck.ExpectKnownValue(ds, at(0, "global_catalog"), knownvalue.Bool(false)),
 				statecheck.ExpectKnownValue(ds, at(1, "name"), knownvalue.StringExact("PRIV-DC1")),
-				statecheck.ExpectKnownValue(ds, at(1, "fsmo_roles"), knownvalue.ListExact([]knownvalue.Check{
-					knownvalue.StringExact(adnames.SchemaMaster), knownvalue.StringExact(adnames.DomainNamingMaster),
-					knownvalue.StringExact(adnames.PDCEmulator), knownvalue.StringExact(adnames.InfrastructureMaster)})),
+				statecheck.ExpectKnownValue(ds, at(1, "fsmo_roles"), exactStrings(adnames.SchemaMaster, adnames.DomainNamingMaster, adnames.PDCEmulator, adnames.InfrastructureMaster)),
 				statecheck.ExpectKnownValue(ds, at(1, "global_catalog"), knownvalue.Bool(true)),
 				statecheck.ExpectKnownValue(ds, at(1, "invocation_id"), knownvalue.StringExact(want[model.DC1].invocation)),
 				statecheck.ExpectKnownValue(ds, at(1, "functional_level"), knownvalue.Int64Exact(int64(want[model.DC1].level))),
 				statecheck.ExpectKnownValue(ds, at(1, "computer_dn"), knownvalue.StringExact("CN=PRIV-DC1,OU=Domain Controllers,DC=priv,DC=contoso,DC=test")),
-				statecheck.ExpectKnownValue(ds, at(2, "fsmo_roles"), knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(adnames.RIDMaster)})),
+				statecheck.ExpectKnownValue(ds, at(2, "fsmo_roles"), exactStrings(adnames.RIDMaster)),
 				statecheck.ExpectKnownValue(ds, at(2, "global_catalog"), knownvalue.Bool(false)),
 				statecheck.ExpectKnownValue(ds, at(2, "options"), knownvalue.Int64Exact(int64(adnames.NTDSOptDisableOutboundRepl))),
 				statecheck.ExpectKnownValue(ds, at(2, "invocation_id"), knownvalue.StringExact(want[model.DC2].invocation)),
@@ -170,8 +168,7 @@ func TestAccDomainControllersDataSource_example(t *testing.T) {
 			Config: l.ProviderHCL() + string(example),
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownOutputValue("pdc_emulator", knownvalue.StringExact(model.DC1)),
-				statecheck.ExpectKnownOutputValue("global_catalogs", knownvalue.ListExact([]knownvalue.Check{
-					knownvalue.StringExact(model.DC1), knownvalue.StringExact(model.DC2)})),
+				statecheck.ExpectKnownOutputValue("global_catalogs", exactStrings(model.DC1, model.DC2)),
 				statecheck.ExpectKnownValue("data.bastion_topology.live", tfjsonpath.New("domain").AtMapKey("dns_name"), knownvalue.StringExact(model.DomainDNS)),
 				// Two writable DCs at level 2016: resource management survives the loss of either.
 				statecheck.ExpectKnownValue("data.bastion_topology.live", tfjsonpath.New("ok"), knownvalue.Bool(true)),

@@ -480,7 +480,7 @@ data "bastion_topology" "t" {
 // Server instance, naming the node and the instance.
 var staleHA8 = knownvalue.ObjectPartial(map[string]knownvalue.Check{
 	"rule_id": knownvalue.StringExact("HA-8"), "severity": knownvalue.StringExact("warning"),
-	"hosts":     knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(model.App1), knownvalue.StringExact(model.SQLNetwork)}),
+	"hosts":     exactStrings(model.App1, model.SQLNetwork),
 	"attribute": knownvalue.StringExact("mim_nodes[0].service_started_at"),
 	"message":   knownvalue.StringRegexp(regexp.MustCompile(`before the SQL Server instance ` + regexp.QuoteMeta(model.SQLNetwork) + ` last came online`)),
 })

@@ -42,8 +42,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// startLab starts a simulated bastion for one test and stops it afterwards.
-func startLab(t *testing.T) *lab.Lab {
+// startLab starts a simulated bastion for one test and stops it afterwards;
+// each prepare that is not nil then changes it before the test uses it.
+func startLab(t *testing.T, prepare ...func(*lab.Lab) error) *lab.Lab {
 	t.Helper()
 	l, err := lab.Start(lab.Options{Dir: t.TempDir()})
 	if err != nil {
@@ -51,6 +52,14 @@ func startLab(t *testing.T) *lab.Lab {
 	}
 	t.Cleanup(l.Close)
 	watchLab(t, l)
+	for _, p := range prepare {
+		if p == nil {
+			continue
+		}
+		if err := p(l); err != nil {
+			t.Fatalf("preparing the lab: %v", err)
+		}
+	}
 	return l
 }
 

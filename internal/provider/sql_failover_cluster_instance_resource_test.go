@@ -179,14 +179,6 @@ func labNodes(l *lab.Lab, want string) resource.TestCheckFunc {
 	})
 }
 
-func nodesValue(hosts ...string) knownvalue.Check {
-	checks := make([]knownvalue.Check, len(hosts))
-	for i, h := range hosts {
-		checks[i] = knownvalue.StringExact(h)
-	}
-	return knownvalue.ListExact(checks)
-}
-
 // probeSQL logs in once, without retries, as the provider's lab login.
 func probeSQL(l *lab.Lab) error {
 	c, err := sqlserver.New(sqlserver.Config{
@@ -256,12 +248,12 @@ func TestAccSQLFailoverClusterInstance_lifecycle(t *testing.T) {
 				Config: two,
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(fciAddr, tfjsonpath.New("id"), knownvalue.StringExact(model.SQLNetwork)),
-					statecheck.ExpectKnownValue(fciAddr, tfjsonpath.New("nodes"), nodesValue(model.App1, model.App2)),
+					statecheck.ExpectKnownValue(fciAddr, tfjsonpath.New("nodes"), exactStrings(model.App1, model.App2)),
 					statecheck.ExpectKnownValue(fciAddr, tfjsonpath.New("current_owner"), knownvalue.StringExact(model.App1)),
 					statecheck.ExpectKnownValue(fciAddr, tfjsonpath.New("is_clustered"), knownvalue.Bool(true)),
 					statecheck.ExpectKnownValue(fciAddr, tfjsonpath.New("cluster_group_name"), knownvalue.StringExact("SQL Server (MSSQLSERVER)")),
 					statecheck.ExpectKnownValue(fciAddr, tfjsonpath.New("version"), knownvalue.StringExact(model.DefaultSQLVersion)),
-					statecheck.ExpectKnownValue(fciAddr, tfjsonpath.New("shared_paths"), knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(`E:\`), knownvalue.StringExact(`F:\`)})),
+					statecheck.ExpectKnownValue(fciAddr, tfjsonpath.New("shared_paths"), exactStrings(`E:\`, `F:\`)),
 					statecheck.ExpectKnownValue(fciAddr, tfjsonpath.New("node_status"), knownvalue.MapExact(map[string]knownvalue.Check{
 						model.App1: knownvalue.StringExact("up"), model.App2: knownvalue.StringExact("up"),
 					})),
@@ -300,7 +292,7 @@ func TestAccSQLFailoverClusterInstance_lifecycle(t *testing.T) {
 				Config: three,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(fciAddr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(fciAddr, tfjsonpath.New("nodes"), nodesValue(model.App1, model.App2, model.App3)),
+					plancheck.ExpectKnownValue(fciAddr, tfjsonpath.New("nodes"), exactStrings(model.App1, model.App2, model.App3)),
 				}},
 				Check: resource.ComposeTestCheckFunc(lastRunIs(l, "AddNode", model.App3), labNodes(l, "priv-app1*,priv-app2,priv-app3")),
 			},
@@ -376,7 +368,7 @@ func TestAccSQLFailoverClusterInstance_lifecycle(t *testing.T) {
 				Config: two,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(fciAddr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(fciAddr, tfjsonpath.New("nodes"), nodesValue(model.App1, model.App2)),
+					plancheck.ExpectKnownValue(fciAddr, tfjsonpath.New("nodes"), exactStrings(model.App1, model.App2)),
 				}},
 				Check: resource.ComposeTestCheckFunc(lastRunIs(l, "AddNode", model.App1), labNodes(l, "priv-app1,priv-app2*"), noRejectedScripts(l)),
 			},

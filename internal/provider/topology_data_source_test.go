@@ -251,10 +251,6 @@ func TestAccTopology_rules(t *testing.T) {
 }
 
 func runbookStep(order int64, action string, hosts []string, command string) knownvalue.Check {
-	hs := make([]knownvalue.Check, len(hosts))
-	for i, h := range hosts {
-		hs[i] = knownvalue.StringExact(h)
-	}
 	var cmd knownvalue.Check = knownvalue.Null()
 	if command != "" {
 		cmd = knownvalue.StringExact(command)
@@ -262,7 +258,7 @@ func runbookStep(order int64, action string, hosts []string, command string) kno
 	return knownvalue.ObjectPartial(map[string]knownvalue.Check{
 		"order":   knownvalue.Int64Exact(order),
 		"action":  knownvalue.StringRegexp(regexp.MustCompile(action)),
-		"hosts":   knownvalue.ListExact(hs),
+		"hosts":   exactStrings(hosts...),
 		"command": cmd,
 		"reason":  knownvalue.StringRegexp(regexp.MustCompile(`^Microsoft's HA and disaster recovery considerations`)),
 	})
@@ -336,14 +332,14 @@ func TestAccTopology_readinessAndWarnings(t *testing.T) {
 				statecheck.ExpectKnownValue(topoAddr, tfjsonpath.New("violations"), knownvalue.ListExact([]knownvalue.Check{
 					knownvalue.ObjectExact(map[string]knownvalue.Check{
 						"rule_id": knownvalue.StringExact("HA-8"), "severity": knownvalue.StringExact("warning"),
-						"functions": knownvalue.ListSizeExact(5), "hosts": knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(topoApp2)}),
+						"functions": knownvalue.ListSizeExact(5), "hosts": exactStrings(topoApp2),
 						"attribute": knownvalue.StringExact("mim_nodes[1].pam_components"),
 						"message":   knownvalue.StringRegexp(regexp.MustCompile(`cannot be added subsequently`)),
 					}),
 					knownvalue.ObjectPartial(map[string]knownvalue.Check{
 						"rule_id": knownvalue.StringExact("HA-10"), "severity": knownvalue.StringExact("error"),
-						"functions": knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("trust_establishment")}),
-						"hosts":     knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(topoApp1)}),
+						"functions": exactStrings("trust_establishment"),
+						"hosts":     exactStrings(topoApp1),
 						"attribute": knownvalue.StringExact("ha_functions"),
 					}),
 					knownvalue.ObjectPartial(map[string]knownvalue.Check{"rule_id": knownvalue.StringExact("HA-10")}),
@@ -351,7 +347,7 @@ func TestAccTopology_readinessAndWarnings(t *testing.T) {
 					knownvalue.ObjectPartial(map[string]knownvalue.Check{"rule_id": knownvalue.StringExact("HA-10")}),
 					knownvalue.ObjectPartial(map[string]knownvalue.Check{
 						"rule_id":   knownvalue.StringExact("HA-10"),
-						"functions": knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("monitoring")}),
+						"functions": exactStrings("monitoring"),
 					}),
 				})),
 				statecheck.ExpectKnownValue(topoAddr, tfjsonpath.New("readiness"), knownvalue.ListExact([]knownvalue.Check{
