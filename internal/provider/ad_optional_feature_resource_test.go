@@ -44,10 +44,7 @@ func featureEvents(l *lab.Lab) []string {
 // write must go to the naming master, the only DC that accepts it.
 func TestAccADOptionalFeature_lifecycle(t *testing.T) {
 	skipUnlessAcc(t)
-	l := startLab(t)
-	if err := l.Env.TransferFSMO(adnames.DomainNamingMaster, model.DC2); err != nil {
-		t.Fatal(err)
-	}
+	l := startLab(t, func(l *lab.Lab) error { return l.Env.TransferFSMO(adnames.DomainNamingMaster, model.DC2) })
 	addr := "bastion_ad_optional_feature.f"
 	cfg := l.ProviderHCL() + featureHCL(adnames.FeatureRecycleBin)
 	resource.ParallelTest(t, resource.TestCase{

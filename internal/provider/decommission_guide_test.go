@@ -48,10 +48,7 @@ func rolesAll(l *lab.Lab, host string) error {
 // terraform destroy returns them to the forest's first DC and demotes it.
 func TestAccDecommissionGuide_teardown(t *testing.T) {
 	skipUnlessAcc(t)
-	l := startLab(t)
-	if err := l.Env.DemoteDC(model.DC2); err != nil {
-		t.Fatal(err)
-	}
+	l := startLab(t, func(l *lab.Lab) error { return l.Env.DemoteDC(model.DC2) })
 	vars := config.Variables{"dsrm_password": config.StringVariable(labDSRMPassword)}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -79,10 +76,7 @@ func TestAccDecommissionGuide_teardown(t *testing.T) {
 // resource without running anything.
 func TestAccDecommissionGuide_removeAndForget(t *testing.T) {
 	skipUnlessAcc(t)
-	l := startLab(t)
-	if err := l.Env.DemoteDC(model.DC2); err != nil {
-		t.Fatal(err)
-	}
+	l := startLab(t, func(l *lab.Lab) error { return l.Env.DemoteDC(model.DC2) })
 	vars := config.Variables{"dsrm_password": config.StringVariable(labDSRMPassword)}
 	full := guideExample(t, "teardown")
 	dcBlock := full[strings.Index(full, "resource \"bastion_domain_controller\""):strings.Index(full, "resource \"bastion_fsmo_roles\"")]

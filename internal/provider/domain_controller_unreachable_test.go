@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
 )
 
@@ -13,10 +14,7 @@ import (
 // create timeout for a DC that a lost connection seemed to announce.
 func TestAccDomainController_refusedPromotionFails(t *testing.T) {
 	skipUnlessAcc(t)
-	l := startLab(t)
-	if err := l.Env.SetReachable(model.Spare1, false); err != nil {
-		t.Fatal(err)
-	}
+	l := startLab(t, func(l *lab.Lab) error { return l.Env.SetReachable(model.Spare1, false) })
 	cfg := dcConfig{Host: model.Spare1}.hcl()
 	cut := strings.LastIndex(cfg, "}")
 	// Long enough that a wait for the DC would end in the timeout's error instead.

@@ -205,10 +205,7 @@ func labDirectory(t *testing.T, l *lab.Lab, host string) *directory.Client {
 // The seizure's warning says why the old holder must never come back; the
 // refusal names the role, the holder and the opt-in.
 func TestFSMOMoveSeizeDiagnostics(t *testing.T) {
-	l := startLab(t)
-	if err := l.Env.SetReachable(model.DC1, false); err != nil {
-		t.Fatal(err)
-	}
+	l := startLab(t, func(l *lab.Lab) error { return l.Env.SetReachable(model.DC1, false) })
 	if err := l.Sync(); err != nil {
 		t.Fatal(err)
 	}

@@ -643,10 +643,7 @@ func TestMIMServiceNodeStaleServiceWarning(t *testing.T) {
 // plan is empty.
 func TestAccMIMServiceNode_installRestartRequired(t *testing.T) {
 	skipUnlessAcc(t)
-	l := startLab(t)
-	if err := l.Env.SetInstallRebootRequired(model.App1, true); err != nil {
-		t.Fatal(err)
-	}
+	l := startLab(t, func(l *lab.Lab) error { return l.Env.SetInstallRebootRequired(model.App1, true) })
 	logFile := logTo(t, "warn")
 	addr := "bastion_mim_service_node.node"
 	cfg := l.ProviderHCL() + mimNodeConfig{Host: model.App1, Password: l.Seed.MIMSvcPassword}.hcl()

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/labca"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
 )
@@ -128,10 +129,9 @@ func visibleOn(env *model.Env, on, host string) bool {
 // create: it may be an instance, and setup must not run over it.
 func TestAccSQLFailoverClusterInstance_unreadableNameRefused(t *testing.T) {
 	skipUnlessAcc(t)
-	l := startLab(t)
-	if err := l.Env.SetCertificateFlaw(model.SQLNetwork, model.TDS, labca.UnknownAuthority); err != nil {
-		t.Fatal(err)
-	}
+	l := startLab(t, func(l *lab.Lab) error {
+		return l.Env.SetCertificateFlaw(model.SQLNetwork, model.TDS, labca.UnknownAuthority)
+	})
 	hcl := labFCIConfig()
 	events := len(l.Env.Events())
 	expectError(t, l.ProviderHCL()+hcl, false, `(?s)Failover Cluster Instance Not Checked.*setup\s+was\s+not\s+run`)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/labca"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
 )
@@ -55,10 +56,7 @@ func TestAccReport_certificateErrors(t *testing.T) {
 		},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			l := startLab(t)
-			if err := l.Env.SetCertificateFlaw(c.host, c.protocol, c.flaw); err != nil {
-				t.Fatal(err)
-			}
+			l := startLab(t, func(l *lab.Lab) error { return l.Env.SetCertificateFlaw(c.host, c.protocol, c.flaw) })
 			var re []string
 			for _, w := range c.want {
 				re = append(re, words(w))
