@@ -7,6 +7,7 @@ package lab
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -107,9 +108,7 @@ func (l *Lab) Sync() error {
 func (l *Lab) ConnectTo() transport.ConnectTo {
 	out := transport.ConnectTo{}
 	for _, m := range []transport.ConnectTo{l.WinRM.ConnectTo(), l.LDAP.ConnectTo(), l.TDS.ConnectTo()} {
-		for k, v := range m {
-			out[k] = v
-		}
+		maps.Copy(out, m)
 	}
 	return out
 }

@@ -485,11 +485,7 @@ func (e *Env) CallCount(protocol, host string) int {
 func (e *Env) ScriptRuns() map[string]int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	out := map[string]int{}
-	for k, v := range e.scripts {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(e.scripts)
 }
 
 // Rejected returns the scripts the lab refused.

@@ -78,11 +78,7 @@ func parseAccepted(s string) map[string]string {
 // AcceptedScripts returns the scripts the lab runs: name (without .ps1) to
 // lower-case hex SHA-256 of the exact file bytes, bootstrap included.
 func AcceptedScripts() map[string]string {
-	out := make(map[string]string, len(accepted))
-	for k, v := range accepted {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(accepted)
 }
 
 // Handler simulates one script on one host. It runs with the model locked
