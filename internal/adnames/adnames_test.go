@@ -24,6 +24,14 @@ func TestSameHost(t *testing.T) {
 		{"", "", false},
 		{"", "priv-dc1", false},
 		{".", "priv-dc1", false},
+		// The topology rules' cases (their hosts are in priv.contoso.com).
+		{"priv-dc1.priv.contoso.com", "PRIV-DC1.priv.contoso.com.", true},
+		{"priv-dc1", "priv-dc1.priv.contoso.com", true},
+		{"PRIV-DC1", "priv-dc1", true},
+		{"priv-dc1.priv.contoso.com", "priv-dc1.corp.contoso.com", false},
+		{"priv-dc1", "priv-dc2", false},
+		{"::1", "0:0:0:0:0:0:0:1", true},
+		{" ", "x", false},
 	} {
 		if got := SameHost(c.a, c.b); got != c.want {
 			t.Errorf("SameHost(%q, %q) = %v, want %v", c.a, c.b, got, c.want)

@@ -4,33 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
-
-	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 )
-
-func TestSameHost(t *testing.T) {
-	cases := []struct {
-		a, b string
-		want bool
-	}{
-		{"priv-dc1.priv.contoso.com", "PRIV-DC1.priv.contoso.com.", true},
-		{"priv-dc1", "priv-dc1.priv.contoso.com", true},
-		{"PRIV-DC1", "priv-dc1", true},
-		{"priv-dc1.priv.contoso.com", "priv-dc1.corp.contoso.com", false},
-		{"priv-dc1", "priv-dc2", false},
-		{"10.0.0.1", "10.0.0.1", true},
-		{"::1", "0:0:0:0:0:0:0:1", true},
-		{"10.0.0.1", "10", false},
-		{"10.0.0.1", "10.0.0.2", false},
-		{"", "", false},
-		{" ", "x", false},
-	}
-	for _, c := range cases {
-		if got := adnames.SameHost(c.a, c.b); got != c.want {
-			t.Errorf("SameHost(%q, %q) = %v, want %v", c.a, c.b, got, c.want)
-		}
-	}
-}
 
 func TestNormalizePartitionName(t *testing.T) {
 	for in, want := range map[string]string{" pam.priv.contoso.com ": "PAM.PRIV.CONTOSO.COM", "PAM": "PAM", "": ""} {
