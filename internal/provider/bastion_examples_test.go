@@ -17,6 +17,7 @@ import (
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/samba"
 )
 
 // examples/bastion and examples/bastion-multi-site against the lab seeded
@@ -277,7 +278,7 @@ func TestAccBastionExamples_recovery(t *testing.T) {
 								line := fmt.Sprintf("recovery %-18s %-20s lost %-28s -> %-30s one apply %5.1fs, remote calls winrm=%d ldap=%d tds=%d",
 									c.topology, c.kind, c.lost, c.replacement, elapsed.Seconds(),
 									sumCalls(calls[model.WinRM]), sumCalls(calls[model.LDAP]), sumCalls(calls[model.TDS]))
-								writeTestSummary(t, line)
+								samba.Report("%s", line) // make test's summary
 								return nil
 							},
 							bastionBuilt(l, swap(topo.dcs), swap(topo.sqlNodes), swap(topo.mimHosts)),
@@ -320,20 +321,4 @@ func sumCalls(byHost map[string]int) int {
 		n += c
 	}
 	return n
-}
-
-// writeTestSummary logs line and appends it to make test's summary file
-// ($BASTION_TEST_SUMMARY), when the test runs under make test.
-func writeTestSummary(t *testing.T, line string) {
-	t.Log(line)
-	p := os.Getenv("BASTION_TEST_SUMMARY")
-	if p == "" {
-		return
-	}
-	f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0o600)
-	if err != nil {
-		return
-	}
-	_, _ = fmt.Fprintln(f, line)
-	_ = f.Close()
 }
