@@ -563,24 +563,28 @@ wait_for() {
 }
 
 stop_ns_processes() {
-	local ns=$1 pids p i
+	local ns=$1 pids
 	ip netns list | awk '{print $1}' | grep -qx "$ns" || return 0
 	pids=$(ip netns pids "$ns" 2>/dev/null || true)
 	[[ -n $pids ]] || return 0
 	kill -TERM $pids 2>/dev/null || true
-	for ((i = 0; i < 100; i++)); do
-		pids=$(ip netns pids "$ns" 2>/dev/null || true)
-		[[ -z $pids ]] && return 0
-		sleep 0.1
-	done
+	ns_emptied "$ns" 100 && return 0
 	log "killing leftover processes in $ns: $pids"
 	kill -KILL $pids 2>/dev/null || true
-	for ((i = 0; i < 50; i++)); do
+	ns_emptied "$ns" 50 && return 0
+	die "processes in $ns survive SIGKILL: $pids"
+}
+
+# ns_emptied NS TRIES: polls NS every 0.1 s, TRIES times, until it has no
+# process; the caller's pids holds what is left.
+ns_emptied() {
+	local ns=$1 tries=$2 i
+	for ((i = 0; i < tries; i++)); do
 		pids=$(ip netns pids "$ns" 2>/dev/null || true)
 		[[ -z $pids ]] && return 0
 		sleep 0.1
 	done
-	die "processes in $ns survive SIGKILL: $pids"
+	return 1
 }
 
 # Processes that entered a DC's mount namespace without its network namespace (defensive).
