@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
 )
 
 // importStep imports addr by id under cfg and verifies the imported state
@@ -105,4 +106,16 @@ func exactStrings(values ...string) knownvalue.Check {
 		checks[i] = knownvalue.StringExact(v)
 	}
 	return knownvalue.ListExact(checks)
+}
+
+// labEvents are the lab's events of kind, on host (any host when host is
+// ""), in the order they happened.
+func labEvents(l *lab.Lab, kind, host string) []model.Event {
+	var out []model.Event
+	for _, ev := range l.Env.Events() {
+		if ev.Kind == kind && (host == "" || ev.Host == host) {
+			out = append(out, ev)
+		}
+	}
+	return out
 }

@@ -31,10 +31,8 @@ func labFeatureEnabled(l *lab.Lab, name string) bool {
 // "host: detail".
 func featureEvents(l *lab.Lab) []string {
 	var out []string
-	for _, ev := range l.Env.Events() {
-		if ev.Kind == "optional-feature" {
-			out = append(out, ev.Host+": "+ev.Detail)
-		}
+	for _, ev := range labEvents(l, "optional-feature", "") {
+		out = append(out, ev.Host+": "+ev.Detail)
 	}
 	return out
 }

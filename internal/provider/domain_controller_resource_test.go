@@ -145,15 +145,7 @@ func TestAccDomainController_restartAndReplicationDelay(t *testing.T) {
 	var started time.Time
 	var eventsBefore int
 	var dc2Reads int
-	events := func(kind string) []model.Event {
-		var out []model.Event
-		for _, ev := range l.Env.Events() {
-			if ev.Host == model.Spare1 && ev.Kind == kind {
-				out = append(out, ev)
-			}
-		}
-		return out
-	}
+	events := func(kind string) []model.Event { return labEvents(l, kind, model.Spare1) }
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{

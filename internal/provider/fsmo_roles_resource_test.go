@@ -80,10 +80,8 @@ func TestAccFSMORoles_lifecycle(t *testing.T) {
 							return fmt.Errorf("%s is held by %s, want %s", role, got, want)
 						}
 					}
-					for _, ev := range l.Env.Events() {
-						if ev.Kind == "fsmo-seize" {
-							return fmt.Errorf("a transfer seized: %+v", ev)
-						}
+					if ev := labEvents(l, "fsmo-seize", ""); len(ev) > 0 {
+						return fmt.Errorf("a transfer seized: %+v", ev[0])
 					}
 					return nil
 				},
@@ -158,8 +156,8 @@ func TestAccFSMORoles_seize(t *testing.T) {
 						return fmt.Errorf("PDCEmulator held by %s", h)
 					}
 					seized := false
-					for _, ev := range l.Env.Events() {
-						seized = seized || (ev.Kind == "fsmo-seize" && ev.Host == model.DC2 && strings.HasPrefix(ev.Detail, adnames.PDCEmulator))
+					for _, ev := range labEvents(l, "fsmo-seize", model.DC2) {
+						seized = seized || strings.HasPrefix(ev.Detail, adnames.PDCEmulator)
 					}
 					if !seized {
 						return fmt.Errorf("no seizure of the PDC emulator on %s in the lab's events", model.DC2)

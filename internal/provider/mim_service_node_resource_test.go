@@ -410,10 +410,8 @@ func TestAccMIMServiceNode_secretsStayOut(t *testing.T) {
 				Check: resource.ComposeTestCheckFunc(
 					secrets.state,
 					func(*terraform.State) error {
-						for _, ev := range l.Env.Events() {
-							if ev.Kind == "service-start-failed" {
-								return fmt.Errorf("FIMService failed to log on after the rotation: %+v", ev)
-							}
+						if ev := labEvents(l, "service-start-failed", ""); len(ev) > 0 {
+							return fmt.Errorf("FIMService failed to log on after the rotation: %+v", ev[0])
 						}
 						return nil
 					},
@@ -647,14 +645,7 @@ func TestAccMIMServiceNode_installRestartRequired(t *testing.T) {
 	logFile := logTo(t, "warn")
 	addr := "bastion_mim_service_node.node"
 	cfg := l.ProviderHCL() + mimNodeConfig{Host: model.App1, Password: l.Seed.MIMSvcPassword}.hcl()
-	events := func(kind string) (n int) {
-		for _, ev := range l.Env.Events() {
-			if ev.Kind == kind && ev.Host == model.Key(model.App1) {
-				n++
-			}
-		}
-		return n
-	}
+	events := func(kind string) int { return len(labEvents(l, kind, model.Key(model.App1))) }
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{

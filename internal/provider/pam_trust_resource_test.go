@@ -411,12 +411,10 @@ func TestAccPAMTrust_netdomMissing(t *testing.T) {
 				Check: resource.ComposeTestCheckFunc(
 					expectTrust(l, adnames.TrustDirectionInbound, adnames.TrustDirectionOutbound, 0x448),
 					func(*terraform.State) error {
-						for _, ev := range l.Env.Events() {
-							if ev.Kind == "pam-trust-removed" {
-								return nil
-							}
+						if len(labEvents(l, "pam-trust-removed", "")) == 0 {
+							return fmt.Errorf("the create did not clear the half trust with Remove-PAMTrust")
 						}
-						return fmt.Errorf("the create did not clear the half trust with Remove-PAMTrust")
+						return nil
 					},
 					noRejectedScripts(l),
 				),
@@ -453,8 +451,8 @@ func TestAccPAMTrust_hostileCredentials(t *testing.T) {
 						if len(netdomRuns(l)) == 0 {
 							return fmt.Errorf("netdom never ran")
 						}
-						for _, ev := range l.Env.Events() {
-							if ev.Kind == "netdom-run" && !strings.HasPrefix(ev.Detail, "as "+user+": ") {
+						for _, ev := range labEvents(l, "netdom-run", "") {
+							if !strings.HasPrefix(ev.Detail, "as "+user+": ") {
 								return fmt.Errorf("netdom ran %q, want the account name as its network logon, as data", ev.Detail)
 							}
 						}

@@ -233,8 +233,8 @@ func TestAccSQLFailoverClusterInstance_lifecycle(t *testing.T) {
 			}
 			// The last setup runs: RemoveNode on the passive node, then on the owner.
 			var removes []string
-			for _, ev := range l.Env.Events() {
-				if ev.Kind == "sql-setup" && strings.HasPrefix(ev.Detail, "/ACTION=RemoveNode exit=0") {
+			for _, ev := range labEvents(l, "sql-setup", "") {
+				if strings.HasPrefix(ev.Detail, "/ACTION=RemoveNode exit=0") {
 					removes = append(removes, ev.Host)
 				}
 			}
