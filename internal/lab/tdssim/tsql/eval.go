@@ -332,6 +332,16 @@ func (x *exec) stmt(st Stmt) *Error {
 	return nil
 }
 
+// holds evaluates a search condition (ON, WHERE) on a row: true only when
+// it is TRUE, not FALSE or UNKNOWN; an absent condition holds.
+func (x *exec) holds(cond Expr, row [][]any) (bool, *Error) {
+	if cond == nil {
+		return true, nil
+	}
+	v, _, err := x.eval(cond, &rowCtx{rows: row})
+	return v == true, err
+}
+
 // done ends a statement that changes the server: its error, or on success
 // the DONE token that closes it.
 func (x *exec) done(err *Error) *Error {
@@ -472,14 +482,12 @@ func (x *exec) selectStmt(s *SelectStmt) *Error {
 				matched := false
 				for _, r := range tables[i] {
 					cand := append(append([][]any(nil), tup...), r)
-					if t.On != nil {
-						ok, _, err := x.eval(t.On, &rowCtx{rows: cand})
-						if err != nil {
-							return err
-						}
-						if ok != true {
-							continue
-						}
+					ok, err := x.holds(t.On, cand)
+					if err != nil {
+						return err
+					}
+					if !ok {
+						continue
 					}
 					matched = true
 					next = append(next, cand)
@@ -493,14 +501,12 @@ func (x *exec) selectStmt(s *SelectStmt) *Error {
 	}
 	var kept [][][]any
 	for _, tup := range tuples {
-		if s.Where != nil {
-			ok, _, err := x.eval(s.Where, &rowCtx{rows: tup})
-			if err != nil {
-				return err
-			}
-			if ok != true {
-				continue
-			}
+		ok, err := x.holds(s.Where, tup)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
 		}
 		kept = append(kept, tup)
 	}
