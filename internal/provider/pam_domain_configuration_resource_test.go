@@ -52,7 +52,7 @@ func TestAccPAMDomainConfiguration_lifecycle(t *testing.T) {
 	skipUnlessAcc(t)
 	l := startLab(t)
 	pamPrepareHost(t, l, model.App1, true)
-	if err := l.Env.Do(func(e *model.Env) error { return e.NewPAMTrust(e.Forests[model.CorpDomainDNS], false) }); err != nil {
+	if err := newCorpTrust(l); err != nil {
 		t.Fatal(err)
 	}
 	cfg := l.ProviderHCL() + pamDomainConfigHCL(model.App1, model.CorpAdminUser, l.CorpAdminPassword())
@@ -122,7 +122,7 @@ func TestAccPAMDomainConfiguration_prerequisites(t *testing.T) {
 			},
 			{
 				PreConfig: func() {
-					_ = l.Env.Do(func(e *model.Env) error { return e.NewPAMTrust(e.Forests[model.CorpDomainDNS], false) })
+					_ = newCorpTrust(l)
 					corpFacts(l, func(f *model.CorpFacts) { f.Groups[strings.ToLower("CORP$$$")] = false })
 				},
 				Config:      cfg,
@@ -161,7 +161,7 @@ func TestAccPAMDomainConfiguration_importChecksExistence(t *testing.T) {
 	skipUnlessAcc(t)
 	l := startLab(t)
 	pamPrepareHost(t, l, model.App1, true)
-	if err := l.Env.Do(func(e *model.Env) error { return e.NewPAMTrust(e.Forests[model.CorpDomainDNS], false) }); err != nil {
+	if err := newCorpTrust(l); err != nil {
 		t.Fatal(err)
 	}
 	provider := providerWithCorpPassword(l)

@@ -30,6 +30,12 @@ import (
 
 const pamTrustAddr = "bastion_pam_trust.corp"
 
+// newCorpTrust builds the one-way PAM trust with the CORP forest in the
+// lab, as New-PAMTrust run outside Terraform would.
+func newCorpTrust(l *lab.Lab) error {
+	return l.Env.Do(func(e *model.Env) error { return e.NewPAMTrust(e.Forests[model.CorpDomainDNS], false) })
+}
+
 // pamPrepareHost makes host a MIM Service node with the PAM components (the
 // MIMPAM module) and, with netdom, the AD DS tools.
 func pamPrepareHost(t *testing.T, l *lab.Lab, host string, netdom bool) {
@@ -371,7 +377,7 @@ func TestAccPAMTrust_createErrors(t *testing.T) {
 			},
 			{
 				PreConfig: func() {
-					_ = l.Env.Do(func(e *model.Env) error { return e.NewPAMTrust(e.Forests[model.CorpDomainDNS], false) })
+					_ = newCorpTrust(l)
 				},
 				Config:      l.ProviderHCL() + pamTrustConfig{Host: model.App1, Password: pw}.hcl(),
 				ExpectError: regexp.MustCompile(`(?s)PAM\s+Trust\s+Not\s+Created.*already\s+exists`),
