@@ -109,22 +109,23 @@ func reportWith(diags *diag.Diagnostics, f failure, hint string, err error) {
 // reportAt is reportWith for an error about the attribute at (an empty
 // path: about the resource as a whole).
 func reportAt(diags *diag.Diagnostics, at path.Path, f failure, hint string, err error) {
-	at, summary, detail := describe(at, f, hint, err)
-	if len(at.Steps()) == 0 {
-		diags.AddError(summary, detail)
-		return
-	}
-	diags.AddAttributeError(at, summary, detail)
+	addDescribed(at, f, hint, err, diags.AddError, diags.AddAttributeError)
 }
 
 // warnAt is reportAt as a warning, for a check that runs again at apply.
 func warnAt(diags *diag.Diagnostics, at path.Path, f failure, hint string, err error) {
+	addDescribed(at, f, hint, err, diags.AddWarning, diags.AddAttributeWarning)
+}
+
+// addDescribed describes err and adds it with whole, or with attr when the
+// diagnostic is about an attribute.
+func addDescribed(at path.Path, f failure, hint string, err error, whole func(summary, detail string), attr func(at path.Path, summary, detail string)) {
 	at, summary, detail := describe(at, f, hint, err)
 	if len(at.Steps()) == 0 {
-		diags.AddWarning(summary, detail)
+		whole(summary, detail)
 		return
 	}
-	diags.AddAttributeWarning(at, summary, detail)
+	attr(at, summary, detail)
 }
 
 // describe builds the diagnostic for err: the attribute it is about, its
