@@ -13,6 +13,7 @@ import (
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/directory"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/scripts"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/testsupport/fakerunner"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/topology"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
@@ -153,9 +154,38 @@ func TestPromoteWaitsForARestartingHost(t *testing.T) {
 	RestartAllowance = time.Second
 	f = &fakerunner.Runner{Err: refused}
 	out, err = Promote(ctx, f, restarts, "h", spec)
-	if !errors.Is(err, transport.ErrUnreachable) || !errors.Is(err, context.DeadlineExceeded) || out.ConnectionLost != nil || f.Runs < 2 {
+	// The allowance is not the create timeout: raising that would not help.
+	if !errors.Is(err, transport.ErrUnreachable) || errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "refused the command for 1s") || out.ConnectionLost != nil || f.Runs < 2 {
 		t.Fatalf("Promote = %+v, %v after %d runs, want unreachable after the allowance", out, err, f.Runs)
 	}
+
+	// A WinRM service still starting answers 503 before the shell: waited
+	// for too. The run that starts gets the whole create timeout, not what
+	// is left of the allowance.
+	RestartAllowance = time.Minute
+	outer, cancel := context.WithTimeout(ctx, time.Hour)
+	defer cancel()
+	busy := fmt.Errorf("%w: %w", winrmexec.ErrNotStarted, &winrmexec.HTTPError{StatusCode: 503})
+	runs := 0
+	var startedWith time.Time
+	x := runFunc(func(ctx context.Context) error {
+		if runs++; runs < 3 {
+			return busy
+		}
+		startedWith, _ = ctx.Deadline()
+		return nil
+	})
+	want, _ := outer.Deadline()
+	if _, err := Promote(outer, x, restarts, "h.", spec); err != nil || runs != 3 || !startedWith.Equal(want) {
+		t.Fatalf("Promote through 503s = %v after %d runs; the run that started had deadline %v, want the create timeout's %v", err, runs, startedWith, want)
+	}
+}
+
+// runFunc is an Executor that answers every run with f.
+type runFunc func(ctx context.Context) error
+
+func (f runFunc) Run(ctx context.Context, _ string, _ scripts.Script, _ any, _ any, _ ...winrmexec.RunOption) error {
+	return f(ctx)
 }
 
 // fakeDir is a domain of DCs and role holders; moves change the holders.

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/scripts"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/winrmexec"
@@ -133,7 +134,7 @@ func (r *Restarts) began(host string) {
 	if r.at == nil {
 		r.at = map[string]time.Time{}
 	}
-	r.at[strings.ToLower(host)] = time.Now()
+	r.at[adnames.HostKey(host)] = time.Now()
 }
 
 // pending: host restarted less than RestartAllowance ago.
@@ -143,7 +144,7 @@ func (r *Restarts) pending(host string) bool {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	at, ok := r.at[strings.ToLower(host)]
+	at, ok := r.at[adnames.HostKey(host)]
 	return ok && time.Since(at) < RestartAllowance
 }
 
@@ -154,22 +155,23 @@ func refusedBeforeStart(err error) bool {
 }
 
 // waitForStart runs again, with Poll's backoff, until the host takes the
-// command or RestartAllowance (or ctx) ends; the error is the last run's.
+// command or RestartAllowance (or ctx) ends. Only the waiting is bounded by
+// the allowance: the run that starts has all of ctx.
 func waitForStart(ctx context.Context, run func(context.Context) error) error {
 	wctx, cancel := context.WithTimeout(ctx, RestartAllowance)
 	defer cancel()
 	var last error
-	err := Poll(wctx, func(ctx context.Context) (bool, error) {
+	_ = Poll(wctx, func(context.Context) (bool, error) {
 		last = run(ctx)
-		if refusedBeforeStart(last) {
-			return false, last
-		}
-		return true, nil
+		return !refusedBeforeStart(last), nil
 	})
-	if err != nil {
-		return fmt.Errorf("the host refused the command for %s (restarting?): %w", RestartAllowance, err)
+	if !refusedBeforeStart(last) {
+		return last
 	}
-	return last
+	if ctx.Err() != nil {
+		return fmt.Errorf("%w (last refusal: %w)", ctx.Err(), last)
+	}
+	return fmt.Errorf("the host refused the command for %s after this provider restarted it: %w", RestartAllowance, last)
 }
 
 // passwordClasses are the four character classes of the AD complexity

@@ -138,7 +138,8 @@ func stripTags(s string) string { return html.UnescapeString(tags.ReplaceAllStri
 // before the answer. It matches transport.ErrUnreachable.
 type unreachableError struct {
 	err error
-	// permanent: retrying cannot help (the certificate does not verify).
+	// permanent: retrying cannot help (the certificate does not verify,
+	// or DNS does not know the name).
 	permanent bool
 }
 
@@ -178,22 +179,20 @@ func neverSent(err error) bool {
 	return errors.As(err, &d) || errors.As(err, &h) || errors.Is(err, transport.ErrUnauthorized)
 }
 
-// transient reports a failure worth another attempt.
 // Transient reports an error that waiting can fix: the host busy, or not
 // reachable for a reason other than a certificate that does not verify or
 // a name that does not resolve (a host restarting refuses connections).
+// Errors of other origins count when they say unreachable.
 func Transient(err error) bool {
 	var u *unreachableError
 	var h *HTTPError
-	switch {
-	case errors.As(err, &u):
-		return !u.permanent
-	case errors.As(err, &h):
-		return h.busy()
+	if errors.As(err, &u) || errors.As(err, &h) {
+		return transient(err)
 	}
 	return errors.Is(err, transport.ErrUnreachable) && !isCertificateError(err) && !isUnknownHost(err)
 }
 
+// transient reports a failure of this adapter worth another attempt.
 func transient(err error) bool {
 	var h *HTTPError
 	if errors.As(err, &h) {
