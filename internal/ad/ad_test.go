@@ -82,7 +82,7 @@ func TestPromoteAndDemote(t *testing.T) {
 	ctx := context.Background()
 	yes := true
 	f := &fakerunner.Runner{Reply: `{"status":"promoted","reboot_required":true,"feature_installed":true}`}
-	out, err := Promote(ctx, f, nil, "h", PromoteSpec{DomainName: "priv.test", AdminUsername: "PRIV\\a", AdminPassword: "x", SafeModePassword: "y", InstallDNS: &yes, GlobalCatalog: true})
+	out, err := Promote(ctx, f, nil, "h", PromoteSpec{DomainName: "priv.test", AdminUsername: "PRIV\\a", AdminPassword: "x", SafeModePassword: "y", InstallDNS: &yes, GlobalCatalog: true}, nil)
 	if err != nil || out.Status != "promoted" || !out.RebootRequired || !out.FeatureInstalled || out.ConnectionLost != nil {
 		t.Fatalf("Promote = %+v, %v", out, err)
 	}
@@ -104,7 +104,7 @@ func TestPromoteAndDemote(t *testing.T) {
 		{fmt.Errorf("401: %w", transport.ErrUnauthorized), false, false},
 	} {
 		f := &fakerunner.Runner{Err: c.err}
-		out, err := Demote(ctx, f, nil, "h", DemoteSpec{AdminUsername: "a", AdminPassword: "b", LocalAdminPassword: "c"})
+		out, err := Demote(ctx, f, nil, "h", DemoteSpec{AdminUsername: "a", AdminPassword: "b", LocalAdminPassword: "c"}, nil)
 		if (err == nil) != c.ok || (out.ConnectionLost != nil) != c.lost || f.Script != "ad_uninstall_dc" || f.Input["local_admin_password"] != "c" {
 			t.Errorf("Demote with %v = %+v, %v", c.err, out, err)
 		}
@@ -125,26 +125,34 @@ func TestPromoteWaitsForARestartingHost(t *testing.T) {
 
 	// Not restarted by this process: refused at once.
 	f := &fakerunner.Runner{First: []error{refused}, Reply: `{"status":"Success"}`}
-	out, err := Promote(ctx, f, &Restarts{}, "h", spec)
+	out, err := Promote(ctx, f, &Restarts{}, "h", spec, nil)
 	if !errors.Is(err, winrmexec.ErrNotStarted) || f.Runs != 1 {
 		t.Fatalf("Promote of a host never restarted = %+v, %v after %d runs, want the refusal at once", out, err, f.Runs)
 	}
 
 	// The demotion restarts the host; the promotion waits for it.
 	restarts := &Restarts{}
-	if _, err := Demote(ctx, &fakerunner.Runner{Err: fmt.Errorf("read: %w", transport.ErrUnreachable)}, restarts, "H", DemoteSpec{}); err != nil {
+	if _, err := Demote(ctx, &fakerunner.Runner{Err: fmt.Errorf("read: %w", transport.ErrUnreachable)}, restarts, "H", DemoteSpec{}, nil); err != nil {
 		t.Fatal(err)
 	}
 	f = &fakerunner.Runner{First: []error{refused, refused, refused}, Reply: `{"status":"Success"}`}
-	out, err = Promote(ctx, f, restarts, "h", spec)
+	var heard []string
+	progress := func(msg string, fields map[string]any) {
+		heard = append(heard, fmt.Sprint(fields["host"], " ", fields["poll"]))
+	}
+	out, err = Promote(ctx, f, restarts, "h", spec, progress)
 	if err != nil || out.Status != "Success" || f.Runs != 4 {
 		t.Fatalf("Promote = %+v, %v after %d runs, want success on the 4th", out, err, f.Runs)
+	}
+	// Each refusal while waiting is logged: a wait of minutes is not silent.
+	if strings.Join(heard, ",") != "h 1,h 2" {
+		t.Errorf("progress heard %q, want the two refusals met while waiting", heard)
 	}
 
 	// Lost after it started: no second run, the directory decides.
 	lost := fmt.Errorf("read: %w", transport.ErrUnreachable)
 	f = &fakerunner.Runner{First: []error{refused, lost}, Reply: `{"status":"Success"}`}
-	if out, err = Promote(ctx, f, restarts, "h", spec); err != nil || out.ConnectionLost == nil || f.Runs != 2 {
+	if out, err = Promote(ctx, f, restarts, "h", spec, nil); err != nil || out.ConnectionLost == nil || f.Runs != 2 {
 		t.Fatalf("Promote = %+v, %v after %d runs, want the connection lost on the 2nd run", out, err, f.Runs)
 	}
 
@@ -153,7 +161,7 @@ func TestPromoteWaitsForARestartingHost(t *testing.T) {
 	// at 30 ms a loaded machine could pass it before Promote asked.
 	RestartAllowance = time.Second
 	f = &fakerunner.Runner{Err: refused}
-	out, err = Promote(ctx, f, restarts, "h", spec)
+	out, err = Promote(ctx, f, restarts, "h", spec, nil)
 	// The allowance is not the create timeout: raising that would not help.
 	if !errors.Is(err, transport.ErrUnreachable) || errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "refused the command for 1s") || out.ConnectionLost != nil || f.Runs < 2 {
 		t.Fatalf("Promote = %+v, %v after %d runs, want unreachable after the allowance", out, err, f.Runs)
@@ -176,7 +184,7 @@ func TestPromoteWaitsForARestartingHost(t *testing.T) {
 		return nil
 	})
 	want, _ := outer.Deadline()
-	if _, err := Promote(outer, x, restarts, "h.", spec); err != nil || runs != 3 || !startedWith.Equal(want) {
+	if _, err := Promote(outer, x, restarts, "h.", spec, nil); err != nil || runs != 3 || !startedWith.Equal(want) {
 		t.Fatalf("Promote through 503s = %v after %d runs; the run that started had deadline %v, want the create timeout's %v", err, runs, startedWith, want)
 	}
 }

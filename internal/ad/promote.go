@@ -79,22 +79,25 @@ type Result struct {
 // connection is an error; a connection lost during the reboot is not (see
 // Result.ConnectionLost): wait for the DC with WaitForDC. A host that
 // restarts records itself in restarts (nil: none kept), and a host found
-// there is waited for.
-func Promote(ctx context.Context, x Executor, restarts *Restarts, host string, s PromoteSpec) (Result, error) {
-	return runRebooting(ctx, x, restarts, host, "ad_install_dc", installInput(s))
+// there is waited for; progress hears of every refusal while it waits.
+func Promote(ctx context.Context, x Executor, restarts *Restarts, host string, s PromoteSpec, progress Progress) (Result, error) {
+	return runRebooting(ctx, x, restarts, host, "ad_install_dc", installInput(s), progress)
 }
 
 // Demote runs the demotion on host, like Promote.
-func Demote(ctx context.Context, x Executor, restarts *Restarts, host string, s DemoteSpec) (Result, error) {
-	return runRebooting(ctx, x, restarts, host, "ad_uninstall_dc", demoteInput(s))
+func Demote(ctx context.Context, x Executor, restarts *Restarts, host string, s DemoteSpec, progress Progress) (Result, error) {
+	return runRebooting(ctx, x, restarts, host, "ad_uninstall_dc", demoteInput(s), progress)
 }
 
-func runRebooting(ctx context.Context, x Executor, restarts *Restarts, host, script string, in any) (Result, error) {
+func runRebooting(ctx context.Context, x Executor, restarts *Restarts, host, script string, in any, progress Progress) (Result, error) {
 	var out Result
 	run := func(ctx context.Context) error { return x.Run(ctx, host, scripts.Get(script), in, &out) }
 	err := run(ctx)
 	if refusedBeforeStart(err) && restarts.pending(host) {
-		err = waitForStart(ctx, run)
+		err = waitForStart(ctx, run, func(polls int, waited time.Duration, refusal error) {
+			progress.log("waiting for the server this apply restarted to accept the command", map[string]any{
+				"host": host, "script": script, "poll": polls, "waited": waited.Round(time.Second).String(), "error": refusal.Error()})
+		})
 	}
 	if err == nil {
 		restarts.began(host)
@@ -157,13 +160,18 @@ func refusedBeforeStart(err error) bool {
 // waitForStart runs again, with Poll's backoff, until the host takes the
 // command or RestartAllowance (or ctx) ends. Only the waiting is bounded by
 // the allowance: the run that starts has all of ctx.
-func waitForStart(ctx context.Context, run func(context.Context) error) error {
+func waitForStart(ctx context.Context, run func(context.Context) error, refused func(polls int, waited time.Duration, refusal error)) error {
 	wctx, cancel := context.WithTimeout(ctx, RestartAllowance)
 	defer cancel()
 	var last error
+	start, polls := time.Now(), 0
 	_ = Poll(wctx, func(context.Context) (bool, error) {
-		last = run(ctx)
-		return !refusedBeforeStart(last), nil
+		polls++
+		if last = run(ctx); refusedBeforeStart(last) {
+			refused(polls, time.Since(start), last)
+			return false, nil
+		}
+		return true, nil
 	})
 	if !refusedBeforeStart(last) {
 		return last

@@ -272,7 +272,7 @@ func (r *domainControllerResource) Create(ctx context.Context, req resource.Crea
 	}
 	progress := func(msg string, fields map[string]any) { tflog.Info(ctx, msg, fields) }
 	tflog.Info(ctx, "promoting the server; it restarts when the promotion completes", map[string]any{"host": host, "replication_source": in.ReplicationSourceDC})
-	out, err := ad.Promote(ctx, r.data.winrm, r.data.restarts, host, in)
+	out, err := ad.Promote(ctx, r.data.winrm, r.data.restarts, host, in, progress)
 	if err != nil {
 		report(&resp.Diagnostics, failure{"Domain Controller Not Promoted", host, viaWinRM, "promoting the server with Install-ADDSDomainController"}, err)
 		return
@@ -444,7 +444,7 @@ func (r *domainControllerResource) Delete(ctx context.Context, req resource.Dele
 	ctx = r.data.logCtx(ctx, localAdmin)
 	defer r.data.dir.Invalidate()
 	in := ad.DemoteSpec{AdminUsername: r.data.winrmCredential.Username, AdminPassword: r.data.winrmCredential.Password, LocalAdminPassword: localAdmin}
-	out, err := ad.Demote(ctx, r.data.winrm, r.data.restarts, host, in)
+	out, err := ad.Demote(ctx, r.data.winrm, r.data.restarts, host, in, func(msg string, fields map[string]any) { tflog.Info(ctx, msg, fields) })
 	if err != nil {
 		report(&resp.Diagnostics, failure{"Domain Controller Not Demoted", host, viaWinRM, "demoting the domain controller with Uninstall-ADDSDomainController"}, err)
 		return
