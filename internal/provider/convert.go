@@ -10,6 +10,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
@@ -152,4 +153,48 @@ func integer(v types.Int64, env string, def int) (int, error) {
 		return n, nil
 	}
 	return def, nil
+}
+
+// settings reads the attributes of one provider block (ldap, sql, winrm)
+// that can be malformed, reporting a bad value on the attribute it came
+// from; kind names the block in the summary ("Invalid LDAP Setting").
+type settings struct {
+	at    path.Path
+	kind  string
+	diags *diag.Diagnostics
+}
+
+func (s settings) boolean(v types.Bool, name, env string, def bool) bool {
+	b, err := boolean(v, env, def)
+	if err != nil {
+		s.diags.AddAttributeError(s.at.AtName(name), "Invalid "+s.kind+" Setting", err.Error())
+	}
+	return b
+}
+
+func (s settings) integer(v types.Int64, name, env string, def int) int {
+	n, err := integer(v, env, def)
+	if err != nil {
+		s.diags.AddAttributeError(s.at.AtName(name), "Invalid "+s.kind+" Setting", err.Error())
+	}
+	return n
+}
+
+// insecure reads an insecure transport opt-in (false by default): when it
+// is set, the practitioner is warned under summary.
+func (s settings) insecure(v types.Bool, name, env, summary, detail string) bool {
+	on := s.boolean(v, name, env, false)
+	if on {
+		s.diags.AddAttributeWarning(s.at.AtName(name), summary, detail)
+	}
+	return on
+}
+
+// caFile reads the PEM file the block's ca_file (or env) names.
+func (s settings) caFile(v types.String, env string) []byte {
+	pem, err := readPEM(str(v, env))
+	if err != nil {
+		s.diags.AddAttributeError(s.at.AtName("ca_file"), "Invalid "+s.kind+" CA File", err.Error())
+	}
+	return pem
 }

@@ -318,39 +318,27 @@ func (p *bastionProvider) Configure(ctx context.Context, req provider.ConfigureR
 func winrmConfig(m *winrmModel, connectTo transport.ConnectTo) (winrmexec.Config, diagsT) {
 	var d diagsT
 	c := winrmexec.Config{ConnectTo: connectTo, Retry: transport.DefaultRetry, Logger: newAdapterLogger(subsystemWinRM)}
-	var err error
-	if c.HTTPS, err = boolean(m.HTTPS, "BASTION_WINRM_HTTPS", true); err != nil {
-		d.AddAttributeError(path.Root("winrm").AtName("https"), "Invalid WinRM Setting", err.Error())
-	}
-	if c.Port, err = integer(m.Port, "BASTION_WINRM_PORT", 0); err != nil {
-		d.AddAttributeError(path.Root("winrm").AtName("port"), "Invalid WinRM Setting", err.Error())
-	}
+	set := settings{path.Root("winrm"), "WinRM", &d}
+	c.HTTPS = set.boolean(m.HTTPS, "https", "BASTION_WINRM_HTTPS", true)
+	c.Port = set.integer(m.Port, "port", "BASTION_WINRM_PORT", 0)
 	c.Auth = str(m.Auth, "BASTION_WINRM_AUTH")
 	if c.Auth == "" {
 		c.Auth = "ntlm"
 	}
 	c.Username = str(m.Username, "BASTION_WINRM_USERNAME")
 	c.Password = str(m.Password, "BASTION_WINRM_PASSWORD")
-	if c.CACertPEM, err = readPEM(str(m.CAFile, "BASTION_WINRM_CA_FILE")); err != nil {
-		d.AddAttributeError(path.Root("winrm").AtName("ca_file"), "Invalid WinRM CA File", err.Error())
-	}
-	if c.Insecure, err = boolean(m.Insecure, "BASTION_WINRM_INSECURE", false); err != nil {
-		d.AddAttributeError(path.Root("winrm").AtName("insecure"), "Invalid WinRM Setting", err.Error())
-	}
-	if c.Insecure {
-		d.AddAttributeWarning(path.Root("winrm").AtName("insecure"), "Insecure WinRM Transport",
-			"winrm.insecure is set: TLS certificates of the Windows hosts are not verified, so a machine in the middle could read the credentials and the scripts' data. Set winrm.ca_file instead.")
-	}
+	c.CACertPEM = set.caFile(m.CAFile, "BASTION_WINRM_CA_FILE")
+	c.Insecure = set.insecure(m.Insecure, "insecure", "BASTION_WINRM_INSECURE", "Insecure WinRM Transport",
+		"winrm.insecure is set: TLS certificates of the Windows hosts are not verified, so a machine in the middle could read the credentials and the scripts' data. Set winrm.ca_file instead.")
 	if s := str(m.OperationTimeout, "BASTION_WINRM_OPERATION_TIMEOUT"); s != "" {
+		var err error
 		if c.OperationTimeout, err = time.ParseDuration(s); err != nil {
 			d.AddAttributeError(path.Root("winrm").AtName("operation_timeout"), "Invalid WinRM Operation Timeout", fmt.Sprintf("%q is not a Go duration such as 60s: %v", s, err))
 		}
 	} else {
 		c.OperationTimeout = 60 * time.Second
 	}
-	if c.MaxConcurrencyPerHost, err = integer(m.MaxConcurrencyPerHost, "BASTION_WINRM_MAX_CONCURRENCY_PER_HOST", 4); err != nil {
-		d.AddAttributeError(path.Root("winrm").AtName("max_concurrency_per_host"), "Invalid WinRM Setting", err.Error())
-	}
+	c.MaxConcurrencyPerHost = set.integer(m.MaxConcurrencyPerHost, "max_concurrency_per_host", "BASTION_WINRM_MAX_CONCURRENCY_PER_HOST", 4)
 	c.Kerberos.Realm = str(m.KerberosRealm, "BASTION_WINRM_KERBEROS_REALM")
 	c.Kerberos.KrbConfPath = str(m.Krb5Conf, "BASTION_KRB5_CONF")
 	c.Kerberos.CCachePath = str(m.KerberosCCache, "BASTION_KERBEROS_CCACHE")

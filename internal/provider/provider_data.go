@@ -176,6 +176,7 @@ func configureDirectory(ctx context.Context, m *ldapModel, connectTo transport.C
 func ldapConfig(ctx context.Context, m *ldapModel, connectTo transport.ConnectTo) (directory.Config, diag.Diagnostics) {
 	var d diag.Diagnostics
 	at := path.Root("ldap")
+	set := settings{at, "LDAP", &d}
 	c := directory.Config{ConnectTo: connectTo, Retry: transport.DefaultRetry, Logger: newAdapterLogger(subsystemLDAP)}
 	c.Domain = str(m.Domain, "BASTION_LDAP_DOMAIN")
 	c.Servers = strs(m.Servers, "BASTION_LDAP_SERVERS", &d)
@@ -183,10 +184,7 @@ func ldapConfig(ctx context.Context, m *ldapModel, connectTo transport.ConnectTo
 		c.Servers = []string{c.Domain}
 	}
 	c.PinnedDC = str(m.PinnedDC, "BASTION_LDAP_PINNED_DC")
-	var err error
-	if c.Port, err = integer(m.Port, "BASTION_LDAP_PORT", 0); err != nil {
-		d.AddAttributeError(at.AtName("port"), "Invalid LDAP Setting", err.Error())
-	}
+	c.Port = set.integer(m.Port, "port", "BASTION_LDAP_PORT", 0)
 	c.TLSMode = str(m.TLSMode, "BASTION_LDAP_TLS_MODE")
 	if c.TLSMode == "" {
 		c.TLSMode = "ldaps"
@@ -195,16 +193,9 @@ func ldapConfig(ctx context.Context, m *ldapModel, connectTo transport.ConnectTo
 		d.AddAttributeWarning(at.AtName("tls_mode"), "Insecure LDAP Transport",
 			"ldap.tls_mode is \"none\": directory traffic, including simple-bind passwords, is not encrypted. Use ldaps or starttls.")
 	}
-	if c.CACertPEM, err = readPEM(str(m.CAFile, "BASTION_LDAP_CA_FILE")); err != nil {
-		d.AddAttributeError(at.AtName("ca_file"), "Invalid LDAP CA File", err.Error())
-	}
-	if c.InsecureSkipVerify, err = boolean(m.InsecureSkipVerify, "BASTION_LDAP_INSECURE_SKIP_VERIFY", false); err != nil {
-		d.AddAttributeError(at.AtName("insecure_skip_verify"), "Invalid LDAP Setting", err.Error())
-	}
-	if c.InsecureSkipVerify {
-		d.AddAttributeWarning(at.AtName("insecure_skip_verify"), "Insecure LDAP Transport",
-			"ldap.insecure_skip_verify is set: the DCs' certificates are not verified, so a machine in the middle could read the bind credentials. Set ldap.ca_file instead.")
-	}
+	c.CACertPEM = set.caFile(m.CAFile, "BASTION_LDAP_CA_FILE")
+	c.InsecureSkipVerify = set.insecure(m.InsecureSkipVerify, "insecure_skip_verify", "BASTION_LDAP_INSECURE_SKIP_VERIFY", "Insecure LDAP Transport",
+		"ldap.insecure_skip_verify is set: the DCs' certificates are not verified, so a machine in the middle could read the bind credentials. Set ldap.ca_file instead.")
 	c.BindMode = str(m.BindMode, "BASTION_LDAP_BIND_MODE")
 	c.Username = str(m.Username, "BASTION_LDAP_USERNAME")
 	c.Password = str(m.Password, "BASTION_LDAP_PASSWORD")
@@ -240,12 +231,10 @@ func configureSQL(_ context.Context, m *sqlModel, connectTo transport.ConnectTo,
 func sqlConfig(m *sqlModel, connectTo transport.ConnectTo) (sqlserver.Config, diag.Diagnostics) {
 	var d diag.Diagnostics
 	at := path.Root("sql")
+	set := settings{at, "SQL", &d}
 	c := sqlserver.Config{ConnectTo: connectTo, Retry: transport.DefaultRetry, Logger: newAdapterLogger(subsystemSQL)}
 	c.Server = str(m.Server, "BASTION_SQL_SERVER")
-	var err error
-	if c.Port, err = integer(m.Port, "BASTION_SQL_PORT", 0); err != nil {
-		d.AddAttributeError(at.AtName("port"), "Invalid SQL Setting", err.Error())
-	}
+	c.Port = set.integer(m.Port, "port", "BASTION_SQL_PORT", 0)
 	c.Instance = str(m.Instance, "BASTION_SQL_INSTANCE")
 	c.Username = str(m.Username, "BASTION_SQL_USERNAME")
 	c.Password = str(m.Password, "BASTION_SQL_PASSWORD")
@@ -256,26 +245,15 @@ func sqlConfig(m *sqlModel, connectTo transport.ConnectTo) (sqlserver.Config, di
 			c.Auth = sqlserver.AuthSQL
 		}
 	}
-	encrypt, err := boolean(m.Encrypt, "BASTION_SQL_ENCRYPT", true)
-	if err != nil {
-		d.AddAttributeError(at.AtName("encrypt"), "Invalid SQL Setting", err.Error())
-	}
 	c.Encrypt = sqlserver.EncryptOn
-	if !encrypt {
+	if !set.boolean(m.Encrypt, "encrypt", "BASTION_SQL_ENCRYPT", true) {
 		c.Encrypt = sqlserver.EncryptOff
 		d.AddAttributeWarning(at.AtName("encrypt"), "Unencrypted SQL Server Connection",
 			"sql.encrypt is false: queries and, with SQL authentication, the password cross the network unencrypted.")
 	}
-	if c.CACertPEM, err = readPEM(str(m.CAFile, "BASTION_SQL_CA_FILE")); err != nil {
-		d.AddAttributeError(at.AtName("ca_file"), "Invalid SQL CA File", err.Error())
-	}
-	if c.TrustServerCertificate, err = boolean(m.TrustServerCertificate, "BASTION_SQL_TRUST_SERVER_CERTIFICATE", false); err != nil {
-		d.AddAttributeError(at.AtName("trust_server_certificate"), "Invalid SQL Setting", err.Error())
-	}
-	if c.TrustServerCertificate {
-		d.AddAttributeWarning(at.AtName("trust_server_certificate"), "Unverified SQL Server Certificate",
-			"sql.trust_server_certificate is set: SQL Server's certificate is not verified. Set sql.ca_file instead.")
-	}
+	c.CACertPEM = set.caFile(m.CAFile, "BASTION_SQL_CA_FILE")
+	c.TrustServerCertificate = set.insecure(m.TrustServerCertificate, "trust_server_certificate", "BASTION_SQL_TRUST_SERVER_CERTIFICATE", "Unverified SQL Server Certificate",
+		"sql.trust_server_certificate is set: SQL Server's certificate is not verified. Set sql.ca_file instead.")
 	c.Kerberos = sqlserver.Kerberos{
 		Realm:      str(m.KerberosRealm, "BASTION_SQL_KERBEROS_REALM"),
 		ConfigFile: str(m.Krb5Conf, "BASTION_KRB5_CONF"),
