@@ -134,13 +134,19 @@ func joinDCs(entries []*ldap.Entry) []DomainController {
 	return out
 }
 
-func findDC(dcs []DomainController, host string) (DomainController, bool) {
+// forestDC is the forest's DC named host, with the whole list it was found
+// in; transport.ErrNotFound when host is none of them.
+func (s *session) forestDC(n *namingContexts, host string) (DomainController, []DomainController, error) {
+	dcs, err := s.domainControllers(n)
+	if err != nil {
+		return DomainController{}, nil, err
+	}
 	for _, d := range dcs {
 		if adnames.SameHost(d.Host, host) {
-			return d, true
+			return d, dcs, nil
 		}
 	}
-	return DomainController{}, false
+	return DomainController{}, nil, fmt.Errorf("%w: %s is not a domain controller of the forest", transport.ErrNotFound, host)
 }
 
 // IsDomainController reports whether host is a DC of the forest: a server

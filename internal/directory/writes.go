@@ -8,7 +8,6 @@ import (
 	"github.com/go-ldap/ldap/v3"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
-	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
 )
 
 // maxConflicts bounds the re-reads of a read-modify-write that keeps
@@ -38,13 +37,9 @@ func (c *Client) SetGlobalCatalog(ctx context.Context, dc string, enable bool) (
 	}
 	var out DomainController
 	err = c.do(ctx, "", "set global catalog on "+dc, nil, func(ctx context.Context, s *session) error {
-		dcs, err := s.domainControllers(n)
+		target, _, err := s.forestDC(n, dc)
 		if err != nil {
 			return err
-		}
-		target, ok := findDC(dcs, dc)
-		if !ok {
-			return fmt.Errorf("%w: %s is not a domain controller of the forest", transport.ErrNotFound, dc)
 		}
 		old, present := target.Options, target.optionsSet
 		for attempt := 0; ; attempt++ {
@@ -157,13 +152,9 @@ func (c *Client) changeRole(ctx context.Context, role, target string, seize bool
 	}
 	var out FSMOHolder
 	err = c.do(ctx, target, verb+" "+role+" to "+target, retryBusy, func(ctx context.Context, s *session) error {
-		dcs, err := s.domainControllers(n)
+		t, dcs, err := s.forestDC(n, target)
 		if err != nil {
 			return err
-		}
-		t, ok := findDC(dcs, target)
-		if !ok {
-			return fmt.Errorf("%w: %s is not a domain controller of the forest", transport.ErrNotFound, target)
 		}
 		if t.ReadOnly {
 			return fmt.Errorf("%w: %s cannot hold the %s role", ErrReadOnlyDC, target, role)

@@ -49,14 +49,13 @@ type conn struct {
 
 func (c *conn) close(reset bool) {
 	c.once.Do(func() {
-		if reset {
-			if tc, ok := c.raw.(*net.TCPConn); ok {
-				_ = tc.SetLinger(0)
-			}
-		}
 		// Closing the TCP connection also ends a TLS session over it;
 		// c.client is not touched here because StartTLS may be replacing it.
-		_ = c.raw.Close()
+		if reset {
+			model.ResetConn(c.raw)
+		} else {
+			_ = c.raw.Close()
+		}
 		if c.backend != nil {
 			_ = c.backend.Close()
 		}

@@ -267,24 +267,17 @@ func (s *Server) tlsConfig(host string) (*tls.Config, error) {
 	return s.env.CostTLS(cfg, model.LDAP, host), nil
 }
 
-func reset(c net.Conn) {
-	if tc, ok := c.(interface{ SetLinger(int) error }); ok {
-		_ = tc.SetLinger(0)
-	}
-	_ = c.Close()
-}
-
 // handle serves one accepted connection.
 func (s *Server) handle(h *hostServer, implicitTLS bool, raw net.Conn) {
 	if !s.reachable(h.fqdn) || !s.isDC(h.fqdn) {
-		reset(raw)
+		model.ResetConn(raw)
 		return
 	}
 	client := raw
 	if implicitTLS {
 		cfg, err := s.tlsConfig(h.fqdn)
 		if err != nil {
-			reset(raw)
+			model.ResetConn(raw)
 			return
 		}
 		tc := tls.Server(raw, cfg)
@@ -299,12 +292,12 @@ func (s *Server) handle(h *hostServer, implicitTLS bool, raw net.Conn) {
 	b, err := s.ensureBackend(h)
 	if err != nil {
 		s.log.Error("ldapsim: backend", "host", h.fqdn, "error", err.Error())
-		reset(raw)
+		model.ResetConn(raw)
 		return
 	}
 	bc, err := net.Dial("tcp", b.addr)
 	if err != nil {
-		reset(raw)
+		model.ResetConn(raw)
 		return
 	}
 	c := &conn{s: s, host: h.fqdn, raw: raw, client: client, isTLS: implicitTLS, backend: bc}

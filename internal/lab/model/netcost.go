@@ -504,3 +504,16 @@ func (c *costConn) SetLinger(sec int) error {
 	}
 	return nil
 }
+
+// ResetConn closes c with a TCP RST (linger 0), as a vanished or refusing
+// host's network does. It reaches the TCP connection through TLS and the
+// cost wrapper, so every simulator resets the same way.
+func ResetConn(c net.Conn) {
+	if t, ok := c.(*tls.Conn); ok {
+		c = t.NetConn()
+	}
+	if t, ok := c.(interface{ SetLinger(int) error }); ok {
+		_ = t.SetLinger(0)
+	}
+	_ = c.Close()
+}

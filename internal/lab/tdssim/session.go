@@ -62,9 +62,7 @@ func (ss *session) serve() error {
 		switch fault {
 		case model.FaultRefuse:
 			// Reset at once: the client sees its connection refused or reset.
-			if tc, ok := ss.raw.(*net.TCPConn); ok {
-				_ = tc.SetLinger(0)
-			}
+			model.ResetConn(ss.raw)
 			return errDropped
 		case model.FaultTimeout:
 			_, _ = io.Copy(io.Discard, ss.raw)

@@ -403,22 +403,11 @@ func (l *hostListener) Accept() (net.Conn, error) {
 		}
 		l.s.count(l.host, func(st *HostStats) { st.Connections++ })
 		if !l.s.env.Reachable(l.host) {
-			reset(c)
+			model.ResetConn(c)
 			continue
 		}
 		return c, nil
 	}
-}
-
-// reset closes a connection with a TCP RST, as a vanished host's network does.
-func reset(c net.Conn) {
-	if t, ok := c.(*tls.Conn); ok {
-		c = t.NetConn()
-	}
-	if t, ok := c.(interface{ SetLinger(int) error }); ok {
-		_ = t.SetLinger(0)
-	}
-	_ = c.Close()
 }
 
 type connKey struct{}

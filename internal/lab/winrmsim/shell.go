@@ -214,7 +214,7 @@ func (s *Server) fault(w http.ResponseWriter, r *http.Request, kind model.FaultK
 	case model.FaultRefuse:
 		if hj, ok := w.(http.Hijacker); ok {
 			if c, _, err := hj.Hijack(); err == nil {
-				reset(c)
+				model.ResetConn(c)
 				return true
 			}
 		}
