@@ -116,27 +116,13 @@ func (r *mimServiceNodeResource) warnStaleService(ctx context.Context, plan, sta
 }
 
 // checkNotDC enforces rule HA-4: the MIM Service must not be installed on a
-// domain controller, to keep each server's attack surface small. At plan time
-// a directory that cannot be asked gives a warning (the check runs again at
-// apply); at apply it is an error.
+// domain controller, to keep each server's attack surface small.
 func (r *mimServiceNodeResource) checkNotDC(ctx context.Context, host string, atApply bool, diags *diag.Diagnostics) {
-	if r.data.dir == nil {
-		diags.AddAttributeWarning(path.Root("host"), "HA Rule HA-4 Not Checked",
-			"The provider has no ldap settings, so it cannot ask the directory whether "+host+" is a domain controller. Configure the ldap block (or BASTION_LDAP_*) to have the rule checked.")
-		return
-	}
-	isDC, err := r.data.dir.IsDomainController(ctx, host)
-	if err != nil {
-		f := failure{"HA Rule HA-4 Not Checked", "", viaLDAP, "asking the directory whether " + host + " is a domain controller (rule HA-4)"}
-		if atApply {
-			reportAt(diags, path.Root("host"), f, "Nothing was installed.", err)
-		} else {
-			warnAt(diags, path.Root("host"), f, "The check runs again before anything is installed.", err)
-		}
-		return
-	}
-	if isDC {
+	if dcs := r.data.domainControllersAmong(ctx, []string{host}, mimNotOnDC, atApply, diags); len(dcs) > 0 {
 		diags.AddAttributeError(path.Root("host"), "HA Rule HA-4 Violated",
 			fmt.Sprintf("%s is a domain controller of the PRIV domain. Rule HA-4 (HA and DR guide, \"Minimal high availability topologies\"): the MIM Service should not be installed on a domain controller, to minimize the attack surface of each server. Choose a member server for host.", host))
 	}
 }
+
+var mimNotOnDC = notOnDC{"HA-4", path.Root("host"), "the MIM Service must not be installed on one",
+	"Nothing was installed.", "The check runs again before anything is installed."}

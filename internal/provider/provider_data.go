@@ -104,6 +104,52 @@ func (d *providerData) needDirectory(why string, diags *diag.Diagnostics) bool {
 	return false
 }
 
+// notOnDC is a rule that keeps a role off the domain controllers (HA-3 for
+// the SQL Server nodes, HA-4 for the MIM Service), as its checks report it.
+type notOnDC struct {
+	rule string    // "HA-4"
+	at   path.Path // the attribute the hosts come from
+	says string    // the rule, completing "rule HA-4 says ..."
+	// What a failed question means: at apply, what was not done; at plan
+	// time, when the check runs again.
+	notDone, runsAgain string
+}
+
+// domainControllersAmong asks the directory which of hosts are domain
+// controllers, for rule q. Without ldap settings the rule is not checked,
+// with a warning. A question that fails is a warning at plan time (the check
+// runs again at apply) and an error at apply.
+func (d *providerData) domainControllersAmong(ctx context.Context, hosts []string, q notOnDC, atApply bool, diags *diag.Diagnostics) []string {
+	summary := "HA Rule " + q.rule + " Not Checked"
+	if d.dir == nil {
+		isAre := "is"
+		if len(hosts) > 1 {
+			isAre = "are"
+		}
+		diags.AddAttributeWarning(q.at, summary,
+			fmt.Sprintf("The provider has no ldap settings, so it cannot ask the directory whether %s %s a domain controller; rule %s says %s. "+
+				"Configure the ldap block (or BASTION_LDAP_*) to have the rule checked.", strings.Join(hosts, ", "), isAre, q.rule, q.says))
+		return nil
+	}
+	var dcs []string
+	for _, host := range hosts {
+		isDC, err := d.dir.IsDomainController(ctx, host)
+		if err != nil {
+			f := failure{summary, "", viaLDAP, "asking the directory whether " + host + " is a domain controller (rule " + q.rule + ")"}
+			if atApply {
+				reportAt(diags, q.at, f, q.notDone, err)
+			} else {
+				warnAt(diags, q.at, f, q.runsAgain, err)
+			}
+			continue
+		}
+		if isDC {
+			dcs = append(dcs, host)
+		}
+	}
+	return dcs
+}
+
 // logCtx prepares ctx for an operation, masking the provider's secrets and
 // any per-resource ones.
 func (d *providerData) logCtx(ctx context.Context, more ...string) context.Context {

@@ -276,35 +276,13 @@ func (r *sqlFailoverClusterInstanceResource) checkNodesUsable(ctx context.Contex
 }
 
 // checkNodesNotDCs enforces the domain controller half of rule HA-3 on the
-// nodes in fresh (all gives the rule its context). At plan time a directory
-// that cannot be asked gives a warning (the check runs again at apply); at
-// apply its error stops the apply before any setup run.
+// nodes in fresh (all gives the rule its context); at apply an error stops
+// the apply before any setup run.
 func (r *sqlFailoverClusterInstanceResource) checkNodesNotDCs(ctx context.Context, all, fresh []string, atApply bool, diags *diag.Diagnostics) {
 	if len(fresh) == 0 {
 		return
 	}
-	if r.data.dir == nil {
-		diags.AddAttributeWarning(path.Root("nodes"), "HA Rule HA-3 Not Checked",
-			fmt.Sprintf("The provider has no ldap settings, so it cannot ask the directory whether %s %s a domain controller; rule HA-3 says a SQL Server "+
-				"failover cluster node cannot be one. Configure the ldap block (or BASTION_LDAP_*) to have the rule checked.", strings.Join(fresh, ", "), fciIsAre(len(fresh))))
-		return
-	}
-	var dcs []string
-	for _, host := range fresh {
-		isDC, err := r.data.dir.IsDomainController(ctx, host)
-		if err != nil {
-			f := failure{"HA Rule HA-3 Not Checked", "", viaLDAP, "asking the directory whether " + host + " is a domain controller (rule HA-3)"}
-			if atApply {
-				reportAt(diags, path.Root("nodes"), f, "Setup was not run.", err)
-			} else {
-				warnAt(diags, path.Root("nodes"), f, "The check runs again before setup runs.", err)
-			}
-			continue
-		}
-		if isDC {
-			dcs = append(dcs, host)
-		}
-	}
+	dcs := r.data.domainControllersAmong(ctx, fresh, fciNotOnDC, atApply, diags)
 	if len(dcs) == 0 {
 		return
 	}
@@ -321,12 +299,8 @@ func (r *sqlFailoverClusterInstanceResource) checkNodesNotDCs(ctx context.Contex
 		fmt.Sprintf("nodes includes %s, a domain controller of the PRIV domain (asked of the directory). %v.", strings.Join(dcs, " and "), rule))
 }
 
-func fciIsAre(n int) string {
-	if n == 1 {
-		return "is"
-	}
-	return "are"
-}
+var fciNotOnDC = notOnDC{"HA-3", path.Root("nodes"), "a SQL Server failover cluster node cannot be one",
+	"Setup was not run.", "The check runs again before setup runs."}
 
 // fciLastError returns the last of a joined error's errors.
 func fciLastError(err error) error {
