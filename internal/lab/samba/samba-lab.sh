@@ -627,6 +627,17 @@ drs_sync() {
 	return 1
 }
 
+# pull_ncs RUNNER DEST SRC CREDS...: start DEST pulling every naming context from SRC,
+# each retried, in the background; their PIDs join the caller's pids for wait_all.
+pull_ncs() {
+	local runner=$1 dest=$2 src=$3 nc
+	shift 3
+	for nc in "${NAMING_CONTEXTS[@]}"; do
+		retry 60 drs_sync "$runner" "$dest" "$src" "$(nc_dn "${DC_FOREST[$runner]}" "$nc")" "$@" &
+		pids+=($!)
+	done
+}
+
 # wait_all PID...: wait for background steps; fail if any failed.
 wait_all() {
 	local p rc=0
@@ -638,7 +649,7 @@ wait_all() {
 # DC learn the new nTDSDSA from the partner the join wrote it to, run the KCC everywhere, then
 # replicate every naming context both ways, now. Independent calls run in parallel.
 force_replication() {
-	local name=$1 partner=$2 forest=${DC_FOREST[$1]} creds other nc pids=()
+	local name=$1 partner=$2 forest=${DC_FOREST[$1]} creds other pids=()
 	mapfile -t creds < <(admin_args "$forest")
 	for other in $(running_dcs "$forest"); do
 		[[ $other == "$name" || $other == "$partner" ]] && continue
@@ -662,22 +673,14 @@ force_replication() {
 	# KCC to build a direct link to the new DC, which Samba sometimes takes
 	# minutes to do (WERR_FILE_NOT_FOUND).
 	pids=()
-	for nc in "${NAMING_CONTEXTS[@]}"; do
-		retry 60 drs_sync "$name" "$partner" "$name" "$(nc_dn "$forest" "$nc")" "${creds[@]}" &
-		pids+=($!)
-		retry 60 drs_sync "$name" "$name" "$partner" "$(nc_dn "$forest" "$nc")" "${creds[@]}" &
-		pids+=($!)
-	done
+	pull_ncs "$name" "$partner" "$name" "${creds[@]}"
+	pull_ncs "$name" "$name" "$partner" "${creds[@]}"
 	wait_all "${pids[@]}" || die "forced replication between $name and $partner failed"
 	pids=()
 	for other in $(running_dcs "$forest"); do
 		[[ $other == "$name" || $other == "$partner" ]] && continue
-		for nc in "${NAMING_CONTEXTS[@]}"; do
-			retry 60 drs_sync "$name" "$other" "$partner" "$(nc_dn "$forest" "$nc")" "${creds[@]}" &
-			pids+=($!)
-			retry 60 drs_sync "$name" "$name" "$other" "$(nc_dn "$forest" "$nc")" "${creds[@]}" &
-			pids+=($!)
-		done
+		pull_ncs "$name" "$other" "$partner" "${creds[@]}"
+		pull_ncs "$name" "$name" "$other" "${creds[@]}"
 	done
 	wait_all "${pids[@]}" || die "forced replication of $name through $partner failed"
 }
