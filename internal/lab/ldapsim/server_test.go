@@ -3,6 +3,7 @@ package ldapsim
 import (
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -152,29 +153,24 @@ func TestModifySemantics(t *testing.T) {
 		t.Errorf("seize for itself: %v", err)
 	}
 	// becomePdc wants the domain SID; unknown rootDSE attributes are refused.
-	m = ldap.NewModifyRequest("", nil)
-	m.Replace("becomePdc", []string{"1"})
-	if err := c.Modify(m); code(err) != ldap.LDAPResultUnwillingToPerform {
-		t.Errorf("becomePdc without the SID: %v", err)
-	}
-	m = ldap.NewModifyRequest("", nil)
-	m.Replace("doGarbageCollection", []string{"1"})
-	if err := c.Modify(m); code(err) != ldap.LDAPResultUnwillingToPerform {
-		t.Errorf("unknown rootDSE operation: %v", err)
-	}
+	replaceRefused(t, c, "becomePdc without the SID", "", "becomePdc", "1", ldap.LDAPResultUnwillingToPerform, "")
+	replaceRefused(t, c, "unknown rootDSE operation", "", "doGarbageCollection", "1", ldap.LDAPResultUnwillingToPerform, "")
 	// Trusts are LSA objects; other objects are read-only in the lab.
 	if err := f.env.CreateTrust(model.DomainDNS, model.CorpDomainDNS, adnames.TrustDirectionOutbound, 8); err != nil {
 		t.Fatal(err)
 	}
-	m = ldap.NewModifyRequest("CN=corp.contoso.test,CN=System,DC=priv,DC=contoso,DC=test", nil)
-	m.Replace("trustAttributes", []string{"1032"})
-	if err := c.Modify(m); code(err) != ldap.LDAPResultUnwillingToPerform || !strings.Contains(err.Error(), "LSA") {
-		t.Errorf("trust change: %v", err)
-	}
-	m = ldap.NewModifyRequest("CN=Nope,DC=priv,DC=contoso,DC=test", nil)
-	m.Replace("description", []string{"x"})
-	if err := c.Modify(m); code(err) != ldap.LDAPResultNoSuchObject {
-		t.Errorf("missing object: %v", err)
+	replaceRefused(t, c, "trust change", "CN=corp.contoso.test,CN=System,DC=priv,DC=contoso,DC=test", "trustAttributes", "1032", ldap.LDAPResultUnwillingToPerform, "LSA")
+	replaceRefused(t, c, "missing object", "CN=Nope,DC=priv,DC=contoso,DC=test", "description", "x", ldap.LDAPResultNoSuchObject, "")
+}
+
+// replaceRefused replaces attr of dn with value and wants the result code
+// want, and text in the error when text is not empty.
+func replaceRefused(t *testing.T, c *ldap.Conn, what, dn, attr, value string, want uint16, text string) {
+	t.Helper()
+	m := ldap.NewModifyRequest(dn, nil)
+	m.Replace(attr, []string{value})
+	if err := c.Modify(m); code(err) != want || !strings.Contains(fmt.Sprint(err), text) {
+		t.Errorf("%s: %v, want result code %d with %q", what, err, want, text)
 	}
 }
 
@@ -184,16 +180,8 @@ func TestRODCRefersWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := f.admin(t, model.Spare1)
-	m := ldap.NewModifyRequest("CN=NTDS Settings,CN=PRIV-DC2,CN=Servers,CN=Default-First-Site-Name,CN=Sites,CN=Configuration,DC=priv,DC=contoso,DC=test", nil)
-	m.Replace("options", []string{"0"})
-	if err := c.Modify(m); code(err) != ldap.LDAPResultReferral || !strings.Contains(err.Error(), model.DC1) {
-		t.Errorf("write on an RODC: %v, want a referral to %s", err, model.DC1)
-	}
-	m = ldap.NewModifyRequest("", nil)
-	m.Replace("becomeRidMaster", []string{"1"})
-	if err := c.Modify(m); code(err) != ldap.LDAPResultUnwillingToPerform {
-		t.Errorf("role transfer to an RODC: %v", err)
-	}
+	replaceRefused(t, c, "write on an RODC", "CN=NTDS Settings,CN=PRIV-DC2,CN=Servers,CN=Default-First-Site-Name,CN=Sites,CN=Configuration,DC=priv,DC=contoso,DC=test", "options", "0", ldap.LDAPResultReferral, model.DC1)
+	replaceRefused(t, c, "role transfer to an RODC", "", "becomeRidMaster", "1", ldap.LDAPResultUnwillingToPerform, "")
 }
 
 func TestProtocolEdges(t *testing.T) {
