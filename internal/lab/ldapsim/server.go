@@ -87,6 +87,14 @@ type listener struct {
 	ln   net.Listener // nil while the host is unreachable
 }
 
+// shut closes the listener; its port stays the listener's for a reopen.
+func (l *listener) shut() {
+	if l.ln != nil {
+		_ = l.ln.Close()
+		l.ln = nil
+	}
+}
+
 // Start seeds the model's directory (model.Env.SeedDirectory), opens
 // listeners for every host and DC of env and returns the server.
 func Start(env *model.Env, ca *labca.CA, opts Options) (*Server, error) {
@@ -153,19 +161,8 @@ func (s *Server) Sync() error {
 			s.hosts[name] = h
 		}
 		for _, l := range h.listeners {
-			switch {
-			case l.ln == nil && (hi.up || l.port == 0):
-				if err := s.open(h, l); err != nil {
-					errs = append(errs, err)
-					continue
-				}
-				if !hi.up {
-					_ = l.ln.Close()
-					l.ln = nil
-				}
-			case l.ln != nil && !hi.up:
-				_ = l.ln.Close()
-				l.ln = nil
+			if err := model.FollowReachability(hi.up, l.ln != nil, l.port, func() error { return s.open(h, l) }, l.shut); err != nil {
+				errs = append(errs, err)
 			}
 		}
 		if !hi.up || !hi.dc {
@@ -175,9 +172,7 @@ func (s *Server) Sync() error {
 	for name, h := range s.hosts {
 		if _, ok := names[name]; !ok {
 			for _, l := range h.listeners {
-				if l.ln != nil {
-					_ = l.ln.Close()
-				}
+				l.shut()
 			}
 			s.stopHost(h)
 			delete(s.hosts, name)
@@ -394,10 +389,7 @@ func (s *Server) Close() {
 	var backends []*backend
 	for _, h := range s.hosts {
 		for _, l := range h.listeners {
-			if l.ln != nil {
-				_ = l.ln.Close()
-				l.ln = nil
-			}
+			l.shut()
 		}
 		for c := range h.conns {
 			c.close(true)

@@ -505,6 +505,27 @@ func (c *costConn) SetLinger(sec int) error {
 	return nil
 }
 
+// FollowReachability brings one listener of a simulated host in line with
+// the host: a listener that never had a port (port 0) is opened once even
+// while the host is down, so its port is fixed and the dial map can name
+// it; it is closed while the host is unreachable, so clients see
+// "connection refused", and reopened on the same port when the host is
+// back. open listens on the listener's port; shut closes it.
+func FollowReachability(up, isOpen bool, port int, open func() error, shut func()) error {
+	switch {
+	case !isOpen && (up || port == 0):
+		if err := open(); err != nil {
+			return err
+		}
+		if !up {
+			shut()
+		}
+	case isOpen && !up:
+		shut()
+	}
+	return nil
+}
+
 // ResetConn closes c with a TCP RST (linger 0), as a vanished or refusing
 // host's network does. It reaches the TCP connection through TLS and the
 // cost wrapper, so every simulator resets the same way.

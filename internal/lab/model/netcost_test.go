@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -210,6 +211,34 @@ func TestTLSAlertRecord(t *testing.T) {
 	} {
 		if got := tlsAlertRecord(c.b); got != c.want {
 			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+func TestFollowReachability(t *testing.T) {
+	failed := errors.New("listen failed")
+	tests := []struct {
+		name       string
+		up, isOpen bool
+		port       int
+		openErr    error
+		wantOpen   bool
+		wantShut   bool
+		wantErr    error
+	}{
+		{"new host up: open", true, false, 0, nil, true, false, nil},
+		{"new host down: open to fix the port, then shut", false, false, 0, nil, true, true, nil},
+		{"host back: reopen on its port", true, false, 5986, nil, true, false, nil},
+		{"host still down: stay shut", false, false, 5986, nil, false, false, nil},
+		{"host goes down: shut", false, true, 5986, nil, false, true, nil},
+		{"host still up: leave open", true, true, 5986, nil, false, false, nil},
+		{"open fails: no shut, the error", false, false, 0, failed, true, false, failed},
+	}
+	for _, tc := range tests {
+		var opened, shut bool
+		err := FollowReachability(tc.up, tc.isOpen, tc.port, func() error { opened = true; return tc.openErr }, func() { shut = true })
+		if opened != tc.wantOpen || shut != tc.wantShut || !errors.Is(err, tc.wantErr) || (err == nil) != (tc.wantErr == nil) {
+			t.Errorf("%s: opened %t, shut %t, err %v; want %t, %t, %v", tc.name, opened, shut, err, tc.wantOpen, tc.wantShut, tc.wantErr)
 		}
 	}
 }

@@ -176,17 +176,8 @@ func (s *Server) Sync() error {
 			s.hosts[n] = h
 		}
 		for _, ep := range h.endpoints {
-			switch {
-			case ep.srv == nil && (up[n] || ep.port == 0):
-				if err := s.open(h, ep); err != nil {
-					errs = append(errs, err)
-					continue
-				}
-				if !up[n] {
-					s.shut(ep)
-				}
-			case ep.srv != nil && !up[n]:
-				s.shut(ep)
+			if err := model.FollowReachability(up[n], ep.srv != nil, ep.port, func() error { return s.open(h, ep) }, func() { s.shut(ep) }); err != nil {
+				errs = append(errs, err)
 			}
 		}
 	}
