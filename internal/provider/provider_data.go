@@ -337,6 +337,18 @@ func (d *providerData) operation(ctx context.Context, timeout func(context.Conte
 	return ctx, cancel, true
 }
 
+// checkedOperation is operation for a method that needs more than the
+// provider block promises (sql settings, the instance's own network name):
+// check reports what is missing, and ok is false when it does.
+func (d *providerData) checkedOperation(ctx context.Context, timeout func(context.Context, time.Duration) (time.Duration, diag.Diagnostics), def time.Duration, check func(*diag.Diagnostics) bool, diags *diag.Diagnostics, more ...string) (context.Context, context.CancelFunc, bool) {
+	ctx, cancel, ok := d.operation(ctx, timeout, def, diags, more...)
+	if ok && !check(diags) {
+		cancel()
+		return ctx, cancel, false
+	}
+	return ctx, cancel, ok
+}
+
 // onceValue computes a value at most once (concurrent resources' plans share
 // it) and keeps the error too: a walk asks a server once, not once per node.
 type onceValue[T any] struct {

@@ -244,6 +244,12 @@ func (r *sqlFailoverClusterInstanceResource) requireForSetup(plan, state *sqlFai
 	}
 }
 
+// reaches is checkSQLClient of network, the check before a CRUD method's
+// first call.
+func (r *sqlFailoverClusterInstanceResource) reaches(network types.String) func(*diag.Diagnostics) bool {
+	return func(diags *diag.Diagnostics) bool { return r.checkSQLClient(network, diags) }
+}
+
 // checkSQLClient reports whether the provider's SQL Server adapter reaches
 // the instance through network (unknown: not checked yet).
 func (r *sqlFailoverClusterInstanceResource) checkSQLClient(network types.String, diags *diag.Diagnostics) bool {

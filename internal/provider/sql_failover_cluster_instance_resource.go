@@ -284,14 +284,11 @@ func (r *sqlFailoverClusterInstanceResource) Create(ctx context.Context, req res
 		return
 	}
 	secrets := fciSecrets(&config)
-	ctx, cancel, ok := r.data.operation(ctx, plan.Timeouts.Create, fciCreateTimeout, &resp.Diagnostics, secrets.sql, secrets.agent)
+	ctx, cancel, ok := r.data.checkedOperation(ctx, plan.Timeouts.Create, fciCreateTimeout, r.reaches(plan.NetworkName), &resp.Diagnostics, secrets.sql, secrets.agent)
 	if !ok {
 		return
 	}
 	defer cancel()
-	if !r.checkSQLClient(plan.NetworkName, &resp.Diagnostics) {
-		return
-	}
 	nodes := stringsOf(plan.Nodes, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
@@ -343,14 +340,11 @@ func (r *sqlFailoverClusterInstanceResource) Read(ctx context.Context, req resou
 	if !load(ctx, &resp.Diagnostics, from(req.State, &state)) {
 		return
 	}
-	ctx, cancel, ok := r.data.operation(ctx, state.Timeouts.Read, fciReadTimeout, &resp.Diagnostics)
+	ctx, cancel, ok := r.data.checkedOperation(ctx, state.Timeouts.Read, fciReadTimeout, r.reaches(state.NetworkName), &resp.Diagnostics)
 	if !ok {
 		return
 	}
 	defer cancel()
-	if !r.checkSQLClient(state.NetworkName, &resp.Diagnostics) {
-		return
-	}
 	// One batch: identity, nodes and shared paths. A failover in progress
 	// (failed logins, dropped connections) is retried inside the adapter.
 	fc, err := r.readCluster(ctx)
@@ -372,14 +366,11 @@ func (r *sqlFailoverClusterInstanceResource) Update(ctx context.Context, req res
 		return
 	}
 	secrets := fciSecrets(&config)
-	ctx, cancel, ok := r.data.operation(ctx, plan.Timeouts.Update, fciUpdateTimeout, &resp.Diagnostics, secrets.sql, secrets.agent)
+	ctx, cancel, ok := r.data.checkedOperation(ctx, plan.Timeouts.Update, fciUpdateTimeout, r.reaches(plan.NetworkName), &resp.Diagnostics, secrets.sql, secrets.agent)
 	if !ok {
 		return
 	}
 	defer cancel()
-	if !r.checkSQLClient(plan.NetworkName, &resp.Diagnostics) {
-		return
-	}
 	want := stringsOf(plan.Nodes, &resp.Diagnostics)
 	have := stringsOf(state.Nodes, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {

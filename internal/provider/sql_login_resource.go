@@ -100,7 +100,7 @@ func (r *sqlLoginResource) Create(ctx context.Context, req resource.CreateReques
 	if !load(ctx, &resp.Diagnostics, from(req.Plan, &plan)) {
 		return
 	}
-	ctx, cancel, ok := r.operation(ctx, plan.Timeouts.Create, &resp.Diagnostics)
+	ctx, cancel, ok := r.data.checkedOperation(ctx, plan.Timeouts.Create, sqlLoginTimeout, r.checkSQL, &resp.Diagnostics)
 	if !ok {
 		return
 	}
@@ -134,7 +134,7 @@ func (r *sqlLoginResource) Read(ctx context.Context, req resource.ReadRequest, r
 	if !load(ctx, &resp.Diagnostics, from(req.State, &state)) {
 		return
 	}
-	ctx, cancel, ok := r.operation(ctx, state.Timeouts.Read, &resp.Diagnostics)
+	ctx, cancel, ok := r.data.checkedOperation(ctx, state.Timeouts.Read, sqlLoginTimeout, r.checkSQL, &resp.Diagnostics)
 	if !ok {
 		return
 	}
@@ -163,7 +163,7 @@ func (r *sqlLoginResource) Update(ctx context.Context, req resource.UpdateReques
 	if !load(ctx, &resp.Diagnostics, from(req.Plan, &plan)) {
 		return
 	}
-	ctx, cancel, ok := r.operation(ctx, plan.Timeouts.Update, &resp.Diagnostics)
+	ctx, cancel, ok := r.data.checkedOperation(ctx, plan.Timeouts.Update, sqlLoginTimeout, r.checkSQL, &resp.Diagnostics)
 	if !ok {
 		return
 	}
@@ -191,7 +191,7 @@ func (r *sqlLoginResource) Delete(ctx context.Context, req resource.DeleteReques
 	if !load(ctx, &resp.Diagnostics, from(req.State, &state)) {
 		return
 	}
-	ctx, cancel, ok := r.operation(ctx, state.Timeouts.Delete, &resp.Diagnostics)
+	ctx, cancel, ok := r.data.checkedOperation(ctx, state.Timeouts.Delete, sqlLoginTimeout, r.checkSQL, &resp.Diagnostics)
 	if !ok {
 		return
 	}
@@ -220,17 +220,6 @@ func (r *sqlLoginResource) checkSQL(diags *diag.Diagnostics) bool {
 		return false
 	}
 	return true
-}
-
-// operation is the first step of every CRUD method: the context bounded by
-// the operation's timeout, once the provider has SQL Server settings.
-func (r *sqlLoginResource) operation(ctx context.Context, timeout func(context.Context, time.Duration) (time.Duration, diag.Diagnostics), diags *diag.Diagnostics) (context.Context, context.CancelFunc, bool) {
-	ctx, cancel, ok := r.data.operation(ctx, timeout, sqlLoginTimeout, diags)
-	if ok && !r.checkSQL(diags) {
-		cancel()
-		return ctx, cancel, false
-	}
-	return ctx, cancel, ok
 }
 
 // plannedRoles are the plan's server roles, sorted.
