@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
@@ -118,4 +119,14 @@ func labEvents(l *lab.Lab, kind, host string) []model.Event {
 		}
 	}
 	return out
+}
+
+// attributesOf is the flat attribute map of addr in s, or an error when
+// addr is not in the state.
+func attributesOf(s *terraform.State, addr string) (map[string]string, error) {
+	rs, ok := s.RootModule().Resources[addr]
+	if !ok || rs.Primary == nil {
+		return nil, fmt.Errorf("%s is not in the state", addr)
+	}
+	return rs.Primary.Attributes, nil
 }

@@ -42,11 +42,10 @@ data "bastion_topology" "t" {
 // else exactly one naming want.
 func ha7Hosts(want []string) resource.TestCheckFunc {
 	return func(s *terraform.State) error {
-		rs := s.RootModule().Resources["data.bastion_topology.t"]
-		if rs == nil {
-			return fmt.Errorf("no topology in state")
+		a, err := attributesOf(s, "data.bastion_topology.t")
+		if err != nil {
+			return err
 		}
-		a := rs.Primary.Attributes
 		var found [][]string
 		for k, v := range a {
 			if !strings.HasSuffix(k, ".rule_id") || v != "HA-7" {

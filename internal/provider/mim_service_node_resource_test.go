@@ -486,13 +486,13 @@ var staleHA8 = knownvalue.ObjectPartial(map[string]knownvalue.Check{
 // noHA8 checks that the topology reports no HA-8 violation at all.
 func noHA8(addr string) resource.TestCheckFunc {
 	return func(s *terraform.State) error {
-		rs := s.RootModule().Resources[addr]
-		if rs == nil {
-			return fmt.Errorf("%s not in state", addr)
+		a, err := attributesOf(s, addr)
+		if err != nil {
+			return err
 		}
-		for k, v := range rs.Primary.Attributes {
+		for k, v := range a {
 			if strings.HasPrefix(k, "violations.") && strings.HasSuffix(k, ".rule_id") && v == "HA-8" {
-				return fmt.Errorf("%s = HA-8: %s", k, rs.Primary.Attributes[strings.TrimSuffix(k, "rule_id")+"message"])
+				return fmt.Errorf("%s = HA-8: %s", k, a[strings.TrimSuffix(k, "rule_id")+"message"])
 			}
 		}
 		return nil

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	tfjson "github.com/hashicorp/terraform-json"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -143,11 +144,10 @@ func sambaFSMOOn(ctx context.Context, sl *samba.Lab, want string) error {
 // objects: exactly PRIV-DC1 and PRIV-DC2) and the FSMO holders (samba-tool
 // fsmo show), both the map by role and each DC's list.
 func sambaDomainControllersAgree(ctx context.Context, sl *samba.Lab, s *terraform.State) error {
-	rs, ok := s.RootModule().Resources["data.bastion_domain_controllers.dcs"]
-	if !ok {
-		return fmt.Errorf("data.bastion_domain_controllers.dcs is not in the state")
+	got, err := attributesOf(s, "data.bastion_domain_controllers.dcs")
+	if err != nil {
+		return err
 	}
-	got := rs.Primary.Attributes
 	dcs, err := sl.DCs(ctx, "priv-dc1")
 	if err != nil {
 		return err
@@ -209,11 +209,10 @@ func sambaDomainControllersAgree(ctx context.Context, sl *samba.Lab, s *terrafor
 // naming context it holds, whether it was ever backed up (the dSASignature
 // entry of replPropertyMetaData, decoded by Samba's NDR printer).
 func sambaBackupStatusAgrees(ctx context.Context, sl *samba.Lab, s *terraform.State) error {
-	rs, ok := s.RootModule().Resources["data.bastion_backup_status.backups"]
-	if !ok {
-		return fmt.Errorf("data.bastion_backup_status.backups is not in the state")
+	got, err := attributesOf(s, "data.bastion_backup_status.backups")
+	if err != nil {
+		return err
 	}
-	got := rs.Primary.Attributes
 	dc1, _ := sl.DC("priv-dc1")
 	tomb, err := sl.TombstoneLifetime(ctx, "priv-dc1")
 	if err != nil {
@@ -280,40 +279,43 @@ func withAttribute(s *terraform.State, addr, attr, value string) *terraform.Stat
 // role by role: before (the refreshed state) and after (the plan) must name
 // the holders given, so a role that is not to move shows no change.
 func expectFSMOPlan(addr string, before, after map[string]string) plancheck.PlanCheck {
+	return plannedChange(addr, "", func(_ *tfjson.ResourceChange, b, a map[string]any) error {
+		var errs []error
+		for _, f := range fsmoAttributes {
+			gb, _ := b[f.attr].(string)
+			ga, _ := a[f.attr].(string)
+			if !strings.EqualFold(gb, before[f.attr]) || !strings.EqualFold(ga, after[f.attr]) {
+				errs = append(errs, fmt.Errorf("%s: planned %q -> %q, want %q -> %q", f.attr, gb, ga, before[f.attr], after[f.attr]))
+			}
+		}
+		return errors.Join(errs...)
+	})
+}
+
+// plannedChange checks the plan's change of addr with check, given the
+// values before and after as maps. A plan without a change for addr fails,
+// with why appended to the message.
+func plannedChange(addr, why string, check func(rc *tfjson.ResourceChange, before, after map[string]any) error) plancheck.PlanCheck {
 	return planCheckFunc(func(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
 		for _, rc := range req.Plan.ResourceChanges {
-			if rc.Address != addr {
-				continue
+			if rc.Address == addr {
+				b, _ := rc.Change.Before.(map[string]any)
+				a, _ := rc.Change.After.(map[string]any)
+				resp.Error = check(rc, b, a)
+				return
 			}
-			b, _ := rc.Change.Before.(map[string]any)
-			a, _ := rc.Change.After.(map[string]any)
-			var errs []error
-			for _, f := range fsmoAttributes {
-				gb, _ := b[f.attr].(string)
-				ga, _ := a[f.attr].(string)
-				if !strings.EqualFold(gb, before[f.attr]) || !strings.EqualFold(ga, after[f.attr]) {
-					errs = append(errs, fmt.Errorf("%s: planned %q -> %q, want %q -> %q", f.attr, gb, ga, before[f.attr], after[f.attr]))
-				}
-			}
-			resp.Error = errors.Join(errs...)
-			return
 		}
-		resp.Error = fmt.Errorf("no planned change for %s", addr)
+		resp.Error = fmt.Errorf("no planned change for %s%s", addr, why)
 	})
 }
 
 // expectNoOpImport checks that the plan imports addr and changes nothing.
 func expectNoOpImport(addr string) plancheck.PlanCheck {
-	return planCheckFunc(func(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
-		for _, rc := range req.Plan.ResourceChanges {
-			if rc.Address == addr {
-				if rc.Change.Importing == nil || !rc.Change.Actions.NoOp() {
-					resp.Error = fmt.Errorf("%s: planned %v (importing: %t), want a no-op import", addr, rc.Change.Actions, rc.Change.Importing != nil)
-				}
-				return
-			}
+	return plannedChange(addr, ": the import block imported nothing", func(rc *tfjson.ResourceChange, _, _ map[string]any) error {
+		if rc.Change.Importing == nil || !rc.Change.Actions.NoOp() {
+			return fmt.Errorf("%s: planned %v (importing: %t), want a no-op import", addr, rc.Change.Actions, rc.Change.Importing != nil)
 		}
-		resp.Error = fmt.Errorf("no planned change for %s: the import block imported nothing", addr)
+		return nil
 	})
 }
 
@@ -363,6 +365,23 @@ func testSambaFSMORoles(t *testing.T, sl *samba.Lab) {
 	pdcOnDC2["pdc_emulator"] = dc2.FQDN
 	var steps [5]time.Time
 	mark := func(i int) func() { return func() { steps[i] = time.Now() } }
+	// everyRole is step i: an apply that moves every role from one DC to the
+	// other, planned as that and nothing else.
+	everyRole := func(i int, from, to samba.DC, toName string) resource.TestStep {
+		return resource.TestStep{
+			PreConfig: mark(i),
+			Config:    provider + sambaFSMOHCL(f.DNSDomain, to.FQDN, false),
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+					expectFSMOPlan(addr, on(from.FQDN), on(to.FQDN)),
+				},
+				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+			},
+			ConfigStateChecks: stateOn(to.FQDN),
+			Check:             rolesOn(toName),
+		}
+	}
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -407,32 +426,8 @@ func testSambaFSMORoles(t *testing.T, sl *samba.Lab) {
 						return nil
 					}),
 			},
-			{ // every role to priv-dc2
-				PreConfig: mark(1),
-				Config:    provider + sambaFSMOHCL(f.DNSDomain, dc2.FQDN, false),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-						expectFSMOPlan(addr, on(dc1.FQDN), on(dc2.FQDN)),
-					},
-					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-				},
-				ConfigStateChecks: stateOn(dc2.FQDN),
-				Check:             rolesOn("PRIV-DC2"),
-			},
-			{ // and back to priv-dc1
-				PreConfig: mark(2),
-				Config:    provider + sambaFSMOHCL(f.DNSDomain, dc1.FQDN, false),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-						expectFSMOPlan(addr, on(dc2.FQDN), on(dc1.FQDN)),
-					},
-					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-				},
-				ConfigStateChecks: stateOn(dc1.FQDN),
-				Check:             rolesOn("PRIV-DC1"),
-			},
+			everyRole(1, dc1, dc2, "PRIV-DC2"), // every role to priv-dc2
+			everyRole(2, dc2, dc1, "PRIV-DC1"), // and back to priv-dc1
 			{ // drift: priv-dc2 takes the PDC emulator with samba-tool; the plan moves that role alone back
 				PreConfig: func() {
 					steps[3] = time.Now()
@@ -822,20 +817,12 @@ func sambaSetCorpTrustAttributes(ctx context.Context, sl *samba.Lab, attrs uint3
 // expectImportUpdate checks that the plan imports addr and changes attr from
 // before (what the import read) to after (the configuration).
 func expectImportUpdate(addr, attr string, before, after any) plancheck.PlanCheck {
-	return planCheckFunc(func(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
-		for _, rc := range req.Plan.ResourceChanges {
-			if rc.Address != addr {
-				continue
-			}
-			b, _ := rc.Change.Before.(map[string]any)
-			a, _ := rc.Change.After.(map[string]any)
-			if rc.Change.Importing == nil || !rc.Change.Actions.Update() || b[attr] != before || a[attr] != after {
-				resp.Error = fmt.Errorf("%s: planned %v (importing: %t) with %s %v -> %v, want an import that updates %s %v -> %v",
-					addr, rc.Change.Actions, rc.Change.Importing != nil, attr, b[attr], a[attr], attr, before, after)
-			}
-			return
+	return plannedChange(addr, "", func(rc *tfjson.ResourceChange, b, a map[string]any) error {
+		if rc.Change.Importing == nil || !rc.Change.Actions.Update() || b[attr] != before || a[attr] != after {
+			return fmt.Errorf("%s: planned %v (importing: %t) with %s %v -> %v, want an import that updates %s %v -> %v",
+				addr, rc.Change.Actions, rc.Change.Importing != nil, attr, b[attr], a[attr], attr, before, after)
 		}
-		resp.Error = fmt.Errorf("no planned change for %s", addr)
+		return nil
 	})
 }
 
