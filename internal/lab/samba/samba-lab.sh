@@ -1078,12 +1078,18 @@ cmd_status() {
 	return $rc
 }
 
-cmd_join_dc() {
+# dc_command STATE_DIR NAME: what a command on one DC of a lab checks first: root,
+# a DC of that name, a lab in STATE_DIR (which becomes $S).
+dc_command() {
 	need_root
-	set_state_dir "${1:-}"
-	local name=${2:-}
-	is_dc_name "$name" || die "unknown DC $name"
+	set_state_dir "$1"
+	is_dc_name "$2" || die "unknown DC $2"
 	[[ -e $S/$MARKER ]] || die "no lab in $S"
+}
+
+cmd_join_dc() {
+	local name=${2:-}
+	dc_command "${1:-}" "$name"
 	[[ $(cat "$(dcdir "$name")/role") == prepared ]] || die "$name is not a prepared namespace (role $(cat "$(dcdir "$name")/role"))"
 	wipe_dc_data "$name"
 	join_dc "$name"
@@ -1092,11 +1098,8 @@ cmd_join_dc() {
 }
 
 cmd_demote_dc() {
-	need_root
-	set_state_dir "${1:-}"
 	local name=${2:-}
-	is_dc_name "$name" || die "unknown DC $name"
-	[[ -e $S/$MARKER ]] || die "no lab in $S"
+	dc_command "${1:-}" "$name"
 	local forest=${DC_FOREST[$name]} partner creds
 	[[ $(cat "$(dcdir "$name")/role") == dc ]] || die "$name is not a DC"
 	partner=$(running_dcs "$forest" | grep -vx "$name" | head -n1)
