@@ -2,6 +2,7 @@ package tsql
 
 import (
 	"encoding/hex"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -745,35 +746,41 @@ func (p *parser) alter() (Stmt, *Error) {
 
 func (p *parser) expr() (Expr, *Error) { return p.orExpr() }
 
-func (p *parser) orExpr() (Expr, *Error) {
-	l, err := p.andExpr()
+// leftAssoc parses one precedence level: operands of the next level joined
+// by the level's operators, left-associative. opAt names the operator a
+// token is, if it is one of the level's.
+func (p *parser) leftAssoc(operand func() (Expr, *Error), opAt func(token) (string, bool)) (Expr, *Error) {
+	l, err := operand()
 	if err != nil {
 		return nil, err
 	}
-	for p.accept("OR") {
-		r, err := p.andExpr()
+	for {
+		op, ok := opAt(p.peek())
+		if !ok {
+			return l, nil
+		}
+		p.i++
+		r, err := operand()
 		if err != nil {
 			return nil, err
 		}
-		l = &Binary{Op: "OR", L: l, R: r}
+		l = &Binary{Op: op, L: l, R: r}
 	}
-	return l, nil
 }
 
-func (p *parser) andExpr() (Expr, *Error) {
-	l, err := p.notExpr()
-	if err != nil {
-		return nil, err
-	}
-	for p.accept("AND") {
-		r, err := p.notExpr()
-		if err != nil {
-			return nil, err
-		}
-		l = &Binary{Op: "AND", L: l, R: r}
-	}
-	return l, nil
+// keywordOp is a level whose operator is the keyword kw (AND, OR).
+func keywordOp(kw string) func(token) (string, bool) {
+	return func(t token) (string, bool) { return kw, t.keyword(kw) }
 }
+
+// symbolOp is a level whose operators are the symbols ops.
+func symbolOp(ops ...string) func(token) (string, bool) {
+	return func(t token) (string, bool) { return t.text, t.kind == tOp && slices.Contains(ops, t.text) }
+}
+
+func (p *parser) orExpr() (Expr, *Error) { return p.leftAssoc(p.andExpr, keywordOp("OR")) }
+
+func (p *parser) andExpr() (Expr, *Error) { return p.leftAssoc(p.notExpr, keywordOp("AND")) }
 
 func (p *parser) notExpr() (Expr, *Error) {
 	if p.accept("NOT") {
@@ -866,41 +873,11 @@ func (p *parser) comparison() (Expr, *Error) {
 }
 
 func (p *parser) additive() (Expr, *Error) {
-	l, err := p.multiplicative()
-	if err != nil {
-		return nil, err
-	}
-	for {
-		t := p.peek()
-		if !t.op("+") && !t.op("-") && !t.op("&") && !t.op("|") && !t.op("^") {
-			return l, nil
-		}
-		p.i++
-		r, err := p.multiplicative()
-		if err != nil {
-			return nil, err
-		}
-		l = &Binary{Op: t.text, L: l, R: r}
-	}
+	return p.leftAssoc(p.multiplicative, symbolOp("+", "-", "&", "|", "^"))
 }
 
 func (p *parser) multiplicative() (Expr, *Error) {
-	l, err := p.unary()
-	if err != nil {
-		return nil, err
-	}
-	for {
-		t := p.peek()
-		if !t.op("*") && !t.op("/") && !t.op("%") {
-			return l, nil
-		}
-		p.i++
-		r, err := p.unary()
-		if err != nil {
-			return nil, err
-		}
-		l = &Binary{Op: t.text, L: l, R: r}
-	}
+	return p.leftAssoc(p.unary, symbolOp("*", "/", "%"))
 }
 
 func (p *parser) unary() (Expr, *Error) {

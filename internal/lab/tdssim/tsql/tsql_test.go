@@ -127,6 +127,9 @@ func TestSelects(t *testing.T) {
 		{"SELECT QUOTENAME(N'a]b'), IS_SRVROLEMEMBER('sysadmin'), HAS_PERMS_BY_NAME(NULL, NULL, 'VIEW SERVER STATE')", []string{"", "", ""}, [][]any{{"[a]]b]", int64(1), int64(1)}}},
 		{"SELECT CASE WHEN 1 > 2 THEN 'a' ELSE 'bc' END AS c, ISNULL(NULL, 5) i", []string{"c", "i"}, [][]any{{"bc", int64(5)}}},
 		{"DECLARE @n int = 2; SELECT @n * 3 AS six", []string{"six"}, [][]any{{int64(6)}}},
+		// Binary operators associate to the left; * binds tighter than +, AND than OR.
+		{"SELECT 10 - 2 - 3 AS a, 1 + 2 * 3 AS b, 7 % 4 * 2 AS c", []string{"a", "b", "c"}, [][]any{{int64(5), int64(7), int64(6)}}},
+		{"SELECT 1 AS x WHERE 1 = 0 AND 1 = 0 OR 1 = 1", []string{"x"}, [][]any{{int64(1)}}},
 		{"SELECT name FROM sys.server_principals ORDER BY 1 OFFSETX", nil, nil},
 	}
 	for _, tc := range tests[:len(tests)-1] {
