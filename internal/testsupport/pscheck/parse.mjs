@@ -34,6 +34,15 @@ const TRANSPARENT = new Set([
   'format_argument_expression', 'range_argument_expression', 'left_assignment_expression',
 ]);
 
+// The clause nodes of a compound statement and the label their blocks get;
+// a node of one of these types holds blocks of that clause (see blocks).
+const clauseLabels = {
+  elseif_clauses: 'elseif', elseif_clause: 'elseif', else_clause: 'else',
+  catch_clauses: 'catch', catch_clause: 'catch', finally_clause: 'finally',
+  switch_body: 'clause', switch_clauses: 'clause', switch_clause: 'clause',
+  named_block_list: 'named', named_block: 'named',
+};
+
 const MAX_TEXT = 160;
 
 function clip(s) {
@@ -536,39 +545,11 @@ class Walker {
     for (let i = 0; i < node.childCount; i++) {
       const c = node.child(i);
       if (!c.isNamed) continue;
-      switch (c.type) {
-        case 'statement_block': {
-          const list = c.namedChildren.find((x) => x.type === 'statement_list');
-          out.push({ label, body: list ? this.statementList(list) : [] });
-          break;
-        }
-        case 'elseif_clauses':
-          out.push(...this.blocks(c, 'elseif'));
-          break;
-        case 'elseif_clause':
-          out.push(...this.blocks(c, 'elseif'));
-          break;
-        case 'else_clause':
-          out.push(...this.blocks(c, 'else'));
-          break;
-        case 'catch_clauses':
-        case 'catch_clause':
-          out.push(...this.blocks(c, 'catch'));
-          break;
-        case 'finally_clause':
-          out.push(...this.blocks(c, 'finally'));
-          break;
-        case 'switch_body':
-        case 'switch_clauses':
-        case 'switch_clause':
-          out.push(...this.blocks(c, 'clause'));
-          break;
-        case 'named_block_list':
-        case 'named_block':
-          out.push(...this.blocks(c, 'named'));
-          break;
-        default:
-          break;
+      if (c.type === 'statement_block') {
+        const list = c.namedChildren.find((x) => x.type === 'statement_list');
+        out.push({ label, body: list ? this.statementList(list) : [] });
+      } else if (Object.hasOwn(clauseLabels, c.type)) {
+        out.push(...this.blocks(c, clauseLabels[c.type]));
       }
     }
     return out;
