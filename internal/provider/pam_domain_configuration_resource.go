@@ -257,21 +257,36 @@ func pamDomainLeftDetail(domain, host string) string {
 }
 
 func (r *pamDomainConfigurationResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	importPAM(ctx, req, resp, pamImportID{"source_domain", validators.CheckNetBIOSDomainName, strings.ToUpper,
+		"The import ID is <host>/<source_domain>[/<corp_username>], e.g. priv-app1.priv.contoso.com/CORP/CORP\\Administrator: the PRIV server with the MIMPAM module, " +
+			"the CORP domain's NetBIOS name, and optionally the CORP account to check the configuration with (with the provider's pam_corp_password). Got %q."})
+}
+
+// pamImportID is how a PAM resource's import ID reads:
+// <host>/<source>[/<corp_username>].
+type pamImportID struct {
+	source      string // the attribute the source names: source_domain or source_forest
+	checkSource func(string) error
+	id          func(source string) string
+	usage       string // the Invalid Import ID detail; %q is the ID given
+}
+
+// importPAM sets host, the source, id and the optional corp_username of a
+// PAM resource from its import ID.
+func importPAM(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse, f pamImportID) {
 	parts := strings.Split(req.ID, "/")
-	if len(parts) < 2 || len(parts) > 3 || validators.CheckFQDN(parts[0]) != nil || validators.CheckNetBIOSDomainName(parts[1]) != nil ||
+	if len(parts) < 2 || len(parts) > 3 || validators.CheckFQDN(parts[0]) != nil || f.checkSource(parts[1]) != nil ||
 		(len(parts) == 3 && validators.CheckWindowsAccount(parts[2]) != nil) {
-		resp.Diagnostics.AddError("Invalid Import ID",
-			fmt.Sprintf("The import ID is <host>/<source_domain>[/<corp_username>], e.g. priv-app1.priv.contoso.com/CORP/CORP\\Administrator: the PRIV server with the MIMPAM module, "+
-				"the CORP domain's NetBIOS name, and optionally the CORP account to check the configuration with (with the provider's pam_corp_password). Got %q.", req.ID))
+		resp.Diagnostics.AddError("Invalid Import ID", fmt.Sprintf(f.usage, req.ID))
 		return
 	}
-	host, domain := parts[0], parts[1]
+	host, source := parts[0], parts[1]
 	if len(parts) == 3 {
 		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("corp_username"), parts[2])...)
 	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), strings.ToUpper(domain))...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), f.id(source))...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("host"), host)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("source_domain"), newCaseInsensitiveString(domain))...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(f.source), newCaseInsensitiveString(source))...)
 }
 
 // ModifyPlan runs Test-PAMDomainConfiguration with the CORP credential (only

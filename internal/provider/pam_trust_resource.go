@@ -424,21 +424,9 @@ func pamCorpSideLeftDetail(forest, host string) string {
 }
 
 func (r *pamTrustResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	parts := strings.Split(req.ID, "/")
-	if len(parts) < 2 || len(parts) > 3 || validators.CheckFQDN(parts[0]) != nil || validators.CheckDNSDomainName(parts[1]) != nil ||
-		(len(parts) == 3 && validators.CheckWindowsAccount(parts[2]) != nil) {
-		resp.Diagnostics.AddError("Invalid Import ID",
-			fmt.Sprintf("The import ID is <host>/<source_forest>[/<corp_username>], e.g. priv-app1.priv.contoso.com/corp.contoso.com/CORP\\Administrator: the PRIV server with the MIMPAM module, "+
-				"the CORP forest's DNS name, and optionally the CORP account to read the CORP side with (with the provider's pam_corp_password). Got %q.", req.ID))
-		return
-	}
-	host, forest := parts[0], parts[1]
-	if len(parts) == 3 {
-		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("corp_username"), parts[2])...)
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), strings.ToLower(strings.TrimSuffix(forest, ".")))...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("host"), host)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("source_forest"), newCaseInsensitiveString(forest))...)
+	importPAM(ctx, req, resp, pamImportID{"source_forest", validators.CheckDNSDomainName, func(forest string) string { return strings.ToLower(strings.TrimSuffix(forest, ".")) },
+		"The import ID is <host>/<source_forest>[/<corp_username>], e.g. priv-app1.priv.contoso.com/corp.contoso.com/CORP\\Administrator: the PRIV server with the MIMPAM module, " +
+			"the CORP forest's DNS name, and optionally the CORP account to read the CORP side with (with the provider's pam_corp_password). Got %q."})
 }
 
 // Remote calls and conversions ---------------------------------------------
