@@ -173,15 +173,12 @@ Kinds (and the protocols they apply to):
 				if *n == 0 || *n < -1 {
 					return usageError{"-n is a positive number of calls, or -1 for every call until cleared"}
 				}
-				if err := control(ctx, *dir, http.MethodPost, "/fault", faultRequest{Host: *host, Protocol: *protocol, Kind: *kind, N: *n}, nil); err != nil {
-					return err
-				}
 				calls := fmt.Sprintf("the next %d %s call(s)", *n, *protocol)
 				if *n < 0 {
 					calls = fmt.Sprintf("every %s call until \"bastion-lab clear\"", *protocol)
 				}
-				_, err := fmt.Fprintf(out, "%s on %s: %s\n", calls, *host, *kind)
-				return err
+				return post(ctx, *dir, "/fault", faultRequest{Host: *host, Protocol: *protocol, Kind: *kind, N: *n},
+					out, "%s on %s: %s\n", calls, *host, *kind)
 			}
 		},
 	}
@@ -217,15 +214,12 @@ Connections already open keep the certificate they verified.`,
 				if err != nil {
 					return usageError{err.Error()}
 				}
-				if err := control(ctx, *dir, http.MethodPost, "/cert", model.CertificateFlaw{Host: *host, Protocol: *protocol, Flaw: f}, nil); err != nil {
-					return err
-				}
 				what := "the good certificate"
 				if f != labca.NoFlaw {
 					what = "a certificate with the flaw " + string(f)
 				}
-				_, err = fmt.Fprintf(out, "%s on %s: %s from the next TLS handshake\n", *protocol, *host, what)
-				return err
+				return post(ctx, *dir, "/cert", model.CertificateFlaw{Host: *host, Protocol: *protocol, Flaw: f},
+					out, "%s on %s: %s from the next TLS handshake\n", *protocol, *host, what)
 			}
 		},
 	}
@@ -251,11 +245,8 @@ a server's FQDN, or the SQL instance's network name for -protocol tds.
 				if *delay < 0 {
 					return usageError{"-delay cannot be negative"}
 				}
-				if err := control(ctx, *dir, http.MethodPost, "/latency", latencyRequest{Host: *host, Protocol: *protocol, Delay: delay.String()}, nil); err != nil {
-					return err
-				}
-				_, err := fmt.Fprintf(out, "every %s call on %s waits %s\n", *protocol, *host, *delay)
-				return err
+				return post(ctx, *dir, "/latency", latencyRequest{Host: *host, Protocol: *protocol, Delay: delay.String()},
+					out, "every %s call on %s waits %s\n", *protocol, *host, *delay)
 			}
 		},
 	}
@@ -274,15 +265,11 @@ It does not bring back a server that "down" took away: use "up".`,
 			dir := dirFlag(fs)
 			host := fs.String("host", "", "FQDN of the server or SQL network name (default: every host)")
 			return func(ctx context.Context, out io.Writer) error {
-				if err := control(ctx, *dir, http.MethodPost, "/clear", hostRequest{Host: *host}, nil); err != nil {
-					return err
-				}
 				what := "every host"
 				if *host != "" {
 					what = *host
 				}
-				_, err := fmt.Fprintf(out, "no faults or delays left on %s\n", what)
-				return err
+				return post(ctx, *dir, "/clear", hostRequest{Host: *host}, out, "no faults or delays left on %s\n", what)
 			}
 		},
 	}
@@ -363,11 +350,8 @@ bastion_backup_status and rule HA-9 of bastion_topology report that.`,
 				if *age < 0 {
 					return usageError{"-age cannot be negative"}
 				}
-				if err := control(ctx, *dir, http.MethodPost, "/backup", backupRequest{Host: *host, Age: age.String()}, nil); err != nil {
-					return err
-				}
-				_, err := fmt.Fprintf(out, "system state backup of %s recorded (%s ago)\n", *host, *age)
-				return err
+				return post(ctx, *dir, "/backup", backupRequest{Host: *host, Age: age.String()},
+					out, "system state backup of %s recorded (%s ago)\n", *host, *age)
 			}
 		},
 	}
@@ -392,11 +376,8 @@ its databases.`,
 				if err := required("to", *to); err != nil {
 					return err
 				}
-				if err := control(ctx, *dir, http.MethodPost, "/failover", failoverRequest{Network: *network, To: *to, Outage: outage.String(), FailedLogins: *failedLogins}, nil); err != nil {
-					return err
-				}
-				_, err := fmt.Fprintf(out, "%s moved to %s\n", *network, *to)
-				return err
+				return post(ctx, *dir, "/failover", failoverRequest{Network: *network, To: *to, Outage: outage.String(), FailedLogins: *failedLogins},
+					out, "%s moved to %s\n", *network, *to)
 			}
 		},
 	}

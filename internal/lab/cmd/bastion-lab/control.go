@@ -234,6 +234,16 @@ func controlHandler(l *lab.Lab, token string) http.Handler {
 	return mux
 }
 
+// post asks the running lab for a change and, once it is made, tells the
+// user what changed.
+func post(ctx context.Context, dir, path string, body any, out io.Writer, format string, args ...any) error {
+	if err := control(ctx, dir, http.MethodPost, path, body, nil); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(out, format, args...)
+	return err
+}
+
 // control sends one request to the lab running in dir and decodes the
 // answer into out (when not nil).
 func control(ctx context.Context, dir, method, path string, body, out any) error {

@@ -44,11 +44,7 @@ finishes it, even after the node that accepted it is lost.`,
 				if err := required("id", *id); err != nil {
 					return err
 				}
-				if err := control(ctx, *dir, http.MethodPost, "/request", mimRequest{Host: *host, ID: *id}, nil); err != nil {
-					return err
-				}
-				_, err := fmt.Fprintf(out, "request %s pending on %s\n", *id, *host)
-				return err
+				return post(ctx, *dir, "/request", mimRequest{Host: *host, ID: *id}, out, "request %s pending on %s\n", *id, *host)
 			}
 		},
 	}
