@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/pam"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/sqlserver"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/topology"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
 )
@@ -133,7 +134,12 @@ func addDescribed(at path.Path, f failure, hint string, err error, whole func(su
 func describe(at path.Path, f failure, hint string, err error) (path.Path, string, string) {
 	where := f.where(err)
 	// Domain errors that name an attribute or a rule come first.
+	var missing *sqlserver.AccountNotFoundError
 	switch {
+	case errors.As(err, &missing):
+		return at, f.summary, fmt.Sprintf("%s failed: SQL Server found no Windows account '%s' in its domain (error 15401), so it cannot create a login for it. "+
+			"Create the account in Active Directory first (New-ADUser, New-ADGroup or New-ADServiceAccount; a computer account is NAME$), or correct the name; "+
+			"an account of another forest resolves only through a trust from the PRIV forest. Then apply again. See MSSQLSERVER_15401 in Microsoft's SQL Server documentation.\n\n%v", where, missing.Account, err)
 	case errors.Is(err, pam.ErrCorpCredentialRefused):
 		return path.Root("corp_username"), "CORP Credential Refused",
 			fmt.Sprintf("%s failed: the source domain refused the CORP credential, corp_username with corp_password_wo at plan and apply, with the "+

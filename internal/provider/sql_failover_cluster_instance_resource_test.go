@@ -512,6 +512,10 @@ func TestAccSQLFailoverClusterInstance_hostileStrings(t *testing.T) {
 	group := `SQL 'x' $(calc); ` + "`y`" + ` & {z}`
 	network := `Net 'x' $(calc) ` + "`y`" + ` & {z}`
 	l := startFCILab(t, agentPw)
+	// The later sysadmin's account exists, as CREATE LOGIN ... FROM WINDOWS requires.
+	if err := l.Env.AddDomainUser(model.DomainNB, strings.TrimPrefix(laterAdmin, `PRIV\`), model.RandomPassword()); err != nil {
+		t.Fatal(err)
+	}
 	_ = l.Env.Do(func(e *model.Env) error {
 		e.Credentials[strings.ToLower(svcSQL)] = sqlPw
 		for _, h := range []string{model.App1, model.App2} {

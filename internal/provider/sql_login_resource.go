@@ -68,6 +68,8 @@ func (r *sqlLoginResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			"name": schema.StringAttribute{
 				Required: true,
 				MarkdownDescription: "Windows account or group as `DOMAIN\\name`, e.g. `PRIV\\svc-mim`. SQL Server compares names without regard to case. " +
+					"The account must exist in Active Directory before the login is created (SQL Server refuses an unknown one with error 15401): " +
+					"create it first, for example with `New-ADUser`, `New-ADGroup` or `New-ADServiceAccount`. " +
 					"A login cannot be renamed to another account, so changing it drops this login and creates the other (replacement). The import ID.",
 				Validators:    []validator.String{validators.WindowsAccount()},
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
@@ -115,7 +117,7 @@ func (r *sqlLoginResource) Create(ctx context.Context, req resource.CreateReques
 			alreadyExists(&resp.Diagnostics, path.Root("name"), "SQL Login Already Exists", fmt.Sprintf("%s already has a login %q", r.data.sql.Server(), name), "bastion_sql_login", name)
 			return
 		}
-		report(&resp.Diagnostics, failure{"SQL Login Not Created", r.data.sql.Server(), viaSQL, fmt.Sprintf("creating the login %q with the roles [%s]", name, strings.Join(roles, ", "))}, err)
+		reportAt(&resp.Diagnostics, path.Root("name"), failure{"SQL Login Not Created", r.data.sql.Server(), viaSQL, fmt.Sprintf("creating the login %q with the roles [%s]", name, strings.Join(roles, ", "))}, "", err)
 		return
 	}
 	l, err := r.data.sql.Login(ctx, name)

@@ -134,9 +134,12 @@ func TestAccSQLLogin_lifecycle(t *testing.T) {
 // parameter: the lab stores it byte for byte and sees no other SQL text.
 func TestAccSQLLogin_hostileName(t *testing.T) {
 	skipUnlessAcc(t)
-	l := startLab(t)
-	// At most 20 characters after PRIV\: the sAMAccountName limit.
+	// At most 20 characters after PRIV\: the sAMAccountName limit. The
+	// account exists in the lab's directory, as SQL Server requires.
 	name := `PRIV\o'b') DROP--$(x)` + "`y`"
+	l := startLab(t, func(l *lab.Lab) error {
+		return l.Env.AddDomainUser(model.DomainNB, strings.TrimPrefix(name, `PRIV\`), model.RandomPassword())
+	})
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             labLogin(l, name, ""),
@@ -163,6 +166,9 @@ func TestAccSQLLogin_errors(t *testing.T) {
 		"public role":     {sqlLoginHCL(model.MIMSvcUser, "public"), `(?s)roles.*implicitly`},
 		"unknown role":    {sqlLoginHCL(model.MIMSvcUser, "nosuchrole"), `(?s)SQL Login Not Created.*nosuchrole`},
 		"not a user here": {sqlLoginHCL(`CORP\Administrator`), `(?s)SQL Login Not Created.*not\s+found`},
+		// SQL Server's lookup of the account fails (error 15401): the
+		// diagnostic names the account and says to create it in AD first.
+		"no such account": {sqlLoginHCL(`PRIV\svc-nobody`), `(?s)SQL Login Not Created.*found no Windows\s+account\s+'PRIV\\svc-nobody'.*error\s+15401.*Create\s+the\s+account\s+in\s+Active\s+Directory\s+first`},
 	})
 }
 

@@ -21,6 +21,24 @@ import (
 // ErrLoginExists: CREATE LOGIN for a login that exists (error 15025).
 var ErrLoginExists = errors.New("login already exists")
 
+// ErrAccountNotFound: CREATE LOGIN ... FROM WINDOWS for an account SQL
+// Server's lookup does not find in its domain (error 15401). CreateLogin
+// returns it as an *AccountNotFoundError naming the account.
+var ErrAccountNotFound = errors.New("account not found in its domain")
+
+// AccountNotFoundError is ErrAccountNotFound for one account.
+type AccountNotFoundError struct {
+	Account string
+	Err     error
+}
+
+func (e *AccountNotFoundError) Error() string {
+	return fmt.Sprintf("account %q not found in its domain: %v", e.Account, e.Err)
+}
+
+// Unwrap makes errors.Is(err, ErrAccountNotFound) true, and keeps the SQL error.
+func (e *AccountNotFoundError) Unwrap() []error { return []error{ErrAccountNotFound, e.Err} }
+
 // SQL Server error numbers the adapter acts on.
 // https://learn.microsoft.com/sql/relational-databases/errors-events/database-engine-events-and-errors
 const (
@@ -38,6 +56,7 @@ const (
 	errNoPermissionShort = 297
 	errPrincipalExists   = 15025
 	errPrincipalMissing  = 15151
+	errAccountNotFound   = 15401 // "Windows NT user or group '%.*ls' not found. Check the name again."
 )
 
 var transientNumbers = map[int32]bool{

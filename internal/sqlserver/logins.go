@@ -83,7 +83,8 @@ func (c *Client) Login(ctx context.Context, name string) (Login, error) {
 }
 
 // CreateLogin creates a Windows login (DOMAIN\name) and adds it to roles. A
-// login that exists already is ErrLoginExists. If a role cannot be granted
+// login that exists already is ErrLoginExists; an account the server's
+// domain lookup does not find is an *AccountNotFoundError. If a role cannot be granted
 // the new login is dropped again.
 func (c *Client) CreateLogin(ctx context.Context, name string, roles []string) error {
 	if err := checkName("login", name); err != nil {
@@ -98,6 +99,9 @@ func (c *Client) CreateLogin(ctx context.Context, name string, roles []string) e
 		}
 	}
 	if err := c.execIdempotent(ctx, "CreateLogin", StmtCreateWindowsLogin, errPrincipalExists, name); err != nil {
+		if n, ok := sqlNumber(err); ok && n == errAccountNotFound {
+			return &AccountNotFoundError{Account: name, Err: err}
+		}
 		return err
 	}
 	if len(roles) == 0 {

@@ -35,6 +35,18 @@ func newLab(t testing.TB, opts tdssim.Options) *lab {
 	return &lab{env: env, seed: seed, ca: ca, srv: srv}
 }
 
+// addAccounts creates domain users in the lab's directory, as a Windows
+// login needs its account to exist (SQL Server's error 15401 otherwise).
+func (l *lab) addAccounts(t testing.TB, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		domain, user, _ := strings.Cut(n, `\`)
+		if err := l.env.AddDomainUser(domain, user, model.RandomPassword()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // wantLogins fails the test unless the lab's server saw n logins.
 func (l *lab) wantLogins(t testing.TB, n int) {
 	t.Helper()
@@ -437,6 +449,7 @@ func TestCreateLoginWithUnknownRoleLeavesNoLogin(t *testing.T) {
 	l := newLab(t, tdssim.Options{})
 	c := l.client(t)
 	const name = `PRIV\half-made`
+	l.addAccounts(t, name)
 	err := c.CreateLogin(ctx(t), name, []string{"no_such_role"})
 	if err == nil || !strings.Contains(err.Error(), "15151") {
 		t.Fatalf("unknown role: %v", err)
@@ -456,7 +469,12 @@ func TestHostileNamesAreParameters(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "15401") || !strings.Contains(err.Error(), hostile) {
 		t.Fatalf("hostile name: %v, want Windows's 'not found' naming the exact value", err)
 	}
+	var missing *sqlserver.AccountNotFoundError
+	if !errors.Is(err, sqlserver.ErrAccountNotFound) || !errors.As(err, &missing) || missing.Account != hostile {
+		t.Fatalf("hostile name: %v, want ErrAccountNotFound naming %q", err, hostile)
+	}
 	odd := `PRIV\O'Brien & Sons Admins`
+	l.addAccounts(t, odd)
 	if err := c.CreateLogin(ctx(t), odd, []string{"dbcreator"}); err != nil {
 		t.Fatal(err)
 	}
@@ -672,6 +690,7 @@ func TestCachedLoginSharedUntilAWrite(t *testing.T) {
 	l := newLab(t, tdssim.Options{})
 	c := l.client(t)
 	names := []string{`PRIV\svc-a`, `PRIV\svc-b`, `PRIV\svc-c`}
+	l.addAccounts(t, names...)
 	for i, n := range names {
 		roles := []string{"dbcreator"}
 		if i == 1 {

@@ -2,6 +2,7 @@ package ldapsim
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -276,9 +277,19 @@ func TestLabAttributesAreInTheSchema(t *testing.T) {
 	var v *view
 	_ = env.Do(func(e *model.Env) error {
 		e.Domain.Groups = map[string][]string{"PAM Operators": {"pam-user-1"}}
+		e.Domain.ManagedServiceAccounts = map[string]string{"gmsa-mim$": "gmsa-MIM$"}
 		v = buildStampedView(e, model.DC1, newStamps())
 		return nil
 	})
+	gmsa := false
+	for _, en := range v.order {
+		if strings.HasPrefix(en.dn, "CN=gmsa-MIM,CN=Managed Service Accounts,") {
+			gmsa = slices.Equal(en.values("sAMAccountName"), []string{"gmsa-MIM$"}) && slices.Contains(en.values("objectClass"), "msDS-GroupManagedServiceAccount")
+		}
+	}
+	if !gmsa {
+		t.Error("the model's group managed service account is not rendered under CN=Managed Service Accounts")
+	}
 	seen := map[string]bool{}
 	for _, en := range append(rodc.order, v.order...) {
 		for _, a := range en.attrs {

@@ -312,6 +312,7 @@ func (v *view) render(e *model.Env) {
 		addUser(name, userRID(u, i))
 	}
 	v.renderGroups(userDN, addUser)
+	v.renderManagedServiceAccounts()
 
 	// Computer objects of the DCs.
 	for i, dc := range dcs {
@@ -512,18 +513,28 @@ func userRID(u string, i int) int {
 	return 1100 + i
 }
 
-// wellKnownGroups are the domain's global groups the lab renders, with their
-// RIDs ([MS-DTYP] 2.4.2.4) and whether the built-in Administrator is a member.
-var wellKnownGroups = []struct {
-	name  string
-	rid   int
-	admin bool
-}{
-	{"Domain Admins", 512, true},
-	{"Domain Users", 513, false}, // members by primaryGroupID, never in member
-	{"Domain Controllers", 516, false},
-	{"Schema Admins", 518, true},
-	{"Enterprise Admins", 519, true},
+// renderManagedServiceAccounts adds the model's group managed service
+// accounts under CN=Managed Service Accounts, the container
+// New-ADServiceAccount uses by default.
+func (v *view) renderManagedServiceAccounts() {
+	d := v.dom
+	if len(d.ManagedServiceAccounts) == 0 {
+		return
+	}
+	msa := "CN=Managed Service Accounts," + v.base
+	v.add(msa, v.base).set("objectClass", objClass("container")...).set("objectCategory", v.category("Container")).set("cn", "Managed Service Accounts")
+	for i, k := range slices.Sorted(maps.Keys(d.ManagedServiceAccounts)) {
+		sam := d.ManagedServiceAccounts[k]
+		name := strings.TrimSuffix(sam, "$")
+		sid, _ := sidBytes(d.SID + "-" + itoa(4000+i))
+		v.add("CN="+rdn(name)+","+msa, v.base).
+			set("objectClass", objClass("person", "organizationalPerson", "user", "computer", "msDS-GroupManagedServiceAccount")...).
+			set("objectCategory", v.category("ms-DS-Group-Managed-Service-Account")).
+			set("cn", name).set("name", name).
+			set("sAMAccountName", sam).
+			set("objectSid", bin(sid)).
+			set("userAccountControl", "4096") // WORKSTATION_TRUST_ACCOUNT
+	}
 }
 
 // renderGroups adds the well-known groups and the model's groups under
@@ -560,17 +571,17 @@ func (v *view) renderGroups(userDN map[string]string, addUser func(string, int))
 		}
 	}
 	wellKnown := map[string]bool{}
-	for _, g := range wellKnownGroups {
-		wellKnown[g.name] = true
+	for _, g := range model.WellKnownGroups {
+		wellKnown[g.Name] = true
 		var members []string
-		if dn, ok := userDN["administrator"]; ok && g.admin {
+		if dn, ok := userDN["administrator"]; ok && g.Admin {
 			members = append(members, dn)
 		}
 		// Members the model adds to a well-known group (a second domain admin).
-		for _, m := range d.Groups[g.name] {
+		for _, m := range d.Groups[g.Name] {
 			members = append(members, userDN[strings.ToLower(m)])
 		}
-		group(g.name, g.rid, members)
+		group(g.Name, g.RID, members)
 	}
 	for i, g := range names {
 		if wellKnown[g] {

@@ -56,6 +56,9 @@ type Domain struct {
 	// member with no account of that name is a user the directory holds
 	// without lab credentials).
 	Groups map[string][]string
+	// ManagedServiceAccounts are the group managed service accounts'
+	// sAMAccountNames (ending in $) by their lower-case form.
+	ManagedServiceAccounts map[string]string
 
 	// Departed are DCs demoted a moment ago: gone on the DC that removed
 	// their objects (RemovedOn, kept in WrittenOn), still listed on the

@@ -501,8 +501,15 @@ func (e *Env) CreateWindowsLogin(s *SQLInstance, caller *SQLLogin, name string) 
 	if !caller.canAlterAnyLogin() {
 		return sqlErr(15247, 16, "User does not have permission to perform this action.")
 	}
-	if err := e.checkWindowsName(name); err != nil {
+	account, err := e.lookupWindowsAccount(name)
+	if err != nil {
 		return err
+	}
+	// One login per account, whichever form of the domain name created it.
+	for _, l := range s.Logins {
+		if l.Type == LoginWindows && strings.EqualFold(e.accountKey(l.Name), account) {
+			return sqlErr(15025, 16, "The server principal '%s' already exists.", name)
+		}
 	}
 	if _, ok := s.Logins[strings.ToLower(name)]; ok {
 		return sqlErr(15025, 16, "The server principal '%s' already exists.", name)
@@ -515,27 +522,71 @@ func (e *Env) CreateWindowsLogin(s *SQLInstance, caller *SQLLogin, name string) 
 // Characters Windows never allows in an account name: a lookup of such a name fails.
 const badAccountChars = "\"/\\[]:;|=,+*?<>@"
 
-// checkWindowsName emulates the SID lookup SQL Server does for a Windows login:
-// DOMAIN\name with a domain it knows and a name Windows allows.
+// Domains whose accounts live on the SQL Server host itself, not in the
+// directory: the lab accepts any name in them.
+var localAuthorities = map[string]bool{"nt authority": true, "nt service": true, "builtin": true}
+
+// checkWindowsName emulates the domain part of the SID lookup SQL Server does
+// for a Windows name: DOMAIN\name with a domain it knows (PRIV, or a forest
+// PRIV trusts, by NetBIOS or DNS name) and a name Windows allows.
 func (e *Env) checkWindowsName(name string) *SQLError {
 	domain, user, ok := strings.Cut(name, `\`)
 	if !ok || domain == "" || user == "" {
 		return sqlErr(15407, 16, "'%s' is not a valid Windows NT name. Give the complete name: <domain\\username>.", name)
 	}
-	known := map[string]bool{"nt authority": true, "nt service": true, "builtin": true}
-	if e.Domain != nil {
-		known[strings.ToLower(e.Domain.NetBIOSName)] = true
-	}
-	// Another forest's accounts resolve only through a trust from PRIV.
-	for _, f := range e.Forests {
-		if e.Domain != nil && e.Domain.Trusts[Key(f.DNSName)] != nil {
-			known[strings.ToLower(f.NetBIOSName)] = true
-		}
-	}
-	if !known[strings.ToLower(domain)] || strings.ContainsAny(user, badAccountChars) || len([]rune(name)) > 128 {
-		return sqlErr(15401, 16, "Windows NT user or group '%s' not found. Check the name again.", name)
+	if (!localAuthorities[strings.ToLower(domain)] && e.resolvableDomain(domain) == nil) || strings.ContainsAny(user, badAccountChars) || len([]rune(name)) > 128 {
+		return errAccountNotFound(name)
 	}
 	return nil
+}
+
+// lookupWindowsAccount is the whole lookup CREATE LOGIN ... FROM WINDOWS does
+// (LookupAccountName): the domain must resolve and the account must exist in
+// its directory. It returns the account as NETBIOS\sam, lower case.
+func (e *Env) lookupWindowsAccount(name string) (string, *SQLError) {
+	if err := e.checkWindowsName(name); err != nil {
+		return "", err
+	}
+	domain, user, _ := strings.Cut(name, `\`)
+	if localAuthorities[strings.ToLower(domain)] {
+		return strings.ToLower(name), nil
+	}
+	if d := e.resolvableDomain(domain); !e.HasAccount(d, user) {
+		return "", errAccountNotFound(name)
+	}
+	return e.accountKey(name), nil
+}
+
+// errAccountNotFound is Msg 15401, Level 16, State 1, as Microsoft lists it in
+// "Database engine events and errors (15000 to 15999)" and MSSQLSERVER_15401:
+// "Windows NT user or group '%.*ls' not found. Check the name again."
+// https://learn.microsoft.com/sql/relational-databases/errors-events/mssqlserver-15401-database-engine-error
+func errAccountNotFound(name string) *SQLError {
+	return sqlErr(15401, 16, "Windows NT user or group '%s' not found. Check the name again.", name)
+}
+
+// resolvableDomain returns the domain a login's DOMAIN part names (NetBIOS or
+// DNS name): PRIV, or another forest's domain only through a trust from PRIV.
+// Callers hold the lock.
+func (e *Env) resolvableDomain(name string) *Domain {
+	d := e.DirectoryByName(name)
+	if d == nil || d == e.Domain {
+		return d
+	}
+	if e.Domain != nil && e.Domain.Trusts[Key(d.DNSName)] != nil {
+		return d
+	}
+	return nil
+}
+
+// accountKey is DOMAIN\name with the domain's NetBIOS name, lower case: the
+// same account whichever form of the domain name a login was created with.
+func (e *Env) accountKey(name string) string {
+	domain, user, _ := strings.Cut(name, `\`)
+	if d := e.resolvableDomain(domain); d != nil {
+		domain = d.NetBIOSName
+	}
+	return strings.ToLower(domain + `\` + user)
 }
 
 // DropLogin is DROP LOGIN [name]. Callers hold the lock.

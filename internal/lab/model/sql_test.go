@@ -425,3 +425,87 @@ func TestInstallGivesProviderStandInSysadmin(t *testing.T) {
 		}
 	}
 }
+
+// CREATE LOGIN ... FROM WINDOWS looks the account up in the directory, as
+// SQL Server does: a name no user, group, gMSA or computer account has is
+// Msg 15401, whichever form of the domain name the login uses.
+func TestCreateWindowsLoginLooksUpTheAccount(t *testing.T) {
+	e, _ := NewDefault(Seed{WithSQL: true})
+	e.SeedDirectory()
+	for _, f := range []func() error{
+		func() error { return e.AddDomainUser(DomainNB, "svc-report", RandomPassword()) },
+		func() error { return e.AddDomainUser(DomainDNS, "svc-dns", RandomPassword()) },
+		func() error { return e.AddManagedServiceAccount(DomainDNS, "gmsa-mim$") },
+		func() error {
+			return e.Do(func(e *Env) error { e.Domain.Groups = map[string][]string{"MIM Admins": {"mim-admin"}}; return nil })
+		},
+	} {
+		if err := f(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.AddManagedServiceAccount(DomainNB, "no-dollar"); err == nil {
+		t.Error("a managed service account without $ was created")
+	}
+	if err := e.AddDomainUser("NOSUCH", "x", "y"); err == nil {
+		t.Error("a user was created in an unknown domain")
+	}
+	cases := []struct {
+		name string
+		want int32
+	}{
+		{MIMSvcUser, 0},
+		{`PRIV\svc-report`, 0},
+		{`priv.contoso.test\svc-dns`, 0},
+		{`PRIV\Domain Admins`, 0},
+		{`PRIV\MIM Admins`, 0},
+		{`PRIV\mim-admin`, 0},
+		{`PRIV\GMSA-MIM$`, 0},
+		{`PRIV\priv-app1$`, 0},
+		{`PRIV\priv-dc1$`, 0},
+		{`NT SERVICE\MSSQLSERVER`, 0},
+		{`PRIV\svc-missing`, 15401},
+		{`PRIV\gmsa-missing$`, 15401},
+		{`PRIV\priv-nosuch$`, 15401},
+		{`PRIV\priv-app1`, 15401},
+		{`CORP\Administrator`, 15401},
+		{`corp.contoso.test\Administrator`, 15401},
+		{`NOSUCH\svc-mim`, 15401},
+	}
+	_ = e.Do(func(e *Env) error {
+		s := e.SQLInstanceByName(SQLNetwork)
+		admin := s.Logins[strings.ToLower(SQLLoginUser)]
+		for _, c := range cases {
+			got := int32(0)
+			if err := e.CreateWindowsLogin(s, admin, c.name); err != nil {
+				got = err.Number
+				if c.want == 15401 && err.Message != "Windows NT user or group '"+c.name+"' not found. Check the name again." {
+					t.Errorf("%s: message %q", c.name, err.Message)
+				}
+			}
+			if got != c.want {
+				t.Errorf("CREATE LOGIN [%s] FROM WINDOWS: error %d, want %d", c.name, got, c.want)
+			}
+		}
+		// The same account under the other form of its domain name is the same login.
+		if err := e.CreateWindowsLogin(s, admin, `priv.contoso.test\svc-mim`); err == nil || err.Number != 15025 {
+			t.Errorf("second login for PRIV\\svc-mim by DNS name: %v, want 15025", err)
+		}
+		return nil
+	})
+	// Through a trust, the CORP forest's accounts resolve; unknown ones still do not.
+	if err := e.CreateTrust(DomainDNS, CorpDomainDNS, 3, 0); err != nil {
+		t.Fatal(err)
+	}
+	_ = e.Do(func(e *Env) error {
+		s := e.SQLInstanceByName(SQLNetwork)
+		admin := s.Logins[strings.ToLower(SQLLoginUser)]
+		if err := e.CreateWindowsLogin(s, admin, CorpAdminUser); err != nil {
+			t.Errorf("CORP\\Administrator through a trust: %v", err)
+		}
+		if err := e.CreateWindowsLogin(s, admin, `CORP\nobody`); err == nil || err.Number != 15401 {
+			t.Errorf("CORP\\nobody through a trust: %v, want 15401", err)
+		}
+		return nil
+	})
+}

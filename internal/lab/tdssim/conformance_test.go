@@ -29,6 +29,9 @@ import (
 //     (https://learn.microsoft.com/sql/relational-databases/system-catalog-views/sys-server-principals-transact-sql);
 //   - a misspelt column is Msg 207, severity 16, state 1, "Invalid column name '<name>'."
 //     (https://learn.microsoft.com/sql/relational-databases/errors-events/database-engine-events-and-errors-0-to-999);
+//   - a Windows login for an account the directory does not hold is Msg 15401,
+//     severity 16, state 1, "Windows NT user or group '<name>' not found. Check the name again."
+//     (https://learn.microsoft.com/sql/relational-databases/errors-events/mssqlserver-15401-database-engine-error);
 //   - while a failover cluster instance moves, connections fail, then it
 //     answers from the new owner, which ComputerNamePhysicalNetBIOS and
 //     sys.dm_os_cluster_nodes.is_current_owner name.
@@ -85,6 +88,7 @@ func TestFreeTDSTsqlAdHocQueries(t *testing.T) {
 		"SELECT @@VERSION",
 		"SELECT name FROM sys.server_principals WHERE type = 'S'",
 		"SELECT name, no_such_column FROM sys.server_principals",
+		`CREATE LOGIN [PRIV\no-such-account] FROM WINDOWS`,
 	)
 	for _, want := range []*regexp.Regexp{
 		regexp.MustCompile(`(?m)^1\s*$\s*^\(1 row affected\)`),
@@ -93,6 +97,7 @@ func TestFreeTDSTsqlAdHocQueries(t *testing.T) {
 		regexp.MustCompile(`(?m)^` + model.SQLLoginUser + `\s*$`),
 		regexp.MustCompile(`\(2 rows affected\)`),
 		regexp.MustCompile(`Msg 207 \(severity 16, state 1\)[^\n]*\n\s*"Invalid column name 'no_such_column'\."`),
+		regexp.MustCompile(`Msg 15401 \(severity 16, state 1\)[^\n]*\n\s*"Windows NT user or group 'PRIV\\no-such-account' not found\. Check the name again\."`),
 	} {
 		if !want.MatchString(out) {
 			t.Errorf("tsql output lacks %s:\n%s", want, out)
