@@ -1,6 +1,6 @@
 // Package pam holds the remote operations of MIM PAM's side of the bastion:
-// the PAM trust with a CORP forest (New-PAMTrust, netdom, Test-PAMTrust,
-// Remove-PAMTrust) and a CORP domain's PAM configuration
+// the PAM trust with a CORP forest (New-PAMTrust, the CORP side's settings
+// through LSA, Test-PAMTrust, Remove-PAMTrust) and a CORP domain's PAM configuration
 // (New/Test/Remove-PAMDomainConfiguration). Each operation takes typed
 // inputs, builds its script's JSON input, runs it through an Executor and
 // parses the reply; a script's failure comes back classified with the
@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/scripts"
@@ -38,6 +39,10 @@ type Credential struct {
 	Password string
 }
 
+// lsaRefused is the include lsa_trust's message for an LSA call the CORP DC
+// refused: ERROR_LOGON_FAILURE (1326) or ERROR_ACCESS_DENIED (5).
+var lsaRefused = regexp.MustCompile(` failed with error (1326|5): `)
+
 // classify wraps a script's failure with the sentinel that names its cause;
 // other errors (transport, timeouts) come back as they are.
 func classify(err error) error {
@@ -46,7 +51,8 @@ func classify(err error) error {
 		return err
 	}
 	switch {
-	case strings.HasSuffix(re.Type, ".AuthenticationException") || strings.HasSuffix(re.Type, ".UnauthorizedAccessException"):
+	case strings.HasSuffix(re.Type, ".AuthenticationException") || strings.HasSuffix(re.Type, ".UnauthorizedAccessException") ||
+		strings.HasSuffix(re.Type, ".Win32Exception") && lsaRefused.MatchString(re.Message):
 		return fmt.Errorf("%w: %w", ErrCorpCredentialRefused, err)
 	case strings.Contains(re.Message, "MIMPAM") && strings.HasSuffix(re.Type, "FileNotFoundException"):
 		return fmt.Errorf("%w: %w", ErrModuleMissing, err)

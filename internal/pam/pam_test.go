@@ -70,17 +70,18 @@ func TestScriptInputs(t *testing.T) {
 
 func TestReplies(t *testing.T) {
 	ctx := context.Background()
-	f := &fakerunner.Runner{Reply: `{"priv_forest":"priv.contoso.com","corp_side_present":true,"corp_trust_direction":2,"corp_trust_attributes":1096,"netdom_runs":[],"verified":true}`}
+	f := &fakerunner.Runner{Reply: `{"priv_forest":"priv.contoso.com","corp_side_present":true,"corp_trust_direction":2,"corp_trust_attributes":1096,"settings_changed":["/EnableSIDHistory:yes","/EnablePIMTrust:yes"],"verified":true}`}
 	r, err := ApplySettings(ctx, f, "h", trust, Settings{}, false, true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r.PrivForest != "priv.contoso.com" || !r.CorpSidePresent || r.CorpTrustDirection != 2 || r.CorpTrustAttributes != 0x448 ||
-		r.Verified == nil || !*r.Verified || !r.Has(adnames.TrustAttrPIMTrust) || r.Has(adnames.TrustAttrQuarantinedDomain) {
+		r.Verified == nil || !*r.Verified || !r.Has(adnames.TrustAttrPIMTrust) || r.Has(adnames.TrustAttrQuarantinedDomain) ||
+		strings.Join(r.SettingsChanged, " ") != "/EnableSIDHistory:yes /EnablePIMTrust:yes" {
 		t.Errorf("reply = %+v", r)
 	}
 	f.Reply = `{"corp_trust_attributes":-1}`
-	if r, _ := ApplySettings(ctx, f, "h", trust, Settings{}, false, false); r.CorpTrustAttributes != 0 || r.Verified != nil {
+	if r, _ := ApplySettings(ctx, f, "h", trust, Settings{}, false, false); r.CorpTrustAttributes != 0 || r.Verified != nil || len(r.SettingsChanged) != 0 {
 		t.Errorf("out-of-range attributes = %+v", r)
 	}
 	f.Reply = `{"repaired_half_trust":true}`
@@ -105,7 +106,10 @@ func TestErrorsClassified(t *testing.T) {
 		{remote("System.UnauthorizedAccessException", "Access is denied."), ErrCorpCredentialRefused},
 		{remote("System.IO.FileNotFoundException", "The specified module 'MIMPAM' was not loaded"), ErrModuleMissing},
 		{remote("System.DirectoryServices.ActiveDirectory.ActiveDirectoryObjectNotFoundException", "The specified forest does not exist"), ErrForestNotFound},
-		{remote("System.IO.FileNotFoundException", "netdom.exe was not found"), nil},
+		{remote("System.ComponentModel.Win32Exception", `LsaOpenPolicy on \\corp-dc1 as CORP\Administrator failed with error 1326: The user name or password is incorrect.`), ErrCorpCredentialRefused},
+		{remote("System.ComponentModel.Win32Exception", `LsaOpenPolicy on \\corp-dc1 as CORP\jdoe failed with error 5: Access is denied.`), ErrCorpCredentialRefused},
+		{remote("System.ComponentModel.Win32Exception", `LsaQueryTrustedDomainInfoByName(priv.contoso.com) on \\corp-dc1 as CORP\Administrator failed with error 2: The system cannot find the file specified.`), nil},
+		{remote("System.InvalidOperationException", "TRUST_ATTRIBUTE_PIM_TRUST (/EnablePIMTrust) needs TRUST_ATTRIBUTE_FOREST_TRANSITIVE (MS-ADTS 6.1.6.7.9)"), nil},
 		{fmt.Errorf("dial: %w", transport.ErrUnreachable), nil},
 	} {
 		f := &fakerunner.Runner{Err: c.err}
@@ -130,7 +134,7 @@ func TestBits(t *testing.T) {
 		{Settings{SIDHistory: true}, 0x40},
 		{Settings{Quarantine: true}, 0x4},
 		{Settings{PIMTrust: true}, 0x400},
-		{Settings{true, true, true}, NetdomBits},
+		{Settings{true, true, true}, SettingBits},
 	} {
 		if got := c.s.Bits(); got != c.want {
 			t.Errorf("%+v.Bits() = %#x, want %#x", c.s, got, c.want)

@@ -13,9 +13,11 @@ import (
 	"github.com/bastion-pam/terraform-provider-bastion/internal/winrmexec"
 )
 
-// NetdomBits are the CORP side's trustAttributes bits netdom sets for PAM:
-// SID history (TREAT_AS_EXTERNAL), quarantine and the PIM trust.
-const NetdomBits = adnames.TrustAttrTreatAsExternal | adnames.TrustAttrQuarantinedDomain | adnames.TrustAttrPIMTrust
+// SettingBits are the CORP side's trustAttributes bits the PAM trust's
+// settings are (MIMDocs sets them with netdom; pam_trust_settings through
+// the same LSA calls): SID history (TREAT_AS_EXTERNAL), quarantine and the
+// PIM trust.
+const SettingBits = adnames.TrustAttrTreatAsExternal | adnames.TrustAttrQuarantinedDomain | adnames.TrustAttrPIMTrust
 
 // Trust names a PAM trust with a CORP forest and the credential to reach it.
 type Trust struct {
@@ -24,12 +26,13 @@ type Trust struct {
 	Bidirectional bool
 }
 
-// Settings are the netdom settings of the CORP side.
+// Settings are the PAM settings of the CORP side (netdom's /EnableSIDHistory,
+// /Quarantine and /EnablePIMTrust).
 type Settings struct {
 	SIDHistory, Quarantine, PIMTrust bool
 }
 
-// Bits is the trustAttributes value the settings ask for (NetdomBits only).
+// Bits is the trustAttributes value the settings ask for (SettingBits only).
 func (s Settings) Bits() uint32 {
 	var bits uint32
 	if s.SIDHistory {
@@ -44,7 +47,7 @@ func (s Settings) Bits() uint32 {
 	return bits
 }
 
-// DescribeBits says which of NetdomBits a trustAttributes value has.
+// DescribeBits says which of SettingBits a trustAttributes value has.
 func DescribeBits(bits uint32) string {
 	on := func(bit uint32) string {
 		if bits&bit != 0 {
@@ -90,6 +93,9 @@ type SettingsReply struct {
 	CorpSidePresent     bool
 	CorpTrustDirection  int
 	CorpTrustAttributes uint32
+	// SettingsChanged are the settings the run changed, in netdom's words
+	// ("/EnableSIDHistory:yes"); empty when nothing differed or without apply.
+	SettingsChanged []string
 	// Verified is Test-PAMTrust's answer; nil when it did not run.
 	Verified *bool
 }
@@ -98,15 +104,17 @@ type SettingsReply struct {
 func (r SettingsReply) Has(bit uint32) bool { return r.CorpTrustAttributes&bit != 0 }
 
 type settingsReply struct {
-	PrivForest          string `json:"priv_forest"`
-	CorpSidePresent     bool   `json:"corp_side_present"`
-	CorpTrustDirection  int64  `json:"corp_trust_direction"`
-	CorpTrustAttributes int64  `json:"corp_trust_attributes"`
-	Verified            *bool  `json:"verified"`
+	PrivForest          string   `json:"priv_forest"`
+	CorpSidePresent     bool     `json:"corp_side_present"`
+	CorpTrustDirection  int64    `json:"corp_trust_direction"`
+	CorpTrustAttributes int64    `json:"corp_trust_attributes"`
+	SettingsChanged     []string `json:"settings_changed"`
+	Verified            *bool    `json:"verified"`
 }
 
 // ApplySettings runs pam_trust_settings on host: it reads the CORP side and,
-// with apply, runs netdom for each wanted setting that differs; with verify,
+// with apply, sets every wanted setting that differs with one LSA call on
+// the CORP forest root's PDC under the CORP credential; with verify,
 // Test-PAMTrust. Without apply it changes nothing and may be retried.
 func ApplySettings(ctx context.Context, x Executor, host string, t Trust, want Settings, apply, verify bool) (*SettingsReply, error) {
 	in := t.input()
@@ -122,7 +130,7 @@ func ApplySettings(ctx context.Context, x Executor, host string, t Trust, want S
 	return &SettingsReply{
 		PrivForest: out.PrivForest, CorpSidePresent: out.CorpSidePresent,
 		CorpTrustDirection: int(out.CorpTrustDirection), CorpTrustAttributes: bits32(out.CorpTrustAttributes),
-		Verified: out.Verified,
+		SettingsChanged: out.SettingsChanged, Verified: out.Verified,
 	}, nil
 }
 
@@ -154,7 +162,7 @@ func bits32(v int64) uint32 {
 }
 
 // ReadCorpSide reads the CORP side of the trust (the source forest's
-// trustedDomain object for the PRIV forest, where netdom sets its bits)
+// trustedDomain object for the PRIV forest, which holds the settings' bits)
 // over LDAP from the source forest's DCs, with the CORP credential and the
 // provider's LDAP transport settings; nil when the object is absent. A
 // refused credential comes back as ErrCorpCredentialRefused.

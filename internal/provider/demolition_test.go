@@ -99,7 +99,7 @@ func TestAccDomainController_guardsAtPlan(t *testing.T) {
 func TestAccPAMTrust_guardsAtPlan(t *testing.T) {
 	skipUnlessAcc(t)
 	l := startLab(t)
-	pamPrepareHost(t, l, model.App1, true)
+	pamPrepareHost(t, l, model.App1)
 	provider := providerWithCorpPassword(l)
 	trust := pamTrustConfig{Host: model.App1, Password: l.CorpAdminPassword()}.hcl()
 	domain := pamDomainConfigHCL(model.App1, model.CorpAdminUser, l.CorpAdminPassword(), "depends_on = [bastion_pam_trust.corp]")
@@ -140,7 +140,7 @@ func TestAccPAMTrust_guardsAtPlan(t *testing.T) {
 func TestAccSQLFailoverClusterInstance_guardsAtPlan(t *testing.T) {
 	skipUnlessAcc(t)
 	l := startLab(t)
-	pamPrepareHost(t, l, model.App1, false) // MIM Service setup creates FIMService on the FCI
+	pamPrepareHost(t, l, model.App1) // MIM Service setup creates FIMService on the FCI
 	agentPw := model.RandomPassword()
 	_ = l.Env.Do(func(e *model.Env) error { e.Credentials[strings.ToLower(fciAgent)] = agentPw; return nil })
 	fci := baseFCI(agentPw, model.App1, model.App2).hcl()

@@ -209,7 +209,7 @@ func readOnlyScript(name string) bool {
 func TestAccImport_absentObjectsFail(t *testing.T) {
 	skipUnlessAcc(t)
 	withSQL := startLab(t)
-	pamPrepareHost(t, withSQL, model.App1, true) // the MIMPAM module, no PAM trust and no configuration in CORP
+	pamPrepareHost(t, withSQL, model.App1) // the MIMPAM module, no PAM trust and no configuration in CORP
 	noSQL, err := lab.Start(lab.Options{Dir: t.TempDir(), NoSQL: true})
 	if err != nil {
 		t.Fatal(err)
@@ -273,7 +273,7 @@ func TestAccImport_createExistingRefused(t *testing.T) {
 	skipUnlessAcc(t)
 	plain := startLab(t)
 	withMIM := startLab(t)
-	pamPrepareHost(t, withMIM, model.App1, false) // the MIM Service runs on priv-app1 and its database on the FCI
+	pamPrepareHost(t, withMIM, model.App1) // the MIM Service runs on priv-app1 and its database on the FCI
 	dc := fmt.Sprintf(`resource "bastion_domain_controller" "x" {
   host                  = %q
   domain_name           = %q

@@ -51,7 +51,7 @@ func scriptRuns(l *lab.Lab, name string) int { return l.Env.ScriptRuns()[name] }
 func TestAccPAMDomainConfiguration_lifecycle(t *testing.T) {
 	skipUnlessAcc(t)
 	l := startLab(t)
-	pamPrepareHost(t, l, model.App1, true)
+	pamPrepareHost(t, l, model.App1)
 	if err := newCorpTrust(l); err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestAccPAMDomainConfiguration_lifecycle(t *testing.T) {
 func TestAccPAMDomainConfiguration_prerequisites(t *testing.T) {
 	skipUnlessAcc(t)
 	l := startLab(t)
-	pamPrepareHost(t, l, model.App1, true)
+	pamPrepareHost(t, l, model.App1)
 	pw := l.CorpAdminPassword()
 	cfg := l.ProviderHCL() + pamDomainConfigHCL(model.App1, model.CorpAdminUser, pw)
 	resource.ParallelTest(t, resource.TestCase{
@@ -160,7 +160,7 @@ func TestAccPAMDomainConfiguration_prerequisites(t *testing.T) {
 func TestAccPAMDomainConfiguration_importChecksExistence(t *testing.T) {
 	skipUnlessAcc(t)
 	l := startLab(t)
-	pamPrepareHost(t, l, model.App1, true)
+	pamPrepareHost(t, l, model.App1)
 	if err := newCorpTrust(l); err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 )
 
 // Conversions between the bastion_pam_trust model and the pam and directory
@@ -28,7 +29,13 @@ func pamTrust(m *pamTrustResourceModel, password string) pam.Trust {
 // settings runs pam_trust_settings with m's wanted settings.
 func (r *pamTrustResource) settings(ctx context.Context, host string, m *pamTrustResourceModel, password string, apply, verify bool) (*pam.SettingsReply, error) {
 	want := pam.Settings{SIDHistory: m.SIDHistory.ValueBool(), Quarantine: m.Quarantine.ValueBool(), PIMTrust: m.PIMTrust.ValueBool()}
-	return pam.ApplySettings(ctx, r.data.winrm, host, pamTrust(m, password), want, apply, verify)
+	reply, err := pam.ApplySettings(ctx, r.data.winrm, host, pamTrust(m, password), want, apply, verify)
+	if err == nil && len(reply.SettingsChanged) > 0 {
+		tflog.Info(ctx, "PAM trust settings changed on the CORP side", map[string]any{
+			"host": host, "source_forest": m.SourceForest.ValueString(), "settings_changed": reply.SettingsChanged,
+			"corp_trust_attributes": fmt.Sprintf("0x%X", reply.CorpTrustAttributes)})
+	}
+	return reply, err
 }
 
 // readCorpSide reads the CORP side of the trust over LDAP (pam.ReadCorpSide),
@@ -151,7 +158,7 @@ func pamCheckVerified(reply *pam.SettingsReply, m *pamTrustResourceModel, diags 
 	}
 }
 
-// pamWantedBits are the CORP side's netdom bits the configuration asks for.
+// pamWantedBits are the CORP side's settings bits the configuration asks for.
 func pamWantedBits(m *pamTrustResourceModel) (uint32, bool) {
 	if m.SIDHistory.IsUnknown() || m.Quarantine.IsUnknown() || m.PIMTrust.IsUnknown() {
 		return 0, false

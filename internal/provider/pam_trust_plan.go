@@ -39,7 +39,7 @@ func checkPIMNeedsSIDHistory(ctx context.Context, req resource.ValidateConfigReq
 	if pimOn && !sidOn {
 		resp.Diagnostics.AddAttributeError(path.Root("pim_trust"), "PIM Trust Needs SID History",
 			"pim_trust is true but sid_history is false. TRUST_ATTRIBUTE_PIM_TRUST takes effect only together with TRUST_ATTRIBUTE_TREAT_AS_EXTERNAL (MS-ADTS 6.1.6.7.9), "+
-				"which netdom's /EnableSIDHistory:yes sets: set sid_history = true, or pim_trust = false for a trust without time-limited shadow principal memberships.")
+				"which sid_history sets (netdom's /EnableSIDHistory:yes): set sid_history = true, or pim_trust = false for a trust without time-limited shadow principal memberships.")
 	}
 }
 
@@ -60,7 +60,7 @@ func pamTrustRecreation() planmodifier.Bool {
 			resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("source_forest"), &forest)...)
 			resp.Diagnostics.AddAttributeError(req.Path, "Trust Recreation Not Allowed",
 				fmt.Sprintf("bidirectional changes from %s to %s for the trust with %s. Windows cannot change a trust's direction in place: the trust would be deleted and "+
-					"recreated (Remove-PAMTrust, New-PAMTrust, netdom), cutting every access from the bastion into CORP until it is back, with a new trust secret. "+
+					"recreated (Remove-PAMTrust, New-PAMTrust, the settings through LSA), cutting every access from the bastion into CORP until it is back, with a new trust secret. "+
 					"Set allow_trust_recreation = true to allow it (as ActiveDirectoryDsc's AllowTrustRecreation), or keep bidirectional = %s.",
 					req.StateValue, req.PlanValue, forest.ValueString(), req.StateValue))
 			return
@@ -72,7 +72,7 @@ func pamTrustRecreation() planmodifier.Bool {
 
 // ModifyPlan reads the CORP side of an existing trust over LDAP from the
 // source forest's DCs with the CORP credential (only plans and applies have
-// it), so a netdom bit changed outside Terraform shows as a planned change;
+// it), so a settings bit changed outside Terraform shows as a planned change;
 // with verify_on_plan it also runs Test-PAMTrust on host. Cost per plan: a
 // bind and a search on a CORP DC; with verify_on_plan, one script run more.
 func (r *pamTrustResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
@@ -117,7 +117,7 @@ func (r *pamTrustResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("quarantined"), b(adnames.TrustAttrQuarantinedDomain))...)
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("pim_trust_enabled"), b(adnames.TrustAttrPIMTrust))...)
 	}
-	// A setting changed in the configuration: apply runs netdom, whatever the check below finds.
+	// A setting changed in the configuration: apply sets it through LSA, whatever the check below finds.
 	configChanged := !plan.SIDHistory.Equal(state.SIDHistory) || !plan.Quarantine.Equal(state.Quarantine) || !plan.PIMTrust.Equal(state.PIMTrust)
 	if configChanged {
 		setCorp(types.Int64Unknown(), plan.CorpTrustDirection)
@@ -147,20 +147,20 @@ func (r *pamTrustResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 		return
 	}
 	want, wantKnown := pamWantedBits(&plan)
-	have := corp.Attributes & pam.NetdomBits
+	have := corp.Attributes & pam.SettingBits
 	switch {
 	case !wantKnown || have != want:
 		setCorp(types.Int64Unknown(), types.Int64Value(int64(corp.Direction)))
 		if wantKnown && !configChanged {
 			resp.Diagnostics.AddWarning("PAM Trust Changed Outside Terraform",
-				fmt.Sprintf("The CORP side of the trust with %s has trustAttributes 0x%X: %s. The configuration wants %s; apply runs netdom on %s to set them back.",
+				fmt.Sprintf("The CORP side of the trust with %s has trustAttributes 0x%X: %s. The configuration wants %s; apply sets them back through LSA on CORP's PDC, from %s.",
 					forest, corp.Attributes, pam.DescribeBits(have), pam.DescribeBits(want), host))
 		}
 	default:
 		setCorp(types.Int64Value(int64(corp.Attributes)), types.Int64Value(int64(corp.Direction)))
 	}
 	if plan.VerifyOnPlan.ValueBool() && known(plan.Host) {
-		// Test-PAMTrust has no LDAP equivalent: it runs on host (no netdom).
+		// Test-PAMTrust has no LDAP equivalent: it runs on host (apply false: nothing is set).
 		if r.data.skipLost(host, "PAM Trust Not Verified", "Test-PAMTrust was not run: set host to another PRIV server with the MIMPAM module.", &resp.Diagnostics) {
 			return
 		}

@@ -37,8 +37,8 @@ func newCorpTrust(l *lab.Lab) error {
 }
 
 // pamPrepareHost makes host a MIM Service node with the PAM components (the
-// MIMPAM module) and, with netdom, the AD DS tools.
-func pamPrepareHost(t *testing.T, l *lab.Lab, host string, netdom bool) {
+// MIMPAM module).
+func pamPrepareHost(t *testing.T, l *lab.Lab, host string) {
 	t.Helper()
 	props, secrets, err := mim.InstallSpec{
 		InstallerPath: model.DefaultMIMMSIPath, ServiceAccount: model.MIMSvcUser, ServiceAccountPassword: l.Seed.MIMSvcPassword,
@@ -52,13 +52,7 @@ func pamPrepareHost(t *testing.T, l *lab.Lab, host string, netdom bool) {
 	}
 	err = l.Env.Do(func(e *model.Env) error {
 		h := e.Host(host)
-		if err := e.InstallMIM(h, model.DefaultMIMMSIPath, props); err != nil {
-			return err
-		}
-		if netdom {
-			model.InstallADDSTools(h)
-		}
-		return nil
+		return e.InstallMIM(h, model.DefaultMIMMSIPath, props)
 	})
 	if err != nil {
 		t.Fatalf("preparing %s: %v", host, err)
@@ -120,32 +114,25 @@ func expectTrust(l *lab.Lab, privDir, corpDir int, corpAttrs uint32) resource.Te
 	}
 }
 
-// netdomRuns lists the command lines of the netdom processes the lab
-// started, as anyone allowed to list processes would read them.
-func netdomRuns(l *lab.Lab) []string {
-	var out []string
-	for _, p := range l.Env.ProcessStarts() {
-		if strings.Contains(strings.ToLower(p.CommandLine), `\netdom.exe"`) {
-			out = append(out, p.CommandLine)
-		}
-	}
-	return out
+// lsaSets lists the LsaSetTrustedDomainInfoByName calls the lab recorded
+// (one event each, on the DC the call went to).
+func lsaSets(l *lab.Lab) []model.Event {
+	return labEvents(l, "lsa-trust-set", "")
 }
 
-// expectNetdomRuns checks the netdom processes started since *before: one
-// per wanted option, in order, none with a credential on its command line.
-func expectNetdomRuns(l *lab.Lab, before *int, want ...string) resource.TestCheckFunc {
+// expectLSASets checks the LSA writes made since *before: one per apply
+// that changed something, each on CORP's PDC as the CORP account, turning
+// the CORP side's trustAttributes as want says ("0x8 -> 0x448"); and that
+// no recorded command line holds a secret.
+func expectLSASets(l *lab.Lab, before *int, want ...string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
-		runs := netdomRuns(l)[*before:]
-		if len(runs) != len(want) {
-			return fmt.Errorf("netdom ran %d times %q, want %d (%q)", len(runs), runs, len(want), want)
+		sets := lsaSets(l)[*before:]
+		if len(sets) != len(want) {
+			return fmt.Errorf("%d LSA sets %+v, want %d (%q)", len(sets), sets, len(want), want)
 		}
 		for i, w := range want {
-			if !strings.HasSuffix(runs[i], w) {
-				return fmt.Errorf("netdom run %d is %q, want one ending in %q", i, runs[i], w)
-			}
-			if strings.Contains(strings.ToLower(runs[i]), "/usero") || strings.Contains(strings.ToLower(runs[i]), "/passwordo") {
-				return fmt.Errorf("netdom run %d is %q: the CORP credential belongs to its network logon, not its command line", i, runs[i])
+			if sets[i].Host != model.CorpDC1 || !strings.Contains(sets[i].Detail, ` as corp\administrator: `) || !strings.HasSuffix(sets[i].Detail, "trustAttributes "+w) {
+				return fmt.Errorf("LSA set %d is %+v, want one on %s as the CORP account ending in %q", i, sets[i], model.CorpDC1, w)
 			}
 		}
 		if leaks := model.CommandLineLeaks(l.Env.ProcessStarts(), l.Env.Secrets()); len(leaks) > 0 {
@@ -158,12 +145,12 @@ func expectNetdomRuns(l *lab.Lab, before *int, want ...string) resource.TestChec
 func TestAccPAMTrust_lifecycle(t *testing.T) {
 	skipUnlessAcc(t)
 	l := startLab(t)
-	pamPrepareHost(t, l, model.App1, true)
+	pamPrepareHost(t, l, model.App1)
 	base := pamTrustConfig{Host: model.App1, Password: l.CorpAdminPassword()}
 	quarantined := base
 	quarantined.Extra = []string{"quarantine = true"}
-	var runsBefore int
-	mark := func() { runsBefore = len(netdomRuns(l)) }
+	var setsBefore int
+	mark := func() { setsBefore = len(lsaSets(l)) }
 
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -179,7 +166,7 @@ func TestAccPAMTrust_lifecycle(t *testing.T) {
 			return nil
 		},
 		Steps: []resource.TestStep{
-			{ // create: New-PAMTrust, then netdom for the three settings
+			{ // create: New-PAMTrust, then the three settings through LSA on CORP's PDC
 				PreConfig: mark,
 				Config:    l.ProviderHCL() + base.hcl(),
 				ConfigStateChecks: []statecheck.StateCheck{
@@ -201,12 +188,12 @@ func TestAccPAMTrust_lifecycle(t *testing.T) {
 				},
 				Check: resource.ComposeTestCheckFunc(
 					expectTrust(l, adnames.TrustDirectionInbound, adnames.TrustDirectionOutbound, 0x448),
-					// The quarantine bit is already clear on a new trust: netdom runs only for what differs.
-					expectNetdomRuns(l, &runsBefore, "/EnableSIDHistory:yes", "/EnablePIMTrust:yes"),
+					// The quarantine bit is already clear on a new trust: one set for the two bits that differ.
+					expectLSASets(l, &setsBefore, "0x8 -> 0x448"),
 					noRejectedScripts(l),
 				),
 			},
-			{ // quarantine flipped in place: one netdom run, nothing recreated
+			{ // quarantine flipped in place: one LSA set, nothing recreated
 				PreConfig: mark,
 				Config:    l.ProviderHCL() + quarantined.hcl(),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
@@ -220,7 +207,7 @@ func TestAccPAMTrust_lifecycle(t *testing.T) {
 				},
 				Check: resource.ComposeTestCheckFunc(
 					expectTrust(l, adnames.TrustDirectionInbound, adnames.TrustDirectionOutbound, 0x44c),
-					expectNetdomRuns(l, &runsBefore, "/Quarantine:yes"),
+					expectLSASets(l, &setsBefore, "0x448 -> 0x44C"),
 				),
 			},
 			// import by <host>/<source_forest>: the CORP credential and the CORP side cannot be imported
@@ -269,7 +256,7 @@ func TestAccPAMTrust_lifecycle(t *testing.T) {
 				},
 				Check: resource.ComposeTestCheckFunc(
 					expectTrust(l, adnames.TrustDirectionInbound, adnames.TrustDirectionOutbound, 0x44c),
-					expectNetdomRuns(l, &runsBefore, "/EnablePIMTrust:yes"),
+					expectLSASets(l, &setsBefore, "0x4C -> 0x44C"),
 				),
 			},
 			{ // drift: the trust removed outside Terraform (both sides): the refresh drops it, the plan creates it
@@ -304,7 +291,7 @@ func TestAccPAMTrust_lifecycle(t *testing.T) {
 func TestAccPAMTrust_recreation(t *testing.T) {
 	skipUnlessAcc(t)
 	l := startLab(t)
-	pamPrepareHost(t, l, model.App1, true)
+	pamPrepareHost(t, l, model.App1)
 	oneWay := pamTrustConfig{Host: model.App1, Password: l.CorpAdminPassword(), Extra: []string{"verify_on_plan = true"}}
 	twoWay := oneWay
 	twoWay.Extra = append(twoWay.Extra, "bidirectional = true")
@@ -358,7 +345,7 @@ func TestAccPAMTrust_recreation(t *testing.T) {
 func TestAccPAMTrust_createErrors(t *testing.T) {
 	skipUnlessAcc(t)
 	l := startLab(t)
-	pamPrepareHost(t, l, model.App1, true)
+	pamPrepareHost(t, l, model.App1)
 	pw := l.CorpAdminPassword()
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -387,31 +374,34 @@ func TestAccPAMTrust_createErrors(t *testing.T) {
 	if r := l.Env.Rejected(); len(r) > 0 {
 		t.Fatalf("the lab rejected scripts: %+v", r)
 	}
-	if runs := netdomRuns(l); len(runs) != 0 {
-		t.Fatalf("netdom ran although every create failed before it: %q", runs)
+	if sets := lsaSets(l); len(sets) != 0 {
+		t.Fatalf("the CORP side was written although every create failed before it: %+v", sets)
 	}
 }
 
-// Without netdom on the host, New-PAMTrust succeeds and the netdom step
-// fails: the resource is saved tainted. Once the AD DS tools are there, the
+// With CORP's PDC role held by a DC that is gone, New-PAMTrust succeeds and
+// the settings step fails (LsaOpenPolicy on that PDC: RPC_S_SERVER_UNAVAILABLE):
+// the resource is saved tainted. Once the role is back on a live DC, the
 // replacement deletes PRIV's side, the create clears the CORP half left over
 // and builds the whole trust again.
-func TestAccPAMTrust_netdomMissing(t *testing.T) {
+func TestAccPAMTrust_settingsFailTaint(t *testing.T) {
 	skipUnlessAcc(t)
 	l := startLab(t)
-	pamPrepareHost(t, l, model.App1, false)
+	pamPrepareHost(t, l, model.App1)
+	setPDC := func(host string) {
+		_ = l.Env.Do(func(e *model.Env) error { e.Forests[model.CorpDomainDNS].FSMO[adnames.PDCEmulator] = host; return nil })
+	}
+	setPDC("corp-dc9." + model.CorpDomainDNS)
 	cfg := l.ProviderHCL() + pamTrustConfig{Host: model.App1, Password: l.CorpAdminPassword()}.hcl()
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
 				Config:      cfg,
-				ExpectError: regexp.MustCompile(`(?s)PAM\s+Trust\s+Settings\s+Not\s+Applied.*netdom\.exe\s+was\s+not\s+found.*RSAT-ADDS-Tools`),
+				ExpectError: regexp.MustCompile(`(?s)PAM\s+Trust\s+Settings\s+Not\s+Applied.*LsaOpenPolicy\s+on\s+\\\\corp-dc9.*error\s+1722:\s+The\s+RPC\s+server\s+is\s+unavailable`),
 			},
 			{
-				PreConfig: func() {
-					_ = l.Env.Do(func(e *model.Env) error { model.InstallADDSTools(e.Host(model.App1)); return nil })
-				},
+				PreConfig:        func() { setPDC(model.CorpDC1) },
 				Config:           cfg,
 				ConfigPlanChecks: plannedAction(pamTrustAddr, plancheck.ResourceActionDestroyBeforeCreate),
 				Check: resource.ComposeTestCheckFunc(
@@ -430,15 +420,25 @@ func TestAccPAMTrust_netdomMissing(t *testing.T) {
 }
 
 // Hostile text in the CORP account name and password reaches the lab as data:
-// the lab accepts the credential (so both arrived byte for byte), netdom's
-// network logon got the account name, and no script was rejected.
+// the lab accepts the credential (so both arrived byte for byte), the LSA
+// calls on CORP's PDC ran as that account, and no script was rejected.
 func TestAccPAMTrust_hostileCredentials(t *testing.T) {
 	skipUnlessAcc(t)
 	user := `CORP\o'brien$(calc)` + "`" + `&{x}`
 	password := `P@ss'"; $(Invoke-Expression 'calc') ` + "`n" + `; exit 0 # /domain:evil.test \"`
 	l := startLab(t)
-	pamPrepareHost(t, l, model.App1, true)
-	_ = l.Env.Do(func(e *model.Env) error { e.Credentials[strings.ToLower(user)] = password; return nil })
+	pamPrepareHost(t, l, model.App1)
+	_ = l.Env.Do(func(e *model.Env) error {
+		e.Credentials[strings.ToLower(user)] = password
+		// A CORP domain administrator, as the LSA calls on CORP's PDC need.
+		corp := e.Forests[model.CorpDomainDNS]
+		_, sam, _ := strings.Cut(user, `\`)
+		if corp.Groups == nil {
+			corp.Groups = map[string][]string{}
+		}
+		corp.Groups[model.DomainAdminsGroup] = append(corp.Groups[model.DomainAdminsGroup], sam)
+		return nil
+	})
 	cfg := l.ProviderHCL() + pamTrustConfig{Host: model.App1, User: user, Password: password}.hcl() +
 		pamDomainConfigHCL(model.App1, user, password, "depends_on = [bastion_pam_trust.corp]")
 	resource.ParallelTest(t, resource.TestCase{
@@ -454,12 +454,13 @@ func TestAccPAMTrust_hostileCredentials(t *testing.T) {
 				Check: resource.ComposeTestCheckFunc(
 					noRejectedScripts(l),
 					func(*terraform.State) error {
-						if len(netdomRuns(l)) == 0 {
-							return fmt.Errorf("netdom never ran")
+						sets := lsaSets(l)
+						if len(sets) == 0 {
+							return fmt.Errorf("the CORP side was never set through LSA")
 						}
-						for _, ev := range labEvents(l, "netdom-run", "") {
-							if !strings.HasPrefix(ev.Detail, "as "+user+": ") {
-								return fmt.Errorf("netdom ran %q, want the account name as its network logon, as data", ev.Detail)
+						for _, ev := range sets {
+							if !strings.Contains(ev.Detail, " as "+strings.ToLower(user)+": ") {
+								return fmt.Errorf("LSA set %q, want the account name as the NEW_CREDENTIALS logon's, as data", ev.Detail)
 							}
 						}
 						return nil
@@ -476,7 +477,7 @@ func TestAccPAMTrust_hostileCredentials(t *testing.T) {
 func TestAccPAMTrust_secretsStayOut(t *testing.T) {
 	skipUnlessAcc(t)
 	l := startLab(t)
-	pamPrepareHost(t, l, model.App1, true)
+	pamPrepareHost(t, l, model.App1)
 	logFile := logTo(t, "trace")
 	pw := l.CorpAdminPassword()
 	t.Setenv("BASTION_PAM_CORP_PASSWORD", pw)

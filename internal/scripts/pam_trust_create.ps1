@@ -3,11 +3,11 @@
 # trust (one side left, e.g. by a destroy that had no CORP credential) is
 # removed first with Remove-PAMTrust; a whole one is New-PAMTrust's error.
 # SID history, quarantine and the PIM bit are set afterwards by
-# pam_trust_settings (netdom).
+# pam_trust_settings (the LSA calls netdom makes).
 # Input: source_forest, corp_username, corp_password, bidirectional.
 # Output: priv_forest, created, repaired_half_trust.
 # Second hop: the CORP forest is reached with the CORP credential given
-# (DirectoryContext, -Credentials, netdom /usero); the PRIV forest's side is
+# (DirectoryContext, -Credentials); the PRIV forest's side is
 # read and written on a PRIV DC as the running logon, a second hop from a MIM
 # node: with input.run_as the script runs in a one-shot scheduled task under
 # that account's own logon (include runas).

@@ -9,7 +9,7 @@
 # Input: source_forest, corp_username, corp_password ('' when there is none).
 # Output: removed, corp_side_removed.
 # Second hop: the CORP forest is reached with the CORP credential given
-# (DirectoryContext, -Credentials, netdom /usero); the PRIV forest's side is
+# (DirectoryContext, -Credentials); the PRIV forest's side is
 # read and written on a PRIV DC as the running logon, a second hop from a MIM
 # node: with input.run_as the script runs in a one-shot scheduled task under
 # that account's own logon (include runas).

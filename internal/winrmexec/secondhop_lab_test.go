@@ -178,6 +178,13 @@ func TestSecondHopPAMTrust(t *testing.T) {
 	if err != nil || r.Verified == nil || !*r.Verified {
 		t.Fatalf("settings as the provider runs them: %+v %v", r, err)
 	}
+	// Applying them reaches CORP's PDC too: LSA RPC under the explicit CORP
+	// credential (a NEW_CREDENTIALS logon), which the CORP DC accepts; the
+	// same call from the network logon is refused there (model.HopLSA).
+	r, err = pam.ApplySettings(ctx, c, model.App1, trust, pam.Settings{SIDHistory: true, PIMTrust: true}, true, false)
+	if err != nil || r.CorpTrustAttributes != 0x448 || strings.Join(r.SettingsChanged, " ") != "/EnableSIDHistory:yes /EnablePIMTrust:yes" {
+		t.Fatalf("settings applied as the provider runs them: %+v %v", r, err)
+	}
 
 	err = c.Run(ctx, model.App1, scripts.Get("pam_trust_remove"), base, nil)
 	wantHopRefused(t, err, dsType, dsMsg)

@@ -309,7 +309,7 @@ func TestListenersFollowTheModel(t *testing.T) {
 }
 
 // A domain's DNS name reaches one of its DCs, whose certificate names the
-// domain, and the DC renders the trust bits netdom sets on its side.
+// domain, and the DC renders the trust bits set through LSA on its side.
 func TestDomainNameReachesADC(t *testing.T) {
 	f := start(t)
 	if got, want := f.addr(model.CorpDomainDNS, PortLDAPS), f.addr(model.CorpDC1, PortLDAPS); got != want {
@@ -323,7 +323,17 @@ func TestDomainNameReachesADC(t *testing.T) {
 		if err := e.NewPAMTrust(corp, false); err != nil {
 			return err
 		}
-		return e.NetdomTrust(corp, e.Domain, model.NetdomEnablePIMTrust, true)
+		// The PIM trust bit, set through LSA on CORP's DC as MIMDocs' netdom step does.
+		p, err := e.LsaOpenPolicy(e.Host(model.App1), model.NewCredentials(model.CorpAdminUser), e.Credentials[strings.ToLower(model.CorpAdminUser)], corp, model.CorpDC1)
+		if err != nil {
+			return err
+		}
+		info, err := e.LsaQueryTrustedDomainInfoByName(p, e.Domain.DNSName)
+		if err != nil {
+			return err
+		}
+		info.Attributes |= adnames.TrustAttrPIMTrust
+		return e.LsaSetTrustedDomainInfoByName(p, e.Domain.DNSName, info)
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -23,7 +23,8 @@ import (
 
 // LogonExplicit (type 9, LOGON32_LOGON_NEW_CREDENTIALS) is a step that
 // authenticates to the other machine with a credential it was given
-// (-Credential, DirectoryContext with a user and password): the local
+// (-Credential, DirectoryContext with a user and password, a thread
+// impersonating LogonUserW's NEW_CREDENTIALS token: NewCredentials): the local
 // session is unchanged, the remote side sees the named account.
 const LogonExplicit LogonType = "NewCredentials"
 
@@ -45,6 +46,9 @@ const (
 	HopCluster HopKind = "cluster"
 	// HopShare is a file on a UNC path (SMB).
 	HopShare HopKind = "share"
+	// HopLSA is an LSA policy call on another machine (MS-LSAD over RPC:
+	// LsaOpenPolicy with a server name), as netdom trust makes them.
+	HopLSA HopKind = "lsa"
 )
 
 // Hop is one reach from a host to another machine.
@@ -88,6 +92,11 @@ const (
 	CodeClusterWMI = -2067919940
 	// ERROR_BAD_NETPATH (53). Microsoft, System Error Codes (0-499).
 	msgBadNetPath = "The network path was not found."
+	// ERROR_ACCESS_DENIED (5), what LsaNtStatusToWinError makes of
+	// STATUS_ACCESS_DENIED: LsarOpenPolicy2 checks the access asked for
+	// against the policy object's security descriptor (MS-LSAD 3.1.4.4.1),
+	// which gives ANONYMOUS LOGON no POLICY_TRUST_ADMIN.
+	msgAccessDenied = "Access is denied."
 )
 
 // AllowDelegation models resource-based constrained delegation: target's
@@ -201,6 +210,8 @@ func (e *Env) hopRefused(to Hop, account string) error {
 		return &HopError{Hop: to, Type: "Microsoft.ActiveDirectory.Management.ADServerDownException", Message: msgADWSDown}
 	case HopCluster:
 		return &HopError{Hop: to, Type: "Microsoft.SqlServer.Configuration.RulesEngineExtension.RulesEngineRuleFailureException", Message: msgClusterWMI, Code: CodeClusterWMI}
+	case HopLSA:
+		return &HopError{Hop: to, Type: "System.ComponentModel.Win32Exception", Message: msgAccessDenied, Code: 5}
 	default: // HopShare
 		return &HopError{Hop: to, Type: "System.UnauthorizedAccessException", Message: "Access to the path '" + to.Path + "' is denied.", Code: 5}
 	}

@@ -12,19 +12,13 @@ import (
 )
 
 // What the MIMPAM cmdlets (New-PAMTrust, New-PAMDomainConfiguration, ...)
-// and netdom need and change, beside the directory the rest of the model
-// holds. Every function here expects the caller to hold the model's lock
+// and the LSA calls on trusted domain objects (lsa.go) need and change,
+// beside the directory the rest of the model holds. Every function here expects the caller to hold the model's lock
 // (inside Do, or in a WinRM handler).
 
-// Paths on a PRIV host.
-const (
-	// MIMPAMModulePath is the MIMPAM module the PAM components install
-	// (domain-facts section 2).
-	MIMPAMModulePath = MIMServiceDir + `\PAM\PowerShell\Modules\MIMPAM\MIMPAM.psd1`
-	// NetdomPath is netdom.exe, present on domain controllers and on servers
-	// with the AD DS tools (Install-WindowsFeature RSAT-ADDS-Tools).
-	NetdomPath = `C:\Windows\System32\netdom.exe`
-)
+// MIMPAMModulePath is the MIMPAM module the PAM components install on a
+// PRIV host (domain-facts section 2).
+const MIMPAMModulePath = MIMServiceDir + `\PAM\PowerShell\Modules\MIMPAM\MIMPAM.psd1`
 
 // CorpFacts are the facts of a source (CORP) domain that PAM depends on and
 // that the model's Domain does not carry: the groups New-PAMDomainConfiguration
@@ -88,24 +82,6 @@ func HasMIMPAM(h *Host) bool {
 	return h.Service(PamMonitoring) != nil
 }
 
-// SecondaryLogonService is the Secondary Logon service (seclogon) that
-// CreateProcessWithLogonW goes through: Manual start by default, started on
-// demand; hardened hosts may disable it, and then the call fails.
-const SecondaryLogonService = "seclogon"
-
-// HasNetdom reports whether netdom.exe is on h: every DC has it, other
-// servers only with the AD DS tools.
-func (e *Env) HasNetdom(h *Host) bool {
-	if _, ok := h.ReadFile(NetdomPath); ok {
-		return true
-	}
-	d, _ := e.DirectoryOf(h.FQDN)
-	return d != nil
-}
-
-// InstallADDSTools puts netdom.exe on h (Install-WindowsFeature RSAT-ADDS-Tools).
-func InstallADDSTools(h *Host) { h.WriteFile(NetdomPath, []byte("MZ simulated netdom.exe")) }
-
 // ErrLogonFailure is a credential the source domain refuses.
 var ErrLogonFailure = errors.New("model: the user name or password is incorrect")
 
@@ -140,7 +116,8 @@ var ErrTrustExists = errors.New("model: the trust relationship already exists")
 // (and, when bidirectional, PRIV trusts corp), both sides at once as
 // New-PAMTrust does over LSA: PRIV's object is inbound (3 when
 // bidirectional), corp's outbound (3), both uplevel and FOREST_TRANSITIVE.
-// SID history, quarantine and the PIM bit are left to netdom.
+// SID history, quarantine and the PIM bit are set afterwards through LSA
+// (lsa.go), as MIMDocs sets them with netdom.
 func (e *Env) NewPAMTrust(corp *Domain, bidirectional bool) error {
 	if e.Domain == nil {
 		return fmt.Errorf("model: no PRIV domain")
@@ -173,79 +150,4 @@ func (e *Env) RemovePAMTrust(corp *Domain) bool {
 	delete(corp.Trusts, Key(e.Domain.DNSName))
 	e.Record(e.Domain.DNSName, "pam-trust-removed", corp.DNSName)
 	return true
-}
-
-// Netdom trust options the PAM trust needs, and the trustAttributes bit each
-// one sets on the trusting domain's object (MS-ADTS 6.1.6.7.9):
-// /EnableSIDHistory relaxes a forest trust's SID filtering to an external
-// trust's (TREAT_AS_EXTERNAL), /Quarantine filters every SID but the trusted
-// domain's (QUARANTINED_DOMAIN), /EnablePIMTrust marks the PIM trust.
-const (
-	NetdomEnableSIDHistory = "EnableSIDHistory"
-	NetdomQuarantine       = "Quarantine"
-	NetdomEnablePIMTrust   = "EnablePIMTrust"
-)
-
-// NetdomBit returns the trustAttributes bit a netdom option sets.
-func NetdomBit(option string) (uint32, bool) {
-	switch strings.ToLower(option) {
-	case strings.ToLower(NetdomEnableSIDHistory):
-		return adnames.TrustAttrTreatAsExternal, true
-	case strings.ToLower(NetdomQuarantine):
-		return adnames.TrustAttrQuarantinedDomain, true
-	case strings.ToLower(NetdomEnablePIMTrust):
-		return adnames.TrustAttrPIMTrust, true
-	}
-	return 0, false
-}
-
-// NetdomError is netdom's failure: its message and exit code.
-type NetdomError struct {
-	Message  string
-	ExitCode int
-}
-
-func (e *NetdomError) Error() string { return e.Message }
-
-// NetdomTrust does `netdom trust <trusting> /domain:<trusted> /<option>:yes|no`:
-// it sets or clears the option's bit on the trusting domain's object for the
-// trusted domain, with netdom's rules: the object must exist, SID history
-// is valid only on the outbound side of a forest trust, and the PIM trust
-// needs a forest-transitive trust.
-func (e *Env) NetdomTrust(trusting, trusted *Domain, option string, on bool) error {
-	bit, ok := NetdomBit(option)
-	if !ok {
-		return &NetdomError{Message: "The syntax of this command is:\r\nNETDOM TRUST trusting_domain_name /Domain:trusted_domain_name [/UserD:user] ...", ExitCode: 87}
-	}
-	trusting.normalize()
-	t := trusting.Trusts[Key(trusted.DNSName)]
-	if t == nil {
-		return &NetdomError{Message: fmt.Sprintf("The trust between %s and %s could not be found.\r\n\r\nThe command failed to complete successfully.", trusting.DNSName, trusted.DNSName), ExitCode: 1}
-	}
-	forest := t.Attributes&adnames.TrustAttrForestTransitive != 0
-	switch bit {
-	case adnames.TrustAttrTreatAsExternal:
-		if !forest || t.Direction&adnames.TrustDirectionOutbound == 0 {
-			return &NetdomError{Message: "This operation is only valid on the outbound side of a forest trust.\r\n\r\nThe command failed to complete successfully.", ExitCode: 1}
-		}
-	case adnames.TrustAttrPIMTrust:
-		if !forest {
-			return &NetdomError{Message: "The trust must be marked forest transitive before the PIM trust can be enabled.\r\n\r\nThe command failed to complete successfully.", ExitCode: 1}
-		}
-	}
-	if on {
-		t.Attributes |= bit
-	} else {
-		t.Attributes &^= bit
-	}
-	trusting.NextUSN()
-	e.Record(trusting.DNSName, "netdom-trust", fmt.Sprintf("%s /domain:%s /%s:%s", trusting.DNSName, trusted.DNSName, option, yesNo(on)))
-	return nil
-}
-
-func yesNo(on bool) string {
-	if on {
-		return "yes"
-	}
-	return "no"
 }

@@ -71,7 +71,7 @@ const (
 	// TopologyBastion: the forest's first DC (priv-dc1, every FSMO role)
 	// and domain-joined member servers: priv-dc2 (to be promoted),
 	// priv-app1 and priv-app2 (nodes of the Windows failover cluster
-	// priv-clu, with the SQL Server and MIM media and the AD DS tools),
+	// priv-clu, with the SQL Server and MIM media),
 	// priv-app3 (a third cluster node, the spare for a lost application
 	// server) and priv-spare1 (a spare member server). No SQL instance, no
 	// MIM Service, no trust.
@@ -130,10 +130,6 @@ func NewDefault(s Seed) (*Env, Seed) {
 		}
 		if !isDC(name) {
 			e.Credentials[LocalAccountKey(name, "Administrator")] = s.LocalAdminPassword
-		}
-		if e.IsClusterNode(name) {
-			// The PAM trust's netdom runs on a MIM node (RSAT-ADDS-Tools).
-			InstallADDSTools(h)
 		}
 	}
 	for _, dc := range dcs {

@@ -15,7 +15,7 @@ import (
 
 // Handlers for the PAM trust and domain configuration scripts. Each one
 // follows its script step by step (module import, the .NET directory calls,
-// the MIMPAM cmdlets, netdom) and fails where the script would fail on a
+// the MIMPAM cmdlets, the LSA calls on the CORP side) and fails where the script would fail on a
 // PRIV host, with the exception the script rethrows. Where Microsoft does not
 // publish a cmdlet's error text, the message is the lab's own wording and the
 // exception type the one the underlying .NET call raises.
@@ -197,10 +197,6 @@ func pamTrustCreate(env *model.Env, h *model.Host, logon model.Identity, raw jso
 	return map[string]any{"priv_forest": priv, "created": true, "repaired_half_trust": repaired}, nil
 }
 
-// netdomSystemPath is netdom.exe as the script names it:
-// [Environment]::SystemDirectory joined with netdom.exe.
-const netdomSystemPath = `C:\Windows\system32\netdom.exe`
-
 type pamTrustSettingsInput struct {
 	pamTrustInput
 	Apply      bool `json:"apply"`
@@ -237,58 +233,23 @@ func pamTrustSettings(env *model.Env, h *model.Host, logon model.Identity, raw j
 	if corp == env.Domain {
 		corpSide = func() *model.Trust { return nil }
 	}
-	runs := []string{}
-	if in.Apply {
-		for _, o := range []struct {
-			option string
-			on     bool
-		}{{model.NetdomEnableSIDHistory, in.SIDHistory}, {model.NetdomQuarantine, in.Quarantine}, {model.NetdomEnablePIMTrust, in.PIMTrust}} {
-			bit, _ := model.NetdomBit(o.option)
-			if t := corpSide(); t != nil && (t.Attributes&bit != 0) == o.on {
-				continue
-			}
-			if !env.HasNetdom(h) {
-				return nil, thrown("System.IO.FileNotFoundException",
-					`netdom.exe was not found in C:\Windows\system32: install the AD DS tools on this host (Install-WindowsFeature RSAT-ADDS-Tools).`)
-			}
-			value := "no"
-			if o.on {
-				value = "yes"
-			}
-			arg := "/" + o.option + ":" + value
-			// The script starts netdom with CreateProcessWithLogonW
-			// (LOGON_NETCREDENTIALS_ONLY): the process runs as the script's
-			// own account, its command line holds no credential, and its
-			// network logon to the CORP DC is the CORP account.
-			env.NoteSecret(in.CorpPassword)
-			if s := h.Service(model.SecondaryLogonService); s != nil && strings.EqualFold(s.StartType, "Disabled") {
-				// ERROR_SERVICE_DISABLED (1058), which the script throws as a Win32Exception.
-				return nil, thrown("System.ComponentModel.Win32Exception",
-					"The service cannot be started, either because it is disabled or because it has no enabled devices associated with it")
-			}
-			env.StartProcess(h.FQDN, logon.Account, setupArgument(netdomSystemPath)+" trust "+setupArgument(corp.DNSName)+" /domain:"+setupArgument(priv)+" "+arg)
-			env.Record(h.FQDN, "netdom-run", fmt.Sprintf("as %s: trust %s /domain:%s %s", in.CorpUsername, corp.DNSName, priv, arg))
-			var nerr error
-			if err := env.CheckDomainCredential(corp, in.CorpUsername, in.CorpPassword); err != nil {
-				nerr = &model.NetdomError{Message: "The user name or password is incorrect.\r\n\r\nThe command failed to complete successfully.", ExitCode: 1}
-			} else {
-				nerr = env.NetdomTrust(corp, env.Domain, o.option, o.on)
-			}
-			if nerr != nil {
-				code := 1
-				var ne *model.NetdomError
-				if errors.As(nerr, &ne) {
-					code = ne.ExitCode
-				}
-				return nil, thrown("System.InvalidOperationException",
-					fmt.Sprintf("netdom trust %s /domain:%s %s failed with exit code %d: %s", corp.DNSName, priv, arg, code, strings.TrimSpace(nerr.Error())))
-			}
-			runs = append(runs, arg)
+	wanted := map[string]bool{"/EnableSIDHistory": in.SIDHistory, "/Quarantine": in.Quarantine, "/EnablePIMTrust": in.PIMTrust}
+	changed := []string{}
+	var lsaSide *model.TrustedDomainInfoEx
+	if in.Apply && differs(corpSide(), wanted) {
+		info, names, err := setTrustAttributes(env, h, corp, priv, in.CorpUsername, in.CorpPassword, wanted)
+		if err != nil {
+			return nil, err
 		}
+		lsaSide, changed = info, names
 	}
-	out := map[string]any{"priv_forest": priv, "corp_side_present": false, "corp_trust_direction": 0, "corp_trust_attributes": 0, "netdom_runs": runs, "verified": nil}
+	out := map[string]any{"priv_forest": priv, "corp_side_present": false, "corp_trust_direction": 0, "corp_trust_attributes": 0, "settings_changed": changed, "verified": nil}
 	if t := corpSide(); t != nil {
 		out["corp_side_present"], out["corp_trust_direction"], out["corp_trust_attributes"] = true, t.Direction, t.Attributes
+	}
+	if lsaSide != nil {
+		// What the PDC holds after the set, as the script reports it.
+		out["corp_side_present"], out["corp_trust_direction"], out["corp_trust_attributes"] = true, lsaSide.Direction, lsaSide.Attributes
 	}
 	if in.Verify {
 		if err := importMIMPAM(h); err != nil {
@@ -297,6 +258,93 @@ func pamTrustSettings(env *model.Env, h *model.Host, logon model.Identity, raw j
 		out["verified"] = testPAMTrust(env, corp, in.Bidirectional)
 	}
 	return out, nil
+}
+
+// differs reports whether the LDAP read of the CORP side (nil: absent)
+// leaves any wanted setting to change, as the script decides whether to
+// make the LSA calls at all.
+func differs(t *model.Trust, wanted map[string]bool) bool {
+	if t == nil {
+		return true
+	}
+	for _, s := range model.PAMTrustSettings {
+		if (t.Attributes&s.Bit != 0) != wanted[s.Option] {
+			return true
+		}
+	}
+	return false
+}
+
+// setTrustAttributes is the script's Set-TrustAttribute (include
+// lsa_trust): under LogonUserW's NEW_CREDENTIALS token for the CORP
+// account, LsaOpenPolicy on the CORP forest root's PDC,
+// LsaQueryTrustedDomainInfoByName for the PRIV forest, netdom's rules for
+// the bits that differ, and one LsaSetTrustedDomainInfoByName for all of
+// them. It returns the TDO as written and the settings changed.
+func setTrustAttributes(env *model.Env, h *model.Host, corp *model.Domain, priv, user, password string, wanted map[string]bool) (*model.TrustedDomainInfoEx, []string, error) {
+	// The password is LogonUserW's argument, data in the script's memory.
+	env.NoteSecret(password)
+	pdc := corp.FSMOHolder(adnames.PDCEmulator)
+	if pdc == "" {
+		pdc = slices.Sorted(maps.Keys(corp.DCs))[0]
+	}
+	fail := func(call string, err error) error {
+		var le *model.LSAError
+		var he *model.HopError
+		switch {
+		case errors.As(err, &le):
+			return thrown("System.ComponentModel.Win32Exception", lsaFailure(call, pdc, user, le.Code, le.Message, priv))
+		case errors.As(err, &he):
+			return thrown("System.ComponentModel.Win32Exception", lsaFailure(call, pdc, user, he.Code, he.Message, priv))
+		}
+		return err
+	}
+	policy, err := env.LsaOpenPolicy(h, model.NewCredentials(user), password, corp, pdc)
+	if err != nil {
+		return nil, nil, fail("LsaOpenPolicy", err)
+	}
+	info, err := env.LsaQueryTrustedDomainInfoByName(policy, priv)
+	if err != nil {
+		return nil, nil, fail("LsaQueryTrustedDomainInfoByName("+priv+")", err)
+	}
+	changed := []string{}
+	var bits uint32
+	next := info.Attributes
+	for _, s := range model.PAMTrustSettings {
+		on := wanted[s.Option]
+		if (info.Attributes&s.Bit != 0) == on {
+			continue
+		}
+		bits |= s.Bit
+		if on {
+			next |= s.Bit
+			changed = append(changed, s.Option+":yes")
+		} else {
+			next &^= s.Bit
+			changed = append(changed, s.Option+":no")
+		}
+	}
+	if bits == 0 {
+		return &info, changed, nil
+	}
+	if err := model.CheckTrustAttributeChange(corp.DNSName, priv, info, bits); err != nil {
+		return nil, nil, thrown("System.InvalidOperationException", err.Error())
+	}
+	info.Attributes = next
+	if err := env.LsaSetTrustedDomainInfoByName(policy, priv, info); err != nil {
+		return nil, nil, fail("LsaSetTrustedDomainInfoByName("+priv+")", err)
+	}
+	return &info, changed, nil
+}
+
+// lsaFailure is the script's message for a failed LSA call (New-LsaFailure
+// in include lsa_trust), with its hint for a missing trusted domain object.
+func lsaFailure(call, server, user string, code int, msg, trusted string) string {
+	text := fmt.Sprintf(`%s on \\%s as %s failed with error %d: %s`, call, server, user, code, msg)
+	if code == 2 {
+		text += " The source forest has no trusted domain object for " + trusted + ": create the trust first (New-PAMTrust)."
+	}
+	return text
 }
 
 // testPAMTrust is Test-PAMTrust's answer: both sides there, forest-transitive,

@@ -3,10 +3,12 @@ package winrmsim
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab/model"
 )
 
@@ -67,76 +69,150 @@ func TestPAMTrustCreateFailures(t *testing.T) {
 	}
 }
 
-// netdom runs under the CORP account as its network logon only: the lab
-// records its process with the command line the script builds, which holds
-// the domain names and the option but no credential, and notes the CORP
-// password as a secret so the command-line scans look for it.
-func TestPAMTrustSettingsNetdomCommandLine(t *testing.T) {
+// settingsInput is pam_trust_settings' input applying the given settings
+// with the CORP credential.
+func settingsInput(password string, sidHistory, quarantine, pimTrust bool) map[string]any {
+	return map[string]any{"source_forest": model.CorpDomainDNS, "corp_username": model.CorpAdminUser, "corp_password": password,
+		"apply": true, "sid_history": sidHistory, "quarantine": quarantine, "pim_trust": pimTrust, "verify": false, "bidirectional": false}
+}
+
+// runSettings runs pam_trust_settings on App1 in the administrator's batch
+// logon and returns its reply.
+func runSettings(env *model.Env, in map[string]any) (map[string]any, error) {
+	raw, err := json.Marshal(in)
+	if err != nil {
+		return nil, err
+	}
+	var out map[string]any
+	err = env.Do(func(e *model.Env) error {
+		reply, err := pamTrustSettings(e, e.Host(model.App1), adminBatch, raw)
+		if err != nil {
+			return err
+		}
+		b, err := json.Marshal(reply)
+		if err != nil {
+			return err
+		}
+		return json.Unmarshal(b, &out)
+	})
+	return out, err
+}
+
+// pamSettingsLab is a lab with a new PAM trust (CORP side 0x8, outbound)
+// and the CORP administrator's password.
+func pamSettingsLab(t *testing.T) (*model.Env, string) {
+	t.Helper()
 	env, _ := model.NewDefault(model.Seed{})
 	var pw string
-	_ = env.Do(func(e *model.Env) error {
+	if err := env.Do(func(e *model.Env) error {
 		pw = e.Credentials[strings.ToLower(model.CorpAdminUser)]
 		e.Host(model.App1).WriteFile(model.MIMPAMModulePath, []byte("module"))
-		model.InstallADDSTools(e.Host(model.App1))
 		return e.NewPAMTrust(e.Forests[model.CorpDomainDNS], false)
-	})
-	if err := runPAM(env, pamTrustSettings, map[string]any{"source_forest": model.CorpDomainDNS, "corp_username": model.CorpAdminUser, "corp_password": pw,
-		"apply": true, "sid_history": true, "quarantine": false, "pim_trust": true, "verify": false, "bidirectional": false}); err != nil {
+	}); err != nil {
 		t.Fatal(err)
 	}
-	var lines []string
-	for _, p := range env.ProcessStarts() {
-		if strings.Contains(p.CommandLine, "netdom.exe") {
-			if p.Account != adminBatch.Account {
-				t.Errorf("netdom ran as %q, want the script's own account %q (the CORP account is its network logon only)", p.Account, adminBatch.Account)
-			}
-			lines = append(lines, p.CommandLine)
+	return env, pw
+}
+
+// lsaSets are the LsaSetTrustedDomainInfoByName calls the lab recorded.
+func lsaSets(env *model.Env) []model.Event {
+	var sets []model.Event
+	for _, ev := range env.Events() {
+		if ev.Kind == "lsa-trust-set" {
+			sets = append(sets, ev)
 		}
 	}
-	want := []string{
-		`"C:\Windows\system32\netdom.exe" trust "` + model.CorpDomainDNS + `" /domain:"` + model.DomainDNS + `" /EnableSIDHistory:yes`,
-		`"C:\Windows\system32\netdom.exe" trust "` + model.CorpDomainDNS + `" /domain:"` + model.DomainDNS + `" /EnablePIMTrust:yes`,
+	return sets
+}
+
+// The settings that differ change with one LsaSetTrustedDomainInfoByName on
+// CORP's PDC under the CORP account; no process starts, so no command line
+// could hold the CORP password, which the lab notes as a secret for the
+// command-line scans. A second run finds nothing to change and makes no call.
+func TestPAMTrustSettingsOneLSASet(t *testing.T) {
+	env, pw := pamSettingsLab(t)
+	out, err := runSettings(env, settingsInput(pw, true, false, true))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
-		t.Fatalf("netdom command lines:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	if got := fmt.Sprint(out["settings_changed"]); got != "[/EnableSIDHistory:yes /EnablePIMTrust:yes]" {
+		t.Fatalf("settings_changed = %s", got)
 	}
-	secrets := env.Secrets()
-	if !slices.Contains(secrets, pw) {
+	if got := out["corp_trust_attributes"]; got != float64(0x448) {
+		t.Fatalf("corp_trust_attributes = %v, want 0x448", got)
+	}
+	sets := lsaSets(env)
+	if len(sets) != 1 || sets[0].Host != model.CorpDC1 || !strings.Contains(sets[0].Detail, `on \\`+model.CorpDC1+` as corp\administrator`) ||
+		!strings.Contains(sets[0].Detail, "0x8 -> 0x448") {
+		t.Fatalf("LSA sets %+v, want one on %s as the CORP account, 0x8 -> 0x448", sets, model.CorpDC1)
+	}
+	if starts := env.ProcessStarts(); len(starts) != 0 {
+		t.Fatalf("processes started: %+v", starts)
+	}
+	if !slices.Contains(env.Secrets(), pw) {
 		t.Fatal("the CORP password is not among the secrets the scans look for")
 	}
-	if leaks := model.CommandLineLeaks(env.ProcessStarts(), secrets); len(leaks) > 0 {
-		t.Fatalf("a secret is on %q", leaks[0].Process.CommandLine)
+	out, err = runSettings(env, settingsInput(pw, true, false, true))
+	if err != nil || fmt.Sprint(out["settings_changed"]) != "[]" || len(lsaSets(env)) != 1 {
+		t.Fatalf("second run: %v %v, %d sets", out, err, len(lsaSets(env)))
 	}
-	// The scan would see a password put back on netdom's command line.
-	leaky := append(env.ProcessStarts(), model.ProcessStart{CommandLine: want[0] + " /passwordo:" + pw})
-	if len(model.CommandLineLeaks(leaky, secrets)) != 1 {
-		t.Fatal("CommandLineLeaks missed a password on netdom's command line")
+	// Clearing and setting in one call.
+	if out, err = runSettings(env, settingsInput(pw, false, true, true)); err != nil || fmt.Sprint(out["settings_changed"]) != "[/EnableSIDHistory:no /Quarantine:yes]" {
+		t.Fatalf("third run: %v %v", out, err)
+	}
+	if sets := lsaSets(env); len(sets) != 2 || !strings.Contains(sets[1].Detail, "0x448 -> 0x40C") {
+		t.Fatalf("LSA sets %+v", sets)
 	}
 }
 
-// With the Secondary Logon service disabled (a hardening baseline's choice),
-// CreateProcessWithLogonW fails with ERROR_SERVICE_DISABLED and netdom never
-// starts.
-func TestPAMTrustSettingsSecondaryLogonDisabled(t *testing.T) {
-	env, _ := model.NewDefault(model.Seed{})
-	var pw string
-	_ = env.Do(func(e *model.Env) error {
-		pw = e.Credentials[strings.ToLower(model.CorpAdminUser)]
-		h := e.Host(model.App1)
-		h.WriteFile(model.MIMPAMModulePath, []byte("module"))
-		model.InstallADDSTools(h)
-		h.Services[model.Key(model.SecondaryLogonService)] = &model.Service{Name: model.SecondaryLogonService, DisplayName: "Secondary Logon", Status: "Stopped", StartType: "Disabled"}
-		return e.NewPAMTrust(e.Forests[model.CorpDomainDNS], false)
-	})
-	err := runPAM(env, pamTrustSettings, map[string]any{"source_forest": model.CorpDomainDNS, "corp_username": model.CorpAdminUser, "corp_password": pw,
-		"apply": true, "sid_history": true, "quarantine": false, "pim_trust": true, "verify": false, "bidirectional": false})
+// What the CORP PDC refuses comes back as the script throws it: the LSA
+// call, the DC, the account, and LsaNtStatusToWinError's error and message.
+// A wrong password never gets there: the LDAP bind with the same credential
+// (DirectoryContext) refuses it first. Nothing is written either way.
+func TestPAMTrustSettingsLSAFailures(t *testing.T) {
+	env, pw := pamSettingsLab(t)
+	_ = env.Do(func(e *model.Env) error { e.Credentials[`corp\jdoe`] = "Pa55word!"; return nil })
+	_, err := runSettings(env, settingsInput(pw+"x", true, false, true))
 	var se *ScriptError
-	if !errors.As(err, &se) || se.Type != "System.ComponentModel.Win32Exception" || !strings.Contains(se.Message, "disabled") {
-		t.Fatalf("seclogon disabled: %v", err)
+	if !errors.As(err, &se) || se.Type != "System.Security.Authentication.AuthenticationException" || se.Message != "The user name or password is incorrect." {
+		t.Errorf("wrong password: %v", err)
 	}
-	for _, p := range env.ProcessStarts() {
-		if strings.Contains(p.CommandLine, "netdom.exe") {
-			t.Fatalf("netdom started although CreateProcessWithLogonW failed: %q", p.CommandLine)
-		}
+	in := settingsInput("Pa55word!", true, false, true)
+	in["corp_username"] = `CORP\jdoe`
+	want := `LsaOpenPolicy on \\` + model.CorpDC1 + ` as CORP\jdoe failed with error 5: Access is denied.`
+	if _, err := runSettings(env, in); !errors.As(err, &se) || se.Type != "System.ComponentModel.Win32Exception" || se.Message != want {
+		t.Errorf("no rights on CORP: %v, want Win32Exception %q", err, want)
+	}
+	if sets := lsaSets(env); len(sets) != 0 {
+		t.Fatalf("a refused run changed the TDO: %+v", sets)
+	}
+}
+
+// netdom's checks, kept as the script's own: the TDO must exist,
+// TREAT_AS_EXTERNAL only on the outbound side of a forest trust, PIM_TRUST
+// only on a forest trust (MS-ADTS 6.1.6.7.9). Nothing is written.
+func TestPAMTrustSettingsPreChecks(t *testing.T) {
+	env, pw := pamSettingsLab(t)
+	corpSide := func(f func(*model.Trust)) {
+		_ = env.Do(func(e *model.Env) error { _, c := e.PAMTrustSides(e.Forests[model.CorpDomainDNS]); f(c); return nil })
+	}
+	corpSide(func(c *model.Trust) { c.Direction = adnames.TrustDirectionInbound })
+	_, err := runSettings(env, settingsInput(pw, true, false, false))
+	var se *ScriptError
+	if !errors.As(err, &se) || se.Type != "System.InvalidOperationException" || !strings.Contains(se.Message, "valid only on the outbound side of a forest-transitive trust (MS-ADTS 6.1.6.7.9)") {
+		t.Fatalf("SID history on an inbound side: %v", err)
+	}
+	corpSide(func(c *model.Trust) { c.Direction, c.Attributes = adnames.TrustDirectionOutbound, 0 })
+	if _, err := runSettings(env, settingsInput(pw, false, false, true)); !errors.As(err, &se) || !strings.Contains(se.Message, "needs TRUST_ATTRIBUTE_FOREST_TRANSITIVE") {
+		t.Fatalf("PIM trust on a non-forest trust: %v", err)
+	}
+	if sets := lsaSets(env); len(sets) != 0 {
+		t.Fatalf("a refused change was written: %+v", sets)
+	}
+	_ = env.Do(func(e *model.Env) error { e.RemovePAMTrust(e.Forests[model.CorpDomainDNS]); return nil })
+	want := `LsaQueryTrustedDomainInfoByName(` + model.DomainDNS + `) on \\` + model.CorpDC1 + ` as ` + model.CorpAdminUser +
+		` failed with error 2: The system cannot find the file specified.`
+	if _, err := runSettings(env, settingsInput(pw, true, false, true)); !errors.As(err, &se) || se.Type != "System.ComponentModel.Win32Exception" || !strings.HasPrefix(se.Message, want) {
+		t.Fatalf("no TDO: %v, want %q", err, want)
 	}
 }

@@ -1,5 +1,5 @@
 # Shared by the scripts that start a native program with values from their
-# input (netdom, SQL Server setup): each has an include line naming
+# input (SQL Server setup): each has an include line naming
 # "native_argument" (see scripts.go).
 
 # CommandLineToArgvW quoting, the rules a native program's command line is

@@ -34,8 +34,7 @@ func serveCmd() command {
   ca.pem        the lab's certificate authority (lab.env points at it)
   control.json  where the other commands reach this lab
   ready         written last, once every endpoint listens
-The application servers have the AD DS tools (netdom), as Microsoft's PAM
-deployment installs them. Stopping the lab forgets everything it holds.
+Stopping the lab forgets everything it holds.
 
 Every topology has the file server priv-fs with the installation media on
 \\priv-fs.priv.contoso.test\install (MIM\, SQL2019\, SQL2022\), which the
@@ -430,14 +429,7 @@ func serve(ctx context.Context, out io.Writer, dir string, costs serveSettings, 
 		e.RestartWindow, e.ReplicationDelay = costs.RestartWindow, costs.ReplicationDelay
 		return nil
 	})
-	// The MIM hosts get the AD DS tools (netdom), as Microsoft's PAM deployment
-	// installs them, so bastion_pam_trust can be tried as it is.
 	if err := l.Env.Do(func(e *model.Env) error {
-		for _, h := range []string{model.App1, model.App2, model.App3} {
-			if host := e.Host(h); host != nil {
-				model.InstallADDSTools(host)
-			}
-		}
 		// With two PRIV DCs, CORP's DNS forwards the bastion's domain to
 		// both, as Microsoft's PAM deployment sets it up before the trust
 		// ("Prepare the CORP domain"): the forwarder bastion_dns_client_servers
