@@ -478,12 +478,7 @@ func dcOrHome(dc string) string {
 }
 
 func (r *domainControllerResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if err := validators.CheckFQDN(req.ID); err != nil {
-		resp.Diagnostics.AddError("Invalid Import ID", fmt.Sprintf("The import ID is the domain controller's host FQDN, e.g. priv-dc2.priv.contoso.com: %s.", err))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("host"), req.ID)...)
+	importByID(ctx, req, resp, validators.CheckFQDN, "the domain controller's host FQDN, e.g. priv-dc2.priv.contoso.com", "host")
 }
 
 // readsOverLDAP is why most resources need the ldap settings.

@@ -442,10 +442,5 @@ func (r *mimServiceNodeResource) Delete(ctx context.Context, req resource.Delete
 }
 
 func (r *mimServiceNodeResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if err := validators.CheckFQDN(req.ID); err != nil {
-		resp.Diagnostics.AddError("Invalid Import ID", fmt.Sprintf("The import ID is the node's host FQDN, e.g. priv-app1.priv.contoso.com: %s.", err))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("host"), req.ID)...)
+	importByID(ctx, req, resp, validators.CheckFQDN, "the node's host FQDN, e.g. priv-app1.priv.contoso.com", "host")
 }

@@ -175,6 +175,18 @@ func (c *configuredDataSource) Configure(_ context.Context, req datasource.Confi
 	c.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
 }
 
+// importByID is ImportState for a resource whose import ID is one attribute's
+// value, also its id: check validates it, and usage says what it is, as
+// "The import ID is <usage>: <why not>."
+func importByID(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse, check func(string) error, usage, attr string) {
+	if err := check(req.ID); err != nil {
+		resp.Diagnostics.AddError("Invalid Import ID", fmt.Sprintf("The import ID is %s: %s.", usage, err))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(attr), req.ID)...)
+}
+
 // providerDataFrom converts the framework's opaque value, reporting a clear
 // error on a programming mistake.
 func providerDataFrom(v any, diags *diag.Diagnostics) *providerData {

@@ -205,12 +205,7 @@ func (r *sqlLoginResource) Delete(ctx context.Context, req resource.DeleteReques
 }
 
 func (r *sqlLoginResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if err := validators.CheckWindowsAccount(req.ID); err != nil {
-		resp.Diagnostics.AddError("Invalid Import ID", fmt.Sprintf("The import ID is the login name as DOMAIN\\name, e.g. PRIV\\svc-mim: %s.", err))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), req.ID)...)
+	importByID(ctx, req, resp, validators.CheckWindowsAccount, "the login name as DOMAIN\\name, e.g. PRIV\\svc-mim", "name")
 }
 
 // checkSQL reports whether the provider has SQL Server settings.
