@@ -266,10 +266,7 @@ func (p *parser) selectStmt() (*SelectStmt, *Error) {
 	if p.accept("TOP") {
 		var err *Error
 		if p.acceptOp("(") {
-			if s.Top, err = p.expr(); err != nil {
-				return nil, err
-			}
-			if err := p.expectOp(")"); err != nil {
+			if s.Top, err = p.exprClosed(); err != nil {
 				return nil, err
 			}
 		} else if t := p.peek(); t.kind == tNumber {
@@ -586,11 +583,8 @@ func (p *parser) exec() (Stmt, *Error) {
 func (p *parser) execBody() (Stmt, *Error) {
 	// EXEC @ret = proc is not used by drivers; EXEC (@sql) runs dynamic SQL.
 	if p.acceptOp("(") {
-		e, err := p.expr()
+		e, err := p.exprClosed()
 		if err != nil {
-			return nil, err
-		}
-		if err := p.expectOp(")"); err != nil {
 			return nil, err
 		}
 		return &ExecStmt{Proc: []string{"sys", "sp_executesql"}, Args: []ExecArg{{Value: e}}}, nil
@@ -746,6 +740,31 @@ func (p *parser) alter() (Stmt, *Error) {
 
 func (p *parser) expr() (Expr, *Error) { return p.orExpr() }
 
+// exprClosed parses an expression and the ")" that closes it.
+func (p *parser) exprClosed() (Expr, *Error) {
+	e, err := p.expr()
+	if err != nil {
+		return nil, err
+	}
+	return e, p.expectOp(")")
+}
+
+// exprList parses expressions separated by commas (an IN list, a call's
+// arguments).
+func (p *parser) exprList() ([]Expr, *Error) {
+	var out []Expr
+	for {
+		e, err := p.expr()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+		if !p.acceptOp(",") {
+			return out, nil
+		}
+	}
+}
+
 // leftAssoc parses one precedence level: operands of the next level joined
 // by the level's operators, left-associative. opAt names the operator a
 // token is, if it is one of the level's.
@@ -831,21 +850,14 @@ func (p *parser) comparison() (Expr, *Error) {
 		if err := p.expectOp("("); err != nil {
 			return nil, err
 		}
-		in := &In{X: l, Not: not}
-		for {
-			e, err := p.expr()
-			if err != nil {
-				return nil, err
-			}
-			in.List = append(in.List, e)
-			if !p.acceptOp(",") {
-				break
-			}
+		list, err := p.exprList()
+		if err != nil {
+			return nil, err
 		}
 		if err := p.expectOp(")"); err != nil {
 			return nil, err
 		}
-		return in, nil
+		return &In{X: l, List: list, Not: not}, nil
 	case p.accept("LIKE"):
 		r, err := p.additive()
 		if err != nil {
@@ -942,14 +954,7 @@ func (p *parser) primary() (Expr, *Error) {
 			if p.peek().keyword("SELECT") {
 				return nil, newErr(1046, 15, 1, "Subqueries are not allowed in this context. Only scalar expressions are allowed.")
 			}
-			e, err := p.expr()
-			if err != nil {
-				return nil, err
-			}
-			if err := p.expectOp(")"); err != nil {
-				return nil, err
-			}
-			return e, nil
+			return p.exprClosed()
 		}
 		return nil, p.fail()
 	case tIdent:
@@ -1019,15 +1024,8 @@ func (p *parser) primary() (Expr, *Error) {
 				c.Star = true
 			} else if !p.peek().op(")") {
 				p.accept("DISTINCT")
-				for {
-					e, err := p.expr()
-					if err != nil {
-						return nil, err
-					}
-					c.Args = append(c.Args, e)
-					if !p.acceptOp(",") {
-						break
-					}
+				if c.Args, err = p.exprList(); err != nil {
+					return nil, err
 				}
 			}
 			if err := p.expectOp(")"); err != nil {

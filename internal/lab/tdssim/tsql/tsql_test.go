@@ -130,6 +130,8 @@ func TestSelects(t *testing.T) {
 		// Binary operators associate to the left; * binds tighter than +, AND than OR.
 		{"SELECT 10 - 2 - 3 AS a, 1 + 2 * 3 AS b, 7 % 4 * 2 AS c", []string{"a", "b", "c"}, [][]any{{int64(5), int64(7), int64(6)}}},
 		{"SELECT 1 AS x WHERE 1 = 0 AND 1 = 0 OR 1 = 1", []string{"x"}, [][]any{{int64(1)}}},
+		{"SELECT (1 + 2) * 3 AS nine, ISNULL(NULL, 4) AS four WHERE 2 IN (1, 2)", []string{"nine", "four"}, [][]any{{int64(9), int64(4)}}},
+		{"DECLARE @s nvarchar(100) = N'SELECT 2 AS two'; EXEC (@s)", []string{"two"}, [][]any{{int64(2)}}},
 		{"SELECT name FROM sys.server_principals ORDER BY 1 OFFSETX", nil, nil},
 	}
 	for _, tc := range tests[:len(tests)-1] {
@@ -170,6 +172,7 @@ func TestErrors(t *testing.T) {
 		{"SELECT x.name FROM sys.server_principals AS p", 4104, 16, `The multi-part identifier "x.name" could not be bound.`},
 		{"SELECT name FROM sys.server_principals a JOIN sys.server_principals b ON a.principal_id = b.principal_id", 209, 16, "Ambiguous column name 'name'."},
 		{"SELECT @x", 137, 15, `Must declare the scalar variable "@x".`},
+		{"SELECT (SELECT 1)", 1046, 15, "Subqueries are not allowed in this context. Only scalar expressions are allowed."},
 		{"SELECT NO_SUCH_FN(1)", 195, 15, "'NO_SUCH_FN' is not a recognized built-in function name."},
 		{"SELECT 1; SELECT NodeName FROM sys.dm_os_cluster_nodes", 297, 16, "The user does not have permission to perform this action."},
 		{"THROW 50000, N'boom', 3", 50000, 16, "boom"},
