@@ -89,7 +89,9 @@ func (r *domainControllerResource) Schema(ctx context.Context, _ resource.Schema
 			"Delete demotes the DC with `Uninstall-ADDSDomainController` and waits until its nTDSDSA is gone.\n\n" +
 			"Plan-time checks (asking the directory): the plan refuses to demote the last writable DC of the domain, a DC that holds FSMO roles " +
 			"(move them first with `bastion_fsmo_roles` or `Move-ADDirectoryServerOperationMasterRole`), or the DC the provider's `ldap.pinned_dc` names (point it at a DC that stays first), " +
-			"whatever takes the DC down: a destroy, an attribute that requires replacement, `terraform plan -replace`, or a tainted DC. Before promoting, Create refuses a host that is already a DC (import it instead).\n\n" +
+			"whatever takes the DC down: a destroy, an attribute that requires replacement, `terraform plan -replace`, or a tainted DC. Before promoting, Create refuses a host that is already a DC (import it instead). " +
+			"If the create timeout ends after `Install-ADDSDomainController` started, the promotion may or may not have completed on the host: the DC is saved as tainted " +
+			"with a warning, so the next plan replaces it; check the host first with `Get-ADDomainController` and `%SYSTEMROOT%\\debug\\dcpromo.log`, and `terraform untaint` it if the promotion completed.\n\n" +
 			"**Credentials.** Promotion and demotion pass an explicit domain admin credential (`-Credential`): a WinRM session cannot make the second hop to a partner DC. " +
 			"The provider's WinRM account (`winrm.username` and `winrm.password`) must therefore be a domain admin of the domain: Delete demotes with it, because Terraform gives a provider " +
 			"no resource configuration when it destroys one, so write-only values cannot reach the demotion. Create uses it too, unless `admin_username` and `admin_password_wo` override it. " +
@@ -322,10 +324,22 @@ func (r *domainControllerResource) Create(ctx context.Context, req resource.Crea
 // keepUnverified saves the planned DC after a promotion that ran but was not
 // verified in time: the server may be a DC now, so the state must say so.
 func (r *domainControllerResource) keepUnverified(ctx context.Context, host string, plan tfsdk.Plan, resp *resource.CreateResponse) {
-	keepPlannedWarning(&resp.Diagnostics, "Domain Controller Saved Unverified", fmt.Sprintf("The promotion of %s ran, but it was not verified within the create timeout.", host))
+	keepPlannedWarning(&resp.Diagnostics, "Domain Controller Saved Unverified", unverifiedPromotion(host))
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, dcPromotedKey, []byte("true"))...)
 	resp.Diagnostics.Append(recordObject(ctx, resp.Private, dcObject{Host: host})...)
 	resp.Diagnostics.Append(keepPlanned(plan, &resp.State)...)
+}
+
+// unverifiedPromotion says what a promotion cut off by the create timeout
+// left: the command started, its end is unknown. The logs are those of
+// Microsoft's "Troubleshooting Domain Controller Deployment"
+// (https://learn.microsoft.com/windows-server/identity/ad-ds/deploy/troubleshooting-domain-controller-deployment).
+func unverifiedPromotion(host string) string {
+	return fmt.Sprintf("The promotion of %s ran, but it was not verified within the create timeout. "+
+		"Install-ADDSDomainController started on the host, so the promotion may or may not have run to completion there. "+
+		"The next plan replaces the resource (the apply demotes the server, then promotes it again); if the refresh finds that the server is no domain controller, it plans the promotion again instead. "+
+		"To check on the host first: Get-ADDomainController -Identity %s (run against the replication source) lists it once it is a domain controller, "+
+		"and %%SYSTEMROOT%%\\debug\\dcpromo.log and dcpromoui.log say how the promotion ended (Microsoft's \"Troubleshooting Domain Controller Deployment\").", host, host)
 }
 
 func (r *domainControllerResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {

@@ -112,6 +112,25 @@ func TestAccDomainController_unverifiedPromotionIsTainted(t *testing.T) {
 	})
 }
 
+// The warning of a promotion cut off by the create timeout says plainly that
+// its end on the host is unknown, what the next plan does and how to check.
+// (Terraform prints warnings apart from the error the test above matches.)
+func TestUnverifiedPromotionWarning(t *testing.T) {
+	got := unverifiedPromotion(model.Spare1)
+	for _, want := range []string{
+		"The promotion of " + model.Spare1 + " ran, but it was not verified within the create timeout.",
+		"the promotion may or may not have run to completion there.",
+		"The next plan replaces the resource (the apply demotes the server, then promotes it again)",
+		"Get-ADDomainController -Identity " + model.Spare1,
+		`%SYSTEMROOT%\debug\dcpromo.log`,
+		`"Troubleshooting Domain Controller Deployment"`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the warning lacks %q:\n%s", want, got)
+		}
+	}
+}
+
 // visibleOn reports whether the DC host has replicated to the DC on.
 func visibleOn(env *model.Env, on, host string) bool {
 	seen := false
