@@ -147,7 +147,7 @@ resource "bastion_mim_service_node" "app2" {
 }
 
 # The PAM trust and PAM's configuration in CORP run on the first MIM node,
-# which has the MIMPAM module and the AD DS tools.
+# which has the MIMPAM module.
 resource "bastion_pam_trust" "corp" {
   host                     = bastion_mim_service_node.app1.host
   source_forest            = local.corp_forest

@@ -78,35 +78,37 @@ func (r *pamTrustResource) Metadata(_ context.Context, req resource.MetadataRequ
 // a delete no configuration, so a write-only attribute cannot reach it.
 const pamCorpPasswordEnv = "pam_corp_password (or BASTION_PAM_CORP_PASSWORD)"
 
-const pamCorpSideDoc = " Read from the source forest's `trustedDomain` object for the PRIV forest (the trusting, outbound side, where netdom sets these bits) " +
+const pamCorpSideDoc = " Read from the source forest's `trustedDomain` object for the PRIV forest (the trusting, outbound side, which holds these bits) " +
 	"over LDAP from the source forest's domain controllers with the CORP credential: at every plan of an existing trust, at every refresh when the provider has " +
-	"`pam_corp_password`, and by the netdom script after create and update. `null` after an import without `pam_corp_password` until the first apply."
+	"`pam_corp_password`, and by the settings script after create and update (as CORP's PDC holds them then). `null` after an import without `pam_corp_password` until the first apply."
 
 func (r *pamTrustResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "The PAM trust between the bastion (PRIV) forest and an existing (CORP) forest: the source forest trusts PRIV, so PRIV's shadow " +
 			"principals can act in CORP (MIMDocs, \"Step 5 - Establish trust between PRIV and CORP forests\").\n\n" +
-			"Create runs `New-PAMTrust -SourceForest -Credentials [-Bidirectional]` on `host`, then the netdom step of \"Deploy MIM PAM with Windows Server 2016\": " +
-			"`netdom trust <CORP> /domain:<PRIV> /EnableSIDHistory:yes`, `/Quarantine:no` and `/EnablePIMTrust:yes`, " +
-			"one option a run and only the options whose bit differs. netdom changes the **CORP** side of the trust: the source forest's `trustedDomain` object for PRIV, " +
-			"the outbound side where SID filtering is applied (`/EnableSIDHistory` is valid only on the outbound side of a forest trust).\n\n" +
+			"Create runs `New-PAMTrust -SourceForest -Credentials [-Bidirectional]` on `host`, then sets what the netdom step of \"Deploy MIM PAM with Windows Server 2016\" " +
+			"sets (`netdom trust <CORP> /domain:<PRIV> /EnableSIDHistory:yes /Quarantine:no /EnablePIMTrust:yes`), through the same LSA calls netdom makes, on " +
+			"the PDC of the source forest's root domain, with the CORP credential as data: `LsaQueryTrustedDomainInfoByName`, then one `LsaSetTrustedDomainInfoByName` " +
+			"for every bit that differs. These settings live on the **CORP** side of the trust: the source forest's `trustedDomain` object for PRIV, the outbound side " +
+			"where SID filtering is applied. netdom's own checks come first (MS-ADTS 6.1.6.7.9): `sid_history` is valid only on the outbound side of a forest trust, " +
+			"`pim_trust` only on a forest trust.\n\n" +
 			"**Reads.** A refresh reads PRIV's `trustedDomain` object for the source forest over LDAP and nothing else: no WinRM. " +
 			"The CORP side's bits live in the source forest's directory, and the CORP credential is write-only, so Terraform gives it to plans and applies but never " +
 			"to a refresh: every plan of an existing trust reads the CORP side over LDAP with it (a bind and a search on a short-lived connection to the source " +
 			"forest's DNS name, which resolves to its domain controllers, with the provider's `ldap` transport settings: `tls_mode`, `port`, `ca_file`, " +
 			"`connect_to`), and no PowerShell. Terraform must therefore reach the source forest's domain controllers over LDAPS, and `ldap.ca_file` must " +
 			"trust their certificates. With `verify_on_plan`, a plan also runs `Test-PAMTrust` on `host`. A bit changed outside Terraform shows as a planned " +
-			"change and apply re-runs netdom; a trust gone from PRIV is recreated. (`terraform apply -refresh-only` runs no plan, so no CORP read; the deprecated " +
+			"change and apply sets it back; a trust gone from PRIV is recreated. (`terraform apply -refresh-only` runs no plan, so no CORP read; the deprecated " +
 			"`terraform refresh` plans internally and does.) When the provider has `pam_corp_password` (the password destroys use), every refresh reads the CORP side " +
 			"too, as `corp_username` from the state: its bits are in the state at once, and an import (ID `<host>/<source_forest>/<corp_username>`) records " +
 			"`sid_history`, `quarantine` and `pim_trust` as the CORP side holds them, so the first plan after the import is empty when the configuration matches " +
 			"and shows the difference when the CORP side drifted.\n\n" +
-			"**No credential on netdom's command line.** Trusted domain objects change only through LSA (MS-ADTS 6.1.6.9.7: they \"cannot be created or " +
-			"modified by client machines over the LDAPv3 transport\"), so the provider runs netdom, which makes those LSA calls. Microsoft's walkthrough passes the " +
-			"CORP credential as `/usero` and `/passwordo`, where local administrators of `host` and process-creation auditing (event 4688 with command lines, EDR " +
-			"agents) could read it. The provider instead starts netdom the way `runas /netonly` does (`CreateProcessWithLogonW` with `LOGON_NETCREDENTIALS_ONLY`): " +
-			"the CORP password is an argument of that call, netdom's connections to the CORP domain controllers authenticate with it, and netdom's command line " +
-			"holds only the domain names and the option.\n\n" +
+			"**No credential on a command line.** Trusted domain objects change only through LSA (MS-LSAD; MS-ADTS 6.1.6.9.7: they \"cannot be created or " +
+			"modified by client machines over the LDAPv3 transport\"). Microsoft's walkthrough runs netdom with the CORP credential as `/usero` and `/passwordo`, " +
+			"where local administrators of `host` and process-creation auditing (event 4688 with command lines, EDR agents) could read it. The provider starts no " +
+			"program: its script on `host` makes the LSA calls itself, under a `LogonUserW` logon of type `LOGON32_LOGON_NEW_CREDENTIALS` for the CORP account " +
+			"(the password is an argument of that call, as data; the logon's connections to the CORP PDC authenticate as that account), impersonated for those " +
+			"calls only.\n\n" +
 			"**Plan-time guard.** A plan that takes the trust down (destroy, replacement, `-replace`, a tainted trust) runs `Test-PAMDomainConfiguration` for the trust's " +
 			"NetBIOS name on `host` and is refused while the PAM configuration of that domain is in place: destroy the `bastion_pam_domain_configuration` first, or both in one " +
 			"`terraform destroy` (which plans the configuration first). A replacement with `allow_trust_recreation = true` is the operator's explicit choice and is not refused.\n\n" +
@@ -121,7 +123,7 @@ func (r *pamTrustResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			"host": schema.StringAttribute{
 				Required: true,
 				MarkdownDescription: "FQDN of the PRIV server the commands run on: it needs the MIMPAM module (a MIM Service node installed with the PAM components, " +
-					"e.g. `bastion_mim_service_node.a.host`) and netdom.exe (the AD DS tools: `Install-WindowsFeature RSAT-ADDS-Tools`). " +
+					"e.g. `bastion_mim_service_node.a.host`), and it must reach the CORP forest root domain's PDC over LSA RPC (SMB 445 or RPC 135 and dynamic ports). " +
 					"The trust does not live on it: changing it only moves where later commands run.",
 				Validators: []validator.String{validators.FQDN()},
 			},
@@ -153,7 +155,7 @@ func (r *pamTrustResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			"corp_password_wo": schema.StringAttribute{
 				Required: true, WriteOnly: true, Sensitive: true, Validators: []validator.String{validators.Password()},
 				MarkdownDescription: "Password of `corp_username`. Write-only: sent to the host as data on stdin, never stored in state or plan, masked in logs " +
-					"(and handed to netdom's network logon, never its command line, see above). Used by create and update (on `host`) and by every plan (the LDAP bind on the " +
+					"(and handed to `LogonUserW` as data, never a command line, see above). Used by create and update (on `host`) and by every plan (the LDAP bind on the " +
 					"source forest's domain controllers); a destroy takes it from `" + pamCorpPasswordEnv + "`.",
 			},
 			"corp_password_wo_version": schema.Int64Attribute{
@@ -163,20 +165,20 @@ func (r *pamTrustResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			},
 			"sid_history": schema.BoolAttribute{
 				Optional: true, Computed: true, Default: booldefault.StaticBool(true),
-				MarkdownDescription: "`netdom trust ... /EnableSIDHistory:yes|no`. Defaults to `true`, as MIMDocs requires. On a forest trust it sets " +
+				MarkdownDescription: "What `netdom trust ... /EnableSIDHistory:yes|no` sets. Defaults to `true`, as MIMDocs requires. On a forest trust it sets " +
 					"`TRUST_ATTRIBUTE_TREAT_AS_EXTERNAL` (0x40) on the CORP side: SID filtering then follows the rules of an external trust, which let SID history through " +
-					"unless the trust is quarantined (MS-ADTS 6.1.6.7.9, MS-PAC 4.1.2.2). Changed in place by re-running netdom.",
+					"unless the trust is quarantined (MS-ADTS 6.1.6.7.9, MS-PAC 4.1.2.2). Valid only on the outbound side of a forest trust. Changed in place through LSA.",
 			},
 			"quarantine": schema.BoolAttribute{
 				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
-				MarkdownDescription: "`netdom trust ... /Quarantine:yes|no`: `TRUST_ATTRIBUTE_QUARANTINED_DOMAIN` (0x4) on the CORP side, which filters out every SID " +
-					"but the trusted domain's own and so breaks PAM's shadow principals. Defaults to `false`, as MIMDocs requires. Changed in place by re-running netdom.",
+				MarkdownDescription: "What `netdom trust ... /Quarantine:yes|no` sets: `TRUST_ATTRIBUTE_QUARANTINED_DOMAIN` (0x4) on the CORP side, which filters out every SID " +
+					"but the trusted domain's own and so breaks PAM's shadow principals. Defaults to `false`, as MIMDocs requires. Changed in place through LSA.",
 			},
 			"pim_trust": schema.BoolAttribute{
 				Optional: true, Computed: true, Default: booldefault.StaticBool(true),
-				MarkdownDescription: "`netdom trust ... /EnablePIMTrust:yes|no`: `TRUST_ATTRIBUTE_PIM_TRUST` (0x400) on the CORP side, which with 0x40 makes the trust " +
+				MarkdownDescription: "What `netdom trust ... /EnablePIMTrust:yes|no` sets: `TRUST_ATTRIBUTE_PIM_TRUST` (0x400) on the CORP side, which with 0x40 makes the trust " +
 					"a Privileged Identity Management trust for SID filtering (time-limited shadow principal memberships). Defaults to `true`; needs `sid_history`. " +
-					"Changed in place by re-running netdom.",
+					"Needs a forest trust. Changed in place through LSA.",
 			},
 			"verify_on_plan": schema.BoolAttribute{
 				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
@@ -199,7 +201,7 @@ func (r *pamTrustResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 				PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
 			},
 			"trust_attributes": schema.Int64Attribute{
-				Computed: true, MarkdownDescription: "`trustAttributes` of PRIV's object (LDAP). A PAM trust has 0x8 (FOREST_TRANSITIVE) here; the netdom bits are on the CORP side, in `corp_trust_attributes`.",
+				Computed: true, MarkdownDescription: "`trustAttributes` of PRIV's object (LDAP). A PAM trust has 0x8 (FOREST_TRANSITIVE) here; the bits of `sid_history`, `quarantine` and `pim_trust` are on the CORP side, in `corp_trust_attributes`.",
 				PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
 			},
 			"forest_transitive": schema.BoolAttribute{
@@ -277,7 +279,7 @@ func (r *pamTrustResource) Create(ctx context.Context, req resource.CreateReques
 	reply, err := r.settings(ctx, host, &plan, password, true, plan.VerifyOnPlan.ValueBool())
 	if err != nil {
 		report(&resp.Diagnostics, failure{"PAM Trust Settings Not Applied", host, viaWinRM,
-			"setting SID history, quarantine and the PIM trust with netdom after New-PAMTrust (the trust exists; the resource is saved as tainted, so the next apply replaces it)"}, err)
+			"setting SID history, quarantine and the PIM trust through LSA on the CORP PDC after New-PAMTrust (the trust exists; the resource is saved as tainted, so the next apply replaces it)"}, err)
 		r.saveAfterFailure(ctx, &plan, resp)
 		return
 	}
@@ -294,7 +296,7 @@ func (r *pamTrustResource) Create(ctx context.Context, req resource.CreateReques
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
-// saveAfterFailure records a trust New-PAMTrust built but netdom did not
+// saveAfterFailure records a trust New-PAMTrust built but the settings step did not
 // finish, so the state says so (Terraform marks it tainted).
 func (r *pamTrustResource) saveAfterFailure(ctx context.Context, plan *pamTrustResourceModel, resp *resource.CreateResponse) {
 	var diags diag.Diagnostics
@@ -355,19 +357,19 @@ func (r *pamTrustResource) Update(ctx context.Context, req resource.UpdateReques
 	defer cancel()
 	host := plan.Host.ValueString()
 
-	// The plan left the CORP side unknown when netdom has something to change
+	// The plan left the CORP side unknown when the settings step has something to change
 	// (a setting changed in the configuration, or a bit changed outside Terraform).
 	apply := plan.CorpTrustAttributes.IsUnknown()
 	check := !plan.CorpPasswordWOVersion.Equal(state.CorpPasswordWOVersion) || plan.Verified.IsUnknown()
 	if apply || check {
-		if r.data.refuseLost(path.Root("host"), host, "Set host to another PRIV server with the MIMPAM module and netdom.", &resp.Diagnostics) {
+		if r.data.refuseLost(path.Root("host"), host, "Set host to another PRIV server with the MIMPAM module.", &resp.Diagnostics) {
 			return
 		}
 		reply, err := r.settings(ctx, host, &plan, password, apply, plan.VerifyOnPlan.ValueBool())
 		if err != nil {
 			doing := "checking the CORP side of the trust with the new credential"
 			if apply {
-				doing = "setting SID history, quarantine and the PIM trust with netdom"
+				doing = "setting SID history, quarantine and the PIM trust through LSA on the CORP PDC"
 			}
 			report(&resp.Diagnostics, failure{"PAM Trust Not Updated", host, viaWinRM, doing}, err)
 			return

@@ -1,7 +1,7 @@
 # The PAM trust: corp.contoso.test trusts the bastion forest, with SID history
 # on, quarantine off and the PIM trust bit set on CORP's side (the defaults).
-# The commands run on a MIM Service node installed with the PAM components
-# and the AD DS tools (netdom).
+# The commands run on a MIM Service node installed with the PAM components;
+# the CORP side's settings are set through LSA on CORP's PDC.
 resource "bastion_pam_trust" "corp" {
   host          = bastion_mim_service_node.app1.host
   source_forest = "corp.contoso.test"
