@@ -38,6 +38,11 @@ func TestReach(t *testing.T) {
 		{"cluster from a batch logon", App3, batch, Hop{Kind: HopCluster, Target: App1}, "", 0},
 		{"share from a network logon", App3, network, Hop{Kind: HopShare, Path: `\\priv-app1\media\mim.msi`}, `Access to the path '\\priv-app1\media\mim.msi' is denied.`, 5},
 		{"share on an unknown server", App3, batch, Hop{Kind: HopShare, Path: `\\nowhere\media\mim.msi`}, "The network path was not found.", 53},
+		// LSA RPC to the CORP PDC (pam_trust_settings): the WinRM session's
+		// network logon reaches it as ANONYMOUS LOGON; a NEW_CREDENTIALS
+		// logon for the CORP account is an explicit credential.
+		{"lsa to CORP's PDC from a network logon", App1, network, Hop{Kind: HopLSA, Target: CorpDC1}, "Access is denied.", 5},
+		{"lsa to CORP's PDC with NEW_CREDENTIALS", App1, NewCredentials(CorpAdminUser), Hop{Kind: HopLSA, Target: CorpDC1}, "", 0},
 	}
 	_ = e.Do(func(e *Env) error {
 		for _, tc := range cases {
