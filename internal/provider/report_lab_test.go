@@ -172,7 +172,10 @@ func TestReportEveryErrorClassAgainstTheLab(t *testing.T) {
 			protocol: viaSQL, host: model.SQLNetwork, doing: "reading the server", adapterOp: "server", adapterProtocol: "sqlserver",
 			classes: classes(model.SQLNetwork, model.TDS,
 				errorClass{name: "not found", arrange: func(l *lab.Lab, _ *labClientSettings) {}, says: func(protocol) string { return "not found" }, adapterOp: "login"},
-				errorClass{name: "remote error", arrange: func(l *lab.Lab, _ *labClientSettings) {}, says: func(p protocol) string { return advice[p].other + "\n\nsqlserver: " }, adapterOp: "login"},
+				errorClass{name: "remote error", arrange: func(l *lab.Lab, _ *labClientSettings) {
+					// The account exists (else error 15401): the role is what SQL Server refuses.
+					must(t, l.Env.AddDomainUser(model.DomainNB, "svc-report-test", model.RandomPassword()))
+				}, says: func(p protocol) string { return advice[p].other + "\n\nsqlserver: " }, adapterOp: "login"},
 				timeout(model.SQLNetwork, model.TDS)),
 			call: func(ctx context.Context, s labClientSettings, class string) error {
 				c, err := sqlserver.New(sqlserver.Config{Server: model.SQLNetwork, Auth: sqlserver.AuthSQL, Username: model.SQLLoginUser, Password: s.password,
