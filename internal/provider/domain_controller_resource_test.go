@@ -576,6 +576,54 @@ func TestAccDomainController_secretsStayOut(t *testing.T) {
 	secrets.traceLog(t, logFile, "ad_install_dc", "ad_uninstall_dc", "Local Administrator Password Randomised")
 }
 
+// TestImportByID: the resources imported by one value take it as id and as
+// their key attribute, and refuse an ID of the wrong form with the format
+// and the reason.
+func TestImportByID(t *testing.T) {
+	cases := []struct {
+		r            fwresource.ResourceWithImportState
+		attr         string
+		good, bad    string
+		usage, cause string
+	}{
+		{&mimServiceNodeResource{}, "host", "priv-app1.priv.contoso.com", "priv-app1", "the node's host FQDN", "priv-app1"},
+		{&domainControllerResource{}, "host", "priv-dc2.priv.contoso.com", "priv dc2.priv.contoso.com", "the domain controller's host FQDN", "priv dc2"},
+		{&sqlLoginResource{}, "name", `PRIV\svc-mim`, "svc-mim", `the login name as DOMAIN\name`, "svc-mim"},
+	}
+	ctx := context.Background()
+	for _, c := range cases {
+		var sr fwresource.SchemaResponse
+		c.r.Schema(ctx, fwresource.SchemaRequest{}, &sr)
+		importAs := func(id string) *fwresource.ImportStateResponse {
+			resp := &fwresource.ImportStateResponse{State: tfsdk.State{Schema: sr.Schema, Raw: tftypes.NewValue(sr.Schema.Type().TerraformType(ctx), nil)}}
+			c.r.ImportState(ctx, fwresource.ImportStateRequest{ID: id}, resp)
+			return resp
+		}
+		resp := importAs(c.good)
+		if resp.Diagnostics.HasError() {
+			t.Fatalf("%T: import %q: %v", c.r, c.good, resp.Diagnostics)
+		}
+		var obj map[string]tftypes.Value
+		if err := resp.State.Raw.As(&obj); err != nil {
+			t.Fatalf("%T: import %q: %v", c.r, c.good, err)
+		}
+		for _, a := range []string{"id", c.attr} {
+			var got string
+			if err := obj[a].As(&got); err != nil || got != c.good {
+				t.Errorf("%T: import %q set %s = %q (%v)", c.r, c.good, a, got, err)
+			}
+		}
+		resp = importAs(c.bad)
+		if len(resp.Diagnostics.Errors()) != 1 {
+			t.Fatalf("%T: import %q: %v, want one error", c.r, c.bad, resp.Diagnostics)
+		}
+		d := resp.Diagnostics.Errors()[0]
+		if d.Summary() != "Invalid Import ID" || !strings.Contains(d.Detail(), "The import ID is "+c.usage) || !strings.Contains(d.Detail(), c.cause) {
+			t.Errorf("%T: import %q: %s: %s", c.r, c.bad, d.Summary(), d.Detail())
+		}
+	}
+}
+
 // dcResource returns the resource wired to data, and a state holding m.
 func dcResource(t *testing.T, data *providerData, m domainControllerResourceModel) (*domainControllerResource, tfsdk.State) {
 	t.Helper()

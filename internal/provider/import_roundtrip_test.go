@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"context"
 	"fmt"
 	"maps"
 	"os"
@@ -11,11 +10,6 @@ import (
 	"testing"
 
 	tfjson "github.com/hashicorp/terraform-json"
-	"github.com/hashicorp/terraform-plugin-framework/path"
-	fwresource "github.com/hashicorp/terraform-plugin-framework/resource"
-	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
-	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/lab"
@@ -347,49 +341,4 @@ func labFCIConfig() string {
   setup_media_path      = %q
 }
 `, model.SQLNetwork, model.App1, model.App2, model.AdminUser, model.DefaultSQLMediaPath)
-}
-
-// TestImportByID: the resources imported by one value take it as id and as
-// their key attribute, and refuse an ID of the wrong form with the format
-// and the reason.
-func TestImportByID(t *testing.T) {
-	cases := []struct {
-		r            fwresource.ResourceWithImportState
-		attr         string
-		good, bad    string
-		usage, cause string
-	}{
-		{&mimServiceNodeResource{}, "host", "priv-app1.priv.contoso.com", "priv-app1", "the node's host FQDN", "priv-app1"},
-		{&domainControllerResource{}, "host", "priv-dc2.priv.contoso.com", "priv dc2.priv.contoso.com", "the domain controller's host FQDN", "priv dc2"},
-		{&sqlLoginResource{}, "name", `PRIV\svc-mim`, "svc-mim", `the login name as DOMAIN\name`, "svc-mim"},
-	}
-	ctx := context.Background()
-	for _, c := range cases {
-		var sr fwresource.SchemaResponse
-		c.r.Schema(ctx, fwresource.SchemaRequest{}, &sr)
-		importAs := func(id string) *fwresource.ImportStateResponse {
-			resp := &fwresource.ImportStateResponse{State: tfsdk.State{Schema: sr.Schema, Raw: tftypes.NewValue(sr.Schema.Type().TerraformType(ctx), nil)}}
-			c.r.ImportState(ctx, fwresource.ImportStateRequest{ID: id}, resp)
-			return resp
-		}
-		resp := importAs(c.good)
-		if resp.Diagnostics.HasError() {
-			t.Fatalf("%T: import %q: %v", c.r, c.good, resp.Diagnostics)
-		}
-		for _, a := range []string{"id", c.attr} {
-			var got types.String
-			resp.Diagnostics.Append(resp.State.GetAttribute(ctx, path.Root(a), &got)...)
-			if got.ValueString() != c.good {
-				t.Errorf("%T: import %q set %s = %q", c.r, c.good, a, got.ValueString())
-			}
-		}
-		resp = importAs(c.bad)
-		if len(resp.Diagnostics.Errors()) != 1 {
-			t.Fatalf("%T: import %q: %v, want one error", c.r, c.bad, resp.Diagnostics)
-		}
-		d := resp.Diagnostics.Errors()[0]
-		if d.Summary() != "Invalid Import ID" || !strings.Contains(d.Detail(), "The import ID is "+c.usage) || !strings.Contains(d.Detail(), c.cause) {
-			t.Errorf("%T: import %q: %s: %s", c.r, c.bad, d.Summary(), d.Detail())
-		}
-	}
 }
