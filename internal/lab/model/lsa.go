@@ -29,10 +29,18 @@ type TrustSetting struct {
 // trust's (TREAT_AS_EXTERNAL), quarantine filters every SID but the trusted
 // domain's (QUARANTINED_DOMAIN), and the PIM trust marks the PAM trust.
 var PAMTrustSettings = []TrustSetting{
-	{"/EnableSIDHistory", adnames.TrustAttrTreatAsExternal},
-	{"/Quarantine", adnames.TrustAttrQuarantinedDomain},
-	{"/EnablePIMTrust", adnames.TrustAttrPIMTrust},
+	{OptionEnableSIDHistory, adnames.TrustAttrTreatAsExternal},
+	{OptionQuarantine, adnames.TrustAttrQuarantinedDomain},
+	{OptionEnablePIMTrust, adnames.TrustAttrPIMTrust},
 }
+
+// The netdom options, as pam_trust_settings names the settings it changed
+// ("/EnableSIDHistory:yes").
+const (
+	OptionEnableSIDHistory = "/EnableSIDHistory"
+	OptionQuarantine       = "/Quarantine"
+	OptionEnablePIMTrust   = "/EnablePIMTrust"
+)
 
 // NTSTATUS values the LSA calls return here, and the Win32 error each one
 // becomes through LsaNtStatusToWinError, with Windows' message for it

@@ -233,7 +233,7 @@ func pamTrustSettings(env *model.Env, h *model.Host, logon model.Identity, raw j
 	if corp == env.Domain {
 		corpSide = func() *model.Trust { return nil }
 	}
-	wanted := map[string]bool{"/EnableSIDHistory": in.SIDHistory, "/Quarantine": in.Quarantine, "/EnablePIMTrust": in.PIMTrust}
+	wanted := map[string]bool{model.OptionEnableSIDHistory: in.SIDHistory, model.OptionQuarantine: in.Quarantine, model.OptionEnablePIMTrust: in.PIMTrust}
 	changed := []string{}
 	var lsaSide *model.TrustedDomainInfoEx
 	if in.Apply && differs(corpSide(), wanted) {
