@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/directory"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/pam"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/sqlserver"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/topology"
@@ -165,7 +166,7 @@ func describe(at path.Path, f failure, hint string, err error) (path.Path, strin
 	a := advice[f.protocol]
 	next := a.other
 	switch {
-	case isCertificateError(err):
+	case errors.Is(err, sqlserver.ErrCertificate) || errors.Is(err, directory.ErrCertificate) || isCertificateError(err):
 		next = a.certificate
 		// Which certificate, and why: unknown authority, name mismatch, expired.
 		if what, ok := transport.DescribeCertificateError(err); ok {
@@ -192,7 +193,9 @@ func describe(at path.Path, f failure, hint string, err error) (path.Path, strin
 }
 
 // isCertificateError reports a TLS peer certificate the provider did not
-// trust (unknown CA, wrong name, expired).
+// trust (unknown CA, wrong name, expired), for the WinRM adapter, which has no
+// certificate sentinel; the SQL and directory adapters mark theirs with
+// ErrCertificate.
 func isCertificateError(err error) bool {
 	var unknownCA x509.UnknownAuthorityError
 	var hostname x509.HostnameError

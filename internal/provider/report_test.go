@@ -3,6 +3,7 @@ package provider
 import (
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 
+	"github.com/bastion-pam/terraform-provider-bastion/internal/directory"
+	"github.com/bastion-pam/terraform-provider-bastion/internal/sqlserver"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
 )
 
@@ -40,6 +43,33 @@ func TestReportCertificateErrors(t *testing.T) {
 			if strings.Contains(d, advice[p].unreachable) {
 				t.Errorf("protocol %d, %s: a certificate failure reported as unreachable:\n%s", p, class, d)
 			}
+		}
+	}
+}
+
+// An adapter's certificate sentinel is enough for the certificate advice,
+// even when the handshake error reached it only as text (go-mssqldb
+// formats the PRELOGIN handshake error with %v); without it the same text
+// is an unreachable host.
+func TestReportCertificateSentinels(t *testing.T) {
+	text := errors.New("TLS Handshake failed: tls: failed to verify certificate: x509: certificate signed by unknown authority")
+	for name, c := range map[string]struct {
+		p      protocol
+		err    error
+		isCert bool
+	}{
+		"sql sentinel":       {viaSQL, fmt.Errorf("sqlserver: ServerInfo on priv-sql: %w: %w for priv-sql: %w", transport.ErrUnreachable, sqlserver.ErrCertificate, text), true},
+		"directory sentinel": {viaLDAP, fmt.Errorf("%w: %w: priv-dc1: %w", transport.ErrUnreachable, directory.ErrCertificate, text), true},
+		"sql text only":      {viaSQL, fmt.Errorf("sqlserver: ServerInfo on priv-sql: %w: %w", transport.ErrUnreachable, text), false},
+	} {
+		var diags diag.Diagnostics
+		report(&diags, failure{summary: "Thing Not Read", host: "priv-sql", protocol: c.p, doing: "reading the thing"}, c.err)
+		d := diags[0].Detail()
+		if got := strings.Contains(d, advice[c.p].certificate); got != c.isCert {
+			t.Errorf("%s: certificate advice %t, want %t:\n%s", name, got, c.isCert, d)
+		}
+		if got := strings.Contains(d, advice[c.p].unreachable); got == c.isCert {
+			t.Errorf("%s: unreachable advice %t, want %t:\n%s", name, got, !c.isCert, d)
 		}
 	}
 }

@@ -21,6 +21,11 @@ import (
 // ErrLoginExists: CREATE LOGIN for a login that exists (error 15025).
 var ErrLoginExists = errors.New("login already exists")
 
+// ErrCertificate: the server's TLS certificate did not verify (unknown CA,
+// wrong name, expired). It comes with transport.ErrUnreachable, as the
+// directory adapter's ErrCertificate does; retrying cannot help.
+var ErrCertificate = errors.New("TLS certificate not trusted")
+
 // ErrAccountNotFound: CREATE LOGIN ... FROM WINDOWS for an account SQL
 // Server's lookup does not find in its domain (error 15401). CreateLogin
 // returns it as an *AccountNotFoundError naming the account.
@@ -85,6 +90,9 @@ func sqlNumber(err error) (int32, bool) {
 
 // isTLSVerification reports a certificate the client refused; retrying cannot help.
 func isTLSVerification(err error) bool {
+	if errors.Is(err, ErrCertificate) {
+		return true
+	}
 	var ua x509.UnknownAuthorityError
 	var he x509.HostnameError
 	var ci x509.CertificateInvalidError
@@ -162,7 +170,7 @@ func (c *Client) wrap(what string, err error) error {
 	case errors.Is(err, context.Canceled):
 		return fmt.Errorf("%s: %w", where, err)
 	case isTLSVerification(err):
-		return fmt.Errorf("%s: %w: TLS certificate not trusted for %s (give the CA that issued it): %w", where, transport.ErrUnreachable, c.server, err)
+		return fmt.Errorf("%s: %w: %w for %s (give the CA that issued it): %w", where, transport.ErrUnreachable, ErrCertificate, c.server, err)
 	case isNoEncryption(err):
 		return fmt.Errorf("%s: %w: the server offers no TLS encryption (install a certificate on SQL Server, or set encrypt to false at your own risk): %w", where, transport.ErrUnreachable, err)
 	case errors.Is(err, context.DeadlineExceeded) || isNetwork(err):

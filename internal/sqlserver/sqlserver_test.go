@@ -225,6 +225,66 @@ func TestEncryption(t *testing.T) {
 	}
 }
 
+// A certificate the client does not trust is ErrCertificate (with
+// ErrUnreachable), never retried; a server that does not answer is
+// unreachable without it.
+func TestCertificateNotTrustedIsErrCertificate(t *testing.T) {
+	for name, c := range map[string]struct {
+		flaw   labca.Flaw
+		noCA   bool
+		down   bool
+		isCert bool
+	}{
+		"unknown authority": {flaw: labca.UnknownAuthority, isCert: true},
+		"expired":           {flaw: labca.Expired, isCert: true},
+		"wrong name":        {flaw: labca.WrongName, isCert: true},
+		"no CA configured":  {noCA: true, isCert: true},
+		"trusted":           {},
+		"server down":       {down: true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			l := newLab(t, tdssim.Options{})
+			if c.flaw != labca.NoFlaw {
+				if err := l.env.SetCertificateFlaw(model.SQLNetwork, model.TDS, c.flaw); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if c.down {
+				for _, h := range []string{model.App1, model.App2} {
+					if err := l.env.SetReachable(h, false); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			client := l.client(t, func(cfg *sqlserver.Config) {
+				if c.noCA {
+					cfg.CACertPEM = nil
+				}
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
+			_, err := client.ServerInfo(ctx)
+			if got := errors.Is(err, sqlserver.ErrCertificate); got != c.isCert {
+				t.Fatalf("errors.Is(%v, ErrCertificate) = %t, want %t", err, got, c.isCert)
+			}
+			if c.isCert {
+				if !errors.Is(err, transport.ErrUnreachable) {
+					t.Errorf("%v is not also ErrUnreachable", err)
+				}
+				if s := client.Stats(); s.Dials != 1 || s.Retries != 0 {
+					t.Errorf("a refused certificate was retried: %+v", s)
+				}
+			}
+			if c.down && !errors.Is(err, transport.ErrUnreachable) {
+				t.Errorf("server down: %v, want ErrUnreachable", err)
+			}
+			if !c.isCert && !c.down && err != nil {
+				t.Errorf("trusted certificate: %v", err)
+			}
+		})
+	}
+}
+
 func TestEncryptionRequiredButUnavailable(t *testing.T) {
 	l := newLab(t, tdssim.Options{Encryption: tdssim.EncryptionNone})
 	_, err := l.client(t).ServerInfo(ctx(t))
