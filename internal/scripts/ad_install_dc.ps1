@@ -19,6 +19,8 @@ param([Parameter(Mandatory = $true)] $Params)
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 
+# include: adds_result
+
 $featureInstalled = $false
 $feature = Get-WindowsFeature -Name 'AD-Domain-Services'
 if (-not $feature.Installed) {
@@ -65,14 +67,7 @@ if ([string]$Params.replication_source_dc -ne '') {
     $promotion['ReplicationSourceDC'] = [string]$Params.replication_source_dc
 }
 
-# The cmdlet reports a failed promotion in its result as well as by throwing.
 $result = Install-ADDSDomainController @promotion
-if ([string]$result.Status -ne 'Success') {
-    throw (New-Object -TypeName System.InvalidOperationException -ArgumentList ('Install-ADDSDomainController ended with status ' + [string]$result.Status + ': ' + [string]$result.Message))
-}
-[ordered]@{
-    status            = [string]$result.Status
-    message           = [string]$result.Message
-    reboot_required   = [bool]$result.RebootRequired
-    feature_installed = $featureInstalled
-}
+$reply = Get-ADDSResult -Result $result -Cmdlet 'Install-ADDSDomainController'
+$reply['feature_installed'] = $featureInstalled
+$reply

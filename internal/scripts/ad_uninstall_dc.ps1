@@ -15,17 +15,11 @@ param([Parameter(Mandatory = $true)] $Params)
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 
+# include: adds_result
+
 $password = ConvertTo-SecureString -String ([string]$Params.admin_password) -AsPlainText -Force
 $credential = New-Object -TypeName System.Management.Automation.PSCredential -ArgumentList ([string]$Params.admin_username), $password
 $localPassword = ConvertTo-SecureString -String ([string]$Params.local_admin_password) -AsPlainText -Force
 
-# The cmdlet reports a failed demotion in its result as well as by throwing.
 $result = Uninstall-ADDSDomainController -Credential $credential -LocalAdministratorPassword $localPassword -NoRebootOnCompletion:$false -Force
-if ([string]$result.Status -ne 'Success') {
-    throw (New-Object -TypeName System.InvalidOperationException -ArgumentList ('Uninstall-ADDSDomainController ended with status ' + [string]$result.Status + ': ' + [string]$result.Message))
-}
-[ordered]@{
-    status          = [string]$result.Status
-    message         = [string]$result.Message
-    reboot_required = [bool]$result.RebootRequired
-}
+Get-ADDSResult -Result $result -Cmdlet 'Uninstall-ADDSDomainController'
