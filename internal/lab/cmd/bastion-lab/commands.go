@@ -356,6 +356,36 @@ bastion_backup_status and rule HA-9 of bastion_topology report that.`,
 	}
 }
 
+func accountCmd() command {
+	return command{
+		name:    "account",
+		args:    "[-dir DIR] -name DOMAIN\\NAME [-gmsa]",
+		summary: "create a domain account in the lab's directory",
+		detail: `Creates the account -name (DOMAIN\sAMAccountName, the domain by NetBIOS or DNS
+name) in the lab's directory, as New-ADUser would; with -gmsa a group
+managed service account (its name ends in $), as New-ADServiceAccount would.
+The lab's SQL Server looks every Windows login up as SQL Server does, and
+refuses an account the directory does not hold with Msg 15401, "Windows NT
+user or group '...' not found": create the account of a bastion_sql_login
+(or of a sysadmin_accounts entry added later) here first. A user gets a
+random password that the lab keeps and never prints.`,
+		setup: func(fs *flag.FlagSet) func(context.Context, io.Writer) error {
+			dir := dirFlag(fs)
+			name := fs.String("name", "", `the account, e.g. PRIV\svc-report`)
+			gmsa := fs.Bool("gmsa", false, "a group managed service account (the name ends in $)")
+			return func(ctx context.Context, out io.Writer) error {
+				if err := required("name", *name); err != nil {
+					return err
+				}
+				if domain, sam, ok := strings.Cut(*name, `\`); !ok || domain == "" || sam == "" {
+					return usageError{"-name must be DOMAIN\\NAME"}
+				}
+				return post(ctx, *dir, "/account", accountRequest{Name: *name, GMSA: *gmsa}, out, "account %s created\n", *name)
+			}
+		},
+	}
+}
+
 func failoverCmd() command {
 	return command{
 		name:    "failover",

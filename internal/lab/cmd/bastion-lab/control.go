@@ -79,6 +79,11 @@ type backupRequest struct {
 	Age  string `json:"age"`
 }
 
+type accountRequest struct {
+	Name string `json:"name"`
+	GMSA bool   `json:"gmsa"`
+}
+
 type failoverRequest struct {
 	Network      string `json:"network"`
 	To           string `json:"to"`
@@ -222,6 +227,13 @@ func controlHandler(l *lab.Lab, token string) http.Handler {
 			return err
 		}
 		return l.Env.RecordBackup(in.Host, l.Env.Now().Add(-age))
+	})))
+	mux.HandleFunc("POST /account", auth(handle(func(in accountRequest) error {
+		domain, sam, _ := strings.Cut(in.Name, `\`)
+		if in.GMSA {
+			return l.Env.AddManagedServiceAccount(domain, sam)
+		}
+		return l.Env.AddDomainUser(domain, sam, model.RandomPassword())
 	})))
 	mux.HandleFunc("POST /failover", auth(handle(func(in failoverRequest) error {
 		outage, err := time.ParseDuration(in.Outage)

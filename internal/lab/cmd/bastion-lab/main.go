@@ -38,7 +38,7 @@ type command struct {
 const defaultDir = ".bastion-lab"
 
 func commands() []command {
-	return []command{serveCmd(), statusCmd(), faultCmd(), certCmd(), latencyCmd(), clearCmd(), downCmd(), upCmd(), backupCmd(), failoverCmd(), requestCmd(), completeCmd()}
+	return []command{serveCmd(), statusCmd(), faultCmd(), certCmd(), latencyCmd(), clearCmd(), downCmd(), upCmd(), backupCmd(), accountCmd(), failoverCmd(), requestCmd(), completeCmd()}
 }
 
 // usageError means the command line was wrong; run prints the usage and exits 2.

@@ -243,6 +243,26 @@ func TestControlCommands(t *testing.T) {
 		t.Errorf("latest backup of the domain NC: %s at %v, want %s 30 minutes ago", host, at, model.DC1)
 	}
 
+	// An account created here is one the lab's SQL Server finds (no Msg 15401).
+	cli("account", "-name", `PRIV\svc-report`)
+	cli("account", "-name", `priv.contoso.test\gmsa-report$`, "-gmsa")
+	_ = l.Env.Do(func(e *model.Env) error {
+		for _, sam := range []string{"svc-report", "gmsa-report$"} {
+			if !e.HasAccount(e.Domain, sam) {
+				t.Errorf("account: PRIV\\%s is not in the lab's directory", sam)
+			}
+		}
+		return nil
+	})
+	code, _, errOut = runCLI(t, "account", "-name", "no-domain", "-dir", dir)
+	if code != 2 || !strings.Contains(errOut, `-name must be DOMAIN\NAME`) {
+		t.Errorf("account without a domain: exit %d, %q", code, errOut)
+	}
+	code, _, errOut = runCLI(t, "account", "-name", `NOPE\x`, "-dir", dir)
+	if code != 1 || !strings.Contains(errOut, "no domain NOPE") {
+		t.Errorf("account in an unknown domain: exit %d, %q", code, errOut)
+	}
+
 	code, _, errOut = runCLI(t, "down", "-host", "nope.priv.contoso.test", "-dir", dir)
 	if code != 1 || !strings.Contains(errOut, `no host or SQL network name "nope.priv.contoso.test"`) {
 		t.Errorf("down of an unknown host: exit %d, %q", code, errOut)
