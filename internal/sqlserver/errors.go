@@ -61,7 +61,7 @@ const (
 	errNoPermissionShort = 297
 	errPrincipalExists   = 15025
 	errPrincipalMissing  = 15151
-	errAccountNotFound   = 15401 // "Windows NT user or group '%.*ls' not found. Check the name again."
+	errAccountNotFound   = 15401 // "Windows NT user or group '%s' not found. Check the name again."
 )
 
 var transientNumbers = map[int32]bool{

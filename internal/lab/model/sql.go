@@ -557,9 +557,12 @@ func (e *Env) lookupWindowsAccount(name string) (string, *SQLError) {
 	return e.accountKey(name), nil
 }
 
-// errAccountNotFound is Msg 15401, Level 16, State 1, as Microsoft lists it in
-// "Database engine events and errors (15000 to 15999)" and MSSQLSERVER_15401:
-// "Windows NT user or group '%.*ls' not found. Check the name again."
+// errAccountNotFound is Msg 15401, State 1, with the text of Microsoft's
+// "Database engine events and errors (15000 to 15999)" list and of
+// MSSQLSERVER_15401: "Windows NT user or group '%s' not found. Check the name
+// again." The list gives sys.messages' severity, 11; CREATE LOGIN raises it at
+// level 16, which is what clients print (Msg 15401, Level 16, State 1).
+// https://learn.microsoft.com/sql/relational-databases/errors-events/database-engine-events-and-errors-15000-to-15999
 // https://learn.microsoft.com/sql/relational-databases/errors-events/mssqlserver-15401-database-engine-error
 func errAccountNotFound(name string) *SQLError {
 	return sqlErr(15401, 16, "Windows NT user or group '%s' not found. Check the name again.", name)
