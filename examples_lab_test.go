@@ -232,18 +232,23 @@ func startLab(t *testing.T, dir string, args ...string) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	// exited is closed once Wait has returned, so the readiness loop and
+	// the cleanup can both see the exit (a value sent once could be read
+	// only once, and a cleanup after a failed start would wait forever).
+	var waitErr error
+	exited := make(chan struct{})
+	go func() { waitErr = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGINT)
 		select {
-		case err := <-exited:
-			if err != nil {
-				t.Logf("bastion-lab %v: %v\n%s", args, err, log.String())
+		case <-exited:
+			if waitErr != nil {
+				t.Logf("bastion-lab %v: %v\n%s", args, waitErr, log.String())
 			}
 		case <-time.After(10 * time.Second):
 			_ = cmd.Process.Kill()
-			t.Logf("bastion-lab %v did not stop on SIGINT: %v", args, <-exited)
+			<-exited
+			t.Logf("bastion-lab %v did not stop on SIGINT: %v", args, waitErr)
 		}
 	})
 	deadline := time.Now().Add(time.Minute)
@@ -252,8 +257,8 @@ func startLab(t *testing.T, dir string, args ...string) {
 			return
 		}
 		select {
-		case err := <-exited:
-			t.Fatalf("bastion-lab %v exited: %v\n%s", args, err, log.String())
+		case <-exited:
+			t.Fatalf("bastion-lab %v exited: %v\n%s", args, waitErr, log.String())
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
