@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -92,12 +93,53 @@ func (l *wsLab) stock(t testing.TB, host, user, pass string, timeout string) *wi
 	}
 	params.Dial = dial
 	// NTLM: the domain accounts' way in (Basic is for local accounts only).
-	params.TransportDecorator = func() winrm.Transporter { return winrm.NewClientNTLMWithDial(dial) }
+	params.TransportDecorator = func() winrm.Transporter { return &ntlmPerRequest{dial: dial} }
 	c, err := winrm.NewClientWithParameters(&winrm.Endpoint{Host: host, Port: PortHTTPS, HTTPS: true, CACert: l.ca.CertPEM(), Timeout: 10 * time.Second}, user, pass, params)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// ntlmPerRequest is masterzen's ClientNTLM, one per request in flight.
+// NTLM authenticates a TCP connection ([MS-NLMP] 1.3.1.1): the negotiate
+// and authenticate legs must travel on one, or the server (HTTP.sys, and the
+// lab) answers 401. A single ClientNTLM shares one connection pool between a
+// command's concurrent Send and Receive, so under load one handshake's legs
+// can leave on different connections and the run fails or never starts.
+// Idle transports are reused last-in first-out, so serial requests keep to
+// one authenticated connection.
+type ntlmPerRequest struct {
+	dial func(network, addr string) (net.Conn, error)
+	ep   *winrm.Endpoint
+	mu   sync.Mutex
+	idle []*winrm.ClientNTLM
+}
+
+func (p *ntlmPerRequest) Transport(ep *winrm.Endpoint) error {
+	p.ep = ep
+	return nil
+}
+
+func (p *ntlmPerRequest) Post(c *winrm.Client, m *soap.SoapMessage) (string, error) {
+	p.mu.Lock()
+	var t *winrm.ClientNTLM
+	if n := len(p.idle); n > 0 {
+		t, p.idle = p.idle[n-1], p.idle[:n-1]
+	}
+	p.mu.Unlock()
+	if t == nil {
+		t = winrm.NewClientNTLMWithDial(p.dial)
+		if err := t.Transport(p.ep); err != nil {
+			return "", err
+		}
+	}
+	defer func() {
+		p.mu.Lock()
+		p.idle = append(p.idle, t)
+		p.mu.Unlock()
+	}()
+	return t.Post(c, m)
 }
 
 func (l *wsLab) wsHTTPClient() *http.Client {
