@@ -25,7 +25,12 @@ function Get-LsaTrustNative {
     $type = $module.DefineType('BastionLsaTrust.Native', [System.Reflection.TypeAttributes]'Public, Class, Abstract, Sealed')
     $dllImport = [System.Runtime.InteropServices.DllImportAttribute]
     $ctor = $dllImport.GetConstructor([Type[]]@([string]))
-    $setLastError = $dllImport.GetField('SetLastError')
+    # DllImportAttribute is a pseudo-attribute: the metadata emitter writes
+    # it as the method's P/Invoke map again, with its own defaults for the
+    # fields it is not given (CharSet ANSI), so it carries the same calling
+    # convention and character set as DefinePInvokeMethod, plus SetLastError.
+    $fields = [System.Reflection.FieldInfo[]]@($dllImport.GetField('SetLastError'), $dllImport.GetField('CallingConvention'), $dllImport.GetField('CharSet'))
+    $values = [object[]]@($true, [System.Runtime.InteropServices.CallingConvention]::Winapi, [System.Runtime.InteropServices.CharSet]::Unicode)
     # The Lsa* functions return an NTSTATUS; the others a BOOL with the
     # error in GetLastError.
     $methods = @(
@@ -43,7 +48,7 @@ function Get-LsaTrustNative {
     foreach ($m in $methods) {
         $method = $type.DefinePInvokeMethod($m[1], $m[0], [System.Reflection.MethodAttributes]'Public, Static, PinvokeImpl', [System.Reflection.CallingConventions]::Standard, $m[2], $m[3], [System.Runtime.InteropServices.CallingConvention]::Winapi, [System.Runtime.InteropServices.CharSet]::Unicode)
         [void]$method.SetImplementationFlags([System.Reflection.MethodImplAttributes]::PreserveSig)
-        $attribute = New-Object -TypeName System.Reflection.Emit.CustomAttributeBuilder -ArgumentList $ctor, @($m[0]), ([System.Reflection.FieldInfo[]]@($setLastError)), @($true)
+        $attribute = New-Object -TypeName System.Reflection.Emit.CustomAttributeBuilder -ArgumentList $ctor, @($m[0]), $fields, $values
         [void]$method.SetCustomAttribute($attribute)
     }
     return $type.CreateType()
@@ -99,7 +104,9 @@ function Test-TrustAttributeChange {
 function Set-TrustAttribute {
     param([string] $Server, [string] $Trusting, [string] $Trusted, [string] $User, [string] $Password, $Want)
     $native = Get-LsaTrustNative
-    $domain = $null
+    # $null given to a string parameter of a .NET method arrives as "";
+    # LogonUserW wants NULL for a name without a domain (a UPN).
+    $domain = [System.Management.Automation.Language.NullString]::Value
     $account = $User
     $slash = $User.IndexOf([char]92)
     if ($slash -ge 0) {
@@ -126,12 +133,18 @@ function Set-TrustAttribute {
         for ($i = 0; $i -lt $objectSize; $i++) {
             [void][System.Runtime.InteropServices.Marshal]::WriteByte($objectAttributes, $i, 0)
         }
-        if (-not $native::LogonUserW($account, $domain, $Password, 9, 3, $out)) {
-            throw (New-Object -TypeName System.ComponentModel.Win32Exception -ArgumentList ([System.Runtime.InteropServices.Marshal]::GetLastWin32Error()))
+        # The error is read in the next statement, before PowerShell's own
+        # calls can replace it.
+        $ok = $native::LogonUserW($account, $domain, $Password, 9, 3, $out)
+        $lastError = [System.Runtime.InteropServices.Marshal]::GetLastWin32Error()
+        if (-not $ok) {
+            throw (New-Object -TypeName System.ComponentModel.Win32Exception -ArgumentList $lastError)
         }
         $token = [System.Runtime.InteropServices.Marshal]::ReadIntPtr($out)
-        if (-not $native::ImpersonateLoggedOnUser($token)) {
-            throw (New-Object -TypeName System.ComponentModel.Win32Exception -ArgumentList ([System.Runtime.InteropServices.Marshal]::GetLastWin32Error()))
+        $ok = $native::ImpersonateLoggedOnUser($token)
+        $lastError = [System.Runtime.InteropServices.Marshal]::GetLastWin32Error()
+        if (-not $ok) {
+            throw (New-Object -TypeName System.ComponentModel.Win32Exception -ArgumentList $lastError)
         }
         $impersonating = $true
         # POLICY_VIEW_LOCAL_INFORMATION (0x1) | POLICY_TRUST_ADMIN (0x8) |
