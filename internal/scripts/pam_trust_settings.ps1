@@ -24,8 +24,8 @@
 # credential given: DirectoryContext for LDAP, -Credentials for
 # Test-PAMTrust, and for the LSA RPC calls to the CORP PDC a thread
 # impersonating LogonUserW's LOGON32_LOGON_NEW_CREDENTIALS token for that
-# account (the CORP forest does not trust PRIV, and a WinRM network logon
-# has nothing to present). The PRIV forest's side is read locally as the
+# account (the running PRIV account administers nothing in CORP, even once
+# CORP trusts PRIV, and a WinRM network logon has nothing to present). The PRIV forest's side is read locally as the
 # running logon, a second hop from a MIM node to a PRIV DC: with
 # input.run_as the script runs in a one-shot scheduled task under that
 # account's own logon (include runas).
