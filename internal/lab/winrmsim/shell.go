@@ -417,8 +417,8 @@ func (s *Server) send(host string, sh *shell, req *request, w http.ResponseWrite
 			writeFault(w, mid, faultBadRequest("The stream data is not base64."))
 			return
 		}
-		if cmd.stdinEnded || cmd.finished {
-			continue // the process no longer reads stdin
+		if cmd.stdinEnded || cmd.finished || cmd.canceled {
+			continue // the process no longer reads stdin, or was terminated
 		}
 		cmd.stdin = append(cmd.stdin, data...)
 		if st.End == "true" {
@@ -445,10 +445,6 @@ func (s *Server) execute(host string, logon model.Identity, cmd *command) {
 	select {
 	case <-cmd.stdinEnd:
 	case <-cmd.cancel:
-		s.mu.Lock()
-		s.finish(cmd, nil, nil, 1) // terminated while it waited for stdin
-		s.mu.Unlock()
-		return
 	case <-s.closing:
 		s.mu.Lock()
 		s.finish(cmd, nil, nil, 1)
@@ -456,6 +452,14 @@ func (s *Server) execute(host string, logon model.Identity, cmd *command) {
 		return
 	}
 	s.mu.Lock()
+	if !cmd.stdinEnded {
+		s.finish(cmd, nil, nil, 1) // terminated while it waited for stdin
+		s.mu.Unlock()
+		return
+	}
+	// Stdin ended before any Signal or Delete (send takes no stdin after
+	// them), so the script runs however late this goroutine was scheduled;
+	// only its latency below can still be cut short.
 	stdin := cmd.stdin
 	s.mu.Unlock()
 	if d := s.env.Latency(host, model.WinRM); d > 0 {
