@@ -43,7 +43,13 @@ const (
 	AdminUser    = `PRIV\Administrator`
 	MIMSvcUser   = `PRIV\svc-mim`
 	SQLLoginUser = "bastion_reader"
-	DefaultSite  = "Default-First-Site-Name"
+	// SQLServiceGMSA and SQLAgentGMSA are the group managed service accounts
+	// the SQL Server FCI examples run the services as, and SQLAdminsGroup the
+	// group they make sysadmin: setup refuses an account AD does not have.
+	SQLServiceGMSA = `PRIV\gmsa-sql$`
+	SQLAgentGMSA   = `PRIV\gmsa-sqlagent$`
+	SQLAdminsGroup = `PRIV\SQL Admins`
+	DefaultSite    = "Default-First-Site-Name"
 )
 
 // Seed describes the secrets a seeded lab uses; empty fields get random values.
@@ -104,6 +110,7 @@ func NewDefault(s Seed) (*Env, Seed) {
 	e.Credentials[strings.ToLower(MIMSvcUser)] = s.MIMSvcPassword
 	e.Credentials[strings.ToLower(SQLLoginUser)] = s.SQLPassword
 	e.Domain = &Domain{DNSName: DomainDNS, NetBIOSName: DomainNB, SID: DomainSID, DCs: map[string]*DomainController{}}
+	seedSQLAccounts(e.Domain)
 	hosts, dcs := []string{DC1, DC2, App1, App2, App3, Spare1, FileServer}, []string{DC1, DC2}
 	switch s.Topology {
 	case "":
@@ -149,6 +156,19 @@ func NewDefault(s Seed) (*Env, Seed) {
 	}
 	e.SeedDirectory()
 	return e, s
+}
+
+// seedSQLAccounts creates the accounts SQL Server setup is given for the
+// FCI (SQLServiceGMSA, SQLAgentGMSA, SQLAdminsGroup), as an administrator
+// does in AD before running setup.
+func seedSQLAccounts(d *Domain) {
+	d.ManagedServiceAccounts = map[string]string{}
+	for _, account := range []string{SQLServiceGMSA, SQLAgentGMSA} {
+		_, sam, _ := strings.Cut(account, `\`)
+		d.ManagedServiceAccounts[strings.ToLower(sam)] = sam
+	}
+	_, group, _ := strings.Cut(SQLAdminsGroup, `\`)
+	d.Groups = map[string][]string{group: nil}
 }
 
 // InstallShare is the file server's share of installation media; every

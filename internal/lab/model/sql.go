@@ -1123,6 +1123,10 @@ func (e *Env) checkServiceAccount(action string, p SQLSetupParams, accountSettin
 		return setupErr("The %s account '%s' is not a domain account. A SQL Server failover cluster instance requires domain accounts or managed service accounts for its services.", what, account)
 	}
 	if IsManagedServiceAccount(account) {
+		domain, sam, _ := strings.Cut(account, `\`)
+		if d := e.resolvableDomain(domain); d == nil || !e.HasAccount(d, sam) {
+			return errServiceAccountNotFound(what, account)
+		}
 		return nil
 	}
 	password, given := p[passwordSetting]
@@ -1133,6 +1137,27 @@ func (e *Env) checkServiceAccount(action string, p SQLSetupParams, accountSettin
 		return setupErr("The credentials you provided for the %s service are invalid. To continue, provide a valid account and password for the %s service.", what, what)
 	}
 	return nil
+}
+
+// errServiceAccountNotFound is setup failing for a managed service account
+// the directory does not have. Microsoft Learn documents no setup rule text
+// for this case; setup configures the services with the account, so the
+// closest documented error is the Service Control Manager's for an account
+// that does not exist (system error 1057, ERROR_INVALID_SERVICE_ACCOUNT): "The
+// account name is invalid or does not exist."
+// https://technet.microsoft.com/en-us/library/cc962365.aspx
+func errServiceAccountNotFound(what, account string) *SQLSetupError {
+	return setupErr("The %s service account '%s' could not be used: The account name is invalid or does not exist. Create the group managed service account in Active Directory (New-ADServiceAccount) before running setup.", what, account)
+}
+
+// errSysadminNotFound is setup failing for a SQLSYSADMINACCOUNTS account the
+// directory does not have. Microsoft Learn documents no setup rule text for
+// this case either: setup provisions each account as a Windows login while it
+// configures the Database Engine, and the engine refuses an unknown account
+// with Msg 15401 (errAccountNotFound), or 15407 for a name without its
+// domain, whose text setup reports.
+func errSysadminNotFound(err *SQLError) *SQLSetupError {
+	return setupErr("The following error has occurred: %s", err.Message)
 }
 
 // InstallFailoverCluster emulates setup.exe /ACTION=InstallFailoverCluster on
@@ -1208,8 +1233,8 @@ func (e *Env) installFailoverCluster(firstNode string, p SQLSetupParams) (*SQLIn
 		mode = "SQL"
 	}
 	for _, acct := range p["SQLSYSADMINACCOUNTS"] {
-		if err := e.checkWindowsName(acct); err != nil {
-			return nil, setupErr("The sysadmin account '%s' could not be found.", acct)
+		if _, err := e.lookupWindowsAccount(acct); err != nil {
+			return nil, errSysadminNotFound(err)
 		}
 	}
 	s := &SQLInstance{

@@ -186,8 +186,24 @@ func TestInstallValidation(t *testing.T) {
 		"bad ip":               {App1, func(p SQLSetupParams) { p["FAILOVERCLUSTERIPADDRESSES"] = []string{"10.0.0.5"} }, "IP address setting"},
 		"fqdn network name":    {App1, func(p SQLSetupParams) { p["FAILOVERCLUSTERNETWORKNAME"] = []string{"priv-sqlfci.priv.contoso.test"} }, "NetBIOS name"},
 		"sql mode without sa":  {App1, func(p SQLSetupParams) { p["SECURITYMODE"] = []string{"SQL"} }, "'SAPWD' is required"},
-		"unknown sysadmin":     {App1, func(p SQLSetupParams) { p["SQLSYSADMINACCOUNTS"] = []string{`NOWHERE\x`} }, "could not be found"},
-		"existing name":        {App1, func(p SQLSetupParams) { p["FAILOVERCLUSTERNETWORKNAME"] = []string{"PRIV-SQL"} }, "already exists as a clustered resource"},
+		"unknown domain":       {App1, func(p SQLSetupParams) { p["SQLSYSADMINACCOUNTS"] = []string{`NOWHERE\x`} }, `Windows NT user or group 'NOWHERE\x' not found. Check the name again.`},
+		"unknown sysadmin group": {App1, func(p SQLSetupParams) { p["SQLSYSADMINACCOUNTS"] = []string{AdminUser, `PRIV\SQL Operators`} },
+			`The following error has occurred: Windows NT user or group 'PRIV\SQL Operators' not found. Check the name again.`},
+		"sysadmin without domain": {App1, func(p SQLSetupParams) { p["SQLSYSADMINACCOUNTS"] = []string{"SQL Admins"} }, "is not a valid Windows NT name"},
+		"unknown sql gmsa": {App1, func(p SQLSetupParams) {
+			p["SQLSVCACCOUNT"] = []string{`PRIV\gmsa-missing$`}
+			delete(p, "SQLSVCPASSWORD")
+		},
+			`The SQL Server service account 'PRIV\gmsa-missing$' could not be used: The account name is invalid or does not exist.`},
+		"unknown agent gmsa": {App1, func(p SQLSetupParams) { p["AGTSVCACCOUNT"] = []string{`PRIV\gmsa-agent$`}; delete(p, "AGTSVCPASSWORD") },
+			`The SQL Server Agent service account 'PRIV\gmsa-agent$' could not be used: The account name is invalid or does not exist.`},
+		"gmsa of an untrusted forest": {App1, func(p SQLSetupParams) {
+			p["SQLSVCACCOUNT"] = []string{CorpDomainNB + `\gmsa-sql$`}
+			delete(p, "SQLSVCPASSWORD")
+		},
+			"The account name is invalid or does not exist."},
+		"unknown user":  {App1, func(p SQLSetupParams) { p["SQLSVCACCOUNT"] = []string{`PRIV\svc-missing`} }, "credentials you provided for the SQL Server service are invalid"},
+		"existing name": {App1, func(p SQLSetupParams) { p["FAILOVERCLUSTERNETWORKNAME"] = []string{"PRIV-SQL"} }, "already exists as a clustered resource"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -206,6 +222,39 @@ func TestInstallValidation(t *testing.T) {
 				t.Fatal("a failed install created the instance")
 			}
 		})
+	}
+}
+
+// The accounts the seed creates for the FCI examples pass setup's lookups,
+// and an account created afterwards (as New-ADServiceAccount and New-ADGroup
+// would) passes too.
+func TestSeededSQLAccountsAreAccepted(t *testing.T) {
+	e := fciEnv(t)
+	p := installParams()
+	p["SQLSVCACCOUNT"], p["AGTSVCACCOUNT"] = []string{SQLServiceGMSA}, []string{SQLAgentGMSA}
+	delete(p, "SQLSVCPASSWORD")
+	delete(p, "AGTSVCPASSWORD")
+	p["SQLSYSADMINACCOUNTS"] = []string{AdminUser, SQLAdminsGroup, `priv.contoso.test\sql admins`}
+	if err := do(t, e, func(e *Env) error { _, err := e.InstallFailoverCluster(App1, p); return err }); err != nil {
+		t.Fatal(err)
+	}
+	n := SQLSetupParams{"INSTANCENAME": {"MSSQLSERVER"}, "SQLSVCACCOUNT": {SQLServiceGMSA}, "AGTSVCACCOUNT": {SQLAgentGMSA}, "FAILOVERCLUSTERIPADDRESSES": {"DEFAULT"}}
+	if err := do(t, e, func(e *Env) error { return e.AddNode(App2, n) }); err != nil {
+		t.Fatal(err)
+	}
+
+	e = fciEnv(t)
+	p["SQLSVCACCOUNT"] = []string{`PRIV\gmsa-new$`}
+	p["SQLSYSADMINACCOUNTS"] = []string{`PRIV\SQL Operators`}
+	if err := do(t, e, func(e *Env) error { _, err := e.InstallFailoverCluster(App1, p); return err }); err == nil {
+		t.Fatal("setup accepted a gMSA and a group AD does not have")
+	}
+	if err := e.AddManagedServiceAccount(DomainNB, "gmsa-new$"); err != nil {
+		t.Fatal(err)
+	}
+	_ = e.Do(func(e *Env) error { e.Domain.Groups["SQL Operators"] = nil; return nil })
+	if err := do(t, e, func(e *Env) error { _, err := e.InstallFailoverCluster(App1, p); return err }); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -225,6 +225,39 @@ func TestSQLSetupInputErrors(t *testing.T) {
 	}
 }
 
+// Setup refuses a service account or a sysadmin account AD does not have:
+// exit code and Summary.txt's tail, as for its other failures.
+func TestSQLSetupRefusesUnknownAccounts(t *testing.T) {
+	for name, tc := range map[string]struct {
+		mutate func(p map[string]any)
+		msg    string
+	}{
+		"gmsa": {func(p map[string]any) { p["SQLSVCACCOUNT"] = `PRIV\gmsa-missing$`; delete(p, "SQLSVCPASSWORD") },
+			`The SQL Server service account 'PRIV\gmsa-missing$' could not be used: The account name is invalid or does not exist.`},
+		"sysadmin group": {func(p map[string]any) {
+			p["SQLSYSADMINACCOUNTS"] = []string{`PRIV\Administrator`, `PRIV\SQL Operators`}
+		},
+			`The following error has occurred: Windows NT user or group 'PRIV\SQL Operators' not found. Check the name again.`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := newSQLSetupCase(t)
+			in := installInput()
+			in["summary_tail_lines"] = 10
+			tc.mutate(in["parameters"].(map[string]any))
+			_, err := c.run(t, model.App1, in)
+			var se *ScriptError
+			if !errors.As(err, &se) || se.Type != "System.InvalidOperationException" ||
+				!strings.HasPrefix(se.Message, "SQL Server setup failed with exit code -2068578304: "+tc.msg) ||
+				!strings.Contains(se.Message, "Its last lines:\nOverall summary:") || !strings.Contains(se.Message, "Exit message:                  "+tc.msg) {
+				t.Fatalf("setup with an unknown account: %#v", err)
+			}
+			if c.sqlVersion() != "" {
+				t.Fatal("the failed setup created the instance")
+			}
+		})
+	}
+}
+
 // The passwords reach setup through a configuration file, never its command
 // line: the recorded setup.exe line names the file, the file is gone after
 // setup, and a failure reports Summary.txt's last lines.
