@@ -483,6 +483,33 @@ func TestAccSQLFailoverClusterInstance_planTimeErrors(t *testing.T) {
 // directory before setup runs (Terraform plans the resource again once the
 // value is known, and Create asks again): a domain controller stops the
 // apply with no setup run at all.
+// Setup refuses a service account and a sysadmin group AD does not have, as
+// on Windows: the error carries setup's exit code, its message and the tail
+// of Summary.txt, and no instance is left in the lab.
+func TestAccSQLFailoverClusterInstance_unknownAccountsRefused(t *testing.T) {
+	skipUnlessAcc(t)
+	agentPw := model.RandomPassword()
+	l := startFCILab(t, agentPw)
+	gmsa := baseFCI(agentPw, model.App1)
+	gmsa.SQLAccount = `PRIV\gmsa-missing$`
+	group := baseFCI(agentPw, model.App1)
+	group.Sysadmins = []string{model.AdminUser, `PRIV\SQL Operators`}
+	expectErrors(t, l.ProviderHCL(), false, map[string]errorCase{
+		"gmsa": {gmsa.hcl(), `(?s)` + words("exit code -2068578304: The SQL Server service account 'PRIV\\gmsa-missing$' could not be used: The account name is invalid or does not exist.") +
+			`.*` + words("Overall summary:")},
+		"sysadmin group": {group.hcl(), `(?s)` + words("exit code -2068578304: The following error has occurred: Windows NT user or group 'PRIV\\SQL Operators' not found. Check the name again.") +
+			`.*` + words("Overall summary:")},
+	})
+	t.Cleanup(func() {
+		_ = l.Env.Do(func(e *model.Env) error {
+			if e.SQLInstanceByName(model.SQLNetwork) != nil {
+				t.Errorf("a refused setup left the instance %s", model.SQLNetwork)
+			}
+			return nil
+		})
+	})
+}
+
 func TestAccSQLFailoverClusterInstance_dcKnownOnlyAtApply(t *testing.T) {
 	skipUnlessAcc(t)
 	agentPw := model.RandomPassword()
@@ -512,9 +539,11 @@ func TestAccSQLFailoverClusterInstance_hostileStrings(t *testing.T) {
 	group := `SQL 'x' $(calc); ` + "`y`" + ` & {z}`
 	network := `Net 'x' $(calc) ` + "`y`" + ` & {z}`
 	l := startFCILab(t, agentPw)
-	// The later sysadmin's account exists, as CREATE LOGIN ... FROM WINDOWS requires.
-	if err := l.Env.AddDomainUser(model.DomainNB, strings.TrimPrefix(laterAdmin, `PRIV\`), model.RandomPassword()); err != nil {
-		t.Fatal(err)
+	// Both sysadmins' accounts exist, as setup and CREATE LOGIN ... FROM WINDOWS require.
+	for _, account := range []string{admin, laterAdmin} {
+		if err := l.Env.AddDomainUser(model.DomainNB, strings.TrimPrefix(account, `PRIV\`), model.RandomPassword()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	_ = l.Env.Do(func(e *model.Env) error {
 		e.Credentials[strings.ToLower(svcSQL)] = sqlPw
