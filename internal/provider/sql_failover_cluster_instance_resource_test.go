@@ -490,9 +490,9 @@ func TestAccSQLFailoverClusterInstance_unknownAccountsRefused(t *testing.T) {
 	skipUnlessAcc(t)
 	agentPw := model.RandomPassword()
 	l := startFCILab(t, agentPw)
-	gmsa := baseFCI(agentPw, model.App1)
+	gmsa := baseFCI(agentPw, model.App1, model.App2)
 	gmsa.SQLAccount = `PRIV\gmsa-missing$`
-	group := baseFCI(agentPw, model.App1)
+	group := baseFCI(agentPw, model.App1, model.App2)
 	group.Sysadmins = []string{model.AdminUser, `PRIV\SQL Operators`}
 	expectErrors(t, l.ProviderHCL(), false, map[string]errorCase{
 		"gmsa": {gmsa.hcl(), `(?s)` + words("exit code -2068578304: The SQL Server service account 'PRIV\\gmsa-missing$' could not be used: The account name is invalid or does not exist.") +
