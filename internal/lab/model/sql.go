@@ -1139,6 +1139,37 @@ func (e *Env) checkServiceAccount(action string, p SQLSetupParams, accountSettin
 	return nil
 }
 
+// otherServices names the services whose accounts setup takes in
+// <PREFIX>SVCACCOUNT settings beyond SQLSVCACCOUNT and AGTSVCACCOUNT.
+var otherServices = map[string]string{
+	"FT": "Full-text Filter Daemon Launcher", "AS": "Analysis Services", "IS": "Integration Services",
+	"RS": "Reporting Services", "BROWSER": "SQL Server Browser",
+}
+
+// checkOtherServiceAccounts checks every other <PREFIX>SVCACCOUNT setting the
+// way checkServiceAccount does, except that these services may also run as a
+// local or virtual account (NT AUTHORITY, NT SERVICE).
+func (e *Env) checkOtherServiceAccounts(action string, p SQLSetupParams) error {
+	for _, name := range slices.Sorted(maps.Keys(p)) {
+		prefix, ok := strings.CutSuffix(name, "SVCACCOUNT")
+		if !ok || prefix == "" || prefix == "SQL" || prefix == "AGT" {
+			continue
+		}
+		domain, _, _ := strings.Cut(p.Get(name), `\`)
+		if localAuthorities[strings.ToLower(domain)] {
+			continue
+		}
+		what := otherServices[prefix]
+		if what == "" {
+			what = name
+		}
+		if err := e.checkServiceAccount(action, p, name, prefix+"SVCPASSWORD", what); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // errServiceAccountNotFound is setup failing for a managed service account
 // the directory does not have. Microsoft Learn documents no setup rule text
 // for this case; setup configures the services with the account, so the
@@ -1223,6 +1254,9 @@ func (e *Env) installFailoverCluster(firstNode string, p SQLSetupParams) (*SQLIn
 		return nil, err
 	}
 	if err := e.checkServiceAccount(action, p, "AGTSVCACCOUNT", "AGTSVCPASSWORD", "SQL Server Agent"); err != nil {
+		return nil, err
+	}
+	if err := e.checkOtherServiceAccounts(action, p); err != nil {
 		return nil, err
 	}
 	mode := "Windows"
@@ -1432,6 +1466,9 @@ func (e *Env) addNode(s *SQLInstance, host string, p SQLSetupParams) error {
 		return err
 	}
 	if err := e.checkServiceAccount(action, p, "AGTSVCACCOUNT", "AGTSVCPASSWORD", "SQL Server Agent"); err != nil {
+		return err
+	}
+	if err := e.checkOtherServiceAccounts(action, p); err != nil {
 		return err
 	}
 	s.Nodes = append(s.Nodes, &SQLNode{Host: h.FQDN, Status: NodeUp})

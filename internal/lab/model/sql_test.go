@@ -202,6 +202,13 @@ func TestInstallValidation(t *testing.T) {
 			delete(p, "SQLSVCPASSWORD")
 		},
 			"The account name is invalid or does not exist."},
+		"unknown full-text gmsa": {App1, func(p SQLSetupParams) { p["FTSVCACCOUNT"] = []string{`PRIV\gmsa-ft$`} },
+			`The Full-text Filter Daemon Launcher service account 'PRIV\gmsa-ft$' could not be used: The account name is invalid or does not exist.`},
+		"unknown browser user": {App1, func(p SQLSetupParams) {
+			p["BROWSERSVCACCOUNT"] = []string{`PRIV\svc-browser`}
+			p["BROWSERSVCPASSWORD"] = []string{"x"}
+		},
+			"credentials you provided for the SQL Server Browser service are invalid"},
 		"unknown user":  {App1, func(p SQLSetupParams) { p["SQLSVCACCOUNT"] = []string{`PRIV\svc-missing`} }, "credentials you provided for the SQL Server service are invalid"},
 		"existing name": {App1, func(p SQLSetupParams) { p["FAILOVERCLUSTERNETWORKNAME"] = []string{"PRIV-SQL"} }, "already exists as a clustered resource"},
 	}
@@ -235,6 +242,8 @@ func TestSeededSQLAccountsAreAccepted(t *testing.T) {
 	delete(p, "SQLSVCPASSWORD")
 	delete(p, "AGTSVCPASSWORD")
 	p["SQLSYSADMINACCOUNTS"] = []string{AdminUser, SQLAdminsGroup, `priv.contoso.test\sql admins`}
+	p["FTSVCACCOUNT"] = []string{`NT Service\MSSQLFDLauncher`}
+	p["ISSVCACCOUNT"] = []string{SQLServiceGMSA}
 	if err := do(t, e, func(e *Env) error { _, err := e.InstallFailoverCluster(App1, p); return err }); err != nil {
 		t.Fatal(err)
 	}
