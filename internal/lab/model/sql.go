@@ -1178,7 +1178,7 @@ func (e *Env) checkOtherServiceAccounts(action string, p SQLSetupParams) error {
 // account name is invalid or does not exist."
 // https://technet.microsoft.com/en-us/library/cc962365.aspx
 func errServiceAccountNotFound(what, account string) *SQLSetupError {
-	return setupErr("The %s service account '%s' could not be used: The account name is invalid or does not exist. Create the group managed service account in Active Directory (New-ADServiceAccount) before running setup.", what, account)
+	return setupErr("The %s service account '%s' could not be used: The account name is invalid or does not exist.", what, account)
 }
 
 // errSysadminNotFound is setup failing for a SQLSYSADMINACCOUNTS account the
