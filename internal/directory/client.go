@@ -434,7 +434,7 @@ func (c *Client) acquire(ctx context.Context, target string) (*pool, *session, e
 			c.markDown(dc, false)
 			return p, s, nil
 		}
-		if ctx.Err() != nil || !networkError(err) || certificateError(err) {
+		if ctx.Err() != nil || !networkError(err) || transport.IsCertificateError(err) {
 			return nil, nil, transport.AtHost(dc, err)
 		}
 		c.markDown(dc, true)
@@ -571,7 +571,7 @@ func (c *Client) handshake(ctx context.Context, raw net.Conn, dc string) (*tls.C
 	tc := tls.Client(raw, c.tlsFor(dc))
 	if err := tc.HandshakeContext(ctx); err != nil {
 		_ = raw.Close()
-		if certificateError(err) {
+		if transport.IsCertificateError(err) {
 			return nil, fmt.Errorf("%w: %w: %s: %w", transport.ErrUnreachable, ErrCertificate, dc, err)
 		}
 		return nil, fmt.Errorf("%w: TLS handshake with %s: %w", transport.ErrUnreachable, dc, err)

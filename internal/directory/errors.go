@@ -2,8 +2,6 @@ package directory
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -30,8 +28,9 @@ var (
 	// online and it did not answer; seizing is the way out when it never
 	// comes back.
 	ErrRoleOwnerUnavailable = errors.New("current FSMO role owner unavailable")
-	// ErrCertificate: the DC's TLS certificate is not trusted (set the CA).
-	ErrCertificate = errors.New("TLS certificate not trusted")
+	// ErrCertificate: the DC's TLS certificate is not trusted (set the CA);
+	// the transport package's one sentinel for all adapters.
+	ErrCertificate = transport.ErrCertificate
 	// ErrInvalidConfig: the Config cannot work.
 	ErrInvalidConfig = errors.New("invalid directory configuration")
 	// ErrUnknownRole: a role name outside Roles().
@@ -45,15 +44,6 @@ func ldapCode(err error) (uint16, bool) {
 		return le.ResultCode, true
 	}
 	return 0, false
-}
-
-// certificateError reports a TLS failure that retrying cannot fix.
-func certificateError(err error) bool {
-	var cv *tls.CertificateVerificationError
-	var ua x509.UnknownAuthorityError
-	var he x509.HostnameError
-	var ci x509.CertificateInvalidError
-	return errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci) || errors.Is(err, ErrCertificate)
 }
 
 // errConnectionLost marks an operation that failed because its connection
@@ -92,7 +82,7 @@ func transient(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}
-	if errors.Is(err, transport.ErrUnauthorized) || certificateError(err) || errors.Is(err, ErrInvalidConfig) {
+	if errors.Is(err, transport.ErrUnauthorized) || transport.IsCertificateError(err) || errors.Is(err, ErrInvalidConfig) {
 		return false
 	}
 	if networkError(err) {
@@ -141,7 +131,7 @@ func classify(op, dc string, err error) error {
 		}
 		return fmt.Errorf("%s: %w", where, err)
 	}
-	if certificateError(err) {
+	if transport.IsCertificateError(err) {
 		return fmt.Errorf("%s: %w: %w: %w", where, transport.ErrUnreachable, ErrCertificate, err)
 	}
 	if errors.Is(err, errConnectionLost) {

@@ -2,8 +2,6 @@ package provider
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"strings"
@@ -11,7 +9,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 
-	"github.com/bastion-pam/terraform-provider-bastion/internal/directory"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/pam"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/sqlserver"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/topology"
@@ -166,7 +163,7 @@ func describe(at path.Path, f failure, hint string, err error) (path.Path, strin
 	a := advice[f.protocol]
 	next := a.other
 	switch {
-	case errors.Is(err, sqlserver.ErrCertificate) || errors.Is(err, directory.ErrCertificate) || isCertificateError(err):
+	case transport.IsCertificateError(err):
 		next = a.certificate
 		// Which certificate, and why: unknown authority, name mismatch, expired.
 		if what, ok := transport.DescribeCertificateError(err); ok {
@@ -190,16 +187,4 @@ func describe(at path.Path, f failure, hint string, err error) (path.Path, strin
 		next += " " + hint
 	}
 	return at, f.summary, fmt.Sprintf("%s failed. %s\n\n%v", where, next, err)
-}
-
-// isCertificateError reports a TLS peer certificate the provider did not
-// trust (unknown CA, wrong name, expired), for the WinRM adapter, which has no
-// certificate sentinel; the SQL and directory adapters mark theirs with
-// ErrCertificate.
-func isCertificateError(err error) bool {
-	var unknownCA x509.UnknownAuthorityError
-	var hostname x509.HostnameError
-	var invalid x509.CertificateInvalidError
-	var verify *tls.CertificateVerificationError
-	return errors.As(err, &unknownCA) || errors.As(err, &hostname) || errors.As(err, &invalid) || errors.As(err, &verify)
 }

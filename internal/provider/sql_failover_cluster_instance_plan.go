@@ -8,7 +8,6 @@ import (
 
 	"github.com/bastion-pam/terraform-provider-bastion/internal/adnames"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/fci"
-	"github.com/bastion-pam/terraform-provider-bastion/internal/sqlserver"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/topology"
 	"github.com/bastion-pam/terraform-provider-bastion/internal/transport"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -189,7 +188,7 @@ const fciType = "bastion_sql_failover_cluster_instance"
 // already answers on the network name is imported, not installed again.
 func (r *sqlFailoverClusterInstanceResource) refuseExisting(ctx context.Context, network string, diags *diag.Diagnostics) bool {
 	fc, err := r.readCluster(ctx)
-	if errors.Is(err, transport.ErrUnreachable) && !errors.Is(err, sqlserver.ErrCertificate) {
+	if errors.Is(err, transport.ErrUnreachable) && !errors.Is(err, transport.ErrCertificate) {
 		return false // nothing answers there: setup may install it
 	}
 	if err != nil {

@@ -2,8 +2,6 @@ package sqlserver
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"database/sql/driver"
 	"errors"
 	"fmt"
@@ -22,9 +20,9 @@ import (
 var ErrLoginExists = errors.New("login already exists")
 
 // ErrCertificate: the server's TLS certificate did not verify (unknown CA,
-// wrong name, expired). It comes with transport.ErrUnreachable, as the
-// directory adapter's ErrCertificate does; retrying cannot help.
-var ErrCertificate = errors.New("TLS certificate not trusted")
+// wrong name, expired): the transport package's one sentinel for all
+// adapters. It comes with transport.ErrUnreachable; retrying cannot help.
+var ErrCertificate = transport.ErrCertificate
 
 // ErrAccountNotFound: CREATE LOGIN ... FROM WINDOWS for an account SQL
 // Server's lookup does not find in its domain (error 15401). CreateLogin
@@ -90,14 +88,7 @@ func sqlNumber(err error) (int32, bool) {
 
 // isTLSVerification reports a certificate the client refused; retrying cannot help.
 func isTLSVerification(err error) bool {
-	if errors.Is(err, ErrCertificate) {
-		return true
-	}
-	var ua x509.UnknownAuthorityError
-	var he x509.HostnameError
-	var ci x509.CertificateInvalidError
-	var cv *tls.CertificateVerificationError
-	if errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci) || errors.As(err, &cv) {
+	if transport.IsCertificateError(err) {
 		return true
 	}
 	// go-mssqldb formats the PRELOGIN-wrapped handshake error with %v.

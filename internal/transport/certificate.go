@@ -9,6 +9,20 @@ import (
 	"time"
 )
 
+// IsCertificateError reports a TLS peer certificate the client did not
+// trust: an error marked ErrCertificate, or crypto/tls's and crypto/x509's
+// own verification errors (unknown CA, wrong name, expired).
+func IsCertificateError(err error) bool {
+	var (
+		verify    *tls.CertificateVerificationError
+		unknownCA x509.UnknownAuthorityError
+		hostname  x509.HostnameError
+		invalid   x509.CertificateInvalidError
+	)
+	return errors.Is(err, ErrCertificate) || errors.As(err, &verify) || errors.As(err, &unknownCA) ||
+		errors.As(err, &hostname) || errors.As(err, &invalid)
+}
+
 // DescribeCertificateError says which certificate a TLS handshake refused
 // and why: signed by an authority the CA file does not hold, issued for
 // other names, or outside its validity period. ok is false when err is not

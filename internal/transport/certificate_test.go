@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
+	"fmt"
 	"math/big"
 	"net"
 	"strings"
@@ -125,5 +126,29 @@ func TestDescribeCertificateError(t *testing.T) {
 	}
 	if _, ok := DescribeCertificateError(errors.New("connection refused")); ok {
 		t.Error("a refused connection was described as a certificate error")
+	}
+}
+
+// IsCertificateError is the one certificate rule of the three adapters: the
+// sentinel an adapter wraps, or the verification errors of crypto/tls and
+// crypto/x509 however deep they are wrapped; nothing else.
+func TestIsCertificateError(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"sentinel, wrapped with unreachable", fmt.Errorf("dial: %w: %w: x", ErrUnreachable, ErrCertificate), true},
+		{"unknown authority", fmt.Errorf("handshake: %w", x509.UnknownAuthorityError{}), true},
+		{"name mismatch", x509.HostnameError{Host: "h"}, true},
+		{"expired", x509.CertificateInvalidError{Reason: x509.Expired}, true},
+		{"verification error", &tls.CertificateVerificationError{Err: errors.New("x")}, true},
+		{"unreachable only", fmt.Errorf("dial: %w", ErrUnreachable), false},
+		{"unauthorized", ErrUnauthorized, false},
+		{"nil", nil, false},
+	} {
+		if got := IsCertificateError(tc.err); got != tc.want {
+			t.Errorf("%s: IsCertificateError = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

@@ -28,6 +28,10 @@ var (
 	// timeout (the host is off or a firewall drops the packets). It comes
 	// with ErrUnreachable, and tells it from the operation's own timeout.
 	ErrConnectTimeout = errors.New("connect timed out")
+	// ErrCertificate: the server's TLS certificate did not verify (unknown
+	// CA, wrong name, expired). It comes with ErrUnreachable; retrying
+	// cannot help.
+	ErrCertificate = errors.New("TLS certificate not trusted")
 )
 
 // ConnectTo maps "host:port" (or just "host", any port) to the "address:port"

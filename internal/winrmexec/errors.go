@@ -2,8 +2,6 @@ package winrmexec
 
 import (
 	"bytes"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -154,16 +152,6 @@ type dialError struct{ err error }
 func (e *dialError) Error() string { return e.err.Error() }
 func (e *dialError) Unwrap() error { return e.err }
 
-func isCertificateError(err error) bool {
-	var (
-		v  *tls.CertificateVerificationError
-		ua x509.UnknownAuthorityError
-		he x509.HostnameError
-		ci x509.CertificateInvalidError
-	)
-	return errors.As(err, &v) || errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci)
-}
-
 // isUnknownHost reports a name DNS says does not exist: retrying at once
 // cannot help (a typing error, or a host removed from DNS).
 func isUnknownHost(err error) bool {
@@ -189,7 +177,7 @@ func Transient(err error) bool {
 	if errors.As(err, &u) || errors.As(err, &h) {
 		return transient(err)
 	}
-	return errors.Is(err, transport.ErrUnreachable) && !isCertificateError(err) && !isUnknownHost(err)
+	return errors.Is(err, transport.ErrUnreachable) && !transport.IsCertificateError(err) && !isUnknownHost(err)
 }
 
 // transient reports a failure of this adapter worth another attempt.

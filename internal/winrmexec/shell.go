@@ -323,7 +323,7 @@ func (h *hostConn) netError(ctx context.Context, err error) error {
 	if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
 		err = fmt.Errorf("%w: %w", ctxErr, err)
 	}
-	return &unreachableError{err: err, permanent: isCertificateError(err) || isUnknownHost(err)}
+	return &unreachableError{err: err, permanent: transport.IsCertificateError(err) || isUnknownHost(err)}
 }
 
 // failedWriting reports that the request could not be written: the host had
