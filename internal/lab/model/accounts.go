@@ -29,9 +29,9 @@ var WellKnownGroups = []WellKnownGroup{
 func (e *Env) AddDomainUser(domain, name, password string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	d := e.DirectoryByName(domain)
-	if d == nil {
-		return fmt.Errorf("model: no domain %s", domain)
+	d, err := e.domainNamed(domain)
+	if err != nil {
+		return err
 	}
 	e.Credentials[strings.ToLower(d.NetBIOSName+`\`+name)] = password
 	e.NoteSecret(password)
@@ -45,9 +45,9 @@ func (e *Env) AddDomainUser(domain, name, password string) error {
 func (e *Env) AddManagedServiceAccount(domain, name string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	d := e.DirectoryByName(domain)
-	if d == nil {
-		return fmt.Errorf("model: no domain %s", domain)
+	d, err := e.domainNamed(domain)
+	if err != nil {
+		return err
 	}
 	if !IsManagedServiceAccount(name) {
 		return fmt.Errorf("model: a managed service account's name ends in $, not %q", name)

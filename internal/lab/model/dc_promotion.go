@@ -16,9 +16,9 @@ const ADDSServiceKey = `HKLM:\SYSTEM\CurrentControlSet\Services\NTDS`
 // WinRM handlers run inside Do). It checks only what the model needs; the
 // handler checks the cmdlet's parameters as Windows does.
 func (e *Env) PromoteDCLocked(domainDNS, host string, o DCOptions) (*DomainController, error) {
-	d := e.DirectoryByName(domainDNS)
-	if d == nil {
-		return nil, fmt.Errorf("model: no domain %q", domainDNS)
+	d, err := e.domainNamed(domainDNS)
+	if err != nil {
+		return nil, err
 	}
 	if other, _ := e.DirectoryOf(host); other != nil {
 		return nil, fmt.Errorf("model: %s is already a domain controller of %s", Key(host), other.DNSName)

@@ -311,6 +311,15 @@ func (e *Env) DirectoryByName(name string) *Domain {
 	return nil
 }
 
+// domainNamed is DirectoryByName for a domain the caller needs: an error
+// names the one that is not in the model. Callers hold the lock.
+func (e *Env) domainNamed(name string) (*Domain, error) {
+	if d := e.DirectoryByName(name); d != nil {
+		return d, nil
+	}
+	return nil, fmt.Errorf("model: no domain %s", name)
+}
+
 // DirectoryOf returns the domain a DC belongs to and the DC itself, or nils.
 // Callers hold the lock.
 func (e *Env) DirectoryOf(host string) (*Domain, *DomainController) {
@@ -464,9 +473,9 @@ func (e *Env) ClearBackups(host string) error {
 func (e *Env) CreateTrust(local, partner string, direction int, attrs uint32) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	l := e.DirectoryByName(local)
-	if l == nil {
-		return fmt.Errorf("model: no domain %q", local)
+	l, err := e.domainNamed(local)
+	if err != nil {
+		return err
 	}
 	p := e.DirectoryByName(partner)
 	if p == nil {
@@ -491,9 +500,9 @@ func (e *Env) CreateTrust(local, partner string, direction int, attrs uint32) er
 func (e *Env) RemoveTrust(local, partner string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	l := e.DirectoryByName(local)
-	if l == nil {
-		return fmt.Errorf("model: no domain %q", local)
+	l, err := e.domainNamed(local)
+	if err != nil {
+		return err
 	}
 	if _, ok := l.Trusts[Key(partner)]; !ok {
 		return fmt.Errorf("model: %s has no trust with %s", l.DNSName, partner)
